@@ -1,0 +1,1 @@
+"""deskwatch: an event-driven incident pipeline for a fleet of office workstations."""

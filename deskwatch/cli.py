@@ -1,0 +1,36 @@
+"""The ``deskwatch`` command: one entry point, subcommands contributed by each component."""
+
+from __future__ import annotations
+
+import click
+
+from deskwatch.logs import configure_logging
+from deskwatch.settings import Settings, load_settings
+
+
+class Context:
+    """What every subcommand receives: the settings tree, read once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """deskwatch: workstation events in, incidents out."""
+    settings = load_settings()
+    configure_logging(settings.logging)
+    ctx.obj = Context(settings)
+
+
+def _register() -> None:
+    from deskwatch.stack.cli import stack
+
+    main.add_command(stack)
+
+
+_register()

@@ -1,0 +1,33 @@
+"""structlog setup, done once at the entry point."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+from deskwatch.settings import LoggingSettings
+
+
+def configure_logging(settings: LoggingSettings) -> None:
+    """Route structlog and stdlib logging to stderr at the configured level."""
+    level = getattr(logging, settings.level)
+    logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
+    # faust and aiokafka build debug records nobody reads; keep them at WARNING (faust.md item 10).
+    for noisy in ("faust", "aiokafka", "kafka", "mode", "elastic_transport"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer() if settings.json_output else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )

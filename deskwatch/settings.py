@@ -1,0 +1,138 @@
+"""The one typed settings tree, read once at the entry point.
+
+Values come from defaults, then an optional YAML file (``DESKWATCH_CONFIG``), then environment
+variables ``DESKWATCH_<SECTION>__<FIELD>``. Each component receives only its own section.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class KafkaSettings(_Section):
+    bootstrap_servers: str = "127.0.0.1:19092"
+    topic_prefix: str = "deskwatch."
+    partitions: int = Field(default=8, ge=1, description="partitions of every keyed topic")
+    replication_factor: int = Field(default=1, ge=1)
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+
+
+class ElasticsearchSettings(_Section):
+    url: str = "http://127.0.0.1:19200"
+    username: str | None = None
+    password: SecretStr | None = None
+    api_key: SecretStr | None = None
+    ca_file: Path | None = None
+    index_prefix: str = "deskwatch"
+    refresh_interval: str = "1s"
+    request_timeout_s: float = 30.0
+
+
+class StackSettings(_Section):
+    """Where and how the local engines run (no Docker engine needed)."""
+
+    mode: Literal["auto", "local", "docker"] = "auto"
+    home: Path = Path("/var/lib/deskwatch")
+    engine_user: str = "deskwatch"
+    kafka_port: int = 19092
+    kafka_controller_port: int = 19093
+    es_http_port: int = 19200
+    es_transport_port: int = 19300
+    kafka_heap: str = "768m"
+    es_heap: str = "1g"
+    start_timeout_s: float = 120.0
+
+
+class ProducerSettings(_Section):
+    batch_max_events: int = Field(default=500, ge=1)
+    batch_max_bytes: int = Field(default=900_000, ge=1024)
+    linger_ms: int = Field(default=50, ge=0)
+    compression: Literal["gzip", "none"] = "gzip"
+    default_host: str | None = Field(
+        default=None, description="host name for sources whose lines carry none"
+    )
+    source: str = "stdin"
+
+
+class ProcessorSettings(_Section):
+    app_id: str = "deskwatch-processor"
+    datadir: Path = Path("/tmp/deskwatch-processor")
+    web_enabled: bool = False
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    seen_ids_per_host: int = Field(default=20_000, ge=10)
+    commit_every: int = 10_000
+
+
+class SinkSettings(_Section):
+    group_id: str = "deskwatch-sink"
+    bulk_max_docs: int = Field(default=2000, ge=1)
+    bulk_max_bytes: int = Field(default=5_000_000, ge=1024)
+    flush_interval_s: float = Field(default=0.5, gt=0)
+    retry_max_backoff_s: float = 30.0
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    json_output: bool = False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DESKWATCH_", env_nested_delimiter="__", frozen=True, extra="forbid"
+    )
+
+    kafka: KafkaSettings = KafkaSettings()
+    elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
+    stack: StackSettings = StackSettings()
+    producer: ProducerSettings = ProducerSettings()
+    processor: ProcessorSettings = ProcessorSettings()
+    sink: SinkSettings = SinkSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _YamlSource(settings_cls))
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """Reads the file named by DESKWATCH_CONFIG, if any."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        import os
+
+        path = os.environ.get("DESKWATCH_CONFIG")
+        if not path:
+            return {}
+        data = yaml.safe_load(Path(path).read_text()) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"DESKWATCH_CONFIG={path!r}: expected a mapping at the top level")
+        return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings tree once; keyword overrides win over files and environment."""
+    return Settings(**overrides)

@@ -1,0 +1,91 @@
+"""WorkstationEvent: one endpoint log record, with ECS-aligned field names.
+
+On the wire and in Elasticsearch the fields nest as ECS does (``{"event": {"code": ...}}``);
+``@timestamp`` keeps its ECS spelling through an alias.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+SCHEMA_VERSION = 1
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+LogLevel = Literal["trace", "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class EventFields(_Model):
+    """ECS ``event.*``."""
+
+    id: str | None = Field(default=None, max_length=128, description="deterministic id; set by the producer when absent")
+    code: str = Field(min_length=1, max_length=64, description="the source's event code, e.g. Windows EventID")
+    provider: NonEmpty = Field(description="the source that wrote it, e.g. Microsoft-Windows-GroupPolicy")
+    severity: int | None = Field(default=None, ge=0, le=1000)
+    original: str | None = Field(default=None, description="the original text, when kept")
+    dataset: str | None = Field(default=None, max_length=128, description="source format, e.g. windows.evtx")
+    created: AwareDatetime | None = None
+
+
+class HostFields(_Model):
+    """ECS ``host.*``."""
+
+    name: NonEmpty
+    id: str | None = Field(default=None, max_length=128)
+
+
+class LogFields(_Model):
+    """ECS ``log.*``."""
+
+    level: LogLevel = "info"
+    file_path: str | None = Field(default=None, max_length=4096)
+    offset: int | None = Field(default=None, ge=0)
+
+
+class WorkstationEvent(_Model):
+    """One validated endpoint event."""
+
+    schema_version: int = SCHEMA_VERSION
+    timestamp: AwareDatetime = Field(alias="@timestamp")
+    event: EventFields
+    host: HostFields
+    log: LogFields = LogFields()
+    message: str = Field(default="", max_length=65_536)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def event_id(self) -> str:
+        """The event's id; producers always set it before publishing."""
+        if self.event.id is None:
+            raise ValueError("event.id is unset: the producer assigns it before publishing")
+        return self.event.id
+
+    def with_id(self, source: str, position: str | int | None, original: bytes) -> WorkstationEvent:
+        """Return this event with ``event.id`` set, keeping an id the source already gave."""
+        if self.event.id is not None:
+            return self
+        eid = compute_event_id(source, self.host.name, original, position)
+        return self.model_copy(update={"event": self.event.model_copy(update={"id": eid})})
+
+
+def compute_event_id(source: str, host: str, original: bytes, position: str | int | None) -> str:
+    """Hash of (source, host, original bytes, position): a re-read of the same line has the same id."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in (source.encode(), host.encode(), original, str(position).encode() if position is not None else b""):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def as_utc(ts: datetime) -> datetime:
+    """Normalise an aware datetime to UTC."""
+    from datetime import timezone
+
+    return ts.astimezone(timezone.utc)
