@@ -1,0 +1,102 @@
+"""Turn the fields a parser extracted into a validated ``WorkstationEvent``, or a rejection.
+
+Every parser ends here, so the schema's verdict becomes a reason in one place: a missing host is
+``missing_host``, a bad ``@timestamp`` is ``invalid_timestamp``, anything else ``invalid_field``
+with pydantic's errors summarised.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from pydantic import ValidationError
+
+from deskwatch.producers.parse.contract import ParseResult, Rejected, SourceContext, quote
+from deskwatch.schemas.event import WorkstationEvent, compute_event_id
+
+MESSAGE_LIMIT: Final = 65_536  # the schema's cap; the full text stays in event.original
+ERRORS_SHOWN: Final = 3
+
+
+def decode_text(raw: bytes) -> str:
+    """Bytes as text; undecodable bytes become U+FFFD (the id still hashes the exact bytes)."""
+    return raw.decode("utf-8", "replace")
+
+
+def strip_terminator(raw: bytes) -> bytes:
+    """Drop a trailing line end: it is framing, so CRLF and LF copies of a line share an id."""
+    return raw.rstrip(b"\r\n")
+
+
+def load_json_object(raw: bytes) -> dict[str, Any] | Rejected:
+    """Decode one JSON object, or say why it is not one."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        return Rejected("invalid_json", f"{exc.__class__.__name__}: {str(exc)[:120]} in {quote(raw)}")
+    if not isinstance(data, dict):
+        return Rejected("invalid_json", f"expected a JSON object, got {type(data).__name__}: {quote(raw)}")
+    return data
+
+
+def clip_message(text: str) -> str:
+    """Cut a message to the schema's limit."""
+    return text[:MESSAGE_LIMIT]
+
+
+def assemble_event(
+    fields: dict[str, Any],
+    *,
+    raw: bytes,
+    position: int | str,
+    ctx: SourceContext,
+    dataset: str,
+    event_id: str | None = None,
+) -> ParseResult:
+    """Validate ``fields`` (ECS-nested, ``@timestamp`` spelled so), keep the original text, set
+    the dataset and a deterministic id (``event_id`` when the source has its own stable one)."""
+    event = dict(fields.get("event") or {})
+    event["original"] = decode_text(raw)
+    event["dataset"] = dataset
+    if event_id is not None:
+        event["id"] = event_id
+    try:
+        parsed = WorkstationEvent.model_validate({**fields, "event": event})
+    except ValidationError as exc:
+        return rejection_for(exc)
+    return parsed.with_id(ctx.source, position, raw)
+
+
+def rejection_for(exc: ValidationError) -> Rejected:
+    """Name the first failing field's reason and summarise the errors, quoting their inputs."""
+    errors = exc.errors(include_url=False)
+    first = ".".join(str(part) for part in errors[0]["loc"]) if errors else ""
+    if first.startswith("host") and errors[0]["type"] in ("missing", "string_too_short"):
+        reason = "missing_host"
+    elif first.startswith("@timestamp") or first.startswith("timestamp"):
+        reason = "invalid_timestamp"
+    else:
+        reason = "invalid_field"
+    shown = [
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} (input {quote(err.get('input'), 60)})"
+        for err in errors[:ERRORS_SHOWN]
+    ]
+    more = len(errors) - ERRORS_SHOWN
+    return Rejected(reason, "; ".join(shown) + (f"; and {more} more" if more > 0 else ""))
+
+
+def windows_event_id(ctx: SourceContext, host: str, channel: str, record_id: object) -> str | None:
+    """A Windows record's own identity (host, channel, record number): a re-read, even one that
+    renders the record differently, gets the same id. None when there is no record number."""
+    if record_id is None or isinstance(record_id, bool) or str(record_id).strip() == "":
+        return None
+    return compute_event_id(ctx.source, host, channel.encode(), str(record_id).strip())
+
+
+def text_or_none(value: object) -> str | None:
+    """A scalar as stripped text; None for missing, empty or structured values."""
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    text = str(value).strip()
+    return text or None

@@ -1,0 +1,64 @@
+"""Read a .evtx file with the ``evtx`` package; damaged chunks become rejections, not crashes.
+
+The thin adapter around ``evtx_record``: it owns the file and the Rust iterator, nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Final, Iterator
+
+import evtx
+
+from deskwatch.producers.parse.contract import ParseResult, Rejected, SourceContext, quote
+from deskwatch.producers.parse.evtx_record import parse_evtx_record
+
+FILE_HEADER_BYTES: Final = 4096
+CHUNK_BYTES: Final = 65536
+CHUNK_NUMBER: Final = re.compile(r"chunk number (\d+)")
+
+
+def read_evtx(path: Path, ctx: SourceContext) -> Iterator[tuple[str, bytes, ParseResult]]:
+    """Yield ``(position, original bytes, result)`` per record: the position is the record id,
+    or ``chunk N`` for a damaged chunk (whose bytes are the file's bytes of that chunk)."""
+    try:
+        parser = evtx.PyEvtxParser(str(path))
+    except (RuntimeError, OSError) as exc:
+        if not Path(path).exists():
+            raise
+        yield "file", _head(path), Rejected("damaged_evtx_file", f"{exc.__class__.__name__}: {quote(exc)}")
+        return
+    records = parser.records_json()
+    # The iterator goes on after a bad chunk; this bound stops it should it ever repeat one.
+    errors_allowed = Path(path).stat().st_size // CHUNK_BYTES + 1
+    errors = 0
+    while errors < errors_allowed:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except RuntimeError as exc:
+            errors += 1
+            yield _damaged(path, str(exc), errors)
+            continue
+        original = str(record["data"]).encode()
+        position = str(record["event_record_id"])
+        yield position, original, parse_evtx_record(original, position, ctx)
+
+
+def _damaged(path: Path, message: str, count: int) -> tuple[str, bytes, Rejected]:
+    found = CHUNK_NUMBER.search(message)
+    if found is None:
+        return f"error {count}", b"", Rejected("damaged_evtx_record", quote(message, 300))
+    number = int(found[1])  # counted from 0, as the chunk's offset below assumes
+    offset = FILE_HEADER_BYTES + number * CHUNK_BYTES
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        chunk = handle.read(CHUNK_BYTES)
+    return f"chunk {number}", chunk, Rejected("damaged_evtx_chunk", quote(message, 300))
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(FILE_HEADER_BYTES)

@@ -1,0 +1,45 @@
+"""deskwatch's own JSON lines: one ``WorkstationEvent`` per line, validated by the schema."""
+
+from __future__ import annotations
+
+from deskwatch.producers.parse.assemble import (
+    decode_text,
+    load_json_object,
+    rejection_for,
+    strip_terminator,
+)
+from deskwatch.producers.parse.contract import ParseResult, Rejected, SourceContext, quote
+from deskwatch.schemas.event import WorkstationEvent
+
+from pydantic import ValidationError
+
+DATASET = "deskwatch.jsonl"
+
+
+def parse_jsonl(raw: bytes, position: int, ctx: SourceContext) -> ParseResult:
+    """One deskwatch event from its JSON line.
+
+    A sender's own ``event.original``, ``event.dataset`` and ``event.id`` are kept: they describe
+    the record the sender read, which is more original than this JSON re-encoding of it.
+    """
+    raw = strip_terminator(raw)
+    data = load_json_object(raw)
+    if isinstance(data, Rejected):
+        return data
+    host = data.get("host")
+    if not isinstance(host, dict) or not str(host.get("name") or "").strip():
+        return Rejected("missing_host", f"no host.name in {quote(raw)}")
+    event = data.get("event")
+    if isinstance(event, dict):
+        event = {"original": decode_text(raw), "dataset": DATASET, **_without_nulls(event)}
+        data = {**data, "event": event}
+    try:
+        parsed = WorkstationEvent.model_validate(data)
+    except ValidationError as exc:
+        return rejection_for(exc)
+    return parsed.with_id(ctx.source, position, raw)
+
+
+def _without_nulls(mapping: dict[str, object]) -> dict[str, object]:
+    # An explicit null must not override the defaults set above.
+    return {key: value for key, value in mapping.items() if value is not None}
