@@ -1,0 +1,23 @@
+"""Content fingerprint of stage 1: host, provider, event code and the message's template.
+
+Pure and deterministic: no faust, kafka or elasticsearch import, no state, no I/O. See
+:mod:`.templatize` for why the template is a pure function of the message instead of the
+output of an online miner such as drain3.
+"""
+
+from __future__ import annotations
+
+from .fingerprint import FINGERPRINT_VERSION, event_fingerprint, fingerprint
+from .mask import MASK_RULES, WILDCARD, MaskRule, mask
+from .templatize import message_template
+
+__all__ = [
+    "FINGERPRINT_VERSION",
+    "MASK_RULES",
+    "WILDCARD",
+    "MaskRule",
+    "event_fingerprint",
+    "fingerprint",
+    "mask",
+    "message_template",
+]

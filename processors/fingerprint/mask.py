@@ -1,0 +1,92 @@
+"""Mask the variable parts of a log message: one ordered table of named regex rules.
+
+Order matters and is the table's order: wide shapes that contain digits and separators (GUIDs,
+URLs, paths, timestamps, addresses) go first so that later, narrower rules cannot cut them into
+pieces that would read differently from one line to the next. Every rule is a regex over the text
+alone: the result depends on the message, never on what was seen before.
+
+The rules describe shapes of values that any log carries; none was read from, or fitted to, a
+labelled template set. Each starts only at a token boundary (a lookbehind, not ``\\b``), which
+keeps every rule linear on long dotted or dashed tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+WILDCARD = "<*>"
+
+
+@dataclass(frozen=True)
+class MaskRule:
+    """One kind of variable value: its name, its shape, and what replaces it."""
+
+    name: str
+    pattern: re.Pattern[str]
+    replacement: str
+
+
+def _rule(name: str, pattern: str, replacement: str = WILDCARD, flags: int = 0) -> MaskRule:
+    return MaskRule(name, re.compile(pattern, flags), replacement)
+
+
+_HEX = r"[0-9A-Fa-f]"
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
+_WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*"
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
+# Top-level domains that end host names; two-letter labels are country codes.
+_TLD = r"(?:com|net|org|edu|gov|mil|int|info|biz|io|local|lan|arpa|[A-Za-z]{2})"
+# A value token starts and ends outside any longer word, path or dotted name.
+_START = r"(?<![\w.:/\\-])"
+_END = r"(?![\w.:/\\-])"
+_FILE_EXT = r"(?:dat|dll|exe|sys|log|cab|txt|ini|xml|json|conf|cfg|mum|cat|manifest|so|py|sh)"
+
+MASK_RULES: tuple[MaskRule, ...] = (
+    _rule("guid", rf"\{{?{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}\}}?"),
+    _rule("url", r"(?<![\w+.-])[a-z][a-z0-9+.-]*://[^\s\"'<>]+", flags=re.IGNORECASE),
+    # Windows paths: drive, UNC or device (\\?\) prefix, two or more components.
+    _rule("windows_path", r"(?:\b[A-Za-z]:|\\\\[\w.?$-]+|<\*>)?(?:\\[\w.$~{}()-]+){2,}\\?"),
+    # Unix and relative paths, also with a masked prefix glued on ("<*>GLOBALROOT/Device/...").
+    _rule("unix_path", r"(?<![\w/.:<>*-])(?:<\*>|~|\.{1,2})?[\w.-]*(?:/[\w.@%+~{}-]+){2,}/?"),
+    _rule("email", r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
+    _rule("weekday_date", rf"\b{_WEEKDAY}\s+{_MONTH}\s+\d{{1,2}}\s+{_CLOCK}(?:\s+\d{{4}})?\b"),
+    _rule("iso_datetime", rf"\b\d{{4}}[-/]\d{{1,2}}[-/]\d{{1,2}}(?:[T :]+{_CLOCK})?(?:Z|[+-]\d\d:?\d\d)?"),
+    _rule("clock", rf"\b{_CLOCK}\b"),
+    _rule("mac", rf"{_START}{_HEX}{{2}}(?:[:-]{_HEX}{{2}}){{5}}{_END}"),
+    # IPv6, also compressed ("fe80::1", "::1"): hex groups joined by two to seven colons.
+    _rule("ipv6", rf"(?<![\w:])(?=[\w:]*\d)(?:{_HEX}{{1,4}})?(?::{_HEX}{{0,4}}){{2,7}}(?![\w:])"),
+    _rule("ipv4", rf"{_START}(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?::\d{{1,5}})?(?![\w.:-])"),
+    _rule("hostname", rf"{_START}(?:[A-Za-z0-9-]+\.)+{_TLD}{_END}"),
+    _rule("hex_number", rf"(?<!\w)@?0x{_HEX}+\b"),
+    _rule("sid", r"\bS-1-\d+(?:-\d+)+\b"),
+    _rule("duration", r"\b\d+(?:\.\d+)?\s?(?:ms|us|ns|secs?|seconds?|mins?|minutes?|hours?)\b"),
+    _rule("size", r"\b\d+(?:\.\d+)?\s?(?:[KMGT]i?B|bytes?)\b", flags=re.IGNORECASE),
+    _rule("file_name", rf"(?<![\w.\\/-])[\w-]+\.{_FILE_EXT}\b"),
+    _rule("quoted", r"(?<![\w'])'[^'\s][^'\n]*?'(?!\w)", replacement=f"'{WILDCARD}'"),
+    # key=value pairs (logfmt, PAM): the key is constant, the value variable, even when empty.
+    _rule("key_value", r"(?<![\w.-])([A-Za-z_][\w.-]*)=[^\s,;()\[\]]*", rf"\1={WILDCARD}"),
+    # "()" marks a field that had no value this time ("connection from <ip> () at ...").
+    _rule("empty_brackets", r"\(\s*\)", replacement=f"({WILDCARD})"),
+    # "label: value," lists fields; the one-token value before the comma is the variable.
+    _rule("labelled_value", r"(?<![\w-])([A-Za-z][\w-]*):\s+[^\s,:;]+(?=,)", rf"\1: {WILDCARD}"),
+    # Account names: "user X" and "for X from Y" (sshd, PAM, su, login all write these).
+    _rule(
+        "user",
+        r"\b(user)\s+(?!from\b|unknown\b|by\b)[^\s\[\]();,]+",
+        replacement=rf"\1 {WILDCARD}",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        "for_from",
+        r"\b(for)\s+(?!invalid\b|illegal\b|user\b)[^\s\[\]();,]+(?=\s+from\b)",
+        replacement=rf"\1 {WILDCARD}",
+    ),
+)
+
+
+def mask(message: str) -> str:
+    """Replace each variable value in ``message`` with ``<*>``, applying the rules in order."""
+    for rule in MASK_RULES:
+        message = rule.pattern.sub(rule.replacement, message)
+    return message
