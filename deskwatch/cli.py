@@ -28,9 +28,11 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
+    from deskwatch.processors.evaluate.cli import evaluate
     from deskwatch.stack.cli import stack
 
     main.add_command(stack)
+    main.add_command(evaluate)
 
 
 _register()
