@@ -54,6 +54,10 @@ class StackSettings(_Section):
     kafka_heap: str = "768m"
     es_heap: str = "1g"
     start_timeout_s: float = 120.0
+    stop_timeout_s: float = Field(default=30.0, gt=0, description="SIGTERM grace before SIGKILL")
+    compose_file: Path = Field(
+        default=Path("docker-compose.yml"), description="used when the engines run under Docker"
+    )
 
 
 class ProducerSettings(_Section):
