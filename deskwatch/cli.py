@@ -28,10 +28,15 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
+    from deskwatch.processors.cli import processor
     from deskwatch.processors.evaluate.cli import evaluate
+    from deskwatch.producers.cli import produce
+    from deskwatch.sinks.cli import search, sink
     from deskwatch.stack.cli import stack
+    from deskwatch.topics_cli import topics
 
-    main.add_command(stack)
+    for command in (stack, topics, produce, processor, sink, search):
+        main.add_command(command)
     main.add_command(evaluate)
 
 

@@ -15,8 +15,10 @@ def configure_logging(settings: LoggingSettings) -> None:
     level = getattr(logging, settings.level)
     logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
     # faust and aiokafka build debug records nobody reads; keep them at WARNING (faust.md item 10).
-    for noisy in ("faust", "aiokafka", "kafka", "mode", "elastic_transport"):
+    for noisy in ("faust", "aiokafka", "kafka", "mode"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # The ES transport logs a full traceback per retried request; the sink reports outages itself.
+    logging.getLogger("elastic_transport").setLevel(max(level, logging.ERROR))
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if settings.json_output else structlog.dev.ConsoleRenderer(colors=False)
     )

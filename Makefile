@@ -1,0 +1,34 @@
+# The two commands a new user runs (see README.md):
+#   make demo   install into .venv, start the local Kafka + Elasticsearch, run the demo pipeline
+#   make test   install into .venv and run every test, integration tests on the real engines included
+# .ci/run calls `make test`.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install stack-down clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "deskwatch needs Python 3.11, found " + sys.version' 
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/deskwatch stack up
+	$(BIN)/deskwatch demo
+
+test: $(STAMP)
+	$(BIN)/deskwatch stack up
+	$(BIN)/python -m pytest -ra
+
+stack-down:
+	$(BIN)/deskwatch stack down
+
+clean: stack-down
+	rm -rf $(VENV)

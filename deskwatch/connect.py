@@ -1,0 +1,58 @@
+"""Client options derived from the settings tree: one place knows how to reach Kafka and Elasticsearch."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+from deskwatch.settings import ElasticsearchSettings, KafkaSettings
+
+
+def kafka_python_options(kafka: KafkaSettings) -> dict[str, Any]:
+    """Connection options for kafka-python clients (producer, consumer, admin)."""
+    opts: dict[str, Any] = {
+        "bootstrap_servers": kafka.bootstrap_servers.split(","),
+        "security_protocol": kafka.security_protocol,
+    }
+    if kafka.ssl_cafile is not None:
+        opts["ssl_cafile"] = str(kafka.ssl_cafile)
+    if kafka.sasl_mechanism is not None:
+        opts["sasl_mechanism"] = kafka.sasl_mechanism
+        opts["sasl_plain_username"] = kafka.sasl_username
+        opts["sasl_plain_password"] = kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
+    return opts
+
+
+def faust_broker_options(kafka: KafkaSettings) -> dict[str, Any]:
+    """The ``broker`` and ``broker_credentials`` arguments of a faust App."""
+    import faust
+
+    url = ";".join(f"kafka://{hp}" for hp in kafka.bootstrap_servers.split(","))
+    creds: Any = None
+    if kafka.sasl_mechanism is not None:
+        password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
+        context = ssl.create_default_context(cafile=str(kafka.ssl_cafile) if kafka.ssl_cafile else None)
+        creds = faust.SASLCredentials(
+            username=kafka.sasl_username or "",
+            password=password,
+            mechanism=kafka.sasl_mechanism,
+            ssl_context=context if kafka.security_protocol == "SASL_SSL" else None,
+        )
+    elif kafka.security_protocol == "SSL":
+        creds = ssl.create_default_context(cafile=str(kafka.ssl_cafile) if kafka.ssl_cafile else None)
+    return {"broker": url, "broker_credentials": creds}
+
+
+def elasticsearch_client(es: ElasticsearchSettings) -> Any:
+    """An Elasticsearch client with orjson serialisation, auth and TLS from the settings."""
+    from elasticsearch import Elasticsearch
+    from elasticsearch.serializer import OrjsonSerializer
+
+    kwargs: dict[str, Any] = {"request_timeout": es.request_timeout_s, "serializer": OrjsonSerializer()}
+    if es.api_key is not None:
+        kwargs["api_key"] = es.api_key.get_secret_value()
+    elif es.username is not None:
+        kwargs["basic_auth"] = (es.username, es.password.get_secret_value() if es.password else "")
+    if es.ca_file is not None:
+        kwargs["ca_certs"] = str(es.ca_file)
+    return Elasticsearch(es.url, **kwargs)

@@ -1,0 +1,45 @@
+"""Create deskwatch's topics from the topology declaration (the broker never auto-creates them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from deskwatch.connect import kafka_python_options
+from deskwatch.settings import KafkaSettings
+from deskwatch.topology import TOPICS, TopicSpec
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class TopicOutcome:
+    name: str
+    created: bool
+    partitions: int
+
+
+def ensure_topics(kafka: KafkaSettings, specs: tuple[TopicSpec, ...] = TOPICS) -> list[TopicOutcome]:
+    """Create every declared topic that is missing; existing ones are left as they are."""
+    admin = KafkaAdminClient(client_id="deskwatch-admin", **kafka_python_options(kafka))
+    try:
+        existing = set(admin.list_topics())
+        outcomes = []
+        for spec in specs:
+            name = spec.name(kafka)
+            if name in existing:
+                outcomes.append(TopicOutcome(name, False, kafka.partitions))
+                continue
+            topic = NewTopic(name, kafka.partitions, kafka.replication_factor, topic_configs=spec.config())
+            try:
+                admin.create_topics([topic])
+                outcomes.append(TopicOutcome(name, True, kafka.partitions))
+            except TopicAlreadyExistsError:  # another process won the race
+                outcomes.append(TopicOutcome(name, False, kafka.partitions))
+        log.info("topics ensured", created=[o.name for o in outcomes if o.created])
+        return outcomes
+    finally:
+        admin.close()

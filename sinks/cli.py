@@ -1,0 +1,55 @@
+"""``deskwatch sink run`` and ``deskwatch search``."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from deskwatch.cli import Context, pass_context
+from deskwatch.connect import elasticsearch_client
+
+
+@click.group()
+def sink() -> None:
+    """Index topics into Elasticsearch."""
+
+
+@sink.command("run")
+@pass_context
+def sink_run(ctx: Context) -> None:
+    """Consume incidents and bulk-index them until SIGTERM/SIGINT."""
+    from deskwatch.sinks.elasticsearch.consume import IncidentSink
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    s = IncidentSink(ctx.settings)
+    s.start()
+    try:
+        s.run(stop)
+    finally:
+        s.close()
+    click.echo(f"sink stopped: {s.counts}")
+
+
+@click.command()
+@click.argument("query", default="*")
+@click.option("--size", default=20, show_default=True, help="incidents to show")
+@pass_context
+def search(ctx: Context, query: str, size: int) -> None:
+    """Print incidents matching QUERY (Elasticsearch query_string syntax)."""
+    from deskwatch.sinks.elasticsearch.search import search_incidents
+
+    client = elasticsearch_client(ctx.settings.elasticsearch)
+    total, incidents = search_incidents(client, ctx.settings.elasticsearch, query, size)
+    table = Table(title=f"{total} incident(s) match {query!r}")
+    for col in ("id", "status", "severity", "title", "hosts", "events", "first seen", "last seen", "rev"):
+        table.add_column(col)
+    for i in incidents:
+        table.add_row(i.id, i.status, i.severity, i.title, ",".join(i.hosts[:3]) + ("…" if len(i.hosts) > 3 else ""),
+                      str(i.event_count), i.first_seen.isoformat(), i.last_seen.isoformat(), str(i.revision))
+    Console(width=200).print(table)

@@ -1,0 +1,1 @@
+"""The Elasticsearch sink: index templates, bulk writes with external versions, the consume loop."""

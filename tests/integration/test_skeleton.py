@@ -1,0 +1,104 @@
+"""The walking skeleton end to end on the real Kafka and Elasticsearch: file → incidents in ES."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+
+from deskwatch.settings import Settings
+from deskwatch.sinks.elasticsearch.templates import incidents_alias
+from deskwatch.topology import DEAD_LETTER, EVENTS, INCIDENTS
+
+from .conftest import committed_lag, es_docs, read_topic, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def _event(ts: str, host: str, code: str, provider: str, msg: str) -> bytes:
+    return orjson.dumps({"@timestamp": ts, "event": {"code": code, "provider": provider},
+                         "host": {"name": host}, "log": {"level": "error"}, "message": msg})
+
+
+GOOD = [
+    _event("2026-11-29T08:00:00Z", "PC-001", "1058", "Microsoft-Windows-GroupPolicy", "GPO processing failed (1)"),
+    _event("2026-11-29T08:05:00Z", "PC-001", "1058", "Microsoft-Windows-GroupPolicy", "GPO processing failed (2)"),
+    _event("2026-11-29T08:10:00Z", "PC-001", "1058", "Microsoft-Windows-GroupPolicy", "GPO processing failed (3)"),
+    _event("2026-11-29T08:01:00Z", "PC-002", "7", "disk", "The device has a bad block."),
+    _event("2026-11-29T08:02:00Z", "PC-002", "7", "disk", "The device has a bad block."),
+]
+BAD = {  # line → the reason it must be dead-lettered with
+    b"this is not json": "invalid_json",
+    b'{"@timestamp": "2026-11-29T08:00:00Z", "event": {"code": "7", "provider": "disk"}}': "missing_host",
+    b'{"@timestamp": "not a time", "event": {"code": "7", "provider": "disk"}, "host": {"name": "PC-003"}}':
+        "invalid_timestamp",
+    b'{"@timestamp": "2026-11-29T08:00:00Z", "event": {"code": ["7"], "provider": "disk"}, "host": {"name": "PC-3"}}':
+        "invalid_field",
+}
+
+
+def _produce(launch, path: Path) -> str:  # type: ignore[no-untyped-def]
+    producer = launch("produce", "--format", "jsonl", str(path))
+    assert producer.proc.wait(120) == 0, producer.tail()
+    return producer.tail(5)
+
+
+def test_events_become_incidents_and_a_replay_changes_nothing(
+    pipeline_settings: Settings, launch, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    s = pipeline_settings
+    path = tmp_path / "events.jsonl"
+    lines = GOOD[:3] + list(BAD)[:2] + GOOD[3:] + list(BAD)[2:]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+
+    summary = _produce(launch, path)
+    assert f"read={len(lines)} published={len(GOOD)} rejected={len(BAD)}" in summary
+    processor = launch("processor", "run")
+    sink = launch("sink", "run")
+    alias = incidents_alias(s.elasticsearch)
+
+    def settled() -> dict[str, dict] | None:  # type: ignore[type-arg]
+        try:
+            docs = es_docs(s, alias)
+        except Exception:  # index not created yet
+            return None
+        return docs if sorted(d["event_count"] for d in docs.values()) == [2, 3] else None
+
+    first = wait_for(settled, 120, "two incidents counting 3 and 2 events",
+                     lambda: processor.tail() + "\n---\n" + sink.tail())
+    by_host = {d["hosts"][0]: d for d in first.values()}
+    assert by_host["PC-001"]["event_codes"] == ["1058"] and by_host["PC-001"]["event_count"] == 3
+    assert by_host["PC-001"]["first_seen"].startswith("2026-11-29T08:00:00")
+    assert by_host["PC-001"]["last_seen"].startswith("2026-11-29T08:10:00")
+    assert by_host["PC-002"]["event_codes"] == ["7"] and by_host["PC-002"]["event_count"] == 2
+    assert all(d["status"] == "open" for d in first.values())
+
+    # Replay the very same file: every event id is known, so nothing may change in Elasticsearch.
+    _produce(launch, path)
+    wait_for(lambda: committed_lag(s, s.processor.app_id, EVENTS.name(s.kafka)) == 0, 90, "processor to drain")
+    wait_for(lambda: committed_lag(s, s.sink.group_id, INCIDENTS.name(s.kafka)) == 0, 90, "sink to drain")
+    assert es_docs(s, alias) == first
+
+
+def test_invalid_lines_are_dead_lettered_with_reason_and_original_bytes(
+    pipeline_settings: Settings, launch, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    s = pipeline_settings
+    path = tmp_path / "mixed.jsonl"
+    lines = [GOOD[0], *BAD, GOOD[3]]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    _produce(launch, path)
+
+    letters = [json.loads(r.value) for r in read_topic(s, DEAD_LETTER.name(s.kafka))]
+    got = {base64.b64decode(d["original_b64"]): d for d in letters}
+    assert set(got) == set(BAD), "every bad line, and only those, is dead-lettered"
+    for line, reason in BAD.items():
+        assert got[line]["reason"] == reason
+        assert got[line]["stage"] == "producer" and got[line]["source"] == str(path)
+        assert got[line]["detail"], "a clear explanation comes with the reason"
+    events = [json.loads(r.value) for r in read_topic(s, EVENTS.name(s.kafka))]
+    published = sum(len(e["events"]) for e in events)
+    assert published == 2 and published + len(letters) == len(lines), "nothing else is lost"
