@@ -37,6 +37,7 @@ def read_evtx(path: Path, ctx: SourceContext) -> Iterator[tuple[str, bytes, Pars
         try:
             record = next(records)
         except StopIteration:
+            yield from _truncation(path)
             return
         except RuntimeError as exc:
             errors += 1
@@ -57,6 +58,18 @@ def _damaged(path: Path, message: str, count: int) -> tuple[str, bytes, Rejected
         handle.seek(offset)
         chunk = handle.read(CHUNK_BYTES)
     return f"chunk {number}", chunk, Rejected("damaged_evtx_chunk", quote(message, 300))
+
+
+def _truncation(path: Path) -> Iterator[tuple[str, bytes, Rejected]]:
+    # The reader passes over a cut-off last chunk without a word; its size gives it away.
+    size = Path(path).stat().st_size
+    tail = (size - FILE_HEADER_BYTES) % CHUNK_BYTES if size > FILE_HEADER_BYTES else 0
+    if tail:
+        with open(path, "rb") as handle:
+            handle.seek(size - tail)
+            data = handle.read()
+        detail = f"the file ends {tail} bytes into a {CHUNK_BYTES}-byte chunk; its records are lost"
+        yield "tail", data, Rejected("truncated_evtx_file", detail)
 
 
 def _head(path: Path) -> bytes:

@@ -1,0 +1,49 @@
+"""Helpers of the parse tests: a context with a fixed reference time, line reading, tallies."""
+
+from __future__ import annotations
+
+import zipfile
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from deskwatch.producers.parse import Rejected, SourceContext
+
+# A fixed reference time: year inference must not depend on when the tests run.
+REFERENCE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def make_ctx(source: str = "test", **overrides: object) -> SourceContext:
+    """A SourceContext with the fixed reference time unless overridden."""
+    values: dict[str, object] = {"source": source, "reference_time": REFERENCE, **overrides}
+    return SourceContext(**values)  # type: ignore[arg-type]
+
+
+def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """A file's lines numbered from 1, terminators kept (framing strips them)."""
+    with open(path, "rb") as handle:
+        yield from enumerate(handle, 1)
+
+
+def tally(results: Iterable[tuple[object, bytes, object]]) -> tuple[int, int, Counter[str], dict[Any, Any]]:
+    """(read, parsed, rejections by reason, results by position) of a parse run."""
+    read, parsed, reasons, by_position = 0, 0, Counter[str](), {}
+    for position, _raw, result in results:
+        read += 1
+        by_position[position] = result
+        if isinstance(result, Rejected):
+            reasons[result.reason] += 1
+        else:
+            parsed += 1
+    return read, parsed, reasons, by_position
+
+
+def zip_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines of the JSON-lines members of a zip, streamed (macOS resource forks skipped)."""
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.filename.startswith("__MACOSX/") or info.is_dir():
+                continue
+            with archive.open(info) as member:
+                yield from enumerate(member, 1)

@@ -1,0 +1,67 @@
+"""Choosing a parser: by name, and by a file's name and first bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deskwatch.producers.parse import PARSERS, UnknownFormatError, detect_format, parse_lines, parser_for
+from deskwatch.producers.parse import parse_cbs, parse_syslog
+from deskwatch.schemas.event import WorkstationEvent
+from .samples import make_ctx
+
+NXLOG = b'{"SourceName":"ESENT","Level":"2","Channel":"Application","Hostname":"DC01","EventID":412}\n'
+ECS = b'{"@timestamp":"2024-01-01T00:00:00Z","winlog":{"event_id":"1"},"host":{"name":"pc"}}\n'
+OWN = b'{"@timestamp":"2024-01-01T00:00:00Z","event":{"code":"1","provider":"p"},"host":{"name":"pc"}}\n'
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "fmt"),
+    [
+        ("System.evtx", b"ElfFile\x00\x00", "evtx"),
+        ("renamed.bin", b"ElfFile\x00\x00", "evtx"),
+        ("Empty.EVTX", b"", "evtx"),
+        ("a.json", NXLOG, "nxlog_json"),
+        ("a.json", ECS, "ecs_json"),
+        ("a.json", b'{"ecs":{"version":"8"},"message":"x"}', "ecs_json"),
+        ("a.log", OWN, "jsonl"),
+        ("a.json", b"\xef\xbb\xbf\n" + NXLOG, "nxlog_json"),
+        ("a.json", NXLOG[:-6], "nxlog_json"),
+        ("a.json", ECS[:50], "ecs_json"),
+        ("x.ndjson", b'{"something": "else"}', "jsonl"),
+        ("messages", b"Jun 14 15:16:01 combo sshd[1]: x\n", "syslog"),
+        ("remote.log", b"<34>1 2003-10-11T22:14:15.003Z h su - ID47 - x", "syslog"),
+        ("remote.log", b"<13>Feb  5 17:32:18 sshd[42]: x", "syslog"),
+        ("CBS.log", b"2016-09-28 04:30:30, Info                  CBS    Loaded\r\n", "cbs"),
+    ],
+    ids=["evtx-ext-and-magic", "evtx-magic", "evtx-ext", "nxlog", "ecs-winlog", "ecs-version", "own", "bom-blank",
+         "nxlog-cut", "ecs-cut", "ndjson-extension", "rfc3164", "rfc5424", "pri-3164", "cbs"],
+)
+def test_detect_format(name: str, head: bytes, fmt: str) -> None:
+    assert detect_format(Path(name), head) == fmt
+
+
+@pytest.mark.parametrize(
+    ("name", "head"),
+    [("a.txt", b"hello world"), ("a.json", b'{"unknown": 1}'), ("a.log", b""), ("a.json", b"[1,2]")],
+    ids=["text", "unknown-json", "empty", "json-array"],
+)
+def test_detect_format_refuses_to_guess(name: str, head: bytes) -> None:
+    with pytest.raises(UnknownFormatError, match="cannot tell the format"):
+        detect_format(Path(name), head)
+
+
+def test_parser_for_every_format_and_unknown() -> None:
+    assert parser_for("cbs") is parse_cbs and parser_for("syslog") is parse_syslog
+    assert set(PARSERS) == {"jsonl", "ecs_json", "nxlog_json", "syslog", "cbs", "evtx"}
+    with pytest.raises(UnknownFormatError, match="'xml'"):
+        parser_for("xml")
+
+
+def test_parse_lines_frames_then_parses() -> None:
+    lines = [(1, b"2016-09-28 04:30:30, Info   CBS    a"), (2, b"  continued"), (3, b"2016-09-28 04:30:31, Info   CBS    b")]
+    results = list(parse_lines(lines, "cbs", make_ctx("cbs", default_host="pc")))
+    assert [(pos, raw) for pos, raw, _ in results] == [(1, lines[0][1] + b"\n  continued"), (3, lines[2][1])]
+    assert all(isinstance(r, WorkstationEvent) for _, _, r in results)
+    assert results[0][2].message == "a\n  continued"  # type: ignore[union-attr]
