@@ -1,0 +1,48 @@
+"""Transitions shared by signals, ticks and commands: resolve (and release children), escalate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from deskwatch.processors.stage2.absorb import send_releases
+from deskwatch.processors.stage2.draft import Draft
+from deskwatch.processors.stage2.policy import LifecyclePolicy
+from deskwatch.processors.stage2.tally import escalated_severity
+from deskwatch.processors.stage2.transition import Trigger
+from deskwatch.schemas.incident import ChangeReason, Incident
+
+
+def resolve(draft: Draft, incident: Incident, trigger: Trigger, at: datetime, *,
+            actor: str | None = None, detail: str = "") -> Incident | None:
+    """Resolve through the table; a parent releases the child groups it absorbed."""
+    resolved = draft.change(incident, trigger, at, actor=actor, detail=detail, resolved_at=at)
+    if resolved is not None and draft.state.absorb_targets:
+        send_releases(draft, resolved)
+    return resolved
+
+
+def escalate(draft: Draft, policy: LifecyclePolicy, incident: Incident, at: datetime) -> Incident:
+    """Raise the severity to the highest escalation level reached, if any is new."""
+    severity = escalated_severity(policy, incident, draft.state.population, at)
+    if severity == incident.severity:
+        return incident
+    raised = draft.change(incident, Trigger.ESCALATE, at, detail=f"{incident.severity} -> {severity}",
+                          severity=severity)
+    return raised or incident
+
+
+def lifetime_over(policy: LifecyclePolicy, incident: Incident, at: datetime) -> bool:
+    """Whether the incident has been open for ``max_lifetime`` as of ``at``."""
+    limit = policy.max_lifetime
+    return limit is not None and incident.opened_at is not None and at - incident.opened_at >= limit
+
+
+def reopenable(policy: LifecyclePolicy, last: Incident | None, at: datetime) -> bool:
+    """A hit at ``at`` reopens ``last`` if within ``reopen_window`` of its resolution.
+
+    An incident closed by ``max_lifetime`` never reopens: the cap exists to start a fresh one.
+    """
+    window = policy.reopen_window
+    if last is None or window is None or last.resolved_at is None:
+        return False
+    return last.reason is not ChangeReason.MAX_LIFETIME and at <= last.resolved_at + window

@@ -1,0 +1,134 @@
+"""Draft: the working copy for one input — state, revisions, changes, commands and decisions.
+
+Every transition goes through ``Draft.change`` (the table decides) and bumps the revision once;
+count-only updates (``touch``) share the next revision, or get one of their own at ``finish``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from deskwatch.processors.stage2.state import GroupState
+from deskwatch.processors.stage2.transition import Outcome, Trigger, lookup, refusal
+from deskwatch.schemas.change import IncidentChange
+from deskwatch.schemas.command import Command
+from deskwatch.schemas.incident import Incident, IncidentStatus
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One outcome with its reason; ``source_ids`` are the signals it applied or dropped."""
+
+    outcome: Outcome
+    incident_id: str | None = None
+    source_ids: tuple[str, ...] = ()
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Stage2Result:
+    """New state, the latest revision per changed incident, transitions, outgoing commands."""
+
+    state: GroupState
+    incidents: list[Incident] = field(default_factory=list)
+    changes: list[IncidentChange] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+
+
+class Draft:
+    """Mutable scratch for one input; the caller's state is copied, never modified."""
+
+    def __init__(self, state: GroupState, now: datetime) -> None:
+        self.state = state.model_copy(deep=True)
+        self.now = now
+        self.changes: list[IncidentChange] = []
+        self.commands: list[Command] = []
+        self.decisions: list[Decision] = []
+        self._emitted: dict[str, Incident] = {}
+        self._dirty: dict[str, None] = {}
+
+    def decide(self, outcome: Outcome, incident_id: str | None = None, *,
+               source_ids: tuple[str, ...] = (), detail: str = "") -> None:
+        self.decisions.append(Decision(outcome, incident_id, source_ids, detail))
+
+    def touch(self, incident: Incident, **updates: Any) -> Incident:
+        """Update counts without a transition; the revision is bumped once later."""
+        updated = incident.model_copy(update=updates)
+        self._place(updated)
+        self._dirty[updated.id] = None
+        return updated
+
+    def change(self, incident: Incident | None, trigger: Trigger, at: datetime, *,
+               actor: str | None = None, detail: str = "", **updates: Any) -> Incident | None:
+        """Apply one table transition; returns the new revision, or None (with a decision)."""
+        status = None if incident is None else incident.status
+        row = lookup(status, trigger)
+        if row is None or incident is None:
+            self.decide(refusal(status, trigger), None if incident is None else incident.id,
+                        detail=f"{trigger.value} on {status}")
+            return None
+        updated = incident.model_copy(update={
+            **updates, "status": row.to_status, "reason": row.reason, "revision": incident.revision + 1,
+            "updated_at": self.now,
+        })
+        self._place(updated)
+        self._emitted[updated.id] = updated
+        self._dirty.pop(updated.id, None)
+        self.changes.append(IncidentChange(
+            incident_id=updated.id, revision=updated.revision, rule_id=updated.rule_id,
+            rule_version=updated.rule_version, group_key=updated.group_key,
+            from_status=status, to_status=row.to_status, reason=row.reason,
+            severity=updated.severity, at=at, actor=actor, detail=detail,
+        ))
+        return updated
+
+    def open(self, incident: Incident, trigger: Trigger, at: datetime) -> Incident | None:
+        """Bring a new incident (revision 1) into being through the table."""
+        row = lookup(None, trigger)
+        if row is None:
+            self.decide(refusal(None, trigger), incident.id)
+            return None
+        opened = incident.model_copy(update={
+            "status": row.to_status, "reason": row.reason, "revision": 1, "updated_at": self.now,
+        })
+        self._place(opened)
+        self._emitted[opened.id] = opened
+        self.changes.append(IncidentChange(
+            incident_id=opened.id, revision=1, rule_id=opened.rule_id, rule_version=opened.rule_version,
+            group_key=opened.group_key, from_status=None, to_status=opened.status, reason=row.reason,
+            severity=opened.severity, at=at,
+        ))
+        return opened
+
+    def find(self, incident_id: str) -> Incident | None:
+        """The current or last resolved incident with this id."""
+        for incident in (self.state.incident, self.state.last_resolved):
+            if incident is not None and incident.id == incident_id:
+                return incident
+        return None
+
+    def _place(self, incident: Incident) -> None:
+        if incident.status is IncidentStatus.RESOLVED:
+            if self.state.incident is not None and self.state.incident.id == incident.id:
+                self.state.incident = None
+            self.state.last_resolved = incident
+        else:
+            if self.state.last_resolved is not None and self.state.last_resolved.id == incident.id:
+                self.state.last_resolved = None
+            self.state.incident = incident
+
+    def finish(self) -> Stage2Result:
+        """Bump touched incidents once, set ``notify`` from each incident's final state."""
+        for incident_id in self._dirty:
+            current = self.find(incident_id)
+            if current is not None:
+                bumped = current.model_copy(update={"revision": current.revision + 1, "updated_at": self.now})
+                self._place(bumped)
+                self._emitted[incident_id] = bumped
+        changes = [
+            c.model_copy(update={"notify": not self._emitted[c.incident_id].suppressed}) for c in self.changes
+        ]
+        return Stage2Result(self.state, list(self._emitted.values()), changes, self.commands, self.decisions)

@@ -1,0 +1,67 @@
+"""Stage2: the pure core of stage 2 — one call per input record, state in, state and effects out.
+
+A faust agent keyed by group key calls it and writes back ``result.state``, forwards
+``result.incidents`` to ``incidents``, ``result.changes`` to ``incident-changes`` and
+``result.commands`` to ``commands`` (keyed by each command's ``group_key``).
+
+Time: lifecycles run on event time (signals) and tick time; ``now`` is the record's log
+timestamp (not the wall clock), so a replay sees the same ``now``. It stamps revisions and
+outgoing commands, and silences are evaluated at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from deskwatch.processors.stage2.draft import Decision, Draft, Stage2Result
+from deskwatch.processors.stage2.expire import expire
+from deskwatch.processors.stage2.obey import obey
+from deskwatch.processors.stage2.observe import observe
+from deskwatch.processors.stage2.policy import LifecyclePolicy
+from deskwatch.processors.stage2.state import GroupState
+from deskwatch.processors.stage2.transition import Outcome
+from deskwatch.schemas.command import Command, Silence
+from deskwatch.schemas.signal import Signal
+
+
+class Stage2:
+    """Thresholds, lifecycle, absorption and silences for the groups of one partition."""
+
+    def __init__(self, policies: Mapping[str, LifecyclePolicy],
+                 silences: Mapping[str, Silence] | None = None) -> None:
+        """``silences`` is read live (a global table in production), by id order."""
+        self._policies = policies
+        self._silences: Mapping[str, Silence] = silences if silences is not None else {}
+
+    def on_signal(self, state: GroupState | None, signal: Signal, now: datetime) -> Stage2Result:
+        """Apply one signal; a replayed ``source_id`` or an unknown rule changes nothing."""
+        state = state or GroupState()
+        policy = self._policies.get(signal.rule_id)
+        if policy is None:
+            return _unchanged(state, Outcome.UNKNOWN_RULE, signal, f"rule {signal.rule_id!r} is not loaded")
+        if state.seen(signal.source_id):
+            return _unchanged(state, Outcome.DUPLICATE_SIGNAL, signal, "")
+        draft = Draft(state, now)
+        observe(draft, policy, signal, self._silences)
+        return draft.finish()
+
+    def on_tick(self, state: GroupState | None, tick_time: datetime) -> Stage2Result:
+        """Apply one tick (its wall time): timeouts, lifetimes, window ends, silence starts/ends."""
+        state = state or GroupState()
+        policy = self._policies.get(state.rule_id)
+        if policy is None:
+            return Stage2Result(state)
+        draft = Draft(state, tick_time)
+        expire(draft, policy, tick_time, self._silences)
+        return draft.finish()
+
+    def on_command(self, state: GroupState | None, command: Command, now: datetime) -> Stage2Result:
+        """Apply one command; one that cannot apply returns a decision saying why."""
+        draft = Draft(state or GroupState(), now)
+        obey(draft, command, self._silences)
+        return draft.finish()
+
+
+def _unchanged(state: GroupState, outcome: Outcome, signal: Signal, detail: str) -> Stage2Result:
+    return Stage2Result(state, decisions=[Decision(outcome, None, (signal.source_id,), detail)])

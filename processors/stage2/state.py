@@ -1,0 +1,62 @@
+"""GroupState: everything stage 2 keeps for one group (rule + group key), serialisable and bounded."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from deskwatch.schemas.incident import Incident
+from deskwatch.schemas.signal import Signal
+
+# Caps keep one table value small: a group's state is written to the changelog on every change.
+SOURCE_IDS_CAP = 512
+WINDOW_CAP = 2048
+HOSTS_CAP = 1000
+INCIDENT_HOSTS_CAP = 100
+CHILDREN_CAP = 1000
+INCIDENT_CHILDREN_CAP = 100
+ABSORB_TARGETS_CAP = 1000
+LABELS_CAP = 20
+
+
+class ParentLink(BaseModel):
+    """The parent that absorbs this group's incidents, and where to tell it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    parent_id: str
+    parent_group_key: str
+
+
+class GroupState(BaseModel):
+    """One group's lifecycle state: the stage-2 table value, keyed by group key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule_id: str = ""
+    group_key: str = ""
+    group: dict[str, str] = Field(default_factory=dict)
+    incident: Incident | None = Field(default=None, description="the open or acknowledged one")
+    last_resolved: Incident | None = Field(default=None, description="kept for reopen and late commands")
+    window: list[Signal] = Field(default_factory=list, description="pending signals, oldest first")
+    recent_source_ids: list[str] = Field(default_factory=list, description="oldest first, capped")
+    hosts: list[str] = Field(default_factory=list, description="sorted; exact up to HOSTS_CAP")
+    device_classes: list[str] = Field(default_factory=list)
+    population: int | None = None
+    last_opened_at: AwareDatetime | None = None
+    parent: ParentLink | None = None
+    children: list[str] = Field(default_factory=list, description="absorbed child incident ids")
+    absorb_targets: list[str] = Field(default_factory=list, description="child group keys told to absorb")
+
+    def seen(self, source_id: str) -> bool:
+        """Whether a signal with this id was already applied (replay)."""
+        return source_id in self.recent_source_ids
+
+    def remember(self, source_id: str) -> None:
+        """Record a signal id, forgetting the oldest beyond the cap."""
+        self.recent_source_ids.append(source_id)
+        del self.recent_source_ids[:-SOURCE_IDS_CAP]
+
+    def current_or_resolved(self) -> Incident | None:
+        """The incident commands address when they name none."""
+        return self.incident or self.last_resolved
+

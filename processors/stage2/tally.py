@@ -1,0 +1,119 @@
+"""Count signals into windows and incidents: thresholds, folding, escalation levels.
+
+Opening (as the rule model documents it): within ``window``, ``min_events`` must be reached, and
+when ``min_hosts`` or ``min_population_pct`` is set, at least one of them too ("on N hosts or p %
+of the site"). The population is the latest one a signal carried; unknown means "not reached".
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from deskwatch.processors.stage2.policy import EscalationLevel, LifecyclePolicy
+from deskwatch.processors.stage2.state import (
+    HOSTS_CAP, INCIDENT_HOSTS_CAP, LABELS_CAP, GroupState,
+)
+from deskwatch.schemas.incident import Incident, Severity, incident_id
+from deskwatch.schemas.signal import Signal
+
+_RANK = {s: i for i, s in enumerate(Severity)}
+_TICK = timedelta(microseconds=1)
+
+
+def population_pct(hosts: int, population: int | None) -> float | None:
+    """Share of the group's inventory that is affected, in percent; None when unknown."""
+    if not population:
+        return None
+    return 100.0 * hosts / population
+
+
+def thresholds_met(policy: LifecyclePolicy, window: Sequence[Signal], population: int | None) -> bool:
+    """Whether the pending window may open an incident."""
+    events = sum(s.count for s in window)
+    if events < policy.min_events:
+        return False
+    if policy.min_hosts is None and policy.min_population_pct is None:
+        return True
+    hosts = len({s.host for s in window})
+    if policy.min_hosts is not None and hosts >= policy.min_hosts:
+        return True
+    pct = population_pct(hosts, population)
+    return policy.min_population_pct is not None and pct is not None and pct >= policy.min_population_pct
+
+
+def _insert_sorted(items: list[str], value: str, cap: int) -> bool:
+    """Insert into a sorted capped list; True when it was new and kept."""
+    at = bisect.bisect_left(items, value)
+    if at < len(items) and items[at] == value:
+        return False
+    if len(items) >= cap:
+        return False
+    items.insert(at, value)
+    return True
+
+
+def fold(state: GroupState, incident: Incident, signal: Signal) -> tuple[Incident, bool]:
+    """The incident with one more signal counted; True when the signal brought a new host."""
+    new_host = _insert_sorted(state.hosts, signal.host, HOSTS_CAP)
+    if signal.device_class is not None:
+        _insert_sorted(state.device_classes, signal.device_class, LABELS_CAP)
+    if signal.population is not None:
+        state.population = signal.population
+    codes, providers = list(incident.event_codes), list(incident.providers)
+    _insert_sorted(codes, signal.event_code, LABELS_CAP)
+    _insert_sorted(providers, signal.provider, LABELS_CAP)
+    updated = incident.model_copy(update={
+        "event_count": incident.event_count + signal.count,
+        "deduplicated_count": incident.deduplicated_count + signal.deduplicated,
+        "first_seen": min(incident.first_seen, signal.first_seen),
+        "last_seen": max(incident.last_seen, signal.last_seen),
+        "hosts": state.hosts[:INCIDENT_HOSTS_CAP],
+        "host_count": len(state.hosts),
+        "device_classes": list(state.device_classes),
+        "event_codes": codes,
+        "providers": providers,
+        "sample_message": incident.sample_message or signal.sample_message,
+    })
+    return updated, new_host
+
+
+def blank_incident(policy: LifecyclePolicy, state: GroupState, first: Signal, opened_at: datetime) -> Incident:
+    """A fresh incident with nothing counted yet; its id comes from rule, group and opening time."""
+    return Incident(
+        id=incident_id(first.rule_id, first.group_key, opened_at),
+        rule_id=first.rule_id, rule_version=first.rule_version, group_key=first.group_key,
+        group=dict(first.group), title=policy.title, remediation=policy.remediation,
+        severity=policy.severity, first_seen=first.first_seen, last_seen=first.last_seen,
+        opened_at=opened_at, event_count=0, revision=1,
+        window_seconds=int(policy.window.total_seconds()), parent_id=None,
+    )
+
+
+def opening_time(state: GroupState, window: Sequence[Signal]) -> datetime:
+    """The newest event time in the window, kept strictly after the group's previous opening."""
+    newest = max(s.last_seen for s in window)
+    if state.last_opened_at is not None and newest <= state.last_opened_at:
+        return state.last_opened_at + _TICK
+    return newest
+
+
+def _level_reached(level: EscalationLevel, incident: Incident, population: int | None, at: datetime) -> bool:
+    pct = population_pct(incident.host_count, population)
+    return any((
+        level.min_events is not None and incident.event_count >= level.min_events,
+        level.min_hosts is not None and incident.host_count >= level.min_hosts,
+        level.min_population_pct is not None and pct is not None and pct >= level.min_population_pct,
+        level.after is not None and incident.opened_at is not None and at - incident.opened_at >= level.after,
+    ))
+
+
+def escalated_severity(policy: LifecyclePolicy, incident: Incident, population: int | None,
+                       at: datetime) -> Severity:
+    """The highest severity reached so far; an incident never de-escalates."""
+    best = incident.severity
+    for level in policy.escalation:
+        if _RANK[level.severity] > _RANK[best] and _level_reached(level, incident, population, at):
+            best = level.severity
+    return best
