@@ -1,0 +1,49 @@
+"""The settings tree: defaults safe, environment and file layered, bad values refused, secrets hidden."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from deskwatch.settings import load_settings
+
+
+def test_defaults_bind_localhost_and_keep_faust_web_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in [k for k in __import__("os").environ if k.startswith("DESKWATCH_")]:
+        monkeypatch.delenv(key)
+    s = load_settings()
+    assert s.kafka.bootstrap_servers.startswith("127.0.0.1:")
+    assert s.elasticsearch.url.startswith("http://127.0.0.1:")
+    assert s.processor.web_enabled is False and s.processor.web_host == "127.0.0.1"
+
+
+def test_environment_overrides_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("kafka:\n  partitions: 3\n  topic_prefix: file.\n")
+    monkeypatch.setenv("DESKWATCH_CONFIG", str(cfg))
+    monkeypatch.setenv("DESKWATCH_KAFKA__TOPIC_PREFIX", "env.")
+    s = load_settings()
+    assert (s.kafka.partitions, s.kafka.topic_prefix) == (3, "env.")
+
+
+@pytest.mark.parametrize("env", [
+    {"DESKWATCH_KAFKA__PARTITIONS": "0"},
+    {"DESKWATCH_KAFKA__NO_SUCH_FIELD": "1"},
+    {"DESKWATCH_LOGGING__LEVEL": "LOUD"},
+], ids=["partitions-zero", "unknown-field", "bad-level"])
+def test_bad_values_fail_at_start_quoting_the_field(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(ValidationError) as err:
+        load_settings()
+    field = next(iter(env)).split("__")[-1].lower()
+    assert field in str(err.value)
+
+
+def test_secrets_never_print(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DESKWATCH_ELASTICSEARCH__PASSWORD", "hunter2-secret")
+    s = load_settings()
+    assert "hunter2-secret" not in repr(s) and "hunter2-secret" not in s.model_dump_json()
+    assert s.elasticsearch.password is not None and s.elasticsearch.password.get_secret_value() == "hunter2-secret"

@@ -1,0 +1,43 @@
+"""Host envelopes: flushed by count, bytes, linger and at the end; never mixing hosts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
+from deskwatch.schemas import WorkstationEvent
+
+
+def _ev(host: str, n: int) -> WorkstationEvent:
+    return WorkstationEvent.model_validate({
+        "@timestamp": datetime(2026, 11, 29, tzinfo=timezone.utc), "host": {"name": host},
+        "event": {"id": f"{host}-{n}", "code": "1", "provider": "p"},
+    })
+
+
+@pytest.mark.parametrize(("limits", "sizes", "full_after"), [
+    (EnvelopeLimits(3, 10**9, 60), [10, 10, 10], 3),
+    (EnvelopeLimits(100, 25, 60), [10, 10, 10], 3),
+    (EnvelopeLimits(1, 10**9, 60), [10], 1),
+], ids=["by-count", "by-bytes", "single"])
+def test_envelope_is_full_by_count_or_bytes(limits: EnvelopeLimits, sizes: list[int], full_after: int) -> None:
+    env = Enveloper(limits, "src")
+    results = [env.add(_ev("PC-1", i), size, now=0.0) for i, size in enumerate(sizes)]
+    assert all(r is None for r in results[: full_after - 1])
+    full = results[full_after - 1]
+    assert full is not None and [e.event.id for e in full.events] == [f"PC-1-{i}" for i in range(full_after)]
+    assert env.pending_events == 0
+
+
+def test_envelopes_never_mix_hosts_and_linger_flushes_stale_ones() -> None:
+    env = Enveloper(EnvelopeLimits(100, 10**9, linger_s=1.0), "src")
+    env.add(_ev("PC-1", 0), 1, now=0.0)
+    env.add(_ev("PC-2", 0), 1, now=0.8)
+    env.add(_ev("PC-1", 1), 1, now=0.9)
+    due = env.due(now=1.0)
+    assert [(b.host, len(b.events)) for b in due] == [("PC-1", 2)]
+    rest = env.drain()
+    assert [(b.host, len(b.events), b.source) for b in rest] == [("PC-2", 1, "src")]
+    assert env.pending_events == 0 and env.drain() == []
