@@ -7,8 +7,10 @@ output of an online miner such as drain3.
 
 from __future__ import annotations
 
-from .fingerprint import FINGERPRINT_VERSION, event_fingerprint, fingerprint
-from .mask import MASK_RULES, WILDCARD, MaskRule, mask
+from .digest import FINGERPRINT_VERSION, event_fingerprint, fingerprint
+
+# ``mask`` (the function) stays in its module: re-exported here it would hide the submodule.
+from .mask import MASK_RULES, WILDCARD, MaskRule
 from .templatize import message_template
 
 __all__ = [
@@ -18,6 +20,5 @@ __all__ = [
     "MaskRule",
     "event_fingerprint",
     "fingerprint",
-    "mask",
     "message_template",
 ]

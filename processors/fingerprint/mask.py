@@ -51,7 +51,10 @@ MASK_RULES: tuple[MaskRule, ...] = (
     _rule("unix_path", r"(?<![\w/.:<>*-])(?:<\*>|~|\.{1,2})?[\w.-]*(?:/[\w.@%+~{}-]+){2,}/?"),
     _rule("email", r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
     _rule("weekday_date", rf"\b{_WEEKDAY}\s+{_MONTH}\s+\d{{1,2}}\s+{_CLOCK}(?:\s+\d{{4}})?\b"),
-    _rule("iso_datetime", rf"\b\d{{4}}[-/]\d{{1,2}}[-/]\d{{1,2}}(?:[T :]+{_CLOCK})?(?:Z|[+-]\d\d:?\d\d)?"),
+    _rule(
+        "iso_datetime",
+        rf"\b\d{{4}}[-/]\d{{1,2}}[-/]\d{{1,2}}(?:[T :]+{_CLOCK})?(?:Z|[+-]\d\d:?\d\d)?",
+    ),
     _rule("clock", rf"\b{_CLOCK}\b"),
     _rule("mac", rf"{_START}{_HEX}{{2}}(?:[:-]{_HEX}{{2}}){{5}}{_END}"),
     # IPv6, also compressed ("fe80::1", "::1"): hex groups joined by two to seven colons.

@@ -63,8 +63,13 @@ def test_header_regex_splits_header_from_content(
 
 @pytest.mark.parametrize(
     ("tag", "provider"),
-    [("sshd(pam_unix)", "pam_unix"), ("su(pam_unix)", "pam_unix"), ("kernel", "kernel"),
-     ("syslogd 1.4.1", "syslogd 1.4.1"), ("CBS", "CBS")],
+    [
+        ("sshd(pam_unix)", "pam_unix"),
+        ("su(pam_unix)", "pam_unix"),
+        ("kernel", "kernel"),
+        ("syslogd 1.4.1", "syslogd 1.4.1"),
+        ("CBS", "CBS"),
+    ],
     ids=["sshd_pam", "su_pam", "plain", "with_version", "windows_component"],
 )
 def test_provider_of_names_the_writing_module(tag: str, provider: str) -> None:

@@ -21,7 +21,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("predicted", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("predicted", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_grouping_accuracy(predicted: list[str], expected: float) -> None:
     assert grouping_accuracy(predicted, TRUTH) == pytest.approx(expected)
 

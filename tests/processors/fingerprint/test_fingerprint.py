@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+import subprocess
+import sys
+from datetime import datetime, UTC
 
 import pytest
 
@@ -63,7 +65,7 @@ def test_normalised_fields_give_the_same_fingerprint(fields: tuple[str, str, str
 
 def _event(message: str) -> WorkstationEvent:
     return WorkstationEvent(
-        timestamp=datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc),
+        timestamp=datetime(2026, 11, 29, 12, 0, tzinfo=UTC),
         event=EventFields(code="4625", provider="Microsoft-Windows-Security-Auditing"),
         host=HostFields(name="WS-0042"),
         message=message,
@@ -75,4 +77,20 @@ def test_event_fingerprint_ignores_the_values_in_the_message() -> None:
     second = _event("An account failed to log on from 10.9.8.1 port 4411")
     assert event_fingerprint(first) == event_fingerprint(second)
     template = message_template(first.message)
-    assert event_fingerprint(first) == fingerprint("WS-0042", first.event.provider, "4625", template)
+    assert event_fingerprint(first) == fingerprint(
+        "WS-0042", first.event.provider, "4625", template
+    )
+
+
+def test_the_pure_core_imports_no_engine_client() -> None:
+    """Checked in a fresh interpreter: the test session itself may have loaded kafka."""
+    program = (
+        "import sys\n"
+        "import deskwatch.processors.fingerprint, deskwatch.processors.evaluate.measure\n"
+        "engines = ('faust', 'kafka', 'aiokafka', 'elasticsearch')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in engines))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert run.stdout.strip() == "[]"

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from deskwatch.processors.fingerprint import MASK_RULES, mask
+from deskwatch.processors.fingerprint.mask import MASK_RULES, mask
 
 MASKED = [
     ("guid_braced", "Loading {bf1a281b-ad7b-4476-ac95-f47682990ce7} now", "Loading <*> now"),
@@ -58,7 +58,9 @@ KEPT = [
 ]
 
 
-@pytest.mark.parametrize(("message", "expected"), [c[1:] for c in MASKED], ids=[c[0] for c in MASKED])
+@pytest.mark.parametrize(
+    ("message", "expected"), [c[1:] for c in MASKED], ids=[c[0] for c in MASKED]
+)
 def test_mask_replaces_values(message: str, expected: str) -> None:
     assert mask(message) == expected
 
