@@ -9,3 +9,4 @@ KAFKA_SCALA_VERSION = "2.13"
 LOG4J_VERSION = "2.25.3"
 ELASTICSEARCH_VERSION = "8.19.21"
 KIBANA_VERSION = ELASTICSEARCH_VERSION
+PYTHON_VERSION = "3.11"  # the Dockerfile's base image; pyproject's requires-python agrees

@@ -20,6 +20,7 @@ from deskwatch.stack.errors import PortBusyError, StackError
 from deskwatch.stack.fetch import fetch_elasticsearch, fetch_kafka
 from deskwatch.stack.kafka import kafka_bootstrap, kafka_spec, prepare_kafka
 from deskwatch.stack.layout import Layout
+from deskwatch.stack.lock import stack_lock
 from deskwatch.stack.progress import Report, silent
 from deskwatch.stack.render import LOOPBACK
 from deskwatch.stack.state import EngineRecord, StackState, read_state, write_state
@@ -50,12 +51,15 @@ def choose_mode(settings: StackSettings, docker_ok: bool) -> Literal["local", "d
 def ensure_up(settings: StackSettings, report: Report = silent) -> Endpoints:
     """Make Kafka and Elasticsearch serve on loopback and return their addresses (idempotent)."""
     docker_ok = settings.mode != "local" and docker_answers()
-    if choose_mode(settings, docker_ok) == "docker":
+    mode = choose_mode(settings, docker_ok)
+    layout = _prepared_home(settings)
+    with stack_lock(layout.home, report):
+        if mode == "local":
+            return _local_up(settings, layout, report)
         compose_up(settings, report)
-        write_state(_prepared_home(settings).state_file, StackState(mode="docker"))
-        _wait_all(_specs(settings, Layout(settings.home), None), settings, report)
+        write_state(layout.state_file, StackState(mode="docker"))
+        _wait_all(_specs(settings, layout, None), settings, report)
         return endpoints(settings)
-    return _local_up(settings, report)
 
 
 def _prepared_home(settings: StackSettings) -> Layout:
@@ -95,8 +99,7 @@ def _reusable(record: EngineRecord | None, spec: EngineSpec) -> bool:
     return record is not None and alive(record.pid) and spec.marker in cmdline(record.pid)
 
 
-def _local_up(settings: StackSettings, report: Report) -> Endpoints:
-    layout = _prepared_home(settings)
+def _local_up(settings: StackSettings, layout: Layout, report: Report) -> Endpoints:
     user = engine_account(settings.engine_user)
     state = read_state(layout.state_file)
     records = dict(state.engines) if state and state.mode == "local" else {}
