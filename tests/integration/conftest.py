@@ -87,7 +87,7 @@ def launch(pipeline_settings: Settings, tmp_path: Path) -> Iterator[Callable[...
     started: list[Component] = []
 
     def _launch(*args: str) -> Component:
-        c = Component(list(args), config, tmp_path / f"{'-'.join(args)}-{len(started)}.log")
+        c = Component(list(args), config, tmp_path / f"{args[0]}-{len(started)}.log")
         started.append(c)
         return c
 
@@ -104,7 +104,7 @@ def committed_lag(settings: Settings, group: str, topic: str) -> int:
     try:
         parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         ends = consumer.end_offsets(parts)
-        committed = admin.list_consumer_group_offsets(group)
+        committed = admin.list_group_offsets(group).get(group, {})
         return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
     finally:
         consumer.close()
