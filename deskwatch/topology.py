@@ -51,10 +51,14 @@ INCIDENTS = TopicSpec(
     "incidents", key="incident id", value="Incident", compacted=True,
     writers=(Stage.STAGE1,), readers=(Stage.SINK, Stage.SUBSCRIBER),
 )
+INVENTORY = TopicSpec(
+    "inventory", key="host", value="Asset", compacted=True,
+    writers=(Stage.PRODUCER,), readers=(Stage.STAGE1,), retention_ms=None,
+)
 DEAD_LETTER = TopicSpec(
     "dead-letter", key="source", value="DeadLetter", compacted=False,
     writers=(Stage.PRODUCER, Stage.STAGE1, Stage.SINK), readers=(Stage.OPERATOR,),
     retention_ms=30 * 24 * 3600 * 1000,
 )
 
-TOPICS: tuple[TopicSpec, ...] = (EVENTS, INCIDENTS, DEAD_LETTER)
+TOPICS: tuple[TopicSpec, ...] = (EVENTS, INVENTORY, INCIDENTS, DEAD_LETTER)
