@@ -8,12 +8,14 @@ with pydantic's errors summarised.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
-from pydantic import ValidationError
-
 from deskwatch.producers.parse.contract import ParseResult, Rejected, SourceContext, quote
+from deskwatch.producers.parse.parse_time import parse_iso
 from deskwatch.schemas.event import WorkstationEvent, compute_event_id
+from pydantic import ValidationError
 
 MESSAGE_LIMIT: Final = 65_536  # the schema's cap; the full text stays in event.original
 ERRORS_SHOWN: Final = 3
@@ -34,9 +36,13 @@ def load_json_object(raw: bytes) -> dict[str, Any] | Rejected:
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        return Rejected("invalid_json", f"{exc.__class__.__name__}: {str(exc)[:120]} in {quote(raw)}")
+        return Rejected(
+            "invalid_json", f"{exc.__class__.__name__}: {str(exc)[:120]} in {quote(raw)}"
+        )
     if not isinstance(data, dict):
-        return Rejected("invalid_json", f"expected a JSON object, got {type(data).__name__}: {quote(raw)}")
+        return Rejected(
+            "invalid_json", f"expected a JSON object, got {type(data).__name__}: {quote(raw)}"
+        )
     return data
 
 
@@ -74,12 +80,13 @@ def rejection_for(exc: ValidationError) -> Rejected:
     first = ".".join(str(part) for part in errors[0]["loc"]) if errors else ""
     if first.startswith("host") and errors[0]["type"] in ("missing", "string_too_short"):
         reason = "missing_host"
-    elif first.startswith("@timestamp") or first.startswith("timestamp"):
+    elif first.startswith(("@timestamp", "timestamp")):
         reason = "invalid_timestamp"
     else:
         reason = "invalid_field"
     shown = [
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} (input {quote(err.get('input'), 60)})"
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} "
+        f"(input {quote(err.get('input'), 60)})"
         for err in errors[:ERRORS_SHOWN]
     ]
     more = len(errors) - ERRORS_SHOWN
@@ -91,7 +98,8 @@ def windows_event_id(ctx: SourceContext, host: str, channel: str, record_id: obj
     renders the record differently, gets the same id. None when there is no record number."""
     if record_id is None or isinstance(record_id, bool) or str(record_id).strip() == "":
         return None
-    return compute_event_id(ctx.source, host, channel.encode(), str(record_id).strip())
+    event_id: str = compute_event_id(ctx.source, host, channel.encode(), str(record_id).strip())
+    return event_id
 
 
 def text_or_none(value: object) -> str | None:
@@ -100,3 +108,51 @@ def text_or_none(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+@dataclass(frozen=True)
+class RecordHead:
+    """The fields every event needs, found and checked."""
+
+    host: str
+    stamp: datetime
+    code: str
+    provider: str
+
+
+def check_head(
+    *,
+    host: str | None,
+    stamp_text: str | None,
+    code: str | None,
+    provider: str | None,
+    ctx: SourceContext,
+    spelled: tuple[str, str, str, str],
+) -> RecordHead | Rejected:
+    """The head of a record, or a rejection naming the first missing field as the format spells
+    it (``spelled`` = the names of host, timestamp, code and provider in that format)."""
+    host = host or ctx.default_host
+    if host is None:
+        return Rejected("missing_host", f"no {spelled[0]} and no default host")
+    stamp = parse_iso(stamp_text, ctx.tz) if stamp_text else None
+    if stamp is None:
+        return Rejected("invalid_timestamp", f"{spelled[1]} {quote(stamp_text)} is not ISO 8601")
+    if code is None or provider is None:
+        return Rejected(
+            "invalid_field", f"{spelled[2]} {quote(code)}, {spelled[3]} {quote(provider)}"
+        )
+    return RecordHead(host, stamp, code, provider)
+
+
+def head_fields(
+    head: RecordHead, *, level: str, message: str, labels: dict[str, str], severity: object = None
+) -> dict[str, Any]:
+    """The ECS-nested fields of an event from its head and body."""
+    return {
+        "@timestamp": head.stamp,
+        "event": {"code": head.code, "provider": head.provider, "severity": severity},
+        "host": {"name": head.host},
+        "log": {"level": level},
+        "message": clip_message(message),
+        "labels": labels,
+    }

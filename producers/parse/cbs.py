@@ -24,7 +24,8 @@ from deskwatch.producers.parse.levels import resolve_level
 DATASET = "windows.cbs"
 RECORD_START: Final = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d, ")
 LINE: Final = re.compile(
-    r"(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d), (?P<level>\w+)\s+(?P<component>[^\s]+)(?:\s+(?P<msg>.*))?",
+    r"(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d), (?P<level>\w+)\s+(?P<component>[^\s]+)"
+    r"(?:\s+(?P<msg>.*))?",
     re.DOTALL,
 )
 HRESULT: Final = re.compile(r"HRESULT = (?P<code>0x[0-9a-fA-F]{8})(?: - (?P<name>\w+))?")

@@ -7,9 +7,10 @@ is machine-readable, so the caller can route it to the dead-letter topic with th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
-from typing import Callable, TypeAlias
+from datetime import UTC, datetime, tzinfo
+from typing import TypeAlias
 
 from deskwatch.schemas.event import WorkstationEvent
 
@@ -35,7 +36,7 @@ class SourceContext:
     source: str  # e.g. file path or "syslog-udp"; part of event.id
     default_host: str | None = None  # for sources whose lines carry no host (CBS)
     year: int | None = None  # for formats without a year (RFC 3164); None: infer it
-    tz: tzinfo = timezone.utc  # zone for naive timestamps
+    tz: tzinfo = UTC  # zone for naive timestamps
     # e.g. the file's mtime: year inference picks the year that puts the timestamp not after
     # reference_time + 1 day
     reference_time: datetime
@@ -43,7 +44,9 @@ class SourceContext:
     def __post_init__(self) -> None:
         # Comparing a naive reference with aware timestamps would raise inside a parser.
         if self.reference_time.tzinfo is None:
-            raise ParseError(f"reference_time must be aware, got {self.reference_time.isoformat()!r}")
+            raise ParseError(
+                f"reference_time must be aware, got {self.reference_time.isoformat()!r}"
+            )
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Final, Iterable, Iterator
+from typing import Final
 
 from deskwatch.producers.parse.cbs import parse_cbs
 from deskwatch.producers.parse.contract import (
@@ -35,8 +36,8 @@ SYSLOG_START: Final = re.compile(rb"<\d{1,3}>|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d
 CBS_START: Final = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d, \w+")
 # When the first JSON line is cut off by the sniffing window, look for the telling keys instead.
 KEY_HINTS: Final = (
-    ("ecs_json", (b'"winlog"', )),
-    ("ecs_json", (b'"ecs"', )),
+    ("ecs_json", (b'"winlog"',)),
+    ("ecs_json", (b'"ecs"',)),
     ("nxlog_json", (b'"EventID"', b'"Hostname"')),
     ("jsonl", (b'"event"', b'"host"')),
 )

@@ -6,11 +6,11 @@ The thin adapter around ``evtx_record``: it owns the file and the Rust iterator,
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Final, Iterator
+from typing import Any, Final
 
 import evtx
-
 from deskwatch.producers.parse.contract import ParseResult, Rejected, SourceContext, quote
 from deskwatch.producers.parse.evtx_record import parse_evtx_record
 
@@ -23,25 +23,39 @@ def read_evtx(path: Path, ctx: SourceContext) -> Iterator[tuple[str, bytes, Pars
     """Yield ``(position, original bytes, result)`` per record: the position is the record id,
     or ``chunk N`` for a damaged chunk (whose bytes are the file's bytes of that chunk)."""
     try:
-        parser = evtx.PyEvtxParser(str(path))
+        # One thread: the machine is shared, and records then come in file order.
+        parser = evtx.PyEvtxParser(str(path), number_of_threads=1)
     except (RuntimeError, OSError) as exc:
         if not Path(path).exists():
             raise
-        yield "file", _head(path), Rejected("damaged_evtx_file", f"{exc.__class__.__name__}: {quote(exc)}")
+        detail = f"{exc.__class__.__name__}: {quote(exc)}"
+        yield "file", _head(path), Rejected("damaged_evtx_file", detail)
         return
-    records = parser.records_json()
+    yield from _records(path, parser.records_json(), ctx)
+    yield from _truncation(path)
+
+
+def _records(
+    path: Path, records: Iterator[Any], ctx: SourceContext
+) -> Iterator[tuple[str, bytes, ParseResult]]:
     # The iterator goes on after a bad chunk; this bound stops it should it ever repeat one.
     errors_allowed = Path(path).stat().st_size // CHUNK_BYTES + 1
     errors = 0
-    while errors < errors_allowed:
+    while True:
         try:
             record = next(records)
         except StopIteration:
-            yield from _truncation(path)
             return
         except RuntimeError as exc:
             errors += 1
             yield _damaged(path, str(exc), errors)
+            if errors >= errors_allowed:
+                detail = f"reading stopped after {errors} errors, more than the file has chunks"
+                yield "file", b"", Rejected("damaged_evtx_file", detail)
+                return
+            continue
+        if not isinstance(record, dict):  # the stubs allow None: say so rather than skip it
+            yield "record", b"", Rejected("damaged_evtx_record", f"reader gave {quote(record)}")
             continue
         original = str(record["data"]).encode()
         position = str(record["event_record_id"])

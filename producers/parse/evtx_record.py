@@ -7,18 +7,19 @@ available offline, so the message is the EventData (or UserData) rendered as ``k
 from __future__ import annotations
 
 import json
-from typing import Any, Final, Iterator
+from collections.abc import Iterator
+from typing import Any, Final
 
 from deskwatch.producers.parse.assemble import (
     assemble_event,
-    clip_message,
+    check_head,
+    head_fields,
     load_json_object,
     text_or_none,
     windows_event_id,
 )
 from deskwatch.producers.parse.contract import ParseResult, Rejected, SourceContext, quote
 from deskwatch.producers.parse.levels import resolve_level
-from deskwatch.producers.parse.parse_time import parse_iso
 
 DATASET = "windows.evtx"
 ATTRS: Final = "#attributes"
@@ -34,32 +35,27 @@ def parse_evtx_record(raw: bytes, position: int | str, ctx: SourceContext) -> Pa
     system = event.get("System") if isinstance(event, dict) else None
     if not isinstance(event, dict) or not isinstance(system, dict):
         return Rejected("invalid_field", f"no Event/System in {quote(raw)}")
-    host = text_or_none(system.get("Computer")) or ctx.default_host
-    if host is None:
-        return Rejected("missing_host", f"no System/Computer in {quote(raw)}")
-    stamp_text = text_or_none(_attr(system.get("TimeCreated"), "SystemTime"))
-    stamp = parse_iso(stamp_text, ctx.tz) if stamp_text else None
-    if stamp is None:
-        return Rejected("invalid_timestamp", f"TimeCreated/SystemTime {quote(stamp_text)}")
-    code = text_or_none(_text(system.get("EventID")))
-    provider = text_or_none(_attr(system.get("Provider"), "Name"))
-    provider = provider or text_or_none(_attr(system.get("Provider"), "EventSourceName"))
-    if code is None or provider is None:
-        return Rejected("invalid_field", f"EventID {quote(code)} or Provider Name {quote(provider)} missing")
+    provider = system.get("Provider")
+    head = check_head(
+        host=text_or_none(system.get("Computer")),
+        stamp_text=text_or_none(_attr(system.get("TimeCreated"), "SystemTime")),
+        code=text_or_none(_text(system.get("EventID"))),
+        provider=text_or_none(_attr(provider, "Name") or _attr(provider, "EventSourceName")),
+        ctx=ctx,
+        spelled=("System/Computer", "TimeCreated/SystemTime", "EventID", "Provider Name"),
+    )
+    if isinstance(head, Rejected):
+        return head
     level, labels = resolve_level(_text(system.get("Level")))
     channel = text_or_none(system.get("Channel")) or ""
     record_id = text_or_none(system.get("EventRecordID"))
     labels.update({k: v for k, v in (("channel", channel), ("record_id", record_id)) if v})
-    fields = {
-        "@timestamp": stamp,
-        "event": {"code": code, "provider": provider},
-        "host": {"name": host},
-        "log": {"level": level},
-        "message": clip_message(render_fields(event.get("EventData") or event.get("UserData"))),
-        "labels": labels,
-    }
-    own_id = windows_event_id(ctx, host, channel, record_id)
-    return assemble_event(fields, raw=raw, position=position, ctx=ctx, dataset=DATASET, event_id=own_id)
+    message = render_fields(event.get("EventData") or event.get("UserData"))
+    fields = head_fields(head, level=level, message=message, labels=labels)
+    own_id = windows_event_id(ctx, head.host, channel, record_id)
+    return assemble_event(
+        fields, raw=raw, position=position, ctx=ctx, dataset=DATASET, event_id=own_id
+    )
 
 
 def render_fields(node: Any) -> str:

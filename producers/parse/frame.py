@@ -8,7 +8,8 @@ id) depend on spacing.
 from __future__ import annotations
 
 import re
-from typing import Final, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Final
 
 from deskwatch.producers.parse.contract import UnknownFormatError
 

@@ -10,7 +10,6 @@ from deskwatch.producers.parse.assemble import (
 )
 from deskwatch.producers.parse.contract import ParseResult, Rejected, SourceContext, quote
 from deskwatch.schemas.event import WorkstationEvent
-
 from pydantic import ValidationError
 
 DATASET = "deskwatch.jsonl"

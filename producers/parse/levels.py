@@ -71,7 +71,9 @@ def resolve_level(value: object) -> tuple[LogLevel, dict[str, str]]:
     """Level from a Windows number or a level word; unknown values become info plus a label."""
     if value is None or value == "":
         return "info", {}
-    level = level_from_windows(value) or (level_from_word(value) if isinstance(value, str) else None)
+    level = level_from_windows(value) or (
+        level_from_word(value) if isinstance(value, str) else None
+    )
     if level is not None:
         return level, {}
     return "info", {UNKNOWN_LEVEL_LABEL: str(value)[:256]}

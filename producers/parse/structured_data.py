@@ -11,7 +11,7 @@ from typing import Final
 
 NAME: Final = r'[^\s=\]"]{1,32}'
 ELEMENT_START: Final = re.compile(r"\[(?P<id>" + NAME + r")")
-PARAM: Final = re.compile(r' (?P<name>' + NAME + r')="(?P<value>(?:[^"\\]|\\.)*)"', re.DOTALL)
+PARAM: Final = re.compile(r" (?P<name>" + NAME + r')="(?P<value>(?:[^"\\]|\\.)*)"', re.DOTALL)
 UNESCAPE: Final = re.compile(r'\\(["\\\]])')
 
 

@@ -8,7 +8,7 @@ event.severity; lines without a PRI (files written by syslogd) are ``info``, sev
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import datetime, time
 from typing import Any, Final
 
 from deskwatch.producers.parse.assemble import (
@@ -35,7 +35,9 @@ RFC3164: Final = re.compile(
     re.DOTALL,
 )
 # RFC 3164 leaves the tag loose; in practice it runs to "[", ":" or a blank ("sshd(pam_unix)[1]:").
-TAG: Final = re.compile(r"(?P<tag>[^\s\[:]{1,64})(?:\[(?P<pid>[^\]]*)\])?:?[ \t]?(?P<msg>.*)", re.DOTALL)
+TAG: Final = re.compile(
+    r"(?P<tag>[^\s\[:]{1,64})(?:\[(?P<pid>[^\]]*)\])?:?[ \t]?(?P<msg>.*)", re.DOTALL
+)
 # A first word that is a tag ("sshd[12]:", "kernel:") means the sender wrote no host name.
 TAG_WITHOUT_HOST: Final = re.compile(r"[^\s\[:]+(?:\[[^\]]*\])?:")
 
@@ -55,18 +57,12 @@ def _from_3164(match: re.Match[str], raw: bytes, position: int, ctx: SourceConte
     pri = _pri(match)
     if isinstance(pri, Rejected):
         return pri
-    hh, mm, ss = (int(part) for part in match["clock"].split(":"))
-    if hh > 23 or mm > 59 or ss > 60:
-        return Rejected("invalid_timestamp", f"clock {quote(match['clock'])} out of range")
-    stamp = place_in_year(
-        MONTHS.get(match["mon"], 0), int(match["day"]), time(hh, mm, min(ss, 59)),
-        tz=ctx.tz, year=ctx.year, reference=ctx.reference_time,
-    )
-    if stamp is None:
-        return Rejected("invalid_timestamp", f"no such date {quote(match['mon'] + ' ' + match['day'])}")
+    stamp = _stamp_3164(match, ctx)
+    if isinstance(stamp, Rejected):
+        return stamp
     host, rest = _split_host(match["rest"], ctx)
     if host is None:
-        return Rejected("missing_host", f"no host name in the line and none configured: {quote(raw)}")
+        return Rejected("missing_host", f"no host in the line and none configured: {quote(raw)}")
     tag = TAG.match(rest)
     if tag is None:
         return Rejected("unparseable_line", f"no tag after the host: {quote(raw)}")
@@ -74,6 +70,19 @@ def _from_3164(match: re.Match[str], raw: bytes, position: int, ctx: SourceConte
     if tag["pid"]:
         fields["labels"]["pid"] = tag["pid"]
     return assemble_event(fields, raw=raw, position=position, ctx=ctx, dataset=DATASET_3164)
+
+
+def _stamp_3164(match: re.Match[str], ctx: SourceContext) -> datetime | Rejected:
+    hh, mm, ss = (int(part) for part in match["clock"].split(":"))
+    if hh > 23 or mm > 59 or ss > 60:
+        return Rejected("invalid_timestamp", f"clock {quote(match['clock'])} out of range")
+    # A leap second (:60) is kept inside its minute: datetime has no 60th second.
+    clock = time(hh, mm, min(ss, 59))
+    month, day = MONTHS.get(match["mon"], 0), int(match["day"])
+    stamp = place_in_year(month, day, clock, tz=ctx.tz, year=ctx.year, reference=ctx.reference_time)
+    if stamp is None:
+        return Rejected("invalid_timestamp", f"no such date {quote(match['mon'] + match['day'])}")
+    return stamp
 
 
 def _from_5424(match: re.Match[str], raw: bytes, position: int, ctx: SourceContext) -> ParseResult:
@@ -114,7 +123,9 @@ def _split_host(rest: str, ctx: SourceContext) -> tuple[str | None, str]:
     return (host or ctx.default_host), tail.lstrip(" ")
 
 
-def _fields(stamp: Any, host: str, provider: str, code: str, pri: int | None, msg: str) -> dict[str, Any]:
+def _fields(
+    stamp: Any, host: str, provider: str, code: str, pri: int | None, msg: str
+) -> dict[str, Any]:
     labels: dict[str, str] = {}
     if pri is not None:
         labels["facility"] = str(pri // 8)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import zipfile
 from collections import Counter
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from deskwatch.producers.parse import Rejected, SourceContext
 
 # A fixed reference time: year inference must not depend on when the tests run.
-REFERENCE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+REFERENCE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def make_ctx(source: str = "test", **overrides: object) -> SourceContext:
@@ -26,7 +27,9 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
         yield from enumerate(handle, 1)
 
 
-def tally(results: Iterable[tuple[object, bytes, object]]) -> tuple[int, int, Counter[str], dict[Any, Any]]:
+def tally(
+    results: Iterable[tuple[object, bytes, object]],
+) -> tuple[int, int, Counter[str], dict[Any, Any]]:
     """(read, parsed, rejections by reason, results by position) of a parse run."""
     read, parsed, reasons, by_position = 0, 0, Counter[str](), {}
     for position, _raw, result in results:
@@ -40,7 +43,7 @@ def tally(results: Iterable[tuple[object, bytes, object]]) -> tuple[int, int, Co
 
 
 def zip_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """Numbered lines of the JSON-lines members of a zip, streamed (macOS resource forks skipped)."""
+    """Numbered lines of a zip's JSON-lines members, streamed (macOS resource forks skipped)."""
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             if info.filename.startswith("__MACOSX/") or info.is_dir():

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-
 from deskwatch.producers.parse import ParseError, SourceContext
 from deskwatch.producers.parse.contract import quote
 
@@ -17,7 +16,12 @@ def test_naive_reference_time_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("value", "limit", "text"),
-    [(b"abc", 10, "'abc'"), ("abcdef", 3, "'abc…'"), (b"\xff", 10, "'\ufffd'"), (None, 10, "'None'")],
+    [
+        (b"abc", 10, "'abc'"),
+        ("abcdef", 3, "'abc…'"),
+        (b"\xff", 10, "'\ufffd'"),
+        (None, 10, "'None'"),
+    ],
     ids=["bytes", "cut", "bad-utf8", "none"],
 )
 def test_quote(value: object, limit: int, text: str) -> None:

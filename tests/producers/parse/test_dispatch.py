@@ -5,15 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from deskwatch.producers.parse import PARSERS, UnknownFormatError, detect_format, parse_lines, parser_for
-from deskwatch.producers.parse import parse_cbs, parse_syslog
+from deskwatch.producers.parse import (
+    PARSERS,
+    UnknownFormatError,
+    detect_format,
+    parse_cbs,
+    parse_lines,
+    parse_syslog,
+    parser_for,
+)
 from deskwatch.schemas.event import WorkstationEvent
+
 from .samples import make_ctx
 
-NXLOG = b'{"SourceName":"ESENT","Level":"2","Channel":"Application","Hostname":"DC01","EventID":412}\n'
+NXLOG = (
+    b'{"SourceName":"ESENT","Level":"2","Channel":"Application","Hostname":"DC01","EventID":412}\n'
+)
 ECS = b'{"@timestamp":"2024-01-01T00:00:00Z","winlog":{"event_id":"1"},"host":{"name":"pc"}}\n'
-OWN = b'{"@timestamp":"2024-01-01T00:00:00Z","event":{"code":"1","provider":"p"},"host":{"name":"pc"}}\n'
+OWN = (
+    b'{"@timestamp":"2024-01-01T00:00:00Z","event":{"code":"1","provider":"p"},'
+    b'"host":{"name":"pc"}}\n'
+)
 
 
 @pytest.mark.parametrize(
@@ -35,8 +47,23 @@ OWN = b'{"@timestamp":"2024-01-01T00:00:00Z","event":{"code":"1","provider":"p"}
         ("remote.log", b"<13>Feb  5 17:32:18 sshd[42]: x", "syslog"),
         ("CBS.log", b"2016-09-28 04:30:30, Info                  CBS    Loaded\r\n", "cbs"),
     ],
-    ids=["evtx-ext-and-magic", "evtx-magic", "evtx-ext", "nxlog", "ecs-winlog", "ecs-version", "own", "bom-blank",
-         "nxlog-cut", "ecs-cut", "ndjson-extension", "rfc3164", "rfc5424", "pri-3164", "cbs"],
+    ids=[
+        "evtx-ext-and-magic",
+        "evtx-magic",
+        "evtx-ext",
+        "nxlog",
+        "ecs-winlog",
+        "ecs-version",
+        "own",
+        "bom-blank",
+        "nxlog-cut",
+        "ecs-cut",
+        "ndjson-extension",
+        "rfc3164",
+        "rfc5424",
+        "pri-3164",
+        "cbs",
+    ],
 )
 def test_detect_format(name: str, head: bytes, fmt: str) -> None:
     assert detect_format(Path(name), head) == fmt
@@ -44,7 +71,12 @@ def test_detect_format(name: str, head: bytes, fmt: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "head"),
-    [("a.txt", b"hello world"), ("a.json", b'{"unknown": 1}'), ("a.log", b""), ("a.json", b"[1,2]")],
+    [
+        ("a.txt", b"hello world"),
+        ("a.json", b'{"unknown": 1}'),
+        ("a.log", b""),
+        ("a.json", b"[1,2]"),
+    ],
     ids=["text", "unknown-json", "empty", "json-array"],
 )
 def test_detect_format_refuses_to_guess(name: str, head: bytes) -> None:
@@ -60,8 +92,15 @@ def test_parser_for_every_format_and_unknown() -> None:
 
 
 def test_parse_lines_frames_then_parses() -> None:
-    lines = [(1, b"2016-09-28 04:30:30, Info   CBS    a"), (2, b"  continued"), (3, b"2016-09-28 04:30:31, Info   CBS    b")]
+    lines = [
+        (1, b"2016-09-28 04:30:30, Info   CBS    a"),
+        (2, b"  continued"),
+        (3, b"2016-09-28 04:30:31, Info   CBS    b"),
+    ]
     results = list(parse_lines(lines, "cbs", make_ctx("cbs", default_host="pc")))
-    assert [(pos, raw) for pos, raw, _ in results] == [(1, lines[0][1] + b"\n  continued"), (3, lines[2][1])]
+    assert [(pos, raw) for pos, raw, _ in results] == [
+        (1, lines[0][1] + b"\n  continued"),
+        (3, lines[2][1]),
+    ]
     assert all(isinstance(r, WorkstationEvent) for _, _, r in results)
     assert results[0][2].message == "a\n  continued"  # type: ignore[union-attr]

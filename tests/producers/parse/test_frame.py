@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from deskwatch.producers.parse import UnknownFormatError, frame_records
 
 CBS_A = b"2016-09-28 04:30:30, Info                  CBS    first"
@@ -16,23 +15,54 @@ SYS_B = b"<13>Jun 14 15:16:02 combo su: next"
     ("fmt", "lines", "records"),
     [
         ("cbs", [(1, CBS_A + b"\r\n"), (2, CBS_B + b"\r\n")], [(1, CBS_A), (2, CBS_B)]),
-        ("cbs", [(1, CBS_A), (2, b"   at frame 1"), (3, b"   at frame 2\n"), (4, CBS_B)],
-         [(1, CBS_A + b"\n   at frame 1\n   at frame 2"), (4, CBS_B)]),
-        ("cbs", [(1, b"orphan before any record"), (2, CBS_A), (3, b"tail")],
-         [(1, b"orphan before any record"), (2, CBS_A + b"\ntail")]),
+        (
+            "cbs",
+            [(1, CBS_A), (2, b"   at frame 1"), (3, b"   at frame 2\n"), (4, CBS_B)],
+            [(1, CBS_A + b"\n   at frame 1\n   at frame 2"), (4, CBS_B)],
+        ),
+        (
+            "cbs",
+            [(1, b"orphan before any record"), (2, CBS_A), (3, b"tail")],
+            [(1, b"orphan before any record"), (2, CBS_A + b"\ntail")],
+        ),
         ("cbs", [(1, CBS_A), (2, b"\r\n"), (3, b"  "), (4, b"more")], [(1, CBS_A + b"\nmore")]),
-        ("syslog", [(10, SYS_A), (11, b" [<c0>] do_page_fault"), (12, SYS_B)],
-         [(10, SYS_A + b"\n [<c0>] do_page_fault"), (12, SYS_B)]),
-        ("syslog", [(1, b"<34>1 2003-10-11T22:14:15.003Z h su - - - a"), (2, b"<34>1 2003-10-11T22:14:16Z h su - - - b")],
-         [(1, b"<34>1 2003-10-11T22:14:15.003Z h su - - - a"), (2, b"<34>1 2003-10-11T22:14:16Z h su - - - b")]),
-        ("jsonl", [(1, b'{"a": 1}\n'), (2, b"\n"), (3, b"  not json, its own record")],
-         [(1, b'{"a": 1}'), (3, b"  not json, its own record")]),
+        (
+            "syslog",
+            [(10, SYS_A), (11, b" [<c0>] do_page_fault"), (12, SYS_B)],
+            [(10, SYS_A + b"\n [<c0>] do_page_fault"), (12, SYS_B)],
+        ),
+        (
+            "syslog",
+            [
+                (1, b"<34>1 2003-10-11T22:14:15.003Z h su - - - a"),
+                (2, b"<34>1 2003-10-11T22:14:16Z h su - - - b"),
+            ],
+            [
+                (1, b"<34>1 2003-10-11T22:14:15.003Z h su - - - a"),
+                (2, b"<34>1 2003-10-11T22:14:16Z h su - - - b"),
+            ],
+        ),
+        (
+            "jsonl",
+            [(1, b'{"a": 1}\n'), (2, b"\n"), (3, b"  not json, its own record")],
+            [(1, b'{"a": 1}'), (3, b"  not json, its own record")],
+        ),
         ("nxlog_json", [], []),
     ],
-    ids=["cbs-crlf", "cbs-continuations", "cbs-leading-orphan", "cbs-blank-lines-skipped", "syslog-trace",
-         "syslog-5424", "jsonl-one-per-line", "empty-input"],
+    ids=[
+        "cbs-crlf",
+        "cbs-continuations",
+        "cbs-leading-orphan",
+        "cbs-blank-lines-skipped",
+        "syslog-trace",
+        "syslog-5424",
+        "jsonl-one-per-line",
+        "empty-input",
+    ],
 )
-def test_frame_records(fmt: str, lines: list[tuple[int, bytes]], records: list[tuple[int, bytes]]) -> None:
+def test_frame_records(
+    fmt: str, lines: list[tuple[int, bytes]], records: list[tuple[int, bytes]]
+) -> None:
     assert list(frame_records(lines, fmt)) == records
 
 

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
-
 from deskwatch.producers.parse import Rejected, parse_jsonl
 from deskwatch.schemas.event import WorkstationEvent, compute_event_id
+
 from .samples import make_ctx
 
 GOOD: dict[str, Any] = {
@@ -34,11 +34,19 @@ def test_valid_line_gets_original_dataset_and_id() -> None:
 
 
 def test_senders_own_original_dataset_and_id_are_kept() -> None:
-    event = {**GOOD["event"], "id": "abc", "original": "the syslog line", "dataset": "syslog.rfc3164"}
+    event = {
+        **GOOD["event"],
+        "id": "abc",
+        "original": "the syslog line",
+        "dataset": "syslog.rfc3164",
+    }
     result = parse_jsonl(_line(event=event), 1, make_ctx())
     assert isinstance(result, WorkstationEvent)
-    assert (result.event.id, result.event.original, result.event.dataset) == ("abc", "the syslog line",
-                                                                              "syslog.rfc3164")
+    assert (result.event.id, result.event.original, result.event.dataset) == (
+        "abc",
+        "the syslog line",
+        "syslog.rfc3164",
+    )
 
 
 @pytest.mark.parametrize(
@@ -55,8 +63,18 @@ def test_senders_own_original_dataset_and_id_are_kept() -> None:
         (_line(surprise=1), "invalid_field", "surprise"),
         (_line(message="x" * 70_000), "invalid_field", "message"),
     ],
-    ids=["truncated", "number", "null-host", "blank-host", "host-as-string", "naive-timestamp", "bad-level",
-         "no-code", "extra-field", "message-too-long"],
+    ids=[
+        "truncated",
+        "number",
+        "null-host",
+        "blank-host",
+        "host-as-string",
+        "naive-timestamp",
+        "bad-level",
+        "no-code",
+        "extra-field",
+        "message-too-long",
+    ],
 )
 def test_jsonl_rejections(raw: bytes, reason: str, detail_part: str) -> None:
     result = parse_jsonl(raw, 1, make_ctx())
