@@ -44,8 +44,10 @@ LINE_1 = b"2016-09-28 04:30:30, Info                  CBS    Loaded Servicing St
             ),
         ),
         (
-            (b"2016-09-28 04:32:17, Error                 CBS    "
-            b"Failed. [HRESULT = 0x800F080D - CBS_E_X]"),
+            (
+                b"2016-09-28 04:32:17, Error                 CBS    "
+                b"Failed. [HRESULT = 0x800F080D - CBS_E_X]"
+            ),
             UTC,
             (
                 "2016-09-28T04:32:17+00:00",
@@ -57,8 +59,10 @@ LINE_1 = b"2016-09-28 04:30:30, Info                  CBS    Loaded Servicing St
             ),
         ),
         (
-            (b"2016-09-28 04:30:31, Warning               CSI    "
-            b"00000001@2016/9/27 Wcp\n  continued"),
+            (
+                b"2016-09-28 04:30:31, Warning               CSI    "
+                b"00000001@2016/9/27 Wcp\n  continued"
+            ),
             UTC,
             (
                 "2016-09-28T04:30:31+00:00",

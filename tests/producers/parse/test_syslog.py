@@ -143,8 +143,10 @@ CASES: list[tuple[bytes, dict[str, Any], tuple[Any, ...]]] = [
         ),
     ),
     (
-        (b"<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - "
-        b"\xef\xbb\xbf'su root' failed"),
+        (
+            b"<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - "
+            b"\xef\xbb\xbf'su root' failed"
+        ),
         {},
         (
             "2003-10-11T22:14:15.003000+00:00",
@@ -159,8 +161,10 @@ CASES: list[tuple[bytes, dict[str, Any], tuple[Any, ...]]] = [
         ),
     ),
     (
-        (b"<165>1 2003-10-11T22:14:15.003000-07:00 192.0.2.1 myproc 8710 - - "
-        b"%% It's time to make the do-nuts."),
+        (
+            b"<165>1 2003-10-11T22:14:15.003000-07:00 192.0.2.1 myproc 8710 - - "
+            b"%% It's time to make the do-nuts."
+        ),
         {},
         (
             "2003-10-11T22:14:15.003000-07:00",

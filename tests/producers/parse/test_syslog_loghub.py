@@ -36,8 +36,10 @@ def test_loghub_linux(shared_data: Path) -> None:
     )
     assert (klog.event.provider, klog.message) == (
         "klogind",
-        ("Authentication failed from 163.27.187.39 (163.27.187.39): "
-        "Permission denied in replay cache code "),
+        (
+            "Authentication failed from 163.27.187.39 (163.27.187.39): "
+            "Permission denied in replay cache code "
+        ),
     )
     assert last.timestamp == datetime(2005, 7, 27, 14, 42, 0, tzinfo=UTC)
     assert (last.event.code, last.message) == (
