@@ -28,6 +28,7 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
+    from deskwatch.demo_cli import demo
     from deskwatch.processors.cli import processor
     from deskwatch.processors.evaluate.cli import evaluate
     from deskwatch.producers.cli import produce
@@ -35,7 +36,7 @@ def _register() -> None:
     from deskwatch.stack.cli import stack
     from deskwatch.topics_cli import topics
 
-    for command in (stack, topics, produce, processor, sink, search):
+    for command in (demo, stack, topics, produce, processor, sink, search):
         main.add_command(command)
     main.add_command(evaluate)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import structlog
+from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -42,4 +43,19 @@ def ensure_topics(kafka: KafkaSettings, specs: tuple[TopicSpec, ...] = TOPICS) -
         log.info("topics ensured", created=[o.name for o in outcomes if o.created])
         return outcomes
     finally:
+        admin.close()
+
+
+def consumer_lag(kafka: KafkaSettings, group: str, topic: str) -> int:
+    """Records of ``topic`` that consumer group ``group`` has not committed yet."""
+    opts = kafka_python_options(kafka)
+    consumer = KafkaConsumer(**opts)
+    admin = KafkaAdminClient(**opts)
+    try:
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        ends = consumer.end_offsets(parts)
+        committed = admin.list_group_offsets(group).get(group, {})
+        return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
+    finally:
+        consumer.close()
         admin.close()

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from deskwatch.cli import Context, pass_context
 from deskwatch.connect import elasticsearch_client
+from deskwatch.settings import Settings
 
 
 @click.group()
@@ -42,10 +43,15 @@ def sink_run(ctx: Context) -> None:
 @pass_context
 def search(ctx: Context, query: str, size: int) -> None:
     """Print incidents matching QUERY (Elasticsearch query_string syntax)."""
+    print_incidents(ctx.settings, query, size)
+
+
+def print_incidents(settings: Settings, query: str, size: int) -> None:
+    """Search incidents and print them as a table."""
     from deskwatch.sinks.elasticsearch.search import search_incidents
 
-    client = elasticsearch_client(ctx.settings.elasticsearch)
-    total, incidents = search_incidents(client, ctx.settings.elasticsearch, query, size)
+    client = elasticsearch_client(settings.elasticsearch)
+    total, incidents = search_incidents(client, settings.elasticsearch, query, size)
     table = Table(title=f"{total} incident(s) match {query!r}")
     for col in ("id", "status", "severity", "title", "hosts", "events", "first seen", "last seen", "rev"):
         table.add_column(col)

@@ -13,7 +13,9 @@ from deskwatch.settings import Settings
 from deskwatch.sinks.elasticsearch.templates import incidents_alias
 from deskwatch.topology import DEAD_LETTER, EVENTS, INCIDENTS
 
-from .conftest import committed_lag, es_docs, read_topic, wait_for
+from deskwatch.topics import consumer_lag
+
+from .conftest import es_docs, read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -78,8 +80,8 @@ def test_events_become_incidents_and_a_replay_changes_nothing(
 
     # Replay the very same file: every event id is known, so nothing may change in Elasticsearch.
     _produce(launch, path)
-    wait_for(lambda: committed_lag(s, s.processor.app_id, EVENTS.name(s.kafka)) == 0, 90, "processor to drain")
-    wait_for(lambda: committed_lag(s, s.sink.group_id, INCIDENTS.name(s.kafka)) == 0, 90, "sink to drain")
+    wait_for(lambda: consumer_lag(s.kafka, s.processor.app_id, EVENTS.name(s.kafka)) == 0, 90, "processor to drain")
+    wait_for(lambda: consumer_lag(s.kafka, s.sink.group_id, INCIDENTS.name(s.kafka)) == 0, 90, "sink to drain")
     assert es_docs(s, alias) == first
 
 

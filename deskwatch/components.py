@@ -1,0 +1,67 @@
+"""Run deskwatch's own components as child processes, each with the same settings tree.
+
+The demo and the integration tests start ``deskwatch processor run`` and friends exactly as an
+operator would; the settings travel in a 0600 YAML file named by ``DESKWATCH_CONFIG``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from deskwatch.settings import Settings
+
+
+def write_settings_file(settings: Settings, path: Path) -> Path:
+    """Write the settings tree, secrets included, to a file only its owner can read."""
+    data = settings.model_dump(mode="json")
+    for section in type(settings).model_fields:
+        part = getattr(settings, section)
+        for name in type(part).model_fields:
+            value = getattr(part, name)
+            if hasattr(value, "get_secret_value"):
+                data[section][name] = value.get_secret_value()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        yaml.safe_dump(data, out)
+    return path
+
+
+class Component:
+    """One ``deskwatch <args>`` child process writing to its own log file."""
+
+    def __init__(self, args: list[str], config: Path, log: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DESKWATCH_")}
+        env["DESKWATCH_CONFIG"] = str(config)
+        self.args = args
+        self.log = log
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self._out = log.open("wb")
+        exe = str(Path(sys.executable).with_name("deskwatch"))
+        self.proc = subprocess.Popen([exe, *args], env=env, stdin=subprocess.DEVNULL, stdout=self._out,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        """Signal the process, wait, and kill it if it outlives ``timeout``; return its exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._out.close()
+        return self.proc.returncode
+
+    def tail(self, n: int = 40) -> str:
+        """The last ``n`` lines of its log."""
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])

@@ -1,0 +1,26 @@
+"""``deskwatch demo``."""
+
+from __future__ import annotations
+
+import click
+
+from deskwatch.cli import Context, pass_context
+
+
+@click.command()
+@click.option("--folder", type=click.Path(), default=None, help="where the simulated files go (default: <stack.home>/demo)")
+@pass_context
+def demo(ctx: Context, folder: str | None) -> None:
+    """Run a small simulated fleet through the whole pipeline and show the incidents found."""
+    from pathlib import Path
+
+    from deskwatch.demo import run_demo
+    from deskwatch.sinks.cli import print_incidents
+
+    settings = ctx.settings
+    run_demo(settings, Path(folder) if folder else settings.stack.home / "demo")
+    print_incidents(settings, "*", 15)
+    example = "status:open AND severity:high"
+    click.echo(f"\n$ deskwatch search '{example}'")
+    print_incidents(settings, example, 5)
+    click.echo("\nSearch yourself: .venv/bin/deskwatch search 'QUERY' (Elasticsearch query_string syntax)")
