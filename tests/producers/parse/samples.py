@@ -15,10 +15,10 @@ from deskwatch.producers.parse import Rejected, SourceContext
 REFERENCE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def make_ctx(source: str = "test", **overrides: object) -> SourceContext:
+def make_ctx(source: str = "test", **overrides: Any) -> SourceContext:
     """A SourceContext with the fixed reference time unless overridden."""
-    values: dict[str, object] = {"source": source, "reference_time": REFERENCE, **overrides}
-    return SourceContext(**values)  # type: ignore[arg-type]
+    reference = overrides.pop("reference_time", REFERENCE)
+    return SourceContext(source=source, reference_time=reference, **overrides)
 
 
 def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:

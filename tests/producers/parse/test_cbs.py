@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from deskwatch.producers.parse import Rejected, parse_cbs, parse_lines
@@ -146,7 +148,9 @@ def test_same_line_same_id_and_position_matters() -> None:
     assert first.event_id == again.event_id != elsewhere.event_id
 
 
-def _loghub_windows(shared_data: Path, host: str | None) -> tuple[int, int, object, dict]:
+def _loghub_windows(
+    shared_data: Path, host: str | None
+) -> tuple[int, int, Counter[str], dict[Any, Any]]:
     # The loghub CBS.log names no machine and no zone: the context supplies both (UTC here).
     ctx = make_ctx("loghub/Windows_2k.log", default_host=host, tz=UTC)
     return tally(parse_lines(numbered_lines(shared_data / "loghub" / "Windows_2k.log"), "cbs", ctx))

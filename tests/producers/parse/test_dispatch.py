@@ -102,5 +102,6 @@ def test_parse_lines_frames_then_parses() -> None:
         (1, lines[0][1] + b"\n  continued"),
         (3, lines[2][1]),
     ]
-    assert all(isinstance(r, WorkstationEvent) for _, _, r in results)
-    assert results[0][2].message == "a\n  continued"  # type: ignore[union-attr]
+    first = results[0][2]
+    assert isinstance(first, WorkstationEvent) and isinstance(results[1][2], WorkstationEvent)
+    assert first.message == "a\n  continued"
