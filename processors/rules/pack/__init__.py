@@ -1,0 +1,1 @@
+"""The default rule pack (data only): workstation infrastructure rules, one YAML file per domain."""

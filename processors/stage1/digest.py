@@ -1,0 +1,67 @@
+"""Collect the digests an envelope touched: one per fingerprint and dedup window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from deskwatch.processors.stage1.state import ContentWindow
+from deskwatch.schemas.digest import EventDigest, digest_id
+from deskwatch.schemas.event import WorkstationEvent
+
+SAMPLE_MAX = 2048
+
+
+@dataclass(slots=True)
+class _Entry:
+    event: WorkstationEvent
+    template: str
+    view: dict[str, Any]
+    window: ContentWindow
+
+
+class DigestBook:
+    """Remembers, per (fingerprint, window), the first event of the envelope and the latest counts."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, int], _Entry] = {}
+
+    def note(
+        self, fp: str, window: ContentWindow, event: WorkstationEvent, template: str, view: dict[str, Any]
+    ) -> None:
+        """Record that ``event`` was counted in ``window``."""
+        key = (fp, round(window.window_start.timestamp() * 1000))
+        entry = self._entries.get(key)
+        if entry is None:
+            self._entries[key] = _Entry(event, template, view, window)
+        else:
+            entry.window = window
+
+    def digests(self) -> list[EventDigest]:
+        """One digest per window touched, with the window's cumulative count."""
+        return [_digest(fp, entry) for (fp, _), entry in self._entries.items()]
+
+
+def _digest(fp: str, entry: _Entry) -> EventDigest:
+    window, event, view = entry.window, entry.event, entry.view
+    return EventDigest(
+        digest_id=digest_id(fp, window.window_start),
+        fingerprint=fp,
+        window_start=window.window_start,
+        repeat_count=window.count,
+        first_seen=window.first_seen,
+        last_seen=window.last_seen,
+        host=event.host.name,
+        provider=event.event.provider,
+        event_code=event.event.code,
+        template=entry.template,
+        sample_message=event.message[:SAMPLE_MAX],
+        sample_event_id=event.event.id,
+        level=event.log.level,
+        site=view.get("asset.site"),
+        directorate=view.get("asset.directorate"),
+        os_build=view.get("asset.os_build"),
+        device_class=view.get("asset.device_class"),
+        rule_ids=list(window.rule_ids),
+        group_keys=list(window.group_keys),
+    )

@@ -1,0 +1,161 @@
+"""Stage 1's core: one host envelope in, decisions, signals, digests and the new host state out.
+
+Pure: no faust or kafka, time passed in. Per event: exact dedup by id, enrichment from the
+inventory, rule matching, content dedup by fingerprint within the rule's dedup window, then
+the event is folded into its rule groups' signals. One call per envelope, one state write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from deskwatch.processors.rules import Rule, RuleSet, group_key, group_values
+from deskwatch.processors.stage1.coalesce import Coalescer, SignalDraft
+from deskwatch.processors.stage1.decision import (
+    DecisionKind,
+    EventDecision,
+    Stage1Counters,
+    Stage1Result,
+)
+from deskwatch.processors.stage1.deduplicate import ContentOutcome, count_content
+from deskwatch.processors.stage1.digest import DigestBook
+from deskwatch.processors.stage1.enrich import enrich, population_of
+from deskwatch.processors.stage1.identify import identify
+from deskwatch.processors.stage1.state import HostState, HostStateStore, StateLimits
+from deskwatch.processors.stage1.work import RuleGroup, Work, event_id_of
+from deskwatch.schemas.asset import Asset
+from deskwatch.schemas.envelope import EventBatch
+from deskwatch.schemas.event import WorkstationEvent
+
+_KIND = {
+    (ContentOutcome.FIRST, True): DecisionKind.NEW,
+    (ContentOutcome.FIRST, False): DecisionKind.NO_RULE,
+    (ContentOutcome.EXPIRED, True): DecisionKind.WINDOW_EXPIRED,
+    (ContentOutcome.EXPIRED, False): DecisionKind.WINDOW_EXPIRED,
+    (ContentOutcome.REPEAT, True): DecisionKind.DUPLICATE_CONTENT,
+    (ContentOutcome.REPEAT, False): DecisionKind.DUPLICATE_CONTENT,
+}
+
+
+class Stage1:
+    """The per-host core; build once per rule set and inventory snapshot, call per envelope."""
+
+    def __init__(
+        self,
+        rules: RuleSet,
+        inventory: Mapping[str, Asset],
+        populations: Mapping[str, int],
+        limits: StateLimits | None = None,
+    ) -> None:
+        self._rules = rules
+        self._inventory = inventory
+        self._populations = populations
+        self._limits = limits or StateLimits()
+
+    def process(self, batch: EventBatch, state: HostState | None, now: datetime) -> Stage1Result:
+        """Decide every event of one envelope; ``state`` is not modified."""
+        work = Work.start(batch.host, state)
+        coalescer, book, counters = Coalescer(), DigestBook(), Stage1Counters()
+        decisions = []
+        for event in batch.events:
+            decision = self._decide(event, batch.source, work, coalescer, book, now)
+            decisions.append(decision)
+            counters.count(decision)
+        signals, digests = coalescer.signals(), book.digests()
+        counters.signals, counters.digests = len(signals), len(digests)
+        return Stage1Result(work.finish(self._limits), decisions, signals, digests, counters)
+
+    def apply(self, store: HostStateStore, batch: EventBatch, now: datetime) -> Stage1Result:
+        """Read the host's state, process the envelope, write the state once (only if it changed)."""
+        state = store.get(batch.host)
+        result = self.process(batch, state, now)
+        if result.new_state != state:
+            store[batch.host] = result.new_state
+        return result
+
+    def _decide(
+        self, event: WorkstationEvent, source: str, work: Work, co: Coalescer, book: DigestBook, now: datetime
+    ) -> EventDecision:
+        eid = event_id_of(event, source)
+        dropped = work.admit(eid, event.timestamp, now, self._limits)
+        if dropped is not None:
+            return dropped
+        view = enrich(event, self._asset(event.host.name))
+        fp, template = identify(event)
+        hits = [self._group(rule, view) for rule in self._rules.matching(view)]
+        window = min((g.rule.dedup_window for g in hits), default=self._limits.default_dedup_window)
+        keys = tuple(g.key for g in hits)
+        outcome, counted = count_content(
+            work.content.get(fp), event.timestamp, window, tuple(g.rule.id for g in hits), keys
+        )
+        work.content[fp] = counted
+        book.note(fp, counted, event, template, view)
+        repeat = outcome is ContentOutcome.REPEAT
+        for hit in hits:
+            self._fold(co, hit, eid, event, fp, view, repeat, recovery=False)
+            work.remember_hit(hit, event.timestamp)
+        recovered = self._recover(event, eid, fp, view, work, co, {g.rule.id for g in hits})
+        kind = _KIND[(outcome, bool(hits))]
+        return EventDecision(eid, kind, _reason(kind, counted.count), fp,
+                             tuple(g.rule.id for g in hits), keys, recovered)
+
+    def _recover(
+        self, event: WorkstationEvent, eid: str, fp: str, view: dict[str, Any],
+        work: Work, co: Coalescer, matched: set[str],
+    ) -> tuple[str, ...]:
+        recovered = []
+        for rule in self._rules.resolving(view):
+            group = self._group(rule, view)
+            if rule.id in matched or not work.forget_hit(group.key):
+                continue  # a recovery for a group this host never hit is noise, not news
+            self._fold(co, group, eid, event, fp, view, repeat=False, recovery=True)
+            recovered.append(group.key)
+        return tuple(recovered)
+
+    def _group(self, rule: Rule, view: dict[str, Any]) -> RuleGroup:
+        rule_view = _extracted(rule, view)
+        group = group_values(rule.group_by, rule_view)
+        distinct = rule_view.get(rule.count_distinct) if rule.count_distinct else None
+        return RuleGroup(rule, group, group_key(rule.id, group), None if distinct is None else str(distinct))
+
+    def _fold(
+        self, co: Coalescer, hit: RuleGroup, eid: str, event: WorkstationEvent, fp: str,
+        view: dict[str, Any], repeat: bool, recovery: bool,
+    ) -> None:
+        draft = co.current(hit.rule.id, hit.key, recovery) or co.open(
+            SignalDraft(
+                rule_id=hit.rule.id, rule_version=hit.rule.version, group_key=hit.key, group=hit.group,
+                host=event.host.name, device_class=view.get("asset.device_class"),
+                population=population_of(hit.group, self._populations), recovery=recovery,
+                fingerprint=fp, provider=event.event.provider, event_code=event.event.code,
+                first_seen=event.timestamp, last_seen=event.timestamp, sample_message=event.message,
+            )
+        )
+        draft.add(eid, event.timestamp, repeat, hit.distinct_value)
+
+    def _asset(self, host: str) -> Asset | None:
+        return self._inventory.get(host) or self._inventory.get(host.casefold())
+
+
+def _extracted(rule: Rule, view: dict[str, Any]) -> dict[str, Any]:
+    """The view plus the rule's extracted fields (first matching alternative per field)."""
+    if not rule.extract:
+        return view
+    extra: dict[str, str] = {}
+    for extraction in rule.extract:
+        if extraction.field not in extra:
+            value = extraction.apply(view)
+            if value is not None:
+                extra[extraction.field] = value
+    return {**view, **extra} if extra else view
+
+
+def _reason(kind: DecisionKind, count: int) -> str:
+    return {
+        DecisionKind.NEW: "first time in its dedup window; matched a rule",
+        DecisionKind.NO_RULE: "first time in its dedup window; matched no rule",
+        DecisionKind.WINDOW_EXPIRED: "seen before, but its dedup window had ended: new window",
+        DecisionKind.DUPLICATE_CONTENT: f"same content within its dedup window (repeat {count})",
+    }[kind]

@@ -1,0 +1,117 @@
+"""Exact dedup by event id and content dedup by fingerprint within the rule's window."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from conftest import NOW, T0, batch, event, make_stage
+
+from deskwatch.processors.stage1 import DecisionKind, Stage1, StateLimits
+
+K = DecisionKind
+
+
+def kinds(result: object) -> list[DecisionKind]:
+    return [d.kind for d in result.decisions]  # type: ignore[attr-defined]
+
+
+def test_repeats_fold_into_one_signal_and_one_digest(stage: Stage1) -> None:
+    envelope = batch(*(event(at=T0 + timedelta(minutes=m)) for m in range(3)))
+    result = stage.process(envelope, None, NOW)
+    assert kinds(result) == [K.NEW, K.DUPLICATE_CONTENT, K.DUPLICATE_CONTENT]
+    [signal] = result.signals
+    assert (signal.rule_id, signal.count, signal.distinct, signal.deduplicated) == ("disk-errors", 3, 3, 2)
+    assert (signal.first_seen, signal.last_seen) == (T0, T0 + timedelta(minutes=2))
+    [digest] = result.digests
+    assert (digest.repeat_count, digest.first_seen, digest.last_seen) == (3, T0, T0 + timedelta(minutes=2))
+    assert digest.rule_ids == ["disk-errors"] and digest.group_keys == ["disk-errors|host.name=PC-LYON-01"]
+    assert result.counters.duplicate_content == 2 and result.counters.new == 1
+
+
+def test_replayed_batch_is_all_duplicate_ids_and_changes_nothing(stage: Stage1) -> None:
+    envelope = batch(event(), event(code="11", message="The driver detected a controller error."), event(code="1"))
+    first = stage.process(envelope, None, NOW)
+    again = stage.process(envelope, first.new_state, NOW)
+    assert kinds(again) == [K.DUPLICATE_ID] * 3
+    assert again.signals == [] and again.digests == []
+    assert again.new_state == first.new_state
+    assert again.counters.duplicate_id == 3
+
+
+def test_same_id_twice_in_one_batch(stage: Stage1) -> None:
+    e = event()
+    result = stage.process(batch(e, e), None, NOW)
+    assert kinds(result) == [K.NEW, K.DUPLICATE_ID]
+    assert result.signals[0].count == 1
+
+
+def test_counts_accumulate_across_batches_under_one_digest_id(stage: Stage1) -> None:
+    first = stage.process(batch(event(at=T0)), None, NOW)
+    second = stage.process(batch(event(at=T0 + timedelta(minutes=4))), first.new_state, NOW)
+    assert kinds(second) == [K.DUPLICATE_CONTENT]
+    assert second.digests[0].digest_id == first.digests[0].digest_id
+    assert (first.digests[0].repeat_count, second.digests[0].repeat_count) == (1, 2)
+    # the repeat still reaches stage 2: thresholds count events, repeats included
+    assert second.signals[0].count == 1 and second.signals[0].deduplicated == 1
+
+
+def test_window_expires_by_event_time(stage: Stage1) -> None:
+    # disk-errors has dedup_window 10m: the window holds [T0, T0+10m)
+    times = [T0, T0 + timedelta(minutes=9, seconds=59), T0 + timedelta(minutes=10), T0 + timedelta(minutes=12)]
+    result = stage.process(batch(*(event(at=t) for t in times)), None, NOW)
+    assert kinds(result) == [K.NEW, K.DUPLICATE_CONTENT, K.WINDOW_EXPIRED, K.DUPLICATE_CONTENT]
+    assert [(d.window_start, d.repeat_count) for d in result.digests] == [(T0, 2), (times[2], 2)]
+    assert len({d.digest_id for d in result.digests}) == 2
+
+
+def test_wall_clock_does_not_expire_windows(stage: Stage1) -> None:
+    first = stage.process(batch(event(at=T0)), None, NOW)
+    later = stage.process(batch(event(at=T0 + timedelta(minutes=1))), first.new_state, NOW + timedelta(days=3))
+    assert kinds(later) == [K.DUPLICATE_CONTENT]
+
+
+def test_late_event_counts_into_the_open_window(stage: Stage1) -> None:
+    first = stage.process(batch(event(at=T0)), None, NOW)
+    late = stage.process(batch(event(at=T0 - timedelta(minutes=30))), first.new_state, NOW)
+    assert kinds(late) == [K.DUPLICATE_CONTENT]
+    [digest] = late.digests
+    assert digest.digest_id == first.digests[0].digest_id  # window start is stable
+    assert digest.first_seen == T0 - timedelta(minutes=30)
+
+
+def test_dedup_window_comes_from_the_rule() -> None:
+    # gpo-failure-host has dedup_window 30m, disk-errors 10m: 20 minutes apart is a repeat for one only
+    stage = make_stage()
+    gpo = dict(code="1058", provider="Microsoft-Windows-GroupPolicy", message="The processing of Group Policy failed.")
+    result = stage.process(batch(event(**gpo, at=T0), event(**gpo, at=T0 + timedelta(minutes=20)),
+                                 event(at=T0), event(at=T0 + timedelta(minutes=20))), None, NOW)
+    assert kinds(result) == [K.NEW, K.DUPLICATE_CONTENT, K.NEW, K.WINDOW_EXPIRED]
+
+
+def test_unmatched_event_gets_a_digest_and_no_signal(stage: Stage1) -> None:
+    result = stage.process(batch(event(code="10", provider="Microsoft-Windows-Sysmon", message="access")), None, NOW)
+    assert kinds(result) == [K.NO_RULE]
+    assert result.signals == [] and len(result.digests) == 1 and result.digests[0].rule_ids == []
+
+
+def test_event_without_id_gets_a_stable_one(stage: Stage1) -> None:
+    e = event(eid=None)
+    first = stage.process(batch(e), None, NOW)
+    again = stage.process(batch(e), first.new_state, NOW)
+    assert first.decisions[0].event_id == again.decisions[0].event_id
+    assert kinds(again) == [K.DUPLICATE_ID]
+
+
+def test_event_older_than_the_horizon_is_dropped_and_counted() -> None:
+    stage = make_stage(limits=StateLimits(id_retention=timedelta(hours=1)))
+    first = stage.process(batch(event(at=T0 + timedelta(hours=3))), None, NOW + timedelta(hours=3))
+    old = stage.process(batch(event(at=T0)), first.new_state, NOW + timedelta(hours=3))
+    assert kinds(old) == [K.TOO_OLD] and old.signals == [] and old.counters.too_old == 1
+
+
+def test_future_timestamps_cannot_expire_the_state(stage: Stage1) -> None:
+    seen = stage.process(batch(e := event(at=T0)), None, NOW)
+    future = stage.process(batch(event(at=T0 + timedelta(days=30))), seen.new_state, NOW)
+    # the watermark stops at now + skew, so ids from T0 are still within the 24h retention
+    assert future.new_state.watermark == NOW + StateLimits().max_future_skew
+    assert kinds(stage.process(batch(e), future.new_state, NOW)) == [K.DUPLICATE_ID]
