@@ -16,10 +16,10 @@ from deskwatch.stack.status import EngineStatus, stack_status
 from deskwatch.stack.up import Endpoints, ensure_up
 
 __all__ = [
+    "Endpoints",
     "EngineStartError",
     "EngineStatus",
     "EngineUserError",
-    "Endpoints",
     "FetchError",
     "PortBusyError",
     "StackError",

@@ -39,7 +39,9 @@ def _compose(settings: StackSettings, *args: str) -> None:
     env = os.environ | compose_env(settings)  # docker needs its own variables (DOCKER_HOST, …)
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
-        raise EngineStartError(f"docker: {' '.join(command)} exited {done.returncode}:\n{done.stderr}")
+        raise EngineStartError(
+            f"docker: {' '.join(command)} exited {done.returncode}:\n{done.stderr}"
+        )
 
 
 def compose_up(settings: StackSettings, report: Report) -> None:

@@ -17,7 +17,9 @@ from deskwatch.stack.supervise import tail
 from deskwatch.versions import ELASTICSEARCH_VERSION
 
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
-ES_ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ELASTICSEARCH_VERSION}:zip"
+ES_ARTIFACT = (
+    f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ELASTICSEARCH_VERSION}:zip"
+)
 MARKER = ".complete.json"
 
 

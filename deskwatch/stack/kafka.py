@@ -80,7 +80,11 @@ def prepare_kafka(settings: StackSettings, layout: Layout) -> None:
 
 def kafka_spec(settings: StackSettings, layout: Layout) -> EngineSpec:
     """How to run the broker (as whoever runs us: Kafka has no objection to root)."""
-    argv = [*_java(layout, settings.kafka_heap), MAIN_CLASS, str(layout.kafka_run / "server.properties")]
+    argv = [
+        *_java(layout, settings.kafka_heap),
+        MAIN_CLASS,
+        str(layout.kafka_run / "server.properties"),
+    ]
     bootstrap = kafka_bootstrap(settings)
     return EngineSpec(
         name="kafka",

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Protocol, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
-
-class Report(Protocol):
-    """Receives one progress line; the stack never prints directly."""
-
-    def __call__(self, message: str) -> None: ...
+# Receives one progress line; the stack never prints directly.
+Report = Callable[[str], None]
 
 
 class ElapsedReport:

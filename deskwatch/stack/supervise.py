@@ -19,6 +19,10 @@ def spawn(
     """Start ``argv`` detached (own session, so it outlives us and stops as one group)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
+        # Logs are appended across starts: a header tells this run's lines from the last one's.
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        out.write(f"=== deskwatch stack: {stamp} starting {' '.join(argv)}\n".encode())
+        out.flush()
         # Popen(user=...) instead of runuser: no PAM process in between, so the pid we record
         # is the engine's own and its group holds only engine processes.
         return subprocess.Popen(

@@ -39,7 +39,9 @@ def test_check_reachable_names_the_blocking_folder(tmp_path: Path) -> None:
     with pytest.raises(EngineUserError, match="cannot traverse") as failure:
         check_reachable(blocked / "inner", ENGINE)
     folder = Path(str(failure.value).split("cannot traverse ")[1].split(" (mode")[0])
-    assert not can_traverse(folder.stat().st_mode, folder.stat().st_uid, folder.stat().st_gid, ENGINE)
+    assert not can_traverse(
+        folder.stat().st_mode, folder.stat().st_uid, folder.stat().st_gid, ENGINE
+    )
 
 
 def test_check_reachable_passes_for_an_open_path() -> None:

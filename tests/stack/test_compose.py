@@ -155,4 +155,4 @@ def test_deskwatch_services_run_the_deskwatch_command(
 ) -> None:
     assert compose["services"][service]["command"] == command
     assert compose["services"][service]["build"] == "."
-    assert "ENTRYPOINT [\"deskwatch\"]" in (ROOT / "Dockerfile").read_text()
+    assert 'ENTRYPOINT ["deskwatch"]' in (ROOT / "Dockerfile").read_text()

@@ -36,7 +36,14 @@ def test_docker_mode_without_docker_fails_clearly() -> None:
 def test_compose_gets_the_settings_ports() -> None:
     settings = StackSettings(kafka_port=29092, es_http_port=29200, compose_file=Path("/x/c.yml"))
     assert compose_env(settings) == {"DESKWATCH_KAFKA_PORT": "29092", "DESKWATCH_ES_PORT": "29200"}
-    assert compose_command(settings, "up", "-d") == ["docker", "compose", "-f", "/x/c.yml", "up", "-d"]
+    assert compose_command(settings, "up", "-d") == [
+        "docker",
+        "compose",
+        "-f",
+        "/x/c.yml",
+        "up",
+        "-d",
+    ]
 
 
 @pytest.mark.docker

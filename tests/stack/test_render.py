@@ -18,13 +18,17 @@ from deskwatch.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION, LOG4J_VERSI
 
 PORTS = [
     StackSettings(),
-    StackSettings(kafka_port=29092, kafka_controller_port=29093, es_http_port=29200, es_transport_port=29300),
+    StackSettings(
+        kafka_port=29092, kafka_controller_port=29093, es_http_port=29200, es_transport_port=29300
+    ),
 ]
 PORT_IDS = ["default-ports", "other-ports"]
 
 
 def properties(text: str) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    return dict(
+        line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#")
+    )
 
 
 @pytest.mark.parametrize("settings", PORTS, ids=PORT_IDS)
