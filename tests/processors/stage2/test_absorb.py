@@ -1,0 +1,96 @@
+"""Absorption: a fleet-wide parent suppresses the per-host children it explains, across groups."""
+
+from __future__ import annotations
+
+from deskwatch.processors.stage2 import GroupState, Outcome, Stage2, child_group_key
+from deskwatch.schemas.command import CommandAction as A
+from deskwatch.schemas.incident import ChangeReason
+
+from .build import Policy, at, command, signal
+
+PARENT = Policy(id="fleet-disk", min_hosts=2, absorbs=("disk-full", "disk-slow"))
+CHILD = Policy()
+STAGE = Stage2({"fleet-disk": PARENT, "disk-full": CHILD})
+FLEET = {"site": "paris"}
+
+
+def _parent_open() -> tuple[GroupState, list]:  # type: ignore[type-arg]
+    first = STAGE.on_signal(None, signal(0, "pc-1", rule="fleet-disk", group=FLEET), at(0))
+    second = STAGE.on_signal(first.state, signal(1, "pc-2", rule="fleet-disk", group=FLEET), at(1))
+    return second.state, second.commands
+
+
+def _child_open(host: str = "pc-1") -> GroupState:
+    sig = signal(0, host, group={"host.name": host})
+    assert sig.group_key == child_group_key("disk-full", host)
+    return STAGE.on_signal(None, sig, at(0)).state
+
+
+def test_parent_opening_sends_one_absorb_per_child_rule_and_host() -> None:
+    state, commands = _parent_open()
+    assert [(c.action, c.group_key) for c in commands] == [
+        (A.ABSORB, "disk-full|host.name=pc-1"), (A.ABSORB, "disk-slow|host.name=pc-1"),
+        (A.ABSORB, "disk-full|host.name=pc-2"), (A.ABSORB, "disk-slow|host.name=pc-2")]
+    assert state.incident is not None
+    assert {c.parent_id for c in commands} == {state.incident.id}
+    assert {c.parent_group_key for c in commands} == {"fleet-disk|site=paris"}
+
+
+def test_new_host_on_open_parent_sends_absorbs_for_it_only() -> None:
+    state, _ = _parent_open()
+    more = STAGE.on_signal(state, signal(2, "pc-3", rule="fleet-disk", group=FLEET), at(2))
+    assert [c.group_key for c in more.commands] == ["disk-full|host.name=pc-3", "disk-slow|host.name=pc-3"]
+    again = STAGE.on_signal(more.state, signal(3, "pc-3", rule="fleet-disk", group=FLEET), at(3))
+    assert again.commands == []
+
+
+def test_round_trip_absorb_link_release_unlink() -> None:
+    parent_state, commands = _parent_open()
+    absorb = commands[0]
+    child = STAGE.on_command(_child_open(), absorb, at(2))
+    assert [(c.reason, c.notify) for c in child.changes] == [(ChangeReason.ABSORBED, False)]
+    child_incident = child.incidents[0]
+    assert child_incident.parent_id == absorb.parent_id and child_incident.event_count == 1
+    [link] = child.commands
+    assert (link.action, link.group_key, link.child_id) == (A.LINK_CHILD, absorb.parent_group_key, child_incident.id)
+
+    parent = STAGE.on_command(parent_state, link, at(3))
+    assert [c.reason for c in parent.changes] == [ChangeReason.CHILD_ABSORBED]
+    assert (parent.incidents[0].absorbed_count, parent.incidents[0].children) == (1, [child_incident.id])
+    assert STAGE.on_command(parent.state, link, at(4)).decisions[0].outcome is Outcome.IGNORED_ALREADY_LINKED
+
+    released = STAGE.on_command(child.state, command(A.RELEASE, 5, key=absorb.group_key), at(5))
+    assert [(c.reason, c.notify) for c in released.changes] == [(ChangeReason.RELEASED, True)]
+    assert released.incidents[0].parent_id is None and released.incidents[0].event_count == 1
+    [unlink] = released.commands
+    back = STAGE.on_command(parent.state, unlink, at(6))
+    assert (back.incidents[0].absorbed_count, back.incidents[0].children) == (0, [])
+    assert [c.reason for c in back.changes] == [ChangeReason.CHILD_RELEASED]
+
+
+def test_absorb_before_the_child_opens_is_held() -> None:
+    _, commands = _parent_open()
+    held = STAGE.on_command(None, commands[0], at(2))
+    assert [d.outcome for d in held.decisions] == [Outcome.ABSORB_HELD] and held.changes == []
+    opened = STAGE.on_signal(held.state, signal(3, "pc-1", group={"host.name": "pc-1"}), at(3))
+    assert [(c.reason, c.notify) for c in opened.changes] == [(ChangeReason.OPENED, False),
+                                                              (ChangeReason.ABSORBED, False)]
+    assert [c.action for c in opened.commands] == [A.LINK_CHILD]
+
+
+def test_parent_resolving_releases_its_children_and_reopen_absorbs_again() -> None:
+    state, commands = _parent_open()
+    resolved = STAGE.on_command(state, command(A.RESOLVE, 5, key="fleet-disk|site=paris"), at(5))
+    assert [(c.action, c.group_key) for c in resolved.commands] == [(A.RELEASE, c.group_key) for c in commands]
+    reopened = STAGE.on_signal(resolved.state, signal(6, "pc-1", rule="fleet-disk", group=FLEET), at(6))
+    assert [c.reason for c in reopened.changes] == [ChangeReason.REOPENED]
+    assert [(c.action, c.group_key) for c in reopened.commands] == [(A.ABSORB, c.group_key) for c in commands]
+
+
+def test_stale_release_from_an_old_parent_is_ignored() -> None:
+    _, commands = _parent_open()
+    child = STAGE.on_command(_child_open(), commands[0], at(2))
+    stale = command(A.RELEASE, 3, key=commands[0].group_key, parent_id="older-parent")
+    result = STAGE.on_command(child.state, stale, at(3))
+    assert [d.outcome for d in result.decisions] == [Outcome.IGNORED_STALE_PARENT]
+    assert result.state.incident is not None and result.state.incident.parent_id == commands[0].parent_id

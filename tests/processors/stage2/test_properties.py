@@ -1,0 +1,153 @@
+"""Property tests on the lifecycle: random signals, ticks and commands from an empty group."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deskwatch.processors.stage2 import LEGAL, GroupState, Outcome, Stage2, Stage2Result
+from deskwatch.schemas.command import Command
+from deskwatch.schemas.command import CommandAction as A
+from deskwatch.schemas.incident import Severity
+from deskwatch.schemas.signal import Signal
+
+from .build import Level, Policy, at, command, signal, silence
+
+Step = tuple[str, object, float]
+
+POLICIES = st.builds(
+    Policy,
+    min_events=st.integers(1, 4),
+    min_hosts=st.sampled_from([None, 2]),
+    min_population_pct=st.sampled_from([None, 30.0]),
+    reopen_window=st.sampled_from([None, timedelta(minutes=20)]),
+    flap_threshold=st.sampled_from([None, 2]),
+    max_lifetime=st.sampled_from([None, timedelta(minutes=45)]),
+    escalation=st.sampled_from([(), (Level(Severity.HIGH, min_events=5), Level(Severity.CRITICAL, min_hosts=3))]),
+    absorbs=st.sampled_from([(), ("child",)]),
+)
+SILENCES = st.sampled_from([{}, {"m": silence("m", 20, 40, site="paris")}])
+
+
+@st.composite
+def steps(draw: st.DrawFn) -> list[Step]:
+    out: list[Step] = []
+    now = 0.0
+    for _ in range(draw(st.integers(1, 30))):
+        now += draw(st.sampled_from([0, 0.5, 1, 3, 7, 16, 35]))
+        kind = draw(st.sampled_from(["signal"] * 5 + ["tick"] * 2 + ["command"] * 2))
+        if kind == "signal":
+            late = draw(st.sampled_from([0, 0, 0, 2, 12]))
+            out.append(("signal", signal(now - late, draw(st.sampled_from(["a", "b", "c", "d"])),
+                                         count=draw(st.integers(1, 5)), recovery=draw(st.booleans()) and
+                                         draw(st.booleans()) and draw(st.booleans()),
+                                         device_class=draw(st.sampled_from(["workstation", "laptop", "server"])),
+                                         population=draw(st.sampled_from([None, 5]))), now))
+        elif kind == "tick":
+            out.append(("tick", None, now))
+        else:
+            out.append(("command", draw(_commands(now)), now))
+    return out
+
+
+@st.composite
+def _commands(draw: st.DrawFn, now: float) -> Command:
+    action = draw(st.sampled_from(list(A)))
+    extra: dict[str, str | None] = {"actor": draw(st.sampled_from(["alice", "bob"]))}
+    if action is A.ASSIGN:
+        extra["assignee"] = draw(st.sampled_from(["carol", "dave"]))
+    if action in (A.ABSORB, A.RELEASE):
+        extra["parent_id"] = draw(st.sampled_from(["p1", "p2"]))
+        extra["parent_group_key"] = "fleet|site=paris"
+    if action in (A.LINK_CHILD, A.UNLINK_CHILD):
+        extra["child_id"] = draw(st.sampled_from(["c1", "c2"]))
+    return command(action, now, **extra)
+
+
+def _run(stage: Stage2, plan: list[Step], state: GroupState | None = None) -> list[Stage2Result]:
+    results = []
+    for kind, payload, minute in plan:
+        if kind == "signal":
+            assert isinstance(payload, Signal)
+            result = stage.on_signal(state, payload, at(minute))
+        elif kind == "tick":
+            result = stage.on_tick(state, at(minute))
+        else:
+            assert isinstance(payload, Command)
+            result = stage.on_command(state, payload, at(minute))
+        results.append(result)
+        state = result.state
+    return results
+
+
+@settings(max_examples=300, deadline=None)
+@given(POLICIES, SILENCES, steps())
+def test_revisions_increase_and_changes_are_legal(policy: Policy, silences: dict, plan: list[Step]) -> None:  # type: ignore[type-arg]
+    results = _run(Stage2({"disk-full": policy}, silences), plan)
+    last_revision: dict[str, int] = {}
+    for result in results:
+        for change in result.changes:
+            assert change.reason is not None
+            assert (change.from_status, change.to_status, change.reason) in LEGAL
+            assert change.revision > last_revision.get(change.incident_id, 0)
+            last_revision[change.incident_id] = change.revision
+        for incident in result.incidents:
+            assert incident.revision >= last_revision.get(incident.id, 0)
+            last_revision[incident.id] = incident.revision
+        emitted = {i.id: i.revision for i in result.incidents}
+        assert len(emitted) == len(result.incidents)  # latest revision per id, once
+        for change in result.changes:
+            assert change.revision <= emitted[change.incident_id]
+    # revisions strictly increase per id across every emitted revision
+    seen: dict[str, list[int]] = defaultdict(list)
+    for result in results:
+        for incident in result.incidents:
+            seen[incident.id].append(incident.revision)
+    assert all(revs == sorted(set(revs)) for revs in seen.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(POLICIES, SILENCES, steps(), st.data())
+def test_replaying_a_prefix_of_signals_changes_nothing(policy: Policy, silences: dict, plan: list[Step],  # type: ignore[type-arg]
+                                                        data: st.DataObject) -> None:
+    stage = Stage2({"disk-full": policy}, silences)
+    results = _run(stage, plan)
+    cut = data.draw(st.integers(0, len(plan) - 1))
+    state = results[cut].state
+    replay = [s for s in plan[: cut + 1] if s[0] == "signal"]
+    for result in _run(stage, replay, state):
+        assert result.state == state
+        assert result.incidents == [] and result.changes == [] and result.commands == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(POLICIES, SILENCES, steps())
+def test_event_count_is_the_sum_of_distinct_applied_signals(policy: Policy, silences: dict,  # type: ignore[type-arg]
+                                                           plan: list[Step]) -> None:
+    counts = {p.source_id: p.count for kind, p, _ in plan if isinstance(p, Signal)}
+    applied: dict[str, set[str]] = defaultdict(set)
+    latest: dict[str, int] = {}
+    for result in _run(Stage2({"disk-full": policy}, silences), plan):
+        for decision in result.decisions:
+            if decision.outcome is Outcome.APPLIED and decision.incident_id and decision.source_ids:
+                assert not applied[decision.incident_id] & set(decision.source_ids)
+                applied[decision.incident_id] |= set(decision.source_ids)
+        latest.update({i.id: i.event_count for i in result.incidents})
+    assert latest.keys() == applied.keys()
+    for incident_id, event_count in latest.items():
+        assert event_count == sum(counts[s] for s in applied[incident_id])
+
+
+@settings(max_examples=100, deadline=None)
+@given(POLICIES, SILENCES, steps())
+def test_same_inputs_give_identical_outputs(policy: Policy, silences: dict, plan: list[Step]) -> None:  # type: ignore[type-arg]
+    def dump(results: list[Stage2Result]) -> list[str]:
+        return [repr((r.state.model_dump_json(), [i.model_dump_json() for i in r.incidents],
+                      [c.model_dump_json() for c in r.changes], [c.model_dump_json() for c in r.commands],
+                      r.decisions)) for r in results]
+
+    assert dump(_run(Stage2({"disk-full": policy}, silences), plan)) == dump(
+        _run(Stage2({"disk-full": policy}, silences), plan))

@@ -1,0 +1,59 @@
+"""GroupState is serialisable and bounded; replays change nothing; unknown rules are reported."""
+
+from __future__ import annotations
+
+from deskwatch.processors.stage2 import GroupState, Outcome, Stage2
+from deskwatch.processors.stage2.state import HOSTS_CAP, INCIDENT_HOSTS_CAP, SOURCE_IDS_CAP
+
+from .build import Policy, at, run, signal
+
+STAGE = Stage2({"disk-full": Policy(min_events=2)})
+
+
+def test_state_round_trips_through_json() -> None:
+    results = run(STAGE, [("signal", signal(0), 0), ("signal", signal(1, "pc-2"), 1), ("tick", None, 31),
+                          ("signal", signal(40), 40)])
+    for result in results:
+        assert GroupState.model_validate_json(result.state.model_dump_json()) == result.state
+
+
+def test_replayed_signal_changes_nothing() -> None:
+    first = STAGE.on_signal(None, signal(0), at(0))
+    opened = STAGE.on_signal(first.state, signal(1), at(1))
+    replay = STAGE.on_signal(opened.state, signal(1), at(2))
+    assert replay.state == opened.state and replay.incidents == [] and replay.changes == []
+    assert [d.outcome for d in replay.decisions] == [Outcome.DUPLICATE_SIGNAL]
+
+
+def test_input_state_is_never_mutated() -> None:
+    first = STAGE.on_signal(None, signal(0), at(0))
+    before = first.state.model_dump_json()
+    STAGE.on_signal(first.state, signal(1), at(1))
+    assert first.state.model_dump_json() == before
+
+
+def test_recent_ids_and_hosts_are_capped() -> None:
+    stage = Stage2({"disk-full": Policy()})
+    state = stage.on_signal(None, signal(0, "h0000"), at(0)).state
+    for i in range(1, HOSTS_CAP + 50):
+        state = stage.on_signal(state, signal(0, f"h{i:04}"), at(0)).state
+    assert len(state.recent_source_ids) == SOURCE_IDS_CAP
+    assert len(state.hosts) == HOSTS_CAP and state.incident is not None
+    assert state.incident.host_count == HOSTS_CAP and len(state.incident.hosts) == INCIDENT_HOSTS_CAP
+    assert state.incident.event_count == HOSTS_CAP + 50
+
+
+def test_unknown_rule_is_reported_not_applied() -> None:
+    result = STAGE.on_signal(None, signal(0, rule="nope"), at(0))
+    assert [d.outcome for d in result.decisions] == [Outcome.UNKNOWN_RULE]
+    assert result.state == GroupState()
+
+
+def test_core_imports_no_streaming_or_search_client() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, deskwatch.processors.stage2; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'faust','kafka','aiokafka','elasticsearch','mode'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
