@@ -1,0 +1,75 @@
+"""``deskwatch ingest …`` (tail, drop folder, syslog, HTTP) and ``deskwatch inventory publish``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from deskwatch.cli import Context, pass_context
+from deskwatch.producers.envelope import EnvelopeLimits
+from deskwatch.producers.ingest import IngestCounts
+from deskwatch.producers.parse.contract import SourceContext
+from deskwatch.producers.parse.dispatch import detect_format
+from deskwatch.producers.publish import Publisher
+from deskwatch.producers.sources.stop import StopFlag
+from deskwatch.producers.sources.tail import FileTail, TailOptions
+from deskwatch.settings import ProducerSettings, Settings
+from deskwatch.topics import ensure_topics
+
+console = Console(stderr=True)
+
+
+def envelope_limits(ps: ProducerSettings) -> EnvelopeLimits:
+    """Envelope limits from the producer section."""
+    return EnvelopeLimits(ps.batch_max_events, ps.batch_max_bytes, ps.linger_ms / 1000)
+
+
+def summary(c: IngestCounts) -> str:
+    """One line of per-source counts: read / published / rejected by reason."""
+    reasons = ", ".join(f"{r}={n}" for r, n in sorted(c.rejected.items())) or "-"
+    return f"{c.source}: read={c.read} published={c.accepted} rejected={c.rejected_total} ({reasons})"
+
+
+def tail_file(settings: Settings, path: Path, fmt: str, host: str | None, until_eof: bool) -> IngestCounts:
+    """Follow ``path`` (or read it to its end) with a checkpoint; flush and exit on SIGTERM."""
+    ensure_topics(settings.kafka)
+    if fmt == "auto":
+        with open(path, "rb") as head:
+            fmt = detect_format(path, head.read(65536))
+    context = SourceContext(source=str(path), default_host=host or settings.producer.default_host,
+                            reference_time=datetime.now(timezone.utc), tz=ZoneInfo("UTC"))
+    options = TailOptions(path, fmt, context, envelope_limits(settings.producer), until_eof)
+    publisher = Publisher(settings.kafka, settings.producer, settings.tail.max_in_flight)
+    stop = StopFlag().install()
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[n]} lines"),
+                      TimeElapsedColumn(), console=console, transient=True) as bar:
+            task = bar.add_task(str(path), total=max(path.stat().st_size, 1), n=0)
+
+            def progress(c: IngestCounts, position: int) -> None:
+                bar.update(task, completed=position, total=max(path.stat().st_size, position), n=c.read)
+
+            return FileTail(options, settings.tail, publisher).run(stop, progress)
+    finally:
+        publisher.close()
+
+
+@click.group()
+def ingest() -> None:
+    """Long-running sources: file tail, drop folder, syslog and HTTP listeners."""
+
+
+@ingest.command("tail")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", default="auto", show_default=True, help="jsonl, ecs_json, nxlog_json, syslog, cbs")
+@click.option("--host", default=None, help="host name for lines that carry none")
+@click.option("--until-eof", is_flag=True, help="stop at the end of the file instead of following it")
+@pass_context
+def tail(ctx: Context, path: Path, fmt: str, host: str | None, until_eof: bool) -> None:
+    """Follow PATH across rotation and truncation; resumes from its checkpoint after a restart."""
+    click.echo(summary(tail_file(ctx.settings, path, fmt, host, until_eof)))

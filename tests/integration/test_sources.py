@@ -1,0 +1,105 @@
+"""Sources against the real broker: the tailer survives SIGKILL without losing a line."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+
+from deskwatch.producers.sources.checkpoint import CheckpointStore
+from deskwatch.schemas import DeadLetter, compute_event_id, decode_events_record
+from deskwatch.settings import Settings
+from deskwatch.topology import DEAD_LETTER, EVENTS
+
+from .conftest import read_topic, wait_for
+
+pytestmark = pytest.mark.integration
+
+LINES = 30_000
+BAD_EVERY = 1000  # one unparseable line per thousand, to check dead letters survive the kill too
+
+
+@pytest.fixture
+def pipeline_settings(pipeline_settings: Settings, tmp_path: Path) -> Settings:
+    """The pipeline settings with the sources' state folder inside the test's tmp_path."""
+    tail = pipeline_settings.tail.model_copy(update={"state_dir": tmp_path / "state", "poll_interval_s": 0.05,
+                                                     "checkpoint_interval_s": 0.2})
+    return pipeline_settings.model_copy(update={"tail": tail})
+
+
+def _line(i: int) -> bytes:
+    if i % BAD_EVERY == BAD_EVERY - 1:
+        return b"not json %d" % i
+    return orjson.dumps({"@timestamp": "2026-11-29T08:00:00Z", "event": {"code": "7", "provider": "disk"},
+                         "host": {"name": f"PC-{i % 97:03d}"}, "log": {"level": "error"},
+                         "message": f"bad block {i} " + "x" * (i % 300)})
+
+
+def _write_slowly(path: Path, done: threading.Event) -> None:
+    with path.open("ab") as out:
+        for start in range(0, LINES, 250):
+            out.write(b"".join(_line(i) + b"\n" for i in range(start, min(start + 250, LINES))))
+            out.flush()
+            time.sleep(0.08)
+    done.set()
+
+
+def _expected_ids(path: Path) -> tuple[set[str], set[str]]:
+    """Event ids the file's good lines must have, and the positions of its bad lines."""
+    inode, good, bad, offset = path.stat().st_ino, set(), set(), 0
+    for raw in path.read_bytes().splitlines(keepends=True):
+        line = raw.rstrip(b"\n")
+        position = f"{inode}:{offset}"
+        if line.startswith(b"{"):
+            host = json.loads(line)["host"]["name"]
+            good.add(compute_event_id(str(path), host, line, position))
+        else:
+            bad.add(position)
+        offset += len(raw)
+    return good, bad
+
+
+def test_tail_killed_mid_file_loses_nothing(pipeline_settings: Settings, launch: Callable, tmp_path: Path) -> None:
+    s = pipeline_settings
+    path = tmp_path / "growing.jsonl"
+    path.write_bytes(b"")
+    store = CheckpointStore(s.tail.state_dir, path)
+    done = threading.Event()
+    writer = threading.Thread(target=_write_slowly, args=(path, done))
+    writer.start()
+    first = launch("ingest", "tail", "--format", "jsonl", str(path))
+
+    def checkpoint_offset() -> int:
+        saved = store.load()
+        return saved.offset if saved else 0
+
+    wait_for(lambda: checkpoint_offset() > 200_000, 60, "a first checkpoint past 200 kB", first.tail)
+    assert not done.is_set(), "the writer finished before the kill: the test would not test a mid-file kill"
+    first.stop(signal.SIGKILL)
+    killed_at = checkpoint_offset()
+    second = launch("ingest", "tail", "--format", "jsonl", str(path))
+    writer.join()
+    size = path.stat().st_size
+    wait_for(lambda: checkpoint_offset() == size, 120, f"checkpoint at end of file ({size} B)", second.tail)
+    assert second.stop(signal.SIGTERM) == 0, second.tail()
+
+    good, bad = _expected_ids(path)
+    seen = Counter(e.event_id for r in read_topic(s, EVENTS.name(s.kafka))
+                   for e in decode_events_record(r.value).events)  # type: ignore[union-attr]
+    letters = Counter(DeadLetter.model_validate_json(r.value).position
+                      for r in read_topic(s, DEAD_LETTER.name(s.kafka)))
+    duplicates = sum(seen.values()) - len(seen)
+    print(f"\nlines={LINES} good={len(good)} bad={len(bad)} size={size} killed_at_checkpoint={killed_at} "
+          f"events_seen={sum(seen.values())} distinct={len(seen)} duplicates={duplicates} "
+          f"dead_letters={sum(letters.values())} distinct_positions={len(letters)}")
+    assert 0 < killed_at < size
+    assert set(seen) == good, f"missing {len(good - set(seen))}, unexpected {len(set(seen) - good)}"
+    assert set(letters) == bad
+    assert "published=" in second.tail(3)
