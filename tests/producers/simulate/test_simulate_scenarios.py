@@ -1,0 +1,174 @@
+"""Every injected scenario is in the events exactly as its ground truth says."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from deskwatch.producers.inventory import site_populations
+from deskwatch.producers.simulate import (
+    NOISE_OVERLAPS,
+    SCENARIO_NAMES,
+    SCENARIO_SIGNATURES,
+    InjectedIncident,
+    Simulation,
+    simulate_fleet,
+)
+from deskwatch.schemas import WorkstationEvent
+
+from .conftest import MONDAY_5AM, small_spec
+
+
+def _truth(sim: Simulation, scenario: str) -> InjectedIncident:
+    matching = [t for t in sim.truth if t.scenario == scenario]
+    assert len(matching) == 1, f"{scenario} injected {len(matching)} times; skipped: {sim.skipped}"
+    return matching[0]
+
+
+def _matching(truth: InjectedIncident, events: list[WorkstationEvent]) -> list[WorkstationEvent]:
+    kinds = {(s.provider, s.code) for s in truth.signatures}
+    hosts = set(truth.hosts)
+    return [
+        e
+        for e in events
+        if e.host.name in hosts
+        and truth.start <= e.timestamp <= truth.end
+        and (e.event.provider, e.event.code) in kinds
+    ]
+
+
+def _shared_kinds(truth: InjectedIncident, sim: Simulation) -> set[tuple[str, str]]:
+    """Kinds this scenario writes that noise or another scenario write too."""
+    others = {(s.provider, s.code) for t in sim.truth if t is not truth for s in t.signatures}
+    return {(s.provider, s.code) for s in truth.signatures} & (others | NOISE_OVERLAPS)
+
+
+@pytest.mark.parametrize("scenario", SCENARIO_NAMES)
+def test_scenario_events_match_their_truth(
+    scenario: str, simulated: tuple[Simulation, list[WorkstationEvent]]
+) -> None:
+    sim, events = simulated
+    truth = _truth(sim, scenario)
+    assert truth.rule_id == scenario
+    assert {(s.provider, s.code) for s in truth.signatures} <= SCENARIO_SIGNATURES[scenario]
+    found = _matching(truth, events)
+    assert {e.host.name for e in found} == set(truth.hosts)
+    assert found[0].timestamp == truth.start and found[-1].timestamp == truth.end
+    if _shared_kinds(truth, sim):
+        assert len(found) >= truth.expected_event_count
+    else:
+        assert len(found) == truth.expected_event_count
+
+
+@pytest.mark.parametrize(
+    ("scenario", "host_count"),
+    [
+        pytest.param("disk-errors", 1, id="disk-one-host"),
+        pytest.param("bluescreen", 1, id="bluescreen-one-host"),
+        pytest.param("service-crash-loop", 1, id="crash-loop-one-host"),
+    ],
+)
+def test_single_host_scenarios(
+    scenario: str, host_count: int, simulated: tuple[Simulation, list[WorkstationEvent]]
+) -> None:
+    sim, _ = simulated
+    truth = _truth(sim, scenario)
+    assert len(truth.hosts) == host_count and truth.group["host"] == truth.hosts[0]
+
+
+def test_crash_loop_is_one_service_many_times(
+    simulated: tuple[Simulation, list[WorkstationEvent]],
+) -> None:
+    sim, events = simulated
+    truth = _truth(sim, "service-crash-loop")
+    found = [e for e in _matching(truth, events) if truth.group["service"] in e.message]
+    assert len(found) == truth.expected_event_count >= 8
+    assert found[-1].event.code == "7034"
+
+
+@pytest.mark.parametrize("scenario", ["gpo-failure-site", "spooler-failure", "dns-timeouts"])
+def test_site_scenarios_stay_in_their_site(
+    scenario: str, simulated: tuple[Simulation, list[WorkstationEvent]]
+) -> None:
+    sim, _ = simulated
+    truth = _truth(sim, scenario)
+    site_of = {a.host: a.site for a in sim.assets}
+    assert truth.site is not None and {site_of[h] for h in truth.hosts} == {truth.site}
+    assert truth.group == {"site": truth.site}
+
+
+def test_gpo_wave_covers_sixty_percent_of_the_site_within_half_an_hour(
+    simulated: tuple[Simulation, list[WorkstationEvent]],
+) -> None:
+    sim, _ = simulated
+    truth = _truth(sim, "gpo-failure-site")
+    population = site_populations(sim.assets)[truth.site or ""]
+    assert len(truth.hosts) >= math.ceil(0.6 * population)
+    assert (truth.end - truth.start).total_seconds() <= 30 * 60
+    assert truth.absorbs == ["gpo-failure-host"]
+
+
+def test_update_outage_spans_sites_and_uses_wsus_errors(
+    simulated: tuple[Simulation, list[WorkstationEvent]],
+) -> None:
+    sim, events = simulated
+    truth = _truth(sim, "update-server-outage")
+    site_of = {a.host: a.site for a in sim.assets}
+    assert len({site_of[h] for h in truth.hosts}) >= 2
+    found = _matching(truth, events)
+    assert all("0x8024401C" in e.message or "0x80244022" in e.message for e in found)
+
+
+def test_av_definitions_stale_is_fleet_wide(
+    simulated: tuple[Simulation, list[WorkstationEvent]],
+) -> None:
+    sim, events = simulated
+    truth = _truth(sim, "av-definitions-stale")
+    assert len(truth.hosts) >= 0.5 * len(sim.hosts)
+    texts = Counter(
+        "The antimalware definitions update failed" in e.message
+        for e in _matching(truth, events)
+        if e.event.code == "2001"
+    )
+    assert texts[True] > 0 and texts[False] == 0
+
+
+def test_app_crashes_come_in_pairs_with_one_report_id(
+    simulated: tuple[Simulation, list[WorkstationEvent]],
+) -> None:
+    sim, events = simulated
+    truth = _truth(sim, "app-crash-storm")
+    found = _matching(truth, events)
+    faults = [e for e in found if e.event.code == "1000"]
+    reports = [e for e in found if e.event.code == "1001"]
+    assert len(faults) == len(reports) == truth.expected_event_count // 2
+    ids = {line.split("Report Id: ")[1].split("\r")[0] for line in (e.message for e in found)}
+    assert len(ids) == len(faults)
+    assert all(truth.group["application"] in e.message for e in found)
+
+
+def test_intensity_scales_event_counts() -> None:
+    normal = simulate_fleet(small_spec(21, scenarios=["disk-errors", "dns-timeouts"]))
+    doubled = simulate_fleet(
+        small_spec(21, scenarios=["disk-errors", "dns-timeouts"], intensity=2.0)
+    )
+    for calm, loud in zip(normal.truth, doubled.truth):
+        assert loud.expected_event_count > calm.expected_event_count
+
+
+def test_scenarios_skip_rather_than_lie_when_the_site_is_asleep() -> None:
+    # Two hours of a Sunday night, all laptops: no host is awake to receive a GPO wave.
+    sim = simulate_fleet(
+        small_spec(
+            3,
+            start=MONDAY_5AM.replace(day=22, hour=1),
+            duration=timedelta(hours=2),
+            laptop_share=1.0,
+            servers_per_site=0,
+            scenarios=["gpo-failure-site", "bluescreen"],
+        )
+    )
+    assert sim.truth == [] and sim.skipped == ["gpo-failure-site", "bluescreen"]
