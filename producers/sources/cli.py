@@ -73,3 +73,35 @@ def ingest() -> None:
 def tail(ctx: Context, path: Path, fmt: str, host: str | None, until_eof: bool) -> None:
     """Follow PATH across rotation and truncation; resumes from its checkpoint after a restart."""
     click.echo(summary(tail_file(ctx.settings, path, fmt, host, until_eof)))
+
+
+def _serve(ctx: Context, which: str) -> None:
+    import asyncio
+
+    from deskwatch.producers.sources.serve import serve_http, serve_syslog
+
+    settings = ctx.settings
+    ensure_topics(settings.kafka)
+    publisher = Publisher(settings.kafka, settings.producer, settings.tail.max_in_flight)
+    run = serve_syslog if which == "syslog" else serve_http
+    try:
+        done = asyncio.run(run(settings, publisher, envelope_limits(settings.producer)))
+    finally:
+        publisher.close()
+    reasons = ", ".join(f"{r}={n}" for r, n in sorted(done.rejected.items())) or "-"
+    click.echo(f"{which}: read={done.read} published={done.accepted} "
+               f"rejected={sum(done.rejected.values())} ({reasons})")
+
+
+@ingest.command("serve-syslog")
+@pass_context
+def serve_syslog_command(ctx: Context) -> None:
+    """Listen for syslog on UDP and TCP (settings section ``syslog``) until SIGTERM."""
+    _serve(ctx, "syslog")
+
+
+@ingest.command("serve-http")
+@pass_context
+def serve_http_command(ctx: Context) -> None:
+    """Serve POST /v1/events (NDJSON, bearer token; settings section ``http_ingest``) until SIGTERM."""
+    _serve(ctx, "http")

@@ -1,0 +1,44 @@
+"""Fixtures for the sources' real-socket tests: a unique topic prefix on the real broker."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kafka import KafkaConsumer
+
+from deskwatch.connect import kafka_python_options
+from deskwatch.producers.envelope import EnvelopeLimits
+from deskwatch.producers.publish import Publisher
+from deskwatch.settings import Settings
+from deskwatch.topics import ensure_topics
+
+LIMITS = EnvelopeLimits(max_events=50, max_bytes=900_000, linger_s=0.05)
+
+
+@pytest.fixture
+def broker_settings(settings: Settings) -> Settings:
+    """The session settings with a test-unique topic prefix; the topics exist."""
+    kafka = settings.kafka.model_copy(update={"topic_prefix": f"{settings.kafka.topic_prefix}{uuid.uuid4().hex[:8]}.",
+                                              "partitions": 2})
+    ensure_topics(kafka)
+    return settings.model_copy(update={"kafka": kafka})
+
+
+@pytest.fixture
+def publisher(broker_settings: Settings) -> Iterator[Publisher]:
+    p = Publisher(broker_settings.kafka, broker_settings.producer, max_in_flight=100)
+    yield p
+    p.close()
+
+
+def read_all(settings: Settings, topic: str, timeout_s: float = 4.0) -> list[Any]:
+    """Every record of ``topic`` from the beginning."""
+    consumer = KafkaConsumer(topic, auto_offset_reset="earliest", enable_auto_commit=False,
+                             consumer_timeout_ms=int(timeout_s * 1000), **kafka_python_options(settings.kafka))
+    try:
+        return list(consumer)
+    finally:
+        consumer.close()
