@@ -13,7 +13,12 @@ from collections.abc import Iterable
 
 from deskwatch.processors.stage2.draft import Draft
 from deskwatch.processors.stage2.policy import LifecyclePolicy
-from deskwatch.processors.stage2.state import ABSORB_TARGETS_CAP, CHILDREN_CAP, INCIDENT_CHILDREN_CAP, ParentLink
+from deskwatch.processors.stage2.state import (
+    ABSORB_TARGETS_CAP,
+    CHILDREN_CAP,
+    INCIDENT_CHILDREN_CAP,
+    ParentLink,
+)
 from deskwatch.processors.stage2.transition import Outcome, Trigger
 from deskwatch.schemas.command import Command, CommandAction
 from deskwatch.schemas.incident import Incident

@@ -10,7 +10,13 @@ from deskwatch.processors.stage2.draft import Draft
 from deskwatch.processors.stage2.mute import apply_silences
 from deskwatch.processors.stage2.policy import LifecyclePolicy
 from deskwatch.processors.stage2.state import WINDOW_CAP
-from deskwatch.processors.stage2.tally import blank_incident, escalated_severity, fold, opening_time, thresholds_met
+from deskwatch.processors.stage2.tally import (
+    blank_incident,
+    escalated_severity,
+    fold,
+    opening_time,
+    thresholds_met,
+)
 from deskwatch.processors.stage2.transition import Outcome, Trigger
 from deskwatch.schemas.command import Silence
 from deskwatch.schemas.incident import Incident
@@ -21,7 +27,7 @@ def observe(draft: Draft, policy: LifecyclePolicy, signal: Signal, silences: Map
     """Apply one new (not replayed) signal to the group."""
     state = draft.state
     state.remember(signal.source_id)
-    if not state.group_key:
+    if not state.rule_id:  # a command (absorb) may have created the group before its first signal
         state.rule_id, state.group_key, state.group = signal.rule_id, signal.group_key, dict(signal.group)
     incident = state.incident
     if incident is not None and lifetime_over(policy, incident, signal.last_seen):

@@ -50,8 +50,8 @@ class Stage2:
         """Apply one tick (its wall time): timeouts, lifetimes, window ends, silence starts/ends."""
         state = state or GroupState()
         policy = self._policies.get(state.rule_id)
-        if policy is None:
-            return Stage2Result(state)
+        if policy is None or (state.incident is None and not state.window):
+            return Stage2Result(state)  # nothing a clock can end: skip the copy on every tick
         draft = Draft(state, tick_time)
         expire(draft, policy, tick_time, self._silences)
         return draft.finish()

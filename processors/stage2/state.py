@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
 from deskwatch.schemas.incident import Incident
 from deskwatch.schemas.signal import Signal
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 # Caps keep one table value small: a group's state is written to the changelog on every change.
 SOURCE_IDS_CAP = 512

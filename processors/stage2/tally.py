@@ -13,7 +13,10 @@ from datetime import datetime, timedelta
 
 from deskwatch.processors.stage2.policy import EscalationLevel, LifecyclePolicy
 from deskwatch.processors.stage2.state import (
-    HOSTS_CAP, INCIDENT_HOSTS_CAP, LABELS_CAP, GroupState,
+    HOSTS_CAP,
+    INCIDENT_HOSTS_CAP,
+    LABELS_CAP,
+    GroupState,
 )
 from deskwatch.schemas.incident import Incident, Severity, incident_id
 from deskwatch.schemas.signal import Signal

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from deskwatch.processors.stage2 import Stage2, Stage2Result
 from deskwatch.schemas.command import Command, CommandAction, Matcher, Silence
 from deskwatch.schemas.incident import Severity
 from deskwatch.schemas.signal import Signal
 
-T0 = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
 
 def at(minutes: float) -> datetime:

@@ -94,3 +94,11 @@ def test_stale_release_from_an_old_parent_is_ignored() -> None:
     result = STAGE.on_command(child.state, stale, at(3))
     assert [d.outcome for d in result.decisions] == [Outcome.IGNORED_STALE_PARENT]
     assert result.state.incident is not None and result.state.incident.parent_id == commands[0].parent_id
+
+
+def test_group_created_by_a_held_absorb_still_times_out() -> None:
+    _, commands = _parent_open()
+    held = STAGE.on_command(None, commands[0], at(2))
+    opened = STAGE.on_signal(held.state, signal(3, "pc-1", group={"host.name": "pc-1"}), at(3))
+    quiet = STAGE.on_tick(opened.state, at(3 + 31))
+    assert [c.reason for c in quiet.changes] == [ChangeReason.QUIET_TIMEOUT]

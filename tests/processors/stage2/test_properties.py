@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from deskwatch.processors.stage2 import LEGAL, GroupState, Outcome, Stage2, Stage2Result
 from deskwatch.schemas.command import Command
 from deskwatch.schemas.command import CommandAction as A
 from deskwatch.schemas.incident import Severity
 from deskwatch.schemas.signal import Signal
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from .build import Level, Policy, at, command, signal, silence
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from deskwatch.processors.stage2 import Stage2
 from deskwatch.schemas.command import Matcher, Silence
 from deskwatch.schemas.incident import ChangeReason

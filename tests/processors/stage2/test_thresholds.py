@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from deskwatch.processors.stage2 import Outcome, Stage2
 from deskwatch.schemas.incident import ChangeReason, IncidentStatus, Severity
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
-
 from deskwatch.processors.stage2 import TRANSITIONS, Outcome, Row, Stage2, Trigger
 from deskwatch.schemas.command import CommandAction as A
 from deskwatch.schemas.command import Silence
