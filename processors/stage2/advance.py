@@ -40,9 +40,12 @@ def lifetime_over(policy: LifecyclePolicy, incident: Incident, at: datetime) -> 
 def reopenable(policy: LifecyclePolicy, last: Incident | None, at: datetime) -> bool:
     """A hit at ``at`` reopens ``last`` if within ``reopen_window`` of its resolution.
 
-    An incident closed by ``max_lifetime`` never reopens: the cap exists to start a fresh one.
+    An incident closed by ``max_lifetime``, or that would be past it, never reopens: the cap
+    exists to start a fresh one.
     """
     window = policy.reopen_window
     if last is None or window is None or last.resolved_at is None:
         return False
-    return last.reason is not ChangeReason.MAX_LIFETIME and at <= last.resolved_at + window
+    if last.reason is ChangeReason.MAX_LIFETIME or lifetime_over(policy, last, at):
+        return False
+    return at <= last.resolved_at + window

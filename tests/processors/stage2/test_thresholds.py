@@ -90,3 +90,10 @@ def test_escalates_by_age_on_tick() -> None:
     results = run(Stage2({"disk-full": policy}), [("signal", signal(0), 0), ("tick", None, 4), ("tick", None, 6)])
     assert results[1].changes == []
     assert [(c.reason, c.to_status) for c in results[2].changes] == [(ChangeReason.ESCALATED, IncidentStatus.OPEN)]
+
+
+def test_escalates_by_population_share() -> None:
+    policy = Policy(escalation=(Level(Severity.HIGH, min_population_pct=50),))
+    results = run(Stage2({"disk-full": policy}),
+                  [("signal", signal(0, "a", population=4), 0), ("signal", signal(1, "b", population=4), 1)])
+    assert [r.incidents[0].severity for r in results] == [Severity.MEDIUM, Severity.HIGH]

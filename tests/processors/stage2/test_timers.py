@@ -94,3 +94,11 @@ def test_flapping_after_threshold_cycles_and_notifications_stop() -> None:
     assert all(not c.notify for r in reopens[2:] for c in r.changes)
     assert all(not c.notify for c in results[-2].changes)  # resolves of a flapping incident stay quiet too
     assert results[-1].incidents[0].flapping and results[-1].incidents[0].reopen_count == 4
+
+
+def test_no_reopen_past_max_lifetime() -> None:
+    policy = Policy(max_lifetime=timedelta(minutes=40), reopen_window=timedelta(minutes=30))
+    steps = [("signal", signal(0), 0), ("tick", None, 31), ("signal", signal(41), 41)]
+    results = run(Stage2({"disk-full": policy}), steps)
+    assert [c.reason for c in results[-1].changes] == [ChangeReason.OPENED]
+    assert results[-1].incidents[0].id != results[0].incidents[0].id
