@@ -105,3 +105,50 @@ def serve_syslog_command(ctx: Context) -> None:
 def serve_http_command(ctx: Context) -> None:
     """Serve POST /v1/events (NDJSON, bearer token; settings section ``http_ingest``) until SIGTERM."""
     _serve(ctx, "http")
+
+
+@click.group()
+def inventory() -> None:
+    """Inventory exports (GLPI / Active Directory)."""
+
+
+@inventory.command("publish")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def inventory_publish(ctx: Context, file: Path) -> None:
+    """Publish FILE's assets to the compacted inventory topic (key = host); bad rows to the dead-letter topic."""
+    from deskwatch.producers.sources.inventory_publish import publish_inventory
+
+    ensure_topics(ctx.settings.kafka)
+    c = publish_inventory(file, ctx.settings.kafka)
+    reasons = ", ".join(f"{r}={n}" for r, n in sorted(c.rejected.items())) or "-"
+    click.echo(f"{c.source}: read={c.read} published={c.published} rejected={sum(c.rejected.values())} ({reasons})")
+
+
+@ingest.command("drop-folder")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--host", default=None, help="host name for lines that carry none")
+@click.option("--once", is_flag=True, help="ingest what is there now, then exit")
+@pass_context
+def drop_folder(ctx: Context, folder: Path, host: str | None, once: bool) -> None:
+    """Ingest each .evtx / .jsonl / .log file dropped into FOLDER once, then move it into done/."""
+    from deskwatch.producers.sources.drop_folder import DropFolder, DropOutcome
+
+    settings = ctx.settings
+    ensure_topics(settings.kafka)
+    publisher = Publisher(settings.kafka, settings.producer, settings.tail.max_in_flight)
+
+    def report(o: DropOutcome) -> None:
+        click.echo(summary(o.counts) if o.counts else f"{o.name}: {o.status} {o.detail}".rstrip(), nl=True)
+
+    tail_settings = settings.tail.model_copy(update={"drop_settle_s": 0.0}) if once else settings.tail
+    try:
+        drop = DropFolder(folder, tail_settings, publisher, envelope_limits(settings.producer),
+                          host or settings.producer.default_host)
+        if once:
+            for outcome in drop.scan():
+                report(outcome)
+        else:
+            drop.run(StopFlag().install(), report)
+    finally:
+        publisher.close()
