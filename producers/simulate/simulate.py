@@ -23,7 +23,7 @@ from deskwatch.producers.simulate.noise import NoiseStream
 from deskwatch.producers.simulate.noise_catalog import noise_templates
 from deskwatch.producers.simulate.scenarios import PLANNERS, PlanContext, ScenarioPlan
 from deskwatch.producers.simulate.spec import FleetSpec, InjectedIncident
-from deskwatch.producers.simulate.vocabulary import Template
+from deskwatch.producers.simulate.vocabulary import Planned, Template
 from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.event import (
     SCHEMA_VERSION,
@@ -98,7 +98,8 @@ class EventStream:
         """Merge noise and scenarios in time order; render each message and its id."""
         rng = Random(self._render_seed)
         start, hosts = self._start, self._hosts
-        merged = heapq.merge(iter(self._noise), *(p.events for p in self._plans), key=itemgetter(0))
+        noise = _without_suppressed(iter(self._noise), self._plans)
+        merged = heapq.merge(noise, *(p.events for p in self._plans), key=itemgetter(0))
         for position, (offset, index, template) in enumerate(merged):
             host = hosts[index]
             when = start + timedelta(microseconds=round(offset * 1_000_000))
@@ -115,6 +116,32 @@ class EventStream:
                 template,
                 message,
             )
+
+
+def _without_suppressed(
+    noise: Iterator[Planned], plans: Sequence[ScenarioPlan]
+) -> Iterator[Planned]:
+    """Drop the healthy noise a scenario rules out on its hosts during its span."""
+    rules = [
+        (
+            plan.suppresses,
+            frozenset(i for _, i, _ in plan.events),
+            plan.events[0][0],
+            plan.events[-1][0],
+        )
+        for plan in plans
+        if plan.suppresses
+    ]
+    kinds = frozenset().union(*(r[0] for r in rules))
+    for item in noise:
+        t, index, template = item
+        kind = (template.provider, template.code)
+        if kind in kinds and any(
+            begin <= t <= end and kind in suppressed and index in hosts
+            for suppressed, hosts, begin, end in rules
+        ):
+            continue
+        yield item
 
 
 @dataclass(frozen=True)

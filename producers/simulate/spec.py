@@ -104,3 +104,11 @@ class InjectedIncident(BaseModel):
     absorbs: list[str] = Field(
         default_factory=list, description="child rule ids the parent absorbs"
     )
+    incidents: Literal["one", "per_host"] = Field(
+        default="one",
+        description="one incident for the scenario, or one per listed host (rule groups by host)",
+    )
+    also_fires: list[str] = Field(
+        default_factory=list,
+        description="other rules a correct pipeline also fires on these hosts (not false alarms)",
+    )

@@ -21,6 +21,8 @@ from deskwatch.producers.simulate.vocabulary import (
 
 UPDATE_CLIENT = "Microsoft-Windows-WindowsUpdateClient"
 DEFENDER = "Microsoft-Windows-Windows Defender"
+UPDATE_PROGRESS = frozenset({(UPDATE_CLIENT, "19"), (UPDATE_CLIENT, "43"), (UPDATE_CLIENT, "44")})
+DEFINITIONS_UPDATED = frozenset({(DEFENDER, "2000")})
 WSUS_ERRORS = ("0x8024401C", "0x80244022")  # request timed out; HTTP 503 from the WSUS server
 
 
@@ -84,21 +86,20 @@ ENGINE_FAILED = Template(
 
 
 def plan_update_server_outage(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
-    """The WSUS server stops answering: update scans fail on a quarter to half of the fleet."""
+    """WSUS stops answering: scans fail on 40–70 % of the fleet, most hosts within the first hour."""
     begin, length = choose_window(ctx, rng, rng.uniform(2 * 3600.0, 4 * 3600.0))
-    hosts = pick_share(
-        ctx, rng, range(len(ctx.hosts)), rng.uniform(0.25, 0.5), 3, begin, begin + length
-    )
+    everyone = range(len(ctx.hosts))
+    hosts = pick_share(ctx, rng, everyone, rng.uniform(0.4, 0.7), 3, begin, begin + length)
     if not hosts:
         return None
-    plan = ScenarioPlan(
-        "update-server-outage",
-        "update-server-outage",
-        group={"update_server": f"WSUS01.{ctx.domain}"},
-    )
+    plan = ScenarioPlan("update-server-outage", "update-server-outage",
+                        group={"update_server": f"WSUS01.{ctx.domain}"},
+                        absorbs=["update-failure-host"], suppresses=UPDATE_PROGRESS)  # fmt: skip
+    first_hour = min(3600.0, length)  # hosts due a scan, or booting, all hit the dead server
     for host in hosts:
         error = rng.choice(WSUS_ERRORS)
-        for _ in range(ctx.scaled(rng.randint(1, 2))):
+        plan.events.append((begin + rng.uniform(0.0, first_hour), host, CHECK_FAILED[error]))
+        for _ in range(ctx.scaled(rng.randint(1, 2)) - 1):
             plan.events.append((begin + rng.uniform(0.0, length), host, CHECK_FAILED[error]))
         if rng.random() < 0.3:
             plan.events.append((begin + rng.uniform(0.0, length), host, INSTALL_FAILED[error]))
@@ -108,14 +109,13 @@ def plan_update_server_outage(ctx: PlanContext, rng: Random) -> ScenarioPlan | N
 def plan_av_definitions_stale(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
     """Defender cannot reach its update source: 2001 (and some 2003) on most of the fleet."""
     begin, length = choose_window(ctx, rng, 6 * 3600.0)
-    hosts = pick_share(
-        ctx, rng, range(len(ctx.hosts)), rng.uniform(0.7, 0.95), 3, begin, begin + length
-    )
+    everyone = range(len(ctx.hosts))
+    hosts = pick_share(ctx, rng, everyone, rng.uniform(0.7, 0.95), 3, begin, begin + length)
     if not hosts:
         return None
-    plan = ScenarioPlan(
-        "av-definitions-stale", "av-definitions-stale", group={"update_source": "definitions"}
-    )
+    plan = ScenarioPlan("av-definitions-stale", "av-definitions-stale",
+                        group={"update_source": "definitions"},
+                        absorbs=["av-definitions-stale-host"], suppresses=DEFINITIONS_UPDATED)  # fmt: skip
     for host in hosts:
         for _ in range(ctx.scaled(rng.randint(1, 3))):
             plan.events.append((begin + rng.uniform(0.0, length), host, SIGNATURES_FAILED))
@@ -134,7 +134,11 @@ def plan_app_crash_storm(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
         return None
     app, version, module = rng.choice(APPLICATIONS)
     plan = ScenarioPlan(
-        "app-crash-storm", "app-crash-storm", directorate=directorate, group={"application": app}
+        "app-crash-storm",
+        "app-crash-storm",
+        directorate=directorate,
+        group={"application": app},
+        incidents="per_host",
     )
     for host in hosts:
         for _ in range(ctx.scaled(rng.randint(2, 6))):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from random import Random
+from typing import Literal
 
 from deskwatch.producers.simulate.calendar import WorkCalendar
 from deskwatch.producers.simulate.fleet import Host
@@ -64,6 +65,11 @@ class ScenarioPlan:
     directorate: str | None = None
     group: dict[str, str] = field(default_factory=dict)
     absorbs: list[str] = field(default_factory=list)
+    incidents: Literal["one", "per_host"] = "one"
+    also_fires: list[str] = field(default_factory=list)
+    # Healthy noise this problem makes impossible on its hosts while it lasts (a host whose
+    # definitions cannot update logs no "definitions updated"), as (provider, code).
+    suppresses: frozenset[tuple[str, str]] = frozenset()
 
     def truth(self, hosts: Sequence[Host], start: datetime) -> InjectedIncident:
         """The ground truth of this plan; sorts its events in place."""
@@ -81,6 +87,8 @@ class ScenarioPlan:
             expected_event_count=len(self.events),
             signatures=[Signature(provider=p, code=c) for p, c in signatures],
             absorbs=self.absorbs,
+            incidents=self.incidents,
+            also_fires=self.also_fires,
         )
 
 

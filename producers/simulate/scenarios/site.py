@@ -16,8 +16,11 @@ from deskwatch.producers.simulate.scenarios.plan import (
 )
 from deskwatch.producers.simulate.vocabulary import Template, lookup_name
 
-GPO_SITE_SHARE = 0.6  # the gpo-failure-site rule's threshold: this share of the site's hosts
+GPO_SITE_SHARE = 0.6  # the wave reaches at least this share of the site's hosts...
+GPO_MIN_HOSTS = 5  # ...and at least this many (the rule's min_hosts)
+GPO_MIN_SITE = 8  # sites smaller than this cannot show a wave of GPO_MIN_HOSTS at 65 %
 GROUP_POLICY = "Microsoft-Windows-GroupPolicy"
+GPO_SUCCESS = frozenset({(GROUP_POLICY, "1502"), (GROUP_POLICY, "1503")})
 PRINT_SERVICE = "Microsoft-Windows-PrintService"
 PRINT_CHANNEL = "Microsoft-Windows-PrintService/Admin"
 PRINT_DRIVERS = ("hpcpp255.dll", "KOAXJA_U.DLL", "CNP60MA64.DLL", "x3hpcl6.dll")
@@ -27,18 +30,18 @@ DOCUMENTS = ("Microsoft Word - Note de service", "Courrier", "Rapport mensuel.pd
 
 def plan_gpo_failure_site(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
     """GroupPolicy 1058 + 1030 on 65–90 % of one site's hosts within half an hour."""
-    sites = [s for s, members in ctx.by_site.items() if len(members) >= 5]
+    sites = [s for s, members in ctx.by_site.items() if len(members) >= GPO_MIN_SITE]
     if not sites:
         return None
     begin, length = choose_window(ctx, rng, 30 * 60.0)
     site = rng.choice(sites)
     members = ctx.by_site[site]
     hosts = pick_share(ctx, rng, members, rng.uniform(0.65, 0.9), 1, begin, begin + length)
-    if len(hosts) < math.ceil(GPO_SITE_SHARE * len(members)):
+    if len(hosts) < max(GPO_MIN_HOSTS, math.ceil(GPO_SITE_SHARE * len(members))):
         return None  # too many laptops asleep: no honest site-wide wave to inject
     read_failed = _gpo_read_failed(ctx.domain, _gpo_guid(rng))
     plan = ScenarioPlan("gpo-failure-site", "gpo-failure-site", site=site, group={"site": site},
-                        absorbs=["gpo-failure-host"])  # fmt: skip
+                        absorbs=["gpo-failure-host"], suppresses=GPO_SUCCESS)  # fmt: skip
     for host in hosts:
         for _ in range(ctx.scaled(rng.choice((1, 1, 2)))):
             t = begin + rng.uniform(0.0, max(0.0, length - 5.0))
@@ -58,7 +61,8 @@ def plan_spooler_failure(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
     floor = rng.choice(("RDC", "ETG1", "ETG2"))
     printer = f"\\\\{print_server(site, ctx.hosts)}\\{site}-{floor}-{rng.choice(PRINTERS)}"
     failed, plug_in = _print_failed(printer), _plug_in_failed(rng.choice(PRINT_DRIVERS))
-    plan = ScenarioPlan("spooler-failure", "spooler-failure", site=site, group={"site": site})
+    plan = ScenarioPlan("spooler-failure", "spooler-failure", site=site, group={"site": site},
+                        incidents="per_host")  # fmt: skip
     half = length * 0.5
     for host in hosts:
         first = begin + rng.uniform(0.0, half)
@@ -69,12 +73,14 @@ def plan_spooler_failure(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
         crashes = ctx.scaled(rng.randint(1, 2))
         times = sorted(first + rng.uniform(1.0, half) for _ in range(crashes))
         plan.events.extend((t, host, _spooler_crash(n)) for n, t in enumerate(times, start=1))
+        if crashes >= 3:  # the service-crash-loop rule's threshold for the Print Spooler
+            plan.also_fires = ["service-crash-loop"]
     return plan
 
 
 def plan_dns_timeouts(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
     """The site's DNS server stops answering: DNS-Client 1014 bursts on most of its hosts."""
-    begin, length = choose_window(ctx, rng, rng.uniform(20 * 60.0, 40 * 60.0))
+    begin, length = choose_window(ctx, rng, rng.uniform(20 * 60.0, 30 * 60.0))
     site = rng.choice(sorted(ctx.by_site))
     members = ctx.by_site[site]
     hosts = pick_share(ctx, rng, members, rng.uniform(0.5, 0.9), 3, begin, begin + length)
@@ -89,9 +95,10 @@ def plan_dns_timeouts(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
         )
 
     timeout = Template("Microsoft-Windows-DNS-Client", "1014", "warning", SYSTEM, timed_out)
-    plan = ScenarioPlan("dns-timeouts", "dns-timeouts", site=site, group={"site": site})
+    plan = ScenarioPlan("dns-timeouts", "dns-timeouts", site=site, group={"site": site},
+                        incidents="per_host")  # fmt: skip
     for host in hosts:
-        for _ in range(ctx.scaled(rng.randint(3, 8))):
+        for _ in range(ctx.scaled(rng.randint(5, 12))):
             plan.events.append((begin + rng.uniform(0.0, length), host, timeout))
     return plan
 

@@ -106,7 +106,7 @@ def test_gpo_wave_covers_sixty_percent_of_the_site_within_half_an_hour(
     sim, _ = simulated
     truth = _truth(sim, "gpo-failure-site")
     population = site_populations(sim.assets)[truth.site or ""]
-    assert len(truth.hosts) >= math.ceil(0.6 * population)
+    assert len(truth.hosts) >= max(5, math.ceil(0.6 * population))
     assert (truth.end - truth.start).total_seconds() <= 30 * 60
     assert truth.absorbs == ["gpo-failure-host"]
 
@@ -172,3 +172,82 @@ def test_scenarios_skip_rather_than_lie_when_the_site_is_asleep() -> None:
         )
     )
     assert sim.truth == [] and sim.skipped == ["gpo-failure-site", "bluescreen"]
+
+
+SUPPRESSED = [
+    pytest.param("av-definitions-stale", {("Microsoft-Windows-Windows Defender", "2000")}, id="av"),
+    pytest.param(
+        "update-server-outage",
+        {("Microsoft-Windows-WindowsUpdateClient", c) for c in ("19", "43", "44")},
+        id="wsus",
+    ),
+    pytest.param(
+        "gpo-failure-site",
+        {("Microsoft-Windows-GroupPolicy", c) for c in ("1502", "1503")},
+        id="gpo",
+    ),
+]
+
+
+@pytest.mark.parametrize(("scenario", "healthy"), SUPPRESSED)
+def test_affected_hosts_log_no_success_while_the_problem_lasts(
+    scenario: str,
+    healthy: set[tuple[str, str]],
+    simulated: tuple[Simulation, list[WorkstationEvent]],
+) -> None:
+    sim, events = simulated
+    truth = _truth(sim, scenario)
+    affected = set(truth.hosts)
+    successes = [e for e in events if (e.event.provider, e.event.code) in healthy]
+    assert successes, (
+        "the success events exist in the noise, so their absence below means something"
+    )
+    assert not [
+        e for e in successes
+        if e.host.name in affected and truth.start <= e.timestamp <= truth.end
+    ]  # fmt: skip
+
+
+def test_update_outage_hits_many_hosts_in_its_first_hour(
+    simulated: tuple[Simulation, list[WorkstationEvent]],
+) -> None:
+    sim, events = simulated
+    truth = _truth(sim, "update-server-outage")
+    first_hour = {
+        e.host.name for e in _matching(truth, events)
+        if e.event.code == "25" and e.timestamp <= truth.start + timedelta(hours=1)
+    }  # fmt: skip
+    assert len(first_hour) >= max(10, 0.1 * len(sim.hosts))
+    assert truth.absorbs == ["update-failure-host"]
+
+
+def test_dns_timeouts_reach_five_per_host_within_half_an_hour(
+    simulated: tuple[Simulation, list[WorkstationEvent]],
+) -> None:
+    sim, events = simulated
+    truth = _truth(sim, "dns-timeouts")
+    per_host = Counter(e.host.name for e in _matching(truth, events))
+    assert min(per_host[h] for h in truth.hosts) >= 5
+    assert truth.end - truth.start <= timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "incidents", "also_fires"),
+    [
+        pytest.param("gpo-failure-site", "one", [], id="gpo"),
+        pytest.param("update-server-outage", "one", [], id="wsus"),
+        pytest.param("av-definitions-stale", "one", [], id="av"),
+        pytest.param("disk-errors", "one", [], id="disk"),
+        pytest.param("bluescreen", "one", ["unexpected-shutdown"], id="bluescreen"),
+        pytest.param("dns-timeouts", "per_host", [], id="dns"),
+        pytest.param("app-crash-storm", "per_host", [], id="apps"),
+    ],
+)
+def test_truth_says_how_many_incidents_to_expect(
+    scenario: str,
+    incidents: str,
+    also_fires: list[str],
+    simulated: tuple[Simulation, list[WorkstationEvent]],
+) -> None:
+    truth = _truth(simulated[0], scenario)
+    assert truth.incidents == incidents and truth.also_fires == also_fires
