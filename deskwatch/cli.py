@@ -39,6 +39,10 @@ def _register() -> None:
     for command in (demo, stack, topics, produce, processor, sink, search):
         main.add_command(command)
     main.add_command(evaluate)
+    from deskwatch.producers.sources.cli import ingest
+    main.add_command(ingest)
+    from deskwatch.producers.sources.cli import inventory
+    main.add_command(inventory)
 
 
 _register()

@@ -94,6 +94,43 @@ class LoggingSettings(_Section):
     json_output: bool = False
 
 
+class TailSettings(_Section):
+    """File tail and drop folder: where checkpoints and ledgers live, and how eagerly to read."""
+
+    state_dir: Path = Path("/var/lib/deskwatch/sources")
+    poll_interval_s: float = Field(default=0.2, gt=0)
+    checkpoint_interval_s: float = Field(default=1.0, gt=0, description="checkpoint writes at most this often")
+    partial_line_settle_s: float = Field(default=30.0, gt=0, description="emit an unterminated last line after")
+    chunk_bytes: int = Field(default=1_048_576, ge=4096)
+    max_line_bytes: int = Field(default=262_144, ge=1024)
+    max_in_flight: int = Field(default=2000, ge=2, description="envelopes unacknowledged before send blocks")
+    drop_extensions: tuple[str, ...] = (".evtx", ".jsonl", ".log")
+    drop_settle_s: float = Field(default=2.0, ge=0, description="a dropped file must be unchanged this long")
+    drop_move_done: bool = Field(default=True, description="move ingested files into a done/ subfolder")
+
+
+class SyslogSettings(_Section):
+    """The syslog listener (UDP and TCP)."""
+
+    host: str = "127.0.0.1"
+    udp_port: int = Field(default=5514, ge=0, le=65535)
+    tcp_port: int = Field(default=5514, ge=0, le=65535)
+    max_message_bytes: int = Field(default=65_536, ge=480)
+    max_connections: int = Field(default=256, ge=1)
+    idle_timeout_s: float = Field(default=300.0, gt=0)
+    allowed_networks: tuple[str, ...] = ("127.0.0.0/8",)
+
+
+class HttpIngestSettings(_Section):
+    """The HTTP batch ingest endpoint (POST /v1/events, NDJSON)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8088, ge=0, le=65535)
+    token: SecretStr | None = Field(default=None, description="bearer token; required to start")
+    max_body_bytes: int = Field(default=10_485_760, ge=1024)
+    ack_timeout_s: float = Field(default=30.0, gt=0, description="give up waiting for the broker after")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DESKWATCH_", env_nested_delimiter="__", frozen=True, extra="forbid"
@@ -106,6 +143,9 @@ class Settings(BaseSettings):
     processor: ProcessorSettings = ProcessorSettings()
     sink: SinkSettings = SinkSettings()
     logging: LoggingSettings = LoggingSettings()
+    tail: TailSettings = TailSettings()
+    syslog: SyslogSettings = SyslogSettings()
+    http_ingest: HttpIngestSettings = HttpIngestSettings()
 
     @classmethod
     def settings_customise_sources(
