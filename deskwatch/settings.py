@@ -77,8 +77,9 @@ class ProcessorSettings(_Section):
     web_enabled: bool = False
     web_host: str = "127.0.0.1"
     web_port: int = 6066
-    seen_ids_per_host: int = Field(default=20_000, ge=10)
     commit_every: int = 10_000
+    tick_interval_s: float = Field(default=10.0, gt=0, description="period of the ticks that drive timeouts")
+    rule_files: list[Path] = Field(default_factory=list, description="rule YAML files; empty = the default pack")
 
 
 class SinkSettings(_Section):

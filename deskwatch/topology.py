@@ -11,14 +11,17 @@ from enum import StrEnum
 
 from deskwatch.settings import KafkaSettings
 
+WEEK_MS = 7 * 24 * 3600 * 1000
+
 
 class Stage(StrEnum):
     PRODUCER = "producer"
     TICKER = "ticker"
-    STAGE1 = "processor"
+    STAGE1 = "stage1"
+    STAGE2 = "stage2"
     SINK = "sink"
-    OPERATOR = "operator"
-    SUBSCRIBER = "subscriber"
+    OPERATOR = "operator"  # the CLI and other systems acting for a person
+    SUBSCRIBER = "subscriber"  # ticketing, notification: outside deskwatch
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class TopicSpec:
     compacted: bool
     writers: tuple[Stage, ...]
     readers: tuple[Stage, ...]
-    retention_ms: int | None = 7 * 24 * 3600 * 1000
+    retention_ms: int | None = WEEK_MS
 
     def name(self, kafka: KafkaSettings) -> str:
         return f"{kafka.topic_prefix}{self.role}"
@@ -44,21 +47,45 @@ class TopicSpec:
 
 
 EVENTS = TopicSpec(
-    "events", key="host.name", value="EventBatch | Tick", compacted=False,
-    writers=(Stage.PRODUCER, Stage.TICKER), readers=(Stage.STAGE1,),
-)
-INCIDENTS = TopicSpec(
-    "incidents", key="incident id", value="Incident", compacted=True,
-    writers=(Stage.STAGE1,), readers=(Stage.SINK, Stage.SUBSCRIBER),
+    "events", key="host.name", value="EventBatch", compacted=False,
+    writers=(Stage.PRODUCER,), readers=(Stage.STAGE1,),
 )
 INVENTORY = TopicSpec(
     "inventory", key="host", value="Asset", compacted=True,
     writers=(Stage.PRODUCER,), readers=(Stage.STAGE1,), retention_ms=None,
 )
+EVENT_DIGESTS = TopicSpec(
+    "event-digests", key="host.name", value="EventDigest", compacted=False,
+    writers=(Stage.STAGE1,), readers=(Stage.SINK,),
+)
+SIGNALS = TopicSpec(
+    "signals", key="group key (rule id + group_by values)", value="Signal | Tick", compacted=False,
+    writers=(Stage.STAGE1, Stage.TICKER), readers=(Stage.STAGE2,),
+)
+COMMANDS = TopicSpec(
+    "commands", key="group key of the owning group", value="Command", compacted=False,
+    writers=(Stage.OPERATOR, Stage.STAGE2), readers=(Stage.STAGE2,),
+)
+SILENCES = TopicSpec(
+    "silences", key="silence id", value="Silence", compacted=True,
+    writers=(Stage.OPERATOR,), readers=(Stage.STAGE2,), retention_ms=None,
+)
+INCIDENTS = TopicSpec(
+    "incidents", key="incident id", value="Incident (latest revision)", compacted=True,
+    writers=(Stage.STAGE2,), readers=(Stage.SINK, Stage.SUBSCRIBER), retention_ms=None,
+)
+INCIDENT_CHANGES = TopicSpec(
+    "incident-changes", key="incident id", value="IncidentChange", compacted=False,
+    writers=(Stage.STAGE2,), readers=(Stage.SINK, Stage.SUBSCRIBER),
+)
 DEAD_LETTER = TopicSpec(
     "dead-letter", key="source", value="DeadLetter", compacted=False,
-    writers=(Stage.PRODUCER, Stage.STAGE1, Stage.SINK), readers=(Stage.OPERATOR,),
+    writers=(Stage.PRODUCER, Stage.STAGE1, Stage.STAGE2, Stage.SINK), readers=(Stage.OPERATOR,),
     retention_ms=30 * 24 * 3600 * 1000,
 )
 
-TOPICS: tuple[TopicSpec, ...] = (EVENTS, INVENTORY, INCIDENTS, DEAD_LETTER)
+TOPICS: tuple[TopicSpec, ...] = (
+    EVENTS, INVENTORY, EVENT_DIGESTS, SIGNALS, COMMANDS, SILENCES, INCIDENTS, INCIDENT_CHANGES, DEAD_LETTER,
+)
+# Stage 2 reads signals and commands with one key, so one partition owns a group and its incidents.
+CO_PARTITIONED: tuple[tuple[TopicSpec, ...], ...] = ((SIGNALS, COMMANDS),)

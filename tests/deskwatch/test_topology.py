@@ -22,7 +22,7 @@ def test_every_topic_has_a_writer_and_a_reader_and_a_unique_name() -> None:
 def test_every_stage_that_reads_is_fed_by_a_stage_that_writes() -> None:
     written_by = {w for t in TOPICS for w in t.writers}
     readers = {r for t in TOPICS for r in t.readers} - {Stage.OPERATOR, Stage.SUBSCRIBER}
-    for stage in readers - {Stage.STAGE1}:
+    for stage in readers - {Stage.STAGE1}:  # stage 1 reads what producers write
         inputs = [t for t in TOPICS if stage in t.readers]
         assert any(set(t.writers) & (written_by - {stage}) for t in inputs), stage
 

@@ -72,6 +72,7 @@ def test_events_become_incidents_and_a_replay_changes_nothing(
     first = wait_for(settled, 120, "two incidents counting 3 and 2 events",
                      lambda: processor.tail() + "\n---\n" + sink.tail())
     by_host = {d["hosts"][0]: d for d in first.values()}
+    assert by_host["PC-001"]["rule_id"] == "gpo-failure-host" and by_host["PC-002"]["rule_id"] == "disk-errors"
     assert by_host["PC-001"]["event_codes"] == ["1058"] and by_host["PC-001"]["event_count"] == 3
     assert by_host["PC-001"]["first_seen"].startswith("2026-11-29T08:00:00")
     assert by_host["PC-001"]["last_seen"].startswith("2026-11-29T08:10:00")

@@ -1,0 +1,83 @@
+"""Follow a compacted topic into memory: what every partition must know (inventory, silences).
+
+faust's GlobalTable over an externally written topic stalled the partition assignment against this
+broker (the worker never left "performing partition assignments"), so the processor reads these
+small compacted topics itself: fully, before it starts, then continuously in a daemon thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import structlog
+from kafka import KafkaConsumer, TopicPartition
+
+from deskwatch.connect import kafka_python_options
+from deskwatch.settings import KafkaSettings
+
+log = structlog.get_logger(__name__)
+
+
+class CompactedFollower(Mapping[bytes, bytes]):
+    """The latest value per key of one compacted topic; a tombstone removes the key."""
+
+    def __init__(self, kafka: KafkaSettings, topic: str, on_change: Callable[[], None] = lambda: None) -> None:
+        self._kafka = kafka
+        self._topic = topic
+        self._on_change = on_change
+        self._values: dict[bytes, bytes] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Read the topic to its current end (blocking), then keep following in the background."""
+        consumer = KafkaConsumer(client_id=f"deskwatch-follow-{self._topic}", enable_auto_commit=False,
+                                 **kafka_python_options(self._kafka))
+        parts = [TopicPartition(self._topic, p) for p in sorted(consumer.partitions_for_topic(self._topic) or ())]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        ends = consumer.end_offsets(parts)
+        while any(consumer.position(tp) < end for tp, end in ends.items()):
+            self._apply(consumer.poll(timeout_ms=500))
+        log.info("compacted topic loaded", topic=self._topic, keys=len(self._values))
+        self._thread = threading.Thread(target=self._follow, args=(consumer,), daemon=True,
+                                        name=f"follow-{self._topic}")
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _follow(self, consumer: Any) -> None:
+        try:
+            while not self._stop.is_set():
+                self._apply(consumer.poll(timeout_ms=1000))
+        finally:
+            consumer.close()
+
+    def _apply(self, polled: dict[Any, list[Any]]) -> None:
+        changed = False
+        for records in polled.values():
+            for r in records:
+                if r.key is None:
+                    continue
+                if r.value is None:
+                    changed |= self._values.pop(r.key, None) is not None
+                else:
+                    self._values[r.key] = r.value
+                    changed = True
+        if changed:
+            self._on_change()
+
+    def __getitem__(self, key: bytes) -> bytes:
+        return self._values[key]
+
+    def get(self, key: bytes, default: Any = None) -> Any:  # type: ignore[override]
+        return self._values.get(key, default)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(list(self._values))
+
+    def __len__(self) -> int:
+        return len(self._values)

@@ -1,0 +1,100 @@
+"""Typed views over faust tables: the pure core sees mappings of models, never bytes or faust.
+
+Table keys and values are raw bytes (one JSON document per key), so a table write costs one
+encode and the changelog stays readable by any consumer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ModelTable(Generic[M]):
+    """A faust Table (bytes → bytes) seen as ``str → model``; decoded values are cached per key.
+
+    The cache holds the last value this worker wrote or read for a key; a rebalance clears it
+    (``forget``), since another worker may have written the key meanwhile.
+    """
+
+    def __init__(self, table: Any, model: type[M]) -> None:
+        self._table = table
+        self._model = model
+        self._cache: dict[str, M] = {}
+
+    def get(self, key: str) -> M | None:
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        raw = self._table.get(key.encode())
+        if raw is None:
+            return None
+        value = self._model.model_validate_json(raw)
+        self._cache[key] = value
+        return value
+
+    def __setitem__(self, key: str, value: M) -> None:
+        self._table[key.encode()] = value.model_dump_json().encode()
+        self._cache[key] = value
+
+    def keys(self) -> Iterator[str]:
+        return (k.decode() for k in list(self._table.keys()))
+
+    def forget(self) -> None:
+        self._cache.clear()
+
+
+class DecodedMapping(Mapping[str, M]):
+    """A read-only ``str → model`` view of a ``bytes → bytes`` mapping, decoding each value once."""
+
+    def __init__(self, table: Any, model: type[M]) -> None:
+        self._table = table
+        self._model = model
+        self._cache: dict[bytes, tuple[bytes, M]] = {}
+
+    def __getitem__(self, key: str) -> M:
+        k = key.encode()
+        raw = self._table.get(k)
+        if raw is None:
+            raise KeyError(key)
+        cached = self._cache.get(k)
+        if cached is not None and cached[0] == raw:
+            return cached[1]
+        value = self._model.model_validate_json(raw)
+        self._cache[k] = (raw, value)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return (k.decode() for k in list(self._table.keys()))
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
+class DerivedMapping(Mapping[str, int]):
+    """A mapping recomputed from a source only after the source changed (``invalidate``)."""
+
+    def __init__(self, compute: Callable[[], dict[str, int]]) -> None:
+        self._compute = compute
+        self._value: dict[str, int] | None = None
+
+    def invalidate(self, *_: Any) -> None:
+        self._value = None
+
+    def _current(self) -> dict[str, int]:
+        if self._value is None:
+            self._value = self._compute()
+        return self._value
+
+    def __getitem__(self, key: str) -> int:
+        return self._current()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())

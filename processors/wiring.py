@@ -1,0 +1,94 @@
+"""The processor's topics and tables, declared once from the topology and the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import faust
+import structlog
+from pydantic import ValidationError
+
+from deskwatch.processors.follow import CompactedFollower
+from deskwatch.schemas import DeadLetter
+from deskwatch.settings import Settings
+from deskwatch.topology import (
+    COMMANDS, DEAD_LETTER, EVENT_DIGESTS, EVENTS, INCIDENT_CHANGES, INCIDENTS, INVENTORY, SIGNALS, SILENCES,
+    TopicSpec,
+)
+
+log = structlog.get_logger(__name__)
+
+RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """Every faust topic and table the agents use."""
+
+    events: Any
+    signals: Any
+    commands: Any
+    stage2_input: Any  # signals + commands: one agent, one owner per group key
+    digests: Any
+    incidents: Any
+    changes: Any
+    dead_letters: Any
+    hosts: Any  # stage 1 state, by host
+    groups: Any  # stage 2 state, by group key
+    inventory: CompactedFollower  # every partition's view of the compacted inventory topic
+    silences: CompactedFollower  # every partition's view of the compacted silences topic
+    partitions: int
+
+
+def declare(app: faust.App, settings: Settings, on_inventory_change: Any = None) -> Wiring:
+    """Declare topics (which already exist: created from the topology) and tables."""
+    k = settings.kafka
+
+    def topic(*specs: TopicSpec) -> Any:
+        return app.topic(*(s.name(k) for s in specs), **RAW)
+
+    schema = faust.Schema(**RAW)
+    return Wiring(
+        events=topic(EVENTS), signals=topic(SIGNALS), commands=topic(COMMANDS),
+        stage2_input=topic(SIGNALS, COMMANDS), digests=topic(EVENT_DIGESTS), incidents=topic(INCIDENTS),
+        changes=topic(INCIDENT_CHANGES), dead_letters=topic(DEAD_LETTER),
+        hosts=app.Table("hosts", partitions=k.partitions, schema=schema),
+        groups=app.Table("groups", partitions=k.partitions, schema=schema),
+        inventory=CompactedFollower(k, INVENTORY.name(k), on_change=on_inventory_change or (lambda: None)),
+        silences=CompactedFollower(k, SILENCES.name(k)),
+        partitions=k.partitions,
+    )
+
+
+def record_time(event: Any) -> datetime:
+    """The record's log timestamp: the 'now' a replay sees again (never the wall clock)."""
+    return datetime.fromtimestamp(event.message.timestamp, timezone.utc)
+
+
+async def dead_letter(topic: Any, event: Any, stage: str, reason: str, detail: str) -> None:
+    """Send the record's original bytes to the dead-letter topic with why."""
+    msg = event.message
+    letter = DeadLetter.of(reason=reason, detail=detail, stage=stage, source=msg.topic,
+                           position=f"{msg.partition}:{msg.offset}", original=event.value)
+    await topic.send(key=msg.topic.encode(), value=letter.model_dump_json().encode())
+    log.warning("dead-lettered", stage=stage, reason=reason, topic=msg.topic, partition=msg.partition,
+                offset=msg.offset)
+
+
+def summarise(exc: ValidationError) -> str:
+    """The first few validation errors, one line."""
+    errors = exc.errors(include_url=False, include_input=False)[:3]
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+
+
+def forget_on_rebalance(app: faust.App, *views: Any) -> None:
+    """Drop cached state when partitions move: another worker may have written those keys."""
+
+    async def forget(*_: Any, **__: Any) -> None:
+        for view in views:
+            view.forget()
+
+    app.on_partitions_revoked.connect(forget)
+    app.on_partitions_assigned.connect(forget)
