@@ -256,7 +256,7 @@ def _clients_per_site(spec: FleetSpec, rng: Random) -> list[int]:
 
 def _build(table: tuple[tuple[str, int, tuple[int, ...]], ...], rng: Random) -> str:
     """An OS build with its patch level (UBR), e.g. ``10.0.19045.5131``."""
-    draw = rng.random() * sum(row[1] for row in table)
+    draw = rng.random() * 100.0  # the tables' weights are percentages
     for build, weight, ubrs in table:
         draw -= weight
         if draw < 0:

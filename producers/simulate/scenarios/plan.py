@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
+from operator import itemgetter
 from random import Random
 from typing import Literal
 
@@ -73,7 +74,7 @@ class ScenarioPlan:
 
     def truth(self, hosts: Sequence[Host], start: datetime) -> InjectedIncident:
         """The ground truth of this plan; sorts its events in place."""
-        self.events.sort(key=lambda e: (e[0], e[1]))
+        self.events.sort(key=itemgetter(0, 1))
         signatures = sorted({(tpl.provider, tpl.code) for _, _, tpl in self.events})
         return InjectedIncident(
             scenario=self.scenario,

@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from deskwatch.producers.simulate import simulate_fleet
+from deskwatch.producers.simulate.fleet import CLIENT_BUILDS, SERVER_BUILDS
 
 from .conftest import small_spec
 
@@ -64,3 +65,15 @@ def test_laptop_share_is_respected_roughly() -> None:
 def test_bad_specs_are_refused(overrides: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         small_spec(0, **overrides)
+
+
+@pytest.mark.parametrize("table", [CLIENT_BUILDS, SERVER_BUILDS], ids=["clients", "servers"])
+def test_build_weights_are_percentages(table: tuple[tuple[str, int, tuple[int, ...]], ...]) -> None:
+    assert sum(weight for _, weight, _ in table) == 100
+
+
+def test_os_builds_follow_their_weights() -> None:
+    sim = simulate_fleet(small_spec(44, hosts=4000))
+    clients = [h for h in sim.hosts if h.device_class != "server"]
+    share = sum(h.os_build.startswith("10.0.19045.") for h in clients) / len(clients)
+    assert 0.42 < share < 0.48

@@ -39,3 +39,22 @@ def test_writers_round_trip(tmp_path: Path) -> None:
         (tmp_path / "truth.json").read_bytes()
     )
     assert again == sim.truth and len(again) == 9
+
+
+def test_command_line_writes_the_three_files(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from deskwatch.producers.simulate.__main__ import main
+
+    args = [str(tmp_path), "--seed", "3", "--hours", "2", "--hosts", "80", "--sites", "3",
+            "--scenarios", "disk-errors,bluescreen"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    lines = (tmp_path / "events.jsonl").read_bytes().splitlines()
+    assert f"{len(lines)} events" in result.output
+    truth = TypeAdapter(list[InjectedIncident]).validate_json(
+        (tmp_path / "truth.json").read_bytes()
+    )
+    assert {t.scenario for t in truth} == {"disk-errors", "bluescreen"}
+    assets, rejections = read_inventory(tmp_path / "inventory.csv")
+    assert rejections == [] and sum(a.device_class != "server" for a in assets) == 80
