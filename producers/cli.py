@@ -31,10 +31,19 @@ console = Console(stderr=True)
 @click.option("--host", default=None, help="host name for lines that carry none (else producer.default_host)")
 @click.option("--year", type=int, default=None, help="year for formats without one (default: inferred)")
 @click.option("--tz", default="UTC", show_default=True, help="zone of timestamps that carry none")
+@click.option("--follow", is_flag=True, help="follow one file like 'deskwatch ingest tail' (checkpointed)")
 @pass_context
-def produce(ctx: Context, paths: tuple[Path, ...], fmt: str, host: str | None, year: int | None, tz: str) -> None:
+def produce(ctx: Context, paths: tuple[Path, ...], fmt: str, host: str | None, year: int | None, tz: str,
+            follow: bool) -> None:
     """Publish PATHS (or '-' for standard input) to the events topic; rejects go to the dead-letter topic."""
     settings = ctx.settings
+    if follow:
+        from deskwatch.producers.sources.cli import summary, tail_file
+
+        if len(paths) != 1 or str(paths[0]) == "-":
+            raise click.UsageError("--follow takes exactly one file path")
+        click.echo(summary(tail_file(settings, paths[0], fmt, host, until_eof=False)))
+        return
     ensure_topics(settings.kafka)
     publisher = Publisher(settings.kafka, settings.producer)
     totals = []

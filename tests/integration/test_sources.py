@@ -27,11 +27,12 @@ BAD_EVERY = 1000  # one unparseable line per thousand, to check dead letters sur
 
 
 @pytest.fixture
-def pipeline_settings(pipeline_settings: Settings, tmp_path: Path) -> Settings:
-    """The pipeline settings with the sources' state folder inside the test's tmp_path."""
+def pipeline_settings(pipeline_settings: Settings, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """The pipeline settings with the sources' state folder in tmp_path (producer overrides by indirect param)."""
     tail = pipeline_settings.tail.model_copy(update={"state_dir": tmp_path / "state", "poll_interval_s": 0.05,
                                                      "checkpoint_interval_s": 0.2})
-    return pipeline_settings.model_copy(update={"tail": tail})
+    producer = pipeline_settings.producer.model_copy(update=getattr(request, "param", {}))
+    return pipeline_settings.model_copy(update={"tail": tail, "producer": producer})
 
 
 def _line(i: int) -> bytes:
@@ -81,9 +82,13 @@ def test_tail_killed_mid_file_loses_nothing(pipeline_settings: Settings, launch:
         return saved.offset if saved else 0
 
     wait_for(lambda: checkpoint_offset() > 200_000, 60, "a first checkpoint past 200 kB", first.tail)
+    time.sleep(1.5)  # into the stream: envelopes open and in flight, dead letters sent, checkpoints behind
     assert not done.is_set(), "the writer finished before the kill: the test would not test a mid-file kill"
     first.stop(signal.SIGKILL)
     killed_at = checkpoint_offset()
+    published_at_kill = sum(len(decode_events_record(r.value).events)  # type: ignore[union-attr]
+                            for r in read_topic(s, EVENTS.name(s.kafka), timeout_s=3))
+    good_before_checkpoint = sum(1 for line in path.read_bytes()[:killed_at].splitlines() if line.startswith(b"{"))
     second = launch("ingest", "tail", "--format", "jsonl", str(path))
     writer.join()
     size = path.stat().st_size
@@ -97,9 +102,36 @@ def test_tail_killed_mid_file_loses_nothing(pipeline_settings: Settings, launch:
                       for r in read_topic(s, DEAD_LETTER.name(s.kafka)))
     duplicates = sum(seen.values()) - len(seen)
     print(f"\nlines={LINES} good={len(good)} bad={len(bad)} size={size} killed_at_checkpoint={killed_at} "
-          f"events_seen={sum(seen.values())} distinct={len(seen)} duplicates={duplicates} "
+          f"good_lines_before_checkpoint={good_before_checkpoint} published_at_kill={published_at_kill} events_seen={sum(seen.values())} distinct={len(seen)} duplicates={duplicates} "
           f"dead_letters={sum(letters.values())} distinct_positions={len(letters)}")
     assert 0 < killed_at < size
+    # Resumed exactly at the checkpoint: every duplicate is a line past it that the broker held at the kill.
+    assert duplicates == published_at_kill - good_before_checkpoint
     assert set(seen) == good, f"missing {len(good - set(seen))}, unexpected {len(set(seen) - good)}"
     assert set(letters) == bad
     assert "published=" in second.tail(3)
+
+
+@pytest.mark.parametrize("pipeline_settings", [{"linger_ms": 60_000, "batch_max_events": 10_000}],
+                         indirect=True, ids=["envelopes-never-due"])
+def test_sigterm_flushes_open_envelopes_then_checkpoints(
+    pipeline_settings: Settings, launch: Callable, tmp_path: Path
+) -> None:
+    """Envelopes that never fill nor linger out stay open (checkpoint 0); SIGTERM sends them all."""
+    s = pipeline_settings
+    path = tmp_path / "quiet.jsonl"
+    path.write_bytes(b"".join(_line(i) + b"\n" for i in range(500)))
+    store = CheckpointStore(s.tail.state_dir, path)
+    tail = launch("ingest", "tail", "--format", "jsonl", str(path))
+    wait_for(lambda: store.load() is not None, 60, "a first checkpoint", tail.tail)
+    time.sleep(1.0)
+    saved = store.load()
+    assert saved is not None and saved.offset == 0  # every line sits in an open envelope: not acknowledged
+    assert tail.stop(signal.SIGTERM) == 0, tail.tail()
+    saved = store.load()
+    assert saved is not None and saved.offset == path.stat().st_size
+    good, bad = _expected_ids(path)
+    seen = Counter(e.event_id for r in read_topic(s, EVENTS.name(s.kafka))
+                   for e in decode_events_record(r.value).events)  # type: ignore[union-attr]
+    assert set(seen) == good and sum(seen.values()) == len(good)
+    assert f"read=500 published={len(good)} rejected={len(bad)}" in tail.tail(3)
