@@ -109,7 +109,9 @@ def _row_to_asset(
 ) -> Asset | RowRejection | None:
     """One row's asset, its rejection, or None for a row with no value at all."""
     if isinstance(record, _Undecodable):
-        return RowRejection(number, None, _show(record.line), record.reason)
+        return RowRejection(
+            number, None, _show(record.line) if record.line else None, record.reason
+        )
     if not isinstance(record, Mapping):
         return RowRejection(number, None, _show(record), "expected an object with named fields")
     if None in record:  # csv.DictReader puts surplus fields under the key None
@@ -220,7 +222,14 @@ def _csv_rows(text: str) -> Iterator[Row]:
         max(_CSV_DELIMITERS, key=header.count) if any(d in header for d in _CSV_DELIMITERS) else ","
     )
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:  # e.g. a field over csv.field_size_limit(): reject, read on
+            yield reader.line_num, _Undecodable(f"unreadable CSV row: {err}", "")
+            continue
         yield reader.line_num, record
 
 

@@ -261,6 +261,16 @@ def test_unreadable_files_raise_inventory_error(
         read_inventory(path)
 
 
+def test_oversized_csv_field_is_one_rejection_and_reading_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    path.write_text(HEADER + "A,KAO,,,,\n" + "B," + '"' + "x" * 200_000 + '"' + ",,,,\nC,MAR,,,,\n")
+    assets, rejections = read_inventory(path)
+    assert [a.host for a in assets] == ["A", "C"]
+    assert len(rejections) == 1 and rejections[0].reason.startswith(
+        "unreadable CSV row: field larger"
+    )
+
+
 def test_missing_file_raises_inventory_error(tmp_path: Path) -> None:
     with pytest.raises(InventoryError, match="cannot read inventory"):
         read_inventory(tmp_path / "absent.csv")
