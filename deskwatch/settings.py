@@ -88,6 +88,8 @@ class SinkSettings(_Section):
     bulk_max_bytes: int = Field(default=5_000_000, ge=1024)
     flush_interval_s: float = Field(default=0.5, gt=0)
     retry_max_backoff_s: float = 30.0
+    events_retention_days: int = Field(default=30, ge=1, description="daily events indices older are deleted")
+    prune_interval_s: float = Field(default=3600.0, gt=0, description="how often the running sink prunes")
 
 
 class LoggingSettings(_Section):

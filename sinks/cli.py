@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import datetime, timezone
 
 import click
 from rich.console import Console
@@ -22,19 +23,37 @@ def sink() -> None:
 @sink.command("run")
 @pass_context
 def sink_run(ctx: Context) -> None:
-    """Consume incidents and bulk-index them until SIGTERM/SIGINT."""
-    from deskwatch.sinks.elasticsearch.consume import IncidentSink
+    """Index incidents, their transitions and event digests until SIGTERM/SIGINT."""
+    from deskwatch.sinks.elasticsearch.consume import Sink
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    s = IncidentSink(ctx.settings)
+    s = Sink(ctx.settings, stop)
     s.start()
     try:
-        s.run(stop)
+        s.run()
     finally:
         s.close()
     click.echo(f"sink stopped: {s.counts}")
+
+
+@sink.command("prune")
+@click.option("--days", type=int, default=None, help="retention in days (default: sink.events_retention_days)")
+@pass_context
+def sink_prune(ctx: Context, days: int | None) -> None:
+    """Delete daily events indices older than the retention (the test server has no ILM)."""
+    from deskwatch.sinks.elasticsearch.prune import prune_events
+
+    retention = days if days is not None else ctx.settings.sink.events_retention_days
+    client = elasticsearch_client(ctx.settings.elasticsearch)
+    try:
+        doomed = prune_events(client, ctx.settings.elasticsearch, datetime.now(timezone.utc).date(), retention)
+    finally:
+        client.close()
+    click.echo(f"deleted {len(doomed)} events index(es) older than {retention} day(s)")
+    for name in doomed:
+        click.echo(f"  {name}")
 
 
 @click.command()

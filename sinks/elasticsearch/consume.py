@@ -1,108 +1,175 @@
-"""The sink's loop: consume a topic, bulk-write to Elasticsearch, commit only what ES acknowledged.
+"""The sink's loop: consume the three topics, bulk-write to Elasticsearch, commit what ES settled.
 
-Offsets are committed after the bulk request settled every item (indexed, already applied, or
-dead-lettered), so a crash or an Elasticsearch outage replays records rather than losing them, and
-external versions make the replay harmless.
+One consumer group reads ``incidents``, ``incident-changes`` and ``event-digests``. Offsets are
+committed only after the bulk request settled every item (indexed, already applied, or
+dead-lettered with the dead letter acknowledged by Kafka), so a crash or an Elasticsearch outage
+replays records rather than losing them, and the external versions make the replay harmless.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import structlog
+from elastic_transport import TransportError
+from elasticsearch import ApiError
 from kafka import KafkaConsumer, KafkaProducer
+from kafka.errors import CommitFailedError
 from pydantic import ValidationError
 
 from deskwatch.connect import elasticsearch_client, kafka_python_options
-from deskwatch.schemas import DeadLetter, Incident
+from deskwatch.schemas import DeadLetter
 from deskwatch.settings import Settings
-from deskwatch.sinks.elasticsearch.encode import BulkItem, incident_item
-from deskwatch.sinks.elasticsearch.templates import ensure_indices, incidents_alias
-from deskwatch.sinks.elasticsearch.write import Outcome, write_items
-from deskwatch.topology import DEAD_LETTER, INCIDENTS
+from deskwatch.sinks.elasticsearch.batch import Batch
+from deskwatch.sinks.elasticsearch.encode import BulkItem, encode_record
+from deskwatch.sinks.elasticsearch.prune import prune_events
+from deskwatch.sinks.elasticsearch.templates import ensure_indices
+from deskwatch.sinks.elasticsearch.write import Outage, Outcome, write_items
+from deskwatch.topology import DEAD_LETTER, EVENT_DIGESTS, INCIDENT_CHANGES, INCIDENTS, TopicSpec
 
 log = structlog.get_logger(__name__)
+
+SOURCES: tuple[TopicSpec, ...] = (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS)
+# An outage holds a batch in write_items; past this the group would evict us mid-retry.
+MAX_POLL_INTERVAL_MS = 3_600_000
+
+
+class SinkStoppedError(Exception):
+    """Raised inside a backoff when the sink is asked to stop: the batch is left uncommitted."""
 
 
 @dataclass
 class SinkCounts:
+    """What the sink did since it started."""
+
     consumed: int = 0
     indexed: int = 0
     already_applied: int = 0
     dead_lettered: int = 0
+    batches: int = 0
 
 
-class IncidentSink:
-    """Moves the ``incidents`` topic into the incidents alias."""
+class Sink:
+    """Moves incidents, their transitions and event digests into their indices."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, stop: threading.Event | None = None) -> None:
         self._settings = settings
-        self._alias = incidents_alias(settings.elasticsearch)
+        self._stop = stop if stop is not None else threading.Event()
+        self._roles = {spec.name(settings.kafka): spec.role for spec in SOURCES}
         self._dlq_topic = DEAD_LETTER.name(settings.kafka)
         self.counts = SinkCounts()
+        self.outage = Outage()
+        self._pruned_at = float("-inf")
         self._es: Any = None
         self._consumer: Any = None
         self._producer: Any = None
+        self._pending_letters: list[Any] = []
 
     def start(self) -> None:
-        """Connect, and create templates and indices (no I/O happens in the constructor)."""
+        """Connect, create templates and indices, prune (no I/O happens in the constructor)."""
         kopts = kafka_python_options(self._settings.kafka)
         self._es = elasticsearch_client(self._settings.elasticsearch)
         self._es.cluster.health(wait_for_status="yellow", timeout="60s")
         ensure_indices(self._es, self._settings.elasticsearch)
         self._consumer = KafkaConsumer(
-            INCIDENTS.name(self._settings.kafka), group_id=self._settings.sink.group_id,
-            enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=self._settings.sink.bulk_max_docs,
-            client_id="deskwatch-sink", **kopts,
+            *self._roles, group_id=self._settings.sink.group_id, enable_auto_commit=False,
+            auto_offset_reset="earliest", max_poll_records=self._settings.sink.bulk_max_docs,
+            max_poll_interval_ms=MAX_POLL_INTERVAL_MS, client_id="deskwatch-sink", **kopts,
         )
         self._producer = KafkaProducer(client_id="deskwatch-sink-dlq", enable_idempotence=True, acks="all", **kopts)
+        self.prune_if_due()
 
-    def step(self, timeout_s: float | None = None) -> int:
-        """Poll once, write what came, commit; return the number of records handled."""
-        timeout_ms = int(1000 * (timeout_s if timeout_s is not None else self._settings.sink.flush_interval_s))
-        polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=self._settings.sink.bulk_max_docs)
-        records = [r for batch in polled.values() for r in batch]
-        if not records:
+    def step(self) -> int:
+        """Fill one batch (count, bytes or flush interval), write it, commit; return records handled."""
+        batch = self._fill()
+        if not batch.records:
             return 0
-        items = [item for item in map(self._decode, records) if item is not None]
+        items = [item for item in map(self._encode, batch.records) if item is not None]
         if items:
             self._write(items)
-        self._producer.flush()
-        self._consumer.commit()
-        self.counts.consumed += len(records)
-        return len(records)
+        self._settle_dead_letters()
+        try:
+            self._consumer.commit()
+        except CommitFailedError as err:  # evicted meanwhile: the new owner replays, idempotently
+            log.warning("offsets not committed, records will be replayed", error=str(err))
+        self.counts.consumed += len(batch.records)
+        self.counts.batches += 1
+        return len(batch.records)
 
-    def run(self, stop: threading.Event) -> None:
-        """Loop until ``stop`` is set."""
-        while not stop.is_set():
-            self.step()
+    def run(self) -> None:
+        """Loop until the stop event is set; a batch caught mid-backoff stays uncommitted."""
+        try:
+            while not self._stop.is_set():
+                self.step()
+                self.prune_if_due()
+        except SinkStoppedError:
+            log.info("stopped during an Elasticsearch outage; the open batch will be replayed")
+
+    def prune_if_due(self) -> list[str]:
+        """Delete expired daily events indices when the prune interval has passed."""
+        if time.monotonic() - self._pruned_at < self._settings.sink.prune_interval_s:
+            return []
+        try:
+            doomed = prune_events(self._es, self._settings.elasticsearch, datetime.now(timezone.utc).date(),
+                                  self._settings.sink.events_retention_days)
+        except (ApiError, TransportError) as err:
+            log.warning("events retention not applied, will retry", error=type(err).__name__)
+            return []
+        self._pruned_at = time.monotonic()
+        if doomed:
+            log.info("expired events indices deleted", indices=doomed)
+        return doomed
 
     def close(self) -> None:
+        """Close the clients (the producer first flushes what it holds)."""
         for closeable in (self._consumer, self._producer, self._es):
             if closeable is not None:
                 closeable.close()
 
-    def _decode(self, record: Any) -> BulkItem | None:
+    def _fill(self) -> Batch:
+        batch = Batch(self._settings.sink, opened_at=time.monotonic())
+        while not batch.due(time.monotonic()) and not self._stop.is_set():
+            left = self._settings.sink.flush_interval_s - (time.monotonic() - batch.opened_at)
+            polled = self._consumer.poll(timeout_ms=max(1, int(left * 1000)), max_records=batch.room())
+            batch.add([r for records in polled.values() for r in records])
+        return batch
+
+    def _encode(self, record: Any) -> BulkItem | None:
         origin = f"{record.topic}:{record.partition}:{record.offset}"
+        role = self._roles[record.topic]
         try:
-            incident = Incident.model_validate_json(record.value)
+            return encode_record(role, record.value, self._settings.elasticsearch, origin)
         except ValidationError as exc:
-            self._dead_letter("invalid_incident", str(exc)[:500], origin, record.value)
+            self._dead_letter(f"invalid_{role.replace('-', '_')}", str(exc)[:1500], origin, record.value)
             return None
-        return incident_item(incident, self._alias, origin, record.value)
 
     def _write(self, items: list[BulkItem]) -> None:
-        report = write_items(self._es, items, self._settings.sink.retry_max_backoff_s)
+        report = write_items(self._es, items, self._settings.sink.retry_max_backoff_s,
+                             sleep=self._sleep, outage=self.outage)
         self.counts.indexed += report.counts[Outcome.INDEXED]
         self.counts.already_applied += report.counts[Outcome.ALREADY_APPLIED]
         for item, reason in report.rejected:
             self._dead_letter("rejected_by_elasticsearch", reason, item.origin, item.original)
 
+    def _sleep(self, delay: float) -> None:
+        if self._stop.wait(delay):
+            raise SinkStoppedError
+
     def _dead_letter(self, reason: str, detail: str, origin: str, original: bytes) -> None:
         letter = DeadLetter.of(reason=reason, detail=detail, stage="sink", source=origin.rsplit(":", 2)[0],
                                position=origin, original=original)
-        self._producer.send(self._dlq_topic, key=letter.source.encode(), value=letter.model_dump_json().encode())
+        self._pending_letters.append(self._producer.send(
+            self._dlq_topic, key=letter.source.encode(), value=letter.model_dump_json().encode()))
         self.counts.dead_lettered += 1
-        log.warning("dead-lettered", reason=reason, origin=origin)
+        log.warning("dead-lettered", reason=reason, origin=origin, detail=detail[:300])
+
+    def _settle_dead_letters(self) -> None:
+        """Block until Kafka acknowledged every dead letter of the batch (raises if one failed)."""
+        self._producer.flush()
+        for future in self._pending_letters:
+            future.get(timeout=30)
+        self._pending_letters.clear()

@@ -1,4 +1,13 @@
-"""Turn topic records into bulk operations: ``_id`` = incident id, external version = revision."""
+"""Turn topic records into bulk operations with deterministic ids and external versions.
+
+| kind | index | ``_id`` | external version |
+|---|---|---|---|
+| incident | ``<prefix>-incidents`` | incident id | revision |
+| change | ``<prefix>-incident-history`` | ``<incident id>:<revision>`` (stage 2 makes one change per revision) | revision |
+| digest | ``<prefix>-events-<day of window start>`` | digest id (fingerprint + window start) | repeat count |
+
+So a replay writes the same ids, and an older or equal version is refused by Elasticsearch (409).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +16,12 @@ from typing import Any
 
 import orjson
 
-from deskwatch.schemas import Incident
+from deskwatch.schemas.change import IncidentChange
+from deskwatch.schemas.digest import EventDigest
+from deskwatch.schemas.incident import Incident
+from deskwatch.settings import ElasticsearchSettings
+from deskwatch.sinks.elasticsearch.templates import events_index, history_alias, incidents_alias
+from deskwatch.topology import EVENT_DIGESTS, INCIDENT_CHANGES, INCIDENTS
 
 
 @dataclass(frozen=True)
@@ -21,16 +35,55 @@ class BulkItem:
     origin: str  # topic:partition:offset
     original: bytes
 
+    @property
+    def size(self) -> int:
+        """Bytes this item adds to a bulk body (action line estimate + document)."""
+        return len(self.body) + len(self.index) + len(self.doc_id) + 80
+
 
 def incident_item(incident: Incident, alias: str, origin: str, original: bytes) -> BulkItem:
-    return BulkItem(
-        index=alias,
-        doc_id=incident.id,
-        version=incident.revision,
-        body=incident.model_dump_json().encode(),
-        origin=origin,
-        original=original,
-    )
+    """An incident: ``_id`` = incident id, version = revision."""
+    return BulkItem(index=alias, doc_id=incident.id, version=incident.revision,
+                    body=incident.model_dump_json().encode(), origin=origin, original=original)
+
+
+def change_item(change: IncidentChange, alias: str, origin: str, original: bytes) -> BulkItem:
+    """A transition: ``_id`` = incident id + revision, version = revision."""
+    return BulkItem(index=alias, doc_id=change.change_id, version=change.revision,
+                    body=change.model_dump_json().encode(), origin=origin, original=original)
+
+
+def digest_item(digest: EventDigest, es: ElasticsearchSettings, origin: str, original: bytes) -> BulkItem:
+    """A digest: daily index of its window start, ``_id`` = digest id, version = repeat count."""
+    return BulkItem(index=events_index(es, digest.window_start), doc_id=digest.digest_id,
+                    version=digest.repeat_count, body=orjson.dumps(digest_document(digest)),
+                    origin=origin, original=original)
+
+
+def digest_document(digest: EventDigest) -> dict[str, Any]:
+    """The digest as stored: its own JSON with ``host`` as ECS ``host.name``."""
+    doc = digest.model_dump(mode="json")
+    doc["host"] = {"name": doc["host"]}
+    return doc
+
+
+def digest_from_source(source: dict[str, Any]) -> EventDigest:
+    """Read a stored events document back into its ``EventDigest`` (inverse of ``digest_document``)."""
+    return EventDigest.model_validate({**source, "host": source["host"]["name"]})
+
+
+def encode_record(role: str, payload: bytes, es: ElasticsearchSettings, origin: str) -> BulkItem:
+    """Validate ``payload`` as the contract of topic ``role`` and encode it as a bulk item.
+
+    Raises pydantic's ``ValidationError`` when the payload is not one (the caller dead-letters it).
+    """
+    if role == INCIDENTS.role:
+        return incident_item(Incident.model_validate_json(payload), incidents_alias(es), origin, payload)
+    if role == INCIDENT_CHANGES.role:
+        return change_item(IncidentChange.model_validate_json(payload), history_alias(es), origin, payload)
+    if role == EVENT_DIGESTS.role:
+        return digest_item(EventDigest.model_validate_json(payload), es, origin, payload)
+    raise ValueError(f"no encoder for topic role {role!r}")
 
 
 def bulk_body(items: list[BulkItem]) -> bytes:

@@ -1,60 +1,96 @@
-"""Index templates and aliases, created at start from explicit ECS-aligned mappings.
+"""Index names, composable templates and aliases: the one place that knows deskwatch's indices.
 
-Each logical index is a concrete ``<name>-000001`` behind an alias, so a later rollover or
-reindex changes nothing for writers and readers, which only ever name the alias.
+- ``<prefix>-incidents`` and ``<prefix>-incident-history``: a concrete ``<alias>-000001`` behind a
+  write alias, so a later rollover changes nothing for writers and readers, which name the alias.
+- ``<prefix>-events-YYYY.MM.DD``: one index per day of ``window_start`` (fixed for a digest id, so
+  a digest always lands in the same index); the template puts each new one behind the read alias
+  ``<prefix>-events``, and retention deletes whole days (see prune.py).
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from deskwatch.settings import ElasticsearchSettings
+from deskwatch.sinks.elasticsearch.mappings import TIME_FIELD, Kind, mapping, mapping_fields
 
-_KEYWORD = {"type": "keyword", "ignore_above": 1024}
-_DATE = {"type": "date"}
+__all__ = ["Kind", "alias", "ensure_indices", "events_index", "events_day", "incidents_alias",
+           "history_alias", "events_alias", "mapping", "mapping_fields", "template_body"]
 
-INCIDENT_PROPERTIES: dict[str, Any] = {
-    "schema_version": {"type": "integer"},
-    "id": _KEYWORD,
-    "rule_id": _KEYWORD,
-    "rule_version": {"type": "integer"},
-    "group_key": _KEYWORD,
-    "title": {"type": "text", "fields": {"keyword": _KEYWORD}},
-    "status": _KEYWORD,
-    "severity": _KEYWORD,
-    "hosts": _KEYWORD,
-    "host_count": {"type": "integer"},
-    "first_seen": _DATE,
-    "last_seen": _DATE,
-    "event_count": {"type": "long"},
-    "revision": {"type": "long"},
-    "event_codes": _KEYWORD,
-    "providers": _KEYWORD,
-    "sample_message": {"type": "text"},
-}
+EVENTS_DATE_FORMAT = "%Y.%m.%d"
+
+
+def alias(es: ElasticsearchSettings, kind: Kind | str) -> str:
+    """The alias readers (and, but for events, writers) name: ``<prefix>-<kind>``."""
+    return f"{es.index_prefix}-{Kind(kind).value}"
 
 
 def incidents_alias(es: ElasticsearchSettings) -> str:
-    return f"{es.index_prefix}-incidents"
+    """``<prefix>-incidents``: one document per incident, latest revision."""
+    return alias(es, Kind.INCIDENTS)
 
 
-def _template(es: ElasticsearchSettings, alias: str, properties: dict[str, Any], time_field: str) -> dict[str, Any]:
+def history_alias(es: ElasticsearchSettings) -> str:
+    """``<prefix>-incident-history``: one document per transition."""
+    return alias(es, Kind.HISTORY)
+
+
+def events_alias(es: ElasticsearchSettings) -> str:
+    """``<prefix>-events``: the read alias over every daily events index."""
+    return alias(es, Kind.EVENTS)
+
+
+def events_index(es: ElasticsearchSettings, window_start: datetime | date) -> str:
+    """The daily index a digest is written to: ``<prefix>-events-YYYY.MM.DD`` of its window start."""
+    return f"{events_alias(es)}-{window_start.strftime(EVENTS_DATE_FORMAT)}"
+
+
+def events_day(es: ElasticsearchSettings, index: str) -> date | None:
+    """The day of a daily events index, or None when ``index`` is not one of ours."""
+    head = f"{events_alias(es)}-"
+    if not index.startswith(head):
+        return None
+    try:
+        return datetime.strptime(index[len(head):], EVENTS_DATE_FORMAT).date()
+    except ValueError:
+        return None
+
+
+def template_body(es: ElasticsearchSettings, kind: Kind | str) -> dict[str, Any]:
+    """The composable index template of ``kind`` (settings, explicit mapping, events' read alias)."""
+    kind = Kind(kind)
+    template: dict[str, Any] = {
+        "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": es.refresh_interval},
+        "mappings": mapping(kind),
+    }
+    if kind is Kind.EVENTS:
+        template["aliases"] = {events_alias(es): {}}
     return {
-        "index_patterns": [f"{alias}-*"],
+        "index_patterns": [f"{alias(es, kind)}-*"],
         "priority": 200,
-        "template": {
-            "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": es.refresh_interval},
-            # Unknown fields are kept in _source but not indexed: a new producer field never explodes the mapping.
-            "mappings": {"dynamic": False, "properties": properties},
-        },
-        "_meta": {"managed_by": "deskwatch", "time_field": time_field},
+        "template": template,
+        "_meta": {"managed_by": "deskwatch", "time_field": TIME_FIELD[kind]},
     }
 
 
 def ensure_indices(client: Any, es: ElasticsearchSettings) -> list[str]:
-    """Create or update the templates and the first index behind each alias; return the aliases."""
-    alias = incidents_alias(es)
-    client.indices.put_index_template(name=alias, **_template(es, alias, INCIDENT_PROPERTIES, "last_seen"))
-    if not client.indices.exists_alias(name=alias):
-        client.indices.create(index=f"{alias}-000001", aliases={alias: {"is_write_index": True}})
-    return [alias]
+    """Create or update the three templates and the first index behind each write alias."""
+    for kind in Kind:
+        client.indices.put_index_template(name=alias(es, kind), **template_body(es, kind))
+    for kind in (Kind.INCIDENTS, Kind.HISTORY):
+        name = alias(es, kind)
+        if not client.indices.exists_alias(name=name):
+            _create_first(client, name)
+    return [alias(es, kind) for kind in Kind]
+
+
+def _create_first(client: Any, name: str) -> None:
+    """Create ``<name>-000001`` behind ``name``; a sink starting beside us may have just done it."""
+    from elasticsearch import BadRequestError
+
+    try:
+        client.indices.create(index=f"{name}-000001", aliases={name: {"is_write_index": True}})
+    except BadRequestError as err:
+        if err.error != "resource_already_exists_exception":
+            raise

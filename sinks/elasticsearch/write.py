@@ -1,8 +1,10 @@
 """Bulk-write items and sort every outcome by remedy.
 
-- indexed, or 409 on an external version (an equal or newer revision is already there: a replay,
+- indexed, or 409 on an external version (an equal or newer version is already there: a replay,
   "already applied") → done;
-- 429 / 5xx / connection errors → retry the whole request or the failed items, with backoff;
+- 429 / 5xx / connection errors → retry the whole request or the failed items, with capped
+  exponential backoff, for as long as it takes (an outage is logged once when it starts and once
+  when it ends, never per retry);
 - any other item error (a mapping conflict, say) → permanent: the caller dead-letters it.
 """
 
@@ -16,13 +18,15 @@ from typing import Any
 
 import structlog
 from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError
 
 from deskwatch.sinks.elasticsearch.encode import BulkItem, bulk_body
 
 log = structlog.get_logger(__name__)
 
-_RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+FIRST_DELAY_S = 0.25
 
 
 class Outcome(StrEnum):
@@ -33,9 +37,35 @@ class Outcome(StrEnum):
 
 @dataclass
 class BulkReport:
+    """What happened to one call's items; ``rejected`` pairs an item with the ES error."""
+
     counts: dict[Outcome, int] = field(default_factory=lambda: {o: 0 for o in Outcome})
     rejected: list[tuple[BulkItem, str]] = field(default_factory=list)
     retries: int = 0
+
+
+@dataclass
+class Outage:
+    """Whether Elasticsearch is currently failing us, so it is logged once per outage."""
+
+    since: float | None = None
+    retries: int = 0
+    outages: int = 0
+
+    def failed(self, why: str) -> None:
+        """A retryable failure: log only the first of an outage."""
+        self.retries += 1
+        if self.since is None:
+            self.since = time.monotonic()
+            self.outages += 1
+            log.warning("elasticsearch unavailable, backing off until it answers", error=why)
+
+    def answered(self) -> None:
+        """A bulk call got an answer: an ongoing outage is over."""
+        if self.since is not None:
+            log.warning("elasticsearch answers again", outage_s=round(time.monotonic() - self.since, 1),
+                        retries=self.retries)
+            self.since, self.retries = None, 0
 
 
 def write_items(
@@ -44,23 +74,19 @@ def write_items(
     max_backoff_s: float,
     sleep: Callable[[float], None] = time.sleep,
     refresh: bool = False,
+    outage: Outage | None = None,
 ) -> BulkReport:
     """Write until every item is indexed, already applied, or permanently rejected."""
+    outage = outage if outage is not None else Outage()
     report = BulkReport()
-    pending = items
-    delay = 0.25
+    pending, delay = items, FIRST_DELAY_S
     while pending:
-        try:
-            resp = client.bulk(operations=bulk_body(pending), refresh=refresh)
-        except (TransportConnectionError, ApiError) as exc:
-            if isinstance(exc, ApiError) and exc.meta.status not in _RETRYABLE_STATUS:
-                raise
-            log.warning("elasticsearch unavailable, backing off", error=type(exc).__name__, delay_s=delay)
-            report.retries += 1
-            sleep(delay)
-            delay = min(delay * 2, max_backoff_s)
-            continue
-        pending = _sort(pending, resp["items"], report)
+        resp = _bulk(client, pending, refresh, outage)
+        if resp is not None:
+            outage.answered()
+            pending = sort_results(pending, resp["items"], report)
+            if pending:
+                outage.failed("some items got 429/5xx")
         if pending:
             report.retries += 1
             sleep(delay)
@@ -68,8 +94,21 @@ def write_items(
     return report
 
 
-def _sort(items: list[BulkItem], results: list[dict[str, Any]], report: BulkReport) -> list[BulkItem]:
-    """Count each item's outcome; return the ones to retry."""
+def _bulk(client: Any, items: list[BulkItem], refresh: bool, outage: Outage) -> dict[str, Any] | None:
+    """One bulk request; None when it failed in a way worth retrying."""
+    try:
+        return dict(client.bulk(operations=bulk_body(items), refresh=refresh))
+    except (TransportConnectionError, ConnectionTimeout) as exc:
+        outage.failed(type(exc).__name__)
+    except ApiError as exc:
+        if exc.meta.status not in RETRYABLE_STATUS:
+            raise
+        outage.failed(f"HTTP {exc.meta.status}")
+    return None
+
+
+def sort_results(items: list[BulkItem], results: list[dict[str, Any]], report: BulkReport) -> list[BulkItem]:
+    """Count each item's outcome into ``report``; return the ones to retry."""
     retry: list[BulkItem] = []
     for item, result in zip(items, results, strict=True):
         status = result["index"]["status"]
@@ -77,7 +116,7 @@ def _sort(items: list[BulkItem], results: list[dict[str, Any]], report: BulkRepo
             report.counts[Outcome.INDEXED] += 1
         elif status == 409:
             report.counts[Outcome.ALREADY_APPLIED] += 1
-        elif status in _RETRYABLE_STATUS:
+        elif status in RETRYABLE_STATUS:
             retry.append(item)
         else:
             report.counts[Outcome.REJECTED] += 1
@@ -87,5 +126,7 @@ def _sort(items: list[BulkItem], results: list[dict[str, Any]], report: BulkRepo
 
 def _reason(error: Any) -> str:
     if isinstance(error, dict):
-        return f"{error.get('type', 'error')}: {str(error.get('reason', ''))[:500]}"
+        text = f"{error.get('type', 'error')}: {str(error.get('reason', ''))[:500]}"
+        cause = error.get("caused_by")
+        return f"{text} (caused by {_reason(cause)})" if isinstance(cause, dict) else text
     return str(error)[:500]

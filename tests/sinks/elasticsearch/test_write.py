@@ -1,44 +1,88 @@
-"""Bulk outcomes sorted by remedy: indexed, already applied (409), retried (429/5xx), rejected."""
+"""Bulk outcomes sorted by remedy: indexed, already applied (409), retried (429/5xx/down), rejected."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
+import pytest
+from elastic_transport import ApiResponseMeta, ConnectionError as TransportConnectionError, HttpHeaders, NodeConfig
+from elasticsearch import ApiError
+from structlog.testing import capture_logs
 
 from deskwatch.sinks.elasticsearch.encode import BulkItem, bulk_body
-from deskwatch.sinks.elasticsearch.write import Outcome, write_items
+from deskwatch.sinks.elasticsearch.write import Outage, Outcome, write_items
 
 
 def _item(i: int) -> BulkItem:
     return BulkItem(index="ix", doc_id=f"d{i}", version=i + 1, body=b'{"a":1}', origin=f"t:0:{i}", original=b"x")
 
 
-class ScriptedBulk:
-    """Answers each bulk call with the next scripted list of item statuses (this is not Elasticsearch:
-    it checks only how write_items sorts statuses; the real server is exercised in tests/integration)."""
+def _api_error(status: int) -> ApiError:
+    meta = ApiResponseMeta(status=status, http_version="1.1", headers=HttpHeaders(), duration=0.0,
+                           node=NodeConfig("http", "127.0.0.1", 9200))
+    return ApiError(f"HTTP {status}", meta=meta, body={})
 
-    def __init__(self, script: list[list[int]]) -> None:
+
+DOWN = TransportConnectionError("connection refused")
+
+
+class ScriptedBulk:
+    """Answers each bulk call with the next scripted step: a list of item statuses, or an exception
+    to raise (this is not Elasticsearch: it checks only how write_items sorts answers; the real server
+    is exercised in tests/integration)."""
+
+    def __init__(self, script: list[list[int] | Exception]) -> None:
         self.script = script
         self.calls: list[list[str]] = []
 
     def bulk(self, operations: bytes, refresh: bool = False) -> dict[str, Any]:
         lines = operations.strip().split(b"\n")
-        ids = [orjson.loads(a)["index"]["_id"] for a in lines[::2]]
-        self.calls.append(ids)
-        statuses = self.script.pop(0)
+        self.calls.append([orjson.loads(a)["index"]["_id"] for a in lines[::2]])
+        step = self.script.pop(0)
+        if isinstance(step, Exception):
+            raise step
         items = [{"index": {"status": s, **({"error": {"type": "mapper_parsing_exception", "reason": "boom"}}
-                                             if s == 400 else {})}} for s in statuses]
+                                             if s == 400 else {})}} for s in step]
         return {"items": items}
 
 
-def test_statuses_are_sorted_by_remedy_and_only_failures_are_retried() -> None:
-    es = ScriptedBulk([[201, 409, 429, 400], [503], [200]])
+CASES = [
+    # script, expected (indexed, already applied, rejected), calls (ids per bulk request), retries
+    ([[201, 409, 429, 400], [503], [200]], (2, 1, 1), [["d0", "d1", "d2", "d3"], ["d2"], ["d2"]], 2),
+    ([DOWN, DOWN, [201, 201, 201, 201]], (4, 0, 0), [["d0", "d1", "d2", "d3"]] * 3, 2),
+    ([_api_error(429), _api_error(503), [409, 409, 409, 409]], (0, 4, 0), [["d0", "d1", "d2", "d3"]] * 3, 2),
+    ([[400, 400, 201, 409]], (1, 1, 2), [["d0", "d1", "d2", "d3"]], 0),
+]
+
+
+@pytest.mark.parametrize(("script", "counts", "calls", "retries"), CASES,
+                         ids=["mixed-statuses", "connection-refused", "http-429-503", "permanent-only"])
+def test_outcomes_are_sorted_by_remedy(script: list[Any], counts: tuple[int, int, int], calls: list[list[str]],
+                                       retries: int) -> None:
+    es = ScriptedBulk(script)
     report = write_items(es, [_item(i) for i in range(4)], max_backoff_s=0, sleep=lambda s: None)
-    assert report.counts == {Outcome.INDEXED: 2, Outcome.ALREADY_APPLIED: 1, Outcome.REJECTED: 1}
-    assert es.calls == [["d0", "d1", "d2", "d3"], ["d2"], ["d2"]]
-    assert [(i.doc_id, r.split(":")[0]) for i, r in report.rejected] == [("d3", "mapper_parsing_exception")]
-    assert report.retries == 2
+    got = (report.counts[Outcome.INDEXED], report.counts[Outcome.ALREADY_APPLIED], report.counts[Outcome.REJECTED])
+    assert got == counts and es.calls == calls and report.retries == retries
+    assert all(reason.startswith("mapper_parsing_exception: boom") for _, reason in report.rejected)
+
+
+@pytest.mark.parametrize("status", [400, 401, 413], ids=["bad-request", "unauthorized", "too-large"])
+def test_non_retryable_request_errors_propagate(status: int) -> None:
+    with pytest.raises(ApiError):
+        write_items(ScriptedBulk([_api_error(status)]), [_item(0)], max_backoff_s=0, sleep=lambda s: None)
+
+
+def test_backoff_doubles_up_to_the_cap_and_an_outage_is_logged_once() -> None:
+    sleeps: list[float] = []
+    outage = Outage()
+    with capture_logs() as logs:
+        write_items(ScriptedBulk([DOWN] * 6 + [[201]]), [_item(0)], max_backoff_s=2.0, sleep=sleeps.append,
+                    outage=outage)
+    assert sleeps == [0.25, 0.5, 1.0, 2.0, 2.0, 2.0]
+    assert [e["event"] for e in logs] == ["elasticsearch unavailable, backing off until it answers",
+                                          "elasticsearch answers again"]
+    assert outage.outages == 1 and outage.since is None
 
 
 def test_bulk_body_carries_external_versions() -> None:

@@ -1,0 +1,69 @@
+"""Each kind's bulk item: index, deterministic ``_id`` and external version; digests round-trip."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import orjson
+import pytest
+from pydantic import ValidationError
+
+from deskwatch.schemas.change import IncidentChange
+from deskwatch.schemas.digest import EventDigest, digest_id
+from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus, Severity
+from deskwatch.settings import ElasticsearchSettings
+from deskwatch.sinks.elasticsearch.encode import digest_from_source, encode_record
+
+ES = ElasticsearchSettings(index_prefix="dw")
+T0 = datetime(2026, 11, 29, 23, 59, 30, tzinfo=timezone.utc)
+T1 = datetime(2026, 11, 30, 0, 1, tzinfo=timezone.utc)
+
+INCIDENT = Incident(id="inc-1", rule_id="disk-errors", group_key="PC-1", title="Disk", first_seen=T0,
+                    last_seen=T1, event_count=4, revision=7)
+CHANGE = IncidentChange(incident_id="inc-1", revision=3, rule_id="disk-errors", rule_version=2, group_key="PC-1",
+                        from_status=IncidentStatus.OPEN, to_status=IncidentStatus.ACKNOWLEDGED,
+                        reason=ChangeReason.ACKNOWLEDGED, severity=Severity.HIGH, at=T1, actor="ops")
+DIGEST = EventDigest(digest_id=digest_id("fp1", T0), fingerprint="fp1", window_start=T0, repeat_count=5,
+                     first_seen=T0, last_seen=T1, host="PC-1", provider="disk", event_code="7", template="bad block")
+
+
+@pytest.mark.parametrize(
+    ("role", "payload", "index", "doc_id", "version"),
+    [
+        ("incidents", INCIDENT, "dw-incidents", "inc-1", 7),
+        ("incident-changes", CHANGE, "dw-incident-history", "inc-1:3", 3),
+        # window start decides the day, not last_seen (which crosses midnight here)
+        ("event-digests", DIGEST, "dw-events-2026.11.29", f"fp1-{int(T0.timestamp() * 1000)}", 5),
+    ],
+    ids=["incident-id-revision", "change-id-revision", "digest-id-repeat-count"],
+)
+def test_ids_and_versions(role: str, payload: Incident | IncidentChange | EventDigest, index: str,
+                          doc_id: str, version: int) -> None:
+    raw = payload.model_dump_json().encode()
+    item = encode_record(role, raw, ES, "t:1:2")
+    assert (item.index, item.doc_id, item.version) == (index, doc_id, version)
+    assert item.original == raw and item.origin == "t:1:2"
+
+
+def test_same_record_twice_gives_the_same_item() -> None:
+    raw = DIGEST.model_dump_json().encode()
+    assert encode_record("event-digests", raw, ES, "o") == encode_record("event-digests", raw, ES, "o")
+
+
+def test_digest_document_is_ecs_shaped_and_reads_back() -> None:
+    item = encode_record("event-digests", DIGEST.model_dump_json().encode(), ES, "o")
+    source = orjson.loads(item.body)
+    assert source["host"] == {"name": "PC-1"}
+    assert digest_from_source(source) == DIGEST
+
+
+@pytest.mark.parametrize("role", ["incidents", "incident-changes", "event-digests"],
+                         ids=["incident", "change", "digest"])
+def test_invalid_payload_raises_validation_error(role: str) -> None:
+    with pytest.raises(ValidationError):
+        encode_record(role, b'{"id": 1}', ES, "o")
+
+
+def test_unknown_role_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="signals"):
+        encode_record("signals", b"{}", ES, "o")

@@ -1,0 +1,79 @@
+"""Mappings declare every contract field; index names; the template body."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+from pydantic import BaseModel
+
+from deskwatch.schemas.change import IncidentChange
+from deskwatch.schemas.digest import EventDigest
+from deskwatch.schemas.incident import Incident
+from deskwatch.settings import ElasticsearchSettings
+from deskwatch.sinks.elasticsearch.templates import (
+    Kind,
+    alias,
+    events_day,
+    events_index,
+    mapping,
+    mapping_fields,
+    template_body,
+)
+
+ES = ElasticsearchSettings(index_prefix="dw")
+
+
+@pytest.mark.parametrize(
+    ("kind", "model", "renamed"),
+    [(Kind.INCIDENTS, Incident, {}), (Kind.HISTORY, IncidentChange, {}), (Kind.EVENTS, EventDigest, {"host": "host.name"})],
+    ids=["incident", "change", "digest"],
+)
+def test_every_model_field_is_mapped(kind: Kind, model: type[BaseModel], renamed: dict[str, str]) -> None:
+    fields = mapping_fields(kind)
+    missing = {renamed.get(name, name) for name in model.model_fields} - fields
+    assert not missing, f"{kind}: fields of {model.__name__} the mapping does not declare: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [(Kind.INCIDENTS, {"@timestamp", "host.name", "event.code", "rule.id", "title.keyword", "group"}),
+     (Kind.HISTORY, {"@timestamp", "event.action", "user.name"}),
+     (Kind.EVENTS, {"@timestamp", "host.name", "event.code", "event.provider", "log.level", "message"})],
+    ids=["incident", "change", "digest"],
+)
+def test_ecs_names_are_declared(kind: Kind, expected: set[str]) -> None:
+    assert expected <= mapping_fields(kind)
+
+
+@pytest.mark.parametrize("kind", list(Kind), ids=[k.value for k in Kind])
+def test_mappings_are_explicit_and_aliases_point_at_declared_fields(kind: Kind) -> None:
+    body = mapping(kind)
+    assert body["dynamic"] is False
+    fields = mapping_fields(kind)
+
+    def walk(props: dict, prefix: str = "") -> None:  # type: ignore[type-arg]
+        for name, spec in props.items():
+            if "properties" in spec:
+                walk(spec["properties"], f"{prefix}{name}.")
+            elif spec["type"] == "alias":
+                assert spec["path"] in fields, f"{prefix}{name} -> {spec['path']}"
+    walk(body["properties"])
+
+
+@pytest.mark.parametrize(
+    ("name", "day"),
+    [("dw-events-2026.11.29", date(2026, 11, 29)), ("dw-events-2026.13.01", None), ("dw-events", None),
+     ("dw-incidents-000001", None), ("other-events-2026.11.29", None), ("dw-events-2026.11.29-x", None)],
+    ids=["daily", "bad-month", "alias", "incidents", "other-prefix", "suffix"],
+)
+def test_events_day(name: str, day: date | None) -> None:
+    assert events_day(ES, name) == day
+
+
+def test_names_and_template() -> None:
+    assert [alias(ES, k) for k in Kind] == ["dw-incidents", "dw-incident-history", "dw-events"]
+    assert events_index(ES, datetime(2026, 1, 2, 23, tzinfo=timezone.utc)) == "dw-events-2026.01.02"
+    body = template_body(ES, Kind.EVENTS)
+    assert body["index_patterns"] == ["dw-events-*"] and body["template"]["aliases"] == {"dw-events": {}}
+    assert "aliases" not in template_body(ES, Kind.INCIDENTS)["template"]
