@@ -42,7 +42,7 @@ class Draft:
     """Mutable scratch for one input; the caller's state is copied, never modified."""
 
     def __init__(self, state: GroupState, now: datetime) -> None:
-        self.state = state.model_copy(deep=True)
+        self.state = state.fork()
         self.now = now
         self.changes: list[IncidentChange] = []
         self.commands: list[Command] = []

@@ -9,7 +9,7 @@ from deskwatch.processors.stage2.advance import escalate, lifetime_over, reopena
 from deskwatch.processors.stage2.draft import Draft
 from deskwatch.processors.stage2.mute import apply_silences
 from deskwatch.processors.stage2.policy import LifecyclePolicy
-from deskwatch.processors.stage2.state import WINDOW_CAP
+from deskwatch.processors.stage2.state import WINDOW_CAP, WindowEntry
 from deskwatch.processors.stage2.tally import (
     blank_incident,
     escalated_severity,
@@ -55,7 +55,7 @@ def _recover(draft: Draft, incident: Incident | None, signal: Signal) -> None:
 
 
 def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Signal) -> None:
-    counted, new_host = fold(draft.state, incident, signal)
+    counted, new_host = fold(draft.state, incident, WindowEntry.of(signal), signal.sample_message)
     counted = draft.touch(counted)
     draft.decide(Outcome.APPLIED, counted.id, source_ids=(signal.source_id,))
     counted = escalate(draft, policy, counted, signal.last_seen)
@@ -64,7 +64,7 @@ def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Sign
 
 
 def _reopen(draft: Draft, policy: LifecyclePolicy, last: Incident, signal: Signal) -> None:
-    counted, _ = fold(draft.state, last, signal)
+    counted, _ = fold(draft.state, last, WindowEntry.of(signal), signal.sample_message)
     reopened = draft.change(counted, Trigger.REOPEN, signal.last_seen, detail=f"hit on {signal.host}",
                             reopen_count=last.reopen_count + 1, resolved_at=None, parent_id=None,
                             acknowledged_by=None, acknowledged_at=None)
@@ -88,27 +88,27 @@ def _pend(draft: Draft, policy: LifecyclePolicy, signal: Signal) -> None:
     if signal.last_seen < cutoff:
         draft.decide(Outcome.OUTSIDE_WINDOW, source_ids=(signal.source_id,), detail=f"before {cutoff}")
         return
-    kept = [s for s in state.window if s.last_seen >= cutoff] + [signal]
+    kept = [s for s in state.window if s.last_seen >= cutoff] + [WindowEntry.of(signal)]
     expired = [s for s in state.window if s.last_seen < cutoff] + kept[:-WINDOW_CAP]
     state.window = kept[-WINDOW_CAP:]
     if expired:
         draft.decide(Outcome.WINDOW_EXPIRED, source_ids=tuple(s.source_id for s in expired))
     population = next((s.population for s in reversed(state.window) if s.population), state.population)
     if thresholds_met(policy, state.window, population):
-        _open(draft, policy)
+        _open(draft, policy, signal)
     else:
         draft.decide(Outcome.PENDING, source_ids=(signal.source_id,))
 
 
-def _open(draft: Draft, policy: LifecyclePolicy) -> None:
+def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal) -> None:
     state = draft.state
     entries, state.window = state.window, []
     opened_at = opening_time(state, entries)
     state.last_opened_at = opened_at
     state.hosts, state.device_classes, state.children, state.absorb_targets = [], [], [], []
-    incident = blank_incident(policy, state, entries[0], opened_at)
-    for signal in entries:
-        incident, _ = fold(state, incident, signal)
+    incident = blank_incident(policy, state, crossing, opened_at)
+    for entry in entries:
+        incident, _ = fold(state, incident, entry, crossing.sample_message)
     incident = incident.model_copy(update={
         "severity": escalated_severity(policy, incident, state.population, opened_at)})
     trigger = Trigger.FIRST_HIT if len(entries) == 1 else Trigger.THRESHOLD

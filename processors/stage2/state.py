@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 # Caps keep one table value small: a group's state is written to the changelog on every change.
 SOURCE_IDS_CAP = 512
-WINDOW_CAP = 2048
+WINDOW_CAP = 1024  # ~230 kB of JSON at most: well under a 1 MB Kafka record
 HOSTS_CAP = 1000
 INCIDENT_HOSTS_CAP = 100
 CHILDREN_CAP = 1000
@@ -26,6 +26,30 @@ class ParentLink(BaseModel):
     parent_group_key: str
 
 
+class WindowEntry(BaseModel):
+    """One pending signal, reduced to what thresholds and the opening fold need."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source_id: str
+    first_seen: AwareDatetime
+    last_seen: AwareDatetime
+    host: str
+    count: int
+    deduplicated: int = 0
+    device_class: str | None = None
+    population: int | None = None
+    event_code: str = ""
+    provider: str = ""
+
+    @classmethod
+    def of(cls, signal: Signal) -> WindowEntry:
+        return cls(source_id=signal.source_id, first_seen=signal.first_seen, last_seen=signal.last_seen,
+                   host=signal.host, count=signal.count, deduplicated=signal.deduplicated,
+                   device_class=signal.device_class, population=signal.population,
+                   event_code=signal.event_code, provider=signal.provider)
+
+
 class GroupState(BaseModel):
     """One group's lifecycle state: the stage-2 table value, keyed by group key."""
 
@@ -36,7 +60,7 @@ class GroupState(BaseModel):
     group: dict[str, str] = Field(default_factory=dict)
     incident: Incident | None = Field(default=None, description="the open or acknowledged one")
     last_resolved: Incident | None = Field(default=None, description="kept for reopen and late commands")
-    window: list[Signal] = Field(default_factory=list, description="pending signals, oldest first")
+    window: list[WindowEntry] = Field(default_factory=list, description="pending signals, oldest first")
     recent_source_ids: list[str] = Field(default_factory=list, description="oldest first, capped")
     hosts: list[str] = Field(default_factory=list, description="sorted; exact up to HOSTS_CAP")
     device_classes: list[str] = Field(default_factory=list)
@@ -45,6 +69,12 @@ class GroupState(BaseModel):
     parent: ParentLink | None = None
     children: list[str] = Field(default_factory=list, description="absorbed child incident ids")
     absorb_targets: list[str] = Field(default_factory=list, description="child group keys told to absorb")
+
+    def fork(self) -> GroupState:
+        """A copy safe to mutate: lists are copied, their frozen items and incidents are shared."""
+        lists = ("window", "recent_source_ids", "hosts", "device_classes", "children", "absorb_targets")
+        return self.model_copy(update={name: list(getattr(self, name)) for name in lists}
+                               | {"group": dict(self.group)})
 
     def seen(self, source_id: str) -> bool:
         """Whether a signal with this id was already applied (replay)."""

@@ -17,6 +17,7 @@ from deskwatch.processors.stage2.state import (
     INCIDENT_HOSTS_CAP,
     LABELS_CAP,
     GroupState,
+    WindowEntry,
 )
 from deskwatch.schemas.incident import Incident, Severity, incident_id
 from deskwatch.schemas.signal import Signal
@@ -32,7 +33,7 @@ def population_pct(hosts: int, population: int | None) -> float | None:
     return 100.0 * hosts / population
 
 
-def thresholds_met(policy: LifecyclePolicy, window: Sequence[Signal], population: int | None) -> bool:
+def thresholds_met(policy: LifecyclePolicy, window: Sequence[WindowEntry], population: int | None) -> bool:
     """Whether the pending window may open an incident."""
     events = sum(s.count for s in window)
     if events < policy.min_events:
@@ -57,27 +58,27 @@ def _insert_sorted(items: list[str], value: str, cap: int) -> bool:
     return True
 
 
-def fold(state: GroupState, incident: Incident, signal: Signal) -> tuple[Incident, bool]:
+def fold(state: GroupState, incident: Incident, hit: WindowEntry, sample: str = "") -> tuple[Incident, bool]:
     """The incident with one more signal counted; True when the signal brought a new host."""
-    new_host = _insert_sorted(state.hosts, signal.host, HOSTS_CAP)
-    if signal.device_class is not None:
-        _insert_sorted(state.device_classes, signal.device_class, LABELS_CAP)
-    if signal.population is not None:
-        state.population = signal.population
+    new_host = _insert_sorted(state.hosts, hit.host, HOSTS_CAP)
+    if hit.device_class is not None:
+        _insert_sorted(state.device_classes, hit.device_class, LABELS_CAP)
+    if hit.population is not None:
+        state.population = hit.population
     codes, providers = list(incident.event_codes), list(incident.providers)
-    _insert_sorted(codes, signal.event_code, LABELS_CAP)
-    _insert_sorted(providers, signal.provider, LABELS_CAP)
+    _insert_sorted(codes, hit.event_code, LABELS_CAP)
+    _insert_sorted(providers, hit.provider, LABELS_CAP)
     updated = incident.model_copy(update={
-        "event_count": incident.event_count + signal.count,
-        "deduplicated_count": incident.deduplicated_count + signal.deduplicated,
-        "first_seen": min(incident.first_seen, signal.first_seen),
-        "last_seen": max(incident.last_seen, signal.last_seen),
+        "event_count": incident.event_count + hit.count,
+        "deduplicated_count": incident.deduplicated_count + hit.deduplicated,
+        "first_seen": min(incident.first_seen, hit.first_seen),
+        "last_seen": max(incident.last_seen, hit.last_seen),
         "hosts": state.hosts[:INCIDENT_HOSTS_CAP],
         "host_count": len(state.hosts),
         "device_classes": list(state.device_classes),
         "event_codes": codes,
         "providers": providers,
-        "sample_message": incident.sample_message or signal.sample_message,
+        "sample_message": incident.sample_message or sample,
     })
     return updated, new_host
 
@@ -94,7 +95,7 @@ def blank_incident(policy: LifecyclePolicy, state: GroupState, first: Signal, op
     )
 
 
-def opening_time(state: GroupState, window: Sequence[Signal]) -> datetime:
+def opening_time(state: GroupState, window: Sequence[WindowEntry]) -> datetime:
     """The newest event time in the window, kept strictly after the group's previous opening."""
     newest = max(s.last_seen for s in window)
     if state.last_opened_at is not None and newest <= state.last_opened_at:
