@@ -43,6 +43,14 @@ def _register() -> None:
     main.add_command(ingest)
     from deskwatch.producers.sources.cli import inventory
     main.add_command(inventory)
+    from deskwatch.incident_cli import incident
+    main.add_command(incident)
+    from deskwatch.silence_cli import silence
+    main.add_command(silence)
+    from deskwatch.tail_cli import tail
+    main.add_command(tail)
+    from deskwatch.sinks.webhook.cli import webhook
+    main.add_command(webhook)
 
 
 _register()

@@ -134,6 +134,20 @@ class HttpIngestSettings(_Section):
     ack_timeout_s: float = Field(default=30.0, gt=0, description="give up waiting for the broker after")
 
 
+class WebhookSettings(_Section):
+    """The webhook sink: every incident change POSTed, signed, to each URL."""
+
+    urls: tuple[str, ...] = Field(default=(), description="receivers; each gets every change")
+    secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key of X-Deskwatch-Signature")
+    group_id: str = "deskwatch-webhook"
+    connect_timeout_s: float = Field(default=3.0, gt=0)
+    read_timeout_s: float = Field(default=10.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1, description="per URL, then the change is dead-lettered")
+    backoff_initial_s: float = Field(default=0.5, ge=0)
+    backoff_max_s: float = Field(default=30.0, ge=0)
+    notify_only: bool = Field(default=True, description="skip changes with notify=false (silenced, absorbed)")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DESKWATCH_", env_nested_delimiter="__", frozen=True, extra="forbid"
@@ -149,6 +163,7 @@ class Settings(BaseSettings):
     tail: TailSettings = TailSettings()
     syslog: SyslogSettings = SyslogSettings()
     http_ingest: HttpIngestSettings = HttpIngestSettings()
+    webhook: WebhookSettings = WebhookSettings()
 
     @classmethod
     def settings_customise_sources(

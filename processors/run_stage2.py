@@ -15,6 +15,7 @@ from deskwatch.processors.wiring import Wiring, dead_letter, forget_on_rebalance
 from deskwatch.schemas.command import Command
 from deskwatch.schemas.envelope import Tick
 from deskwatch.schemas.signal import decode_signals_record
+from deskwatch.sinks.webhook.cloudevents import ce_headers
 
 
 def partition_of(key: str, partitions: int) -> int:
@@ -69,6 +70,7 @@ async def _emit(wiring: Wiring, groups: ModelTable[GroupState], key: str, result
     for incident in result.incidents:
         await wiring.incidents.send(key=incident.id.encode(), value=incident.model_dump_json().encode())
     for change in result.changes:
-        await wiring.changes.send(key=change.incident_id.encode(), value=change.model_dump_json().encode())
+        await wiring.changes.send(key=change.incident_id.encode(), value=change.model_dump_json().encode(),
+                                  headers=ce_headers(change, wiring.changes.app.conf.id))
     for command in result.commands:
         await wiring.commands.send(key=command.group_key.encode(), value=command.model_dump_json().encode())

@@ -1,0 +1,1 @@
+"""Kibana saved objects (NDJSON) for deskwatch's indices, and their import into a Kibana space."""

@@ -1,0 +1,1 @@
+"""The webhook sink: incident changes POSTed to configured URLs, signed, retried, dead-lettered."""

@@ -1,0 +1,36 @@
+"""``deskwatch webhook run``: POST every incident change to the configured URLs until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+
+from deskwatch.cli import Context, pass_context
+
+
+@click.group()
+def webhook() -> None:
+    """Deliver incident changes to HTTP receivers (signed, retried, dead-lettered)."""
+
+
+@webhook.command("run")
+@pass_context
+def webhook_run(ctx: Context) -> None:
+    """Consume incident-changes and POST each to every webhook.urls entry."""
+    from deskwatch.sinks.webhook.relay import WebhookConfigError, WebhookRelay
+
+    try:
+        relay = WebhookRelay(ctx.settings)
+    except WebhookConfigError as err:
+        raise click.ClickException(str(err)) from None
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    relay.start()
+    try:
+        relay.run(stop)
+    finally:
+        relay.close()
+    click.echo(f"webhook stopped: {dict(relay.counts)}")

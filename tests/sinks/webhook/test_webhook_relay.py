@@ -1,0 +1,119 @@
+"""The webhook relay on the real broker, POSTing to a real HTTP receiver on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from kafka import KafkaProducer
+from pydantic import SecretStr
+
+from deskwatch.connect import kafka_python_options
+from deskwatch.schemas.change import IncidentChange
+from deskwatch.schemas.incident import ChangeReason, IncidentStatus, Severity
+from deskwatch.settings import Settings
+from deskwatch.sinks.webhook.cloudevents import ce_headers
+from deskwatch.sinks.webhook.relay import WebhookConfigError, WebhookRelay
+from deskwatch.sinks.webhook.sign import verify
+from deskwatch.topics import consumer_lag, ensure_topics
+from deskwatch.topology import DEAD_LETTER, INCIDENT_CHANGES
+
+pytestmark = pytest.mark.integration
+SECRET = "s3cret-for-tests"
+
+
+def _change(incident_id: str, revision: int, notify: bool = True) -> IncidentChange:
+    return IncidentChange(incident_id=incident_id, revision=revision, rule_id="disk-errors", rule_version=1,
+                          group_key=f"disk-errors|host={incident_id}", from_status=None,
+                          to_status=IncidentStatus.OPEN, reason=ChangeReason.OPENED, severity=Severity.HIGH,
+                          at=datetime(2026, 11, 29, 8, 0, tzinfo=timezone.utc), notify=notify)
+
+
+def _settings(settings: Settings, urls: list[str], attempts: int = 3) -> Settings:
+    tag = uuid.uuid4().hex[:8]
+    kafka = settings.kafka.model_copy(update={"topic_prefix": f"{settings.kafka.topic_prefix}{tag}.", "partitions": 2})
+    ensure_topics(kafka)
+    hook = settings.webhook.model_copy(update={"urls": tuple(urls), "secret": SecretStr(SECRET), "max_attempts": attempts,
+                                               "backoff_initial_s": 0.01, "backoff_max_s": 0.05,
+                                               "group_id": f"dw-hook-{tag}"})
+    return settings.model_copy(update={"kafka": kafka, "webhook": hook})
+
+
+def _send(s: Settings, records: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> None:
+    producer = KafkaProducer(acks="all", **kafka_python_options(s.kafka))
+    for key, value, headers in records:
+        producer.send(INCIDENT_CHANGES.name(s.kafka), key=key, value=value, headers=headers)
+    producer.flush()
+    producer.close()
+
+
+def _drain(s: Settings, expected: int, timeout_s: float = 60) -> WebhookRelay:
+    relay = WebhookRelay(s)
+    relay.start()
+    deadline = time.monotonic() + timeout_s
+    try:
+        while relay.counts["consumed"] < expected and time.monotonic() < deadline:
+            relay.step()
+    finally:
+        relay.close()
+    assert relay.counts["consumed"] == expected, relay.counts
+    return relay
+
+
+def _dead_letters(s: Settings) -> list[dict]:  # type: ignore[type-arg]
+    from tests.integration.conftest import read_topic
+
+    return [json.loads(r.value) for r in read_topic(s, DEAD_LETTER.name(s.kafka), timeout_s=3)]
+
+
+def test_changes_are_signed_retried_and_committed(settings: Settings, receiver) -> None:  # type: ignore[no-untyped-def]
+    s = _settings(settings, [receiver.on("/ok"), receiver.on("/flaky", 500, 500)])
+    good, quiet = _change("inc1", 3), _change("inc2", 1, notify=False)
+    _send(s, [(b"inc1", good.model_dump_json().encode(), ce_headers(good, "dw-test")),
+              (b"inc2", quiet.model_dump_json().encode(), ce_headers(quiet, "dw-test")),
+              (b"bad", b"not a change", [])])
+    topic = INCIDENT_CHANGES.name(s.kafka)
+    assert consumer_lag(s.kafka, s.webhook.group_id, topic) == 3, "nothing committed before the relay ran"
+    relay = _drain(s, 3)
+
+    by_path = {p: [r for r in receiver.requests if r.path == p] for p in ("/ok", "/flaky")}
+    assert len(by_path["/ok"]) == 1 and len(by_path["/flaky"]) == 3, "500, 500, then 200"
+    for r in by_path["/ok"] + by_path["/flaky"]:
+        assert r.body == good.model_dump_json().encode()
+        assert verify(SECRET.encode(), r.body, r.headers["X-Deskwatch-Signature"])
+        assert r.headers["Idempotency-Key"] == "inc1:3"
+        assert r.headers["ce-type"] == "org.deskwatch.incident.opened" and r.headers["ce-id"] == "inc1:3"
+    assert relay.counts["skipped_quiet"] == 1 and relay.counts["delivered"] == 2
+    letters = _dead_letters(s)
+    assert [(d["reason"], base64.b64decode(d["original_b64"])) for d in letters] == [("invalid_change", b"not a change")]
+    assert consumer_lag(s.kafka, s.webhook.group_id, topic) == 0, "offsets committed after delivery"
+
+
+def test_dead_letter_after_the_bound_with_last_status_and_original_bytes(
+    settings: Settings, receiver  # type: ignore[no-untyped-def]
+) -> None:
+    s = _settings(settings, [receiver.on("/down", *[500] * 10)], attempts=2)
+    change = _change("inc9", 7)
+    body = change.model_dump_json().encode()
+    _send(s, [(b"inc9", body, ce_headers(change, "dw-test"))])
+    relay = _drain(s, 1)
+    assert len(receiver.requests) == 2 and relay.counts["exhausted"] == 1
+    [letter] = _dead_letters(s)
+    assert letter["reason"] == "webhook_exhausted" and letter["stage"] == "webhook"
+    assert "last_status=500" in letter["detail"] and "attempts=2" in letter["detail"]
+    assert base64.b64decode(letter["original_b64"]) == body
+    assert consumer_lag(s.kafka, s.webhook.group_id, INCIDENT_CHANGES.name(s.kafka)) == 0
+
+
+@pytest.mark.parametrize(("update", "message"), [
+    ({"urls": ()}, "webhook.urls is empty"),
+    ({"urls": ("http://127.0.0.1:1/x",), "secret": None}, "webhook.secret is not set"),
+], ids=["no-urls", "no-secret"])
+def test_bad_configuration_fails_at_start(settings: Settings, update: dict, message: str) -> None:  # type: ignore[type-arg]
+    s = settings.model_copy(update={"webhook": settings.webhook.model_copy(update=update)})
+    with pytest.raises(WebhookConfigError, match=message):
+        WebhookRelay(s)
