@@ -1,0 +1,178 @@
+"""``deskwatch incident show|ack|resolve|assign``: one incident explained, and operators' commands.
+
+Commands go to the ``commands`` topic keyed by the incident's group key (read from Elasticsearch),
+so the stage 2 partition that owns the group receives them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import click
+
+from deskwatch.cli import Context, pass_context
+from deskwatch.connect import elasticsearch_client, kafka_python_options
+from deskwatch.schemas.change import IncidentChange
+from deskwatch.schemas.command import Command, CommandAction
+from deskwatch.schemas.digest import EventDigest
+from deskwatch.schemas.incident import Incident
+from deskwatch.settings import Settings
+from deskwatch.topology import COMMANDS
+
+
+class IncidentNotFoundError(click.ClickException):
+    """No incident with that id in the incidents index."""
+
+
+def publish(settings: Settings, topic: str, key: str, value: bytes | None) -> None:
+    """Send one record and wait for the broker's acknowledgement (acks=all, idempotent)."""
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(client_id="deskwatch-cli", acks="all", enable_idempotence=True,
+                             **kafka_python_options(settings.kafka))
+    try:
+        producer.send(topic, key=key.encode(), value=value).get(timeout=30)
+    finally:
+        producer.close()
+
+
+def actor_option(fn: Any) -> Any:
+    """``--actor``, defaulting to the OS user."""
+    return click.option("--actor", default=None, help="who acts (default: the OS user)")(fn)
+
+
+def _actor(actor: str | None) -> str:
+    return actor or getpass.getuser()
+
+
+def _load(settings: Settings, incident_id: str) -> tuple[Any, Incident]:
+    from deskwatch.sinks.elasticsearch.search import get_incident
+
+    client = elasticsearch_client(settings.elasticsearch)
+    incident = get_incident(client, settings.elasticsearch, incident_id)
+    if incident is None:
+        client.close()
+        raise IncidentNotFoundError(f"no incident {incident_id!r} in {settings.elasticsearch.index_prefix}-incidents")
+    return client, incident
+
+
+@click.group()
+def incident() -> None:
+    """Explain an incident, or acknowledge, resolve or assign it."""
+
+
+@incident.command("show")
+@click.argument("incident_id")
+@click.option("--events", "event_limit", default=10, show_default=True, help="recent events to list")
+@pass_context
+def show(ctx: Context, incident_id: str, event_limit: int) -> None:
+    """Why INCIDENT_ID exists, its history and its recent events."""
+    from deskwatch.sinks.elasticsearch.search import incident_events, incident_history
+
+    es = ctx.settings.elasticsearch
+    client, found = _load(ctx.settings, incident_id)
+    try:
+        history = incident_history(client, es, found.id)
+        events = incident_events(client, es, found, event_limit)
+    finally:
+        client.close()
+    for line in explain(found, _remediation(found)) + history_lines(history) + event_lines(events):
+        click.echo(line)
+
+
+def _remediation(found: Incident) -> str:
+    if found.remediation:
+        return found.remediation
+    from deskwatch.processors.rules import load_default_pack
+
+    pack = load_default_pack()
+    return pack[found.rule_id].remediation if found.rule_id in pack else ""
+
+
+def _when(at: datetime | None) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if at else "-"
+
+
+def explain(i: Incident, remediation: str) -> list[str]:
+    """The incident's explanation: rule, group, window, first/last event, counts, links, hint."""
+    group = ", ".join(f"{k}={v}" for k, v in i.group.items()) or "-"
+    lines = [
+        f"incident   {i.id}  rev {i.revision}", f"title      {i.title}",
+        f"status     {i.status.value}  severity {i.severity.value}" + ("  flapping" if i.flapping else ""),
+        f"rule       {i.rule_id} v{i.rule_version}", f"group key  {i.group_key}", f"group      {group}",
+        f"window     {i.window_seconds}s", f"first seen {_when(i.first_seen)}", f"last seen  {_when(i.last_seen)}",
+        f"counts     events={i.event_count} hosts={i.host_count or len(i.hosts)} "
+        f"deduplicated={i.deduplicated_count} absorbed={i.absorbed_count} reopened={i.reopen_count}",
+        f"hosts      {', '.join(i.hosts[:10])}" + (" …" if len(i.hosts) > 10 else ""),
+        f"parent     {i.parent_id or '-'}", f"children   {', '.join(i.children) or '-'}",
+        f"silenced   {i.silenced_by or '-'}", f"assignee   {i.assignee or '-'}",
+    ]
+    if i.acknowledged_by:
+        lines.append(f"acked      by {i.acknowledged_by} at {_when(i.acknowledged_at)}")
+    lines.append(f"remedy     {remediation or '-'}")
+    return lines
+
+
+def history_lines(history: list[IncidentChange]) -> list[str]:
+    """One line per transition, by revision."""
+    lines = ["", f"history ({len(history)})"]
+    for c in history:
+        before = c.from_status.value if c.from_status else "-"
+        who = f" by {c.actor}" if c.actor else ""
+        lines.append(f"  rev {c.revision:<3} {_when(c.at)}  {before} -> {c.to_status.value}  {c.reason.value}{who}"
+                     + (f"  {c.detail}" if c.detail else ""))
+    return lines
+
+
+def event_lines(events: list[EventDigest]) -> list[str]:
+    """One line per event digest, newest first."""
+    lines = ["", f"recent events ({len(events)})"]
+    for d in events:
+        lines.append(f"  {_when(d.last_seen)}  {d.host}  {d.provider}/{d.event_code}  x{d.repeat_count}  "
+                     f"{d.sample_message[:80]}")
+    return lines
+
+
+def _send_command(ctx: Context, incident_id: str, action: CommandAction, actor: str | None, comment: str,
+                  assignee: str | None = None) -> Command:
+    client, found = _load(ctx.settings, incident_id)
+    client.close()
+    command = Command(command_id=uuid.uuid4().hex, action=action, group_key=found.group_key, incident_id=found.id,
+                      actor=_actor(actor), at=datetime.now(timezone.utc), comment=comment, assignee=assignee)
+    publish(ctx.settings, COMMANDS.name(ctx.settings.kafka), command.group_key, command.model_dump_json().encode())
+    click.echo(f"{action.value} {found.id} sent as {command.command_id} (group {found.group_key})")
+    return command
+
+
+@incident.command("ack")
+@click.argument("incident_id")
+@click.option("--comment", default="")
+@actor_option
+@pass_context
+def ack(ctx: Context, incident_id: str, comment: str, actor: str | None) -> None:
+    """Acknowledge INCIDENT_ID."""
+    _send_command(ctx, incident_id, CommandAction.ACK, actor, comment)
+
+
+@incident.command("resolve")
+@click.argument("incident_id")
+@click.option("--comment", default="")
+@actor_option
+@pass_context
+def resolve(ctx: Context, incident_id: str, comment: str, actor: str | None) -> None:
+    """Resolve INCIDENT_ID."""
+    _send_command(ctx, incident_id, CommandAction.RESOLVE, actor, comment)
+
+
+@incident.command("assign")
+@click.argument("incident_id")
+@click.option("--assignee", required=True)
+@click.option("--comment", default="")
+@actor_option
+@pass_context
+def assign(ctx: Context, incident_id: str, assignee: str, comment: str, actor: str | None) -> None:
+    """Assign INCIDENT_ID to ASSIGNEE."""
+    _send_command(ctx, incident_id, CommandAction.ASSIGN, actor, comment, assignee)
