@@ -150,3 +150,16 @@ def test_same_inputs_give_identical_outputs(policy: Policy, silences: dict, plan
 
     assert dump(_run(Stage2({"disk-full": policy}, silences), plan)) == dump(
         _run(Stage2({"disk-full": policy}, silences), plan))
+
+
+@settings(max_examples=100, deadline=None)
+@given(POLICIES, SILENCES, steps())
+def test_no_call_mutates_an_earlier_state(policy: Policy, silences: dict, plan: list[Step]) -> None:  # type: ignore[type-arg]
+    stage = Stage2({"disk-full": policy}, silences)
+    state: GroupState | None = None
+    kept: list[tuple[GroupState, str]] = []
+    for step in plan:
+        result = _run(stage, [step], state)[0]
+        state = result.state
+        kept.append((state, state.model_dump_json()))
+    assert all(s.model_dump_json() == snapshot for s, snapshot in kept)

@@ -57,3 +57,16 @@ def test_core_imports_no_streaming_or_search_client() -> None:
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'faust','kafka','aiokafka','elasticsearch','mode'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_window_cap_drops_the_oldest_and_says_so() -> None:
+    from deskwatch.processors.stage2.state import WINDOW_CAP
+
+    stage = Stage2({"disk-full": Policy(min_events=10**6)})
+    state = None
+    for i in range(WINDOW_CAP + 1):
+        result = stage.on_signal(state, signal(i / 1000, sid=f"s{i}"), at(i / 1000))
+        state = result.state
+    assert len(state.window) == WINDOW_CAP and state.window[0].source_id == "s1"
+    assert [(d.outcome, d.source_ids) for d in result.decisions] == [
+        (Outcome.WINDOW_EXPIRED, ("s0",)), (Outcome.PENDING, (f"s{WINDOW_CAP}",))]
