@@ -1,0 +1,204 @@
+"""Replays never change Elasticsearch: a stream indexed twice, or shuffled, ends identical to one
+in-order run (every document's _source, _version and index, across the three logical indices)."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from kafka import KafkaProducer
+
+from deskwatch.connect import elasticsearch_client, kafka_python_options
+from deskwatch.schemas.change import IncidentChange
+from deskwatch.schemas.digest import EventDigest, digest_id
+from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus
+from deskwatch.settings import Settings
+from deskwatch.sinks.elasticsearch.consume import Sink, SinkCounts
+from deskwatch.sinks.elasticsearch.templates import Kind, alias
+from deskwatch.topics import consumer_lag, ensure_topics
+from deskwatch.topology import EVENT_DIGESTS, INCIDENT_CHANGES, INCIDENTS
+
+from .conftest import wait_for
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 11, 28, 22, 0, tzinfo=timezone.utc)
+Record = tuple[str, bytes, bytes]  # topic role, key, value
+
+
+@dataclass
+class Stream:
+    """Records in production order, and what Elasticsearch must hold once they are all indexed."""
+
+    records: list[Record] = field(default_factory=list)
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    changes: dict[str, IncidentChange] = field(default_factory=dict)
+    digests: dict[str, EventDigest] = field(default_factory=dict)
+
+
+def _revisions(i: int) -> Iterator[tuple[Incident, IncidentChange]]:
+    opened = T0 + timedelta(minutes=7 * i)
+    base = Incident(id=f"inc-{i:03d}", rule_id=f"rule-{i % 4}", group_key=f"PC-{i:03d}", title=f"problem {i}",
+                    hosts=[f"PC-{i:03d}"], host_count=1, first_seen=opened, last_seen=opened, event_count=3,
+                    revision=1, opened_at=opened, group={"host": f"PC-{i:03d}"}, reason=ChangeReason.OPENED)
+    status: IncidentStatus | None = None
+    for rev in range(1, 2 + i % 5):
+        new_status = IncidentStatus.RESOLVED if rev == 5 else IncidentStatus.OPEN
+        seen = opened + timedelta(minutes=rev)
+        incident = base.model_copy(update={"revision": rev, "event_count": 3 * rev, "last_seen": seen,
+                                           "status": new_status, "updated_at": seen})
+        change = IncidentChange(incident_id=incident.id, revision=rev, rule_id=incident.rule_id, rule_version=1,
+                                group_key=incident.group_key, from_status=status, to_status=new_status,
+                                reason=ChangeReason.OPENED if rev == 1 else ChangeReason.THRESHOLD_REACHED,
+                                severity=incident.severity, at=seen)
+        status = new_status
+        yield incident, change
+
+
+def _digests(i: int) -> Iterator[EventDigest]:
+    for f in range(2):
+        start = T0 - timedelta(hours=26 * ((i + f) % 4))  # four days: several daily indices
+        fp = f"fp-{i:03d}-{f}"
+        for count in range(1, 2 + (i + f) % 4):
+            yield EventDigest(digest_id=digest_id(fp, start), fingerprint=fp, window_start=start, repeat_count=count,
+                              first_seen=start, last_seen=start + timedelta(seconds=count), host=f"PC-{i:03d}",
+                              provider="disk", event_code="7", template="bad block at <n>", rule_ids=["rule-1"])
+
+
+def incident_stream(n: int = 40) -> Stream:
+    """``n`` incidents with growing revisions and their transitions, and digests with growing counts."""
+    stream = Stream()
+    for i in range(n):
+        for incident, change in _revisions(i):
+            key = incident.id.encode()
+            stream.records += [(INCIDENTS.role, key, incident.model_dump_json().encode()),
+                               (INCIDENT_CHANGES.role, key, change.model_dump_json().encode())]
+            stream.incidents[incident.id], stream.changes[change.change_id] = incident, change
+        for digest in _digests(i):
+            stream.records.append((EVENT_DIGESTS.role, digest.host.encode(), digest.model_dump_json().encode()))
+            stream.digests[digest.digest_id] = digest
+    return stream
+
+
+def derive(base: Settings, tag: str, **sink: Any) -> Settings:
+    """``base`` with its own topics, indices and consumer group (suffix ``tag``)."""
+    return base.model_copy(update={
+        "kafka": base.kafka.model_copy(update={"topic_prefix": f"{base.kafka.topic_prefix}{tag}."}),
+        "elasticsearch": base.elasticsearch.model_copy(update={"index_prefix": f"{base.elasticsearch.index_prefix}-{tag}"}),
+        "sink": base.sink.model_copy(update={"group_id": f"{base.sink.group_id}-{tag}", **sink}),
+    })
+
+
+def produce(s: Settings, records: list[Record]) -> None:
+    """Send ``records`` in order, to the topics of ``s``, and wait for the broker's acks."""
+    producer = KafkaProducer(acks="all", linger_ms=5, **kafka_python_options(s.kafka))
+    try:
+        names = {spec.role: spec.name(s.kafka) for spec in (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS)}
+        for role, key, value in records:
+            producer.send(names[role], key=key, value=value)
+        producer.flush()
+    finally:
+        producer.close()
+
+
+def run_sink_until(s: Settings, consumed: int, timeout: float = 120) -> SinkCounts:
+    """Run the sink in this process until it has handled ``consumed`` records and committed them."""
+    stop = threading.Event()
+    sink = Sink(s, stop)
+    sink.start()
+    worker = threading.Thread(target=sink.run, daemon=True)
+    worker.start()
+    try:
+        wait_for(lambda: sink.counts.consumed >= consumed, timeout, f"sink to handle {consumed} records",
+                 lambda: str(sink.counts))
+    finally:
+        stop.set()
+        worker.join(30)
+        sink.close()
+    for spec in (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS):
+        assert consumer_lag(s.kafka, s.sink.group_id, spec.name(s.kafka)) == 0, f"{spec.role} offsets committed"
+    return sink.counts
+
+
+def snapshot(s: Settings) -> dict[Kind, dict[str, dict[str, Any]]]:
+    """Every document of the three logical indices: _index (prefix removed), _version, _source."""
+    client = elasticsearch_client(s.elasticsearch)
+    prefix = s.elasticsearch.index_prefix
+    try:
+        client.indices.refresh(index=",".join(alias(s.elasticsearch, k) for k in Kind))
+        out: dict[Kind, dict[str, dict[str, Any]]] = {}
+        for kind in Kind:
+            hits = client.search(index=alias(s.elasticsearch, kind), size=10_000, version=True,
+                                 query={"match_all": {}})["hits"]["hits"]
+            out[kind] = {h["_id"]: {"_index": h["_index"].removeprefix(prefix), "_version": h["_version"],
+                                    "_source": h["_source"]} for h in hits}
+        return out
+    finally:
+        client.close()
+
+
+def drop_indices(s: Settings) -> None:
+    """Delete the indices and templates of ``s`` (by name: the server refuses wildcard deletes)."""
+    client = elasticsearch_client(s.elasticsearch)
+    try:
+        names = list(client.indices.get(index=f"{s.elasticsearch.index_prefix}-*", allow_no_indices=True))
+        if names:
+            client.indices.delete(index=",".join(names))
+        for kind in Kind:
+            _delete_template(client, alias(s.elasticsearch, kind))
+    finally:
+        client.close()
+
+
+def _delete_template(client: Any, name: str) -> None:
+    from elasticsearch import NotFoundError
+
+    try:
+        client.indices.delete_index_template(name=name)
+    except NotFoundError:
+        pass
+
+
+@pytest.fixture
+def runs(pipeline_settings: Settings) -> Iterator[dict[str, Settings]]:
+    """Three isolated runs (topics, indices, group) of the same test; indices dropped at the end."""
+    variants = {name: derive(pipeline_settings, f"{name}{uuid.uuid4().hex[:4]}") for name in
+                ("once", "twice", "shuffled")}
+    for s in variants.values():
+        ensure_topics(s.kafka)
+    yield variants
+    for s in variants.values():
+        drop_indices(s)
+
+
+def test_twice_and_shuffled_replays_end_identical_to_one_in_order_run(runs: dict[str, Settings]) -> None:
+    stream = incident_stream()
+    shuffled = list(stream.records)
+    random.Random(20261129).shuffle(shuffled)
+    plans = {"once": stream.records, "twice": stream.records + stream.records, "shuffled": shuffled}
+    counts = {}
+    for name, records in plans.items():
+        produce(runs[name], records)
+        counts[name] = run_sink_until(runs[name], len(records))
+    snaps = {name: snapshot(s) for name, s in runs.items()}
+
+    once = snaps["once"]
+    assert {i: d["_version"] for i, d in once[Kind.INCIDENTS].items()} == \
+        {i: inc.revision for i, inc in stream.incidents.items()}, "latest revision of every incident"
+    assert {i: d["_source"] for i, d in once[Kind.INCIDENTS].items()} == \
+        {i: inc.model_dump(mode="json") for i, inc in stream.incidents.items()}
+    assert set(once[Kind.HISTORY]) == set(stream.changes), "one history document per transition"
+    assert {i: d["_version"] for i, d in once[Kind.EVENTS].items()} == \
+        {i: dg.repeat_count for i, dg in stream.digests.items()}, "every digest at its highest count"
+    assert len({d["_index"] for d in once[Kind.EVENTS].values()}) == 4, "four daily events indices"
+    assert snaps["twice"] == once
+    assert snaps["shuffled"] == once
+    assert counts["twice"].already_applied >= len(stream.records), "the second pass was only 409s"
+    assert counts["shuffled"].already_applied > 0, "shuffling made older versions arrive late"
+    assert all(c.dead_lettered == 0 for c in counts.values())
