@@ -1,0 +1,86 @@
+"""A document Elasticsearch rejects for good goes to the dead-letter topic with the ES error, its
+original bytes and position; the rest of its batch is indexed and every offset is committed."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from kafka import KafkaProducer
+
+from deskwatch.connect import kafka_python_options
+from deskwatch.schemas.digest import EventDigest, digest_id
+from deskwatch.settings import Settings
+from deskwatch.sinks.elasticsearch.templates import Kind, alias
+from deskwatch.topics import consumer_lag, ensure_topics
+from deskwatch.topology import DEAD_LETTER, EVENT_DIGESTS
+
+from .conftest import es_docs, read_topic, wait_for
+from .test_sink_replay import drop_indices
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 11, 29, 6, 0, tzinfo=timezone.utc)
+
+
+def _digest(n: int) -> EventDigest:
+    return EventDigest(digest_id=digest_id(f"fp{n}", T0), fingerprint=f"fp{n}", window_start=T0, repeat_count=1 + n,
+                       first_seen=T0, last_seen=T0, host=f"PC-{n}", provider="disk", event_code="7", template="bad")
+
+
+# Valid for the contract (a Python int) but not for the mapping (``integer``): only ES can refuse it.
+OUT_OF_RANGE = _digest(100).model_copy(update={"schema_version": 3_000_000_000}).model_dump_json().encode()
+# Not a digest at all: refused before Elasticsearch, by the contract.
+NOT_A_DIGEST = json.dumps({"digest_id": "x", "repeat_count": "many"}).encode()
+
+
+@pytest.fixture
+def dl_settings(pipeline_settings: Settings) -> Iterator[Settings]:
+    """Topics created; a batch big enough and slow enough to hold every record of the test."""
+    s = pipeline_settings.model_copy(update={"sink": pipeline_settings.sink.model_copy(
+        update={"bulk_max_docs": 5000, "flush_interval_s": 2.0})})
+    ensure_topics(s.kafka)
+    yield s
+    drop_indices(s)
+
+
+def _produce(s: Settings, values: list[bytes]) -> list[Any]:
+    producer = KafkaProducer(acks="all", **kafka_python_options(s.kafka))
+    try:
+        futures = [producer.send(EVENT_DIGESTS.name(s.kafka), key=b"PC", value=v) for v in values]
+        producer.flush()
+        return [f.get(10) for f in futures]
+    finally:
+        producer.close()
+
+
+def test_rejected_document_is_dead_lettered_and_its_batch_proceeds(dl_settings: Settings, launch) -> None:  # type: ignore[no-untyped-def]
+    s = dl_settings
+    good = [_digest(n) for n in range(20)]
+    values = [g.model_dump_json().encode() for g in good[:10]] + [OUT_OF_RANGE, NOT_A_DIGEST] + \
+             [g.model_dump_json().encode() for g in good[10:]]
+    meta = _produce(s, values)  # one key, so one partition, so one poll: one batch
+    sink = launch("sink", "run")
+    topic = EVENT_DIGESTS.name(s.kafka)
+    wait_for(lambda: consumer_lag(s.kafka, s.sink.group_id, topic) == 0, 90, "sink to commit every record",
+             sink.tail)
+
+    docs = es_docs(s, alias(s.elasticsearch, Kind.EVENTS))
+    assert {i: d["_version"] for i, d in docs.items()} == {g.digest_id: g.repeat_count for g in good}
+    letters = {json.loads(r.value)["reason"]: json.loads(r.value) for r in read_topic(s, DEAD_LETTER.name(s.kafka))}
+    assert set(letters) == {"rejected_by_elasticsearch", "invalid_event_digests"}
+
+    rejected = letters["rejected_by_elasticsearch"]
+    assert base64.b64decode(rejected["original_b64"]) == OUT_OF_RANGE
+    assert rejected["detail"].startswith("document_parsing_exception") and "out of range" in rejected["detail"]
+    assert rejected["stage"] == "sink" and rejected["source"] == topic
+    assert rejected["position"] == f"{topic}:{meta[10].partition}:{meta[10].offset}"
+    invalid = letters["invalid_event_digests"]
+    assert base64.b64decode(invalid["original_b64"]) == NOT_A_DIGEST and "repeat_count" in invalid["detail"]
+    assert sink.stop() == 0
+    summary = sink.tail(3)
+    assert "indexed=20" in summary and "dead_lettered=2" in summary and "batches=1" in summary, summary
