@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-from deskwatch.cli import Context, pass_context
 from deskwatch.producers.envelope import EnvelopeLimits
 from deskwatch.producers.ingest import IngestCounts
 from deskwatch.producers.parse.contract import SourceContext
@@ -18,6 +14,10 @@ from deskwatch.producers.parse.dispatch import detect_format
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.stop import StopFlag
 from deskwatch.producers.sources.tail import FileTail, TailOptions
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from deskwatch.cli import Context, pass_context
 from deskwatch.settings import ProducerSettings, Settings
 from deskwatch.topics import ensure_topics
 
@@ -42,7 +42,7 @@ def tail_file(settings: Settings, path: Path, fmt: str, host: str | None, until_
         with open(path, "rb") as head:
             fmt = detect_format(path, head.read(65536))
     context = SourceContext(source=str(path), default_host=host or settings.producer.default_host,
-                            reference_time=datetime.now(timezone.utc), tz=ZoneInfo("UTC"))
+                            reference_time=datetime.now(UTC), tz=ZoneInfo("UTC"))
     options = TailOptions(path, fmt, context, envelope_limits(settings.producer), until_eof)
     publisher = Publisher(settings.kafka, settings.producer, settings.tail.max_in_flight)
     stop = StopFlag().install()

@@ -14,17 +14,17 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
-
 from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
 from deskwatch.producers.ingest import IngestCounts, ingest_records
 from deskwatch.producers.parse.contract import ParseError, ParseResult, SourceContext
 from deskwatch.producers.parse.dispatch import detect_format, parse_lines
 from deskwatch.producers.parse.evtx_file import read_evtx
 from deskwatch.producers.publish import Publisher
+
 from deskwatch.settings import TailSettings
 
 log = structlog.get_logger(__name__)
@@ -125,7 +125,7 @@ class DropFolder:
 
     def _ingest(self, path: Path) -> IngestCounts:
         context = SourceContext(source=str(path), default_host=self._default_host,
-                                reference_time=datetime.fromtimestamp(path.stat().st_mtime, timezone.utc))
+                                reference_time=datetime.fromtimestamp(path.stat().st_mtime, UTC))
         enveloper = Enveloper(self._limits, context.source)
         return ingest_records(_parsed(path, context), context.source, self._publisher, enveloper)
 

@@ -46,6 +46,7 @@ class FileFollower:
         self._offset = 0  # file offset of the first byte of ``_partial``
         self._partial = b""
         self._partial_since = 0.0
+        self.behind = False  # the last read filled a whole chunk: more is waiting (a backlog)
 
     def open(self, checkpoint: Checkpoint | None, now: float) -> bool:
         """Open where ``checkpoint`` says (or at 0); False while the path does not exist."""
@@ -76,6 +77,7 @@ class FileFollower:
         if self._file is None:
             return []
         data = self._file.read(self._chunk) or b""
+        self.behind = len(data) == self._chunk
         if data:
             self._partial += data
             self._partial_since = now

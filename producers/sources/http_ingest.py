@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiohttp import web
-
 from deskwatch.producers.parse.contract import Rejected, SourceContext
 from deskwatch.producers.parse.dispatch import PARSERS
+from deskwatch.producers.publish import PublishError
 from deskwatch.producers.sources.publish_async import AsyncPublishing
+from kafka.errors import KafkaError
+
 from deskwatch.settings import HttpIngestSettings
 
 SOURCE = "http"
@@ -48,7 +50,7 @@ def build_app(settings: HttpIngestSettings, publishing: AsyncPublishing) -> web.
         results = _ingest_body(body, fmt, publishing)
         try:
             await asyncio.wait_for(publishing.durable(), settings.ack_timeout_s)
-        except Exception as exc:  # timeout or PublishError: the client must retry, nothing is promised
+        except (TimeoutError, PublishError, KafkaError) as exc:  # the client must retry: nothing is promised
             return web.json_response({"error": f"broker did not acknowledge: {exc!r}"}, status=503)
         accepted = sum(1 for r in results if r["status"] == "accepted")
         return web.json_response({"accepted": accepted, "rejected": len(results) - accepted, "results": results})
@@ -60,7 +62,7 @@ def build_app(settings: HttpIngestSettings, publishing: AsyncPublishing) -> web.
 def _ingest_body(body: bytes, fmt: str, publishing: AsyncPublishing) -> list[dict[str, object]]:
     """Parse and queue every non-blank line; one result per line (1-based line numbers)."""
     parse = PARSERS[fmt]
-    context = SourceContext(source=SOURCE, reference_time=datetime.now(timezone.utc))
+    context = SourceContext(source=SOURCE, reference_time=datetime.now(UTC))
     results: list[dict[str, object]] = []
     for number, raw in enumerate(body.split(b"\n"), start=1):
         raw = raw.rstrip(b"\r")

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-from kafka import KafkaProducer
-
-from deskwatch.connect import kafka_python_options
 from deskwatch.producers.inventory import RowRejection, read_inventory
 from deskwatch.schemas import DeadLetter
 from deskwatch.schemas.asset import Asset
+from kafka import KafkaProducer
+
+from deskwatch.connect import kafka_python_options
 from deskwatch.settings import KafkaSettings
 from deskwatch.topology import DEAD_LETTER, INVENTORY
 

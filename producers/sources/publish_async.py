@@ -14,11 +14,11 @@ import time
 from collections import Counter
 
 import structlog
-
 from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
 from deskwatch.producers.parse.contract import ParseResult, Rejected
-from deskwatch.producers.publish import Publisher
+from deskwatch.producers.publish import Publisher, PublishError
 from deskwatch.schemas import DeadLetter
+from kafka.errors import KafkaError
 
 log = structlog.get_logger(__name__)
 
@@ -93,7 +93,7 @@ class AsyncPublishing:
             for batch in self._enveloper.drain():
                 self._publisher.send_batch(batch)
             self._publisher.flush()
-        except Exception as exc:  # PublishError or a client error: the waiters must hear of it
+        except (PublishError, KafkaError) as exc:  # the waiters must hear of it, not hang
             for w in waiters:
                 if not w.done():
                     w.set_exception(exc)

@@ -7,12 +7,12 @@ import signal
 
 import structlog
 from aiohttp import web
-
 from deskwatch.producers.envelope import EnvelopeLimits
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.http_ingest import build_app
 from deskwatch.producers.sources.publish_async import AsyncPublishing
 from deskwatch.producers.sources.syslog_server import SyslogServer
+
 from deskwatch.settings import Settings
 
 log = structlog.get_logger(__name__)

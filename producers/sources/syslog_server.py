@@ -10,15 +10,16 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 import structlog
-
 from deskwatch.producers.parse.contract import Rejected, SourceContext
 from deskwatch.producers.parse.syslog import parse_syslog
 from deskwatch.producers.sources.publish_async import AsyncPublishing
 from deskwatch.producers.sources.syslog_frame import FramingError, SyslogFramer
+
 from deskwatch.settings import SyslogSettings
 
 log = structlog.get_logger(__name__)
@@ -66,7 +67,7 @@ class SyslogServer:
 @lru_cache(maxsize=4096)
 def _context(source: str, peer: str) -> SourceContext:
     # reference_time for year inference: now, rounded to the hour so the cache stays useful.
-    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     return SourceContext(source=source, default_host=peer, reference_time=now)
 
 
@@ -74,7 +75,7 @@ class _Datagrams(asyncio.DatagramProtocol):
     def __init__(self, server: SyslogServer) -> None:
         self._server = server
 
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:  # type: ignore[override]
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         if not self._server.allowed(addr[0]):
             self._server.refused["disallowed_network"] += 1
             return

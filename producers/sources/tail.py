@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
-
 from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
 from deskwatch.producers.ingest import IngestCounts
 from deskwatch.producers.parse.contract import Rejected, SourceContext
@@ -24,6 +23,7 @@ from deskwatch.producers.sources.checkpoint import Checkpoint, CheckpointStore
 from deskwatch.producers.sources.follow import Change, FileFollower, Line
 from deskwatch.producers.sources.pending import PendingLines
 from deskwatch.schemas import DeadLetter, EventBatch
+
 from deskwatch.settings import TailSettings
 
 log = structlog.get_logger(__name__)
@@ -84,10 +84,11 @@ class FileTail:
 
     @property
     def checkpoint_file(self) -> Path:
-        return self._store.path
+        path: Path = self._store.path
+        return path
 
     def _open(self, checkpoint: Checkpoint | None) -> bool:
-        opened = self._follower.open(checkpoint, self._clock())
+        opened: bool = self._follower.open(checkpoint, self._clock())
         if opened:
             self._pending = PendingLines(start=self._follower.position)
             log.info("tail opened", path=str(self._opt.path), inode=self._follower.inode,
@@ -102,7 +103,7 @@ class FileTail:
         # inode:offset, not the offset alone: a rotated file's first line must not share the id of
         # the identical first line of the file before it (downstream dedup would drop it).
         position = f"{self._follower.inode}:{line.start}"
-        result = self._parse(line.raw, position, self._opt.context)  # type: ignore[arg-type]
+        result = self._parse(line.raw, position, self._opt.context)
         if isinstance(result, Rejected):
             self.counts.rejected[result.reason] += 1
             self._pending.add_dead_letter(line.start, line.end)
@@ -120,8 +121,15 @@ class FileTail:
         self._publisher.send_batch(batch, self._pending.envelope_sent(batch.host))
 
     def _tick(self, now: float) -> None:
-        for batch in self._enveloper.due(now):
-            self._send(batch)
+        # Behind the writer (a backlog): envelopes close by count and bytes, or all at once past
+        # max_open_events (bounded memory). A linger here would send one-event envelopes when
+        # many hosts interleave. Caught up: the linger bounds a quiet host's latency.
+        if not self._follower.behind:
+            for batch in self._enveloper.due(now):
+                self._send(batch)
+        elif self._enveloper.pending_events >= self._settings.max_open_events:
+            for batch in self._enveloper.drain():
+                self._send(batch)
         self._pending.confirm(self._publisher.confirmed())
         if now - self._saved_at >= self._settings.checkpoint_interval_s:
             self._save(now)

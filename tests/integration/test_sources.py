@@ -12,9 +12,9 @@ from pathlib import Path
 
 import orjson
 import pytest
-
 from deskwatch.producers.sources.checkpoint import CheckpointStore
 from deskwatch.schemas import DeadLetter, compute_event_id, decode_events_record
+
 from deskwatch.settings import Settings
 from deskwatch.topology import DEAD_LETTER, EVENTS
 

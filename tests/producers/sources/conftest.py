@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from deskwatch.producers.envelope import EnvelopeLimits
+from deskwatch.producers.publish import Publisher
 from kafka import KafkaConsumer
 
 from deskwatch.connect import kafka_python_options
-from deskwatch.producers.envelope import EnvelopeLimits
-from deskwatch.producers.publish import Publisher
 from deskwatch.settings import Settings
 from deskwatch.topics import ensure_topics
 

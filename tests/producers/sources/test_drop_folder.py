@@ -7,10 +7,10 @@ from pathlib import Path
 
 import orjson
 import pytest
-
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.drop_folder import DropFolder
 from deskwatch.schemas import decode_events_record
+
 from deskwatch.settings import Settings, TailSettings
 from deskwatch.topology import EVENTS
 

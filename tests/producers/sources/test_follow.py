@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from deskwatch.producers.sources.checkpoint import Checkpoint, CheckpointStore
 from deskwatch.producers.sources.follow import Change, FileFollower
 

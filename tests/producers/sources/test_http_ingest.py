@@ -9,12 +9,12 @@ import aiohttp
 import orjson
 import pytest
 from aiohttp import web
-from pydantic import SecretStr
-
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.http_ingest import HttpIngestError, build_app
 from deskwatch.producers.sources.publish_async import AsyncPublishing
 from deskwatch.schemas import DeadLetter, decode_events_record
+from pydantic import SecretStr
+
 from deskwatch.settings import HttpIngestSettings, Settings
 from deskwatch.topology import DEAD_LETTER, EVENTS
 

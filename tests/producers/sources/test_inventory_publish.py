@@ -6,10 +6,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from deskwatch.producers.sources.inventory_publish import publish_inventory
 from deskwatch.schemas import DeadLetter
 from deskwatch.schemas.asset import Asset
+
 from deskwatch.settings import Settings
 from deskwatch.topology import DEAD_LETTER, INVENTORY
 

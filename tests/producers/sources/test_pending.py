@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from deskwatch.producers.sources.pending import PendingLines
 
 # Each step: ("line", host, start, end) | ("dead", start, end) | ("blank", end) | ("send", host)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from deskwatch.producers.sources.syslog_frame import FramingError, SyslogFramer
 
 MSG_A = b"<34>1 2026-11-29T08:00:00Z PC-1 app - - - hello"

@@ -7,11 +7,11 @@ import socket
 from collections import Counter
 
 import pytest
-
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.publish_async import AsyncPublishing
 from deskwatch.producers.sources.syslog_server import SyslogServer
 from deskwatch.schemas import DeadLetter, decode_events_record
+
 from deskwatch.settings import Settings, SyslogSettings
 from deskwatch.topology import DEAD_LETTER, EVENTS
 

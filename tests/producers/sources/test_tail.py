@@ -11,12 +11,12 @@ from pathlib import Path
 
 import orjson
 import pytest
-
 from deskwatch.producers.parse.contract import SourceContext
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.checkpoint import Checkpoint, CheckpointStore
 from deskwatch.producers.sources.tail import FileTail, TailOptions
 from deskwatch.schemas import decode_events_record
+
 from deskwatch.settings import Settings, TailSettings
 from deskwatch.topology import EVENTS
 

@@ -1,0 +1,190 @@
+"""Producer throughput of the file source against two raw kafka-python baselines on the same broker.
+
+    .venv/bin/python bench/producer.py [--events 200000] [--hosts 1000] [--reps 3]
+
+Modes, each run ``--reps`` times (medians reported):
+  file source      ``FileTail`` reading the JSONL file to its end: parse, validate, envelope, send,
+                   wait for every acknowledgement (what ``deskwatch ingest tail --until-eof`` does)
+  raw envelopes    a bare kafka-python loop sending the same envelopes, pre-built and pre-serialised
+                   (recorded from the file source's own envelope policy), same producer options
+  raw per event    the same bare loop sending one record per event (the JSON line, key = host)
+  parse only       the file source with a publisher that only records: its CPU cost without Kafka
+Topics get a unique ``bench-<id>.`` prefix and are deleted at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from deskwatch.producers.envelope import EnvelopeLimits
+from deskwatch.producers.parse.contract import SourceContext
+from deskwatch.producers.publish import Publisher
+from deskwatch.producers.simulate import FleetSpec, simulate_fleet
+from deskwatch.producers.sources.tail import FileTail, TailOptions
+from deskwatch.schemas import DeadLetter, EventBatch
+from kafka import KafkaProducer
+from kafka.admin import KafkaAdminClient
+from rich.console import Console
+from rich.table import Table
+
+from deskwatch.connect import kafka_python_options
+from deskwatch.settings import Settings, load_settings
+from deskwatch.topics import ensure_topics
+from deskwatch.topology import EVENTS, TOPICS
+
+console = Console()
+
+
+def generate(path: Path, events: int, hosts: int) -> None:
+    """Write ``events`` simulated JSON lines over ``hosts`` hosts (skipped when the file exists)."""
+    if path.exists() and sum(1 for _ in path.open("rb")) == events:
+        return
+    rate = events / (hosts * 24) * 4  # the fleet sleeps outside work hours: ask for more, keep the first
+    sim = simulate_fleet(FleetSpec(seed=7, start=datetime(2026, 11, 2, tzinfo=UTC), hosts=hosts,
+                                   duration=timedelta(hours=24), noise_events_per_host_per_hour=rate))
+    written = 0
+    with path.open("wb") as out:
+        for line in islice(sim.events.json_lines(), events):
+            out.write(line + b"\n")
+            written += 1
+    if written < events:
+        raise SystemExit(f"the simulation gave only {written} events; raise the rate")
+
+
+class Recorder:
+    """A stand-in publisher that keeps every envelope as (key, value) bytes."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[bytes, bytes]] = []
+
+    def send_batch(self, batch: EventBatch, watermark: Any = None) -> None:
+        value = batch.model_dump_json(by_alias=True, exclude_none=True).encode()
+        self.records.append((batch.host.encode(), value))
+
+    def send_dead_letter(self, letter: DeadLetter) -> None:
+        raise AssertionError(f"the bench file has a bad line: {letter.reason}")
+
+    def confirmed(self) -> None:
+        return None
+
+    def flush(self, timeout_s: float = 60.0) -> None:
+        return None
+
+
+def file_source(settings: Settings, path: Path, publisher: Any) -> int:
+    """Read ``path`` to its end with a fresh checkpoint; returns the events published."""
+    with tempfile.TemporaryDirectory() as state:
+        tail_settings = settings.tail.model_copy(update={"state_dir": Path(state)})
+        ctx = SourceContext(source=str(path), reference_time=datetime.now(UTC))
+        ps = settings.producer
+        limits = EnvelopeLimits(ps.batch_max_events, ps.batch_max_bytes, ps.linger_ms / 1000)
+        options = TailOptions(path, "jsonl", ctx, limits, until_eof=True)
+        counts = FileTail(options, tail_settings, publisher).run(lambda: False)
+    accepted: int = counts.accepted
+    return accepted
+
+
+def raw_client(settings: Settings) -> KafkaProducer:
+    """kafka-python with the Publisher's own options."""
+    ps = settings.producer
+    return KafkaProducer(client_id="deskwatch-bench", enable_idempotence=True, acks="all",
+                         compression_type=None if ps.compression == "none" else ps.compression,
+                         linger_ms=ps.linger_ms, batch_size=1_048_576, max_request_size=8_388_608,
+                         **kafka_python_options(settings.kafka))
+
+
+def raw_loop(settings: Settings, records: list[tuple[bytes, bytes]]) -> None:
+    """Send pre-built records and wait for every acknowledgement."""
+    client = raw_client(settings)
+    topic = EVENTS.name(settings.kafka)
+    try:
+        for key, value in records:
+            client.send(topic, key=key, value=value)
+        client.flush()
+    finally:
+        client.close()
+
+
+def timed(run: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def per_event_records(path: Path) -> list[tuple[bytes, bytes]]:
+    """One record per event: the JSON line as value, its host as key."""
+    out = []
+    for line in path.read_bytes().splitlines():
+        host = line.split(b'"host":{"name":"', 1)[1].split(b'"', 1)[0]
+        out.append((host, line))
+    return out
+
+
+def measure(settings: Settings, path: Path, events: int, reps: int) -> dict[str, list[float]]:
+    """events/s per mode and repetition."""
+    recorder = Recorder()
+    results: dict[str, list[float]] = {m: [] for m in ("file source", "raw envelopes", "raw per event", "parse only")}
+    per_event = per_event_records(path)
+    for rep in range(reps):
+        recorder.records.clear()
+        results["parse only"].append(events / timed(lambda: file_source(settings, path, recorder)))
+        publisher = Publisher(settings.kafka, settings.producer, settings.tail.max_in_flight)
+        try:
+            results["file source"].append(events / timed(lambda: file_source(settings, path, publisher)))  # noqa: B023
+        finally:
+            publisher.close()
+        envelopes = list(recorder.records)
+        results["raw envelopes"].append(events / timed(lambda: raw_loop(settings, envelopes)))  # noqa: B023
+        results["raw per event"].append(events / timed(lambda: raw_loop(settings, per_event)))
+        console.print(f"rep {rep + 1}: " + ", ".join(f"{m} {v[-1]:,.0f}/s" for m, v in results.items()))
+    console.print(f"envelopes per run: {len(recorder.records)} "
+                  f"(mean {events / len(recorder.records):.0f} events, "
+                  f"{statistics.mean(len(v) for _, v in recorder.records) / 1024:.0f} KiB before compression)")
+    return results
+
+
+def report(results: dict[str, list[float]]) -> None:
+    base = statistics.median(results["raw envelopes"])
+    table = Table(title="producer throughput, events/s (median of repetitions)")
+    for column in ("mode", "median", "min", "max", "ratio to raw envelopes"):
+        table.add_column(column, justify="right" if column != "mode" else "left")
+    for mode, values in results.items():
+        med = statistics.median(values)
+        table.add_row(mode, f"{med:,.0f}", f"{min(values):,.0f}", f"{max(values):,.0f}", f"{med / base:.2f}")
+    console.print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--hosts", type=int, default=1000)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--file", type=Path, default=Path(tempfile.gettempdir()) / "deskwatch-bench.jsonl")
+    args = parser.parse_args()
+    generate(args.file, args.events, args.hosts)
+    sizes = [len(line) for line in args.file.read_bytes().splitlines()]
+    console.print(f"{args.file}: {len(sizes)} events, mean {statistics.mean(sizes):.0f} B "
+                  f"(p10 {statistics.quantiles(sizes, n=10)[0]:.0f}, p90 {statistics.quantiles(sizes, n=10)[-1]:.0f})")
+    base = load_settings()
+    kafka = base.kafka.model_copy(update={"topic_prefix": f"bench-{uuid.uuid4().hex[:8]}."})
+    settings = base.model_copy(update={"kafka": kafka})
+    ensure_topics(settings.kafka)
+    try:
+        report(measure(settings, args.file, len(sizes), args.reps))
+    finally:
+        admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
+        admin.delete_topics([t.name(settings.kafka) for t in TOPICS])
+        admin.close()
+
+
+if __name__ == "__main__":
+    main()
