@@ -107,6 +107,7 @@ class TailSettings(_Section):
     chunk_bytes: int = Field(default=1_048_576, ge=4096)
     max_line_bytes: int = Field(default=262_144, ge=1024)
     max_in_flight: int = Field(default=2000, ge=2, description="envelopes unacknowledged before send blocks")
+    max_open_events: int = Field(default=100_000, ge=1, description="events in open envelopes before all are sent")
     drop_extensions: tuple[str, ...] = (".evtx", ".jsonl", ".log")
     drop_settle_s: float = Field(default=2.0, ge=0, description="a dropped file must be unchanged this long")
     drop_move_done: bool = Field(default=True, description="move ingested files into a done/ subfolder")
