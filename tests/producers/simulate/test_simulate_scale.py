@@ -9,7 +9,7 @@ from deskwatch.producers.simulate import simulate_fleet
 
 from .conftest import small_spec
 
-STREAMED = 20_000
+STREAMED = 5_000
 
 
 def test_hundred_thousand_hosts_stream_in_bounded_memory() -> None:
