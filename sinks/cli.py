@@ -1,18 +1,21 @@
-"""``deskwatch sink run`` and ``deskwatch search``."""
+"""``deskwatch sink run`` and ``deskwatch search`` (the operator's terminal view of incidents)."""
 
 from __future__ import annotations
 
 import signal
 import threading
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from deskwatch.cli import Context, pass_context
 from deskwatch.connect import elasticsearch_client
+from deskwatch.schemas.incident import Incident
 from deskwatch.settings import Settings
+
+if TYPE_CHECKING:
+    from deskwatch.sinks.elasticsearch.search import IncidentFilters
 
 
 @click.group()
@@ -58,23 +61,58 @@ def sink_prune(ctx: Context, days: int | None) -> None:
 
 @click.command()
 @click.argument("query", default="*")
+@click.option("--status", multiple=True, help="open, acknowledged, resolved (repeatable)")
+@click.option("--severity", multiple=True, help="info, low, medium, high, critical (repeatable)")
+@click.option("--site", multiple=True, help="site of a site-wide incident (group asset.site; repeatable)")
+@click.option("--rule", multiple=True, help="rule id (repeatable)")
+@click.option("--since", default=None, help="last seen within a span (2h, 7d) or since an ISO time")
 @click.option("--size", default=20, show_default=True, help="incidents to show")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
 @pass_context
-def search(ctx: Context, query: str, size: int) -> None:
-    """Print incidents matching QUERY (Elasticsearch query_string syntax)."""
-    print_incidents(ctx.settings, query, size)
+def search(ctx: Context, query: str, status: tuple[str, ...], severity: tuple[str, ...], site: tuple[str, ...],
+           rule: tuple[str, ...], since: str | None, size: int, as_json: bool) -> None:
+    """Print incidents matching QUERY (Elasticsearch query_string syntax) and the filters."""
+    from deskwatch.sinks.elasticsearch.search import IncidentFilters, SinceError, parse_since
+
+    try:
+        after = parse_since(since, datetime.now(timezone.utc)) if since else None
+    except SinceError as err:
+        raise click.BadParameter(str(err), param_hint="--since") from None
+    filters = IncidentFilters(status=status, severity=severity, site=site, rule=rule, since=after)
+    print_incidents(ctx.settings, query, size, filters, as_json)
 
 
-def print_incidents(settings: Settings, query: str, size: int) -> None:
-    """Search incidents and print them as a table."""
+def print_incidents(settings: Settings, query: str, size: int, filters: IncidentFilters | None = None,
+                    as_json: bool = False) -> None:
+    """Search incidents and print them: a narrow table, or one JSON object per line."""
     from deskwatch.sinks.elasticsearch.search import search_incidents
 
     client = elasticsearch_client(settings.elasticsearch)
-    total, incidents = search_incidents(client, settings.elasticsearch, query, size)
-    table = Table(title=f"{total} incident(s) match {query!r}")
-    for col in ("id", "status", "severity", "title", "hosts", "events", "first seen", "last seen", "rev"):
-        table.add_column(col)
+    try:
+        total, incidents = search_incidents(client, settings.elasticsearch, query, size, filters)
+    finally:
+        client.close()
+    if as_json:
+        for incident in incidents:
+            click.echo(incident.model_dump_json())
+        return
+    click.echo(f"{total} incident(s)" + (f", showing {len(incidents)}" if total > len(incidents) else ""))
+    for line in incident_table(incidents):
+        click.echo(line.rstrip())
+
+
+_COLUMNS = (("id", 24), ("status", 12), ("severity", 8), ("rule", 22), ("title", 44), ("hosts", 5),
+            ("events", 6), ("last seen", 17))
+
+
+def incident_table(incidents: list[Incident]) -> list[str]:
+    """Fixed-width rows (header first); long rule ids and titles are cut with an ellipsis."""
+    rows = [[name for name, _ in _COLUMNS]]
     for i in incidents:
-        table.add_row(i.id, i.status, i.severity, i.title, ",".join(i.hosts[:3]) + ("…" if len(i.hosts) > 3 else ""),
-                      str(i.event_count), i.first_seen.isoformat(), i.last_seen.isoformat(), str(i.revision))
-    Console(width=200).print(table)
+        rows.append([i.id, i.status.value, i.severity.value, i.rule_id, i.title, str(i.host_count or len(i.hosts)),
+                     str(i.event_count), i.last_seen.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")])
+    return ["  ".join(_cell(v, w) for v, (_, w) in zip(row, _COLUMNS, strict=True)) for row in rows]
+
+
+def _cell(value: str, width: int) -> str:
+    return (value if len(value) <= width else value[: width - 1] + "…").ljust(width)
