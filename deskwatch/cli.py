@@ -51,6 +51,8 @@ def _register() -> None:
     main.add_command(tail)
     from deskwatch.sinks.webhook.cli import webhook
     main.add_command(webhook)
+    from deskwatch.sinks.kibana.cli import kibana
+    main.add_command(kibana)
 
 
 _register()
