@@ -166,7 +166,8 @@ def simulate_fleet(spec: FleetSpec) -> Simulation:
     hosts = build_fleet(spec)
     calendar = WorkCalendar(start, spec.utc_offset_hours, spec.work_hours)
     duration = spec.duration.total_seconds()
-    ctx = PlanContext(hosts, calendar, start, duration, spec.intensity, spec.domain)
+    durations = {name: d.total_seconds() for name, d in spec.scenario_durations.items()}
+    ctx = PlanContext(hosts, calendar, start, duration, spec.intensity, spec.domain, durations)
     plans: list[ScenarioPlan] = []
     skipped: list[str] = []
     for name in spec.scenario_names():

@@ -41,6 +41,9 @@ class FleetSpec(BaseModel):
     noise_events_per_host_per_hour: float = Field(default=4.0, ge=0.0)
     scenarios: list[str] | Literal["all"] = "all"
     intensity: float = Field(default=1.0, gt=0.0, description="scales the scenarios' event counts")
+    scenario_durations: dict[str, timedelta] = Field(
+        default_factory=dict, description="scenario → how long it lasts, instead of its default"
+    )
     utc_offset_hours: float = Field(
         default=0.0, ge=-12, le=14, description="the fleet's local time"
     )
@@ -55,6 +58,16 @@ class FleetSpec(BaseModel):
         unknown = [] if value == "all" else [n for n in value if n not in SCENARIO_NAMES]
         if unknown:
             raise ValueError(f"unknown scenarios {unknown}; known: {', '.join(SCENARIO_NAMES)}")
+        return value
+
+    @field_validator("scenario_durations")
+    @classmethod
+    def _known_durations(cls, value: dict[str, timedelta]) -> dict[str, timedelta]:
+        unknown = [n for n in value if n not in SCENARIO_NAMES]
+        if unknown:
+            raise ValueError(f"scenario_durations names unknown scenarios {unknown}")
+        if any(d <= timedelta(0) for d in value.values()):
+            raise ValueError(f"scenario_durations must be positive: {value!r}")
         return value
 
     @model_validator(mode="after")

@@ -87,7 +87,9 @@ ENGINE_FAILED = Template(
 
 def plan_update_server_outage(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
     """WSUS stops answering: scans fail on 40–70 % of the fleet, most hosts within the first hour."""
-    begin, length = choose_window(ctx, rng, rng.uniform(2 * 3600.0, 4 * 3600.0))
+    begin, length = choose_window(
+        ctx, rng, rng.uniform(2 * 3600.0, 4 * 3600.0), "update-server-outage"
+    )
     everyone = range(len(ctx.hosts))
     hosts = pick_share(ctx, rng, everyone, rng.uniform(0.4, 0.7), 3, begin, begin + length)
     if not hosts:
@@ -108,7 +110,7 @@ def plan_update_server_outage(ctx: PlanContext, rng: Random) -> ScenarioPlan | N
 
 def plan_av_definitions_stale(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
     """Defender cannot reach its update source: 2001 (and some 2003) on most of the fleet."""
-    begin, length = choose_window(ctx, rng, 6 * 3600.0)
+    begin, length = choose_window(ctx, rng, 6 * 3600.0, "av-definitions-stale")
     everyone = range(len(ctx.hosts))
     hosts = pick_share(ctx, rng, everyone, rng.uniform(0.7, 0.95), 3, begin, begin + length)
     if not hosts:
@@ -126,7 +128,7 @@ def plan_av_definitions_stale(ctx: PlanContext, rng: Random) -> ScenarioPlan | N
 
 def plan_app_crash_storm(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
     """One application crashes repeatedly on a share of one directorate's clients."""
-    begin, length = choose_window(ctx, rng, 2 * 3600.0)
+    begin, length = choose_window(ctx, rng, 2 * 3600.0, "app-crash-storm")
     directorate = rng.choice(sorted(ctx.by_directorate))
     clients = [i for i in ctx.by_directorate[directorate] if ctx.hosts[i].device_class != "server"]
     hosts = pick_share(ctx, rng, clients, rng.uniform(0.1, 0.3), 3, begin, begin + length)

@@ -68,7 +68,7 @@ BUGCHECK_CODES = (0x0000003B, 0x000000D1, 0x0000007E, 0x00000050, 0x0000009F, 0x
 
 def plan_disk_errors(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
     """Bursts of retried IO, bad blocks, paging errors and NTFS corruption on one host."""
-    begin, length = choose_window(ctx, rng, 3 * 3600.0)
+    begin, length = choose_window(ctx, rng, 3 * 3600.0, "disk-errors")
     host = pick_host(ctx, rng, begin, begin + length)
     if host is None:
         return None
@@ -89,7 +89,7 @@ def plan_disk_errors(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
 
 def plan_bluescreen(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
     """One host crashes one to three times: Kernel-Power 41 at boot, then the bugcheck report."""
-    begin, length = choose_window(ctx, rng, 4 * 3600.0)
+    begin, length = choose_window(ctx, rng, 4 * 3600.0, "bluescreen")
     host = pick_host(ctx, rng, begin, begin + length)
     if host is None:
         return None
@@ -118,7 +118,7 @@ def plan_bluescreen(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
 def plan_service_crash_loop(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
     """One agent service on one host crashes and is restarted, again and again, then given up."""
     crashes = ctx.scaled(rng.randint(8, 20))
-    begin, length = choose_window(ctx, rng, crashes * 420.0)
+    begin, length = choose_window(ctx, rng, crashes * 420.0, "service-crash-loop")
     host = pick_host(ctx, rng, begin, begin + length)
     if host is None:
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -33,6 +33,7 @@ class PlanContext:
     duration: float  # seconds
     intensity: float
     domain: str
+    durations: Mapping[str, float] = field(default_factory=dict)  # scenario → seconds, overrides
 
     @cached_property
     def by_site(self) -> dict[str, list[int]]:
@@ -101,9 +102,14 @@ def at(start: datetime, offset: float) -> datetime:
     return start + timedelta(microseconds=round(offset * 1_000_000))
 
 
-def choose_window(ctx: PlanContext, rng: Random, length: float) -> tuple[float, float]:
-    """A ``(begin, length)`` inside the run, inside office hours whenever one is long enough."""
-    length = min(length, ctx.duration * 0.8)
+def choose_window(
+    ctx: PlanContext, rng: Random, length: float, scenario: str
+) -> tuple[float, float]:
+    """A ``(begin, length)`` inside the run, inside office hours whenever one is long enough.
+
+    ``length`` is the scenario's own default; the spec's ``scenario_durations`` overrides it.
+    """
+    length = min(ctx.durations.get(scenario, length), ctx.duration * 0.8)
     fitting = [(b, e) for b, e in ctx.calendar.work_periods(ctx.duration) if e - b >= length + 60.0]
     if fitting:
         begin, end = rng.choice(fitting)

@@ -33,7 +33,7 @@ def plan_gpo_failure_site(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
     sites = [s for s, members in ctx.by_site.items() if len(members) >= GPO_MIN_SITE]
     if not sites:
         return None
-    begin, length = choose_window(ctx, rng, 30 * 60.0)
+    begin, length = choose_window(ctx, rng, 30 * 60.0, "gpo-failure-site")
     site = rng.choice(sites)
     members = ctx.by_site[site]
     hosts = pick_share(ctx, rng, members, rng.uniform(0.65, 0.9), 1, begin, begin + length)
@@ -52,7 +52,7 @@ def plan_gpo_failure_site(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
 
 def plan_spooler_failure(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
     """A bad driver from the site's print server: PrintService 372/808, Spooler 7031 on its users."""
-    begin, length = choose_window(ctx, rng, 3600.0)
+    begin, length = choose_window(ctx, rng, 3600.0, "spooler-failure")
     site = rng.choice(sorted(ctx.by_site))
     clients = [i for i in ctx.by_site[site] if ctx.hosts[i].device_class != "server"]
     hosts = pick_share(ctx, rng, clients, rng.uniform(0.3, 0.6), 3, begin, begin + length)
@@ -80,7 +80,7 @@ def plan_spooler_failure(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
 
 def plan_dns_timeouts(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
     """The site's DNS server stops answering: DNS-Client 1014 bursts on most of its hosts."""
-    begin, length = choose_window(ctx, rng, rng.uniform(20 * 60.0, 30 * 60.0))
+    begin, length = choose_window(ctx, rng, rng.uniform(20 * 60.0, 30 * 60.0), "dns-timeouts")
     site = rng.choice(sorted(ctx.by_site))
     members = ctx.by_site[site]
     hosts = pick_share(ctx, rng, members, rng.uniform(0.5, 0.9), 3, begin, begin + length)

@@ -251,3 +251,28 @@ def test_truth_says_how_many_incidents_to_expect(
 ) -> None:
     truth = _truth(simulated[0], scenario)
     assert truth.incidents == incidents and truth.also_fires == also_fires
+
+
+@pytest.mark.parametrize(
+    ("scenario", "duration", "at_least"),
+    [
+        pytest.param("disk-errors", timedelta(minutes=40), timedelta(minutes=5), id="shorter-disk"),
+        pytest.param(
+            "av-definitions-stale", timedelta(hours=9), timedelta(hours=7), id="longer-av"
+        ),
+        pytest.param(
+            "service-crash-loop", timedelta(hours=5), timedelta(hours=2), id="slower-loop"
+        ),
+    ],
+)
+def test_scenario_durations_override_the_defaults(
+    scenario: str, duration: timedelta, at_least: timedelta
+) -> None:
+    spec = small_spec(51, scenarios=[scenario], scenario_durations={scenario: duration})
+    truth = _truth(simulate_fleet(spec), scenario)
+    assert at_least <= truth.end - truth.start <= duration
+
+
+def test_scenario_durations_must_name_known_scenarios() -> None:
+    with pytest.raises(ValueError, match="unknown scenarios"):
+        small_spec(0, scenario_durations={"meteor": timedelta(hours=1)})
