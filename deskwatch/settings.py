@@ -58,6 +58,17 @@ class StackSettings(_Section):
     compose_file: Path = Field(
         default=Path("docker-compose.yml"), description="used when the engines run under Docker"
     )
+    security: Literal["off", "on"] = Field(
+        default="off", description="on: Elasticsearch over HTTPS with users, Kafka over SASL_SSL"
+    )
+    maven_repo: Path | None = Field(
+        default=None, description="Maven cache to fetch the engines from; default <home>/m2"
+    )
+    es_user: str = Field(default="deskwatch", description="file-realm user of the secured stack")
+    kafka_user: str = Field(default="deskwatch", description="SCRAM user of the secured stack")
+    es_role_indices: tuple[str, ...] = Field(
+        default=("deskwatch-*", "test-*"), description="indices the deskwatch role may use"
+    )
 
 
 class ProducerSettings(_Section):

@@ -7,6 +7,7 @@ import click
 from deskwatch.settings import Settings
 from deskwatch.stack.down import stack_down
 from deskwatch.stack.errors import StackError
+from deskwatch.stack.layout import Layout
 from deskwatch.stack.progress import ElapsedReport
 from deskwatch.stack.status import stack_status
 from deskwatch.stack.up import ensure_up
@@ -24,12 +25,16 @@ def stack() -> None:
 
 
 @stack.command()
+@click.option("--secure", is_flag=True, help="TLS and users on both engines (stack.security=on)")
 @click.pass_context
-def up(ctx: click.Context) -> None:
+def up(ctx: click.Context, secure: bool) -> None:
     """Fetch (first time), start and wait for Kafka and Elasticsearch; reuse running ones."""
     report = ElapsedReport()
+    settings = _settings(ctx).stack
+    if secure:
+        settings = settings.model_copy(update={"security": "on"})
     try:
-        found = ensure_up(_settings(ctx).stack, report)
+        found = ensure_up(settings, report)
     except StackError as err:
         raise click.ClickException(str(err)) from err
     report(f"ready: kafka {found.kafka_bootstrap}, elasticsearch {found.es_url}")
@@ -48,11 +53,17 @@ def down(ctx: click.Context) -> None:
 @stack.command()
 @click.pass_context
 def status(ctx: click.Context) -> None:
-    """Print each engine: running or stopped, pid, port and log path."""
-    for engine in stack_status(_settings(ctx).stack):
+    """Print each engine: running or stopped, pid, port and log path; where secrets are kept."""
+    settings = _settings(ctx).stack
+    for engine in stack_status(settings):
         state = "running" if engine.running else "stopped"
         pid = engine.pid if engine.pid is not None else "-"
         click.echo(
             f"{engine.name:<14} {state:<8} pid {pid!s:<8} port {engine.port:<6} "
             f"{engine.mode:<7} log {engine.log or '-'}"
         )
+    layout = Layout(settings.home)
+    if layout.credentials_file.exists():
+        # Where the passwords are, never what they are.
+        mode = layout.credentials_file.stat().st_mode & 0o777
+        click.echo(f"{'credentials':<14} {layout.credentials_file} (mode {mode:o}; CA {layout.ca_pem})")

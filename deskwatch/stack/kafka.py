@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import uuid
+from typing import Any
 
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaConfigurationError, KafkaError
@@ -12,6 +13,7 @@ from kafka.errors import KafkaConfigurationError, KafkaError
 from deskwatch.settings import StackSettings
 from deskwatch.stack.engine import EngineSpec, base_env, java_home, port_open
 from deskwatch.stack.errors import EngineStartError
+from deskwatch.stack.credentials import write_private
 from deskwatch.stack.layout import Layout
 from deskwatch.stack.render import (
     LOOPBACK,
@@ -27,13 +29,16 @@ def kafka_bootstrap(settings: StackSettings) -> str:
     return f"{LOOPBACK}:{settings.kafka_port}"
 
 
-def kafka_answers(bootstrap: str) -> bool:
-    """True when an admin client connects and lists topics (a bad client config still raises)."""
+def kafka_answers(bootstrap: str, options: dict[str, Any] | None = None) -> bool:
+    """True when an admin client connects and lists topics (a bad client config still raises).
+
+    ``options`` are extra kafka-python options (SASL_SSL and credentials on a secured broker).
+    """
     host, _, port = bootstrap.partition(":")
     if not port_open(host, int(port)):
         return False
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000, **(options or {}))
     except KafkaConfigurationError:
         raise  # our bug, not "not ready yet": never hide it behind a start timeout
     except (KafkaError, OSError):
@@ -63,16 +68,23 @@ def _java(layout: Layout, heap: str | None = None) -> list[str]:
 
 def prepare_kafka(settings: StackSettings, layout: Layout) -> None:
     """Write the configs and format the storage the first time (KRaft needs a cluster id)."""
+    from deskwatch.stack.secure import kafka_security_properties, prepare_security, scram_format_args
+
     layout.kafka_data.mkdir(parents=True, exist_ok=True)
     properties = layout.kafka_run / "server.properties"
-    properties.write_text(render_server_properties(settings, layout.kafka_data))
+    creds = prepare_security(settings, layout) if settings.security == "on" else None
+    security = kafka_security_properties(settings, layout, creds) if creds else None
+    # 0600 in any case: when secured it holds the keystore and inter-broker passwords.
+    write_private(properties, render_server_properties(settings, layout.kafka_data, security))
     (layout.kafka_run / "log4j2.properties").write_text(render_kafka_log4j2())
     if (layout.kafka_data / "meta.properties").exists():
         return
     command = [*_java(layout), "kafka.tools.StorageTool", "format"]
     command += ["-t", new_cluster_id(), "-c", str(properties)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False, env=base_env())
+    scram = scram_format_args(settings, creds) if creds else []
+    done = subprocess.run(command + scram, capture_output=True, text=True, check=False, env=base_env())
     if done.returncode != 0:
+        # The SCRAM arguments hold passwords: the message names the command without them.
         raise EngineStartError(
             f"kafka: formatting storage failed: {' '.join(command)}\n{done.stdout}{done.stderr}"
         )
@@ -86,6 +98,13 @@ def kafka_spec(settings: StackSettings, layout: Layout) -> EngineSpec:
         str(layout.kafka_run / "server.properties"),
     ]
     bootstrap = kafka_bootstrap(settings)
+
+    def answers() -> bool:
+        from deskwatch.stack.secure import kafka_probe_options
+
+        secured = settings.security == "on"
+        return kafka_answers(bootstrap, kafka_probe_options(settings, layout) if secured else None)
+
     return EngineSpec(
         name="kafka",
         port=settings.kafka_port,
@@ -93,6 +112,6 @@ def kafka_spec(settings: StackSettings, layout: Layout) -> EngineSpec:
         cwd=layout.kafka_run,
         log=layout.kafka_log,
         marker=MAIN_CLASS,
-        answers=lambda: kafka_answers(bootstrap),
+        answers=answers,
         env=base_env(),
     )

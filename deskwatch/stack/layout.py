@@ -13,11 +13,12 @@ class Layout:
     """Paths of the Maven cache, the engine installs, their data and logs, and the state file."""
 
     home: Path
+    maven_repo: Path | None = None  # a shared cache: a second (secured) home needs no new download
 
     @property
     def m2(self) -> Path:
         """Maven's local repository: kept here so it stays warm when CI runs with an empty HOME."""
-        return self.home / "m2"
+        return self.maven_repo or self.home / "m2"
 
     @property
     def kafka_dist(self) -> Path:
@@ -66,3 +67,17 @@ class Layout:
     @property
     def state_file(self) -> Path:
         return self.home / "state.json"
+
+    @property
+    def secure(self) -> Path:
+        """Certificates and the generated passwords of the secured stack (mode 0700)."""
+        return self.home / "secure"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.secure / "credentials.json"
+
+    @property
+    def ca_pem(self) -> Path:
+        """The CA certificate in PEM: what Python clients verify both engines against."""
+        return self.secure / "ca.pem"

@@ -56,8 +56,13 @@ logger.started.level = INFO
 """
 
 
-def render_server_properties(settings: StackSettings, data_dir: Path) -> str:
-    """One KRaft node as broker and controller on loopback; topics are created explicitly only."""
+def render_server_properties(
+    settings: StackSettings, data_dir: Path, security: dict[str, str] | None = None
+) -> str:
+    """One KRaft node as broker and controller on loopback; topics are created explicitly only.
+
+    ``security`` entries (listeners, SASL, TLS) replace or extend the plaintext defaults.
+    """
     controller = f"{LOOPBACK}:{settings.kafka_controller_port}"
     broker = f"{LOOPBACK}:{settings.kafka_port}"
     props = {
@@ -78,12 +83,14 @@ def render_server_properties(settings: StackSettings, data_dir: Path) -> str:
         "group.initial.rebalance.delay.ms": "0",
         # design.md: topics come from the one topology declaration, never from a typo.
         "auto.create.topics.enable": "false",
-    }
+    } | (security or {})
     return "".join(f"{key}={value}\n" for key, value in props.items())
 
 
-def render_elasticsearch_yml(settings: StackSettings, data_dir: Path, logs_dir: Path) -> str:
-    """Single node on loopback, security and ml off, disk watermarks off (small test disks)."""
+def render_elasticsearch_yml(
+    settings: StackSettings, data_dir: Path, logs_dir: Path, security: dict[str, str] | None = None
+) -> str:
+    """Single node on loopback, security (unless ``security`` turns it on) and ml off, no watermarks."""
     lines = {
         "cluster.name": "deskwatch-local",
         "discovery.type": "single-node",
@@ -95,5 +102,5 @@ def render_elasticsearch_yml(settings: StackSettings, data_dir: Path, logs_dir: 
         "xpack.security.enabled": "false",
         "xpack.ml.enabled": "false",
         "cluster.routing.allocation.disk.threshold_enabled": "false",
-    }
+    } | (security or {})
     return "".join(f"{key}: {value}\n" for key, value in lines.items())

@@ -28,6 +28,7 @@ class StackState(BaseModel):
 
     mode: Literal["local", "docker"]
     engines: dict[str, EngineRecord] = {}
+    security: Literal["off", "on"] = "off"  # engines started plain are never reused as secured
 
 
 def read_state(path: Path) -> StackState | None:

@@ -22,6 +22,7 @@ from deskwatch.stack.kafka import kafka_bootstrap, kafka_spec, prepare_kafka
 from deskwatch.stack.layout import Layout
 from deskwatch.stack.lock import stack_lock
 from deskwatch.stack.progress import Report, silent
+from deskwatch.stack.secure import prepare_security
 from deskwatch.stack.render import LOOPBACK
 from deskwatch.stack.state import EngineRecord, StackState, read_state, write_state
 from deskwatch.stack.supervise import alive, cmdline, spawn, stop_group
@@ -63,7 +64,7 @@ def ensure_up(settings: StackSettings, report: Report = silent) -> Endpoints:
 
 
 def _prepared_home(settings: StackSettings) -> Layout:
-    layout = Layout(settings.home)
+    layout = Layout(settings.home, settings.maven_repo)
     try:
         layout.home.mkdir(parents=True, exist_ok=True)
     except PermissionError as err:
@@ -99,9 +100,24 @@ def _reusable(record: EngineRecord | None, spec: EngineSpec) -> bool:
     return record is not None and alive(record.pid) and spec.marker in cmdline(record.pid)
 
 
+def _check_security(settings: StackSettings, state: StackState | None) -> None:
+    """Refuse to hand out plain engines as secured ones (or the reverse) from one home."""
+    if state is None or state.security == settings.security:
+        return
+    if any(alive(r.pid) for r in state.engines.values()):
+        raise StackError(
+            f"the engines of {settings.home} run with stack.security={state.security}, not "
+            f"{settings.security}: stop them (`deskwatch stack down`) or choose another stack.home"
+        )
+
+
 def _local_up(settings: StackSettings, layout: Layout, report: Report) -> Endpoints:
     user = engine_account(settings.engine_user)
     state = read_state(layout.state_file)
+    _check_security(settings, state)
+    if settings.security == "on":
+        prepare_security(settings, layout)
+        report(f"security on: passwords in {layout.credentials_file} (0600), CA {layout.ca_pem}")
     records = dict(state.engines) if state and state.mode == "local" else {}
     specs = _specs(settings, layout, user)
     started: dict[str, int] = {}
@@ -114,7 +130,10 @@ def _local_up(settings: StackSettings, layout: Layout, report: Report) -> Endpoi
             continue
         records[spec.name] = _start(spec, settings, layout, user, report)
         started[spec.name] = records[spec.name].pid
-        write_state(layout.state_file, StackState(mode="local", engines=records))
+        write_state(
+            layout.state_file,
+            StackState(mode="local", engines=records, security=settings.security),
+        )
     for spec in specs:
         _wait_or_stop(spec, started[spec.name], settings, report)
     return endpoints(settings)
