@@ -101,7 +101,7 @@ def print_incidents(settings: Settings, query: str, size: int, filters: Incident
         click.echo(line.rstrip())
 
 
-_COLUMNS = (("id", 24), ("status", 12), ("severity", 8), ("rule", 22), ("title", 44), ("hosts", 5),
+_COLUMNS = (("id", 24), ("status", 12), ("severity", 8), ("rule", 22), ("title", 46), ("hosts", 5),
             ("events", 6), ("last seen", 17))
 
 

@@ -56,5 +56,5 @@ def test_table_is_narrow_and_cuts_long_titles() -> None:
     assert header.split() == ["id", "status", "severity", "rule", "title", "hosts", "events", "last", "seen"]
     assert len(row.rstrip()) <= 160
     assert row.split()[:3] == ["0" * 24, "open", "medium"]
-    assert "gpo-failure-site-wide…" in row and "x" * 43 + "…" in row
+    assert "gpo-failure-site-wide…" in row and "x" * 45 + "…" in row
     assert row.rstrip().endswith("2      12      2026-11-29 12:00")

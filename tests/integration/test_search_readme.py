@@ -1,0 +1,110 @@
+"""The README's search examples, run against the real Elasticsearch after a known incident set went
+through the real sink (``deskwatch sink run``): each must print exactly what the README shows."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from kafka import KafkaProducer
+
+from deskwatch.cli import main
+from deskwatch.components import write_settings_file
+from deskwatch.connect import kafka_python_options
+from deskwatch.schemas.incident import Incident, incident_id
+from deskwatch.settings import Settings
+from deskwatch.sinks.elasticsearch.templates import incidents_alias
+from deskwatch.topics import ensure_topics
+from deskwatch.topology import INCIDENTS
+
+from .conftest import es_docs, wait_for
+
+pytestmark = pytest.mark.integration
+README = Path(__file__).resolve().parents[2] / "README.md"
+EXAMPLE = re.compile(r"<!-- search-example -->\s*```console\n(.*?)```", re.S)
+DAY = datetime(2026, 11, 29, tzinfo=timezone.utc)
+
+
+def _at(hhmm: str) -> datetime:
+    hours, minutes = hhmm.split(":")
+    return DAY + timedelta(hours=int(hours), minutes=int(minutes))
+
+
+def _incident(rule: str, group: dict[str, str], title: str, first: str, last: str, hosts: list[str],
+              events: int, **kw: Any) -> Incident:
+    key = "|".join([rule, *(f"{k}={v}" for k, v in group.items())])
+    return Incident(id=incident_id(rule, key, _at(first)), rule_id=rule, group_key=key, group=group, title=title,
+                    first_seen=_at(first), last_seen=_at(last), opened_at=_at(first), hosts=hosts,
+                    host_count=kw.pop("host_count", len(hosts)), event_count=events, revision=kw.pop("revision", 1),
+                    **kw)
+
+
+#: The incident set the README's examples describe.
+KNOWN = [
+    _incident("gpo-failure-site", {"asset.site": "LYON"}, "Group Policy failures across a site: LYON", "08:02", "09:40",
+              [f"PC-LYO-{n:04d}" for n in range(1, 39)], 412, severity="high", revision=4),
+    _incident("gpo-failure-site", {"asset.site": "PARIS-15"}, "Group Policy failures across a site: PARIS-15",
+              "08:20", "09:12", [f"PC-PAR-{n:04d}" for n in range(1, 8)], 55, severity="high",
+              status="acknowledged", assignee="n.martin", revision=3),
+    _incident("disk-errors", {"host.name": "PC-LYO-0142"}, "Disk or NTFS errors on PC-LYO-0142", "08:45", "09:31",
+              ["PC-LYO-0142"], 23, severity="high", revision=2),
+    _incident("bluescreen", {"host.name": "PC-PAR-0077"}, "Blue screen (bug check) on PC-PAR-0077", "07:02", "07:15",
+              ["PC-PAR-0077"], 2, severity="high", status="resolved", revision=3),
+    _incident("dns-timeouts", {"host.name": "PC-LYO-0031"}, "DNS resolution timeouts on PC-LYO-0031", "09:05",
+              "09:38", ["PC-LYO-0031"], 64, severity="low", revision=2),
+    _incident("update-server-outage", {"event.provider": "Microsoft-Windows-WindowsUpdateClient"},
+              "Update server outage", "08:30", "09:44", [f"PC-{n:04d}" for n in range(1, 21)], 1310,
+              host_count=212, severity="critical", revision=5),
+]
+
+
+def examples() -> list[tuple[list[str], list[str]]]:
+    """(arguments after ``deskwatch``, expected output lines) of every marked README block."""
+    found = []
+    for block in EXAMPLE.findall(README.read_text(encoding="utf-8")):
+        command, *output = block.rstrip("\n").split("\n")
+        assert command.startswith("$ deskwatch "), command
+        found.append((shlex.split(command[2:])[1:], output))
+    return found
+
+
+def _publish(settings: Settings) -> None:
+    """Every incident at an older revision first, then its latest: the sink must keep the latest."""
+    producer = KafkaProducer(acks="all", **kafka_python_options(settings.kafka))
+    for incident in KNOWN:
+        for rev in sorted({1, incident.revision}):
+            value = incident.model_copy(update={"revision": rev}).model_dump_json().encode()
+            producer.send(INCIDENTS.name(settings.kafka), key=incident.id.encode(), value=value)
+    producer.flush()
+    producer.close()
+
+
+def test_readme_has_search_examples() -> None:
+    assert len(examples()) >= 4
+
+
+def test_readme_search_examples(pipeline_settings: Settings, launch: Callable[..., Any], tmp_path: Path) -> None:
+    s = pipeline_settings
+    ensure_topics(s.kafka)
+    _publish(s)
+    sink = launch("sink", "run")
+
+    def indexed() -> bool:
+        try:
+            docs = es_docs(s, incidents_alias(s.elasticsearch))
+        except Exception:  # the sink has not created the index yet
+            return False
+        return {i: d["revision"] for i, d in docs.items()} == {i.id: i.revision for i in KNOWN}
+
+    wait_for(indexed, 90, "the known incidents at their latest revision", sink.tail)
+    config = write_settings_file(s, tmp_path / "cli.yaml")
+    for args, expected in examples():
+        result = CliRunner().invoke(main, args, env={"DESKWATCH_CONFIG": str(config)})
+        assert result.exit_code == 0, result.output
+        assert result.output.rstrip("\n").split("\n") == expected, f"deskwatch {shlex.join(args)}"
