@@ -34,5 +34,5 @@ class IncidentChange(BaseModel):
 
     @property
     def change_id(self) -> str:
-        """Deterministic document id for the history index: a replay overwrites, never duplicates."""
+        """Deterministic history-index id: a replay overwrites, never duplicates."""
         return f"{self.incident_id}:{self.revision}"

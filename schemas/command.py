@@ -45,7 +45,9 @@ class Command(BaseModel):
     command_id: str = Field(min_length=1, max_length=128)
     action: CommandAction
     group_key: str = Field(min_length=1, description="the owning group: the record key")
-    incident_id: str | None = Field(default=None, description="target; None = the group's current one")
+    incident_id: str | None = Field(
+        default=None, description="target; None = the group's current one"
+    )
     actor: str = Field(min_length=1, max_length=255)
     at: AwareDatetime
     comment: str = Field(default="", max_length=4096)
@@ -80,7 +82,9 @@ class Matcher(BaseModel):
             try:
                 re.compile(self.value)
             except re.error as err:
-                raise ValueError(f"matcher {self.name}: regex {self.value!r} does not compile: {err}") from None
+                raise ValueError(
+                    f"matcher {self.name}: regex {self.value!r} does not compile: {err}"
+                ) from None
         return self
 
     def test(self, value: str | None) -> bool:
@@ -110,7 +114,9 @@ class Silence(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> Silence:
         if self.ends_at <= self.starts_at:
-            raise ValueError(f"silence {self.id}: ends_at {self.ends_at} is not after starts_at {self.starts_at}")
+            raise ValueError(
+                f"silence {self.id}: ends_at {self.ends_at} is not after starts_at {self.starts_at}"
+            )
         return self
 
     def active_at(self, at: AwareDatetime) -> bool:

@@ -12,7 +12,7 @@ from deskwatch.schemas.event import SCHEMA_VERSION
 
 
 class IncidentStatus(StrEnum):
-    """Where an incident is in its lifecycle; silenced, absorbed and flapping are flags beside it."""
+    """Lifecycle position; silenced, absorbed and flapping are flags beside it."""
 
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
@@ -75,10 +75,16 @@ class Incident(BaseModel):
     remediation: str = ""
     group: dict[str, str] = Field(default_factory=dict, description="group_by field -> value")
     window_seconds: int = Field(default=0, ge=0, description="the rule's counting window")
-    opened_at: AwareDatetime | None = Field(default=None, description="event time it opened; in the id")
+    opened_at: AwareDatetime | None = Field(
+        default=None, description="event time it opened; in the id"
+    )
     resolved_at: AwareDatetime | None = None
-    updated_at: AwareDatetime | None = Field(default=None, description="log time of the last revision")
-    deduplicated_count: int = Field(default=0, ge=0, description="content repeats folded by stage 1")
+    updated_at: AwareDatetime | None = Field(
+        default=None, description="log time of the last revision"
+    )
+    deduplicated_count: int = Field(
+        default=0, ge=0, description="content repeats folded by stage 1"
+    )
     absorbed_count: int = Field(default=0, ge=0, description="child incidents this one absorbs")
     children: list[str] = Field(default_factory=list, description="absorbed child ids (capped)")
     parent_id: str | None = Field(default=None, description="set while a parent absorbs this one")

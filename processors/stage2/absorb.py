@@ -34,15 +34,32 @@ def child_group_key(child_rule_id: str, host: str) -> str:
 
 def _command(draft: Draft, action: CommandAction, group_key: str, **fields: str | None) -> Command:
     h = hashlib.blake2b(digest_size=16)
-    for part in (action.value, group_key, draft.now.isoformat(), *(f"{k}={v}" for k, v in sorted(fields.items()))):
+    for part in (
+        action.value,
+        group_key,
+        draft.now.isoformat(),
+        *(f"{k}={v}" for k, v in sorted(fields.items())),
+    ):
         h.update(part.encode() + b"\x1f")
-    return Command(command_id=h.hexdigest(), action=action, group_key=group_key, actor=ACTOR,
-                   at=draft.now, **fields)  # type: ignore[arg-type]
+    return Command(
+        command_id=h.hexdigest(),
+        action=action,
+        group_key=group_key,
+        actor=ACTOR,
+        at=draft.now,
+        **fields,  # type: ignore[arg-type]
+    )
 
 
-def send_absorbs(draft: Draft, policy: LifecyclePolicy, parent: Incident, hosts: Iterable[str],
-                 *, again: bool = False) -> None:
-    """Tell each child group of these hosts to absorb into ``parent``; ``again`` re-sends known ones."""
+def send_absorbs(
+    draft: Draft,
+    policy: LifecyclePolicy,
+    parent: Incident,
+    hosts: Iterable[str],
+    *,
+    again: bool = False,
+) -> None:
+    """Tell the child groups of ``hosts`` to absorb into ``parent``; ``again`` re-sends all."""
     targets = draft.state.absorb_targets
     keys = [child_group_key(child, host) for host in hosts for child in sorted(policy.absorbs)]
     if again:
@@ -52,8 +69,15 @@ def send_absorbs(draft: Draft, policy: LifecyclePolicy, parent: Incident, hosts:
             if len(targets) >= ABSORB_TARGETS_CAP:
                 continue
             targets.append(key)
-        draft.commands.append(_command(draft, CommandAction.ABSORB, key, parent_id=parent.id,
-                                       parent_group_key=parent.group_key))
+        draft.commands.append(
+            _command(
+                draft,
+                CommandAction.ABSORB,
+                key,
+                parent_id=parent.id,
+                parent_group_key=parent.group_key,
+            )
+        )
 
 
 def send_releases(draft: Draft, parent: Incident) -> None:
@@ -68,11 +92,24 @@ def join_parent(draft: Draft, incident: Incident, command: Command | None = None
     if link is None or incident.parent_id == link.parent_id:
         return
     actor = None if command is None else command.actor
-    joined = draft.change(incident, Trigger.ABSORB, draft.now, actor=actor,
-                          detail=f"absorbed by {link.parent_id}", parent_id=link.parent_id)
+    joined = draft.change(
+        incident,
+        Trigger.ABSORB,
+        draft.now,
+        actor=actor,
+        detail=f"absorbed by {link.parent_id}",
+        parent_id=link.parent_id,
+    )
     if joined is not None:
-        draft.commands.append(_command(draft, CommandAction.LINK_CHILD, link.parent_group_key,
-                                       incident_id=link.parent_id, child_id=joined.id))
+        draft.commands.append(
+            _command(
+                draft,
+                CommandAction.LINK_CHILD,
+                link.parent_group_key,
+                incident_id=link.parent_id,
+                child_id=joined.id,
+            )
+        )
 
 
 def on_absorb(draft: Draft, command: Command) -> None:
@@ -81,7 +118,9 @@ def on_absorb(draft: Draft, command: Command) -> None:
     if draft.state.parent is not None and draft.state.parent.parent_id == command.parent_id:
         draft.decide(Outcome.IGNORED_ALREADY_ABSORBED, command.parent_id)
         return
-    draft.state.parent = ParentLink(parent_id=command.parent_id, parent_group_key=command.parent_group_key)
+    draft.state.parent = ParentLink(
+        parent_id=command.parent_id, parent_group_key=command.parent_group_key
+    )
     if draft.state.incident is None:
         draft.decide(Outcome.ABSORB_HELD, command.parent_id, detail="no live incident; link kept")
         return
@@ -95,18 +134,33 @@ def on_release(draft: Draft, command: Command) -> None:
         draft.decide(Outcome.IGNORED_NOT_ABSORBED)
         return
     if command.parent_id is not None and command.parent_id != link.parent_id:
-        draft.decide(Outcome.IGNORED_STALE_PARENT, command.parent_id, detail=f"linked to {link.parent_id}")
+        draft.decide(
+            Outcome.IGNORED_STALE_PARENT, command.parent_id, detail=f"linked to {link.parent_id}"
+        )
         return
     draft.state.parent = None
     incident = draft.state.incident
     if incident is None or incident.parent_id != link.parent_id:
         draft.decide(Outcome.APPLIED, link.parent_id, detail="link dropped")
         return
-    released = draft.change(incident, Trigger.RELEASE, command.at, actor=command.actor,
-                            detail=f"released from {link.parent_id}", parent_id=None)
+    released = draft.change(
+        incident,
+        Trigger.RELEASE,
+        command.at,
+        actor=command.actor,
+        detail=f"released from {link.parent_id}",
+        parent_id=None,
+    )
     if released is not None:
-        draft.commands.append(_command(draft, CommandAction.UNLINK_CHILD, link.parent_group_key,
-                                       incident_id=link.parent_id, child_id=released.id))
+        draft.commands.append(
+            _command(
+                draft,
+                CommandAction.UNLINK_CHILD,
+                link.parent_group_key,
+                incident_id=link.parent_id,
+                child_id=released.id,
+            )
+        )
 
 
 def on_link(draft: Draft, command: Command, target: Incident) -> None:
@@ -116,7 +170,9 @@ def on_link(draft: Draft, command: Command, target: Incident) -> None:
     children = draft.state.children
     linking = command.action is CommandAction.LINK_CHILD
     if linking == (child in children):
-        draft.decide(Outcome.IGNORED_ALREADY_LINKED if linking else Outcome.IGNORED_NOT_LINKED, target.id)
+        draft.decide(
+            Outcome.IGNORED_ALREADY_LINKED if linking else Outcome.IGNORED_NOT_LINKED, target.id
+        )
         return
     if not target.active:
         draft.decide(Outcome.IGNORED_ALREADY_RESOLVED, target.id, detail=f"child {child}")
@@ -129,5 +185,12 @@ def on_link(draft: Draft, command: Command, target: Incident) -> None:
         children.remove(child)
         count = target.absorbed_count - 1
     trigger = Trigger.LINK_CHILD if linking else Trigger.UNLINK_CHILD
-    draft.change(target, trigger, command.at, actor=command.actor, detail=f"child {child}",
-                 absorbed_count=count, children=children[:INCIDENT_CHILDREN_CAP])
+    draft.change(
+        target,
+        trigger,
+        command.at,
+        actor=command.actor,
+        detail=f"child {child}",
+        absorbed_count=count,
+        children=children[:INCIDENT_CHILDREN_CAP],
+    )

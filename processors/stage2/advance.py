@@ -12,8 +12,15 @@ from deskwatch.processors.stage2.transition import Trigger
 from deskwatch.schemas.incident import ChangeReason, Incident
 
 
-def resolve(draft: Draft, incident: Incident, trigger: Trigger, at: datetime, *,
-            actor: str | None = None, detail: str = "") -> Incident | None:
+def resolve(
+    draft: Draft,
+    incident: Incident,
+    trigger: Trigger,
+    at: datetime,
+    *,
+    actor: str | None = None,
+    detail: str = "",
+) -> Incident | None:
     """Resolve through the table; a parent releases the child groups it absorbed."""
     resolved = draft.change(incident, trigger, at, actor=actor, detail=detail, resolved_at=at)
     if resolved is not None and draft.state.absorb_targets:
@@ -26,8 +33,13 @@ def escalate(draft: Draft, policy: LifecyclePolicy, incident: Incident, at: date
     severity = escalated_severity(policy, incident, draft.state.population, at)
     if severity == incident.severity:
         return incident
-    raised = draft.change(incident, Trigger.ESCALATE, at, detail=f"{incident.severity} -> {severity}",
-                          severity=severity)
+    raised = draft.change(
+        incident,
+        Trigger.ESCALATE,
+        at,
+        detail=f"{incident.severity} -> {severity}",
+        severity=severity,
+    )
     return raised or incident
 
 

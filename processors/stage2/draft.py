@@ -50,8 +50,14 @@ class Draft:
         self._emitted: dict[str, Incident] = {}
         self._dirty: dict[str, None] = {}
 
-    def decide(self, outcome: Outcome, incident_id: str | None = None, *,
-               source_ids: tuple[str, ...] = (), detail: str = "") -> None:
+    def decide(
+        self,
+        outcome: Outcome,
+        incident_id: str | None = None,
+        *,
+        source_ids: tuple[str, ...] = (),
+        detail: str = "",
+    ) -> None:
         self.decisions.append(Decision(outcome, incident_id, source_ids, detail))
 
     def touch(self, incident: Incident, **updates: Any) -> Incident:
@@ -61,28 +67,54 @@ class Draft:
         self._dirty[updated.id] = None
         return updated
 
-    def change(self, incident: Incident | None, trigger: Trigger, at: datetime, *,
-               actor: str | None = None, detail: str = "", **updates: Any) -> Incident | None:
+    def change(
+        self,
+        incident: Incident | None,
+        trigger: Trigger,
+        at: datetime,
+        *,
+        actor: str | None = None,
+        detail: str = "",
+        **updates: Any,
+    ) -> Incident | None:
         """Apply one table transition; returns the new revision, or None (with a decision)."""
         status = None if incident is None else incident.status
         row = lookup(status, trigger)
         if row is None or incident is None:
-            self.decide(refusal(status, trigger), None if incident is None else incident.id,
-                        detail=f"{trigger.value} on {status}")
+            self.decide(
+                refusal(status, trigger),
+                None if incident is None else incident.id,
+                detail=f"{trigger.value} on {status}",
+            )
             return None
-        updated = incident.model_copy(update={
-            **updates, "status": row.to_status, "reason": row.reason, "revision": incident.revision + 1,
-            "updated_at": self.now,
-        })
+        updated = incident.model_copy(
+            update={
+                **updates,
+                "status": row.to_status,
+                "reason": row.reason,
+                "revision": incident.revision + 1,
+                "updated_at": self.now,
+            }
+        )
         self._place(updated)
         self._emitted[updated.id] = updated
         self._dirty.pop(updated.id, None)
-        self.changes.append(IncidentChange(
-            incident_id=updated.id, revision=updated.revision, rule_id=updated.rule_id,
-            rule_version=updated.rule_version, group_key=updated.group_key,
-            from_status=status, to_status=row.to_status, reason=row.reason,
-            severity=updated.severity, at=at, actor=actor, detail=detail,
-        ))
+        self.changes.append(
+            IncidentChange(
+                incident_id=updated.id,
+                revision=updated.revision,
+                rule_id=updated.rule_id,
+                rule_version=updated.rule_version,
+                group_key=updated.group_key,
+                from_status=status,
+                to_status=row.to_status,
+                reason=row.reason,
+                severity=updated.severity,
+                at=at,
+                actor=actor,
+                detail=detail,
+            )
+        )
         return updated
 
     def open(self, incident: Incident, trigger: Trigger, at: datetime) -> Incident | None:
@@ -91,16 +123,30 @@ class Draft:
         if row is None:
             self.decide(refusal(None, trigger), incident.id)
             return None
-        opened = incident.model_copy(update={
-            "status": row.to_status, "reason": row.reason, "revision": 1, "updated_at": self.now,
-        })
+        opened = incident.model_copy(
+            update={
+                "status": row.to_status,
+                "reason": row.reason,
+                "revision": 1,
+                "updated_at": self.now,
+            }
+        )
         self._place(opened)
         self._emitted[opened.id] = opened
-        self.changes.append(IncidentChange(
-            incident_id=opened.id, revision=1, rule_id=opened.rule_id, rule_version=opened.rule_version,
-            group_key=opened.group_key, from_status=None, to_status=opened.status, reason=row.reason,
-            severity=opened.severity, at=at,
-        ))
+        self.changes.append(
+            IncidentChange(
+                incident_id=opened.id,
+                revision=1,
+                rule_id=opened.rule_id,
+                rule_version=opened.rule_version,
+                group_key=opened.group_key,
+                from_status=None,
+                to_status=opened.status,
+                reason=row.reason,
+                severity=opened.severity,
+                at=at,
+            )
+        )
         return opened
 
     def find(self, incident_id: str) -> Incident | None:
@@ -125,10 +171,15 @@ class Draft:
         for incident_id in self._dirty:
             current = self.find(incident_id)
             if current is not None:
-                bumped = current.model_copy(update={"revision": current.revision + 1, "updated_at": self.now})
+                bumped = current.model_copy(
+                    update={"revision": current.revision + 1, "updated_at": self.now}
+                )
                 self._place(bumped)
                 self._emitted[incident_id] = bumped
         changes = [
-            c.model_copy(update={"notify": not self._emitted[c.incident_id].suppressed}) for c in self.changes
+            c.model_copy(update={"notify": not self._emitted[c.incident_id].suppressed})
+            for c in self.changes
         ]
-        return Stage2Result(self.state, list(self._emitted.values()), changes, self.commands, self.decisions)
+        return Stage2Result(
+            self.state, list(self._emitted.values()), changes, self.commands, self.decisions
+        )

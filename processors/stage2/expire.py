@@ -13,7 +13,9 @@ from deskwatch.processors.stage2.transition import Outcome, Trigger
 from deskwatch.schemas.command import Silence
 
 
-def expire(draft: Draft, policy: LifecyclePolicy, tick_time: datetime, silences: Mapping[str, Silence]) -> None:
+def expire(
+    draft: Draft, policy: LifecyclePolicy, tick_time: datetime, silences: Mapping[str, Silence]
+) -> None:
     """Apply one tick: resolve by quiet timeout or lifetime, escalate by age, expire the window."""
     state = draft.state
     incident = state.incident
@@ -22,7 +24,13 @@ def expire(draft: Draft, policy: LifecyclePolicy, tick_time: datetime, silences:
         if timeout is not None and tick_time - incident.last_seen >= timeout:
             resolve(draft, incident, Trigger.QUIET, tick_time, detail=f"quiet for {timeout}")
         elif lifetime_over(policy, incident, tick_time):
-            resolve(draft, incident, Trigger.LIFETIME, tick_time, detail=f"open for {policy.max_lifetime}")
+            resolve(
+                draft,
+                incident,
+                Trigger.LIFETIME,
+                tick_time,
+                detail=f"open for {policy.max_lifetime}",
+            )
         else:
             escalate(draft, policy, incident, tick_time)
     cutoff = tick_time - policy.window

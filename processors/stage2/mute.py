@@ -26,8 +26,9 @@ def _matches(matcher: Matcher, incident: Incident, hosts: list[str]) -> bool:
     return matcher.test(incident.group.get(matcher.name.removeprefix("group.")))
 
 
-def silence_for(silences: Mapping[str, Silence], incident: Incident, hosts: list[str],
-                at: datetime) -> str | None:
+def silence_for(
+    silences: Mapping[str, Silence], incident: Incident, hosts: list[str], at: datetime
+) -> str | None:
     """Id of the first (by id, for determinism) active silence matching the incident."""
     for silence_id in sorted(silences):
         silence = silences[silence_id]
@@ -45,7 +46,12 @@ def apply_silences(draft: Draft, silences: Mapping[str, Silence], at: datetime) 
     if wanted == incident.silenced_by:
         return
     if wanted is None:
-        draft.change(incident, Trigger.UNSILENCE, at, detail=f"silence {incident.silenced_by} ended",
-                     silenced_by=None)
+        draft.change(
+            incident,
+            Trigger.UNSILENCE,
+            at,
+            detail=f"silence {incident.silenced_by} ended",
+            silenced_by=None,
+        )
     else:
         draft.change(incident, Trigger.SILENCE, at, detail=f"silence {wanted}", silenced_by=wanted)

@@ -46,15 +46,30 @@ def _operate(draft: Draft, command: Command, target: Incident) -> None:
         on_link(draft, command, target)
         return
     if action is A.ACK:
-        done = draft.change(target, Trigger.ACK, at, actor=actor, detail=command.comment,
-                            acknowledged_by=actor, acknowledged_at=at)
+        done = draft.change(
+            target,
+            Trigger.ACK,
+            at,
+            actor=actor,
+            detail=command.comment,
+            acknowledged_by=actor,
+            acknowledged_at=at,
+        )
     elif action is A.ASSIGN and target.active and target.assignee == command.assignee:
         draft.decide(Outcome.IGNORED_ALREADY_ASSIGNED, target.id, detail=f"{command.assignee}")
         return
     elif action is A.ASSIGN:
-        done = draft.change(target, Trigger.ASSIGN, at, actor=actor, detail=command.comment,
-                            assignee=command.assignee)
+        done = draft.change(
+            target,
+            Trigger.ASSIGN,
+            at,
+            actor=actor,
+            detail=command.comment,
+            assignee=command.assignee,
+        )
     else:
-        done = resolve(draft, target, Trigger.OPERATOR_RESOLVE, at, actor=actor, detail=command.comment)
+        done = resolve(
+            draft, target, Trigger.OPERATOR_RESOLVE, at, actor=actor, detail=command.comment
+        )
     if done is not None:
         draft.decide(Outcome.APPLIED, done.id, detail=action.value)

@@ -23,12 +23,18 @@ from deskwatch.schemas.incident import Incident
 from deskwatch.schemas.signal import Signal
 
 
-def observe(draft: Draft, policy: LifecyclePolicy, signal: Signal, silences: Mapping[str, Silence]) -> None:
+def observe(
+    draft: Draft, policy: LifecyclePolicy, signal: Signal, silences: Mapping[str, Silence]
+) -> None:
     """Apply one new (not replayed) signal to the group."""
     state = draft.state
     state.remember(signal.source_id)
     if not state.rule_id:  # a command (absorb) may have created the group before its first signal
-        state.rule_id, state.group_key, state.group = signal.rule_id, signal.group_key, dict(signal.group)
+        state.rule_id, state.group_key, state.group = (
+            signal.rule_id,
+            signal.group_key,
+            dict(signal.group),
+        )
     incident = state.incident
     if incident is not None and lifetime_over(policy, incident, signal.last_seen):
         resolve(draft, incident, Trigger.LIFETIME, signal.last_seen, detail="max_lifetime reached")
@@ -47,11 +53,15 @@ def observe(draft: Draft, policy: LifecyclePolicy, signal: Signal, silences: Map
 
 def _recover(draft: Draft, incident: Incident | None, signal: Signal) -> None:
     if incident is not None:
-        resolve(draft, incident, Trigger.RECOVERY, signal.last_seen, detail=f"recovery on {signal.host}")
+        resolve(
+            draft, incident, Trigger.RECOVERY, signal.last_seen, detail=f"recovery on {signal.host}"
+        )
         return
     dropped = tuple(s.source_id for s in draft.state.window)
     draft.state.window.clear()
-    draft.decide(Outcome.RECOVERY_WITHOUT_INCIDENT, source_ids=dropped, detail="pending window cleared")
+    draft.decide(
+        Outcome.RECOVERY_WITHOUT_INCIDENT, source_ids=dropped, detail="pending window cleared"
+    )
 
 
 def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Signal) -> None:
@@ -65,16 +75,32 @@ def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Sign
 
 def _reopen(draft: Draft, policy: LifecyclePolicy, last: Incident, signal: Signal) -> None:
     counted, _ = fold(draft.state, last, WindowEntry.of(signal), signal.sample_message)
-    reopened = draft.change(counted, Trigger.REOPEN, signal.last_seen, detail=f"hit on {signal.host}",
-                            reopen_count=last.reopen_count + 1, resolved_at=None, parent_id=None,
-                            acknowledged_by=None, acknowledged_at=None)
+    reopened = draft.change(
+        counted,
+        Trigger.REOPEN,
+        signal.last_seen,
+        detail=f"hit on {signal.host}",
+        reopen_count=last.reopen_count + 1,
+        resolved_at=None,
+        parent_id=None,
+        acknowledged_by=None,
+        acknowledged_at=None,
+    )
     if reopened is None:
         return
     draft.decide(Outcome.APPLIED, reopened.id, source_ids=(signal.source_id,))
     threshold = policy.flap_threshold
     if threshold is not None and reopened.reopen_count >= threshold and not reopened.flapping:
-        reopened = draft.change(reopened, Trigger.FLAP, signal.last_seen, flapping=True,
-                                detail=f"{reopened.reopen_count} resolve/reopen cycles") or reopened
+        reopened = (
+            draft.change(
+                reopened,
+                Trigger.FLAP,
+                signal.last_seen,
+                flapping=True,
+                detail=f"{reopened.reopen_count} resolve/reopen cycles",
+            )
+            or reopened
+        )
     reopened = escalate(draft, policy, reopened, signal.last_seen)
     if policy.absorbs:
         send_absorbs(draft, policy, reopened, draft.state.hosts, again=True)
@@ -86,14 +112,18 @@ def _pend(draft: Draft, policy: LifecyclePolicy, signal: Signal) -> None:
     newest = max([signal.last_seen, *(s.last_seen for s in state.window)])
     cutoff = newest - policy.window
     if signal.last_seen < cutoff:
-        draft.decide(Outcome.OUTSIDE_WINDOW, source_ids=(signal.source_id,), detail=f"before {cutoff}")
+        draft.decide(
+            Outcome.OUTSIDE_WINDOW, source_ids=(signal.source_id,), detail=f"before {cutoff}"
+        )
         return
     kept = [s for s in state.window if s.last_seen >= cutoff] + [WindowEntry.of(signal)]
     expired = [s for s in state.window if s.last_seen < cutoff] + kept[:-WINDOW_CAP]
     state.window = kept[-WINDOW_CAP:]
     if expired:
         draft.decide(Outcome.WINDOW_EXPIRED, source_ids=tuple(s.source_id for s in expired))
-    population = next((s.population for s in reversed(state.window) if s.population), state.population)
+    population = next(
+        (s.population for s in reversed(state.window) if s.population), state.population
+    )
     if thresholds_met(policy, state.window, population):
         _open(draft, policy, signal)
     else:
@@ -109,8 +139,9 @@ def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal) -> None:
     incident = blank_incident(policy, state, crossing, opened_at)
     for entry in entries:
         incident, _ = fold(state, incident, entry, crossing.sample_message)
-    incident = incident.model_copy(update={
-        "severity": escalated_severity(policy, incident, state.population, opened_at)})
+    incident = incident.model_copy(
+        update={"severity": escalated_severity(policy, incident, state.population, opened_at)}
+    )
     trigger = Trigger.FIRST_HIT if len(entries) == 1 else Trigger.THRESHOLD
     opened = draft.open(incident, trigger, opened_at)
     if opened is None:

@@ -65,7 +65,9 @@ class LifecyclePolicy(Protocol):
         ...
 
 
-def quiet_timeout(policy: LifecyclePolicy, device_classes: Sequence[str | None]) -> timedelta | None:
+def quiet_timeout(
+    policy: LifecyclePolicy, device_classes: Sequence[str | None]
+) -> timedelta | None:
     """The group's quiet timeout: the longest of its device classes; any None (never) wins."""
     timeouts = [policy.quiet_timeout_for(cls) for cls in (device_classes or [None])]
     if any(t is None for t in timeouts):

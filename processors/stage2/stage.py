@@ -28,8 +28,9 @@ from deskwatch.schemas.signal import Signal
 class Stage2:
     """Thresholds, lifecycle, absorption and silences for the groups of one partition."""
 
-    def __init__(self, policies: Mapping[str, LifecyclePolicy],
-                 silences: Mapping[str, Silence] | None = None) -> None:
+    def __init__(
+        self, policies: Mapping[str, LifecyclePolicy], silences: Mapping[str, Silence] | None = None
+    ) -> None:
         """``silences`` is read live (a global table in production), by id order."""
         self._policies = policies
         self._silences: Mapping[str, Silence] = silences if silences is not None else {}
@@ -39,7 +40,9 @@ class Stage2:
         state = state or GroupState()
         policy = self._policies.get(signal.rule_id)
         if policy is None:
-            return _unchanged(state, Outcome.UNKNOWN_RULE, signal, f"rule {signal.rule_id!r} is not loaded")
+            return _unchanged(
+                state, Outcome.UNKNOWN_RULE, signal, f"rule {signal.rule_id!r} is not loaded"
+            )
         if state.seen(signal.source_id):
             return _unchanged(state, Outcome.DUPLICATE_SIGNAL, signal, "")
         draft = Draft(state, now)

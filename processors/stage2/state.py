@@ -1,10 +1,11 @@
-"""GroupState: everything stage 2 keeps for one group (rule + group key), serialisable and bounded."""
+"""GroupState: what stage 2 keeps per group (rule + group key); serialisable, bounded."""
 
 from __future__ import annotations
 
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
 from deskwatch.schemas.incident import Incident
 from deskwatch.schemas.signal import Signal
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 # Caps keep one table value small: a group's state is written to the changelog on every change.
 SOURCE_IDS_CAP = 512
@@ -44,10 +45,18 @@ class WindowEntry(BaseModel):
 
     @classmethod
     def of(cls, signal: Signal) -> WindowEntry:
-        return cls(source_id=signal.source_id, first_seen=signal.first_seen, last_seen=signal.last_seen,
-                   host=signal.host, count=signal.count, deduplicated=signal.deduplicated,
-                   device_class=signal.device_class, population=signal.population,
-                   event_code=signal.event_code, provider=signal.provider)
+        return cls(
+            source_id=signal.source_id,
+            first_seen=signal.first_seen,
+            last_seen=signal.last_seen,
+            host=signal.host,
+            count=signal.count,
+            deduplicated=signal.deduplicated,
+            device_class=signal.device_class,
+            population=signal.population,
+            event_code=signal.event_code,
+            provider=signal.provider,
+        )
 
 
 class GroupState(BaseModel):
@@ -59,8 +68,12 @@ class GroupState(BaseModel):
     group_key: str = ""
     group: dict[str, str] = Field(default_factory=dict)
     incident: Incident | None = Field(default=None, description="the open or acknowledged one")
-    last_resolved: Incident | None = Field(default=None, description="kept for reopen and late commands")
-    window: list[WindowEntry] = Field(default_factory=list, description="pending signals, oldest first")
+    last_resolved: Incident | None = Field(
+        default=None, description="kept for reopen and late commands"
+    )
+    window: list[WindowEntry] = Field(
+        default_factory=list, description="pending signals, oldest first"
+    )
     recent_source_ids: list[str] = Field(default_factory=list, description="oldest first, capped")
     hosts: list[str] = Field(default_factory=list, description="sorted; exact up to HOSTS_CAP")
     device_classes: list[str] = Field(default_factory=list)
@@ -68,13 +81,23 @@ class GroupState(BaseModel):
     last_opened_at: AwareDatetime | None = None
     parent: ParentLink | None = None
     children: list[str] = Field(default_factory=list, description="absorbed child incident ids")
-    absorb_targets: list[str] = Field(default_factory=list, description="child group keys told to absorb")
+    absorb_targets: list[str] = Field(
+        default_factory=list, description="child group keys told to absorb"
+    )
 
     def fork(self) -> GroupState:
         """A copy safe to mutate: lists are copied, their frozen items and incidents are shared."""
-        lists = ("window", "recent_source_ids", "hosts", "device_classes", "children", "absorb_targets")
-        return self.model_copy(update={name: list(getattr(self, name)) for name in lists}
-                               | {"group": dict(self.group)})
+        lists = (
+            "window",
+            "recent_source_ids",
+            "hosts",
+            "device_classes",
+            "children",
+            "absorb_targets",
+        )
+        return self.model_copy(
+            update={name: list(getattr(self, name)) for name in lists} | {"group": dict(self.group)}
+        )
 
     def seen(self, source_id: str) -> bool:
         """Whether a signal with this id was already applied (replay)."""
@@ -88,4 +111,3 @@ class GroupState(BaseModel):
     def current_or_resolved(self) -> Incident | None:
         """The incident commands address when they name none."""
         return self.incident or self.last_resolved
-

@@ -33,7 +33,9 @@ def population_pct(hosts: int, population: int | None) -> float | None:
     return 100.0 * hosts / population
 
 
-def thresholds_met(policy: LifecyclePolicy, window: Sequence[WindowEntry], population: int | None) -> bool:
+def thresholds_met(
+    policy: LifecyclePolicy, window: Sequence[WindowEntry], population: int | None
+) -> bool:
     """Whether the pending window may open an incident."""
     events = sum(s.count for s in window)
     if events < policy.min_events:
@@ -44,7 +46,11 @@ def thresholds_met(policy: LifecyclePolicy, window: Sequence[WindowEntry], popul
     if policy.min_hosts is not None and hosts >= policy.min_hosts:
         return True
     pct = population_pct(hosts, population)
-    return policy.min_population_pct is not None and pct is not None and pct >= policy.min_population_pct
+    return (
+        policy.min_population_pct is not None
+        and pct is not None
+        and pct >= policy.min_population_pct
+    )
 
 
 def _insert_sorted(items: list[str], value: str, cap: int) -> bool:
@@ -58,7 +64,9 @@ def _insert_sorted(items: list[str], value: str, cap: int) -> bool:
     return True
 
 
-def fold(state: GroupState, incident: Incident, hit: WindowEntry, sample: str = "") -> tuple[Incident, bool]:
+def fold(
+    state: GroupState, incident: Incident, hit: WindowEntry, sample: str = ""
+) -> tuple[Incident, bool]:
     """The incident with one more signal counted; True when the signal brought a new host."""
     new_host = _insert_sorted(state.hosts, hit.host, HOSTS_CAP)
     if hit.device_class is not None:
@@ -68,30 +76,43 @@ def fold(state: GroupState, incident: Incident, hit: WindowEntry, sample: str = 
     codes, providers = list(incident.event_codes), list(incident.providers)
     _insert_sorted(codes, hit.event_code, LABELS_CAP)
     _insert_sorted(providers, hit.provider, LABELS_CAP)
-    updated = incident.model_copy(update={
-        "event_count": incident.event_count + hit.count,
-        "deduplicated_count": incident.deduplicated_count + hit.deduplicated,
-        "first_seen": min(incident.first_seen, hit.first_seen),
-        "last_seen": max(incident.last_seen, hit.last_seen),
-        "hosts": state.hosts[:INCIDENT_HOSTS_CAP],
-        "host_count": len(state.hosts),
-        "device_classes": list(state.device_classes),
-        "event_codes": codes,
-        "providers": providers,
-        "sample_message": incident.sample_message or sample,
-    })
+    updated = incident.model_copy(
+        update={
+            "event_count": incident.event_count + hit.count,
+            "deduplicated_count": incident.deduplicated_count + hit.deduplicated,
+            "first_seen": min(incident.first_seen, hit.first_seen),
+            "last_seen": max(incident.last_seen, hit.last_seen),
+            "hosts": state.hosts[:INCIDENT_HOSTS_CAP],
+            "host_count": len(state.hosts),
+            "device_classes": list(state.device_classes),
+            "event_codes": codes,
+            "providers": providers,
+            "sample_message": incident.sample_message or sample,
+        }
+    )
     return updated, new_host
 
 
-def blank_incident(policy: LifecyclePolicy, state: GroupState, first: Signal, opened_at: datetime) -> Incident:
+def blank_incident(
+    policy: LifecyclePolicy, state: GroupState, first: Signal, opened_at: datetime
+) -> Incident:
     """A fresh incident with nothing counted yet; its id comes from rule, group and opening time."""
     return Incident(
         id=incident_id(first.rule_id, first.group_key, opened_at),
-        rule_id=first.rule_id, rule_version=first.rule_version, group_key=first.group_key,
-        group=dict(first.group), title=policy.title, remediation=policy.remediation,
-        severity=policy.severity, first_seen=first.first_seen, last_seen=first.last_seen,
-        opened_at=opened_at, event_count=0, revision=1,
-        window_seconds=int(policy.window.total_seconds()), parent_id=None,
+        rule_id=first.rule_id,
+        rule_version=first.rule_version,
+        group_key=first.group_key,
+        group=dict(first.group),
+        title=policy.title,
+        remediation=policy.remediation,
+        severity=policy.severity,
+        first_seen=first.first_seen,
+        last_seen=first.last_seen,
+        opened_at=opened_at,
+        event_count=0,
+        revision=1,
+        window_seconds=int(policy.window.total_seconds()),
+        parent_id=None,
     )
 
 
@@ -103,18 +124,27 @@ def opening_time(state: GroupState, window: Sequence[WindowEntry]) -> datetime:
     return newest
 
 
-def _level_reached(level: EscalationLevel, incident: Incident, population: int | None, at: datetime) -> bool:
+def _level_reached(
+    level: EscalationLevel, incident: Incident, population: int | None, at: datetime
+) -> bool:
     pct = population_pct(incident.host_count, population)
-    return any((
-        level.min_events is not None and incident.event_count >= level.min_events,
-        level.min_hosts is not None and incident.host_count >= level.min_hosts,
-        level.min_population_pct is not None and pct is not None and pct >= level.min_population_pct,
-        level.after is not None and incident.opened_at is not None and at - incident.opened_at >= level.after,
-    ))
+    return any(
+        (
+            level.min_events is not None and incident.event_count >= level.min_events,
+            level.min_hosts is not None and incident.host_count >= level.min_hosts,
+            level.min_population_pct is not None
+            and pct is not None
+            and pct >= level.min_population_pct,
+            level.after is not None
+            and incident.opened_at is not None
+            and at - incident.opened_at >= level.after,
+        )
+    )
 
 
-def escalated_severity(policy: LifecyclePolicy, incident: Incident, population: int | None,
-                       at: datetime) -> Severity:
+def escalated_severity(
+    policy: LifecyclePolicy, incident: Incident, population: int | None, at: datetime
+) -> Severity:
     """The highest severity reached so far; an incident never de-escalates."""
     best = incident.severity
     for level in policy.escalation:

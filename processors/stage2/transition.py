@@ -69,7 +69,9 @@ TRANSITIONS: tuple[Row, ...] = (
     *_on_active(Trigger.UNLINK_CHILD, R.CHILD_RELEASED),
 )
 
-_BY_KEY: dict[tuple[IncidentStatus | None, Trigger], Row] = {(r.from_status, r.trigger): r for r in TRANSITIONS}
+_BY_KEY: dict[tuple[IncidentStatus | None, Trigger], Row] = {
+    (r.from_status, r.trigger): r for r in TRANSITIONS
+}
 LEGAL: frozenset[tuple[IncidentStatus | None, IncidentStatus, R]] = frozenset(
     (r.from_status, r.to_status, r.reason) for r in TRANSITIONS
 )

@@ -47,37 +47,81 @@ class Policy:
     flap_threshold: int | None = None
     absorbs: tuple[str, ...] = ()
     quiet: dict[str, timedelta | None] = field(
-        default_factory=lambda: {"workstation": timedelta(minutes=30), "laptop": None,
-                                 "server": timedelta(minutes=15)})
+        default_factory=lambda: {
+            "workstation": timedelta(minutes=30),
+            "laptop": None,
+            "server": timedelta(minutes=15),
+        }
+    )
 
     def quiet_timeout_for(self, device_class: str | None) -> timedelta | None:
         return self.quiet.get(device_class or "workstation", self.quiet.get("workstation"))
 
 
-def signal(minute: float, host: str = "pc-1", *, rule: str = "disk-full", key: str | None = None,
-           count: int = 1, recovery: bool = False, device_class: str | None = "workstation",
-           population: int | None = None, sid: str | None = None, group: dict[str, str] | None = None,
-           ) -> Signal:
+def signal(
+    minute: float,
+    host: str = "pc-1",
+    *,
+    rule: str = "disk-full",
+    key: str | None = None,
+    count: int = 1,
+    recovery: bool = False,
+    device_class: str | None = "workstation",
+    population: int | None = None,
+    sid: str | None = None,
+    group: dict[str, str] | None = None,
+) -> Signal:
     """One signal at T0+minute; its source_id derives from its content unless given."""
     group = group if group is not None else {"site": "paris"}
     key = key or rule + "".join(f"|{k}={v}" for k, v in group.items())
     source = sid or hashlib.sha1(f"{rule}{key}{host}{minute}{count}{recovery}".encode()).hexdigest()
-    return Signal(rule_id=rule, rule_version=3, group_key=key, group=group, host=host,
-                  device_class=device_class, fingerprint="f" * 8, provider="disk", event_code="2013",
-                  first_seen=at(minute), last_seen=at(minute), count=count, distinct=count,
-                  recovery=recovery, population=population, sample_message="C: is full",
-                  source_id=source)
+    return Signal(
+        rule_id=rule,
+        rule_version=3,
+        group_key=key,
+        group=group,
+        host=host,
+        device_class=device_class,
+        fingerprint="f" * 8,
+        provider="disk",
+        event_code="2013",
+        first_seen=at(minute),
+        last_seen=at(minute),
+        count=count,
+        distinct=count,
+        recovery=recovery,
+        population=population,
+        sample_message="C: is full",
+        source_id=source,
+    )
 
 
-def command(action: CommandAction, minute: float, *, key: str = "disk-full|site=paris",
-            actor: str = "alice", **fields: str | None) -> Command:
-    return Command(command_id=f"{action}-{minute}-{actor}", action=action, group_key=key, actor=actor,
-                   at=at(minute), **fields)  # type: ignore[arg-type]
+def command(
+    action: CommandAction,
+    minute: float,
+    *,
+    key: str = "disk-full|site=paris",
+    actor: str = "alice",
+    **fields: str | None,
+) -> Command:
+    return Command(
+        command_id=f"{action}-{minute}-{actor}",
+        action=action,
+        group_key=key,
+        actor=actor,
+        at=at(minute),
+        **fields,
+    )  # type: ignore[arg-type]
 
 
 def silence(sid: str, start: float, end: float, **matchers: str) -> Silence:
-    return Silence(id=sid, matchers=[Matcher(name=k, value=v) for k, v in matchers.items()],
-                   starts_at=at(start), ends_at=at(end), created_by="bob")
+    return Silence(
+        id=sid,
+        matchers=[Matcher(name=k, value=v) for k, v in matchers.items()],
+        starts_at=at(start),
+        ends_at=at(end),
+        created_by="bob",
+    )
 
 
 def run(stage: Stage2, steps: list[tuple[str, object, float]]) -> list[Stage2Result]:

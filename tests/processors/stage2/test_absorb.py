@@ -29,8 +29,11 @@ def _child_open(host: str = "pc-1") -> GroupState:
 def test_parent_opening_sends_one_absorb_per_child_rule_and_host() -> None:
     state, commands = _parent_open()
     assert [(c.action, c.group_key) for c in commands] == [
-        (A.ABSORB, "disk-full|host.name=pc-1"), (A.ABSORB, "disk-slow|host.name=pc-1"),
-        (A.ABSORB, "disk-full|host.name=pc-2"), (A.ABSORB, "disk-slow|host.name=pc-2")]
+        (A.ABSORB, "disk-full|host.name=pc-1"),
+        (A.ABSORB, "disk-slow|host.name=pc-1"),
+        (A.ABSORB, "disk-full|host.name=pc-2"),
+        (A.ABSORB, "disk-slow|host.name=pc-2"),
+    ]
     assert state.incident is not None
     assert {c.parent_id for c in commands} == {state.incident.id}
     assert {c.parent_group_key for c in commands} == {"fleet-disk|site=paris"}
@@ -39,7 +42,10 @@ def test_parent_opening_sends_one_absorb_per_child_rule_and_host() -> None:
 def test_new_host_on_open_parent_sends_absorbs_for_it_only() -> None:
     state, _ = _parent_open()
     more = STAGE.on_signal(state, signal(2, "pc-3", rule="fleet-disk", group=FLEET), at(2))
-    assert [c.group_key for c in more.commands] == ["disk-full|host.name=pc-3", "disk-slow|host.name=pc-3"]
+    assert [c.group_key for c in more.commands] == [
+        "disk-full|host.name=pc-3",
+        "disk-slow|host.name=pc-3",
+    ]
     again = STAGE.on_signal(more.state, signal(3, "pc-3", rule="fleet-disk", group=FLEET), at(3))
     assert again.commands == []
 
@@ -52,12 +58,22 @@ def test_round_trip_absorb_link_release_unlink() -> None:
     child_incident = child.incidents[0]
     assert child_incident.parent_id == absorb.parent_id and child_incident.event_count == 1
     [link] = child.commands
-    assert (link.action, link.group_key, link.child_id) == (A.LINK_CHILD, absorb.parent_group_key, child_incident.id)
+    assert (link.action, link.group_key, link.child_id) == (
+        A.LINK_CHILD,
+        absorb.parent_group_key,
+        child_incident.id,
+    )
 
     parent = STAGE.on_command(parent_state, link, at(3))
     assert [c.reason for c in parent.changes] == [ChangeReason.CHILD_ABSORBED]
-    assert (parent.incidents[0].absorbed_count, parent.incidents[0].children) == (1, [child_incident.id])
-    assert STAGE.on_command(parent.state, link, at(4)).decisions[0].outcome is Outcome.IGNORED_ALREADY_LINKED
+    assert (parent.incidents[0].absorbed_count, parent.incidents[0].children) == (
+        1,
+        [child_incident.id],
+    )
+    assert (
+        STAGE.on_command(parent.state, link, at(4)).decisions[0].outcome
+        is Outcome.IGNORED_ALREADY_LINKED
+    )
 
     released = STAGE.on_command(child.state, command(A.RELEASE, 5, key=absorb.group_key), at(5))
     assert [(c.reason, c.notify) for c in released.changes] == [(ChangeReason.RELEASED, True)]
@@ -73,18 +89,26 @@ def test_absorb_before_the_child_opens_is_held() -> None:
     held = STAGE.on_command(None, commands[0], at(2))
     assert [d.outcome for d in held.decisions] == [Outcome.ABSORB_HELD] and held.changes == []
     opened = STAGE.on_signal(held.state, signal(3, "pc-1", group={"host.name": "pc-1"}), at(3))
-    assert [(c.reason, c.notify) for c in opened.changes] == [(ChangeReason.OPENED, False),
-                                                              (ChangeReason.ABSORBED, False)]
+    assert [(c.reason, c.notify) for c in opened.changes] == [
+        (ChangeReason.OPENED, False),
+        (ChangeReason.ABSORBED, False),
+    ]
     assert [c.action for c in opened.commands] == [A.LINK_CHILD]
 
 
 def test_parent_resolving_releases_its_children_and_reopen_absorbs_again() -> None:
     state, commands = _parent_open()
     resolved = STAGE.on_command(state, command(A.RESOLVE, 5, key="fleet-disk|site=paris"), at(5))
-    assert [(c.action, c.group_key) for c in resolved.commands] == [(A.RELEASE, c.group_key) for c in commands]
-    reopened = STAGE.on_signal(resolved.state, signal(6, "pc-1", rule="fleet-disk", group=FLEET), at(6))
+    assert [(c.action, c.group_key) for c in resolved.commands] == [
+        (A.RELEASE, c.group_key) for c in commands
+    ]
+    reopened = STAGE.on_signal(
+        resolved.state, signal(6, "pc-1", rule="fleet-disk", group=FLEET), at(6)
+    )
     assert [c.reason for c in reopened.changes] == [ChangeReason.REOPENED]
-    assert [(c.action, c.group_key) for c in reopened.commands] == [(A.ABSORB, c.group_key) for c in commands]
+    assert [(c.action, c.group_key) for c in reopened.commands] == [
+        (A.ABSORB, c.group_key) for c in commands
+    ]
 
 
 def test_stale_release_from_an_old_parent_is_ignored() -> None:
@@ -93,7 +117,10 @@ def test_stale_release_from_an_old_parent_is_ignored() -> None:
     stale = command(A.RELEASE, 3, key=commands[0].group_key, parent_id="older-parent")
     result = STAGE.on_command(child.state, stale, at(3))
     assert [d.outcome for d in result.decisions] == [Outcome.IGNORED_STALE_PARENT]
-    assert result.state.incident is not None and result.state.incident.parent_id == commands[0].parent_id
+    assert (
+        result.state.incident is not None
+        and result.state.incident.parent_id == commands[0].parent_id
+    )
 
 
 def test_group_created_by_a_held_absorb_still_times_out() -> None:

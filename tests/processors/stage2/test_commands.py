@@ -12,26 +12,38 @@ STAGE = Stage2({"disk-full": Policy()})
 
 
 def test_ack_assign_resolve_in_order() -> None:
-    steps = [("signal", signal(0), 0), ("command", command(A.ACK, 1, comment="on it"), 1),
-             ("command", command(A.ASSIGN, 2, assignee="carol"), 2), ("command", command(A.RESOLVE, 3), 3)]
+    steps = [
+        ("signal", signal(0), 0),
+        ("command", command(A.ACK, 1, comment="on it"), 1),
+        ("command", command(A.ASSIGN, 2, assignee="carol"), 2),
+        ("command", command(A.RESOLVE, 3), 3),
+    ]
     results = run(STAGE, steps)
     changes = [c for r in results for c in r.changes]
     assert [(c.from_status, c.to_status, c.reason, c.revision) for c in changes] == [
         (None, IncidentStatus.OPEN, ChangeReason.OPENED, 1),
         (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED, ChangeReason.ACKNOWLEDGED, 2),
         (IncidentStatus.ACKNOWLEDGED, IncidentStatus.ACKNOWLEDGED, ChangeReason.ASSIGNED, 3),
-        (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED, ChangeReason.OPERATOR_RESOLVED, 4)]
+        (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED, ChangeReason.OPERATOR_RESOLVED, 4),
+    ]
     assert [c.actor for c in changes[1:]] == ["alice"] * 3 and changes[1].detail == "on it"
     final = results[-1].incidents[0]
-    assert (final.acknowledged_by, final.acknowledged_at, final.assignee) == ("alice", at(1), "carol")
+    assert (final.acknowledged_by, final.acknowledged_at, final.assignee) == (
+        "alice",
+        at(1),
+        "carol",
+    )
     assert final.resolved_at == at(3)
 
 
 def test_ack_of_a_resolved_incident_is_ignored_with_reason() -> None:
-    results = run(STAGE, [("signal", signal(0), 0), ("tick", None, 31), ("command", command(A.ACK, 32), 32)])
+    results = run(
+        STAGE, [("signal", signal(0), 0), ("tick", None, 31), ("command", command(A.ACK, 32), 32)]
+    )
     last = results[-1]
     assert [(d.outcome, d.incident_id) for d in last.decisions] == [
-        (Outcome.IGNORED_ALREADY_RESOLVED, results[0].incidents[0].id)]
+        (Outcome.IGNORED_ALREADY_RESOLVED, results[0].incidents[0].id)
+    ]
     assert last.changes == [] and last.incidents == []
 
 
@@ -41,22 +53,36 @@ def test_command_naming_an_older_incident_does_not_touch_the_current_one() -> No
     old_id = results[0].incidents[0].id
     newer = results[-1].state
     ack_old = STAGE.on_command(newer, command(A.ACK, 71, incident_id=old_id), at(71))
-    assert [(d.outcome, d.incident_id) for d in ack_old.decisions] == [(Outcome.IGNORED_ALREADY_RESOLVED, old_id)]
+    assert [(d.outcome, d.incident_id) for d in ack_old.decisions] == [
+        (Outcome.IGNORED_ALREADY_RESOLVED, old_id)
+    ]
     assert ack_old.state == newer and ack_old.changes == []
     unknown = STAGE.on_command(newer, command(A.ACK, 71, incident_id="never-existed"), at(71))
     assert [d.outcome for d in unknown.decisions] == [Outcome.IGNORED_UNKNOWN_INCIDENT]
 
 
 def test_resolve_then_recovery_signal_changes_nothing_more() -> None:
-    results = run(STAGE, [("signal", signal(0), 0), ("command", command(A.RESOLVE, 1), 1),
-                          ("signal", signal(2, recovery=True), 2)])
+    results = run(
+        STAGE,
+        [
+            ("signal", signal(0), 0),
+            ("command", command(A.RESOLVE, 1), 1),
+            ("signal", signal(2, recovery=True), 2),
+        ],
+    )
     assert results[-1].changes == [] and results[-1].incidents == []
     assert [d.outcome for d in results[-1].decisions] == [Outcome.RECOVERY_WITHOUT_INCIDENT]
 
 
 def test_recovery_before_threshold_clears_the_pending_window() -> None:
-    results = run(Stage2({"disk-full": Policy(min_events=3)}),
-                  [("signal", signal(0), 0), ("signal", signal(1, recovery=True), 1), ("signal", signal(2), 2),
-                   ("signal", signal(3), 3)])
+    results = run(
+        Stage2({"disk-full": Policy(min_events=3)}),
+        [
+            ("signal", signal(0), 0),
+            ("signal", signal(1, recovery=True), 1),
+            ("signal", signal(2), 2),
+            ("signal", signal(3), 3),
+        ],
+    )
     assert results[1].decisions[0].source_ids == (signal(0).source_id,)
     assert all(r.incidents == [] for r in results)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from deskwatch.processors.stage2 import LEGAL, GroupState, Outcome, Stage2, Stage2Result
 from deskwatch.schemas.command import Command
 from deskwatch.schemas.command import CommandAction as A
 from deskwatch.schemas.incident import Severity
 from deskwatch.schemas.signal import Signal
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from .build import Level, Policy, at, command, signal, silence
 
@@ -25,7 +26,9 @@ POLICIES = st.builds(
     reopen_window=st.sampled_from([None, timedelta(minutes=20)]),
     flap_threshold=st.sampled_from([None, 2]),
     max_lifetime=st.sampled_from([None, timedelta(minutes=45)]),
-    escalation=st.sampled_from([(), (Level(Severity.HIGH, min_events=5), Level(Severity.CRITICAL, min_hosts=3))]),
+    escalation=st.sampled_from(
+        [(), (Level(Severity.HIGH, min_events=5), Level(Severity.CRITICAL, min_hosts=3))]
+    ),
     absorbs=st.sampled_from([(), ("child",)]),
 )
 SILENCES = st.sampled_from([{}, {"m": silence("m", 20, 40, site="paris")}])
@@ -40,11 +43,22 @@ def steps(draw: st.DrawFn) -> list[Step]:
         kind = draw(st.sampled_from(["signal"] * 5 + ["tick"] * 2 + ["command"] * 2))
         if kind == "signal":
             late = draw(st.sampled_from([0, 0, 0, 2, 12]))
-            out.append(("signal", signal(now - late, draw(st.sampled_from(["a", "b", "c", "d"])),
-                                         count=draw(st.integers(1, 5)), recovery=draw(st.booleans()) and
-                                         draw(st.booleans()) and draw(st.booleans()),
-                                         device_class=draw(st.sampled_from(["workstation", "laptop", "server"])),
-                                         population=draw(st.sampled_from([None, 5]))), now))
+            out.append(
+                (
+                    "signal",
+                    signal(
+                        now - late,
+                        draw(st.sampled_from(["a", "b", "c", "d"])),
+                        count=draw(st.integers(1, 5)),
+                        recovery=draw(st.booleans())
+                        and draw(st.booleans())
+                        and draw(st.booleans()),
+                        device_class=draw(st.sampled_from(["workstation", "laptop", "server"])),
+                        population=draw(st.sampled_from([None, 5])),
+                    ),
+                    now,
+                )
+            )
         elif kind == "tick":
             out.append(("tick", None, now))
         else:
@@ -84,7 +98,9 @@ def _run(stage: Stage2, plan: list[Step], state: GroupState | None = None) -> li
 
 @settings(max_examples=300, deadline=None)
 @given(POLICIES, SILENCES, steps())
-def test_revisions_increase_and_changes_are_legal(policy: Policy, silences: dict, plan: list[Step]) -> None:  # type: ignore[type-arg]
+def test_revisions_increase_and_changes_are_legal(
+    policy: Policy, silences: dict, plan: list[Step]
+) -> None:  # type: ignore[type-arg]
     results = _run(Stage2({"disk-full": policy}, silences), plan)
     last_revision: dict[str, int] = {}
     for result in results:
@@ -110,8 +126,12 @@ def test_revisions_increase_and_changes_are_legal(policy: Policy, silences: dict
 
 @settings(max_examples=200, deadline=None)
 @given(POLICIES, SILENCES, steps(), st.data())
-def test_replaying_a_prefix_of_signals_changes_nothing(policy: Policy, silences: dict, plan: list[Step],  # type: ignore[type-arg]
-                                                        data: st.DataObject) -> None:
+def test_replaying_a_prefix_of_signals_changes_nothing(
+    policy: Policy,
+    silences: dict,
+    plan: list[Step],  # type: ignore[type-arg]
+    data: st.DataObject,
+) -> None:
     stage = Stage2({"disk-full": policy}, silences)
     results = _run(stage, plan)
     cut = data.draw(st.integers(0, len(plan) - 1))
@@ -124,8 +144,11 @@ def test_replaying_a_prefix_of_signals_changes_nothing(policy: Policy, silences:
 
 @settings(max_examples=200, deadline=None)
 @given(POLICIES, SILENCES, steps())
-def test_event_count_is_the_sum_of_distinct_applied_signals(policy: Policy, silences: dict,  # type: ignore[type-arg]
-                                                           plan: list[Step]) -> None:
+def test_event_count_is_the_sum_of_distinct_applied_signals(
+    policy: Policy,
+    silences: dict,  # type: ignore[type-arg]
+    plan: list[Step],
+) -> None:
     counts = {p.source_id: p.count for kind, p, _ in plan if isinstance(p, Signal)}
     applied: dict[str, set[str]] = defaultdict(set)
     latest: dict[str, int] = {}
@@ -142,14 +165,26 @@ def test_event_count_is_the_sum_of_distinct_applied_signals(policy: Policy, sile
 
 @settings(max_examples=100, deadline=None)
 @given(POLICIES, SILENCES, steps())
-def test_same_inputs_give_identical_outputs(policy: Policy, silences: dict, plan: list[Step]) -> None:  # type: ignore[type-arg]
+def test_same_inputs_give_identical_outputs(
+    policy: Policy, silences: dict, plan: list[Step]
+) -> None:  # type: ignore[type-arg]
     def dump(results: list[Stage2Result]) -> list[str]:
-        return [repr((r.state.model_dump_json(), [i.model_dump_json() for i in r.incidents],
-                      [c.model_dump_json() for c in r.changes], [c.model_dump_json() for c in r.commands],
-                      r.decisions)) for r in results]
+        return [
+            repr(
+                (
+                    r.state.model_dump_json(),
+                    [i.model_dump_json() for i in r.incidents],
+                    [c.model_dump_json() for c in r.changes],
+                    [c.model_dump_json() for c in r.commands],
+                    r.decisions,
+                )
+            )
+            for r in results
+        ]
 
     assert dump(_run(Stage2({"disk-full": policy}, silences), plan)) == dump(
-        _run(Stage2({"disk-full": policy}, silences), plan))
+        _run(Stage2({"disk-full": policy}, silences), plan)
+    )
 
 
 @settings(max_examples=100, deadline=None)

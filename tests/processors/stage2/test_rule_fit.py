@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from deskwatch.processors.stage2 import GroupState, LifecyclePolicy, Stage2, child_group_key
 from deskwatch.schemas.command import CommandAction as A
 from deskwatch.schemas.incident import ChangeReason, Severity
@@ -48,18 +49,33 @@ def test_real_rules_drive_thresholds_escalation_absorption_and_quiet() -> None:
     fleet = {"site": "paris"}
     state: GroupState | None = None
     for minute, host in [(0, "pc-1"), (1, "pc-2"), (2, "pc-3")]:
-        result = stage.on_signal(state, signal(minute, host, rule="fleet-disk", group=fleet), at(minute))
+        result = stage.on_signal(
+            state, signal(minute, host, rule="fleet-disk", group=fleet), at(minute)
+        )
         state = result.state
     assert state is not None and state.incident is not None
     # the version is the one stage 1 matched with (the signal says 3), not the loaded one
     assert (state.incident.rule_version, state.incident.severity) == (3, Severity.CRITICAL)
     assert {c.group_key for c in result.commands} == {child_group_key("disk-errors", "pc-3")}
 
-    child = stage.on_signal(None, signal(0, "pc-1", rule="disk-errors", group={"host.name": "pc-1"},
-                                         device_class="laptop"), at(0))
-    absorbed = stage.on_command(child.state, command(A.ABSORB, 3, key=child_group_key("disk-errors", "pc-1"),
-                                                     parent_id=state.incident.id,
-                                                     parent_group_key=state.incident.group_key), at(3))
+    child = stage.on_signal(
+        None,
+        signal(0, "pc-1", rule="disk-errors", group={"host.name": "pc-1"}, device_class="laptop"),
+        at(0),
+    )
+    absorbed = stage.on_command(
+        child.state,
+        command(
+            A.ABSORB,
+            3,
+            key=child_group_key("disk-errors", "pc-1"),
+            parent_id=state.incident.id,
+            parent_group_key=state.incident.group_key,
+        ),
+        at(3),
+    )
     assert [c.reason for c in absorbed.changes] == [ChangeReason.ABSORBED]
     assert stage.on_tick(absorbed.state, at(60 * 24 * 7)).changes == []  # a laptop never goes quiet
-    assert [c.reason for c in stage.on_tick(state, at(2 + 120)).changes] == [ChangeReason.QUIET_TIMEOUT]
+    assert [c.reason for c in stage.on_tick(state, at(2 + 120)).changes] == [
+        ChangeReason.QUIET_TIMEOUT
+    ]

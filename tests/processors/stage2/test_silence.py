@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from deskwatch.processors.stage2 import Stage2
 from deskwatch.schemas.command import Matcher, Silence
 from deskwatch.schemas.incident import ChangeReason
@@ -11,8 +12,13 @@ from .build import Policy, at, run, signal, silence
 
 
 def _regex(sid: str, name: str, pattern: str, op: str = "=~") -> Silence:
-    return Silence(id=sid, matchers=[Matcher(name=name, value=pattern, op=op)],  # type: ignore[arg-type]
-                   starts_at=at(0), ends_at=at(60), created_by="bob")
+    return Silence(
+        id=sid,
+        matchers=[Matcher(name=name, value=pattern, op=op)],  # type: ignore[arg-type]
+        starts_at=at(0),
+        ends_at=at(60),
+        created_by="bob",
+    )
 
 
 # (id, silence, hosts of the incident, silenced?)
@@ -31,7 +37,9 @@ MATCHES = [
 ]
 
 
-@pytest.mark.parametrize(("sil", "hosts", "silenced"), [m[1:] for m in MATCHES], ids=[m[0] for m in MATCHES])
+@pytest.mark.parametrize(
+    ("sil", "hosts", "silenced"), [m[1:] for m in MATCHES], ids=[m[0] for m in MATCHES]
+)
 def test_matchers(sil: Silence, hosts: list[str], silenced: bool) -> None:
     stage = Stage2({"disk-full": Policy()}, {sil.id: sil})
     result = run(stage, [("signal", signal(1, h), 1) for h in hosts])[-1]
@@ -41,7 +49,12 @@ def test_matchers(sil: Silence, hosts: list[str], silenced: bool) -> None:
 
 def test_silence_on_then_off_by_ticks_and_notify_follows() -> None:
     silences = {"maint": silence("maint", 5, 20, site="paris")}
-    steps = [("signal", signal(0), 0), ("tick", None, 5), ("signal", signal(10), 10), ("tick", None, 20)]
+    steps = [
+        ("signal", signal(0), 0),
+        ("tick", None, 5),
+        ("signal", signal(10), 10),
+        ("tick", None, 20),
+    ]
     results = run(Stage2({"disk-full": Policy()}, silences), steps)
     assert [c.notify for c in results[0].changes] == [True]
     assert [(c.reason, c.notify) for c in results[1].changes] == [(ChangeReason.SILENCED, False)]
@@ -54,8 +67,10 @@ def test_silence_on_then_off_by_ticks_and_notify_follows() -> None:
 def test_incident_opening_inside_a_silence_never_notifies() -> None:
     silences = {"maint": silence("maint", 0, 20, site="paris")}
     result = run(Stage2({"disk-full": Policy()}, silences), [("signal", signal(1), 1)])[-1]
-    assert [(c.reason, c.notify) for c in result.changes] == [(ChangeReason.OPENED, False),
-                                                              (ChangeReason.SILENCED, False)]
+    assert [(c.reason, c.notify) for c in result.changes] == [
+        (ChangeReason.OPENED, False),
+        (ChangeReason.SILENCED, False),
+    ]
     assert [c.revision for c in result.changes] == [1, 2] and result.incidents[0].revision == 2
 
 

@@ -11,8 +11,15 @@ STAGE = Stage2({"disk-full": Policy(min_events=2)})
 
 
 def test_state_round_trips_through_json() -> None:
-    results = run(STAGE, [("signal", signal(0), 0), ("signal", signal(1, "pc-2"), 1), ("tick", None, 31),
-                          ("signal", signal(40), 40)])
+    results = run(
+        STAGE,
+        [
+            ("signal", signal(0), 0),
+            ("signal", signal(1, "pc-2"), 1),
+            ("tick", None, 31),
+            ("signal", signal(40), 40),
+        ],
+    )
     for result in results:
         assert GroupState.model_validate_json(result.state.model_dump_json()) == result.state
 
@@ -39,7 +46,9 @@ def test_recent_ids_and_hosts_are_capped() -> None:
         state = stage.on_signal(state, signal(0, f"h{i:04}"), at(0)).state
     assert len(state.recent_source_ids) == SOURCE_IDS_CAP
     assert len(state.hosts) == HOSTS_CAP and state.incident is not None
-    assert state.incident.host_count == HOSTS_CAP and len(state.incident.hosts) == INCIDENT_HOSTS_CAP
+    assert (
+        state.incident.host_count == HOSTS_CAP and len(state.incident.hosts) == INCIDENT_HOSTS_CAP
+    )
     assert state.incident.event_count == HOSTS_CAP + 50
 
 
@@ -53,8 +62,11 @@ def test_core_imports_no_streaming_or_search_client() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, deskwatch.processors.stage2; "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'faust','kafka','aiokafka','elasticsearch','mode'}))")
+    code = (
+        "import sys, deskwatch.processors.stage2; "
+        "print(sorted({m.split('.')[0] for m in sys.modules}"
+        " & {'faust', 'kafka', 'aiokafka', 'elasticsearch', 'mode'}))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -69,4 +81,6 @@ def test_window_cap_drops_the_oldest_and_says_so() -> None:
         state = result.state
     assert len(state.window) == WINDOW_CAP and state.window[0].source_id == "s1"
     assert [(d.outcome, d.source_ids) for d in result.decisions] == [
-        (Outcome.WINDOW_EXPIRED, ("s0",)), (Outcome.PENDING, (f"s{WINDOW_CAP}",))]
+        (Outcome.WINDOW_EXPIRED, ("s0",)),
+        (Outcome.PENDING, (f"s{WINDOW_CAP}",)),
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from deskwatch.processors.stage2 import Outcome, Stage2
 from deskwatch.schemas.incident import ChangeReason, IncidentStatus, Severity
 
@@ -12,25 +13,67 @@ from .build import Level, Policy, at, run, signal
 
 # (id, policy, signals as (minute, host, count, population), opens at index or None)
 CASES = [
-    ("min-events-reached", Policy(min_events=3), [(0, "a", 1, None), (1, "a", 1, None), (2, "a", 1, None)], 2),
+    (
+        "min-events-reached",
+        Policy(min_events=3),
+        [(0, "a", 1, None), (1, "a", 1, None), (2, "a", 1, None)],
+        2,
+    ),
     ("min-events-by-count", Policy(min_events=3), [(0, "a", 1, None), (1, "a", 2, None)], 1),
     ("min-events-short", Policy(min_events=4), [(0, "a", 1, None), (1, "a", 2, None)], None),
-    ("min-events-window-slides", Policy(min_events=3), [(0, "a", 2, None), (11, "a", 1, None)], None),
-    ("min-hosts-reached", Policy(min_hosts=3), [(0, "a", 5, None), (1, "b", 1, None), (2, "c", 1, None)], 2),
-    ("min-hosts-repeats-dont-count", Policy(min_hosts=2), [(0, "a", 1, None), (1, "a", 1, None)], None),
+    (
+        "min-events-window-slides",
+        Policy(min_events=3),
+        [(0, "a", 2, None), (11, "a", 1, None)],
+        None,
+    ),
+    (
+        "min-hosts-reached",
+        Policy(min_hosts=3),
+        [(0, "a", 5, None), (1, "b", 1, None), (2, "c", 1, None)],
+        2,
+    ),
+    (
+        "min-hosts-repeats-dont-count",
+        Policy(min_hosts=2),
+        [(0, "a", 1, None), (1, "a", 1, None)],
+        None,
+    ),
     ("pct-reached", Policy(min_population_pct=10), [(0, "a", 1, 20), (1, "b", 1, 20)], 1),
     ("pct-short", Policy(min_population_pct=10), [(0, "a", 1, 30), (1, "b", 1, 30)], None),
-    ("pct-unknown-population", Policy(min_population_pct=10), [(0, "a", 1, None), (1, "b", 1, None)], None),
-    ("hosts-or-pct-pct", Policy(min_hosts=5, min_population_pct=10), [(0, "a", 1, 20), (1, "b", 1, 20)], 1),
-    ("hosts-or-pct-hosts", Policy(min_hosts=2, min_population_pct=50), [(0, "a", 1, 100), (1, "b", 1, 100)], 1),
-    ("events-and-hosts", Policy(min_events=4, min_hosts=2), [(0, "a", 1, None), (1, "b", 1, None),
-                                                             (2, "b", 1, None), (3, "a", 1, None)], 3),
+    (
+        "pct-unknown-population",
+        Policy(min_population_pct=10),
+        [(0, "a", 1, None), (1, "b", 1, None)],
+        None,
+    ),
+    (
+        "hosts-or-pct-pct",
+        Policy(min_hosts=5, min_population_pct=10),
+        [(0, "a", 1, 20), (1, "b", 1, 20)],
+        1,
+    ),
+    (
+        "hosts-or-pct-hosts",
+        Policy(min_hosts=2, min_population_pct=50),
+        [(0, "a", 1, 100), (1, "b", 1, 100)],
+        1,
+    ),
+    (
+        "events-and-hosts",
+        Policy(min_events=4, min_hosts=2),
+        [(0, "a", 1, None), (1, "b", 1, None), (2, "b", 1, None), (3, "a", 1, None)],
+        3,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("policy", "hits", "opens_at"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_opens_only_when_thresholds_hold(policy: Policy, hits: list[tuple[int, str, int, int | None]],
-                                         opens_at: int | None) -> None:
+@pytest.mark.parametrize(
+    ("policy", "hits", "opens_at"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_opens_only_when_thresholds_hold(
+    policy: Policy, hits: list[tuple[int, str, int, int | None]], opens_at: int | None
+) -> None:
     steps = [("signal", signal(m, h, count=n, population=p), m) for m, h, n, p in hits]
     results = run(Stage2({"disk-full": policy}), steps)
     opened = [i for i, r in enumerate(results) if r.incidents]
@@ -47,19 +90,27 @@ def test_opening_counts_every_signal_of_the_window() -> None:
     assert (incident.event_count, incident.host_count, incident.hosts) == (6, 2, ["a", "b"])
     assert (incident.first_seen, incident.last_seen, incident.opened_at) == (at(0), at(2), at(2))
     assert incident.reason is ChangeReason.THRESHOLD_REACHED and incident.revision == 1
-    assert (incident.rule_id, incident.rule_version, incident.window_seconds) == ("disk-full", 3, 600)
+    assert (incident.rule_id, incident.rule_version, incident.window_seconds) == (
+        "disk-full",
+        3,
+        600,
+    )
 
 
 def test_signal_before_the_window_is_reported_not_counted() -> None:
-    results = run(Stage2({"disk-full": Policy(min_events=9)}),
-                  [("signal", signal(20), 20), ("signal", signal(5), 21)])
+    results = run(
+        Stage2({"disk-full": Policy(min_events=9)}),
+        [("signal", signal(20), 20), ("signal", signal(5), 21)],
+    )
     assert [d.outcome for d in results[-1].decisions] == [Outcome.OUTSIDE_WINDOW]
     assert [s.source_id for s in results[-1].state.window] == [signal(20).source_id]
 
 
 def test_tick_expires_the_pending_window() -> None:
-    results = run(Stage2({"disk-full": Policy(min_events=3)}),
-                  [("signal", signal(0), 0), ("signal", signal(1), 1), ("tick", None, 11.5)])
+    results = run(
+        Stage2({"disk-full": Policy(min_events=3)}),
+        [("signal", signal(0), 0), ("signal", signal(1), 1), ("tick", None, 11.5)],
+    )
     assert results[-1].decisions[0].outcome is Outcome.WINDOW_EXPIRED
     assert results[-1].decisions[0].source_ids == (signal(0).source_id, signal(1).source_id)
     assert results[-1].state.window == []
@@ -70,10 +121,21 @@ LEVELS = (Level(Severity.HIGH, min_events=10), Level(Severity.CRITICAL, min_host
 
 def test_escalates_by_levels_and_never_back() -> None:
     stage = Stage2({"disk-full": Policy(escalation=LEVELS)})
-    results = run(stage, [("signal", signal(0, "a", count=4), 0), ("signal", signal(1, "a", count=6), 1),
-                          ("signal", signal(2, "b"), 2), ("signal", signal(3, "c"), 3)])
-    assert [r.incidents[0].severity for r in results] == [Severity.MEDIUM, Severity.HIGH, Severity.HIGH,
-                                                          Severity.CRITICAL]
+    results = run(
+        stage,
+        [
+            ("signal", signal(0, "a", count=4), 0),
+            ("signal", signal(1, "a", count=6), 1),
+            ("signal", signal(2, "b"), 2),
+            ("signal", signal(3, "c"), 3),
+        ],
+    )
+    assert [r.incidents[0].severity for r in results] == [
+        Severity.MEDIUM,
+        Severity.HIGH,
+        Severity.HIGH,
+        Severity.CRITICAL,
+    ]
     assert [c.reason for c in results[1].changes] == [ChangeReason.ESCALATED]
     assert results[1].changes[0].detail == "medium -> high"
 
@@ -86,14 +148,23 @@ def test_opening_already_escalated_emits_no_separate_escalation() -> None:
 
 
 def test_escalates_by_age_on_tick() -> None:
-    policy = Policy(escalation=(Level(Severity.HIGH, after=timedelta(minutes=5)),), quiet={"workstation": None})
-    results = run(Stage2({"disk-full": policy}), [("signal", signal(0), 0), ("tick", None, 4), ("tick", None, 6)])
+    policy = Policy(
+        escalation=(Level(Severity.HIGH, after=timedelta(minutes=5)),), quiet={"workstation": None}
+    )
+    results = run(
+        Stage2({"disk-full": policy}),
+        [("signal", signal(0), 0), ("tick", None, 4), ("tick", None, 6)],
+    )
     assert results[1].changes == []
-    assert [(c.reason, c.to_status) for c in results[2].changes] == [(ChangeReason.ESCALATED, IncidentStatus.OPEN)]
+    assert [(c.reason, c.to_status) for c in results[2].changes] == [
+        (ChangeReason.ESCALATED, IncidentStatus.OPEN)
+    ]
 
 
 def test_escalates_by_population_share() -> None:
     policy = Policy(escalation=(Level(Severity.HIGH, min_population_pct=50),))
-    results = run(Stage2({"disk-full": policy}),
-                  [("signal", signal(0, "a", population=4), 0), ("signal", signal(1, "b", population=4), 1)])
+    results = run(
+        Stage2({"disk-full": policy}),
+        [("signal", signal(0, "a", population=4), 0), ("signal", signal(1, "b", population=4), 1)],
+    )
     assert [r.incidents[0].severity for r in results] == [Severity.MEDIUM, Severity.HIGH]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from deskwatch.processors.stage2 import Stage2
 from deskwatch.schemas.command import CommandAction as A
 from deskwatch.schemas.incident import ChangeReason, IncidentStatus
@@ -23,8 +24,12 @@ QUIET = [
 ]
 
 
-@pytest.mark.parametrize(("classes", "tick", "resolved"), [q[1:] for q in QUIET], ids=[q[0] for q in QUIET])
-def test_quiet_timeout_follows_device_class(classes: list[str | None], tick: float, resolved: bool) -> None:
+@pytest.mark.parametrize(
+    ("classes", "tick", "resolved"), [q[1:] for q in QUIET], ids=[q[0] for q in QUIET]
+)
+def test_quiet_timeout_follows_device_class(
+    classes: list[str | None], tick: float, resolved: bool
+) -> None:
     steps = [("signal", signal(0, f"h{i}", device_class=c), 0) for i, c in enumerate(classes)]
     last = run(Stage2({"disk-full": Policy()}), steps + [("tick", None, tick)])[-1]
     assert [c.reason for c in last.changes] == ([ChangeReason.QUIET_TIMEOUT] if resolved else [])
@@ -34,7 +39,12 @@ def test_quiet_timeout_follows_device_class(classes: list[str | None], tick: flo
 
 
 def test_quiet_is_measured_from_the_last_event() -> None:
-    steps = [("signal", signal(0), 0), ("signal", signal(20), 20), ("tick", None, 40), ("tick", None, 50)]
+    steps = [
+        ("signal", signal(0), 0),
+        ("signal", signal(20), 20),
+        ("tick", None, 40),
+        ("tick", None, 50),
+    ]
     results = run(Stage2({"disk-full": Policy()}), steps)
     assert results[2].changes == []
     assert [c.reason for c in results[3].changes] == [ChangeReason.QUIET_TIMEOUT]
@@ -42,29 +52,47 @@ def test_quiet_is_measured_from_the_last_event() -> None:
 
 def test_max_lifetime_resolves_even_a_busy_laptop_incident() -> None:
     policy = Policy(max_lifetime=timedelta(hours=2))
-    steps = [("signal", signal(m, device_class="laptop"), m) for m in range(0, 120, 10)] + [("tick", None, 121)]
+    steps = [("signal", signal(m, device_class="laptop"), m) for m in range(0, 120, 10)] + [
+        ("tick", None, 121)
+    ]
     last = run(Stage2({"disk-full": policy}), steps)[-1]
     assert [c.reason for c in last.changes] == [ChangeReason.MAX_LIFETIME]
 
 
 def test_max_lifetime_on_a_signal_starts_a_new_incident_not_a_reopen() -> None:
     policy = Policy(max_lifetime=timedelta(hours=1), quiet={"workstation": None})
-    results = run(Stage2({"disk-full": policy}), [("signal", signal(0), 0), ("signal", signal(61), 61)])
+    results = run(
+        Stage2({"disk-full": policy}), [("signal", signal(0), 0), ("signal", signal(61), 61)]
+    )
     old, new = results[0].incidents[0], results[1]
     assert [(c.incident_id, c.reason) for c in new.changes] == [
-        (old.id, ChangeReason.MAX_LIFETIME), (new.state.incident.id, ChangeReason.OPENED)]  # type: ignore[union-attr]
+        (old.id, ChangeReason.MAX_LIFETIME),
+        (new.state.incident.id, ChangeReason.OPENED),
+    ]  # type: ignore[union-attr]
     assert new.state.incident is not None and new.state.incident.id != old.id
     assert new.state.incident.event_count == 1
 
 
 def test_reopen_within_window_keeps_id_and_counts() -> None:
-    steps = [("signal", signal(0), 0), ("command", command(A.ACK, 1), 1), ("tick", None, 31),
-             ("signal", signal(50), 50)]
+    steps = [
+        ("signal", signal(0), 0),
+        ("command", command(A.ACK, 1), 1),
+        ("tick", None, 31),
+        ("signal", signal(50), 50),
+    ]
     results = run(Stage2({"disk-full": Policy()}), steps)
     first, reopened = results[0].incidents[0], results[-1].incidents[0]
     assert reopened.id == first.id and reopened.revision == 4
-    assert (reopened.status, reopened.reason, reopened.reopen_count) == (IncidentStatus.OPEN, ChangeReason.REOPENED, 1)
-    assert reopened.event_count == 2 and reopened.resolved_at is None and reopened.acknowledged_by is None
+    assert (reopened.status, reopened.reason, reopened.reopen_count) == (
+        IncidentStatus.OPEN,
+        ChangeReason.REOPENED,
+        1,
+    )
+    assert (
+        reopened.event_count == 2
+        and reopened.resolved_at is None
+        and reopened.acknowledged_by is None
+    )
 
 
 def test_hit_after_reopen_window_opens_a_new_incident() -> None:
@@ -76,7 +104,11 @@ def test_hit_after_reopen_window_opens_a_new_incident() -> None:
 
 
 def test_no_reopen_window_means_always_new() -> None:
-    steps = [("signal", signal(0), 0), ("command", command(A.RESOLVE, 1), 1), ("signal", signal(2), 2)]
+    steps = [
+        ("signal", signal(0), 0),
+        ("command", command(A.RESOLVE, 1), 1),
+        ("signal", signal(2), 2),
+    ]
     results = run(Stage2({"disk-full": Policy(reopen_window=None)}), steps)
     assert results[-1].incidents[0].id != results[0].incidents[0].id
 
@@ -85,14 +117,23 @@ def test_flapping_after_threshold_cycles_and_notifications_stop() -> None:
     policy = Policy(flap_threshold=3)
     steps: list[tuple[str, object, float]] = [("signal", signal(0), 0)]
     for cycle in range(4):
-        steps += [("command", command(A.RESOLVE, 10 * cycle + 5), 10 * cycle + 5),
-                  ("signal", signal(10 * cycle + 6), 10 * cycle + 6)]
+        steps += [
+            ("command", command(A.RESOLVE, 10 * cycle + 5), 10 * cycle + 5),
+            ("signal", signal(10 * cycle + 6), 10 * cycle + 6),
+        ]
     results = run(Stage2({"disk-full": policy}), steps)
     reopens = [r for r in results if any(c.reason is ChangeReason.REOPENED for c in r.changes)]
-    assert [any(c.reason is ChangeReason.FLAPPING for c in r.changes) for r in reopens] == [False, False, True, False]
+    assert [any(c.reason is ChangeReason.FLAPPING for c in r.changes) for r in reopens] == [
+        False,
+        False,
+        True,
+        False,
+    ]
     assert [c.notify for c in reopens[1].changes] == [True]
     assert all(not c.notify for r in reopens[2:] for c in r.changes)
-    assert all(not c.notify for c in results[-2].changes)  # resolves of a flapping incident stay quiet too
+    assert all(
+        not c.notify for c in results[-2].changes
+    )  # resolves of a flapping incident stay quiet too
     assert results[-1].incidents[0].flapping and results[-1].incidents[0].reopen_count == 4
 
 

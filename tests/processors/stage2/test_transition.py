@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+
 from deskwatch.processors.stage2 import TRANSITIONS, Outcome, Row, Stage2, Trigger
 from deskwatch.schemas.command import CommandAction as A
 from deskwatch.schemas.command import Silence
@@ -28,28 +29,48 @@ class Scenario:
 ABSORB = command(A.ABSORB, 5, parent_id="p1", parent_group_key="fleet|site=paris")
 SCENARIOS: dict[Trigger, Scenario] = {
     Trigger.FIRST_HIT: Scenario(setup=[], act=[("signal", signal(0), 0)]),
-    Trigger.THRESHOLD: Scenario(setup=[], policy=Policy(min_events=2),
-                                act=[("signal", signal(0), 0), ("signal", signal(1), 1)]),
-    Trigger.ESCALATE: Scenario(policy=Policy(escalation=(Level(Severity.HIGH, min_events=2),)),
-                               act=[("signal", signal(5), 5)]),
+    Trigger.THRESHOLD: Scenario(
+        setup=[],
+        policy=Policy(min_events=2),
+        act=[("signal", signal(0), 0), ("signal", signal(1), 1)],
+    ),
+    Trigger.ESCALATE: Scenario(
+        policy=Policy(escalation=(Level(Severity.HIGH, min_events=2),)),
+        act=[("signal", signal(5), 5)],
+    ),
     Trigger.ACK: Scenario(act=[("command", command(A.ACK, 5), 5)]),
     Trigger.ASSIGN: Scenario(act=[("command", command(A.ASSIGN, 5, assignee="carol"), 5)]),
     Trigger.RECOVERY: Scenario(act=[("signal", signal(5, recovery=True), 5)]),
     Trigger.QUIET: Scenario(act=[("tick", None, 31)]),
-    Trigger.LIFETIME: Scenario(policy=Policy(max_lifetime=timedelta(minutes=20)), act=[("tick", None, 25)]),
+    Trigger.LIFETIME: Scenario(
+        policy=Policy(max_lifetime=timedelta(minutes=20)), act=[("tick", None, 25)]
+    ),
     Trigger.OPERATOR_RESOLVE: Scenario(act=[("command", command(A.RESOLVE, 5), 5)]),
     Trigger.REOPEN: Scenario(act=[("signal", signal(10), 10)]),
-    Trigger.FLAP: Scenario(policy=Policy(flap_threshold=2), act=[
-        ("command", command(A.RESOLVE, 6), 6), ("signal", signal(7), 7),
-        ("command", command(A.RESOLVE, 8), 8), ("signal", signal(9), 9)]),
-    Trigger.SILENCE: Scenario(silences={"s1": silence("s1", 4, 60, site="paris")}, act=[("tick", None, 5)]),
-    Trigger.UNSILENCE: Scenario(silences={"s1": silence("s1", 0, 6, site="paris")}, act=[("tick", None, 7)]),
+    Trigger.FLAP: Scenario(
+        policy=Policy(flap_threshold=2),
+        act=[
+            ("command", command(A.RESOLVE, 6), 6),
+            ("signal", signal(7), 7),
+            ("command", command(A.RESOLVE, 8), 8),
+            ("signal", signal(9), 9),
+        ],
+    ),
+    Trigger.SILENCE: Scenario(
+        silences={"s1": silence("s1", 4, 60, site="paris")}, act=[("tick", None, 5)]
+    ),
+    Trigger.UNSILENCE: Scenario(
+        silences={"s1": silence("s1", 0, 6, site="paris")}, act=[("tick", None, 7)]
+    ),
     Trigger.ABSORB: Scenario(act=[("command", ABSORB, 5)]),
     Trigger.RELEASE: Scenario(act=[("command", ABSORB, 5), ("command", command(A.RELEASE, 6), 6)]),
     Trigger.LINK_CHILD: Scenario(act=[("command", command(A.LINK_CHILD, 5, child_id="c1"), 5)]),
-    Trigger.UNLINK_CHILD: Scenario(act=[
-        ("command", command(A.LINK_CHILD, 5, child_id="c1"), 5),
-        ("command", command(A.UNLINK_CHILD, 6, child_id="c1"), 6)]),
+    Trigger.UNLINK_CHILD: Scenario(
+        act=[
+            ("command", command(A.LINK_CHILD, 5, child_id="c1"), 5),
+            ("command", command(A.UNLINK_CHILD, 6, child_id="c1"), 6),
+        ]
+    ),
 }
 
 
@@ -93,21 +114,55 @@ ABSORBED = OPEN_PC1 + [("command", ABSORB, 1)]
 REFUSALS = [
     ("ack-resolved", RESOLVED, command(A.ACK, 2), Outcome.IGNORED_ALREADY_RESOLVED),
     ("resolve-resolved", RESOLVED, command(A.RESOLVE, 2), Outcome.IGNORED_ALREADY_RESOLVED),
-    ("assign-resolved", RESOLVED, command(A.ASSIGN, 2, assignee="x"), Outcome.IGNORED_ALREADY_RESOLVED),
+    (
+        "assign-resolved",
+        RESOLVED,
+        command(A.ASSIGN, 2, assignee="x"),
+        Outcome.IGNORED_ALREADY_RESOLVED,
+    ),
     ("ack-acked", ACKED, command(A.ACK, 2, actor="dave"), Outcome.IGNORED_ALREADY_ACKNOWLEDGED),
-    ("assign-same", ASSIGNED, command(A.ASSIGN, 2, assignee="carol"), Outcome.IGNORED_ALREADY_ASSIGNED),
-    ("ack-unknown-id", OPEN_PC1, command(A.ACK, 2, incident_id="nope"), Outcome.IGNORED_UNKNOWN_INCIDENT),
+    (
+        "assign-same",
+        ASSIGNED,
+        command(A.ASSIGN, 2, assignee="carol"),
+        Outcome.IGNORED_ALREADY_ASSIGNED,
+    ),
+    (
+        "ack-unknown-id",
+        OPEN_PC1,
+        command(A.ACK, 2, incident_id="nope"),
+        Outcome.IGNORED_UNKNOWN_INCIDENT,
+    ),
     ("ack-empty-group", [], command(A.ACK, 2), Outcome.NO_INCIDENT),
     ("release-unabsorbed", OPEN_PC1, command(A.RELEASE, 2), Outcome.IGNORED_NOT_ABSORBED),
-    ("release-stale-parent", ABSORBED, command(A.RELEASE, 2, parent_id="p0"), Outcome.IGNORED_STALE_PARENT),
+    (
+        "release-stale-parent",
+        ABSORBED,
+        command(A.RELEASE, 2, parent_id="p0"),
+        Outcome.IGNORED_STALE_PARENT,
+    ),
     ("absorb-twice", ABSORBED, ABSORB, Outcome.IGNORED_ALREADY_ABSORBED),
-    ("unlink-unknown", OPEN_PC1, command(A.UNLINK_CHILD, 2, child_id="c9"), Outcome.IGNORED_NOT_LINKED),
-    ("link-resolved", RESOLVED, command(A.LINK_CHILD, 2, child_id="c1"), Outcome.IGNORED_ALREADY_RESOLVED),
+    (
+        "unlink-unknown",
+        OPEN_PC1,
+        command(A.UNLINK_CHILD, 2, child_id="c9"),
+        Outcome.IGNORED_NOT_LINKED,
+    ),
+    (
+        "link-resolved",
+        RESOLVED,
+        command(A.LINK_CHILD, 2, child_id="c1"),
+        Outcome.IGNORED_ALREADY_RESOLVED,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("prefix", "cmd", "outcome"), [r[1:] for r in REFUSALS], ids=[r[0] for r in REFUSALS])
-def test_refused_commands_change_nothing_and_say_why(prefix: list[Step], cmd: object, outcome: Outcome) -> None:
+@pytest.mark.parametrize(
+    ("prefix", "cmd", "outcome"), [r[1:] for r in REFUSALS], ids=[r[0] for r in REFUSALS]
+)
+def test_refused_commands_change_nothing_and_say_why(
+    prefix: list[Step], cmd: object, outcome: Outcome
+) -> None:
     stage = Stage2({"disk-full": Policy()})
     results = run(stage, prefix + [("command", cmd, 3)])
     last = results[-1]
