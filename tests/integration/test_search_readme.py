@@ -108,3 +108,39 @@ def test_readme_search_examples(pipeline_settings: Settings, launch: Callable[..
         result = CliRunner().invoke(main, args, env={"DESKWATCH_CONFIG": str(config)})
         assert result.exit_code == 0, result.output
         assert result.output.rstrip("\n").split("\n") == expected, f"deskwatch {shlex.join(args)}"
+
+
+CONSUMER = re.compile(r"## Downstream.*?```python\n(.*?)```", re.S)
+
+
+def test_readme_consumer_example(pipeline_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    """The Downstream section's kafka-python consumer, on a test topic: it opens and closes one ticket,
+    and skips the duplicate and the header-less record."""
+    from datetime import timezone as tz
+
+    from deskwatch.schemas.change import IncidentChange
+    from deskwatch.sinks.webhook.cloudevents import ce_headers
+    from deskwatch.topology import INCIDENT_CHANGES
+
+    s = pipeline_settings
+    ensure_topics(s.kafka)
+    topic = INCIDENT_CHANGES.name(s.kafka)
+    code = CONSUMER.search(README.read_text(encoding="utf-8")).group(1)  # type: ignore[union-attr]
+    assert len(code.splitlines()) < 30
+    code = code.replace('"deskwatch.incident-changes"', repr(topic)).replace(
+        'auto_offset_reset="earliest"', 'auto_offset_reset="earliest", consumer_timeout_ms=8000')
+    common = dict(incident_id="inc-42", rule_id="disk-errors", rule_version=1, group_key="disk-errors|host.name=PC-1",
+                  severity="high", at=datetime(2026, 11, 29, 8, tzinfo=tz.utc))
+    opened = IncidentChange(revision=1, from_status=None, to_status="open", reason="opened", **common)  # type: ignore[arg-type]
+    closed = IncidentChange(revision=2, from_status="open", to_status="resolved", reason="quiet_timeout", **common)  # type: ignore[arg-type]
+    producer = KafkaProducer(acks="all", **kafka_python_options(s.kafka))
+    for change, headers in ((opened, ce_headers(opened, "app")), (opened, ce_headers(opened, "app")),
+                            (closed, ce_headers(closed, "app")), (closed, [])):
+        producer.send(topic, key=b"inc-42", value=change.model_dump_json().encode(), headers=headers)
+    producer.flush()
+    producer.close()
+    code = code.replace('group_id="ticketing"', f'group_id="ticketing-{s.kafka.topic_prefix}"')
+    capsys.readouterr()  # only what the example prints counts
+    exec(compile(code, "README.md", "exec"), {"__name__": "readme_consumer"})  # noqa: S102
+    assert capsys.readouterr().out.splitlines() == ["open ticket inc-42 high disk-errors",
+                                                    "close ticket inc-42 because quiet_timeout"]
