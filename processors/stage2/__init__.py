@@ -8,7 +8,15 @@ from deskwatch.processors.stage2.draft import Decision, Stage2Result
 from deskwatch.processors.stage2.policy import EscalationLevel, LifecyclePolicy, quiet_timeout
 from deskwatch.processors.stage2.stage import Stage2
 from deskwatch.processors.stage2.state import GroupState, ParentLink
-from deskwatch.processors.stage2.transition import LEGAL, TRANSITIONS, Outcome, Row, Trigger, lookup
+from deskwatch.processors.stage2.transition import (
+    LEGAL,
+    TRANSITIONS,
+    Outcome,
+    Row,
+    Trigger,
+    describe_transitions,
+    lookup,
+)
 
 __all__ = [
     "LEGAL",
@@ -24,6 +32,7 @@ __all__ = [
     "Stage2Result",
     "Trigger",
     "child_group_key",
+    "describe_transitions",
     "lookup",
     "quiet_timeout",
 ]

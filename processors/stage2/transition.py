@@ -115,3 +115,14 @@ def refusal(status: IncidentStatus | None, trigger: Trigger) -> Outcome:
     if status is None:
         return Outcome.NO_INCIDENT
     return Outcome.IGNORED_ILLEGAL_TRANSITION
+
+
+def describe_transitions() -> str:
+    """The table as Markdown, for the architecture doc: it is generated, so it cannot drift."""
+    lines = ["| from | trigger | to | reason |", "|---|---|---|---|"]
+    for row in TRANSITIONS:
+        source = row.from_status.value if row.from_status else "(none)"
+        lines.append(
+            f"| {source} | {row.trigger.value} | {row.to_status.value} | {row.reason.value} |"
+        )
+    return "\n".join(lines)

@@ -170,3 +170,12 @@ def test_refused_commands_change_nothing_and_say_why(
     assert last.changes == [] and last.incidents == []
     if results[:-1]:
         assert last.state == results[-2].state
+
+
+def test_described_table_lists_every_row() -> None:
+    from deskwatch.processors.stage2 import describe_transitions
+
+    lines = describe_transitions().splitlines()
+    assert len(lines) == 2 + len(TRANSITIONS)
+    assert "| resolved | reopen | open | reopened |" in lines
+    assert "| (none) | threshold | open | threshold_reached |" in lines
