@@ -114,7 +114,7 @@ class Sink:
         if time.monotonic() - self._pruned_at < self._settings.sink.prune_interval_s:
             return []
         try:
-            doomed = prune_events(self._es, self._settings.elasticsearch, datetime.now(timezone.utc).date(),
+            doomed: list[str] = prune_events(self._es, self._settings.elasticsearch, datetime.now(timezone.utc).date(),
                                   self._settings.sink.events_retention_days)
         except (ApiError, TransportError) as err:
             log.warning("events retention not applied, will retry", error=type(err).__name__)

@@ -62,7 +62,7 @@ def digest_item(digest: EventDigest, es: ElasticsearchSettings, origin: str, ori
 
 def digest_document(digest: EventDigest) -> dict[str, Any]:
     """The digest as stored: its own JSON with ``host`` as ECS ``host.name``."""
-    doc = digest.model_dump(mode="json")
+    doc: dict[str, Any] = digest.model_dump(mode="json")
     doc["host"] = {"name": doc["host"]}
     return doc
 

@@ -15,8 +15,19 @@ from typing import Any
 from deskwatch.settings import ElasticsearchSettings
 from deskwatch.sinks.elasticsearch.mappings import TIME_FIELD, Kind, mapping, mapping_fields
 
-__all__ = ["Kind", "alias", "ensure_indices", "events_index", "events_day", "incidents_alias",
-           "history_alias", "events_alias", "mapping", "mapping_fields", "template_body"]
+__all__ = [
+    "Kind",
+    "alias",
+    "ensure_indices",
+    "events_alias",
+    "events_day",
+    "events_index",
+    "history_alias",
+    "incidents_alias",
+    "mapping",
+    "mapping_fields",
+    "template_body",
+]
 
 EVENTS_DATE_FORMAT = "%Y.%m.%d"
 

@@ -1,0 +1,52 @@
+"""``deskwatch sink prune`` deletes the daily events indices past the retention, and only those."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from deskwatch.connect import elasticsearch_client
+from deskwatch.schemas.digest import EventDigest, digest_id
+from deskwatch.settings import Settings
+from deskwatch.sinks.elasticsearch.encode import digest_item
+from deskwatch.sinks.elasticsearch.templates import ensure_indices, events_alias, events_index
+from deskwatch.sinks.elasticsearch.write import Outcome, write_items
+
+from .test_sink_replay import drop_indices
+
+pytestmark = pytest.mark.integration
+
+AGES_DAYS = (0, 29, 31, 45)
+
+
+@pytest.fixture
+def aged_indices(pipeline_settings: Settings) -> Iterator[dict[int, str]]:
+    """One digest per age, so one daily events index per age; their names by age."""
+    s = pipeline_settings
+    now = datetime.now(timezone.utc)
+    client = elasticsearch_client(s.elasticsearch)
+    ensure_indices(client, s.elasticsearch)
+    items = []
+    for age in AGES_DAYS:
+        at = now - timedelta(days=age)
+        d = EventDigest(digest_id=digest_id(f"fp{age}", at), fingerprint=f"fp{age}", window_start=at, repeat_count=1,
+                        first_seen=at, last_seen=at, host="PC-1", provider="disk", event_code="7", template="t")
+        items.append(digest_item(d, s.elasticsearch, f"t:0:{age}", b""))
+    assert write_items(client, items, 1.0, refresh=True).counts[Outcome.INDEXED] == len(AGES_DAYS)
+    client.close()
+    yield {age: events_index(s.elasticsearch, now - timedelta(days=age)) for age in AGES_DAYS}
+    drop_indices(s)
+
+
+def test_prune_deletes_only_indices_older_than_the_retention(
+    pipeline_settings: Settings, aged_indices: dict[int, str], launch  # type: ignore[no-untyped-def]
+) -> None:
+    prune = launch("sink", "prune", "--days", "30")
+    assert prune.proc.wait(60) == 0, prune.tail()
+    assert "deleted 2 events index(es) older than 30 day(s)" in prune.tail()
+    client = elasticsearch_client(pipeline_settings.elasticsearch)
+    left = set(client.indices.get(index=f"{events_alias(pipeline_settings.elasticsearch)}-*"))
+    client.close()
+    assert left == {aged_indices[0], aged_indices[29]}
