@@ -160,3 +160,29 @@ def test_extracted_group_keys(rule_id: str, sample: tuple[str, str, str], labels
 def test_spray_counts_the_failed_account_not_the_subject() -> None:
     rule = PACK["logon-failure-spray"]
     assert _extracted(rule, _view(SEC, "4625", LOGON_4625)).get("user.name") == "jdupont"
+
+
+RECOVERIES = {
+    "service-crash-loop": (SCM, "7036", "The Windows Update service entered the running state."),
+    "gpo-failure-host": (GPO, "1502", "The Group Policy settings for the computer were processed successfully."),
+    "gpo-failure-site": (GPO, "1503", "The Group Policy settings for the user were processed successfully."),
+    "update-failure-host": (WU, "19", "Installation Successful: Windows successfully installed the following update."),
+    "update-server-outage": (WU, "19", "Installation Successful: Windows successfully installed the following update."),
+    "time-sync-failure": ("Microsoft-Windows-Time-Service", "37", "The time provider NtpClient is currently receiving valid time data."),
+    "av-definitions-stale-host": (DEFENDER, "2000", "Microsoft Defender Antivirus security intelligence version updated."),
+    "av-definitions-stale": (DEFENDER, "2000", "Microsoft Defender Antivirus security intelligence version updated."),
+    "av-protection-disabled": (DEFENDER, "5000", "Microsoft Defender Antivirus Real-time Protection scanning was enabled."),
+}
+
+
+def test_every_resolvable_rule_has_a_recovery_sample() -> None:
+    assert {rule.id for rule in PACK if rule.resolve_on is not None} == set(RECOVERIES)
+
+
+@pytest.mark.parametrize("rule_id", sorted(RECOVERIES))
+def test_recovery_event_resolves_the_same_group_it_hit(rule_id: str) -> None:
+    hit, recovery = _view(*SAMPLES[rule_id][0]), _view(*RECOVERIES[rule_id])
+    rule = PACK[rule_id]
+    assert rule.resolves(recovery) and not rule.matches(recovery)
+    assert rule_id in {r.id for r in PACK.resolving(recovery)}
+    assert _group(rule_id, recovery) == _group(rule_id, hit)
