@@ -7,15 +7,23 @@ variables ``DESKWATCH_<SECTION>__<FIELD>``. Each component receives only its own
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _number_as_text(value: Any) -> Any:
+    # YAML reads `password: 12345678` as a number; rejecting it would quote the password in the error.
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+SecretText = Annotated[SecretStr | None, BeforeValidator(_number_as_text)]
 
 
 class KafkaSettings(_Section):
@@ -26,15 +34,15 @@ class KafkaSettings(_Section):
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] | None = None
     sasl_username: str | None = None
-    sasl_password: SecretStr | None = None
+    sasl_password: SecretText = None
     ssl_cafile: Path | None = None
 
 
 class ElasticsearchSettings(_Section):
     url: str = "http://127.0.0.1:19200"
     username: str | None = None
-    password: SecretStr | None = None
-    api_key: SecretStr | None = None
+    password: SecretText = None
+    api_key: SecretText = None
     ca_file: Path | None = None
     index_prefix: str = "deskwatch"
     refresh_interval: str = "1s"
