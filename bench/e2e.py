@@ -1,0 +1,209 @@
+"""End to end: simulated fleet events from the producer to searchable incidents and events.
+
+    .venv/bin/python bench/e2e.py [--events 200000] [--hosts 2000] [--reps 3] [--json out.json]
+
+Each repetition uses fresh topics and indices (a unique ``bench-<id>`` prefix): the processor and
+the sink are started and ready, then the producer publishes the file, and the clock stops when
+both consumer groups have committed everything and Elasticsearch has refreshed. The baseline,
+measured in the same run on the same server, is Elasticsearch alone bulk-indexing the final
+documents that run produced (pre-serialised; best bulk size found by doubling). The ratio is
+time(ES alone) ÷ time(pipeline). The CPU split sums utime + stime from /proc of the broker,
+Elasticsearch and the deskwatch processes over the pipeline run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from deskwatch.components import Component, write_settings_file
+from deskwatch.connect import elasticsearch_client
+from deskwatch.settings import Settings, load_settings
+from deskwatch.stack import ensure_up, stack_status
+from deskwatch.topics import consumer_lag, ensure_topics
+from deskwatch.topology import EVENT_DIGESTS, EVENTS, INCIDENT_CHANGES, INCIDENTS
+
+console = Console()
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Run:
+    events: int
+    pipeline_s: float
+    es_alone_s: float
+    docs: int
+    best_bulk: int
+    cpu_s: dict[str, float]
+
+    @property
+    def ratio(self) -> float:
+        return self.es_alone_s / self.pipeline_s
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of ``pids`` and their children that were waited for, from /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return total / TICKS
+
+
+def bench_settings(base: Settings, tag: str, workdir: Path) -> Settings:
+    return base.model_copy(update={
+        "kafka": base.kafka.model_copy(update={"topic_prefix": f"bench-{tag}."}),
+        "elasticsearch": base.elasticsearch.model_copy(update={"index_prefix": f"bench-{tag}"}),
+        "processor": base.processor.model_copy(update={"app_id": f"bench-proc-{tag}", "datadir": workdir / "proc"}),
+        "sink": base.sink.model_copy(update={"group_id": f"bench-sink-{tag}"}),
+    })
+
+
+def drained(s: Settings) -> bool:
+    k = s.kafka
+    pairs = [(s.processor.app_id, EVENTS), (s.sink.group_id, INCIDENTS), (s.sink.group_id, INCIDENT_CHANGES),
+             (s.sink.group_id, EVENT_DIGESTS)]
+    return all(consumer_lag(k, group, spec.name(k)) == 0 for group, spec in pairs)
+
+
+def run_pipeline(s: Settings, events_file: Path, workdir: Path) -> tuple[float, dict[str, float]]:
+    """Seconds from the producer's start to everything committed, and CPU seconds per process kind."""
+    ensure_topics(s.kafka)
+    config = write_settings_file(s, workdir / "settings.yaml")
+    engines = {e.name: e.pid for e in stack_status(load_settings().stack) if e.pid}
+    before = {name: cpu_seconds([pid]) for name, pid in engines.items()}
+    workers = [Component(args, config, workdir / f"{args[0]}.log") for args in (["processor", "run"], ["sink", "run"])]
+    time.sleep(8)  # let both join their groups before the clock starts
+    start = time.monotonic()
+    producer = Component(["produce", "--format", "jsonl", str(events_file)], config, workdir / "produce.log")
+    if producer.proc.wait() != 0:
+        raise SystemExit(f"producer failed:\n{producer.tail()}")
+    producer_cpu = cpu_seconds([producer.proc.pid])
+    while not drained(s):
+        for w in workers:
+            if not w.running():
+                raise SystemExit(f"{w.args} exited:\n{w.tail()}")
+        time.sleep(0.2)
+    elapsed = time.monotonic() - start
+    cpu = {name: cpu_seconds([pid]) - before[name] for name, pid in engines.items()}
+    cpu["deskwatch (python)"] = producer_cpu + sum(cpu_seconds([w.proc.pid]) for w in workers)
+    for w in workers:
+        w.stop()
+    return elapsed, cpu
+
+
+def final_documents(client: Any, prefix: str) -> list[tuple[str, bytes]]:
+    """Every document the run left in its indices: (index kind, pre-serialised source)."""
+    client.indices.refresh(index=f"{prefix}-*")
+    docs: list[tuple[str, bytes]] = []
+    resp = client.search(index=f"{prefix}-*", scroll="2m", size=5000, query={"match_all": {}})
+    while resp["hits"]["hits"]:
+        docs += [(h["_index"].rsplit("-", 1)[0], orjson.dumps(h["_source"])) for h in resp["hits"]["hits"]]
+        resp = client.scroll(scroll_id=resp["_scroll_id"], scroll="2m")
+    client.clear_scroll(scroll_id=resp["_scroll_id"])
+    return docs
+
+
+def es_alone(client: Any, docs: list[tuple[str, bytes]], tag: str) -> tuple[float, int]:
+    """Best time to bulk-index ``docs`` into fresh indices, doubling the bulk size from 500."""
+    best: tuple[float, int] = (float("inf"), 0)
+    size = 500
+    while size <= 16_000:
+        index = f"bench-alone-{tag}-{size}"
+        client.indices.create(index=index, settings={"number_of_shards": 1, "number_of_replicas": 0})
+        start = time.monotonic()
+        for i in range(0, len(docs), size):
+            body = b"".join(b'{"index":{}}\n' + d + b"\n" for _, d in docs[i:i + size])
+            resp = client.bulk(index=index, operations=body)
+            if resp["errors"]:
+                raise SystemExit("ES-alone bulk had errors")
+        client.indices.refresh(index=index)
+        elapsed = time.monotonic() - start
+        client.indices.delete(index=index)
+        if elapsed < best[0]:
+            best = (elapsed, size)
+        size *= 2
+    return best
+
+
+def one_rep(base: Settings, events_file: Path, events: int) -> Run:
+    tag = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory(prefix="dw-e2e-") as tmp:
+        s = bench_settings(base, tag, Path(tmp))
+        pipeline_s, cpu = run_pipeline(s, events_file, Path(tmp))
+    client = elasticsearch_client(s.elasticsearch)
+    docs = final_documents(client, s.elasticsearch.index_prefix)
+    alone_s, best_bulk = es_alone(client, docs, tag)
+    for index in client.indices.get(index=f"{s.elasticsearch.index_prefix}-*"):
+        client.indices.delete(index=index)  # by name: wildcard deletes are refused by default
+    return Run(events, pipeline_s, alone_s, len(docs), best_bulk, cpu)
+
+
+def report(runs: list[Run]) -> dict[str, Any]:
+    med = statistics.median
+    pipeline = med(r.pipeline_s for r in runs)
+    summary = {
+        "events": runs[0].events, "docs": runs[0].docs, "pipeline_s": pipeline,
+        "events_per_s": runs[0].events / pipeline, "es_alone_s": med(r.es_alone_s for r in runs),
+        "ratio": med(r.ratio for r in runs), "target_ratio": 0.70,
+        "cpu_share": _cpu_share(runs), "runs": [asdict(r) for r in runs],
+    }
+    table = Table(title="end to end (medians)")
+    for col in ("events", "docs in ES", "pipeline s", "events/s", "ES alone s", "ratio", "target"):
+        table.add_column(col)
+    table.add_row(str(summary["events"]), str(summary["docs"]), f"{pipeline:.1f}", f"{summary['events_per_s']:.0f}",
+                  f"{summary['es_alone_s']:.2f}", f"{summary['ratio']:.2f}", "≥ 0.70")
+    console.print(table)
+    console.print("CPU share: " + ", ".join(f"{k} {v:.0%}" for k, v in summary["cpu_share"].items()))
+    return summary
+
+
+def _cpu_share(runs: list[Run]) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for r in runs:
+        for k, v in r.cpu_s.items():
+            totals[k] = totals.get(k, 0.0) + v
+    whole = sum(totals.values()) or 1.0
+    return {k: v / whole for k, v in totals.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--hosts", type=int, default=2000)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    base = load_settings()
+    ensure_up(base.stack, console.log)
+    from bench.producer import generate  # the producer benchmark's generator: same simulated fleet
+
+    with tempfile.TemporaryDirectory(prefix="dw-e2e-data-") as data:
+        events_file = Path(data) / "events.jsonl"
+        generate(events_file, args.events, args.hosts)
+        runs = []
+        for i in range(args.reps):
+            runs.append(one_rep(base, events_file, args.events))
+            console.log(f"rep {i + 1}: pipeline {runs[-1].pipeline_s:.1f}s, ES alone {runs[-1].es_alone_s:.2f}s")
+    summary = report(runs)
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
