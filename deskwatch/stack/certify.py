@@ -32,16 +32,35 @@ def _keytool(folder: Path, password: SecretStr, *args: str) -> None:
     env = base_env() | {STORE_ENV: password.get_secret_value()}
     done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise CertificateError(f"{' '.join(command)} exited {done.returncode}: {done.stdout}{done.stderr}")
+        raise CertificateError(
+            f"{' '.join(command)} exited {done.returncode}: {done.stdout}{done.stderr}"
+        )
 
 
 def _store(name: str) -> list[str]:
-    return ["-keystore", name, "-storetype", "PKCS12", f"-storepass:env", STORE_ENV]
+    return ["-keystore", name, "-storetype", "PKCS12", "-storepass:env", STORE_ENV]
 
 
-def _new_key(folder: Path, password: SecretStr, alias: str, store: str, dname: str, *ext: str) -> None:
-    _keytool(folder, password, "-genkeypair", "-alias", alias, "-keyalg", "RSA", "-keysize", "2048",
-             "-validity", VALIDITY_DAYS, "-dname", dname, *ext, *_store(store))
+def _new_key(
+    folder: Path, password: SecretStr, alias: str, store: str, dname: str, *ext: str
+) -> None:
+    _keytool(
+        folder,
+        password,
+        "-genkeypair",
+        "-alias",
+        alias,
+        "-keyalg",
+        "RSA",
+        "-keysize",
+        "2048",
+        "-validity",
+        VALIDITY_DAYS,
+        "-dname",
+        dname,
+        *ext,
+        *_store(store),
+    )
 
 
 def make_certificates(folder: Path, password: SecretStr) -> None:
@@ -52,16 +71,91 @@ def make_certificates(folder: Path, password: SecretStr) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for stale in ("ca.p12", "ca.pem", SERVER_STORE, TRUSTSTORE, "server.csr", "server.pem"):
         (folder / stale).unlink(missing_ok=True)
-    _new_key(folder, password, "ca", "ca.p12", "CN=deskwatch local CA",
-             "-ext", "bc:c", "-ext", "KU=keyCertSign,cRLSign")
-    _keytool(folder, password, "-exportcert", "-rfc", "-alias", "ca", "-file", "ca.pem", *_store("ca.p12"))
+    _new_key(
+        folder,
+        password,
+        "ca",
+        "ca.p12",
+        "CN=deskwatch local CA",
+        "-ext",
+        "bc:c",
+        "-ext",
+        "KU=keyCertSign,cRLSign",
+    )
+    _keytool(
+        folder,
+        password,
+        "-exportcert",
+        "-rfc",
+        "-alias",
+        "ca",
+        "-file",
+        "ca.pem",
+        *_store("ca.p12"),
+    )
     _new_key(folder, password, "server", SERVER_STORE, "CN=localhost", "-ext", SAN)
-    _keytool(folder, password, "-certreq", "-alias", "server", "-file", "server.csr", *_store(SERVER_STORE))
-    _keytool(folder, password, "-gencert", "-alias", "ca", "-infile", "server.csr", "-outfile", "server.pem",
-             "-rfc", "-validity", VALIDITY_DAYS, "-ext", SAN, "-ext", "KU=digitalSignature,keyEncipherment",
-             "-ext", "EKU=serverAuth,clientAuth", *_store("ca.p12"))
-    _keytool(folder, password, "-importcert", "-noprompt", "-alias", "ca", "-file", "ca.pem", *_store(SERVER_STORE))
-    _keytool(folder, password, "-importcert", "-alias", "server", "-file", "server.pem", *_store(SERVER_STORE))
-    _keytool(folder, password, "-importcert", "-noprompt", "-alias", "ca", "-file", "ca.pem", *_store(TRUSTSTORE))
+    _keytool(
+        folder,
+        password,
+        "-certreq",
+        "-alias",
+        "server",
+        "-file",
+        "server.csr",
+        *_store(SERVER_STORE),
+    )
+    _keytool(
+        folder,
+        password,
+        "-gencert",
+        "-alias",
+        "ca",
+        "-infile",
+        "server.csr",
+        "-outfile",
+        "server.pem",
+        "-rfc",
+        "-validity",
+        VALIDITY_DAYS,
+        "-ext",
+        SAN,
+        "-ext",
+        "KU=digitalSignature,keyEncipherment",
+        "-ext",
+        "EKU=serverAuth,clientAuth",
+        *_store("ca.p12"),
+    )
+    _keytool(
+        folder,
+        password,
+        "-importcert",
+        "-noprompt",
+        "-alias",
+        "ca",
+        "-file",
+        "ca.pem",
+        *_store(SERVER_STORE),
+    )
+    _keytool(
+        folder,
+        password,
+        "-importcert",
+        "-alias",
+        "server",
+        "-file",
+        "server.pem",
+        *_store(SERVER_STORE),
+    )
+    _keytool(
+        folder,
+        password,
+        "-importcert",
+        "-noprompt",
+        "-alias",
+        "ca",
+        "-file",
+        "ca.pem",
+        *_store(TRUSTSTORE),
+    )
     for path in folder.iterdir():
         path.chmod(0o644 if path.name == "ca.pem" else 0o600)

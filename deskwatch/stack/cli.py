@@ -66,4 +66,6 @@ def status(ctx: click.Context) -> None:
     if layout.credentials_file.exists():
         # Where the passwords are, never what they are.
         mode = layout.credentials_file.stat().st_mode & 0o777
-        click.echo(f"{'credentials':<14} {layout.credentials_file} (mode {mode:o}; CA {layout.ca_pem})")
+        click.echo(
+            f"{'credentials':<14} {layout.credentials_file} (mode {mode:o}; CA {layout.ca_pem})"
+        )

@@ -71,7 +71,9 @@ def _plain_json(creds: Credentials) -> str:
 def read_credentials(path: Path) -> Credentials:
     """Read the credentials file, refusing one that others may read."""
     if not path.exists():
-        raise StackError(f"no credentials at {path}: run `deskwatch stack up` with stack.security=on")
+        raise StackError(
+            f"no credentials at {path}: run `deskwatch stack up` with stack.security=on"
+        )
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         raise StackError(f"{path} has mode {mode:o}: it must be readable by its owner only (0600)")

@@ -11,9 +11,9 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaConfigurationError, KafkaError
 
 from deskwatch.settings import StackSettings
+from deskwatch.stack.credentials import write_private
 from deskwatch.stack.engine import EngineSpec, base_env, java_home, port_open
 from deskwatch.stack.errors import EngineStartError
-from deskwatch.stack.credentials import write_private
 from deskwatch.stack.layout import Layout
 from deskwatch.stack.render import (
     LOOPBACK,
@@ -38,7 +38,9 @@ def kafka_answers(bootstrap: str, options: dict[str, Any] | None = None) -> bool
     if not port_open(host, int(port)):
         return False
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000, **(options or {}))
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap, request_timeout_ms=5000, **(options or {})
+        )
     except KafkaConfigurationError:
         raise  # our bug, not "not ready yet": never hide it behind a start timeout
     except (KafkaError, OSError):
@@ -68,7 +70,11 @@ def _java(layout: Layout, heap: str | None = None) -> list[str]:
 
 def prepare_kafka(settings: StackSettings, layout: Layout) -> None:
     """Write the configs and format the storage the first time (KRaft needs a cluster id)."""
-    from deskwatch.stack.secure import kafka_security_properties, prepare_security, scram_format_args
+    from deskwatch.stack.secure import (
+        kafka_security_properties,
+        prepare_security,
+        scram_format_args,
+    )
 
     layout.kafka_data.mkdir(parents=True, exist_ok=True)
     properties = layout.kafka_run / "server.properties"
@@ -82,7 +88,9 @@ def prepare_kafka(settings: StackSettings, layout: Layout) -> None:
     command = [*_java(layout), "kafka.tools.StorageTool", "format"]
     command += ["-t", new_cluster_id(), "-c", str(properties)]
     scram = scram_format_args(settings, creds) if creds else []
-    done = subprocess.run(command + scram, capture_output=True, text=True, check=False, env=base_env())
+    done = subprocess.run(
+        command + scram, capture_output=True, text=True, check=False, env=base_env()
+    )
     if done.returncode != 0:
         # The SCRAM arguments hold passwords: the message names the command without them.
         raise EngineStartError(

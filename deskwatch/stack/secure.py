@@ -36,13 +36,17 @@ def prepare_security(settings: StackSettings, layout: Layout) -> Credentials:
     return creds
 
 
-def kafka_security_properties(settings: StackSettings, layout: Layout, creds: Credentials) -> dict[str, str]:
+def kafka_security_properties(
+    settings: StackSettings, layout: Layout, creds: Credentials
+) -> dict[str, str]:
     """server.properties entries for a SASL_SSL broker (written to a 0600 file: they hold passwords)."""
     broker = f"{LOOPBACK}:{settings.kafka_port}"
     controller = f"{LOOPBACK}:{settings.kafka_controller_port}"
     store = creds.store.get_secret_value()
-    jaas = (f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{KAFKA_ADMIN}" '
-            f'password="{creds.kafka_admin.get_secret_value()}";')
+    jaas = (
+        f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{KAFKA_ADMIN}" '
+        f'password="{creds.kafka_admin.get_secret_value()}";'
+    )
     return {
         "listeners": f"SASL_SSL://{broker},CONTROLLER://{controller}",
         "advertised.listeners": f"SASL_SSL://{broker}",
@@ -81,20 +85,28 @@ def elasticsearch_security_lines() -> dict[str, str]:
 
 def render_roles_yml(settings: StackSettings) -> str:
     """One role: monitor the cluster, manage templates, do anything on deskwatch's indices only."""
-    role = {"cluster": ["monitor", "manage_index_templates"],
-            "indices": [{"names": list(settings.es_role_indices), "privileges": ["all"]}]}
-    return yaml.safe_dump({ES_ROLE: role})
+    role = {
+        "cluster": ["monitor", "manage_index_templates"],
+        "indices": [{"names": list(settings.es_role_indices), "privileges": ["all"]}],
+    }
+    return str(yaml.safe_dump({ES_ROLE: role}))
 
 
 def _es_tool(layout: Layout, tool: str, args: list[str], stdin: str) -> None:
     command = [str(layout.es_dist / "bin" / tool), *args]
     env = base_env() | {"ES_JAVA_HOME": str(java_home())}
-    done = subprocess.run(command, input=stdin, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        command, input=stdin, env=env, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
-        raise StackError(f"elasticsearch: {' '.join(command)} exited {done.returncode}: {done.stdout}{done.stderr}")
+        raise StackError(
+            f"elasticsearch: {' '.join(command)} exited {done.returncode}: {done.stdout}{done.stderr}"
+        )
 
 
-def secure_elasticsearch_config(settings: StackSettings, layout: Layout, creds: Credentials) -> None:
+def secure_elasticsearch_config(
+    settings: StackSettings, layout: Layout, creds: Credentials
+) -> None:
     """Certificates, keystore, roles and the file-realm user, written as root before the chown."""
     config = layout.es_dist / "config"
     (config / ES_CERT_DIR).mkdir(exist_ok=True)
@@ -102,26 +114,41 @@ def secure_elasticsearch_config(settings: StackSettings, layout: Layout, creds: 
     (config / "roles.yml").write_text(render_roles_yml(settings))
     (config / "elasticsearch.keystore").unlink(missing_ok=True)
     _es_tool(layout, "elasticsearch-keystore", ["create"], "")
-    for name, secret in (("bootstrap.password", creds.elastic),
-                         ("xpack.security.http.ssl.keystore.secure_password", creds.store)):
-        _es_tool(layout, "elasticsearch-keystore", ["add", "-x", "-f", name], secret.get_secret_value())
+    for name, secret in (
+        ("bootstrap.password", creds.elastic),
+        ("xpack.security.http.ssl.keystore.secure_password", creds.store),
+    ):
+        _es_tool(
+            layout, "elasticsearch-keystore", ["add", "-x", "-f", name], secret.get_secret_value()
+        )
     for name in ("users", "users_roles"):
         (config / name).write_text("")
     password = creds.es_user.get_secret_value()
     # Passed on stdin (the tool's prompt), not with -p: a command line is visible to every local user.
-    _es_tool(layout, "elasticsearch-users", ["useradd", settings.es_user, "-r", ES_ROLE], f"{password}\n{password}\n")
+    _es_tool(
+        layout,
+        "elasticsearch-users",
+        ["useradd", settings.es_user, "-r", ES_ROLE],
+        f"{password}\n{password}\n",
+    )
 
 
 def kafka_probe_options(settings: StackSettings, layout: Layout) -> dict[str, Any]:
     """kafka-python options with which the stack checks that its secured broker serves."""
     creds = read_credentials(layout.credentials_file)
-    return {"security_protocol": "SASL_SSL", "ssl_cafile": str(layout.ca_pem), "sasl_mechanism": SCRAM,
-            "sasl_plain_username": settings.kafka_user,
-            "sasl_plain_password": creds.kafka_user.get_secret_value()}
+    return {
+        "security_protocol": "SASL_SSL",
+        "ssl_cafile": str(layout.ca_pem),
+        "sasl_mechanism": SCRAM,
+        "sasl_plain_username": settings.kafka_user,
+        "sasl_plain_password": creds.kafka_user.get_secret_value(),
+    }
 
 
 def es_probe_options(settings: StackSettings, layout: Layout) -> dict[str, Any]:
     """Elasticsearch client options with which the stack checks that its secured node serves."""
     creds = read_credentials(layout.credentials_file)
-    return {"basic_auth": (settings.es_user, creds.es_user.get_secret_value()), "ca_certs": str(layout.ca_pem)}
-
+    return {
+        "basic_auth": (settings.es_user, creds.es_user.get_secret_value()),
+        "ca_certs": str(layout.ca_pem),
+    }

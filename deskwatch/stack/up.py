@@ -22,8 +22,8 @@ from deskwatch.stack.kafka import kafka_bootstrap, kafka_spec, prepare_kafka
 from deskwatch.stack.layout import Layout
 from deskwatch.stack.lock import stack_lock
 from deskwatch.stack.progress import Report, silent
-from deskwatch.stack.secure import prepare_security
 from deskwatch.stack.render import LOOPBACK
+from deskwatch.stack.secure import prepare_security
 from deskwatch.stack.state import EngineRecord, StackState, read_state, write_state
 from deskwatch.stack.supervise import alive, cmdline, spawn, stop_group
 from deskwatch.stack.wait import wait_serving

@@ -24,16 +24,28 @@ from deskwatch.stack.layout import Layout
 from deskwatch.stack.progress import ElapsedReport
 
 SECURE_HOME = Path("/var/lib/deskwatch-secure")
-SECURE_PORTS = {"kafka_port": 29192, "kafka_controller_port": 29193,
-                "es_http_port": 29201, "es_transport_port": 29301}
+SECURE_PORTS = {
+    "kafka_port": 29192,
+    "kafka_controller_port": 29193,
+    "es_http_port": 29201,
+    "es_transport_port": 29301,
+}
 
 
 def secure_stack_settings(base: StackSettings) -> StackSettings:
     """``base`` moved to the secured home and ports, with security on."""
-    return base.model_copy(update={
-        "home": SECURE_HOME, "mode": "local", "security": "on", "kafka_heap": "512m", "es_heap": "512m",
-        "maven_repo": base.maven_repo or Layout(base.home).m2, "start_timeout_s": 300.0, **SECURE_PORTS,
-    })
+    return base.model_copy(
+        update={
+            "home": SECURE_HOME,
+            "mode": "local",
+            "security": "on",
+            "kafka_heap": "512m",
+            "es_heap": "512m",
+            "maven_repo": base.maven_repo or Layout(base.home).m2,
+            "start_timeout_s": 300.0,
+            **SECURE_PORTS,
+        }
+    )
 
 
 @pytest.fixture(scope="session")
@@ -55,11 +67,13 @@ def secure_settings(secure_stack: StackSettings) -> Settings:
     """A settings tree aimed at the secured engines as the deskwatch user, unique prefixes."""
     tag = uuid.uuid4().hex[:8]
     kafka, es = client_sections(secure_stack)
-    return load_settings().model_copy(update={
-        "stack": secure_stack,
-        "kafka": kafka.model_copy(update={"topic_prefix": f"test-{tag}.", "partitions": 2}),
-        "elasticsearch": es.model_copy(update={"index_prefix": f"test-{tag}"}),
-    })
+    return load_settings().model_copy(
+        update={
+            "stack": secure_stack,
+            "kafka": kafka.model_copy(update={"topic_prefix": f"test-{tag}.", "partitions": 2}),
+            "elasticsearch": es.model_copy(update={"index_prefix": f"test-{tag}"}),
+        }
+    )
 
 
 @pytest.fixture
@@ -67,15 +81,30 @@ def secure_pipeline_settings(secure_settings: Settings, tmp_path: Path) -> Setti
     """The session's secured settings with test-unique group ids, data dir and prefixes."""
     tag = uuid.uuid4().hex[:8]
     s = secure_settings
-    return s.model_copy(update={
-        "kafka": s.kafka.model_copy(update={"topic_prefix": f"{s.kafka.topic_prefix}{tag}."}),
-        "elasticsearch": s.elasticsearch.model_copy(update={"index_prefix": f"{s.elasticsearch.index_prefix}-{tag}"}),
-        "processor": s.processor.model_copy(update={"app_id": f"dw-proc-{tag}", "datadir": tmp_path / "proc",
-                                                    "commit_every": 100}),
-        "sink": s.sink.model_copy(update={"group_id": f"dw-sink-{tag}", "flush_interval_s": 0.2}),
-        "http_ingest": s.http_ingest.model_copy(update={"port": free_port(),
-                                                        "token": SecretStr(f"dw-ingest-token-{uuid.uuid4().hex}")}),
-    })
+    return s.model_copy(
+        update={
+            "kafka": s.kafka.model_copy(update={"topic_prefix": f"{s.kafka.topic_prefix}{tag}."}),
+            "elasticsearch": s.elasticsearch.model_copy(
+                update={"index_prefix": f"{s.elasticsearch.index_prefix}-{tag}"}
+            ),
+            "processor": s.processor.model_copy(
+                update={
+                    "app_id": f"dw-proc-{tag}",
+                    "datadir": tmp_path / "proc",
+                    "commit_every": 100,
+                }
+            ),
+            "sink": s.sink.model_copy(
+                update={"group_id": f"dw-sink-{tag}", "flush_interval_s": 0.2}
+            ),
+            "http_ingest": s.http_ingest.model_copy(
+                update={
+                    "port": free_port(),
+                    "token": SecretStr(f"dw-ingest-token-{uuid.uuid4().hex}"),
+                }
+            ),
+        }
+    )
 
 
 def free_port() -> int:
@@ -87,7 +116,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def secure_launch(secure_pipeline_settings: Settings, tmp_path: Path) -> Iterator[Callable[..., Component]]:
+def secure_launch(
+    secure_pipeline_settings: Settings, tmp_path: Path
+) -> Iterator[Callable[..., Component]]:
     """Start deskwatch components on the secured engines; all are stopped at the end of the test."""
     config = write_settings_file(secure_pipeline_settings, tmp_path / "settings.yaml")
     started: list[Component] = []

@@ -4,6 +4,7 @@ Every refusal is checked beside a control with the right credentials on the same
 refusal can never pass because the engine is simply down.
 """
 
+# ruff: noqa: F811  (fixtures imported from secure_engines are parameters by design)
 from __future__ import annotations
 
 import asyncio
@@ -33,14 +34,20 @@ pytestmark = pytest.mark.integration
 WRONG = "wrong-Pa55word-" + uuid.uuid4().hex
 
 
-def _es(settings: Settings, method: str, path: str, auth: tuple[str, str] | None, body: Any = None) -> int:
+def _es(
+    settings: Settings, method: str, path: str, auth: tuple[str, str] | None, body: Any = None
+) -> int:
     """The HTTP status of one request to the secured Elasticsearch, verified against the CA."""
     context = ssl.create_default_context(cafile=str(settings.elasticsearch.ca_file))
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{settings.elasticsearch.url}{path}", data=data, method=method)
+    request = urllib.request.Request(
+        f"{settings.elasticsearch.url}{path}", data=data, method=method
+    )
     request.add_header("Content-Type", "application/json")
     if auth is not None:
-        request.add_header("Authorization", "Basic " + base64.b64encode(":".join(auth).encode()).decode())
+        request.add_header(
+            "Authorization", "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+        )
     try:
         with urllib.request.urlopen(request, context=context, timeout=30) as response:
             return int(response.status)
@@ -59,14 +66,35 @@ def _auth(kind: str, stack: StackSettings, creds: Credentials) -> tuple[str, str
     }[kind]
 
 
-@pytest.mark.parametrize(("auth", "status"), [
-    ("none", 401), ("user-wrong-password", 401), ("elastic-wrong-password", 401), ("unknown-user", 401),
-    ("user", 200), ("elastic", 200),
-], ids=["no-credentials", "wrong-password", "elastic-wrong-password", "unknown-user", "user", "elastic"])
+@pytest.mark.parametrize(
+    ("auth", "status"),
+    [
+        ("none", 401),
+        ("user-wrong-password", 401),
+        ("elastic-wrong-password", 401),
+        ("unknown-user", 401),
+        ("user", 200),
+        ("elastic", 200),
+    ],
+    ids=[
+        "no-credentials",
+        "wrong-password",
+        "elastic-wrong-password",
+        "unknown-user",
+        "user",
+        "elastic",
+    ],
+)
 def test_elasticsearch_authenticates_every_request(
-    secure_settings: Settings, secure_stack: StackSettings, secure_credentials: Credentials, auth: str, status: int
+    secure_settings: Settings,
+    secure_stack: StackSettings,
+    secure_credentials: Credentials,
+    auth: str,
+    status: int,
 ) -> None:
-    got = _es(secure_settings, "GET", "/_cluster/health", _auth(auth, secure_stack, secure_credentials))
+    got = _es(
+        secure_settings, "GET", "/_cluster/health", _auth(auth, secure_stack, secure_credentials)
+    )
     assert got == status
 
 
@@ -76,24 +104,40 @@ def test_elasticsearch_speaks_only_tls(secure_settings: Settings) -> None:
         urllib.request.urlopen(f"{plain}/_cluster/health", timeout=10)
 
 
-@pytest.mark.parametrize(("index", "auth", "status"), [
-    ("test-{tag}-allowed", "user", 201),
-    ("deskwatch-{tag}-allowed", "user", 201),
-    ("other-{tag}", "user", 403),
-    ("other-{tag}", "elastic", 201),
-], ids=["test-prefix", "deskwatch-prefix", "outside-role", "superuser-control"])
+@pytest.mark.parametrize(
+    ("index", "auth", "status"),
+    [
+        ("test-{tag}-allowed", "user", 201),
+        ("deskwatch-{tag}-allowed", "user", 201),
+        ("other-{tag}", "user", 403),
+        ("other-{tag}", "elastic", 201),
+    ],
+    ids=["test-prefix", "deskwatch-prefix", "outside-role", "superuser-control"],
+)
 def test_the_deskwatch_role_reaches_only_its_indices(
-    secure_settings: Settings, secure_stack: StackSettings, secure_credentials: Credentials,
-    index: str, auth: str, status: int,
+    secure_settings: Settings,
+    secure_stack: StackSettings,
+    secure_credentials: Credentials,
+    index: str,
+    auth: str,
+    status: int,
 ) -> None:
     name = index.format(tag=uuid.uuid4().hex[:8])
-    got = _es(secure_settings, "PUT", f"/{name}/_doc/1", _auth(auth, secure_stack, secure_credentials), {"a": 1})
+    got = _es(
+        secure_settings,
+        "PUT",
+        f"/{name}/_doc/1",
+        _auth(auth, secure_stack, secure_credentials),
+        {"a": 1},
+    )
     assert got == status
     _es(secure_settings, "DELETE", f"/{name}", _auth("elastic", secure_stack, secure_credentials))
 
 
 def test_a_refused_elasticsearch_password_is_not_in_the_error(secure_settings: Settings) -> None:
-    es = secure_settings.elasticsearch.model_copy(update={"password": ElasticsearchSettings(password=WRONG).password})
+    es = secure_settings.elasticsearch.model_copy(
+        update={"password": ElasticsearchSettings(password=WRONG).password}
+    )
     client = elasticsearch_client(es)
     with pytest.raises(AuthenticationException) as caught:
         client.cluster.health()
@@ -105,26 +149,43 @@ def test_a_refused_elasticsearch_password_is_not_in_the_error(secure_settings: S
 async def _aiokafka_start(settings: Settings, **overrides: Any) -> None:
     k = settings.kafka
     options: dict[str, Any] = {
-        "security_protocol": "SASL_SSL", "sasl_mechanism": k.sasl_mechanism, "sasl_plain_username": k.sasl_username,
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": k.sasl_mechanism,
+        "sasl_plain_username": k.sasl_username,
         "sasl_plain_password": k.sasl_password.get_secret_value() if k.sasl_password else None,
         "ssl_context": ssl.create_default_context(cafile=str(k.ssl_cafile)),
     } | overrides
-    producer = AIOKafkaProducer(bootstrap_servers=k.bootstrap_servers, request_timeout_ms=10_000, **options)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=k.bootstrap_servers, request_timeout_ms=10_000, **options
+    )
     try:
         await producer.start()
     finally:
         await producer.stop()
 
 
-@pytest.mark.parametrize(("overrides", "refused"), [
-    ({"security_protocol": "PLAINTEXT", "ssl_context": None, "sasl_mechanism": "PLAIN"}, True),
-    ({"security_protocol": "SSL", "sasl_mechanism": "PLAIN"}, True),
-    ({"sasl_plain_password": WRONG}, True),
-    ({"sasl_plain_username": "nobody", "sasl_plain_password": WRONG}, True),
-    ({}, False),
-], ids=["no-credentials-plaintext", "tls-without-sasl", "wrong-password", "unknown-user", "deskwatch-user"])
+@pytest.mark.parametrize(
+    ("overrides", "refused"),
+    [
+        ({"security_protocol": "PLAINTEXT", "ssl_context": None, "sasl_mechanism": "PLAIN"}, True),
+        ({"security_protocol": "SSL", "sasl_mechanism": "PLAIN"}, True),
+        ({"sasl_plain_password": WRONG}, True),
+        ({"sasl_plain_username": "nobody", "sasl_plain_password": WRONG}, True),
+        ({}, False),
+    ],
+    ids=[
+        "no-credentials-plaintext",
+        "tls-without-sasl",
+        "wrong-password",
+        "unknown-user",
+        "deskwatch-user",
+    ],
+)
 def test_kafka_authenticates_every_client(
-    secure_settings: Settings, overrides: dict[str, Any], refused: bool, caplog: pytest.LogCaptureFixture
+    secure_settings: Settings,
+    overrides: dict[str, Any],
+    refused: bool,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     if not refused:
@@ -138,7 +199,9 @@ def test_kafka_authenticates_every_client(
 
 
 def test_kafka_python_options_reach_the_secured_broker(secure_settings: Settings) -> None:
-    admin = KafkaAdminClient(client_id="deskwatch-security-test", **kafka_python_options(secure_settings.kafka))
+    admin = KafkaAdminClient(
+        client_id="deskwatch-security-test", **kafka_python_options(secure_settings.kafka)
+    )
     try:
         assert isinstance(admin.list_topics(), list)
     finally:

@@ -14,7 +14,11 @@ from pydantic import SecretStr
 from deskwatch.cli import main
 from deskwatch.settings import StackSettings
 from deskwatch.stack import certify
-from deskwatch.stack.credentials import client_sections, load_or_create_credentials, read_credentials
+from deskwatch.stack.credentials import (
+    client_sections,
+    load_or_create_credentials,
+    read_credentials,
+)
 from deskwatch.stack.errors import StackError
 from deskwatch.stack.layout import Layout
 from deskwatch.stack.state import EngineRecord, StackState
@@ -44,22 +48,41 @@ def test_client_sections_reach_the_secured_stack(tmp_path: Path) -> None:
     creds = load_or_create_credentials(Layout(tmp_path).credentials_file)
     kafka, es = client_sections(stack)
     assert (kafka.bootstrap_servers, kafka.security_protocol, kafka.sasl_mechanism) == (
-        "127.0.0.1:29192", "SASL_SSL", "SCRAM-SHA-512")
-    assert kafka.sasl_password == creds.kafka_user and kafka.ssl_cafile == tmp_path / "secure" / "ca.pem"
-    assert (es.url, es.username, es.password) == ("https://127.0.0.1:29201", "deskwatch", creds.es_user)
+        "127.0.0.1:29192",
+        "SASL_SSL",
+        "SCRAM-SHA-512",
+    )
+    assert (
+        kafka.sasl_password == creds.kafka_user
+        and kafka.ssl_cafile == tmp_path / "secure" / "ca.pem"
+    )
+    assert (es.url, es.username, es.password) == (
+        "https://127.0.0.1:29201",
+        "deskwatch",
+        creds.es_user,
+    )
 
 
 def test_stack_status_says_where_the_passwords_are_not_what(tmp_path: Path) -> None:
     creds = load_or_create_credentials(Layout(tmp_path).credentials_file)
-    result = CliRunner().invoke(main, ["stack", "status"], env={"DESKWATCH_STACK__HOME": str(tmp_path)})
+    result = CliRunner().invoke(
+        main, ["stack", "status"], env={"DESKWATCH_STACK__HOME": str(tmp_path)}
+    )
     assert result.exit_code == 0, result.output
     assert f"{tmp_path}/secure/credentials.json (mode 600" in result.output
     assert not any(v.get_secret_value() in result.output for _, v in creds)
 
 
-@pytest.mark.parametrize(("recorded", "wanted", "refused"), [
-    ("off", "on", True), ("on", "off", True), ("on", "on", False), ("off", "off", False),
-], ids=["plain-as-secure", "secure-as-plain", "secure", "plain"])
+@pytest.mark.parametrize(
+    ("recorded", "wanted", "refused"),
+    [
+        ("off", "on", True),
+        ("on", "off", True),
+        ("on", "on", False),
+        ("off", "off", False),
+    ],
+    ids=["plain-as-secure", "secure-as-plain", "secure", "plain"],
+)
 def test_running_engines_are_never_reused_with_the_other_security(
     tmp_path: Path, recorded: str, wanted: str, refused: bool
 ) -> None:
@@ -85,7 +108,7 @@ def test_certificates_verify_for_127_0_0_1_and_no_password_is_on_a_command_line(
         seen.append(command)
         return real_run(command, **kwargs)
 
-    monkeypatch.setattr(certify.subprocess, "run", recording_run)
+    monkeypatch.setattr(subprocess, "run", recording_run)
     certify.make_certificates(tmp_path, password)
     assert seen and not any(password.get_secret_value() in " ".join(c) for c in seen)
     assert (tmp_path / "ca.pem").stat().st_mode & 0o777 == 0o644

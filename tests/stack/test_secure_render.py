@@ -20,10 +20,16 @@ from deskwatch.stack.secure import (
     scram_format_args,
 )
 
-CREDS = Credentials(elastic=SecretStr("e-pw"), es_user=SecretStr("u-pw"), kafka_admin=SecretStr("admin-pw"),
-                    kafka_user=SecretStr("user-pw"), store=SecretStr("store-pw"))
-STACK = StackSettings(home=Path("/var/lib/dw-secure"), kafka_port=29192, kafka_controller_port=29193,
-                      security="on")
+CREDS = Credentials(
+    elastic=SecretStr("e-pw"),
+    es_user=SecretStr("u-pw"),
+    kafka_admin=SecretStr("admin-pw"),
+    kafka_user=SecretStr("user-pw"),
+    store=SecretStr("store-pw"),
+)
+STACK = StackSettings(
+    home=Path("/var/lib/dw-secure"), kafka_port=29192, kafka_controller_port=29193, security="on"
+)
 
 
 def _props(text: str) -> dict[str, str]:
@@ -36,48 +42,82 @@ def props() -> dict[str, str]:
     return _props(render_server_properties(STACK, Path("/data"), security))
 
 
-@pytest.mark.parametrize(("key", "value"), [
-    ("listeners", "SASL_SSL://127.0.0.1:29192,CONTROLLER://127.0.0.1:29193"),
-    ("advertised.listeners", "SASL_SSL://127.0.0.1:29192"),
-    ("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL"),
-    ("inter.broker.listener.name", "SASL_SSL"),
-    ("sasl.enabled.mechanisms", "SCRAM-SHA-512"),
-    ("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512"),
-    ("ssl.keystore.location", "/var/lib/dw-secure/secure/server.p12"),
-    ("ssl.truststore.location", "/var/lib/dw-secure/secure/truststore.p12"),
-    ("auto.create.topics.enable", "false"),
-], ids=["listeners", "advertised", "protocol-map", "inter-broker", "mechanisms", "inter-broker-mechanism",
-        "keystore", "truststore", "plain-defaults-kept"])
-def test_the_secured_broker_listens_sasl_ssl_on_loopback_only(props: dict[str, str], key: str, value: str) -> None:
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("listeners", "SASL_SSL://127.0.0.1:29192,CONTROLLER://127.0.0.1:29193"),
+        ("advertised.listeners", "SASL_SSL://127.0.0.1:29192"),
+        ("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL"),
+        ("inter.broker.listener.name", "SASL_SSL"),
+        ("sasl.enabled.mechanisms", "SCRAM-SHA-512"),
+        ("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512"),
+        ("ssl.keystore.location", "/var/lib/dw-secure/secure/server.p12"),
+        ("ssl.truststore.location", "/var/lib/dw-secure/secure/truststore.p12"),
+        ("auto.create.topics.enable", "false"),
+    ],
+    ids=[
+        "listeners",
+        "advertised",
+        "protocol-map",
+        "inter-broker",
+        "mechanisms",
+        "inter-broker-mechanism",
+        "keystore",
+        "truststore",
+        "plain-defaults-kept",
+    ],
+)
+def test_the_secured_broker_listens_sasl_ssl_on_loopback_only(
+    props: dict[str, str], key: str, value: str
+) -> None:
     assert props[key] == value
 
 
 def test_no_plaintext_client_listener_is_left(props: dict[str, str]) -> None:
     assert "PLAINTEXT://" not in props["listeners"].replace("CONTROLLER://", "")
-    assert 'username="admin" password="admin-pw"' in props["listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config"]
+    assert (
+        'username="admin" password="admin-pw"'
+        in props["listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config"]
+    )
 
 
 def test_scram_users_are_written_at_format_time() -> None:
     assert scram_format_args(STACK, CREDS) == [
-        "--add-scram", "SCRAM-SHA-512=[name=admin,password=admin-pw]",
-        "--add-scram", "SCRAM-SHA-512=[name=deskwatch,password=user-pw]",
+        "--add-scram",
+        "SCRAM-SHA-512=[name=admin,password=admin-pw]",
+        "--add-scram",
+        "SCRAM-SHA-512=[name=deskwatch,password=user-pw]",
     ]
 
 
 def test_elasticsearch_turns_security_and_https_on() -> None:
     text = render_elasticsearch_yml(STACK, Path("/d"), Path("/l"), elasticsearch_security_lines())
     conf = yaml.safe_load(text)
-    assert conf["xpack.security.enabled"] is True and conf["xpack.security.http.ssl.enabled"] is True
+    assert (
+        conf["xpack.security.enabled"] is True and conf["xpack.security.http.ssl.enabled"] is True
+    )
     assert conf["xpack.security.http.ssl.keystore.path"] == "certs/server.p12"
     assert conf["network.host"] == "127.0.0.1"
-    assert "e-pw" not in text and "store-pw" not in text, "passwords go to the ES keystore, not the yml"
+    assert "e-pw" not in text and "store-pw" not in text, (
+        "passwords go to the ES keystore, not the yml"
+    )
 
 
-@pytest.mark.parametrize(("indices", "expected"), [
-    (("deskwatch-*", "test-*"), ["deskwatch-*", "test-*"]),
-    (("acme-*",), ["acme-*"]),
-], ids=["default", "custom"])
-def test_the_role_reaches_only_the_configured_indices(indices: tuple[str, ...], expected: list[str]) -> None:
-    role = yaml.safe_load(render_roles_yml(STACK.model_copy(update={"es_role_indices": indices})))[ES_ROLE]
+@pytest.mark.parametrize(
+    ("indices", "expected"),
+    [
+        (("deskwatch-*", "test-*"), ["deskwatch-*", "test-*"]),
+        (("acme-*",), ["acme-*"]),
+    ],
+    ids=["default", "custom"],
+)
+def test_the_role_reaches_only_the_configured_indices(
+    indices: tuple[str, ...], expected: list[str]
+) -> None:
+    role = yaml.safe_load(render_roles_yml(STACK.model_copy(update={"es_role_indices": indices})))[
+        ES_ROLE
+    ]
     assert role["indices"] == [{"names": expected, "privileges": ["all"]}]
-    assert set(role["cluster"]) == {"monitor", "manage_index_templates"}, "no cluster-wide admin rights"
+    assert set(role["cluster"]) == {"monitor", "manage_index_templates"}, (
+        "no cluster-wide admin rights"
+    )
