@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -85,15 +85,15 @@ def show(ctx: Context, incident_id: str, event_limit: int) -> None:
 
 def _remediation(found: Incident) -> str:
     if found.remediation:
-        return found.remediation
+        return str(found.remediation)
     from deskwatch.processors.rules import load_default_pack
 
     pack = load_default_pack()
-    return pack[found.rule_id].remediation if found.rule_id in pack else ""
+    return str(pack[found.rule_id].remediation) if found.rule_id in pack else ""
 
 
 def _when(at: datetime | None) -> str:
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if at else "-"
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if at else "-"
 
 
 def explain(i: Incident, remediation: str) -> list[str]:
@@ -104,8 +104,8 @@ def explain(i: Incident, remediation: str) -> list[str]:
         f"status     {i.status.value}  severity {i.severity.value}" + ("  flapping" if i.flapping else ""),
         f"rule       {i.rule_id} v{i.rule_version}", f"group key  {i.group_key}", f"group      {group}",
         f"window     {i.window_seconds}s", f"first seen {_when(i.first_seen)}", f"last seen  {_when(i.last_seen)}",
-        f"counts     events={i.event_count} hosts={i.host_count or len(i.hosts)} "
-        f"deduplicated={i.deduplicated_count} absorbed={i.absorbed_count} reopened={i.reopen_count}",
+        (f"counts     events={i.event_count} hosts={i.host_count or len(i.hosts)} "
+         f"deduplicated={i.deduplicated_count} absorbed={i.absorbed_count} reopened={i.reopen_count}"),
         f"hosts      {', '.join(i.hosts[:10])}" + (" …" if len(i.hosts) > 10 else ""),
         f"parent     {i.parent_id or '-'}", f"children   {', '.join(i.children) or '-'}",
         f"silenced   {i.silenced_by or '-'}", f"assignee   {i.assignee or '-'}",
@@ -141,7 +141,7 @@ def _send_command(ctx: Context, incident_id: str, action: CommandAction, actor: 
     client, found = _load(ctx.settings, incident_id)
     client.close()
     command = Command(command_id=uuid.uuid4().hex, action=action, group_key=found.group_key, incident_id=found.id,
-                      actor=_actor(actor), at=datetime.now(timezone.utc), comment=comment, assignee=assignee)
+                      actor=_actor(actor), at=datetime.now(UTC), comment=comment, assignee=assignee)
     publish(ctx.settings, COMMANDS.name(ctx.settings.kafka), command.group_key, command.model_dump_json().encode())
     click.echo(f"{action.value} {found.id} sent as {command.command_id} (group {found.group_key})")
     return command

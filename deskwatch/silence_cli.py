@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -37,7 +37,7 @@ def parse_matcher(text: str) -> Matcher:
     if not found:
         raise click.BadParameter(f"{text!r}: expected name=value, name!=value, name=~regex or name!~regex",
                                  param_hint="--match")
-    return Matcher(name=found.group(1), op=found.group(2), value=found.group(3))  # type: ignore[arg-type]
+    return Matcher(name=found.group(1), op=found.group(2), value=found.group(3))
 
 
 def parse_duration(text: str) -> timedelta:
@@ -60,8 +60,8 @@ def read_silences(kafka: KafkaSettings, timeout_s: float = 10.0) -> dict[str, Si
         consumer.seek_to_beginning(*parts)
         ends = consumer.end_offsets(parts)
         latest: dict[str, Silence] = {}
-        deadline = datetime.now(timezone.utc) + timedelta(seconds=timeout_s)
-        while any(consumer.position(tp) < ends[tp] for tp in parts) and datetime.now(timezone.utc) < deadline:
+        deadline = datetime.now(UTC) + timedelta(seconds=timeout_s)
+        while any(consumer.position(tp) < ends[tp] for tp in parts) and datetime.now(UTC) < deadline:
             for records in consumer.poll(timeout_ms=500).values():
                 for r in records:
                     if r.value is None:
@@ -86,7 +86,7 @@ def silence() -> None:
 @pass_context
 def add(ctx: Context, matches: tuple[str, ...], duration: str, comment: str, actor: str | None) -> None:
     """Silence incidents matching every --match for --duration from now."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     record = Silence(id=uuid.uuid4().hex[:16], matchers=[parse_matcher(m) for m in matches], starts_at=now,
                      ends_at=now + parse_duration(duration), created_by=_actor(actor), comment=comment)
     publish(ctx.settings, SILENCES.name(ctx.settings.kafka), record.id, record.model_dump_json().encode())
@@ -102,7 +102,7 @@ def _state(s: Silence, now: datetime) -> str:
 @pass_context
 def list_(ctx: Context, show_all: bool) -> None:
     """Silences on the topic (active and pending; --all adds expired ones)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for s in sorted(read_silences(ctx.settings.kafka).values(), key=lambda s: (s.ends_at, s.id)):
         state = _state(s, now)
         if state == "expired" and not show_all:
@@ -121,7 +121,7 @@ def expire(ctx: Context, silence_id: str, actor: str | None) -> None:
     current = read_silences(ctx.settings.kafka).get(silence_id)
     if current is None:
         raise SilenceNotFoundError(f"no silence {silence_id!r} on {SILENCES.name(ctx.settings.kafka)}")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     note = f"expired by {_actor(actor)} at {now.isoformat(timespec='seconds')}"
     ended = current.model_copy(update={"ends_at": now, "starts_at": min(current.starts_at, now - timedelta(seconds=1)),
                                        "comment": f"{current.comment} [{note}]".strip()})

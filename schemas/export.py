@@ -11,8 +11,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.command import Command, Silence
@@ -22,6 +20,7 @@ from deskwatch.schemas.envelope import EventBatch, Tick
 from deskwatch.schemas.event import SCHEMA_VERSION
 from deskwatch.schemas.incident import Incident
 from deskwatch.schemas.signal import Signal
+from pydantic import BaseModel
 
 #: Every payload that crosses a topic, by the name of its schema file.
 PAYLOADS: dict[str, type[BaseModel]] = {

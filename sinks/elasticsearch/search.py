@@ -14,9 +14,10 @@ from typing import Any
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.digest import EventDigest
 from deskwatch.schemas.incident import Incident
-from deskwatch.settings import ElasticsearchSettings
 from deskwatch.sinks.elasticsearch.encode import digest_from_source
 from deskwatch.sinks.elasticsearch.templates import events_alias, history_alias, incidents_alias
+
+from deskwatch.settings import ElasticsearchSettings
 
 QUERY_FIELDS = ["title^2", "sample_message", "hosts", "rule_id", "event_codes", "providers", "group_key", "id",
                 "status", "severity", "assignee", "remediation"]
@@ -37,7 +38,7 @@ def parse_since(text: str, now: datetime) -> datetime:
     if span:
         return now - timedelta(seconds=int(span.group(1)) * _UNIT_SECONDS[span.group(2)])
     try:
-        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        at = datetime.fromisoformat(text.strip())  # 3.11 reads "Z"
     except ValueError:
         raise SinceError(f"--since {text!r}: expected a span such as 2h or 7d, or an ISO time") from None
     if at.tzinfo is None:

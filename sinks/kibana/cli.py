@@ -23,7 +23,12 @@ def kibana() -> None:
 def kibana_import(ctx: Context, url: str, space: str | None, user: str | None, password: str | None,
                   api_key: str | None) -> None:
     """Import (overwrite) the saved objects for this settings tree's index prefix."""
-    from deskwatch.sinks.kibana.upload import KibanaImportError, KibanaTarget, import_objects, shipped_objects
+    from deskwatch.sinks.kibana.upload import (
+        KibanaImportError,
+        KibanaTarget,
+        import_objects,
+        shipped_objects,
+    )
 
     if user and password is None and not api_key:
         password = click.prompt(f"password for {user}", hide_input=True)

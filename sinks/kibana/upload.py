@@ -13,9 +13,8 @@ from importlib import resources
 from typing import Any
 
 import urllib3
-from pydantic import SecretStr
-
 from deskwatch.sinks.kibana.build import DATA_VIEWS, DEFAULT_PREFIX
+from pydantic import SecretStr
 
 NDJSON_NAME = "saved_objects.ndjson"
 

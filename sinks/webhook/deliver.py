@@ -43,7 +43,7 @@ class Attempt:
 
 def backoff(attempt: int, settings: WebhookSettings) -> float:
     """Seconds to wait after failed attempt ``attempt`` (1-based): doubling, capped."""
-    return min(settings.backoff_initial_s * 2 ** (attempt - 1), settings.backoff_max_s)
+    return min(settings.backoff_initial_s * 2.0 ** (attempt - 1), settings.backoff_max_s)
 
 
 def post(http: urllib3.PoolManager, url: str, body: bytes, headers: Mapping[str, str],

@@ -13,16 +13,16 @@ from typing import Any
 
 import structlog
 import urllib3
+from deskwatch.schemas import DeadLetter
+from deskwatch.schemas.change import IncidentChange
+from deskwatch.sinks.webhook.cloudevents import ce_id, header_map
+from deskwatch.sinks.webhook.deliver import Attempt, Outcome, deliver
+from deskwatch.sinks.webhook.sign import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signature
 from kafka import KafkaConsumer, KafkaProducer
 from pydantic import ValidationError
 
 from deskwatch.connect import kafka_python_options
-from deskwatch.schemas import DeadLetter
-from deskwatch.schemas.change import IncidentChange
 from deskwatch.settings import Settings
-from deskwatch.sinks.webhook.cloudevents import ce_id, header_map
-from deskwatch.sinks.webhook.deliver import Attempt, Outcome, deliver
-from deskwatch.sinks.webhook.sign import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signature
 from deskwatch.topology import DEAD_LETTER, INCIDENT_CHANGES
 
 log = structlog.get_logger(__name__)

@@ -6,20 +6,21 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from deskwatch.schemas.incident import Incident, incident_id
+from deskwatch.sinks.elasticsearch.templates import incidents_alias
+from elasticsearch import NotFoundError
 from kafka import KafkaProducer
 
 from deskwatch.cli import main
 from deskwatch.components import write_settings_file
 from deskwatch.connect import kafka_python_options
-from deskwatch.schemas.incident import Incident, incident_id
 from deskwatch.settings import Settings
-from deskwatch.sinks.elasticsearch.templates import incidents_alias
 from deskwatch.topics import ensure_topics
 from deskwatch.topology import INCIDENTS
 
@@ -27,8 +28,8 @@ from .conftest import es_docs, wait_for
 
 pytestmark = pytest.mark.integration
 README = Path(__file__).resolve().parents[2] / "README.md"
-EXAMPLE = re.compile(r"<!-- search-example -->\s*```console\n(.*?)```", re.S)
-DAY = datetime(2026, 11, 29, tzinfo=timezone.utc)
+EXAMPLE = re.compile(r"<!-- search-example -->\s*```console\n(.*?)```", re.DOTALL)
+DAY = datetime(2026, 11, 29, tzinfo=UTC)
 
 
 def _at(hhmm: str) -> datetime:
@@ -98,7 +99,7 @@ def test_readme_search_examples(pipeline_settings: Settings, launch: Callable[..
     def indexed() -> bool:
         try:
             docs = es_docs(s, incidents_alias(s.elasticsearch))
-        except Exception:  # the sink has not created the index yet
+        except NotFoundError:  # the sink has not created the index yet
             return False
         return {i: d["revision"] for i, d in docs.items()} == {i.id: i.revision for i in KNOWN}
 
@@ -110,16 +111,16 @@ def test_readme_search_examples(pipeline_settings: Settings, launch: Callable[..
         assert result.output.rstrip("\n").split("\n") == expected, f"deskwatch {shlex.join(args)}"
 
 
-CONSUMER = re.compile(r"## Downstream.*?```python\n(.*?)```", re.S)
+CONSUMER = re.compile(r"## Downstream.*?```python\n(.*?)```", re.DOTALL)
 
 
 def test_readme_consumer_example(pipeline_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     """The Downstream section's kafka-python consumer, on a test topic: it opens and closes one ticket,
     and skips the duplicate and the header-less record."""
-    from datetime import timezone as tz
 
     from deskwatch.schemas.change import IncidentChange
     from deskwatch.sinks.webhook.cloudevents import ce_headers
+
     from deskwatch.topology import INCIDENT_CHANGES
 
     s = pipeline_settings
@@ -129,8 +130,9 @@ def test_readme_consumer_example(pipeline_settings: Settings, capsys: pytest.Cap
     assert len(code.splitlines()) < 30
     code = code.replace('"deskwatch.incident-changes"', repr(topic)).replace(
         'auto_offset_reset="earliest"', 'auto_offset_reset="earliest", consumer_timeout_ms=8000')
-    common = dict(incident_id="inc-42", rule_id="disk-errors", rule_version=1, group_key="disk-errors|host.name=PC-1",
-                  severity="high", at=datetime(2026, 11, 29, 8, tzinfo=tz.utc))
+    common: dict[str, Any] = {"incident_id": "inc-42", "rule_id": "disk-errors", "rule_version": 1,
+                              "group_key": "disk-errors|host.name=PC-1", "severity": "high",
+                              "at": datetime(2026, 11, 29, 8, tzinfo=UTC)}
     opened = IncidentChange(revision=1, from_status=None, to_status="open", reason="opened", **common)  # type: ignore[arg-type]
     closed = IncidentChange(revision=2, from_status="open", to_status="resolved", reason="quiet_timeout", **common)  # type: ignore[arg-type]
     producer = KafkaProducer(acks="all", **kafka_python_options(s.kafka))

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
-import deskwatch.cli  # noqa: F401  (the command tree first: deskwatch.sinks.cli registers into it)
 from deskwatch.schemas.incident import Incident
 from deskwatch.sinks.cli import incident_table
-from deskwatch.sinks.elasticsearch.search import IncidentFilters, SinceError, incident_query, parse_since
+from deskwatch.sinks.elasticsearch.search import (
+    IncidentFilters,
+    SinceError,
+    incident_query,
+    parse_since,
+)
 
-NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+import deskwatch.cli  # noqa: F401  (the command tree first: deskwatch.sinks.cli registers into it)
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -20,8 +25,8 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
     ("7d", NOW - timedelta(days=7)),
     ("1w", NOW - timedelta(weeks=1)),
     ("45s", NOW - timedelta(seconds=45)),
-    ("2026-11-28T06:00:00Z", datetime(2026, 11, 28, 6, tzinfo=timezone.utc)),
-    ("2026-11-28T07:00:00+01:00", datetime(2026, 11, 28, 6, tzinfo=timezone.utc)),
+    ("2026-11-28T06:00:00Z", datetime(2026, 11, 28, 6, tzinfo=UTC)),
+    ("2026-11-28T07:00:00+01:00", datetime(2026, 11, 28, 6, tzinfo=UTC)),
 ], ids=["hours", "minutes", "days", "weeks", "seconds", "iso-z", "iso-offset"])
 def test_parse_since(text: str, expected: datetime) -> None:
     assert parse_since(text, NOW) == expected

@@ -6,37 +6,43 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-
-from deskwatch.cli import main
-from deskwatch.components import write_settings_file
-from deskwatch.connect import elasticsearch_client
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.command import Command, Silence
 from deskwatch.schemas.digest import EventDigest
 from deskwatch.schemas.incident import ChangeReason, Incident
-from deskwatch.settings import Settings
 from deskwatch.sinks.elasticsearch.encode import change_item, digest_item, incident_item
-from deskwatch.sinks.elasticsearch.search import IncidentFilters, get_incident, incident_events, \
-    incident_history, search_incidents
+from deskwatch.sinks.elasticsearch.search import (
+    IncidentFilters,
+    get_incident,
+    incident_events,
+    incident_history,
+    search_incidents,
+)
 from deskwatch.sinks.elasticsearch.templates import ensure_indices, history_alias, incidents_alias
 from deskwatch.sinks.elasticsearch.write import write_items
+
+from deskwatch.cli import main
+from deskwatch.components import write_settings_file
+from deskwatch.connect import elasticsearch_client
+from deskwatch.settings import Settings
 from deskwatch.topics import ensure_topics
 from deskwatch.topology import COMMANDS, SILENCES
 
 pytestmark = pytest.mark.integration
-T0 = datetime(2026, 11, 29, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 
 
 def _incident(i: str, rule: str, group: dict[str, str], **kw: Any) -> Incident:
     key = "|".join([rule, *(f"{k}={v}" for k, v in group.items())])
-    base = dict(id=i, rule_id=rule, group_key=key, group=group, title=f"{rule} {i}", first_seen=T0,
-                last_seen=T0 + timedelta(minutes=30), event_count=5, revision=3, hosts=["PC-1"], host_count=1)
+    base = {"id": i, "rule_id": rule, "group_key": key, "group": group, "title": f"{rule} {i}", "first_seen": T0,
+            "last_seen": T0 + timedelta(minutes=30), "event_count": 5, "revision": 3, "hosts": ["PC-1"],
+            "host_count": 1}
     return Incident.model_validate({**base, **kw})
 
 
@@ -193,7 +199,7 @@ def test_silence_add_list_expire(cli: Any, world: Settings) -> None:
     assert silence_id not in cli("silence", "list").output and "expired" in cli("silence", "list", "--all").output
     records = [r for r in _read(world, SILENCES.name(world.kafka)) if r.key.decode() == silence_id]
     first, last = (Silence.model_validate_json(r.value) for r in records)
-    assert first.created_by == last.created_by == "alice" and last.ends_at <= datetime.now(timezone.utc)
+    assert first.created_by == last.created_by == "alice" and last.ends_at <= datetime.now(UTC)
     assert first.ends_at - first.starts_at == timedelta(hours=2)
     assert cli("silence", "add", "--match", "oops", "--duration", "2h").exit_code == 2
 
@@ -202,10 +208,10 @@ def test_tail_changes_prints_cloudevents_headers(cli: Any, world: Settings) -> N
     import threading
     import time
 
+    from deskwatch.sinks.webhook.cloudevents import ce_headers
     from kafka import KafkaProducer
 
     from deskwatch.connect import kafka_python_options
-    from deskwatch.sinks.webhook.cloudevents import ce_headers
     from deskwatch.topology import INCIDENT_CHANGES
 
     producer = KafkaProducer(acks="all", **kafka_python_options(world.kafka))

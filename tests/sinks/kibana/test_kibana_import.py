@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from deskwatch.sinks.kibana.build import NDJSON
 
 from deskwatch.cli import main
 from deskwatch.components import write_settings_file
 from deskwatch.settings import load_settings
-from deskwatch.sinks.kibana.build import NDJSON
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def stub() -> Iterator[dict[str, Any]]:
     seen: dict[str, Any] = {"answer": None}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             seen.update(method="POST", path=self.path, headers=dict(self.headers.items()), body=body)
             answer = seen["answer"] or {"success": True, "successCount": body.count(b'"coreMigrationVersion"'),

@@ -7,10 +7,15 @@ import json
 from typing import Any
 
 import pytest
-
 from deskwatch.sinks.elasticsearch.mappings import Kind, mapping_fields
 from deskwatch.sinks.kibana.build import DATA_VIEWS, NDJSON, saved_objects, to_ndjson
-from deskwatch.sinks.kibana.check import declared, field_types, kql_fields, missing_fields, referenced_fields
+from deskwatch.sinks.kibana.check import (
+    declared,
+    field_types,
+    kql_fields,
+    missing_fields,
+    referenced_fields,
+)
 from deskwatch.sinks.kibana.upload import shipped_objects
 
 OBJECTS = [json.loads(line) for line in NDJSON.read_bytes().splitlines()]

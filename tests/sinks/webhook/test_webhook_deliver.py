@@ -6,10 +6,10 @@ import socket
 
 import pytest
 import urllib3
-
-from deskwatch.settings import WebhookSettings
 from deskwatch.sinks.webhook.deliver import Outcome, backoff, deliver
 from deskwatch.sinks.webhook.sign import signature, verify
+
+from deskwatch.settings import WebhookSettings
 
 SETTINGS = WebhookSettings(max_attempts=3, backoff_initial_s=0.01, backoff_max_s=0.02, connect_timeout_s=1,
                            read_timeout_s=2)

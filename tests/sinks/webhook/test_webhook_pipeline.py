@@ -9,11 +9,11 @@ from pathlib import Path
 
 import orjson
 import pytest
+from deskwatch.sinks.webhook.sign import verify
 from pydantic import SecretStr
 
 from deskwatch.components import Component, write_settings_file
 from deskwatch.settings import Settings
-from deskwatch.sinks.webhook.sign import verify
 from deskwatch.topology import INCIDENT_CHANGES
 from tests.integration.conftest import pipeline_settings, read_topic, wait_for  # noqa: F401  (fixture)
 
@@ -72,10 +72,9 @@ def test_changes_carry_cloudevents_headers_and_reach_the_webhook(components, rec
         assert ce["ce_type"] == f"org.deskwatch.incident.{change['reason']}"
         assert ce["ce_source"] == f"deskwatch/{s.processor.app_id}" and ce["ce_specversion"] == "1.0"
         assert ce["content-type"] == "application/json" and ce["ce_time"].startswith("2026-11-29T")
-    posted = {r.headers["Idempotency-Key"]: r for r in receiver.requests}
-    notified = {f"{c['incident_id']}:{c['revision']}" for c in map(lambda r: json.loads(r.value), records)
-                if c["notify"]}
+    notified = {f"{c['incident_id']}:{c['revision']}" for c in (json.loads(r.value) for r in records) if c["notify"]}
     wait_for(lambda: {r.headers["Idempotency-Key"] for r in receiver.requests} >= notified, 30, "every change POSTed")
+    posted = {r.headers["Idempotency-Key"]: r for r in receiver.requests}
     for key, request in posted.items():
         assert verify(SECRET.encode(), request.body, request.headers["X-Deskwatch-Signature"]), key
         assert request.headers["ce-id"] == key

@@ -6,19 +6,19 @@ import base64
 import json
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from deskwatch.schemas.change import IncidentChange
+from deskwatch.schemas.incident import ChangeReason, IncidentStatus, Severity
+from deskwatch.sinks.webhook.cloudevents import ce_headers
+from deskwatch.sinks.webhook.relay import WebhookConfigError, WebhookRelay
+from deskwatch.sinks.webhook.sign import verify
 from kafka import KafkaProducer
 from pydantic import SecretStr
 
 from deskwatch.connect import kafka_python_options
-from deskwatch.schemas.change import IncidentChange
-from deskwatch.schemas.incident import ChangeReason, IncidentStatus, Severity
 from deskwatch.settings import Settings
-from deskwatch.sinks.webhook.cloudevents import ce_headers
-from deskwatch.sinks.webhook.relay import WebhookConfigError, WebhookRelay
-from deskwatch.sinks.webhook.sign import verify
 from deskwatch.topics import consumer_lag, ensure_topics
 from deskwatch.topology import DEAD_LETTER, INCIDENT_CHANGES
 
@@ -30,7 +30,7 @@ def _change(incident_id: str, revision: int, notify: bool = True) -> IncidentCha
     return IncidentChange(incident_id=incident_id, revision=revision, rule_id="disk-errors", rule_version=1,
                           group_key=f"disk-errors|host={incident_id}", from_status=None,
                           to_status=IncidentStatus.OPEN, reason=ChangeReason.OPENED, severity=Severity.HIGH,
-                          at=datetime(2026, 11, 29, 8, 0, tzinfo=timezone.utc), notify=notify)
+                          at=datetime(2026, 11, 29, 8, 0, tzinfo=UTC), notify=notify)
 
 
 def _settings(settings: Settings, urls: list[str], attempts: int = 3) -> Settings:
