@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
 from deskwatch.schemas.event import SCHEMA_VERSION, LogLevel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class EventDigest(BaseModel):
@@ -23,7 +22,9 @@ class EventDigest(BaseModel):
     digest_id: str = Field(description="fingerprint + window start; the Elasticsearch _id")
     fingerprint: str
     window_start: AwareDatetime = Field(description="event time that opened this dedup window")
-    repeat_count: int = Field(ge=1, description="events with this content in the window, first included")
+    repeat_count: int = Field(
+        ge=1, description="events with this content in the window, first included"
+    )
     first_seen: AwareDatetime
     last_seen: AwareDatetime
     host: str
@@ -38,7 +39,9 @@ class EventDigest(BaseModel):
     os_build: str | None = None
     device_class: str | None = None
     rule_ids: list[str] = Field(default_factory=list, description="rules this content matched")
-    group_keys: list[str] = Field(default_factory=list, description="the rule groups it was counted in")
+    group_keys: list[str] = Field(
+        default_factory=list, description="the rule groups it was counted in"
+    )
 
 
 def digest_id(fingerprint: str, window_start: datetime) -> str:

@@ -42,15 +42,27 @@ class Condition(BaseModel):
 
     @model_validator(mode="after")
     def _one_form(self) -> Condition:
-        forms = [n for n, v in (("all", self.all_), ("any", self.any_), ("not", self.not_),
-                                ("field", self.field)) if v is not None]
+        forms = [
+            n
+            for n, v in (
+                ("all", self.all_),
+                ("any", self.any_),
+                ("not", self.not_),
+                ("field", self.field),
+            )
+            if v is not None
+        ]
         ops = [op.rstrip("_") for op in _LEAF_OPS if getattr(self, op) is not None]
         if self.field is None and ops:
             raise ValueError(f"operators {ops} need a 'field'")
         if len(forms) != 1:
-            raise ValueError(f"a condition needs exactly one of all/any/not/field, got {forms or 'none'}")
+            raise ValueError(
+                f"a condition needs exactly one of all/any/not/field, got {forms or 'none'}"
+            )
         if self.field is not None and not ops:
-            raise ValueError(f"field {self.field!r} needs an operator: equals, in, regex, exists, gt, gte, lt, lte")
+            raise ValueError(
+                f"field {self.field!r} needs an operator: equals, in, regex, exists, gt, gte, lt, lte"
+            )
         if self.regex is not None:
             try:
                 self._regex = re.compile(self.regex)
@@ -121,11 +133,23 @@ class Condition(BaseModel):
 
     def _numeric_tests(self) -> list[Callable[[Any], bool]]:
         tests: list[Callable[[Any], bool]] = []
-        for bound, holds in ((self.gt, float.__gt__), (self.gte, float.__ge__),
-                             (self.lt, float.__lt__), (self.lte, float.__le__)):
+        for bound, holds in (
+            (self.gt, float.__gt__),
+            (self.gte, float.__ge__),
+            (self.lt, float.__lt__),
+            (self.lte, float.__le__),
+        ):
             if bound is not None:
-                tests.append(lambda v, b=float(bound), h=holds: (n := _number(v)) is not None and h(n, b))
+                tests.append(_numeric_test(holds, float(bound)))
         return tests
+
+
+def _numeric_test(holds: Callable[[float, float], bool], bound: float) -> Callable[[Any], bool]:
+    def test(value: Any) -> bool:
+        number = _number(value)
+        return number is not None and holds(number, bound)
+
+    return test
 
 
 def _text(value: Any) -> str:

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
-
 from deskwatch.processors.rules.errors import RuleValidationError
 from deskwatch.processors.rules.model import Rule
 from deskwatch.processors.rules.ruleset import RuleSet
+from pydantic import ValidationError
 
 PACK_PACKAGE = "deskwatch.processors.rules.pack"
 
@@ -30,7 +29,9 @@ def parse_rules(text: str, source: str = "<text>") -> list[Rule]:
     if isinstance(data, dict) and set(data) == {"rules"}:
         data = data["rules"]
     if not isinstance(data, list):
-        raise RuleValidationError(source, None, ["expected a list of rules (or a mapping with 'rules')"])
+        raise RuleValidationError(
+            source, None, ["expected a list of rules (or a mapping with 'rules')"]
+        )
     return [_parse_rule(raw, position, source) for position, raw in enumerate(data)]
 
 
@@ -57,7 +58,9 @@ def load_default_pack() -> RuleSet:
 
 def _parse_rule(raw: Any, position: int, source: str) -> Rule:
     if not isinstance(raw, dict):
-        raise RuleValidationError(source, None, [f"rule #{position} is a {type(raw).__name__}, not a mapping"])
+        raise RuleValidationError(
+            source, None, [f"rule #{position} is a {type(raw).__name__}, not a mapping"]
+        )
     rule_id = raw.get("id") if isinstance(raw.get("id"), str) else f"#{position}"
     try:
         return Rule.model_validate(raw)

@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
-
 from deskwatch.processors.rules.condition import Condition, Predicate
 from deskwatch.processors.rules.duration import Duration
 from deskwatch.schemas.incident import Severity
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 RULE_ID = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 QuietKey = Literal["workstation", "laptop", "server", "default"]
@@ -40,7 +39,9 @@ class Escalation(_Frozen):
     @model_validator(mode="after")
     def _has_threshold(self) -> Escalation:
         if (self.min_events, self.min_hosts, self.min_population_pct, self.after) == (None,) * 4:
-            raise ValueError("an escalation needs min_events, min_hosts, min_population_pct or after")
+            raise ValueError(
+                "an escalation needs min_events, min_hosts, min_population_pct or after"
+            )
         return self
 
 
@@ -49,7 +50,9 @@ class Extraction(_Frozen):
 
     field: str = Field(min_length=1, pattern=r"^[\w.-]+$")
     source: str = Field(default="message", min_length=1)
-    pattern: str | None = Field(default=None, description="one capturing group, or a group named 'value'")
+    pattern: str | None = Field(
+        default=None, description="one capturing group, or a group named 'value'"
+    )
 
     _compiled: re.Pattern[str] | None = PrivateAttr(default=None)
 
@@ -92,7 +95,9 @@ class Rule(_Frozen):
     match: Condition
     extract: list[Extraction] = Field(default_factory=list)
     group_by: list[str] = Field(min_length=1)
-    count_distinct: str | None = Field(default=None, description="field whose distinct values stage 2 counts")
+    count_distinct: str | None = Field(
+        default=None, description="field whose distinct values stage 2 counts"
+    )
     min_distinct: int | None = Field(default=None, ge=2)
     window: Duration
     min_events: int = Field(default=1, ge=1)
@@ -128,12 +133,14 @@ class Rule(_Frozen):
         if self.id in self.absorbs:
             raise ValueError(f"absorbs: rule {self.id!r} cannot absorb itself")
         if self.dedup_window > self.window:
-            raise ValueError(f"dedup_window {self.dedup_window} is longer than window {self.window}")
+            raise ValueError(
+                f"dedup_window {self.dedup_window} is longer than window {self.window}"
+            )
         return self
 
     def matches(self, view: Mapping[str, Any]) -> bool:
         """Whether the enriched event (flat ``path -> value`` view) is a hit for this rule."""
-        return self._matches(view)
+        return bool(self._matches(view))
 
     def resolves(self, view: Mapping[str, Any]) -> bool:
         """Whether the enriched event is a recovery event for this rule."""
@@ -142,7 +149,7 @@ class Rule(_Frozen):
     def quiet_timeout_for(self, device_class: str | None) -> timedelta | None:
         """Quiet timeout for a device class; None means silence never resolves."""
         key = device_class if device_class in self.quiet_timeout else "default"
-        return self.quiet_timeout.get(key)  # type: ignore[call-overload]
+        return self.quiet_timeout.get(key)
 
 
 def _unquote(value: str) -> str | None:

@@ -9,7 +9,6 @@ from deskwatch.processors.rules.condition import Condition, Predicate
 from deskwatch.processors.rules.errors import RuleValidationError
 from deskwatch.processors.rules.model import Rule
 
-
 CODE = "event.code"
 
 
@@ -88,7 +87,9 @@ def _check_absorbs(by_id: Mapping[str, Rule], source: str) -> None:
     for rule in by_id.values():
         for child in rule.absorbs:
             if child not in by_id:
-                raise RuleValidationError(source, rule.id, [f"absorbs: no rule {child!r} in the pack"])
+                raise RuleValidationError(
+                    source, rule.id, [f"absorbs: no rule {child!r} in the pack"]
+                )
             if child in owner:
                 raise RuleValidationError(
                     source, rule.id, [f"absorbs: {child!r} is already absorbed by {owner[child]!r}"]

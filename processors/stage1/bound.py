@@ -41,7 +41,9 @@ def bound_content(
         if any(w.last_seen < cutoff for w in content.values()):
             content = {fp: w for fp, w in content.items() if w.last_seen >= cutoff}
     if len(content) > limits.max_fingerprints:
-        newest = sorted(content.items(), key=lambda item: (item[1].last_seen, item[0]), reverse=True)
+        newest = sorted(
+            content.items(), key=lambda item: (item[1].last_seen, item[0]), reverse=True
+        )
         content = dict(newest[: limits.max_fingerprints])
     return content
 

@@ -16,7 +16,9 @@ class DecisionKind(StrEnum):
     WINDOW_EXPIRED = "window_expired"  # content seen before, its window had ended: a new window
     DUPLICATE_CONTENT = "duplicate_content"  # same content within its window: counted, folded
     DUPLICATE_ID = "duplicate_id"  # this event id was already processed: dropped, counted
-    TOO_OLD = "too_old"  # older than the exact-dedup horizon: cannot tell a replay, dropped, counted
+    TOO_OLD = (
+        "too_old"  # older than the exact-dedup horizon: cannot tell a replay, dropped, counted
+    )
 
 
 DROPPED = frozenset({DecisionKind.DUPLICATE_ID, DecisionKind.TOO_OLD})

@@ -27,7 +27,12 @@ class DigestBook:
         self._entries: dict[tuple[str, int], _Entry] = {}
 
     def note(
-        self, fp: str, window: ContentWindow, event: WorkstationEvent, template: str, view: dict[str, Any]
+        self,
+        fp: str,
+        window: ContentWindow,
+        event: WorkstationEvent,
+        template: str,
+        view: dict[str, Any],
     ) -> None:
         """Record that ``event`` was counted in ``window``."""
         key = (fp, round(window.window_start.timestamp() * 1000))

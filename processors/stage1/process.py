@@ -76,7 +76,13 @@ class Stage1:
         return result
 
     def _decide(
-        self, event: WorkstationEvent, source: str, work: Work, co: Coalescer, book: DigestBook, now: datetime
+        self,
+        event: WorkstationEvent,
+        source: str,
+        work: Work,
+        co: Coalescer,
+        book: DigestBook,
+        now: datetime,
     ) -> EventDecision:
         eid = event_id_of(event, source)
         dropped = work.admit(eid, event.timestamp, now, self._limits)
@@ -98,12 +104,25 @@ class Stage1:
             work.remember_hit(hit, event.timestamp)
         recovered = self._recover(event, eid, fp, view, work, co, {g.rule.id for g in hits})
         kind = _KIND[(outcome, bool(hits))]
-        return EventDecision(eid, kind, _reason(kind, counted.count), fp,
-                             tuple(g.rule.id for g in hits), keys, recovered)
+        return EventDecision(
+            eid,
+            kind,
+            _reason(kind, counted.count),
+            fp,
+            tuple(g.rule.id for g in hits),
+            keys,
+            recovered,
+        )
 
     def _recover(
-        self, event: WorkstationEvent, eid: str, fp: str, view: dict[str, Any],
-        work: Work, co: Coalescer, matched: set[str],
+        self,
+        event: WorkstationEvent,
+        eid: str,
+        fp: str,
+        view: dict[str, Any],
+        work: Work,
+        co: Coalescer,
+        matched: set[str],
     ) -> tuple[str, ...]:
         recovered = []
         for rule in self._rules.resolving(view):
@@ -118,19 +137,37 @@ class Stage1:
         rule_view = _extracted(rule, view)
         group = group_values(rule.group_by, rule_view)
         distinct = rule_view.get(rule.count_distinct) if rule.count_distinct else None
-        return RuleGroup(rule, group, group_key(rule.id, group), None if distinct is None else str(distinct))
+        return RuleGroup(
+            rule, group, group_key(rule.id, group), None if distinct is None else str(distinct)
+        )
 
     def _fold(
-        self, co: Coalescer, hit: RuleGroup, eid: str, event: WorkstationEvent, fp: str,
-        view: dict[str, Any], repeat: bool, recovery: bool,
+        self,
+        co: Coalescer,
+        hit: RuleGroup,
+        eid: str,
+        event: WorkstationEvent,
+        fp: str,
+        view: dict[str, Any],
+        repeat: bool,
+        recovery: bool,
     ) -> None:
         draft = co.current(hit.rule.id, hit.key, recovery) or co.open(
             SignalDraft(
-                rule_id=hit.rule.id, rule_version=hit.rule.version, group_key=hit.key, group=hit.group,
-                host=event.host.name, device_class=view.get("asset.device_class"),
-                population=population_of(hit.group, self._populations), recovery=recovery,
-                fingerprint=fp, provider=event.event.provider, event_code=event.event.code,
-                first_seen=event.timestamp, last_seen=event.timestamp, sample_message=event.message,
+                rule_id=hit.rule.id,
+                rule_version=hit.rule.version,
+                group_key=hit.key,
+                group=hit.group,
+                host=event.host.name,
+                device_class=view.get("asset.device_class"),
+                population=population_of(hit.group, self._populations),
+                recovery=recovery,
+                fingerprint=fp,
+                provider=event.event.provider,
+                event_code=event.event.code,
+                first_seen=event.timestamp,
+                last_seen=event.timestamp,
+                sample_message=event.message,
             )
         )
         draft.add(eid, event.timestamp, repeat, hit.distinct_value)

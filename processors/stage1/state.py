@@ -48,13 +48,21 @@ class HostState(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     host: str
-    watermark: AwareDatetime | None = Field(default=None, description="newest event time seen (skew-capped)")
+    watermark: AwareDatetime | None = Field(
+        default=None, description="newest event time seen (skew-capped)"
+    )
     id_horizon_ms: int = Field(
         default=0, description="events older than this cannot be checked for exact duplicates"
     )
-    seen_ids: dict[str, int] = Field(default_factory=dict, description="event id -> event time, epoch ms")
-    content: dict[str, ContentWindow] = Field(default_factory=dict, description="fingerprint -> window")
-    hits: dict[str, RuleHit] = Field(default_factory=dict, description="group key -> hit, rules with resolve_on")
+    seen_ids: dict[str, int] = Field(
+        default_factory=dict, description="event id -> event time, epoch ms"
+    )
+    content: dict[str, ContentWindow] = Field(
+        default_factory=dict, description="fingerprint -> window"
+    )
+    hits: dict[str, RuleHit] = Field(
+        default_factory=dict, description="group key -> hit, rules with resolve_on"
+    )
 
 
 class StateLimits(BaseModel):

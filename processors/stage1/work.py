@@ -38,10 +38,18 @@ class Work:
         """Copy the parts of ``state`` (or start empty) for one envelope."""
         if state is None:
             return cls(host, None, 0, {}, {}, {})
-        return cls(host, state.watermark, state.id_horizon_ms, dict(state.seen_ids),
-                   dict(state.content), dict(state.hits))
+        return cls(
+            host,
+            state.watermark,
+            state.id_horizon_ms,
+            dict(state.seen_ids),
+            dict(state.content),
+            dict(state.hits),
+        )
 
-    def admit(self, eid: str, when: datetime, now: datetime, limits: StateLimits) -> EventDecision | None:
+    def admit(
+        self, eid: str, when: datetime, now: datetime, limits: StateLimits
+    ) -> EventDecision | None:
         """Exact dedup: a decision if the event is dropped, else None (and the id is remembered)."""
         when_ms = to_ms(when)
         if when_ms < self.horizon_ms:
@@ -61,12 +69,17 @@ class Work:
             return
         old = self.hits.get(hit.key)
         if old is None:
-            self.hits[hit.key] = RuleHit(rule_id=hit.rule.id, first_seen=when, last_seen=when, count=1)
+            self.hits[hit.key] = RuleHit(
+                rule_id=hit.rule.id, first_seen=when, last_seen=when, count=1
+            )
         else:
-            self.hits[hit.key] = old.model_copy(update={
-                "first_seen": min(old.first_seen, when), "last_seen": max(old.last_seen, when),
-                "count": old.count + 1,
-            })
+            self.hits[hit.key] = old.model_copy(
+                update={
+                    "first_seen": min(old.first_seen, when),
+                    "last_seen": max(old.last_seen, when),
+                    "count": old.count + 1,
+                }
+            )
 
     def forget_hit(self, key: str) -> bool:
         """Close a hit on recovery; False when this host had no open hit for the group."""
@@ -90,4 +103,6 @@ def event_id_of(event: WorkstationEvent, source: str) -> str:
     """The event's id; an event that arrives without one gets a hash of its own content."""
     if event.event.id is not None:
         return event.event.id
-    return compute_event_id(source, event.host.name, event.model_dump_json(by_alias=True).encode(), None)
+    return compute_event_id(
+        source, event.host.name, event.model_dump_json(by_alias=True).encode(), None
+    )

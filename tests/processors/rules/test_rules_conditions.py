@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
-
 from deskwatch.processors.rules import Condition
+from pydantic import ValidationError
 
 VIEW: dict[str, Any] = {
     "event.code": "7031",
@@ -49,25 +48,65 @@ CASES = [
     ("numeric-absent", {"field": "nope", "lte": 10}, False),
     ("two-ops-and", {"field": "event.code", "in": [7031], "regex": "^70"}, True),
     ("two-ops-one-fails", {"field": "event.code", "in": [7031], "regex": "^71"}, False),
-    ("all-hit", {"all": [{"field": "event.code", "equals": 7031}, {"field": "asset.site", "equals": "lyon"}]}, True),
-    ("all-one-miss", {"all": [{"field": "event.code", "equals": 7031}, {"field": "asset.site", "equals": "metz"}]}, False),
-    ("any-one-hit", {"any": [{"field": "event.code", "equals": 1}, {"field": "asset.site", "equals": "lyon"}]}, True),
-    ("any-none", {"any": [{"field": "event.code", "equals": 1}, {"field": "asset.site", "equals": "metz"}]}, False),
+    (
+        "all-hit",
+        {
+            "all": [
+                {"field": "event.code", "equals": 7031},
+                {"field": "asset.site", "equals": "lyon"},
+            ]
+        },
+        True,
+    ),
+    (
+        "all-one-miss",
+        {
+            "all": [
+                {"field": "event.code", "equals": 7031},
+                {"field": "asset.site", "equals": "metz"},
+            ]
+        },
+        False,
+    ),
+    (
+        "any-one-hit",
+        {"any": [{"field": "event.code", "equals": 1}, {"field": "asset.site", "equals": "lyon"}]},
+        True,
+    ),
+    (
+        "any-none",
+        {"any": [{"field": "event.code", "equals": 1}, {"field": "asset.site", "equals": "metz"}]},
+        False,
+    ),
     ("not-hit", {"not": {"field": "asset.site", "equals": "metz"}}, True),
     ("not-miss", {"not": {"field": "asset.site", "equals": "lyon"}}, False),
-    ("nested", {"all": [{"any": [{"field": "event.code", "in": [7031]}, {"field": "x", "exists": True}]},
-                        {"not": {"field": "message", "regex": "entered the running state"}}]}, True),
+    (
+        "nested",
+        {
+            "all": [
+                {"any": [{"field": "event.code", "in": [7031]}, {"field": "x", "exists": True}]},
+                {"not": {"field": "message", "regex": "entered the running state"}},
+            ]
+        },
+        True,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("spec", "expected"), [(s, e) for _, s, e in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("spec", "expected"), [(s, e) for _, s, e in CASES], ids=[c[0] for c in CASES]
+)
 def test_condition_evaluates(spec: dict[str, Any], expected: bool) -> None:
     assert Condition.model_validate(spec).compile()(VIEW) is expected
 
 
 BAD = [
     ("no-form", {}, "exactly one of all/any/not/field"),
-    ("two-forms", {"field": "a", "equals": 1, "all": [{"field": "b", "exists": True}]}, "exactly one"),
+    (
+        "two-forms",
+        {"field": "a", "equals": 1, "all": [{"field": "b", "exists": True}]},
+        "exactly one",
+    ),
     ("field-without-operator", {"field": "event.code"}, "needs an operator"),
     ("operator-without-field", {"equals": 1}, "need a 'field'"),
     ("bad-regex", {"field": "message", "regex": "(unclosed"}, "does not compile"),
@@ -87,16 +126,34 @@ def test_condition_rejects(spec: dict[str, Any], fragment: str) -> None:
 HINTS = [
     ("leaf-in", {"field": "event.code", "in": [1, 2]}, {"1", "2"}),
     ("other-field", {"field": "event.provider", "equals": "x"}, None),
-    ("all-intersects", {"all": [{"field": "event.code", "in": [1, 2]}, {"field": "event.code", "in": [2, 3]}]}, {"2"}),
-    ("all-one-constrains", {"all": [{"field": "event.provider", "equals": "x"}, {"field": "event.code", "equals": 5}]}, {"5"}),
-    ("any-all-constrain", {"any": [{"field": "event.code", "equals": 1}, {"field": "event.code", "in": [2]}]}, {"1", "2"}),
-    ("any-one-open", {"any": [{"field": "event.code", "equals": 1}, {"field": "message", "regex": "x"}]}, None),
+    (
+        "all-intersects",
+        {"all": [{"field": "event.code", "in": [1, 2]}, {"field": "event.code", "in": [2, 3]}]},
+        {"2"},
+    ),
+    (
+        "all-one-constrains",
+        {"all": [{"field": "event.provider", "equals": "x"}, {"field": "event.code", "equals": 5}]},
+        {"5"},
+    ),
+    (
+        "any-all-constrain",
+        {"any": [{"field": "event.code", "equals": 1}, {"field": "event.code", "in": [2]}]},
+        {"1", "2"},
+    ),
+    (
+        "any-one-open",
+        {"any": [{"field": "event.code", "equals": 1}, {"field": "message", "regex": "x"}]},
+        None,
+    ),
     ("not-is-open", {"not": {"field": "event.code", "equals": 1}}, None),
     ("regex-is-open", {"field": "event.code", "regex": "^1"}, None),
 ]
 
 
-@pytest.mark.parametrize(("spec", "expected"), [(s, e) for _, s, e in HINTS], ids=[h[0] for h in HINTS])
+@pytest.mark.parametrize(
+    ("spec", "expected"), [(s, e) for _, s, e in HINTS], ids=[h[0] for h in HINTS]
+)
 def test_required_codes(spec: dict[str, Any], expected: set[str] | None) -> None:
     found = Condition.model_validate(spec).required_values("event.code")
     assert (None if found is None else set(found)) == expected

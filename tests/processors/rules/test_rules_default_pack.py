@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
 from deskwatch.processors.rules import RuleSet, group_key, load_default_pack
 from deskwatch.processors.stage1.enrich import enrich
 from deskwatch.processors.stage1.process import _extracted
@@ -39,67 +38,185 @@ LOCKOUT_4740 = (
 
 # rule id -> (hit: provider, code, message), (near miss: provider, code, message)
 SAMPLES: dict[str, tuple[tuple[str, str, str], tuple[str, str, str]]] = {
-    "disk-errors": (("disk", "7", r"The device, \Device\Harddisk0\DR0, has a bad block."),
-                    ("disk", "10", "The disk was reset.")),
-    "unexpected-shutdown": (("Microsoft-Windows-Kernel-Power", "41",
-                             "The system has rebooted without cleanly shutting down first."),
-                            ("Microsoft-Windows-Kernel-Power", "42", "The system is entering sleep.")),
-    "bluescreen": (("Microsoft-Windows-WER-SystemErrorReporting", "1001",
-                    "The computer has rebooted from a bugcheck.  The bugcheck was: 0x0000009f."),
-                   ("Windows Error Reporting", "1001", WER_1001)),
-    "service-crash-loop": ((SCM, "7031", "The Windows Update service terminated unexpectedly.  It has done this 1 time(s)."),
-                           (SCM, "7036", "The Windows Update service entered the running state.")),
-    "gpo-failure-host": ((GPO, "1058", r"The processing of Group Policy failed. Windows attempted to read "
-                          r"the file \\corp.local\SysVol\corp.local\Policies\{31B2F340}\gpt.ini"),
-                         (GPO, "1502", "The Group Policy settings for the computer were processed successfully.")),
-    "gpo-failure-site": ((GPO, "1129", "The processing of Group Policy failed because of lack of network connectivity."),
-                         ("Microsoft-Windows-Kernel-General", "1129", "unrelated")),
-    "update-failure-host": ((WU, "20", "Installation Failure: Windows failed to install the following update "
-                             "with error 0x80070643: Security Intelligence Update."),
-                            (WU, "19", "Installation Successful: Windows successfully installed the following update.")),
-    "update-server-outage": ((WU, "25", "Windows Update failed to check for updates with error 0x8024401C."),
-                             (WU, "20", "Installation Failure: Windows failed to install the following update.")),
-    "dns-timeouts": (("Microsoft-Windows-DNS-Client", "1014",
-                      "Name resolution for the name wpad.corp.local timed out after none of the configured DNS "
-                      "servers responded."),
-                     ("Microsoft-Windows-DNS-Client", "8020", "The system failed to register host records.")),
-    "time-sync-failure": (("Microsoft-Windows-Time-Service", "129",
-                           "NtpClient was unable to set a domain peer to use as a time source because of discovery error."),
-                          ("Microsoft-Windows-Time-Service", "37", "The time provider NtpClient is currently receiving valid time data.")),
-    "av-detection": ((DEFENDER, "1116", "Microsoft Defender Antivirus has detected malware or other potentially unwanted software."),
-                     (DEFENDER, "1000", "An antimalware scan started.")),
-    "av-definitions-stale-host": ((DEFENDER, "2001", "Microsoft Defender Antivirus has encountered an error trying to update security intelligence."),
-                                  (DEFENDER, "2000", "Microsoft Defender Antivirus security intelligence version updated.")),
-    "av-definitions-stale": ((DEFENDER, "2004", "There was an error loading the security intelligence; reverting to the last good set."),
-                             (DEFENDER, "2000", "Microsoft Defender Antivirus security intelligence version updated.")),
-    "av-protection-disabled": ((DEFENDER, "5001", "Microsoft Defender Antivirus Real-time Protection scanning for malware was disabled."),
-                               (DEFENDER, "5000", "Microsoft Defender Antivirus Real-time Protection scanning for malware was enabled.")),
-    "app-crash-storm": (("Application Error", "1000", WER_1000),
-                        ("Windows Error Reporting", "1001", "Fault bucket , type 0\r\nEvent Name: WindowsUpdateFailure3\r\nP1: 10.0")),
-    "spooler-failure": (("Microsoft-Windows-PrintService", "372",
-                         "The document Rapport.docx, owned by jdupont, failed to print on printer HP-3F-01."),
-                        ("Microsoft-Windows-PrintService", "307", "Document 12, Rapport.docx owned by jdupont was printed on HP-3F-01.")),
-    "logon-failure-spray": ((SEC, "4625", LOGON_4625), (SEC, "4624", "An account was successfully logged on.")),
+    "disk-errors": (
+        ("disk", "7", r"The device, \Device\Harddisk0\DR0, has a bad block."),
+        ("disk", "10", "The disk was reset."),
+    ),
+    "unexpected-shutdown": (
+        (
+            "Microsoft-Windows-Kernel-Power",
+            "41",
+            "The system has rebooted without cleanly shutting down first.",
+        ),
+        ("Microsoft-Windows-Kernel-Power", "42", "The system is entering sleep."),
+    ),
+    "bluescreen": (
+        (
+            "Microsoft-Windows-WER-SystemErrorReporting",
+            "1001",
+            "The computer has rebooted from a bugcheck.  The bugcheck was: 0x0000009f.",
+        ),
+        ("Windows Error Reporting", "1001", WER_1001),
+    ),
+    "service-crash-loop": (
+        (
+            SCM,
+            "7031",
+            "The Windows Update service terminated unexpectedly.  It has done this 1 time(s).",
+        ),
+        (SCM, "7036", "The Windows Update service entered the running state."),
+    ),
+    "gpo-failure-host": (
+        (
+            GPO,
+            "1058",
+            (
+                r"The processing of Group Policy failed. Windows attempted to read "
+                r"the file \\corp.local\SysVol\corp.local\Policies\{31B2F340}\gpt.ini"
+            ),
+        ),
+        (GPO, "1502", "The Group Policy settings for the computer were processed successfully."),
+    ),
+    "gpo-failure-site": (
+        (
+            GPO,
+            "1129",
+            "The processing of Group Policy failed because of lack of network connectivity.",
+        ),
+        ("Microsoft-Windows-Kernel-General", "1129", "unrelated"),
+    ),
+    "update-failure-host": (
+        (
+            WU,
+            "20",
+            (
+                "Installation Failure: Windows failed to install the following update "
+                "with error 0x80070643: Security Intelligence Update."
+            ),
+        ),
+        (WU, "19", "Installation Successful: Windows successfully installed the following update."),
+    ),
+    "update-server-outage": (
+        (WU, "25", "Windows Update failed to check for updates with error 0x8024401C."),
+        (WU, "20", "Installation Failure: Windows failed to install the following update."),
+    ),
+    "dns-timeouts": (
+        (
+            "Microsoft-Windows-DNS-Client",
+            "1014",
+            (
+                "Name resolution for the name wpad.corp.local timed out after none of the configured DNS "
+                "servers responded."
+            ),
+        ),
+        ("Microsoft-Windows-DNS-Client", "8020", "The system failed to register host records."),
+    ),
+    "time-sync-failure": (
+        (
+            "Microsoft-Windows-Time-Service",
+            "129",
+            "NtpClient was unable to set a domain peer to use as a time source because of discovery error.",
+        ),
+        (
+            "Microsoft-Windows-Time-Service",
+            "37",
+            "The time provider NtpClient is currently receiving valid time data.",
+        ),
+    ),
+    "av-detection": (
+        (
+            DEFENDER,
+            "1116",
+            "Microsoft Defender Antivirus has detected malware or other potentially unwanted software.",
+        ),
+        (DEFENDER, "1000", "An antimalware scan started."),
+    ),
+    "av-definitions-stale-host": (
+        (
+            DEFENDER,
+            "2001",
+            "Microsoft Defender Antivirus has encountered an error trying to update security intelligence.",
+        ),
+        (DEFENDER, "2000", "Microsoft Defender Antivirus security intelligence version updated."),
+    ),
+    "av-definitions-stale": (
+        (
+            DEFENDER,
+            "2004",
+            "There was an error loading the security intelligence; reverting to the last good set.",
+        ),
+        (DEFENDER, "2000", "Microsoft Defender Antivirus security intelligence version updated."),
+    ),
+    "av-protection-disabled": (
+        (
+            DEFENDER,
+            "5001",
+            "Microsoft Defender Antivirus Real-time Protection scanning for malware was disabled.",
+        ),
+        (
+            DEFENDER,
+            "5000",
+            "Microsoft Defender Antivirus Real-time Protection scanning for malware was enabled.",
+        ),
+    ),
+    "app-crash-storm": (
+        ("Application Error", "1000", WER_1000),
+        (
+            "Windows Error Reporting",
+            "1001",
+            "Fault bucket , type 0\r\nEvent Name: WindowsUpdateFailure3\r\nP1: 10.0",
+        ),
+    ),
+    "spooler-failure": (
+        (
+            "Microsoft-Windows-PrintService",
+            "372",
+            "The document Rapport.docx, owned by jdupont, failed to print on printer HP-3F-01.",
+        ),
+        (
+            "Microsoft-Windows-PrintService",
+            "307",
+            "Document 12, Rapport.docx owned by jdupont was printed on HP-3F-01.",
+        ),
+    ),
+    "logon-failure-spray": (
+        (SEC, "4625", LOGON_4625),
+        (SEC, "4624", "An account was successfully logged on."),
+    ),
     "account-lockout": ((SEC, "4740", LOCKOUT_4740), (SEC, "4767", "A user account was unlocked.")),
-    "ssh-auth-failures": (("sshd", "sshd", "Failed password for invalid user webmaster from 173.234.31.186 port 38926 ssh2"),
-                          ("sshd", "sshd", "Accepted publickey for alice from 10.0.0.5 port 50122 ssh2")),
-    "kernel-io-error": (("kernel", "kernel", "blk_update_request: I/O error, dev sda, sector 123456 op 0x0:(READ)"),
-                        ("kernel", "kernel", "usb 1-1: new high-speed USB device number 2 using xhci_hcd")),
-    "oom-kill": (("kernel", "kernel", "Out of memory: Killed process 4242 (firefox) total-vm:9000000kB"),
-                 ("kernel", "kernel", "e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex")),
-    "systemd-unit-failed": (("systemd", "systemd", "cups.service: Failed with result 'exit-code'."),
-                            ("systemd", "systemd", "Started CUPS Scheduler.")),
+    "ssh-auth-failures": (
+        (
+            "sshd",
+            "sshd",
+            "Failed password for invalid user webmaster from 173.234.31.186 port 38926 ssh2",
+        ),
+        ("sshd", "sshd", "Accepted publickey for alice from 10.0.0.5 port 50122 ssh2"),
+    ),
+    "kernel-io-error": (
+        ("kernel", "kernel", "blk_update_request: I/O error, dev sda, sector 123456 op 0x0:(READ)"),
+        ("kernel", "kernel", "usb 1-1: new high-speed USB device number 2 using xhci_hcd"),
+    ),
+    "oom-kill": (
+        ("kernel", "kernel", "Out of memory: Killed process 4242 (firefox) total-vm:9000000kB"),
+        ("kernel", "kernel", "e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex"),
+    ),
+    "systemd-unit-failed": (
+        ("systemd", "systemd", "cups.service: Failed with result 'exit-code'."),
+        ("systemd", "systemd", "Started CUPS Scheduler."),
+    ),
 }
 
 
 def _view(provider: str, code: str, message: str, **labels: str) -> dict[str, object]:
-    event = WorkstationEvent.model_validate({
-        "@timestamp": datetime(2026, 11, 29, 9, 0, tzinfo=timezone.utc),
-        "event": {"id": "e1", "code": code, "provider": provider},
-        "host": {"name": "PC-LYON-0042"},
-        "message": message,
-        "labels": labels,
-    })
+    event = WorkstationEvent.model_validate(
+        {
+            "@timestamp": datetime(2026, 11, 29, 9, 0, tzinfo=UTC),
+            "event": {"id": "e1", "code": code, "provider": provider},
+            "host": {"name": "PC-LYON-0042"},
+            "message": message,
+            "labels": labels,
+        }
+    )
     return enrich(event, None)
 
 
@@ -120,7 +237,9 @@ def test_rule_hits_its_sample_and_misses_the_near_one(rule_id: str) -> None:
 
 
 def test_unrelated_event_matches_nothing() -> None:
-    view = _view("Microsoft-Windows-Sysmon", "10", "Process accessed: SourceImage: C:\\Windows\\explorer.exe")
+    view = _view(
+        "Microsoft-Windows-Sysmon", "10", "Process accessed: SourceImage: C:\\Windows\\explorer.exe"
+    )
     assert PACK.matching(view) == []
 
 
@@ -132,28 +251,84 @@ def _group(rule_id: str, view: dict[str, object]) -> str:
 
 
 EXTRACTIONS = [
-    ("wer-1000", "app-crash-storm", ("Application Error", "1000", WER_1000), {},
-     "app-crash-storm|host.name=PC-LYON-0042|process.name=launcher.exe_unknown"),
-    ("wer-1001", "app-crash-storm", ("Windows Error Reporting", "1001", WER_1001), {},
-     "app-crash-storm|host.name=PC-LYON-0042|process.name=launcher.exe_unknown"),
-    ("evtx-appname", "app-crash-storm", ("Application Error", "1000", "AppName=winword.exe AppVersion=16.0"), {},
-     "app-crash-storm|host.name=PC-LYON-0042|process.name=winword.exe"),
-    ("scm-text", "service-crash-loop", (SCM, "7034", "The Print Spooler service terminated unexpectedly.  It has done this 3 time(s)."),
-     {}, "service-crash-loop|host.name=PC-LYON-0042|service.name=Print Spooler"),
-    ("scm-evtx-quoted", "service-crash-loop", (SCM, "7031", 'param1="Print Spooler" param2=1 param3=60000'),
-     {}, "service-crash-loop|host.name=PC-LYON-0042|service.name=Print Spooler"),
-    ("scm-no-name", "service-crash-loop", (SCM, "7031", "garbled"), {},
-     "service-crash-loop|host.name=PC-LYON-0042|service.name=-"),
-    ("lockout-text", "account-lockout", (SEC, "4740", LOCKOUT_4740), {}, "account-lockout|user.name=mmartin"),
-    ("lockout-label", "account-lockout", (SEC, "4740", "x"), {"TargetUserName": "bleroy"}, "account-lockout|user.name=bleroy"),
-    ("unit", "systemd-unit-failed", ("systemd", "systemd", "cups.service: Failed with result 'exit-code'."), {},
-     "systemd-unit-failed|host.name=PC-LYON-0042|unit.name=cups.service"),
+    (
+        "wer-1000",
+        "app-crash-storm",
+        ("Application Error", "1000", WER_1000),
+        {},
+        "app-crash-storm|host.name=PC-LYON-0042|process.name=launcher.exe_unknown",
+    ),
+    (
+        "wer-1001",
+        "app-crash-storm",
+        ("Windows Error Reporting", "1001", WER_1001),
+        {},
+        "app-crash-storm|host.name=PC-LYON-0042|process.name=launcher.exe_unknown",
+    ),
+    (
+        "evtx-appname",
+        "app-crash-storm",
+        ("Application Error", "1000", "AppName=winword.exe AppVersion=16.0"),
+        {},
+        "app-crash-storm|host.name=PC-LYON-0042|process.name=winword.exe",
+    ),
+    (
+        "scm-text",
+        "service-crash-loop",
+        (
+            SCM,
+            "7034",
+            "The Print Spooler service terminated unexpectedly.  It has done this 3 time(s).",
+        ),
+        {},
+        "service-crash-loop|host.name=PC-LYON-0042|service.name=Print Spooler",
+    ),
+    (
+        "scm-evtx-quoted",
+        "service-crash-loop",
+        (SCM, "7031", 'param1="Print Spooler" param2=1 param3=60000'),
+        {},
+        "service-crash-loop|host.name=PC-LYON-0042|service.name=Print Spooler",
+    ),
+    (
+        "scm-no-name",
+        "service-crash-loop",
+        (SCM, "7031", "garbled"),
+        {},
+        "service-crash-loop|host.name=PC-LYON-0042|service.name=-",
+    ),
+    (
+        "lockout-text",
+        "account-lockout",
+        (SEC, "4740", LOCKOUT_4740),
+        {},
+        "account-lockout|user.name=mmartin",
+    ),
+    (
+        "lockout-label",
+        "account-lockout",
+        (SEC, "4740", "x"),
+        {"TargetUserName": "bleroy"},
+        "account-lockout|user.name=bleroy",
+    ),
+    (
+        "unit",
+        "systemd-unit-failed",
+        ("systemd", "systemd", "cups.service: Failed with result 'exit-code'."),
+        {},
+        "systemd-unit-failed|host.name=PC-LYON-0042|unit.name=cups.service",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("rule_id", "sample", "labels", "expected"),
-                         [e[1:] for e in EXTRACTIONS], ids=[e[0] for e in EXTRACTIONS])
-def test_extracted_group_keys(rule_id: str, sample: tuple[str, str, str], labels: dict[str, str], expected: str) -> None:
+@pytest.mark.parametrize(
+    ("rule_id", "sample", "labels", "expected"),
+    [e[1:] for e in EXTRACTIONS],
+    ids=[e[0] for e in EXTRACTIONS],
+)
+def test_extracted_group_keys(
+    rule_id: str, sample: tuple[str, str, str], labels: dict[str, str], expected: str
+) -> None:
     assert _group(rule_id, _view(*sample, **labels)) == expected
 
 
@@ -164,14 +339,46 @@ def test_spray_counts_the_failed_account_not_the_subject() -> None:
 
 RECOVERIES = {
     "service-crash-loop": (SCM, "7036", "The Windows Update service entered the running state."),
-    "gpo-failure-host": (GPO, "1502", "The Group Policy settings for the computer were processed successfully."),
-    "gpo-failure-site": (GPO, "1503", "The Group Policy settings for the user were processed successfully."),
-    "update-failure-host": (WU, "19", "Installation Successful: Windows successfully installed the following update."),
-    "update-server-outage": (WU, "19", "Installation Successful: Windows successfully installed the following update."),
-    "time-sync-failure": ("Microsoft-Windows-Time-Service", "37", "The time provider NtpClient is currently receiving valid time data."),
-    "av-definitions-stale-host": (DEFENDER, "2000", "Microsoft Defender Antivirus security intelligence version updated."),
-    "av-definitions-stale": (DEFENDER, "2000", "Microsoft Defender Antivirus security intelligence version updated."),
-    "av-protection-disabled": (DEFENDER, "5000", "Microsoft Defender Antivirus Real-time Protection scanning was enabled."),
+    "gpo-failure-host": (
+        GPO,
+        "1502",
+        "The Group Policy settings for the computer were processed successfully.",
+    ),
+    "gpo-failure-site": (
+        GPO,
+        "1503",
+        "The Group Policy settings for the user were processed successfully.",
+    ),
+    "update-failure-host": (
+        WU,
+        "19",
+        "Installation Successful: Windows successfully installed the following update.",
+    ),
+    "update-server-outage": (
+        WU,
+        "19",
+        "Installation Successful: Windows successfully installed the following update.",
+    ),
+    "time-sync-failure": (
+        "Microsoft-Windows-Time-Service",
+        "37",
+        "The time provider NtpClient is currently receiving valid time data.",
+    ),
+    "av-definitions-stale-host": (
+        DEFENDER,
+        "2000",
+        "Microsoft Defender Antivirus security intelligence version updated.",
+    ),
+    "av-definitions-stale": (
+        DEFENDER,
+        "2000",
+        "Microsoft Defender Antivirus security intelligence version updated.",
+    ),
+    "av-protection-disabled": (
+        DEFENDER,
+        "5000",
+        "Microsoft Defender Antivirus Real-time Protection scanning was enabled.",
+    ),
 }
 
 

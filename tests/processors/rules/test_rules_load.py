@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from deskwatch.processors.rules import RuleSet, RuleValidationError, load_rules, parse_rules
 from deskwatch.processors.rules.duration import format_duration, parse_duration
 
@@ -44,8 +43,14 @@ GOOD = """
 
 def _rule(**overrides: object) -> dict[str, object]:
     base: dict[str, object] = {
-        "id": "disk-errors", "version": 1, "title": "Disk", "remediation": "chkdsk", "severity": "high",
-        "match": {"field": "event.code", "equals": 7}, "group_by": ["host.name"], "window": "1h",
+        "id": "disk-errors",
+        "version": 1,
+        "title": "Disk",
+        "remediation": "chkdsk",
+        "severity": "high",
+        "match": {"field": "event.code", "equals": 7},
+        "group_by": ["host.name"],
+        "window": "1h",
     }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
@@ -73,7 +78,10 @@ def test_good_rules_load_with_every_field() -> None:
 def test_rules_under_a_rules_key_and_from_files(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(yaml.safe_dump({"rules": [_rule()]}))
     (tmp_path / "b.yaml").write_text(_yaml(_rule(id="bluescreen")))
-    assert load_rules([tmp_path / "a.yaml", tmp_path / "b.yaml"]).ids == ["disk-errors", "bluescreen"]
+    assert load_rules([tmp_path / "a.yaml", tmp_path / "b.yaml"]).ids == [
+        "disk-errors",
+        "bluescreen",
+    ]
 
 
 def test_duration_json_round_trip() -> None:
@@ -86,25 +94,59 @@ def test_duration_json_round_trip() -> None:
 
 BAD = [
     ("unknown-field", _rule(windw="1h"), ["'disk-errors'", "windw", "Extra inputs"]),
-    ("missing-remediation", _rule(remediation=None), ["'disk-errors'", "remediation", "Field required"]),
+    (
+        "missing-remediation",
+        _rule(remediation=None),
+        ["'disk-errors'", "remediation", "Field required"],
+    ),
     ("bad-id", _rule(id="Disk_Errors"), ["'Disk_Errors'", "field 'id'"]),
-    ("bad-duration", _rule(window="ten minutes"), ["'disk-errors'", "field 'window'", "'ten minutes'"]),
+    (
+        "bad-duration",
+        _rule(window="ten minutes"),
+        ["'disk-errors'", "field 'window'", "'ten minutes'"],
+    ),
     ("zero-duration", _rule(window="0m"), ["field 'window'", "longer than zero"]),
     ("bad-severity", _rule(severity="urgent"), ["field 'severity'", "'urgent'"]),
-    ("bad-regex-deep", _rule(match={"any": [{"field": "message", "regex": "(x"}]}),
-     ["'disk-errors'", "field 'match.any.0'", "does not compile"]),
-    ("negative-threshold", _rule(min_events=0), ["field 'min_events'", "greater than or equal to 1"]),
+    (
+        "bad-regex-deep",
+        _rule(match={"any": [{"field": "message", "regex": "(x"}]}),
+        ["'disk-errors'", "field 'match.any.0'", "does not compile"],
+    ),
+    (
+        "negative-threshold",
+        _rule(min_events=0),
+        ["field 'min_events'", "greater than or equal to 1"],
+    ),
     ("pct-over-100", _rule(min_population_pct=120), ["field 'min_population_pct'"]),
-    ("escalation-not-higher", _rule(escalation=[{"severity": "medium", "min_events": 3}]),
-     ["'disk-errors'", "escalation[0] severity 'medium' must be above 'high'"]),
-    ("escalation-without-threshold", _rule(escalation=[{"severity": "critical"}]), ["escalation.0", "needs min_events"]),
+    (
+        "escalation-not-higher",
+        _rule(escalation=[{"severity": "medium", "min_events": 3}]),
+        ["'disk-errors'", "escalation[0] severity 'medium' must be above 'high'"],
+    ),
+    (
+        "escalation-without-threshold",
+        _rule(escalation=[{"severity": "critical"}]),
+        ["escalation.0", "needs min_events"],
+    ),
     ("empty-group-by", _rule(group_by=[]), ["field 'group_by'"]),
     ("repeated-group-by", _rule(group_by=["host.name", "host.name"]), ["repeats a field"]),
-    ("dedup-longer-than-window", _rule(dedup_window="2h"), ["dedup_window 2:00:00 is longer than window"]),
-    ("distinct-without-min", _rule(count_distinct="user.name"), ["count_distinct and min_distinct go together"]),
+    (
+        "dedup-longer-than-window",
+        _rule(dedup_window="2h"),
+        ["dedup_window 2:00:00 is longer than window"],
+    ),
+    (
+        "distinct-without-min",
+        _rule(count_distinct="user.name"),
+        ["count_distinct and min_distinct go together"],
+    ),
     ("bad-quiet-class", _rule(quiet_timeout={"desktop": "1h"}), ["quiet_timeout.desktop"]),
     ("self-absorb", _rule(absorbs=["disk-errors"]), ["cannot absorb itself"]),
-    ("extract-without-group", _rule(extract=[{"field": "x.y", "pattern": "abc"}]), ["needs a capturing group"]),
+    (
+        "extract-without-group",
+        _rule(extract=[{"field": "x.y", "pattern": "abc"}]),
+        ["needs a capturing group"],
+    ),
 ]
 
 
@@ -121,15 +163,23 @@ def test_bad_rule_quotes_file_rule_and_field(raw: dict[str, object], fragments: 
 PACK_ERRORS = [
     ("duplicate-id", [_rule(), _rule()], "rule 'disk-errors': id: defined twice"),
     ("absorbs-unknown", [_rule(absorbs=["nope"])], "rule 'disk-errors': absorbs: no rule 'nope'"),
-    ("absorbed-twice", [_rule(id="a"), _rule(id="b", absorbs=["a"]), _rule(id="c", absorbs=["a"])],
-     "'a' is already absorbed by 'b'"),
+    (
+        "absorbed-twice",
+        [_rule(id="a"), _rule(id="b", absorbs=["a"]), _rule(id="c", absorbs=["a"])],
+        "'a' is already absorbed by 'b'",
+    ),
     ("cycle", [_rule(id="a", absorbs=["b"]), _rule(id="b", absorbs=["a"])], "absorbs: cycle"),
-    ("child-not-per-host", [_rule(id="a", group_by=["asset.site"]), _rule(id="b", absorbs=["a"])],
-     "absorbs: child 'a' must group by"),
+    (
+        "child-not-per-host",
+        [_rule(id="a", group_by=["asset.site"]), _rule(id="b", absorbs=["a"])],
+        "absorbs: child 'a' must group by",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("raws", "fragment"), [(r, f) for _, r, f in PACK_ERRORS], ids=[p[0] for p in PACK_ERRORS])
+@pytest.mark.parametrize(
+    ("raws", "fragment"), [(r, f) for _, r, f in PACK_ERRORS], ids=[p[0] for p in PACK_ERRORS]
+)
 def test_pack_level_errors(raws: list[dict[str, object]], fragment: str) -> None:
     with pytest.raises(RuleValidationError, match=fragment.replace("(", r"\(")):
         RuleSet(parse_rules(_yaml(*raws), "pack.yaml"), source="pack.yaml")
@@ -137,7 +187,11 @@ def test_pack_level_errors(raws: list[dict[str, object]], fragment: str) -> None
 
 @pytest.mark.parametrize(
     ("text", "fragment"),
-    [("- id: [unclosed", "not valid YAML"), ("id: x", "expected a list of rules"), ("- 42", "rule #0 is a int")],
+    [
+        ("- id: [unclosed", "not valid YAML"),
+        ("id: x", "expected a list of rules"),
+        ("- 42", "rule #0 is a int"),
+    ],
     ids=["syntax", "not-a-list", "not-a-mapping"],
 )
 def test_malformed_documents(text: str, fragment: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from conftest import NOW, T0, batch, event, make_stage
-
 from deskwatch.processors.stage1 import DecisionKind, Stage1, StateLimits
 
 K = DecisionKind
@@ -20,16 +19,31 @@ def test_repeats_fold_into_one_signal_and_one_digest(stage: Stage1) -> None:
     result = stage.process(envelope, None, NOW)
     assert kinds(result) == [K.NEW, K.DUPLICATE_CONTENT, K.DUPLICATE_CONTENT]
     [signal] = result.signals
-    assert (signal.rule_id, signal.count, signal.distinct, signal.deduplicated) == ("disk-errors", 3, 3, 2)
+    assert (signal.rule_id, signal.count, signal.distinct, signal.deduplicated) == (
+        "disk-errors",
+        3,
+        3,
+        2,
+    )
     assert (signal.first_seen, signal.last_seen) == (T0, T0 + timedelta(minutes=2))
     [digest] = result.digests
-    assert (digest.repeat_count, digest.first_seen, digest.last_seen) == (3, T0, T0 + timedelta(minutes=2))
-    assert digest.rule_ids == ["disk-errors"] and digest.group_keys == ["disk-errors|host.name=PC-LYON-01"]
+    assert (digest.repeat_count, digest.first_seen, digest.last_seen) == (
+        3,
+        T0,
+        T0 + timedelta(minutes=2),
+    )
+    assert digest.rule_ids == ["disk-errors"] and digest.group_keys == [
+        "disk-errors|host.name=PC-LYON-01"
+    ]
     assert result.counters.duplicate_content == 2 and result.counters.new == 1
 
 
 def test_replayed_batch_is_all_duplicate_ids_and_changes_nothing(stage: Stage1) -> None:
-    envelope = batch(event(), event(code="11", message="The driver detected a controller error."), event(code="1"))
+    envelope = batch(
+        event(),
+        event(code="11", message="The driver detected a controller error."),
+        event(code="1"),
+    )
     first = stage.process(envelope, None, NOW)
     again = stage.process(envelope, first.new_state, NOW)
     assert kinds(again) == [K.DUPLICATE_ID] * 3
@@ -57,7 +71,12 @@ def test_counts_accumulate_across_batches_under_one_digest_id(stage: Stage1) -> 
 
 def test_window_expires_by_event_time(stage: Stage1) -> None:
     # disk-errors has dedup_window 10m: the window holds [T0, T0+10m)
-    times = [T0, T0 + timedelta(minutes=9, seconds=59), T0 + timedelta(minutes=10), T0 + timedelta(minutes=12)]
+    times = [
+        T0,
+        T0 + timedelta(minutes=9, seconds=59),
+        T0 + timedelta(minutes=10),
+        T0 + timedelta(minutes=12),
+    ]
     result = stage.process(batch(*(event(at=t) for t in times)), None, NOW)
     assert kinds(result) == [K.NEW, K.DUPLICATE_CONTENT, K.WINDOW_EXPIRED, K.DUPLICATE_CONTENT]
     assert [(d.window_start, d.repeat_count) for d in result.digests] == [(T0, 2), (times[2], 2)]
@@ -66,7 +85,9 @@ def test_window_expires_by_event_time(stage: Stage1) -> None:
 
 def test_wall_clock_does_not_expire_windows(stage: Stage1) -> None:
     first = stage.process(batch(event(at=T0)), None, NOW)
-    later = stage.process(batch(event(at=T0 + timedelta(minutes=1))), first.new_state, NOW + timedelta(days=3))
+    later = stage.process(
+        batch(event(at=T0 + timedelta(minutes=1))), first.new_state, NOW + timedelta(days=3)
+    )
     assert kinds(later) == [K.DUPLICATE_CONTENT]
 
 
@@ -82,14 +103,28 @@ def test_late_event_counts_into_the_open_window(stage: Stage1) -> None:
 def test_dedup_window_comes_from_the_rule() -> None:
     # gpo-failure-host has dedup_window 30m, disk-errors 10m: 20 minutes apart is a repeat for one only
     stage = make_stage()
-    gpo = dict(code="1058", provider="Microsoft-Windows-GroupPolicy", message="The processing of Group Policy failed.")
-    result = stage.process(batch(event(**gpo, at=T0), event(**gpo, at=T0 + timedelta(minutes=20)),
-                                 event(at=T0), event(at=T0 + timedelta(minutes=20))), None, NOW)
+    gpo = {
+        "code": "1058",
+        "provider": "Microsoft-Windows-GroupPolicy",
+        "message": "The processing of Group Policy failed.",
+    }
+    result = stage.process(
+        batch(
+            event(**gpo, at=T0),
+            event(**gpo, at=T0 + timedelta(minutes=20)),
+            event(at=T0),
+            event(at=T0 + timedelta(minutes=20)),
+        ),
+        None,
+        NOW,
+    )
     assert kinds(result) == [K.NEW, K.DUPLICATE_CONTENT, K.NEW, K.WINDOW_EXPIRED]
 
 
 def test_unmatched_event_gets_a_digest_and_no_signal(stage: Stage1) -> None:
-    result = stage.process(batch(event(code="10", provider="Microsoft-Windows-Sysmon", message="access")), None, NOW)
+    result = stage.process(
+        batch(event(code="10", provider="Microsoft-Windows-Sysmon", message="access")), None, NOW
+    )
     assert kinds(result) == [K.NO_RULE]
     assert result.signals == [] and len(result.digests) == 1 and result.digests[0].rule_ids == []
 

@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import zipfile
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import PACK
-
 from deskwatch.processors.stage1 import DecisionKind, Stage1
 from deskwatch.producers.parse import Rejected, SourceContext, parse_nxlog_json
 from deskwatch.schemas.envelope import EventBatch
 from deskwatch.schemas.event import WorkstationEvent
 
-CAPTURE = Path(__file__).resolve().parents[4] / "shared/data/otrf/empire_ninjacopy_dumping_ntds_dit_file.zip"
-NOW = datetime(2023, 7, 20, tzinfo=timezone.utc)
-pytestmark = pytest.mark.skipif(not CAPTURE.exists(), reason=f"{CAPTURE} is absent (shared data folder)")
+CAPTURE = (
+    Path(__file__).resolve().parents[4]
+    / "shared/data/otrf/empire_ninjacopy_dumping_ntds_dit_file.zip"
+)
+NOW = datetime(2023, 7, 20, tzinfo=UTC)
+pytestmark = pytest.mark.skipif(
+    not CAPTURE.exists(), reason=f"{CAPTURE} is absent (shared data folder)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +34,9 @@ def events() -> list[WorkstationEvent]:
     ctx = SourceContext(source=CAPTURE.name, reference_time=NOW)
     parsed: list[WorkstationEvent] = []
     with zipfile.ZipFile(CAPTURE) as archive:
-        name = next(n for n in archive.namelist() if n.endswith(".json") and not n.startswith("__MACOSX"))
+        name = next(
+            n for n in archive.namelist() if n.endswith(".json") and not n.startswith("__MACOSX")
+        )
         with archive.open(name) as lines:
             for position, line in enumerate(lines):
                 result = parse_nxlog_json(line, position, ctx)
@@ -43,7 +49,9 @@ def events() -> list[WorkstationEvent]:
 def _run(stage: Stage1, events: list[WorkstationEvent], size: int = 50) -> list:  # type: ignore[type-arg]
     state, results = None, []
     for start in range(0, len(events), size):
-        envelope = EventBatch(host=events[0].host.name, source=CAPTURE.name, events=events[start:start + size])
+        envelope = EventBatch(
+            host=events[0].host.name, source=CAPTURE.name, events=events[start : start + size]
+        )
         results.append(stage.process(envelope, state, NOW))
         state = results[-1].new_state
     return results
@@ -63,9 +71,13 @@ def test_one_crash_is_one_group_and_replays_add_nothing(events: list[Workstation
     assert sum(decided.values()) == len(events) and decided[DecisionKind.DUPLICATE_ID] == 0
 
     replay = stage.process(
-        EventBatch(host="DC01.pandalab.com", source=CAPTURE.name, events=events[:200]), results[-1].new_state, NOW
+        EventBatch(host="DC01.pandalab.com", source=CAPTURE.name, events=events[:200]),
+        results[-1].new_state,
+        NOW,
     )
-    assert replay.signals == [] and {d.kind for d in replay.decisions} == {DecisionKind.DUPLICATE_ID}
+    assert replay.signals == [] and {d.kind for d in replay.decisions} == {
+        DecisionKind.DUPLICATE_ID
+    }
 
 
 def test_dns_timeouts_fold_into_counted_digests(events: list[WorkstationEvent]) -> None:

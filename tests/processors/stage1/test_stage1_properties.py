@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from conftest import NOW, T0, batch, event, make_stage
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from deskwatch.processors.stage1 import DecisionKind, StateLimits
 from deskwatch.schemas.event import WorkstationEvent
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 # (code, provider, message) mixing rule hits, recoveries, repeats and noise
 KINDS = [
@@ -37,8 +36,13 @@ _event_fields = st.tuples(
 def envelopes(draw: st.DrawFn) -> list[list[WorkstationEvent]]:
     fields = draw(st.lists(_event_fields, min_size=4, max_size=80))
     pool = [
-        event(*KINDS[kind], host=host, at=T0 + timedelta(minutes=minute), eid=f"e{n}",
-              labels={"TargetUserName": f"u{n % 4}"})
+        event(
+            *KINDS[kind],
+            host=host,
+            at=T0 + timedelta(minutes=minute),
+            eid=f"e{n}",
+            labels={"TargetUserName": f"u{n % 4}"},
+        )
         for n, (kind, minute, host) in enumerate(fields)
     ]
     picks = st.lists(st.sampled_from(pool), min_size=3, max_size=30)
@@ -62,7 +66,10 @@ def test_replaying_an_envelope_changes_nothing(chunks: list[list[WorkstationEven
         again = STAGE.process(batch(*chunk, host="PC-LYON-01"), state, NOW)
         assert again.new_state == state
         assert again.signals == [] and again.digests == []
-        assert {d.kind for d in again.decisions} <= {DecisionKind.DUPLICATE_ID, DecisionKind.TOO_OLD}
+        assert {d.kind for d in again.decisions} <= {
+            DecisionKind.DUPLICATE_ID,
+            DecisionKind.TOO_OLD,
+        }
 
 
 @settings(max_examples=150, deadline=None)
@@ -82,8 +89,13 @@ def test_every_event_is_decided_once_and_caps_hold(chunks: list[list[Workstation
     for chunk, result in zip(chunks, results, strict=True):
         assert [d.event_id for d in result.decisions] == [e.event_id for e in chunk]
         c = result.counters
-        assert c.events == len(chunk) == sum(
-            (c.new, c.no_rule, c.window_expired, c.duplicate_content, c.duplicate_id, c.too_old))
+        assert (
+            c.events
+            == len(chunk)
+            == sum(
+                (c.new, c.no_rule, c.window_expired, c.duplicate_content, c.duplicate_id, c.too_old)
+            )
+        )
         for e, d in zip(chunk, result.decisions, strict=True):
             # an id seen before is never NEW again (it is a duplicate, or too old to check)
             if e.event_id in seen:

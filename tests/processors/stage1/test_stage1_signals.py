@@ -6,17 +6,29 @@ from datetime import timedelta
 
 import pytest
 from conftest import INVENTORY, NOW, PACK, T0, batch, event
-
 from deskwatch.processors.rules import group_key
 from deskwatch.processors.stage1 import Stage1, count_populations, enrich
 
-GPO = dict(code="1058", provider="Microsoft-Windows-GroupPolicy", message="The processing of Group Policy failed.")
-GPO_OK = dict(code="1502", provider="Microsoft-Windows-GroupPolicy", message="Group Policy processed successfully.")
+GPO = {
+    "code": "1058",
+    "provider": "Microsoft-Windows-GroupPolicy",
+    "message": "The processing of Group Policy failed.",
+}
+GPO_OK = {
+    "code": "1502",
+    "provider": "Microsoft-Windows-GroupPolicy",
+    "message": "Group Policy processed successfully.",
+}
 SCM = "Service Control Manager"
 
 
 def crash(service: str = "Print Spooler", **kw: object) -> object:
-    return event("7031", SCM, f"The {service} service terminated unexpectedly.  It has done this 1 time(s).", **kw)
+    return event(
+        "7031",
+        SCM,
+        f"The {service} service terminated unexpectedly.  It has done this 1 time(s).",
+        **kw,
+    )
 
 
 def running(service: str = "Print Spooler", **kw: object) -> object:
@@ -25,11 +37,20 @@ def running(service: str = "Print Spooler", **kw: object) -> object:
 
 def test_known_host_is_enriched_from_the_inventory(stage: Stage1) -> None:
     view = enrich(event(host="LT-LYON-03"), INVENTORY["LT-LYON-03"])
-    assert (view["asset.site"], view["asset.directorate"], view["asset.os_build"]) == ("lyon", "hr", "19045")
+    assert (view["asset.site"], view["asset.directorate"], view["asset.os_build"]) == (
+        "lyon",
+        "hr",
+        "19045",
+    )
     assert view["asset.device_class"] == "laptop"
     result = stage.process(batch(event(host="LT-LYON-03")), None, NOW)
     digest, signal = result.digests[0], result.signals[0]
-    assert (digest.site, digest.directorate, digest.os_build, digest.device_class) == ("lyon", "hr", "19045", "laptop")
+    assert (digest.site, digest.directorate, digest.os_build, digest.device_class) == (
+        "lyon",
+        "hr",
+        "19045",
+        "laptop",
+    )
     assert signal.device_class == "laptop"
 
 
@@ -53,7 +74,11 @@ def test_same_events_give_same_group_keys_and_source_ids_whatever_the_batch(stag
     again = stage.process(batch(*events), None, NOW)  # a fresh worker recovering nothing
     assert [s.source_id for s in whole.signals] == [s.source_id for s in again.signals]
     split = stage.process(batch(*events[:2]), None, NOW)
-    assert split.signals[0].group_key == whole.signals[0].group_key == "disk-errors|host.name=PC-LYON-01"
+    assert (
+        split.signals[0].group_key
+        == whole.signals[0].group_key
+        == "disk-errors|host.name=PC-LYON-01"
+    )
     assert split.signals[0].source_id != whole.signals[0].source_id  # different events carried
 
 
@@ -61,7 +86,9 @@ def test_site_rule_groups_by_site_with_its_population(stage: Stage1) -> None:
     result = stage.process(batch(event(**GPO, host="PC-LYON-02")), None, NOW)
     by_rule = {s.rule_id: s for s in result.signals}
     site, host = by_rule["gpo-failure-site"], by_rule["gpo-failure-host"]
-    assert site.group_key == "gpo-failure-site|asset.site=lyon" and site.group == {"asset.site": "lyon"}
+    assert site.group_key == "gpo-failure-site|asset.site=lyon" and site.group == {
+        "asset.site": "lyon"
+    }
     assert site.population == 3  # three lyon assets in the inventory
     assert host.group_key == "gpo-failure-host|host.name=PC-LYON-02" and host.population == 1
 
@@ -73,7 +100,9 @@ def test_unknown_site_groups_under_a_dash_with_no_population(stage: Stage1) -> N
 
 
 def test_fleet_wide_rule_counts_the_fleet(stage: Stage1) -> None:
-    wu = event("25", "Microsoft-Windows-WindowsUpdateClient", "Windows Update failed to check for updates.")
+    wu = event(
+        "25", "Microsoft-Windows-WindowsUpdateClient", "Windows Update failed to check for updates."
+    )
     result = stage.process(batch(wu), None, NOW)
     outage = next(s for s in result.signals if s.rule_id == "update-server-outage")
     assert outage.population == len(INVENTORY)
@@ -85,7 +114,9 @@ def test_count_populations_per_rule_combination() -> None:
 
 
 def test_signals_coalesce_per_rule_and_group(stage: Stage1) -> None:
-    envelope = batch(crash("Print Spooler"), crash("Windows Update"), crash("Print Spooler"), event())
+    envelope = batch(
+        crash("Print Spooler"), crash("Windows Update"), crash("Print Spooler"), event()
+    )
     result = stage.process(envelope, None, NOW)
     got = [(s.rule_id, s.group.get("service.name"), s.count) for s in result.signals]
     assert got == [
@@ -100,7 +131,10 @@ def test_recovery_closes_a_hit_once(stage: Stage1) -> None:
     hit = stage.process(batch(crash(at=T0)), None, NOW)
     healed = stage.process(batch(running(at=T0 + timedelta(minutes=5))), hit.new_state, NOW)
     [signal] = healed.signals
-    assert signal.recovery and signal.group_key == "service-crash-loop|host.name=PC-LYON-01|service.name=Print Spooler"
+    assert (
+        signal.recovery
+        and signal.group_key == "service-crash-loop|host.name=PC-LYON-01|service.name=Print Spooler"
+    )
     assert healed.decisions[0].recovered == (signal.group_key,)
     quiet = stage.process(batch(running(at=T0 + timedelta(minutes=9))), healed.new_state, NOW)
     assert quiet.signals == []
@@ -113,31 +147,61 @@ def test_recovery_without_a_hit_is_not_a_signal(stage: Stage1) -> None:
 
 
 def test_hit_recovery_hit_in_one_envelope_keeps_the_order(stage: Stage1) -> None:
-    envelope = batch(crash(at=T0), running(at=T0 + timedelta(minutes=1)), crash(at=T0 + timedelta(minutes=2)))
-    got = [(s.rule_id, s.recovery) for s in stage.process(envelope, None, NOW).signals
-           if s.rule_id == "service-crash-loop"]
-    assert got == [("service-crash-loop", False), ("service-crash-loop", True), ("service-crash-loop", False)]
+    envelope = batch(
+        crash(at=T0), running(at=T0 + timedelta(minutes=1)), crash(at=T0 + timedelta(minutes=2))
+    )
+    got = [
+        (s.rule_id, s.recovery)
+        for s in stage.process(envelope, None, NOW).signals
+        if s.rule_id == "service-crash-loop"
+    ]
+    assert got == [
+        ("service-crash-loop", False),
+        ("service-crash-loop", True),
+        ("service-crash-loop", False),
+    ]
 
 
 def test_app_crash_1000_and_its_wer_reports_share_one_group(stage: Stage1) -> None:
-    e1000 = event("1000", "Application Error", "Faulting application name: excel.exe, version: 16.0.1\r\nReport Id: 1")
-    reports = [event("1001", "Windows Error Reporting",
-                     f"Fault bucket {n}, type 0\r\nEvent Name: APPCRASH\r\nP1: excel.exe\r\nP2: 16.0.1",
-                     at=T0 + timedelta(seconds=n)) for n in range(5)]
+    e1000 = event(
+        "1000",
+        "Application Error",
+        "Faulting application name: excel.exe, version: 16.0.1\r\nReport Id: 1",
+    )
+    reports = [
+        event(
+            "1001",
+            "Windows Error Reporting",
+            f"Fault bucket {n}, type 0\r\nEvent Name: APPCRASH\r\nP1: excel.exe\r\nP2: 16.0.1",
+            at=T0 + timedelta(seconds=n),
+        )
+        for n in range(5)
+    ]
     signals = stage.process(batch(e1000, *reports), None, NOW).signals
-    assert {s.group_key for s in signals} == {"app-crash-storm|host.name=PC-LYON-01|process.name=excel.exe"}
+    assert {s.group_key for s in signals} == {
+        "app-crash-storm|host.name=PC-LYON-01|process.name=excel.exe"
+    }
     assert sum(s.count for s in signals) == 6
 
 
 def test_spray_signal_carries_distinct_accounts(stage: Stage1) -> None:
-    fails = [event("4625", "Microsoft-Windows-Security-Auditing", "An account failed to log on.",
-                   labels={"TargetUserName": name}, at=T0 + timedelta(seconds=n))
-             for n, name in enumerate(["alice", "bob", "alice", "carol"])]
+    fails = [
+        event(
+            "4625",
+            "Microsoft-Windows-Security-Auditing",
+            "An account failed to log on.",
+            labels={"TargetUserName": name},
+            at=T0 + timedelta(seconds=n),
+        )
+        for n, name in enumerate(["alice", "bob", "alice", "carol"])
+    ]
     [signal] = stage.process(batch(*fails), None, NOW).signals
     assert signal.rule_id == "logon-failure-spray" and signal.values == ["alice", "bob", "carol"]
 
 
-@pytest.mark.parametrize("host", ["PC-LYON-01", "pc-lyon-01"], ids=["exact", "lower-case-inventory-key"])
+@pytest.mark.parametrize(
+    "host", ["PC-LYON-01", "pc-lyon-01"], ids=["exact", "lower-case-inventory-key"]
+)
 def test_inventory_lookup_falls_back_to_lower_case(host: str) -> None:
     from conftest import make_stage
     from deskwatch.schemas.asset import Asset

@@ -6,13 +6,16 @@ import copy
 from datetime import timedelta
 
 from conftest import NOW, T0, batch, event, make_stage
-
 from deskwatch.processors.stage1 import DecisionKind, HostState, Stage1, StateLimits
 
 
 def test_state_round_trips_through_json(stage: Stage1) -> None:
-    crash = event("7031", "Service Control Manager", "The Print Spooler service terminated unexpectedly.")
-    state = stage.process(batch(event(), event(at=T0 + timedelta(minutes=1)), crash), None, NOW).new_state
+    crash = event(
+        "7031", "Service Control Manager", "The Print Spooler service terminated unexpectedly."
+    )
+    state = stage.process(
+        batch(event(), event(at=T0 + timedelta(minutes=1)), crash), None, NOW
+    ).new_state
     assert state.seen_ids and state.content and state.hits
     assert HostState.model_validate_json(state.model_dump_json()) == state
 
@@ -20,35 +23,53 @@ def test_state_round_trips_through_json(stage: Stage1) -> None:
 def test_processing_never_mutates_the_input_state(stage: Stage1) -> None:
     state = stage.process(batch(event()), None, NOW).new_state
     before = copy.deepcopy(state.model_dump())
-    stage.process(batch(event(at=T0 + timedelta(minutes=1)), event(code="11", message="controller error")), state, NOW)
+    stage.process(
+        batch(event(at=T0 + timedelta(minutes=1)), event(code="11", message="controller error")),
+        state,
+        NOW,
+    )
     assert state.model_dump() == before
 
 
 def test_seen_ids_are_capped_and_an_evicted_id_cannot_come_back_as_new() -> None:
     stage = make_stage(limits=StateLimits(max_ids=10))
-    events = [event(code="1", provider="x", message=f"m{n}", at=T0 + timedelta(seconds=n)) for n in range(25)]
+    events = [
+        event(code="1", provider="x", message=f"m{n}", at=T0 + timedelta(seconds=n))
+        for n in range(25)
+    ]
     state = None
     for chunk in (events[:12], events[12:]):
         state = stage.process(batch(*chunk), state, NOW).new_state
     assert state is not None and len(state.seen_ids) <= 10
     assert set(state.seen_ids) == {e.event_id for e in events[15:]}
     replay = stage.process(batch(events[0], events[14], events[24]), state, NOW)
-    assert [d.kind for d in replay.decisions] == [DecisionKind.TOO_OLD, DecisionKind.TOO_OLD, DecisionKind.DUPLICATE_ID]
+    assert [d.kind for d in replay.decisions] == [
+        DecisionKind.TOO_OLD,
+        DecisionKind.TOO_OLD,
+        DecisionKind.DUPLICATE_ID,
+    ]
 
 
 def test_seen_ids_expire_by_event_time() -> None:
     stage = make_stage(limits=StateLimits(id_retention=timedelta(hours=1)))
     first = stage.process(batch(event(at=T0)), None, NOW)
-    later = stage.process(batch(event(at=T0 + timedelta(hours=2))), first.new_state, NOW + timedelta(hours=2))
+    later = stage.process(
+        batch(event(at=T0 + timedelta(hours=2))), first.new_state, NOW + timedelta(hours=2)
+    )
     assert list(later.new_state.seen_ids) == [later.decisions[0].event_id]
 
 
 def test_fingerprints_are_capped_keeping_the_most_recent() -> None:
     stage = make_stage(limits=StateLimits(max_fingerprints=3))
-    events = [event(code="1", provider="x", message=f"word{chr(97 + n)}", at=T0 + timedelta(seconds=n)) for n in range(6)]
+    events = [
+        event(code="1", provider="x", message=f"word{chr(97 + n)}", at=T0 + timedelta(seconds=n))
+        for n in range(6)
+    ]
     result = stage.process(batch(*events), None, NOW)
     assert len(result.new_state.content) == 3
-    assert {w.last_seen for w in result.new_state.content.values()} == {T0 + timedelta(seconds=n) for n in (3, 4, 5)}
+    assert {w.last_seen for w in result.new_state.content.values()} == {
+        T0 + timedelta(seconds=n) for n in (3, 4, 5)
+    }
     assert len(result.digests) == 6  # eviction forgets windows, never drops the envelope's digests
 
 
@@ -62,17 +83,28 @@ def test_fingerprints_expire_by_event_time() -> None:
 
 def test_rule_hits_are_capped_and_expire() -> None:
     stage = make_stage(limits=StateLimits(max_hits=2, hit_retention=timedelta(hours=1)))
-    crashes = [event("7031", "Service Control Manager", f"The Svc{chr(65 + n)} service terminated unexpectedly.",
-                     at=T0 + timedelta(minutes=n)) for n in range(4)]
+    crashes = [
+        event(
+            "7031",
+            "Service Control Manager",
+            f"The Svc{chr(65 + n)} service terminated unexpectedly.",
+            at=T0 + timedelta(minutes=n),
+        )
+        for n in range(4)
+    ]
     state = stage.process(batch(*crashes), None, NOW).new_state
-    assert sorted(state.hits) == ["service-crash-loop|host.name=PC-LYON-01|service.name=SvcC",
-                                  "service-crash-loop|host.name=PC-LYON-01|service.name=SvcD"]
+    assert sorted(state.hits) == [
+        "service-crash-loop|host.name=PC-LYON-01|service.name=SvcC",
+        "service-crash-loop|host.name=PC-LYON-01|service.name=SvcD",
+    ]
     later = stage.process(batch(event(at=T0 + timedelta(hours=3))), state, NOW + timedelta(hours=3))
     assert later.new_state.hits == {}
 
 
 def test_only_rules_that_can_resolve_keep_hits(stage: Stage1) -> None:
-    assert stage.process(batch(event()), None, NOW).new_state.hits == {}  # disk-errors has no resolve_on
+    assert (
+        stage.process(batch(event()), None, NOW).new_state.hits == {}
+    )  # disk-errors has no resolve_on
 
 
 class CountingStore(dict[str, HostState]):
