@@ -15,8 +15,10 @@ def configure_logging(settings: LoggingSettings) -> None:
     level = getattr(logging, settings.level)
     logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
     # faust and aiokafka build debug records nobody reads; keep them at WARNING (faust.md item 10).
-    for noisy in ("faust", "aiokafka", "kafka", "mode"):
+    for noisy in ("faust", "aiokafka", "mode"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # kafka-python 3.0 warns about its own slow selector tasks on a busy machine; errors still show.
+    logging.getLogger("kafka").setLevel(max(level, logging.ERROR))
     # The ES transport logs a full traceback per retried request; the sink reports outages itself.
     logging.getLogger("elastic_transport").setLevel(max(level, logging.ERROR))
     renderer: structlog.typing.Processor = (

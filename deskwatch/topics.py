@@ -49,7 +49,7 @@ def ensure_topics(kafka: KafkaSettings, specs: tuple[TopicSpec, ...] = TOPICS) -
 def consumer_lag(kafka: KafkaSettings, group: str, topic: str) -> int:
     """Records of ``topic`` that consumer group ``group`` has not committed yet."""
     opts = kafka_python_options(kafka)
-    consumer = KafkaConsumer(**opts)
+    consumer = KafkaConsumer(enable_auto_commit=False, **opts)
     admin = KafkaAdminClient(**opts)
     try:
         parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
