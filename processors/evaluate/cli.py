@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -71,3 +72,24 @@ def _row(result: GroupingResult) -> tuple[str, ...]:
         f"{result.drain_ga:.4f}",
         "≥" if result.passed else "<",
     )
+
+
+@click.command("incidents")
+@click.option("--seeds", default="1,2,3", show_default=True, help="comma-separated simulator seeds")
+@click.option("--hours", type=float, default=24.0, show_default=True, help="simulated duration per seed")
+@click.option("--tick-every", "tick_s", type=float, default=300.0, show_default=True,
+              help="event-time seconds between ticks (timeouts fire at most this late)")
+@click.option("--show-errors", is_flag=True, help="list false positives and missed injections")
+def incidents(seeds: str, hours: float, tick_s: float, show_errors: bool) -> None:
+    """Precision and recall of the incidents found on simulated fleets, against their injected truth."""
+    from .simulated import evaluate_seeds, render_scores
+
+    try:
+        chosen = [int(s) for s in seeds.split(",") if s.strip()]
+    except ValueError as exc:
+        raise click.BadParameter(f"--seeds {seeds!r}: {exc}") from exc
+    rows = evaluate_seeds(chosen, timedelta(hours=hours), timedelta(seconds=tick_s))
+    click.echo(render_scores(rows, show_errors))
+
+
+evaluate.add_command(incidents)

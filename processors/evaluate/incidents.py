@@ -1,0 +1,119 @@
+"""Score the incidents a replay found against the simulator's ground truth (injected incidents).
+
+Matching (issue 5): a found incident matches an injected one when it carries the scenario's rule
+id, shares at least one of its hosts and overlaps its time span. Two more kinds of found incident
+are explained rather than false: an absorbed child (it was ever absorbed by a parent that matches
+an injected incident) counts as matched through its parent, and an incident of a rule the truth
+lists in ``also_fires`` on the same hosts and span is a correct side effect. Everything else found
+is a false positive. precision = explained found ÷ found; recall = matched injected ÷ injected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from deskwatch.producers.simulate import InjectedIncident
+from deskwatch.schemas.change import IncidentChange
+from deskwatch.schemas.incident import ChangeReason, Incident
+
+
+@dataclass(frozen=True)
+class GpoWave:
+    """Whether the site-wide GPO wave became one parent absorbing its per-host incidents."""
+
+    parents: int  # gpo-failure-site incidents that match the injected wave
+    children: int  # gpo-failure-host incidents on the wave's hosts during its span
+    absorbed: int  # of those, absorbed by the matching parent
+
+    @property
+    def one_parent(self) -> bool:
+        """ONE parent, and every per-host incident of the wave absorbed by it."""
+        return self.parents == 1 and self.absorbed == self.children
+
+
+@dataclass(frozen=True)
+class IncidentScore:
+    """One replay's figures against its truth."""
+
+    events: int
+    injected: int
+    found: int
+    matched_injected: int
+    matched_found: int  # by rule + host + time
+    absorbed_found: int  # children explained by a matched parent
+    also_fired_found: int  # side effects the truth declares
+    false_positives: list[Incident] = field(default_factory=list)
+    missed: list[InjectedIncident] = field(default_factory=list)
+    gpo_wave: GpoWave | None = None
+
+    @property
+    def explained(self) -> int:
+        """Found incidents that are not false positives."""
+        return self.matched_found + self.absorbed_found + self.also_fired_found
+
+    @property
+    def precision(self) -> float:
+        return self.explained / self.found if self.found else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.matched_injected / self.injected if self.injected else 1.0
+
+    @property
+    def noise_reduction(self) -> float:
+        """Events per incident opened (the fewer incidents for the same events, the better)."""
+        return self.events / self.found if self.found else float(self.events)
+
+
+def overlaps(incident: Incident, start: datetime, end: datetime) -> bool:
+    """Whether the incident's [first_seen, last_seen] meets [start, end]."""
+    return incident.first_seen <= end and incident.last_seen >= start
+
+
+def matches(incident: Incident, truth: InjectedIncident, rule_ids: Iterable[str] | None = None) -> bool:
+    """Rule id (the truth's, or one of ``rule_ids``), a shared host, and overlapping time."""
+    rules = {truth.rule_id} if rule_ids is None else set(rule_ids)
+    return (incident.rule_id in rules and not set(incident.hosts).isdisjoint(truth.hosts)
+            and overlaps(incident, truth.start, truth.end))
+
+
+def absorbed_ids(changes: Iterable[IncidentChange]) -> dict[str, str]:
+    """Child incident id -> the parent it was (last) absorbed by, from the transitions' details."""
+    parents: dict[str, str] = {}
+    for change in changes:
+        if change.reason is ChangeReason.ABSORBED:
+            parents[change.incident_id] = change.detail.removeprefix("absorbed by ").strip()
+    return parents
+
+
+def score(incidents: dict[str, Incident], changes: list[IncidentChange], truth: list[InjectedIncident],
+          events: int) -> IncidentScore:
+    """Match found incidents to injected ones; see the module docstring for the rules."""
+    found = list(incidents.values())
+    matched = {i.id for i in found if any(matches(i, t) for t in truth)}
+    hit = [t for t in truth if any(matches(i, t) for i in found)]
+    parents = absorbed_ids(changes)
+    absorbed = {i.id for i in found if i.id not in matched and parents.get(i.id) in matched}
+    also = {i.id for i in found if i.id not in matched | absorbed
+            and any(matches(i, t, t.also_fires) for t in truth)}
+    false = [i for i in found if i.id not in matched | absorbed | also]
+    return IncidentScore(
+        events=events, injected=len(truth), found=len(found), matched_injected=len(hit),
+        matched_found=len(matched), absorbed_found=len(absorbed), also_fired_found=len(also),
+        false_positives=sorted(false, key=lambda i: (i.rule_id, i.first_seen)),
+        missed=[t for t in truth if t not in hit], gpo_wave=gpo_wave(found, parents, truth),
+    )
+
+
+def gpo_wave(found: list[Incident], parents: dict[str, str], truth: list[InjectedIncident]) -> GpoWave | None:
+    """The GPO wave's parent and children, or None when the simulation injected no wave."""
+    wave = next((t for t in truth if t.scenario == "gpo-failure-site"), None)
+    if wave is None:
+        return None
+    tops = [i for i in found if matches(i, wave)]
+    kids = [i for i in found if matches(i, wave, wave.absorbs)]
+    top_ids = {i.id for i in tops}
+    return GpoWave(parents=len(tops), children=len(kids),
+                   absorbed=sum(1 for i in kids if parents.get(i.id) in top_ids))

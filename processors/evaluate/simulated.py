@@ -1,0 +1,95 @@
+"""Evaluate the default rule pack on simulated fleets: simulate, replay, score, and tabulate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from deskwatch.processors.rules import RuleSet, load_default_pack
+from deskwatch.producers.simulate import FleetSpec, simulate_fleet
+
+from .incidents import IncidentScore, score
+from .replay import replay
+
+EVALUATION_START = datetime(2026, 11, 23, 0, 0, tzinfo=timezone.utc)  # a Monday: work hours happen
+_HEADERS = ("seed", "events", "injected", "found", "matched inj", "matched found", "absorbed",
+            "also fired", "false pos", "precision", "recall", "events/incident", "GPO wave = 1 parent")
+
+
+@dataclass(frozen=True)
+class SeedScore:
+    """One seed's score (seed None = the sum over seeds)."""
+
+    seed: int | None
+    score: IncidentScore
+
+
+def evaluate_seed(seed: int, duration: timedelta, tick_every: timedelta, rules: RuleSet | None = None) -> IncidentScore:
+    """Simulate one default fleet, replay it through both cores and score it."""
+    sim = simulate_fleet(FleetSpec(seed=seed, start=EVALUATION_START, duration=duration))
+    result = replay(iter(sim.events), rules or load_default_pack(), sim.assets, tick_every, source="simulator")
+    return score(result.incidents, result.changes, sim.truth, result.events)
+
+
+def evaluate_seeds(seeds: Sequence[int], duration: timedelta, tick_every: timedelta) -> list[SeedScore]:
+    """Every seed's score, then the overall one."""
+    rules = load_default_pack()
+    rows = [SeedScore(seed, evaluate_seed(seed, duration, tick_every, rules)) for seed in seeds]
+    return rows + [SeedScore(None, total([r.score for r in rows]))]
+
+
+def total(scores: Sequence[IncidentScore]) -> IncidentScore:
+    """The sum of several scores (ratios recomputed from the sums)."""
+    return IncidentScore(
+        events=sum(s.events for s in scores), injected=sum(s.injected for s in scores),
+        found=sum(s.found for s in scores), matched_injected=sum(s.matched_injected for s in scores),
+        matched_found=sum(s.matched_found for s in scores), absorbed_found=sum(s.absorbed_found for s in scores),
+        also_fired_found=sum(s.also_fired_found for s in scores),
+        false_positives=[i for s in scores for i in s.false_positives],
+        missed=[t for s in scores for t in s.missed],
+        gpo_wave=None,  # the overall row counts the seeds whose wave was one parent instead
+    )
+
+
+def render_scores(rows: Sequence[SeedScore], show_errors: bool = False) -> str:
+    """A plain-text table, one row per seed and one overall; optionally the errors below it."""
+    per_seed = [r for r in rows if r.seed is not None]
+    ones = sum(1 for r in per_seed if r.score.gpo_wave is not None and r.score.gpo_wave.one_parent)
+    table = [_HEADERS] + [_row(r, f"{ones}/{len(per_seed)} seeds") for r in rows]
+    widths = [max(len(row[c]) for row in table) for c in range(len(_HEADERS))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in table]
+    if show_errors:
+        lines += _errors(per_seed)
+    return "\n".join(lines)
+
+
+def _row(row: SeedScore, overall_wave: str) -> tuple[str, ...]:
+    s = row.score
+    wave = overall_wave if row.seed is None else _wave(s)
+    return (
+        "all" if row.seed is None else str(row.seed), str(s.events), str(s.injected), str(s.found),
+        str(s.matched_injected), str(s.matched_found), str(s.absorbed_found), str(s.also_fired_found),
+        str(len(s.false_positives)), f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.noise_reduction:.1f}", wave,
+    )
+
+
+def _wave(s: IncidentScore) -> str:
+    w = s.gpo_wave
+    if w is None:
+        return "no wave injected"
+    verdict = "yes" if w.one_parent else "NO"
+    return f"{verdict} ({w.parents} parent, {w.absorbed}/{w.children} host incidents absorbed)"
+
+
+def _errors(rows: Sequence[SeedScore]) -> list[str]:
+    out: list[str] = []
+    for r in rows:
+        for i in r.score.false_positives:
+            out.append(f"seed {r.seed} false positive: {i.rule_id} {i.group_key} hosts={i.hosts[:3]} "
+                       f"events={i.event_count} {i.first_seen:%H:%M}-{i.last_seen:%H:%M} "
+                       f"{'/'.join(i.providers)} {'/'.join(i.event_codes)} {i.sample_message[:60]!r}")
+        for t in r.score.missed:
+            out.append(f"seed {r.seed} missed: {t.scenario} rule={t.rule_id} hosts={len(t.hosts)} "
+                       f"{t.start:%H:%M}-{t.end:%H:%M} events={t.expected_event_count}")
+    return out

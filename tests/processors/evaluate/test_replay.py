@@ -1,0 +1,92 @@
+"""The in-process replay: events through both real cores, ticks by event time, what-if diffs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from deskwatch.processors.evaluate.compare import diff_incidents
+from deskwatch.processors.evaluate.replay import replay
+from deskwatch.processors.rules import RuleSet, load_default_pack
+from deskwatch.schemas.asset import Asset
+from deskwatch.schemas.event import EventFields, HostFields, LogFields, WorkstationEvent
+from deskwatch.schemas.incident import ChangeReason, IncidentStatus
+
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+GP = "Microsoft-Windows-GroupPolicy"
+PACK = load_default_pack()
+
+
+def ev(minute: float, host: str, code: str = "1058", provider: str = GP, eid: str | None = None,
+       message: str = "The processing of Group Policy failed.") -> WorkstationEvent:
+    """One event ``minute`` minutes after T0 (its id defaults to host + time + code)."""
+    return WorkstationEvent(
+        timestamp=T0 + timedelta(minutes=minute),  # type: ignore[call-arg]
+        event=EventFields(id=eid or f"{host}-{minute}-{code}", code=code, provider=provider),
+        host=HostFields(name=host), log=LogFields(level="error"), message=message,
+    )
+
+
+def asset(host: str, site: str = "BRU") -> Asset:
+    return Asset(host=host, site=site, directorate="D1", device_class="workstation")
+
+
+SITE_HOSTS = [f"PC-{n:02d}" for n in range(6)]
+CASES = [
+    ("one-failure-pends", [ev(0, "PC-01")], {}),
+    ("two-failures-open-one-incident", [ev(0, "PC-01"), ev(5, "PC-01")], {"gpo-failure-host": [2]}),
+    ("a-replayed-event-id-counts-once", [ev(0, "PC-01"), ev(0, "PC-01"), ev(5, "PC-01")],
+     {"gpo-failure-host": [2]}),
+    ("two-hosts-two-incidents", [ev(0, "PC-21"), ev(1, "PC-22"), ev(5, "PC-21"), ev(6, "PC-22")],
+     {"gpo-failure-host": [2, 2]}),  # not in the inventory: no site, so no site-wide rule
+    ("two-of-a-six-host-site-is-a-wave", [ev(0, "PC-01"), ev(1, "PC-02"), ev(5, "PC-01"), ev(6, "PC-02")],
+     {"gpo-failure-host": [2, 2], "gpo-failure-site": [4]}),  # 2/6 hosts >= min_population_pct 20
+    ("site-wave-one-parent", [ev(m, h) for m in (0, 10) for h in SITE_HOSTS],
+     {"gpo-failure-host": [2] * 6, "gpo-failure-site": [12]}),
+]
+
+
+@pytest.mark.parametrize(("events", "want"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_incidents_by_rule(events: list[WorkstationEvent], want: dict[str, list[int]]) -> None:
+    result = replay(events, PACK, [asset(h) for h in SITE_HOSTS], timedelta(minutes=1))
+    got: dict[str, list[int]] = {}
+    for incident in result.incidents.values():
+        got.setdefault(incident.rule_id, []).append(incident.event_count)
+    assert {rule: sorted(counts) for rule, counts in got.items()} == want
+    assert result.events == len(events)
+
+
+def test_site_wave_parent_absorbs_every_host_incident() -> None:
+    events = [ev(m, h) for m in (0, 10) for h in SITE_HOSTS]
+    result = replay(events, PACK, [asset(h) for h in SITE_HOSTS], timedelta(minutes=1))
+    (parent,) = [i for i in result.incidents.values() if i.rule_id == "gpo-failure-site"]
+    children = [i for i in result.incidents.values() if i.rule_id == "gpo-failure-host"]
+    assert parent.absorbed_count == len(children) == 6 and result.commands > 0
+    assert all(c.parent_id == parent.id for c in children)
+
+
+@pytest.mark.parametrize(("quiet_until", "status"), [(60, IncidentStatus.OPEN), (5 * 60, IncidentStatus.RESOLVED)],
+                         ids=["before-the-4h-quiet-timeout", "after-it"])
+def test_ticks_by_event_time_resolve_quiet_incidents(quiet_until: int, status: IncidentStatus) -> None:
+    # Another host's harmless event carries event time forward; the ticks fire on the way.
+    events = [ev(0, "PC-01"), ev(5, "PC-01"), ev(quiet_until, "PC-09", code="1502")]
+    result = replay(events, PACK, [], timedelta(minutes=1))
+    (incident,) = result.incidents.values()
+    assert incident.status is status
+    assert result.ticks == quiet_until  # one per minute of event time
+    if status is IncidentStatus.RESOLVED:
+        assert incident.reason is ChangeReason.QUIET_TIMEOUT
+
+
+def test_what_if_a_stricter_rule_removes_incidents() -> None:
+    events = [ev(0, "PC-01"), ev(5, "PC-01"), ev(0, "PC-02"), ev(5, "PC-02"), ev(9, "PC-02")]
+    stricter = RuleSet([r if r.id != "gpo-failure-host" else r.model_copy(update={"min_events": 3})
+                        for r in PACK], source="what-if")
+    before = replay(events, PACK, [], timedelta(minutes=1))
+    after = replay(events, stricter, [], timedelta(minutes=1))
+    diff = diff_incidents(before.incidents, after.incidents)
+    assert [i.hosts for i in diff.removed] == [["PC-01"], ["PC-02"]]
+    assert [(i.hosts, i.event_count) for i in diff.added] == [(["PC-02"], 3)]
+    assert diff.by_rule() == {"gpo-failure-host": (2, 1, 0)} and not diff.empty
+    assert diff_incidents(before.incidents, replay(events, PACK, [], timedelta(minutes=1)).incidents).empty
