@@ -1,28 +1,46 @@
 """Engine fixtures shared by every test folder.
 
-``engines`` makes Kafka and Elasticsearch serve once per session through ``ensure_up``: the local
-processes here, or docker-compose.yml's services where a Docker engine answers (the same pinned
-images users run; testcontainers' Kafka module drives Confluent's image instead, and it would remove
-the containers at session end). The engines are left running: CI's script stops them.
+``engines`` makes Kafka and Elasticsearch serve once per session. Where a Docker engine answers,
+testcontainers runs docker-compose.yml's engine services (the same pinned images users run;
+testcontainers' own Kafka module would drive Confluent's image instead) and removes them at the
+end. Otherwise the project's own local stack (``ensure_up``) runs them as processes, left running
+for the next session: CI's script stops them.
 ``settings`` points the settings tree at them with per-session topic and index prefixes, so tests
 never touch a user's data.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
-from deskwatch.settings import Settings, load_settings
+from deskwatch.settings import Settings, StackSettings, load_settings
+from deskwatch.stack.docker import ENGINE_SERVICES, compose_env, docker_answers
 from deskwatch.stack import Endpoints, ensure_up
 from deskwatch.stack.progress import ElapsedReport
 
 
 @pytest.fixture(scope="session")
-def engines() -> Endpoints:
-    """Kafka and Elasticsearch serving (started or reused); not stopped at session end."""
-    return ensure_up(load_settings().stack, ElapsedReport())
+def engines() -> Iterator[Endpoints]:
+    """Kafka and Elasticsearch serving: containers where Docker answers, local processes otherwise."""
+    stack = load_settings().stack
+    if stack.mode != "local" and docker_answers():
+        yield from _containers(stack)
+    else:
+        yield ensure_up(stack, ElapsedReport())
+
+
+def _containers(stack: StackSettings) -> Iterator[Endpoints]:
+    from testcontainers.compose import DockerCompose
+
+    os.environ.update(compose_env(stack))  # the compose file publishes the ports the settings name
+    compose = DockerCompose(stack.compose_file.parent, compose_file_name=stack.compose_file.name,
+                            services=list(ENGINE_SERVICES), wait=True)
+    with compose:
+        yield ensure_up(stack, ElapsedReport())  # probes readiness: topics listed, health yellow
 
 
 @pytest.fixture(scope="session")
