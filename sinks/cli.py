@@ -11,7 +11,7 @@ import click
 
 from deskwatch.cli import Context, pass_context
 from deskwatch.connect import elasticsearch_client
-from deskwatch.schemas.incident import Incident
+from deskwatch.schemas.incident import Incident, IncidentStatus, Severity
 from deskwatch.settings import Settings
 
 if TYPE_CHECKING:
@@ -61,8 +61,8 @@ def sink_prune(ctx: Context, days: int | None) -> None:
 
 @click.command()
 @click.argument("query", default="*")
-@click.option("--status", multiple=True, help="open, acknowledged, resolved (repeatable)")
-@click.option("--severity", multiple=True, help="info, low, medium, high, critical (repeatable)")
+@click.option("--status", multiple=True, type=click.Choice([s.value for s in IncidentStatus]), help="repeatable")
+@click.option("--severity", multiple=True, type=click.Choice([s.value for s in Severity]), help="repeatable")
 @click.option("--site", multiple=True, help="site of a site-wide incident (group asset.site; repeatable)")
 @click.option("--rule", multiple=True, help="rule id (repeatable)")
 @click.option("--since", default=None, help="last seen within a span (2h, 7d) or since an ISO time")

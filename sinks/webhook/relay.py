@@ -56,6 +56,7 @@ class WebhookRelay:
         self._consumer: Any = None
         self._producer: Any = None
         self._http: Any = None
+        self._letters: list[Any] = []  # send futures of this poll's dead letters
 
     def start(self) -> None:
         """Connect (no I/O happens in the constructor)."""
@@ -75,6 +76,9 @@ class WebhookRelay:
             self._handle(record)
         if records:
             self._producer.flush()
+            for future in self._letters:  # raises if a dead letter was not stored: nothing is committed
+                future.get(timeout=30)
+            self._letters.clear()
             self._consumer.commit()
             self.counts["consumed"] += len(records)
         return len(records)
@@ -111,8 +115,8 @@ class WebhookRelay:
     def _dead_letter(self, record: Any, reason: str, detail: str) -> None:
         letter = DeadLetter.of(reason=reason, detail=detail, stage="webhook", source=record.topic,
                                position=f"{record.partition}:{record.offset}", original=record.value)
-        self._producer.send(DEAD_LETTER.name(self._settings.kafka), key=record.topic.encode(),
-                            value=letter.model_dump_json().encode())
+        self._letters.append(self._producer.send(DEAD_LETTER.name(self._settings.kafka), key=record.topic.encode(),
+                                                 value=letter.model_dump_json().encode()))
         self.counts["dead_lettered"] += 1
         log.warning("dead-lettered", stage="webhook", reason=reason, detail=detail)
 

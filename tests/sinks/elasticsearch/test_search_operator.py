@@ -152,6 +152,8 @@ def test_search_cli_json_and_table(cli: Any) -> None:
     assert table[0] == "1 incident(s)" and table[2].startswith("inc-gpo-paris") and "acknowledged" in table[2]
     bad = CliRunner().invoke(main, ["search", "--since", "yesterday"], env={})
     assert bad.exit_code == 2 and "--since" in bad.output
+    typo = CliRunner().invoke(main, ["search", "--status", "opne"], env={})
+    assert typo.exit_code == 2 and "'opne' is not one of" in typo.output
 
 
 def test_incident_show_explains(cli: Any) -> None:
