@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from deskwatch.processors.rules.condition import Condition, Predicate
 from deskwatch.processors.rules.errors import RuleValidationError
+from deskwatch.processors.rules.index import RuleIndex
 from deskwatch.processors.rules.model import Rule
-
-CODE = "event.code"
 
 
 class RuleSet:
@@ -22,8 +20,8 @@ class RuleSet:
         _check_unique(self._rules, source)
         _check_absorbs(self._by_id, source)
         self._parents = {child: parent.id for parent in self._rules for child in parent.absorbs}
-        self._match_index = _CodeIndex([(r, r.match) for r in self._rules])
-        self._resolve_index = _CodeIndex([(r, r.resolve_on) for r in self._rules if r.resolve_on])
+        self._match_index = RuleIndex([(r, r.match) for r in self._rules])
+        self._resolve_index = RuleIndex([(r, r.resolve_on) for r in self._rules if r.resolve_on])
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self._rules)
@@ -53,25 +51,6 @@ class RuleSet:
     def resolving(self, view: Mapping[str, Any]) -> list[Rule]:
         """Rules whose ``resolve_on`` holds for the enriched event."""
         return [rule for rule, holds in self._resolve_index.candidates(view) if holds(view)]
-
-
-class _CodeIndex:
-    """Rules by the event codes their condition requires; rules that need no code are always tried."""
-
-    def __init__(self, entries: list[tuple[Rule, Condition]]) -> None:
-        compiled = [(rule, cond.compile(), cond.required_values(CODE)) for rule, cond in entries]
-        self._always = [(r, p) for r, p, codes in compiled if codes is None]
-        self._by_code: dict[str, list[tuple[Rule, Predicate]]] = {}
-        for rule, predicate, codes in compiled:
-            for code in sorted(codes or ()):
-                self._by_code.setdefault(code, []).append((rule, predicate))
-        order = {rule.id: n for n, (rule, _) in enumerate(entries)}
-        for code, found in self._by_code.items():
-            self._by_code[code] = sorted(found + self._always, key=lambda e: order[e[0].id])
-
-    def candidates(self, view: Mapping[str, Any]) -> list[tuple[Rule, Predicate]]:
-        """The rules worth testing against this event, in pack order."""
-        return self._by_code.get(str(view.get(CODE)), self._always)
 
 
 def _check_unique(rules: tuple[Rule, ...], source: str) -> None:
