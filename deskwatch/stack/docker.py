@@ -29,6 +29,11 @@ def compose_env(settings: StackSettings) -> dict[str, str]:
     }
 
 
+# The compose file secures Elasticsearch by default; `deskwatch stack up` runs it the way
+# stack.security says, and the Docker path supports only "off" (see up.choose_mode).
+UNSECURED_ES = {"DESKWATCH_ES_SECURITY": "false", "DESKWATCH_ES_SCHEME": "http"}
+
+
 def compose_command(settings: StackSettings, *args: str) -> list[str]:
     """``docker compose -f <file> <args>``."""
     return ["docker", "compose", "-f", str(settings.compose_file), *args]
@@ -36,7 +41,8 @@ def compose_command(settings: StackSettings, *args: str) -> list[str]:
 
 def _compose(settings: StackSettings, *args: str) -> None:
     command = compose_command(settings, *args)
-    env = os.environ | compose_env(settings)  # docker needs its own variables (DOCKER_HOST, …)
+    # docker needs its own variables (DOCKER_HOST, …)
+    env = os.environ | compose_env(settings) | UNSECURED_ES
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         raise EngineStartError(

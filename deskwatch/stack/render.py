@@ -102,5 +102,12 @@ def render_elasticsearch_yml(
         "xpack.security.enabled": "false",
         "xpack.ml.enabled": "false",
         "cluster.routing.allocation.disk.threshold_enabled": "false",
-    } | (security or {})
+    } | _write_pool(settings) | (security or {})
     return "".join(f"{key}: {value}\n" for key, value in lines.items())
+
+
+def _write_pool(settings: StackSettings) -> dict[str, str]:
+    """The write thread pool's size and queue when set (fault campaigns throttle ES with them)."""
+    pool = {"thread_pool.write.size": settings.es_write_threads,
+            "thread_pool.write.queue_size": settings.es_write_queue_size}
+    return {key: str(value) for key, value in pool.items() if value is not None}

@@ -46,7 +46,15 @@ def choose_mode(settings: StackSettings, docker_ok: bool) -> Literal["local", "d
     """``docker`` when asked for, or in ``auto`` when a Docker engine answers; else ``local``."""
     if settings.mode == "docker" and not docker_ok:
         raise StackError("stack.mode is 'docker' but no Docker engine answers (`docker info`)")
-    return "docker" if settings.mode != "local" and docker_ok else "local"
+    mode: Literal["local", "docker"] = (
+        "docker" if settings.mode != "local" and docker_ok else "local"
+    )
+    if mode == "docker" and settings.security == "on":
+        raise StackError(
+            "stack.security=on runs the local engines only (set stack.mode=local); with Docker, "
+            "run `docker compose up` with the passwords in .env (README, Security)"
+        )
+    return mode
 
 
 def ensure_up(settings: StackSettings, report: Report = silent) -> Endpoints:

@@ -22,9 +22,10 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError as AioKafkaError
 from elasticsearch import AuthenticationException
 from kafka import KafkaAdminClient
+from pydantic import SecretStr
 
 from deskwatch.connect import elasticsearch_client, kafka_python_options
-from deskwatch.settings import ElasticsearchSettings, Settings, StackSettings
+from deskwatch.settings import Settings, StackSettings
 from deskwatch.stack.credentials import Credentials
 
 from .secure_engines import secure_credentials, secure_settings, secure_stack  # noqa: F401
@@ -135,9 +136,7 @@ def test_the_deskwatch_role_reaches_only_its_indices(
 
 
 def test_a_refused_elasticsearch_password_is_not_in_the_error(secure_settings: Settings) -> None:
-    es = secure_settings.elasticsearch.model_copy(
-        update={"password": ElasticsearchSettings(password=WRONG).password}
-    )
+    es = secure_settings.elasticsearch.model_copy(update={"password": SecretStr(WRONG)})
     client = elasticsearch_client(es)
     with pytest.raises(AuthenticationException) as caught:
         client.cluster.health()

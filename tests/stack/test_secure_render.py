@@ -121,3 +121,25 @@ def test_the_role_reaches_only_the_configured_indices(
     assert set(role["cluster"]) == {"monitor", "manage_index_templates"}, (
         "no cluster-wide admin rights"
     )
+
+
+def test_the_docker_path_refuses_security_on_and_runs_compose_unsecured() -> None:
+    from deskwatch.stack.docker import UNSECURED_ES
+    from deskwatch.stack.errors import StackError
+    from deskwatch.stack.up import choose_mode
+
+    with pytest.raises(StackError, match=r"\.env"):
+        choose_mode(STACK.model_copy(update={"mode": "docker"}), docker_ok=True)
+    assert choose_mode(STACK.model_copy(update={"mode": "auto"}), docker_ok=False) == "local"
+    assert UNSECURED_ES == {"DESKWATCH_ES_SECURITY": "false", "DESKWATCH_ES_SCHEME": "http"}
+
+
+def test_the_compose_file_secures_elasticsearch_by_default() -> None:
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "docker-compose.yml").read_text()
+    services = yaml.safe_load(text)["services"]
+    es = services["elasticsearch"]["environment"]
+    assert es["xpack.security.enabled"] == "${DESKWATCH_ES_SECURITY:-true}"
+    assert es["xpack.security.http.ssl.enabled"] == "${DESKWATCH_ES_SECURITY:-true}"
+    assert services["kibana"]["environment"]["ELASTICSEARCH_USERNAME"] == "kibana_system"
+    assert "PASSWORD=" not in text.replace("_PASSWORD=…", ""), "no password is written in the file"
