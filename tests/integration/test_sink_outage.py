@@ -31,9 +31,10 @@ from deskwatch.stack.wait import wait_serving
 from deskwatch.topics import consumer_lag, ensure_topics
 from deskwatch.topology import EVENT_DIGESTS, INCIDENT_CHANGES, INCIDENTS
 
+from deskwatch.sinks.elasticsearch.templates import Kind
+
 from .conftest import wait_for
 from .test_sink_replay import incident_stream, produce, snapshot
-from deskwatch.sinks.elasticsearch.templates import Kind
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +77,8 @@ def _install(private: Layout) -> None:
 def private_es() -> Iterator[PrivateElasticsearch]:
     """A private Elasticsearch on 29200/29300 under PRIVATE_HOME; stopped and removed at the end."""
     stack = load_settings().stack.model_copy(update={
-        "home": PRIVATE_HOME, "es_http_port": 29200, "es_transport_port": 29300, "es_heap": "512m"})
+        "home": PRIVATE_HOME, "es_http_port": 29200, "es_transport_port": 29300, "es_heap": "512m",
+        "security": "off"})
     PRIVATE_HOME.mkdir(parents=True, exist_ok=True)
     PRIVATE_HOME.chmod(0o755)
     with stack_lock(PRIVATE_HOME, report):  # one such test at a time on this machine
