@@ -147,6 +147,9 @@ class SyslogSettings(_Section):
 class HttpIngestSettings(_Section):
     """The HTTP batch ingest endpoint (POST /v1/events, NDJSON)."""
 
+    message_timeout_s: float = Field(
+        default=30.0, gt=0, description="a TCP message begun must end within this, else close (slow senders)"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8088, ge=0, le=65535)
     token: SecretStr | None = Field(default=None, description="bearer token; required to start")
@@ -158,6 +161,13 @@ class WebhookSettings(_Section):
     """The webhook sink: every incident change POSTed, signed, to each URL."""
 
     urls: tuple[str, ...] = Field(default=(), description="receivers; each gets every change")
+    header_timeout_s: float = Field(
+        default=10.0, gt=0, description="close a connection without a complete request head by then (and idle ones)"
+    )
+    body_timeout_s: float = Field(default=30.0, gt=0, description="answer 408 when the body takes longer")
+    max_concurrent_requests: int = Field(
+        default=64, ge=1, description="answer 429 past this many requests in progress"
+    )
     secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key of X-Deskwatch-Signature")
     group_id: str = "deskwatch-webhook"
     connect_timeout_s: float = Field(default=3.0, gt=0)

@@ -2,7 +2,8 @@
 
 A 200 means durable: the response is sent only after the broker acknowledged the accepted lines
 (and the dead letters of the rejected ones). 401 without the right bearer token (compared in
-constant time), 413 over ``max_body_bytes``, 503 when the broker does not acknowledge in time;
+constant time), 413 over ``max_body_bytes``, 408 for a body slower than ``body_timeout_s``, 429
+past ``max_concurrent_requests``, 503 when the broker does not acknowledge in time;
 bad lines are per-line rejections, never a 500.
 """
 
@@ -34,10 +35,24 @@ def build_app(settings: HttpIngestSettings, publishing: AsyncPublishing) -> web.
     if settings.token is None or not settings.token.get_secret_value():
         raise HttpIngestError("http_ingest.token is unset: refusing to serve without authentication")
     expected = f"Bearer {settings.token.get_secret_value()}".encode()
-    # client_max_size makes aiohttp answer 413 itself once a body grows past the limit.
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    # client_max_size makes aiohttp answer 413 itself once a body grows past the limit;
+    # keepalive_timeout also closes a connection that never completes its head (slow loris).
+    app = web.Application(client_max_size=settings.max_body_bytes,
+                          handler_args={"keepalive_timeout": settings.header_timeout_s})
+    in_progress = 0
 
     async def post_events(request: web.Request) -> web.Response:
+        nonlocal in_progress
+        if in_progress >= settings.max_concurrent_requests:
+            return web.json_response({"error": "too many requests in progress"}, status=429,
+                                     headers={"Retry-After": "1"})
+        in_progress += 1
+        try:
+            return await _post_events(request)
+        finally:
+            in_progress -= 1
+
+    async def _post_events(request: web.Request) -> web.Response:
         supplied = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(supplied, expected):
             return web.json_response({"error": "missing or invalid bearer token"}, status=401)
@@ -46,7 +61,11 @@ def build_app(settings: HttpIngestSettings, publishing: AsyncPublishing) -> web.
         fmt = request.query.get("format", "jsonl")
         if fmt not in LINE_FORMATS:
             return web.json_response({"error": f"format must be one of {', '.join(LINE_FORMATS)}"}, status=400)
-        body = await request.read()
+        try:
+            body = await asyncio.wait_for(request.read(), settings.body_timeout_s)
+        except TimeoutError:
+            return web.json_response({"error": f"body not received in {settings.body_timeout_s} s"},
+                                     status=408, headers={"Connection": "close"})
         results = _ingest_body(body, fmt, publishing)
         try:
             await asyncio.wait_for(publishing.durable(), settings.ack_timeout_s)

@@ -39,6 +39,10 @@ class SyslogFramer:
                 messages.append(message)
         return messages
 
+    def pending(self) -> int:
+        """Bytes held of an unfinished message."""
+        return len(self._buf)
+
     def rest(self) -> bytes:
         """Bytes of an unfinished message (at connection close: a last message without LF)."""
         rest, self._buf = self._buf, b""

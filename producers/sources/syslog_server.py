@@ -1,4 +1,5 @@
-"""Syslog listener on UDP and TCP (asyncio), with an allow-list, size, connection and idle limits.
+"""Syslog listener on UDP and TCP (asyncio), with an allow-list, size, connection, idle and
+unfinished-message limits.
 
 The host is the message's own HOSTNAME; when it has none, the peer's address. Every message gets a
 unique position (listener start + counter): network messages are never re-read, so two identical
@@ -89,6 +90,7 @@ class _Stream(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._peer = ""
         self._idle: asyncio.TimerHandle | None = None
+        self._unfinished: asyncio.TimerHandle | None = None  # a slow sender's message deadline
         self._counted = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -114,6 +116,7 @@ class _Stream(asyncio.Protocol):
             return
         for message in messages:
             self._server.receive(message, self._peer, "tcp")
+        self._watch_unfinished()
 
     def connection_lost(self, exc: Exception | None) -> None:
         rest = self._framer.rest()
@@ -121,6 +124,8 @@ class _Stream(asyncio.Protocol):
             self._server.receive(rest, self._peer, "tcp")
         if self._idle is not None:
             self._idle.cancel()
+        if self._unfinished is not None:
+            self._unfinished.cancel()
         if self._counted:
             self._server.connections -= 1
             self._counted = False
@@ -129,6 +134,22 @@ class _Stream(asyncio.Protocol):
         if self._idle is not None:
             self._idle.cancel()
         self._idle = asyncio.get_running_loop().call_later(self._server.settings.idle_timeout_s, self._close)
+
+    def _watch_unfinished(self) -> None:
+        # The idle timer restarts on every byte, so one byte a second would hold a connection forever.
+        if not self._framer.pending():
+            if self._unfinished is not None:
+                self._unfinished.cancel()
+                self._unfinished = None
+        elif self._unfinished is None:
+            timeout = self._server.settings.message_timeout_s
+            self._unfinished = asyncio.get_running_loop().call_later(timeout, self._timed_out)
+
+    def _timed_out(self) -> None:
+        head = self._framer.rest()[: self._server.settings.max_message_bytes]
+        detail = f"message unfinished after {self._server.settings.message_timeout_s} s from {self._peer}"
+        self._server.publishing.add("syslog-tcp", None, head, Rejected("message_timeout", detail))
+        self._close()
 
     def _refuse(self, reason: str) -> None:
         self._server.refused[reason] += 1
