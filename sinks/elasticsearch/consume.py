@@ -141,10 +141,11 @@ class Sink:
     def _encode(self, record: Any) -> BulkItem | None:
         origin = f"{record.topic}:{record.partition}:{record.offset}"
         role = self._roles[record.topic]
+        value = record.value or b""  # a tombstone (null value) is invalid here, and dead-lettered as such
         try:
-            return encode_record(role, record.value, self._settings.elasticsearch, origin)
+            return encode_record(role, value, self._settings.elasticsearch, origin)
         except ValidationError as exc:
-            self._dead_letter(f"invalid_{role.replace('-', '_')}", str(exc)[:1500], origin, record.value)
+            self._dead_letter(f"invalid_{role.replace('-', '_')}", str(exc)[:1500], origin, value)
             return None
 
     def _write(self, items: list[BulkItem]) -> None:

@@ -48,7 +48,7 @@ def dl_settings(pipeline_settings: Settings) -> Iterator[Settings]:
     drop_indices(s)
 
 
-def _produce(s: Settings, values: list[bytes]) -> list[Any]:
+def _produce(s: Settings, values: list[bytes | None]) -> list[Any]:
     producer = KafkaProducer(acks="all", **kafka_python_options(s.kafka))
     try:
         futures = [producer.send(EVENT_DIGESTS.name(s.kafka), key=b"PC", value=v) for v in values]
@@ -61,8 +61,8 @@ def _produce(s: Settings, values: list[bytes]) -> list[Any]:
 def test_rejected_document_is_dead_lettered_and_its_batch_proceeds(dl_settings: Settings, launch) -> None:  # type: ignore[no-untyped-def]
     s = dl_settings
     good = [_digest(n) for n in range(20)]
-    values = [g.model_dump_json().encode() for g in good[:10]] + [OUT_OF_RANGE, NOT_A_DIGEST] + \
-             [g.model_dump_json().encode() for g in good[10:]]
+    values: list[bytes | None] = [g.model_dump_json().encode() for g in good[:10]]
+    values += [OUT_OF_RANGE, NOT_A_DIGEST, None] + [g.model_dump_json().encode() for g in good[10:]]
     meta = _produce(s, values)  # one key, so one partition, so one poll: one batch
     sink = launch("sink", "run")
     topic = EVENT_DIGESTS.name(s.kafka)
@@ -71,16 +71,18 @@ def test_rejected_document_is_dead_lettered_and_its_batch_proceeds(dl_settings: 
 
     docs = es_docs(s, alias(s.elasticsearch, Kind.EVENTS))
     assert {i: d["_version"] for i, d in docs.items()} == {g.digest_id: g.repeat_count for g in good}
-    letters = {json.loads(r.value)["reason"]: json.loads(r.value) for r in read_topic(s, DEAD_LETTER.name(s.kafka))}
-    assert set(letters) == {"rejected_by_elasticsearch", "invalid_event_digests"}
+    letters = {json.loads(r.value)["position"]: json.loads(r.value) for r in read_topic(s, DEAD_LETTER.name(s.kafka))}
+    at = {n: f"{topic}:{meta[n].partition}:{meta[n].offset}" for n in (10, 11, 12)}
+    assert set(letters) == set(at.values()), "exactly the three bad records, by position"
+    rejected, invalid, tombstone = (letters[at[n]] for n in (10, 11, 12))
 
-    rejected = letters["rejected_by_elasticsearch"]
+    assert rejected["reason"] == "rejected_by_elasticsearch"
     assert base64.b64decode(rejected["original_b64"]) == OUT_OF_RANGE
     assert rejected["detail"].startswith("document_parsing_exception") and "out of range" in rejected["detail"]
     assert rejected["stage"] == "sink" and rejected["source"] == topic
-    assert rejected["position"] == f"{topic}:{meta[10].partition}:{meta[10].offset}"
-    invalid = letters["invalid_event_digests"]
+    assert invalid["reason"] == tombstone["reason"] == "invalid_event_digests"
     assert base64.b64decode(invalid["original_b64"]) == NOT_A_DIGEST and "repeat_count" in invalid["detail"]
+    assert tombstone["original_b64"] == ""
     assert sink.stop() == 0
     summary = sink.tail(3)
-    assert "indexed=20" in summary and "dead_lettered=2" in summary and "batches=1" in summary, summary
+    assert "indexed=20" in summary and "dead_lettered=3" in summary and "batches=1" in summary, summary
