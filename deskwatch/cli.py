@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import click
 
+from deskwatch.context import Context, pass_context
 from deskwatch.logs import configure_logging
-from deskwatch.settings import Settings, load_settings
+from deskwatch.settings import load_settings
 
-
-class Context:
-    """What every subcommand receives: the settings tree, read once."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-
-pass_context = click.make_pass_decorator(Context)
+__all__ = ["Context", "main", "pass_context"]
 
 
 @click.group()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from deskwatch.cli import Context, pass_context
+from deskwatch.context import Context, pass_context
 
 
 @click.command()

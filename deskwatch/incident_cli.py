@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from deskwatch.cli import Context, pass_context
+from deskwatch.context import Context, pass_context
 from deskwatch.connect import elasticsearch_client, kafka_python_options
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.command import Command, CommandAction

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
-from deskwatch.cli import Context, pass_context
+from deskwatch.context import Context, pass_context
 from deskwatch.connect import kafka_python_options
 from deskwatch.incident_cli import _actor, actor_option, publish
 from deskwatch.schemas.command import Matcher, Silence

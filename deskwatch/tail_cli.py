@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from deskwatch.cli import Context, pass_context
+from deskwatch.context import Context, pass_context
 from deskwatch.connect import kafka_python_options
 from deskwatch.settings import KafkaSettings
 from deskwatch.topology import INCIDENT_CHANGES, INCIDENTS

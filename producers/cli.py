@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from deskwatch.cli import Context, pass_context
+from deskwatch.context import Context, pass_context
 from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
 from deskwatch.producers.ingest import IngestCounts, ingest_records
 from deskwatch.producers.parse.contract import ParseResult, SourceContext

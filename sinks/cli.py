@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from deskwatch.cli import Context, pass_context
+from deskwatch.context import Context, pass_context
 from deskwatch.connect import elasticsearch_client
 from deskwatch.schemas.incident import Incident, IncidentStatus, Severity
 from deskwatch.settings import Settings

@@ -17,7 +17,7 @@ from deskwatch.producers.sources.tail import FileTail, TailOptions
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from deskwatch.cli import Context, pass_context
+from deskwatch.context import Context, pass_context
 from deskwatch.settings import ProducerSettings, Settings
 from deskwatch.topics import ensure_topics
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from pydantic import SecretStr
 
-from deskwatch.cli import Context, pass_context
+from deskwatch.context import Context, pass_context
 
 
 @click.group()

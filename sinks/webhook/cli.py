@@ -7,7 +7,7 @@ import threading
 
 import click
 
-from deskwatch.cli import Context, pass_context
+from deskwatch.context import Context, pass_context
 
 
 @click.group()
