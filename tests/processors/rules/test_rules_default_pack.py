@@ -236,6 +236,21 @@ def test_rule_hits_its_sample_and_misses_the_near_one(rule_id: str) -> None:
     assert rule_id not in {r.id for r in PACK.matching(_view(*miss))}
 
 
+def test_healthy_ntfs_98_is_not_a_disk_error() -> None:
+    healthy = _view(
+        "Microsoft-Windows-Ntfs",
+        "98",
+        r"Volume C: (\Device\HarddiskVolume3) is healthy.  No action is needed.",
+    )
+    broken = _view(
+        "Microsoft-Windows-Ntfs",
+        "98",
+        r"Volume C: (\Device\HarddiskVolume3) needs to be taken offline to perform a Full Chkdsk.",
+    )
+    assert "disk-errors" not in {r.id for r in PACK.matching(healthy)}
+    assert "disk-errors" in {r.id for r in PACK.matching(broken)}
+
+
 def test_unrelated_event_matches_nothing() -> None:
     view = _view(
         "Microsoft-Windows-Sysmon", "10", "Process accessed: SourceImage: C:\\Windows\\explorer.exe"
