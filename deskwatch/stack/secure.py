@@ -14,6 +14,7 @@ import subprocess
 from typing import Any
 
 import yaml
+from pydantic import SecretStr
 
 from deskwatch.settings import StackSettings
 from deskwatch.stack.certify import SERVER_STORE, TRUSTSTORE, make_certificates
@@ -75,11 +76,26 @@ def scram_format_args(settings: StackSettings, creds: Credentials) -> list[str]:
 
 
 def elasticsearch_security_lines() -> dict[str, str]:
-    """elasticsearch.yml entries: security with HTTPS from the shared server keystore."""
+    """elasticsearch.yml entries: security, HTTPS and transport TLS from the shared keystores."""
     return {
         "xpack.security.enabled": "true",
         "xpack.security.http.ssl.enabled": "true",
         "xpack.security.http.ssl.keystore.path": f"{ES_CERT_DIR}/{SERVER_STORE}",
+        # Not required on a single node, but without it a bootstrap check warns at every start.
+        "xpack.security.transport.ssl.enabled": "true",
+        "xpack.security.transport.ssl.verification_mode": "certificate",
+        "xpack.security.transport.ssl.keystore.path": f"{ES_CERT_DIR}/{SERVER_STORE}",
+        "xpack.security.transport.ssl.truststore.path": f"{ES_CERT_DIR}/{TRUSTSTORE}",
+    }
+
+
+def _keystore_secrets(creds: Credentials) -> dict[str, SecretStr]:
+    """The Elasticsearch keystore's entries (each JVM start of its CLI costs seconds: add all at once)."""
+    return {
+        "bootstrap.password": creds.elastic,
+        "xpack.security.http.ssl.keystore.secure_password": creds.store,
+        "xpack.security.transport.ssl.keystore.secure_password": creds.store,
+        "xpack.security.transport.ssl.truststore.secure_password": creds.store,
     }
 
 
@@ -110,17 +126,14 @@ def secure_elasticsearch_config(
     """Certificates, keystore, roles and the file-realm user, written as root before the chown."""
     config = layout.es_dist / "config"
     (config / ES_CERT_DIR).mkdir(exist_ok=True)
-    shutil.copy2(layout.secure / SERVER_STORE, config / ES_CERT_DIR / SERVER_STORE)
+    for store in (SERVER_STORE, TRUSTSTORE):
+        shutil.copy2(layout.secure / store, config / ES_CERT_DIR / store)
     (config / "roles.yml").write_text(render_roles_yml(settings))
     (config / "elasticsearch.keystore").unlink(missing_ok=True)
     _es_tool(layout, "elasticsearch-keystore", ["create"], "")
-    for name, secret in (
-        ("bootstrap.password", creds.elastic),
-        ("xpack.security.http.ssl.keystore.secure_password", creds.store),
-    ):
-        _es_tool(
-            layout, "elasticsearch-keystore", ["add", "-x", "-f", name], secret.get_secret_value()
-        )
+    entries = _keystore_secrets(creds)
+    values = "".join(f"{secret.get_secret_value()}\n" for secret in entries.values())
+    _es_tool(layout, "elasticsearch-keystore", ["add", "-x", "-f", *entries], values)
     for name in ("users", "users_roles"):
         (config / name).write_text("")
     password = creds.es_user.get_secret_value()
