@@ -66,15 +66,20 @@ class HostState(BaseModel):
 
 
 class StateLimits(BaseModel):
-    """Caps and retention that keep a HostState small; time is event time, not wall time."""
+    """Caps and retention that keep a HostState small; time is event time, not wall time.
+
+    The defaults keep a full state's JSON near 0.75 MB, under Kafka's default 1 MB record limit:
+    the state is one changelog record per host and write. Raise them only with the changelog
+    topic's ``max.message.bytes``.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_ids: int = Field(default=20_000, ge=10)
+    max_ids: int = Field(default=8_000, ge=10)
     id_retention: timedelta = timedelta(hours=24)
-    max_fingerprints: int = Field(default=2_000, ge=1)
+    max_fingerprints: int = Field(default=1_000, ge=1)
     fingerprint_retention: timedelta = timedelta(hours=24)
-    max_hits: int = Field(default=256, ge=1)
+    max_hits: int = Field(default=128, ge=1)
     hit_retention: timedelta = timedelta(days=7)
     max_future_skew: timedelta = timedelta(minutes=5)
     default_dedup_window: timedelta = timedelta(minutes=10)

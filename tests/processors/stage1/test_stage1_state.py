@@ -6,7 +6,14 @@ import copy
 from datetime import timedelta
 
 from conftest import NOW, T0, batch, event, make_stage
-from deskwatch.processors.stage1 import DecisionKind, HostState, Stage1, StateLimits
+from deskwatch.processors.stage1 import (
+    ContentWindow,
+    DecisionKind,
+    HostState,
+    RuleHit,
+    Stage1,
+    StateLimits,
+)
 
 
 def test_state_round_trips_through_json(stage: Stage1) -> None:
@@ -122,3 +129,29 @@ def test_apply_writes_once_per_envelope_and_not_for_a_replay(stage: Stage1) -> N
     assert store.writes == 1 and len(store["PC-LYON-01"].seen_ids) == 50
     replay = stage.apply(store, envelope, NOW)
     assert store.writes == 1 and replay.counters.duplicate_id == 50
+
+
+def test_a_full_state_at_default_caps_fits_one_kafka_record() -> None:
+    limits = StateLimits()
+    group = (
+        "service-crash-loop|host.name=JUS-MAR-WS0033.corp.example.gouv|service.name=Print Spooler"
+    )
+    window = ContentWindow(
+        window_start=T0,
+        window_s=600,
+        first_seen=T0,
+        last_seen=T0,
+        count=12,
+        rule_ids=("service-crash-loop",),
+        group_keys=(group,),
+    )
+    hit = RuleHit(rule_id="service-crash-loop", first_seen=T0, last_seen=T0, count=3)
+    state = HostState(
+        host="JUS-MAR-WS0033.corp.example.gouv",
+        watermark=T0,
+        seen_ids={f"{n:032x}": 1_795_000_000_000 + n for n in range(limits.max_ids)},
+        content={f"{n:032x}": window for n in range(limits.max_fingerprints)},
+        hits={f"{group}{n}": hit for n in range(limits.max_hits)},
+    )
+    # Kafka's default message.max.bytes is 1,048,588; the state is one changelog record
+    assert len(state.model_dump_json()) < 1_000_000
