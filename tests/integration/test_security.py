@@ -27,6 +27,9 @@ from pydantic import SecretStr
 from deskwatch.connect import elasticsearch_client, kafka_python_options
 from deskwatch.settings import Settings, StackSettings
 from deskwatch.stack.credentials import Credentials
+from deskwatch.stack.layout import Layout
+from deskwatch.stack.state import read_state
+from deskwatch.stack.supervise import cmdline, group_members
 
 from .secure_engines import secure_credentials, secure_settings, secure_stack  # noqa: F401
 
@@ -205,3 +208,21 @@ def test_kafka_python_options_reach_the_secured_broker(secure_settings: Settings
         assert isinstance(admin.list_topics(), list)
     finally:
         admin.close()
+
+
+def test_no_secret_is_on_an_engine_command_line_or_in_the_state_file(
+    secure_stack: StackSettings, secure_credentials: Credentials
+) -> None:
+    state = read_state(Layout(secure_stack.home).state_file)
+    assert (
+        state is not None
+        and state.security == "on"
+        and set(state.engines) == {"kafka", "elasticsearch"}
+    )
+    visible = [Layout(secure_stack.home).state_file.read_text()]
+    for record in state.engines.values():
+        for pid in group_members(record.pid):  # every process of the engine's group: wrappers too
+            visible.append(cmdline(pid))
+    assert len(visible) >= 3 and all(visible)
+    secrets = [value.get_secret_value() for _, value in secure_credentials]
+    assert [s for s in secrets if any(s in text for text in visible)] == []
