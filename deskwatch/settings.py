@@ -150,6 +150,12 @@ class HttpIngestSettings(_Section):
     message_timeout_s: float = Field(
         default=30.0, gt=0, description="a TCP message begun must end within this, else close (slow senders)"
     )
+    udp_receive_buffer_bytes: int = Field(
+        default=4_194_304, ge=65_536, description="SO_RCVBUF of the UDP socket (the kernel caps it at rmem_max)"
+    )
+    message_timeout_s: float = Field(
+        default=30.0, gt=0, description="a TCP message begun must end within this, else close (slow senders)"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8088, ge=0, le=65535)
     token: SecretStr | None = Field(default=None, description="bearer token; required to start")

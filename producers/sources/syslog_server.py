@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 import time
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -61,6 +62,9 @@ class SyslogServer:
         loop = asyncio.get_running_loop()
         udp, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(self),
                                                      local_addr=(self.settings.host, self.settings.udp_port))
+        # UDP has no flow control: a burst beyond the socket buffer is dropped by the kernel unseen.
+        udp.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF,
+                                                self.settings.udp_receive_buffer_bytes)
         tcp = await loop.create_server(lambda: _Stream(self), self.settings.host, self.settings.tcp_port)
         return udp, tcp
 
