@@ -77,6 +77,12 @@ class StackSettings(_Section):
     es_role_indices: tuple[str, ...] = Field(
         default=("deskwatch-*", "test-*"), description="indices the deskwatch role may use"
     )
+    es_write_threads: int | None = Field(
+        default=None, ge=1, description="thread_pool.write.size; a tiny pool + queue makes ES throttle (429)"
+    )
+    es_write_queue_size: int | None = Field(
+        default=None, ge=1, description="thread_pool.write.queue_size; None = Elasticsearch's default"
+    )
 
 
 class ProducerSettings(_Section):
@@ -98,6 +104,10 @@ class ProcessorSettings(_Section):
     web_port: int = 6066
     commit_every: int = 10_000
     tick_interval_s: float = Field(default=10.0, gt=0, description="period of the ticks that drive timeouts")
+    host_max_event_ids: int = Field(default=8_000, ge=10, description="exact-dedup ids kept per host (24 h horizon)")
+    host_max_fingerprints: int = Field(default=1_000, ge=1, description="content-dedup windows kept per host")
+    state_max_record_bytes: int = Field(default=4_194_304, ge=1_048_576,
+                                        description="largest state record a changelog accepts")
     rule_files: list[Path] = Field(default_factory=list, description="rule YAML files; empty = the default pack")
 
 
@@ -141,32 +151,23 @@ class SyslogSettings(_Section):
     max_message_bytes: int = Field(default=65_536, ge=480)
     max_connections: int = Field(default=256, ge=1)
     idle_timeout_s: float = Field(default=300.0, gt=0)
-    allowed_networks: tuple[str, ...] = ("127.0.0.0/8",)
-
-
-class HttpIngestSettings(_Section):
-    """The HTTP batch ingest endpoint (POST /v1/events, NDJSON)."""
-
     message_timeout_s: float = Field(
         default=30.0, gt=0, description="a TCP message begun must end within this, else close (slow senders)"
     )
     udp_receive_buffer_bytes: int = Field(
         default=4_194_304, ge=65_536, description="SO_RCVBUF of the UDP socket (the kernel caps it at rmem_max)"
     )
-    message_timeout_s: float = Field(
-        default=30.0, gt=0, description="a TCP message begun must end within this, else close (slow senders)"
-    )
+    allowed_networks: tuple[str, ...] = ("127.0.0.0/8",)
+
+
+class HttpIngestSettings(_Section):
+    """The HTTP batch ingest endpoint (POST /v1/events, NDJSON)."""
+
     host: str = "127.0.0.1"
     port: int = Field(default=8088, ge=0, le=65535)
     token: SecretStr | None = Field(default=None, description="bearer token; required to start")
     max_body_bytes: int = Field(default=10_485_760, ge=1024)
     ack_timeout_s: float = Field(default=30.0, gt=0, description="give up waiting for the broker after")
-
-
-class WebhookSettings(_Section):
-    """The webhook sink: every incident change POSTed, signed, to each URL."""
-
-    urls: tuple[str, ...] = Field(default=(), description="receivers; each gets every change")
     header_timeout_s: float = Field(
         default=10.0, gt=0, description="close a connection without a complete request head by then (and idle ones)"
     )
@@ -174,6 +175,12 @@ class WebhookSettings(_Section):
     max_concurrent_requests: int = Field(
         default=64, ge=1, description="answer 429 past this many requests in progress"
     )
+
+
+class WebhookSettings(_Section):
+    """The webhook sink: every incident change POSTed, signed, to each URL."""
+
+    urls: tuple[str, ...] = Field(default=(), description="receivers; each gets every change")
     secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key of X-Deskwatch-Signature")
     group_id: str = "deskwatch-webhook"
     connect_timeout_s: float = Field(default=3.0, gt=0)

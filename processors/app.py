@@ -13,7 +13,7 @@ from deskwatch.connect import faust_broker_options
 from deskwatch.processors.rules import RuleSet, load_default_pack, load_rules
 from deskwatch.processors.run_stage1 import attach_stage1
 from deskwatch.processors.run_stage2 import attach_stage2
-from deskwatch.processors.stage1 import Stage1, count_populations
+from deskwatch.processors.stage1 import Stage1, StateLimits, count_populations
 from deskwatch.processors.stage2 import Stage2
 from deskwatch.processors.tick import attach_ticker
 from deskwatch.processors.views import DecodedMapping, DerivedMapping
@@ -31,7 +31,9 @@ def build_app(settings: Settings) -> tuple[faust.App, Wiring]:
     populations = DerivedMapping(lambda: count_populations(inventory.values(), rules))  # rebuilt on change
     wiring = declare(app, settings, on_inventory_change=populations.invalidate)
     inventory = DecodedMapping(wiring.inventory, Asset)
-    stage1 = Stage1(rules, inventory, populations)
+    limits = StateLimits(max_ids=settings.processor.host_max_event_ids,
+                         max_fingerprints=settings.processor.host_max_fingerprints)
+    stage1 = Stage1(rules, inventory, populations, limits)
     stage2 = Stage2({rule.id: rule for rule in rules}, DecodedMapping(wiring.silences, Silence))
     attach_stage1(app, wiring, stage1)
     attach_stage2(app, wiring, stage2, COMMANDS.name(settings.kafka))
@@ -61,6 +63,8 @@ def _app_options(settings: Settings) -> dict[str, object]:
         "broker_max_poll_records": 5000,
         "stream_buffer_maxsize": 65536,
         "producer_linger_ms": 5,
+        # A host's state is one changelog record: let the producer send what the topic accepts.
+        "producer_max_request_size": p.state_max_record_bytes,
         "table_cleanup_interval": 3600.0,
     }
 

@@ -50,12 +50,13 @@ def declare(app: faust.App, settings: Settings, on_inventory_change: Any = None)
         return app.topic(*(s.name(k) for s in specs), **RAW)
 
     schema = faust.Schema(**RAW)
+    big = {"max.message.bytes": str(settings.processor.state_max_record_bytes)}
     return Wiring(
         events=topic(EVENTS), signals=topic(SIGNALS), commands=topic(COMMANDS),
         stage2_input=topic(SIGNALS, COMMANDS), digests=topic(EVENT_DIGESTS), incidents=topic(INCIDENTS),
         changes=topic(INCIDENT_CHANGES), dead_letters=topic(DEAD_LETTER),
-        hosts=app.Table("hosts", partitions=k.partitions, schema=schema),
-        groups=app.Table("groups", partitions=k.partitions, schema=schema),
+        hosts=app.Table("hosts", partitions=k.partitions, schema=schema, extra_topic_configs=big),
+        groups=app.Table("groups", partitions=k.partitions, schema=schema, extra_topic_configs=big),
         inventory=CompactedFollower(k, INVENTORY.name(k), on_change=on_inventory_change or (lambda: None)),
         silences=CompactedFollower(k, SILENCES.name(k)),
         partitions=k.partitions,
