@@ -1,0 +1,244 @@
+"""Processor throughput against its baselines on the same broker, in one run.
+
+    .venv/bin/python bench/processor.py [--hosts 100000] [--events 220000] [--reps 3]
+
+1. Simulates a fleet (``--hosts`` hosts, about ``--events`` events), publishes its inventory and
+   its events once with ``deskwatch produce`` (host envelopes, as in production), and the same
+   events once more as one record per event (how Quix Streams users send them).
+2. Times, ``--reps`` times each, from process start to drained:
+   - deskwatch: ``deskwatch processor run`` (stage 1 with stage 2 running beside it, as deployed),
+     a fresh consumer group each time; drained = nothing left to commit on ``events``;
+   - bare loop: aiokafka consume -> orjson decode -> produce one record per envelope;
+   - Quix Streams: a stateful count per host over the per-event topic.
+3. Prints medians and ratios, and the processor's peak RSS (state for every simulated host).
+Needs the running engines (``deskwatch stack up``) and the ``bench`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import orjson
+import psutil
+
+from deskwatch.components import Component, write_settings_file
+from deskwatch.producers.simulate import FleetSpec, simulate_fleet, write_inventory_csv
+from deskwatch.settings import Settings, load_settings
+from deskwatch.topics import consumer_lag, ensure_topics
+from deskwatch.topology import EVENTS
+
+SCENARIOS = ["disk-errors", "gpo-failure-site", "service-crash-loop", "app-crash-storm", "dns-timeouts"]
+
+
+def bench_settings(tag: str) -> Settings:
+    base = load_settings()
+    return base.model_copy(update={
+        "kafka": base.kafka.model_copy(update={"topic_prefix": f"bench-{tag}."}),
+        "processor": base.processor.model_copy(update={"app_id": f"bench-{tag}", "tick_interval_s": 3600.0}),
+    })
+
+
+def prepare(settings: Settings, folder: Path, hosts: int, events: int) -> tuple[int, int, str]:
+    """Simulate and publish once; return (events, envelopes, per-event topic)."""
+    per_hour = events / hosts  # one hour of noise; scenarios add a few percent
+    sim = simulate_fleet(FleetSpec(seed=42, start=datetime(2026, 11, 23, 8, tzinfo=timezone.utc),
+                                   duration=timedelta(hours=1), hosts=hosts, scenarios=SCENARIOS,
+                                   noise_events_per_host_per_hour=per_hour))
+    lines = list(sim.events.json_lines())
+    (folder / "events.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    write_inventory_csv(sim.assets, folder / "inventory.csv")
+    ensure_topics(settings.kafka)
+    config = write_settings_file(settings, folder / "settings.yaml")
+    for args in (["inventory", "publish", str(folder / "inventory.csv")],
+                 ["produce", "--format", "jsonl", str(folder / "events.jsonl")]):
+        c = Component(args, config, folder / f"{args[0]}.log")
+        if c.proc.wait() != 0:
+            sys.exit(f"deskwatch {' '.join(args)} failed:\n{c.tail()}")
+    envelopes = _end_offsets(settings, EVENTS.name(settings.kafka))
+    per_event = f"{settings.kafka.topic_prefix}bench-per-event"
+    _publish_per_event(settings, per_event, lines)
+    return len(lines), envelopes, per_event
+
+
+def _end_offsets(settings: Settings, topic: str) -> int:
+    from kafka import KafkaConsumer, TopicPartition
+
+    from deskwatch.connect import kafka_python_options
+
+    consumer = KafkaConsumer(**kafka_python_options(settings.kafka))
+    try:
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        return int(sum(consumer.end_offsets(parts).values()))
+    finally:
+        consumer.close()
+
+
+def _publish_per_event(settings: Settings, topic: str, lines: list[bytes]) -> None:
+    from confluent_kafka import Producer
+
+    conf = {"bootstrap.servers": settings.kafka.bootstrap_servers}
+    _create_topic(settings, topic)
+    producer = Producer({**conf, "linger.ms": 20, "compression.type": "lz4"})
+    for line in lines:
+        host = orjson.loads(line)["host"]["name"]
+        while True:
+            try:
+                producer.produce(topic, key=host.encode(), value=line)
+                break
+            except BufferError:
+                producer.poll(0.1)
+    producer.flush()
+
+
+def _create_topic(settings: Settings, topic: str) -> None:
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": settings.kafka.bootstrap_servers})  # referenced until resolved
+    futures = admin.create_topics([NewTopic(topic, settings.kafka.partitions, 1)])
+    try:
+        futures[topic].result()
+    except Exception as exc:  # noqa: BLE001 - a rerun finds it there already
+        if "TOPIC_ALREADY_EXISTS" not in str(exc):
+            raise
+
+
+def time_processor(settings: Settings, folder: Path, rep: int, envelopes: int) -> tuple[float, int]:
+    """Seconds from start to drained, and peak RSS in bytes, for one fresh processor."""
+    tag = f"{settings.processor.app_id}-{rep}-{uuid.uuid4().hex[:4]}"
+    run = settings.model_copy(update={"processor": settings.processor.model_copy(
+        update={"app_id": tag, "datadir": folder / tag})})
+    config = write_settings_file(run, folder / f"{tag}.yaml")
+    start = time.monotonic()
+    worker = Component(["processor", "run"], config, folder / f"{tag}.log")
+    peak, first = 0, None
+    try:
+        proc = psutil.Process(worker.proc.pid)
+        while True:
+            peak = max(peak, proc.memory_info().rss)
+            if not worker.running():
+                sys.exit(f"the processor exited:\n{worker.tail()}")
+            lag = consumer_lag(run.kafka, tag, EVENTS.name(run.kafka))
+            now = time.monotonic() - start
+            if first is None and lag < envelopes:
+                first = now  # the first commit: startup (join, recovery) is over
+            if lag == 0:
+                print(f"  processor rep {rep}: first commit at {first:.1f}s, drained at {now:.1f}s, "
+                      f"peak RSS {peak / 2**20:.0f} MiB", flush=True)
+                return now, peak
+            time.sleep(0.5)
+    finally:
+        worker.stop()
+
+
+async def _bare_loop(settings: Settings, topic: str, out: str, expected: int) -> None:
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+    servers = settings.kafka.bootstrap_servers
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=servers, group_id=f"bare-{uuid.uuid4().hex[:6]}",
+                                auto_offset_reset="earliest", enable_auto_commit=True, max_poll_records=5000,
+                                fetch_max_bytes=16 * 1024 * 1024)
+    producer = AIOKafkaProducer(bootstrap_servers=servers, linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    seen = 0
+    try:
+        while seen < expected:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            for records in batches.values():
+                for record in records:
+                    envelope = orjson.loads(record.value)
+                    summary = {"host": envelope.get("host"), "events": len(envelope.get("events", ()))}
+                    await producer.send(out, key=record.key, value=orjson.dumps(summary))
+                    seen += 1
+        await producer.flush()
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+def time_bare(settings: Settings, envelopes: int) -> float:
+    out = f"{settings.kafka.topic_prefix}bench-bare-out"
+    _create_topic(settings, out)
+    start = time.monotonic()
+    asyncio.run(_bare_loop(settings, EVENTS.name(settings.kafka), out, envelopes))
+    return time.monotonic() - start
+
+
+def time_quix(settings: Settings, topic: str, events: int, folder: Path) -> float:
+    """Quix Streams in a child process (its own event loop and signal handlers)."""
+    start = time.monotonic()
+    child = subprocess.run([sys.executable, __file__, "--quix-child", settings.kafka.bootstrap_servers, topic,
+                            str(events), str(folder)],
+                           capture_output=True, text=True, timeout=1800)
+    if child.returncode != 0:
+        sys.exit(f"Quix Streams failed:\n{child.stdout[-2000:]}\n{child.stderr[-3000:]}")
+    return time.monotonic() - start
+
+
+def quix_child(servers: str, topic: str, events: int, folder: str) -> None:
+    """Count records per host (the message key) in Quix Streams state until ``events`` were seen."""
+    from quixstreams import Application
+    from quixstreams.state import State
+
+    app = Application(broker_address=servers, consumer_group=f"quix-{uuid.uuid4().hex[:6]}",
+                      auto_offset_reset="earliest", state_dir=folder, loglevel="WARNING")
+    sdf = app.dataframe(app.topic(topic, key_deserializer="str", value_deserializer="json"))
+
+    def count(value: dict[str, object], state: State) -> None:
+        state.set("count", state.get("count", 0) + 1)
+
+    sdf = sdf.update(count, stateful=True)
+    app.run(sdf, count=events, collect=False, timeout=600)
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--quix-child"]:
+        quix_child(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=220_000)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--processor-reps", type=int, default=None, help="default: --reps")
+    args = parser.parse_args()
+    settings = bench_settings(uuid.uuid4().hex[:8])
+    folder = Path(tempfile.mkdtemp(prefix="deskwatch-bench-"))
+    t0 = time.monotonic()
+    events, envelopes, per_event = prepare(settings, folder, args.hosts, args.events)
+    print(f"published {events} events in {envelopes} envelopes ({args.hosts} hosts) "
+          f"and {events} per-event records in {time.monotonic() - t0:.0f}s; "
+          f"topics prefixed {settings.kafka.topic_prefix}", flush=True)
+    runs = [time_processor(settings, folder, i, envelopes) for i in range(args.processor_reps or args.reps)]
+    processor = statistics.median(r[0] for r in runs)
+    rss = max(r[1] for r in runs)
+    print(f"processor runs (s): {[round(r[0], 1) for r in runs]}", flush=True)
+    bare_runs = [time_bare(settings, envelopes) for _ in range(args.reps)]
+    print(f"bare loop runs (s): {[round(r, 1) for r in bare_runs]}", flush=True)
+    quix_runs = [time_quix(settings, per_event, events, folder / f"quix-{i}") for i in range(args.reps)]
+    print(f"Quix Streams runs (s): {[round(r, 1) for r in quix_runs]}", flush=True)
+    print_table(events, processor, statistics.median(bare_runs), statistics.median(quix_runs), rss, args.hosts)
+
+
+def print_table(events: int, processor: float, bare: float, quix: float, rss: int, hosts: int) -> None:
+    rate = {"deskwatch processor (stage 1 + stage 2)": events / processor,
+            "bare aiokafka + orjson loop": events / bare, "Quix Streams count per host": events / quix}
+    print(f"\n{'system':42} {'median s':>9} {'events/s':>10}")
+    for (name, r), secs in zip(rate.items(), (processor, bare, quix), strict=True):
+        print(f"{name:42} {secs:9.1f} {r:10.0f}")
+    mine = rate["deskwatch processor (stage 1 + stage 2)"]
+    print(f"\nratio to bare loop: {mine / rate['bare aiokafka + orjson loop']:.2f} (target >= 0.50)")
+    print(f"ratio to Quix Streams: {mine / rate['Quix Streams count per host']:.2f} (target >= 1.0)")
+    print(f"processor peak RSS with {hosts} hosts: {rss / 2**20:.0f} MiB (target <= 1024 MiB)")
+
+
+if __name__ == "__main__":
+    main()

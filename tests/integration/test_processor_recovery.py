@@ -1,0 +1,178 @@
+"""The processor on the real broker: a SIGKILLed-and-restarted worker, and two workers sharing the
+partitions, end with the same incidents as one uninterrupted worker over the same events.
+
+Each run has its own topic prefix and consumer group; the events are the same simulated fleet
+(same event ids). Ticks carry wall time, so the tick period is set far beyond a test's length:
+the runs then differ only in what they must not differ in. Revision numbers and ``updated_at``
+(the log time of the input record) are not compared: they count and stamp deliveries, which
+differ between runs by design (a replayed signal is skipped by its source id, not un-counted).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka.admin import KafkaAdminClient
+
+from deskwatch.components import Component, write_settings_file
+from deskwatch.connect import kafka_python_options
+from deskwatch.processors.evaluate.compare import diff_incidents
+from deskwatch.producers.simulate import FleetSpec, simulate_fleet, write_inventory_csv, write_jsonl
+from deskwatch.schemas.incident import Incident
+from deskwatch.settings import Settings
+from deskwatch.topics import consumer_lag
+from deskwatch.topology import COMMANDS, EVENTS, INCIDENTS, SIGNALS
+
+from .conftest import read_topic, wait_for
+
+pytestmark = pytest.mark.integration
+
+SPEC = FleetSpec(seed=11, start=datetime(2026, 11, 23, tzinfo=timezone.utc), duration=timedelta(hours=12),
+                 sites=2, directorates=2, hosts_per_site=(12, 16), noise_events_per_host_per_hour=4.0)
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int]:
+    """The simulated fleet's events (JSON lines) and inventory (CSV), and the event count."""
+    folder = tmp_path_factory.mktemp("fleet")
+    sim = simulate_fleet(SPEC)
+    count = write_jsonl(sim, folder / "events.jsonl")
+    write_inventory_csv(sim.assets, folder / "inventory.csv")
+    return folder / "events.jsonl", folder / "inventory.csv", count
+
+
+class Run:
+    """One prefix and consumer group: produce the fleet into it, run workers, read its incidents."""
+
+    def __init__(self, base: Settings, folder: Path, started: list[Component]) -> None:
+        tag = uuid.uuid4().hex[:8]
+        self.folder = folder / tag
+        self.settings = base.model_copy(update={
+            "kafka": base.kafka.model_copy(update={"topic_prefix": f"{base.kafka.topic_prefix}{tag}."}),
+            "producer": base.producer.model_copy(update={"batch_max_events": 4}),  # many records
+            "processor": base.processor.model_copy(update={
+                "app_id": f"dw-proc-{tag}", "tick_interval_s": 3600.0, "commit_every": 50}),
+        })
+        self._started = started
+        self._workers = 0
+
+    def start(self, *args: str) -> Component:
+        """``deskwatch <args>`` with this run's settings; a worker gets its own data dir."""
+        self._workers += 1
+        settings = self.settings.model_copy(update={"processor": self.settings.processor.model_copy(
+            update={"datadir": self.folder / f"data-{self._workers}"})})
+        config = write_settings_file(settings, self.folder / f"settings-{self._workers}.yaml")
+        component = Component(list(args), config, self.folder / f"{args[0]}-{self._workers}.log")
+        self._started.append(component)
+        return component
+
+    def produce(self, events: Path, inventory: Path) -> int:
+        """Publish the inventory, then the events; return how many envelopes the events became."""
+        for args in (("inventory", "publish", str(inventory)), ("produce", "--format", "jsonl", str(events))):
+            c = self.start(*args)
+            assert c.proc.wait(180) == 0, c.tail()
+        return len(read_topic(self.settings, EVENTS.name(self.settings.kafka), timeout_s=3.0))
+
+    def lag(self, topic: Any) -> int:
+        k = self.settings.kafka
+        return consumer_lag(k, self.settings.processor.app_id, topic.name(k))
+
+    def drained(self) -> bool:
+        return all(self.lag(topic) == 0 for topic in (EVENTS, SIGNALS, COMMANDS))
+
+    def incidents(self) -> dict[str, Incident]:
+        """The latest revision per incident id on the incidents topic."""
+        latest: dict[str, Incident] = {}
+        for record in read_topic(self.settings, INCIDENTS.name(self.settings.kafka), timeout_s=3.0):
+            incident = Incident.model_validate(json.loads(record.value))
+            if incident.id not in latest or incident.revision > latest[incident.id].revision:
+                latest[incident.id] = incident
+        return latest
+
+
+@pytest.fixture
+def runs(settings: Settings, tmp_path: Path) -> Iterator[Callable[[], Run]]:
+    """Make runs; every component still running is stopped at the end of the test."""
+    started: list[Component] = []
+    yield lambda: Run(settings, tmp_path, started)
+    for c in started:
+        c.stop()
+
+
+def settle(run: Run, workers: list[Component], timeout: float = 240) -> dict[str, Incident]:
+    """Wait until every input is committed twice in a row, then read the incidents."""
+    def tails() -> str:
+        return "\n---\n".join(w.tail(15) for w in workers)
+
+    def quiet() -> bool:
+        assert all(w.running() for w in workers), tails()
+        if not run.drained():
+            return False
+        time.sleep(3.0)  # a command sent just now may not be visible in the lag yet
+        return run.drained()
+
+    wait_for(quiet, timeout, "the processor to drain events, signals and commands", tails)
+    return run.incidents()
+
+
+def _normalised(incidents: dict[str, Incident]) -> dict[str, Incident]:
+    """Children in id order: link_child commands from several partitions arrive in any order."""
+    return {k: i.model_copy(update={"children": sorted(i.children)}) for k, i in incidents.items()}
+
+
+def assert_same(got: dict[str, Incident], want: dict[str, Incident]) -> None:
+    diff = diff_incidents(_normalised(want), _normalised(got))
+    detail = {i: [(f.name, f.before, f.after) for f in fields] for i, (_, fields) in list(diff.changed.items())[:5]}
+    assert diff.empty, (f"missing {[(i.rule_id, i.group_key) for i in diff.removed][:5]}, "
+                        f"extra {[(i.rule_id, i.group_key) for i in diff.added][:5]}, changed {detail}")
+    assert sum(i.event_count for i in got.values()) == sum(i.event_count for i in want.values())
+
+
+def test_sigkill_and_restart_gives_the_incidents_of_an_uninterrupted_run(
+    fleet: tuple[Path, Path, int], runs: Callable[[], Run]
+) -> None:
+    events, inventory, _ = fleet
+    reference, crashed = runs(), runs()
+    total = crashed.produce(events, inventory)
+    assert reference.produce(events, inventory) == total
+    want = settle(reference, [reference.start("processor", "run")])
+    assert len(want) >= 5, f"the fleet should open several incidents, got {len(want)}"
+
+    first = crashed.start("processor", "run")
+    wait_for(lambda: crashed.lag(EVENTS) <= total * 0.7, 180, "the worker to process 30% of the envelopes",
+             first.tail)
+    lag_at_kill = crashed.lag(EVENTS)
+    first.stop(signal.SIGKILL)
+    assert first.proc.returncode == -signal.SIGKILL and lag_at_kill > 0, "killed mid-stream"
+    got = settle(crashed, [crashed.start("processor", "run")], timeout=300)
+    assert_same(got, want)
+
+
+def test_two_workers_give_the_incidents_of_one(fleet: tuple[Path, Path, int], runs: Callable[[], Run]) -> None:
+    events, inventory, _ = fleet
+    one, two = runs(), runs()
+    total = one.produce(events, inventory)
+    assert two.produce(events, inventory) == total
+    want = settle(one, [one.start("processor", "run")])
+    workers = [two.start("processor", "run"), two.start("processor", "run")]
+    got = settle(two, workers, timeout=300)
+    assert members(two) == 2, "both workers are in the group, so both own partitions"
+    assert_same(got, want)
+
+
+def members(run: Run) -> int:
+    """How many members the run's consumer group has now."""
+    admin = KafkaAdminClient(**kafka_python_options(run.settings.kafka))
+    try:
+        (group,) = admin.describe_consumer_groups([run.settings.processor.app_id])
+        return len(group.members)
+    finally:
+        admin.close()
