@@ -19,8 +19,15 @@ measures that cost.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .mask import WILDCARD, mask
+
+# Logs repeat verbatim (the same service line on every boot, the same failure every minute):
+# remember the templates of recent short messages. Bounded in entries and in message length, so
+# the cache holds at most CACHE_ENTRIES x CACHE_MESSAGE_MAX characters of messages.
+CACHE_ENTRIES = 8192
+CACHE_MESSAGE_MAX = 2048
 
 # A token's core is what is left after opening and closing punctuation; the punctuation is
 # kept so that "(<*>)" and "<*>," still read like the message they came from.
@@ -33,13 +40,34 @@ _RUN_OF_WILDCARDS = re.compile(r"(?:<\*>)(?:[\s_.:-]*<\*>)+")
 
 def message_template(message: str) -> str:
     """The message's template: variable values replaced by ``<*>``; deterministic."""
-    tokens = [_generalise(token) for token in mask(message).split()]
-    return _RUN_OF_WILDCARDS.sub(WILDCARD, " ".join(tokens))
+    if len(message) > CACHE_MESSAGE_MAX:
+        return _template(message)
+    return _cached_template(message)
+
+
+def clear_template_cache() -> None:
+    """Forget every remembered template (benchmarks start cold with it)."""
+    _cached_template.cache_clear()
+
+
+def _template(message: str) -> str:
+    masked = mask(message)
+    if _DIGIT.search(masked) is None:
+        tokens = masked.split()  # no digit left: no token to generalise
+    else:
+        tokens = [_generalise(token) for token in masked.split()]
+    joined = " ".join(tokens)
+    if WILDCARD not in joined:
+        return joined  # no value at all, so no run of values either
+    return _RUN_OF_WILDCARDS.sub(WILDCARD, joined)
+
+
+_cached_template = lru_cache(maxsize=CACHE_ENTRIES)(_template)
 
 
 def _generalise(token: str) -> str:
     """Replace a token's core by ``<*>`` when it still holds a digit (a value, not a word)."""
-    if not _DIGIT.search(token.replace(WILDCARD, "")):
+    if _DIGIT.search(token) is None or not _DIGIT.search(token.replace(WILDCARD, "")):
         return token
     # str.strip, not a regex: linear even on a 64 KiB token of punctuation.
     core = token.lstrip(_OPENING)
