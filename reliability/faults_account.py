@@ -1,0 +1,114 @@
+"""Jepsen-style accounting of one run: what was sent, what Elasticsearch holds, what was rejected.
+
+Every event sent must be found exactly once — the sum of the event digests' repeat counts in
+Elasticsearch equals the distinct event ids sent — or sit in the dead-letter topic with a reason;
+and the incidents (ids, statuses, event counts) must equal those of an undisturbed run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer
+
+from deskwatch.connect import elasticsearch_client, kafka_python_options
+from deskwatch.settings import Settings
+from deskwatch.sinks.elasticsearch.templates import events_alias, incidents_alias
+from deskwatch.topology import DEAD_LETTER
+
+IncidentKey = tuple[str, int]  # (status, event_count) of one incident id
+
+
+def distinct_event_ids(path: Path) -> int:
+    """Distinct events in a JSON-lines file: its id when the line carries one, else its line."""
+    seen: set[str] = set()
+    with path.open("rb") as lines:
+        for number, line in enumerate(lines):
+            event = json.loads(line).get("event", {})
+            seen.add(event.get("id") or f"line:{number}")
+    return len(seen)
+
+
+def dead_letters(settings: Settings, timeout_s: float = 3.0) -> Counter[str]:
+    """Reasons of every record on the run's dead-letter topic, counted."""
+    consumer = KafkaConsumer(DEAD_LETTER.name(settings.kafka), auto_offset_reset="earliest",
+                             enable_auto_commit=False, consumer_timeout_ms=int(timeout_s * 1000),
+                             **kafka_python_options(settings.kafka))
+    try:
+        return Counter(f"{json.loads(r.value)['stage']}:{json.loads(r.value)['reason']}" for r in consumer)
+    finally:
+        consumer.close()
+
+
+def _search_all(client: Any, index: str, fields: list[str]) -> list[dict[str, Any]]:
+    """Every hit of ``index`` (the runs stay far below 10k documents per index)."""
+    if not client.indices.exists_alias(name=index):
+        return []
+    client.indices.refresh(index=index)
+    resp = client.search(index=index, size=10_000, query={"match_all": {}}, source=fields)
+    return list(resp["hits"]["hits"])
+
+
+def found_in_es(settings: Settings) -> tuple[int, dict[str, int], dict[str, IncidentKey]]:
+    """(events = sum of digest repeat counts, counts by digest id, incidents by id) in Elasticsearch."""
+    client = elasticsearch_client(settings.elasticsearch)
+    try:
+        digests = _search_all(client, events_alias(settings.elasticsearch), ["repeat_count"])
+        incidents = _search_all(client, incidents_alias(settings.elasticsearch), ["status", "event_count"])
+    finally:
+        client.close()
+    events = sum(int(h["_source"]["repeat_count"]) for h in digests)
+    by_id = {h["_id"]: (str(h["_source"]["status"]), int(h["_source"]["event_count"])) for h in incidents}
+    return events, {h["_id"]: int(h["_source"]["repeat_count"]) for h in digests}, by_id
+
+
+@dataclass
+class Tally:
+    """One row of the campaign's table."""
+
+    fault: str
+    sent: int = 0
+    events_found: int = 0
+    digests: dict[str, int] = field(default_factory=dict)  # digest id → repeat count
+    digest_lost: int = 0  # events missing from digests, against the reference's digest counts
+    digest_duplicated: int = 0  # events counted beyond the reference's digest counts
+    incidents: dict[str, IncidentKey] = field(default_factory=dict)
+    dead: Counter[str] = field(default_factory=Counter)
+    recover_s: float | None = None  # None: never caught up within the row's time-out
+    incident_diff: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def lost(self) -> int:
+        """Events neither found in ES nor dead-lettered (per digest when compared with a reference)."""
+        return max(self.digest_lost, self.sent - self.events_found - sum(self.dead.values()))
+
+    @property
+    def duplicated(self) -> int:
+        """Events counted more than once in ES (per digest when compared with a reference)."""
+        return max(self.digest_duplicated, self.events_found - self.sent)
+
+    def compare(self, reference: Tally) -> None:
+        """Record how digests and incidents (id, status, event count) differ from an undisturbed run's."""
+        ids = set(reference.digests) | set(self.digests)
+        gaps = [self.digests.get(i, 0) - reference.digests.get(i, 0) for i in ids]
+        self.digest_lost = sum(-g for g in gaps if g < 0)
+        self.digest_duplicated = sum(g for g in gaps if g > 0)
+        self._compare_incidents(reference.incidents)
+
+    def _compare_incidents(self, reference: dict[str, IncidentKey]) -> None:
+        missing = sorted(set(reference) - set(self.incidents))
+        extra = sorted(set(self.incidents) - set(reference))
+        changed = sorted(i for i in set(reference) & set(self.incidents) if reference[i] != self.incidents[i])
+        self.incident_diff = [f"missing {i[:12]} {reference[i]}" for i in missing]
+        self.incident_diff += [f"extra {i[:12]} {self.incidents[i]}" for i in extra]
+        self.incident_diff += [f"changed {i[:12]} {reference[i]} -> {self.incidents[i]}" for i in changed]
+
+    @property
+    def ok(self) -> bool:
+        """Lost = 0, duplicated = 0 and the reference's incidents."""
+        return self.lost == 0 and self.duplicated == 0 and not self.incident_diff and self.recover_s is not None

@@ -1,0 +1,90 @@
+"""The faults, one row each: how a run is set up for it and how it is injected.
+
+``inject`` returns once the fault is over (the engine or component restarted, or the loss
+accepted); the time to recover is measured from its start until every group has drained.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from faults_engines import PrivateStack
+from faults_run import Run
+
+Inject = Callable[[Run, PrivateStack, float], None]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One row: its name, what it does, and the run's shape around it."""
+
+    name: str
+    inject: Inject
+    workers: int = 1
+    via_tail: bool = False
+    throttle: bool = False  # ES restarted with a tiny write pool for this row
+
+
+def _none(run: Run, stack: PrivateStack, outage_s: float) -> None:
+    """The undisturbed reference."""
+
+
+def _kafka_sigkill(run: Run, stack: PrivateStack, outage_s: float) -> None:
+    stack.kill("kafka", signal.SIGKILL)
+    time.sleep(min(outage_s, 10.0))
+    stack.up()
+
+
+def _kafka_sigterm(run: Run, stack: PrivateStack, outage_s: float) -> None:
+    stack.kill("kafka", signal.SIGTERM)  # a clean shutdown, then straight back
+    stack.up()
+
+
+def _worker_sigkill(run: Run, stack: PrivateStack, outage_s: float) -> None:
+    run.kill("worker-1", signal.SIGKILL)
+    time.sleep(2.0)
+    run.start("worker-1", "processor", "run")
+
+
+def _worker_lost(run: Run, stack: PrivateStack, outage_s: float) -> None:
+    run.kill("worker-2", signal.SIGKILL)  # never restarted: worker-1 takes its partitions over
+
+
+def _es_stopped(run: Run, stack: PrivateStack, outage_s: float) -> None:
+    stack.kill("elasticsearch", signal.SIGTERM)
+    time.sleep(outage_s)
+    stack.up()
+
+
+def _tail_sigkill(run: Run, stack: PrivateStack, outage_s: float) -> None:
+    run.kill("tail", signal.SIGKILL)
+    time.sleep(2.0)
+    run.start("tail", "ingest", "tail", "--format", "jsonl", str(run.tail_file))
+
+
+def _batch_sigkill(run: Run, stack: PrivateStack, outage_s: float) -> None:
+    """SIGKILL the feeder's producer 1.5 s into its chunk (sending); the feeder sends it again."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        c = run.producing
+        if c is not None and c.running() and time.monotonic() - run.producing_since > 1.5:
+            c.proc.send_signal(signal.SIGKILL)
+            return
+        time.sleep(0.05)
+    raise TimeoutError("no producer was sending within 60 s")
+
+
+REFERENCE = Fault("undisturbed (reference)", _none)
+FAULTS: tuple[Fault, ...] = (
+    Fault("kafka SIGKILL + restart", _kafka_sigkill),
+    Fault("kafka SIGTERM + restart", _kafka_sigterm),
+    Fault("worker SIGKILL + restart", _worker_sigkill),
+    Fault("1 of 2 workers SIGKILLed for good", _worker_lost, workers=2),
+    Fault("elasticsearch stopped, restarted", _es_stopped),
+    Fault("elasticsearch throttling (429)", _none, throttle=True),
+    Fault("producer (ingest tail) SIGKILL + restart", _tail_sigkill, via_tail=True),
+    Fault("producer batch in flight SIGKILL + resend", _batch_sigkill),
+)
