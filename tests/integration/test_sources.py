@@ -43,13 +43,16 @@ def _line(i: int) -> bytes:
                          "message": f"bad block {i} " + "x" * (i % 300)})
 
 
-def _write_slowly(path: Path, done: threading.Event) -> None:
+def _write_slowly(path: Path, paused: threading.Event, resume: threading.Event) -> None:
+    """Append the lines in paced chunks; the last third waits for ``resume`` (after the kill)."""
     with path.open("ab") as out:
         for start in range(0, LINES, 250):
+            if start >= 2 * LINES // 3 and not resume.is_set():
+                paused.set()
+                resume.wait(120)
             out.write(b"".join(_line(i) + b"\n" for i in range(start, min(start + 250, LINES))))
             out.flush()
-            time.sleep(0.08)
-    done.set()
+            time.sleep(0.15)
 
 
 def _expected_ids(path: Path) -> tuple[set[str], set[str]]:
@@ -72,24 +75,27 @@ def test_tail_killed_mid_file_loses_nothing(pipeline_settings: Settings, launch:
     path = tmp_path / "growing.jsonl"
     path.write_bytes(b"")
     store = CheckpointStore(s.tail.state_dir, path)
-    done = threading.Event()
-    writer = threading.Thread(target=_write_slowly, args=(path, done))
-    writer.start()
+    paused, resume = threading.Event(), threading.Event()
+    writer = threading.Thread(target=_write_slowly, args=(path, paused, resume))
     first = launch("ingest", "tail", "--format", "jsonl", str(path))
 
     def checkpoint_offset() -> int:
         saved = store.load()
         return saved.offset if saved else 0
 
+    wait_for(lambda: store.load() is not None, 60, "the tailer's first checkpoint", first.tail)
+    writer.start()  # the file grows while the tailer runs
+
     wait_for(lambda: checkpoint_offset() > 200_000, 60, "a first checkpoint past 200 kB", first.tail)
-    time.sleep(1.5)  # into the stream: envelopes open and in flight, dead letters sent, checkpoints behind
-    assert not done.is_set(), "the writer finished before the kill: the test would not test a mid-file kill"
-    first.stop(signal.SIGKILL)
+    time.sleep(0.5)  # into the stream: envelopes open and in flight, dead letters sent, checkpoints behind
+    assert not paused.is_set(), "the writer paused before the kill: the tailer may have been idle"
+    first.stop(signal.SIGKILL)  # while the file grows and the tailer publishes
     killed_at = checkpoint_offset()
     published_at_kill = sum(len(decode_events_record(r.value).events)  # type: ignore[union-attr]
                             for r in read_topic(s, EVENTS.name(s.kafka), timeout_s=3))
     good_before_checkpoint = sum(1 for line in path.read_bytes()[:killed_at].splitlines() if line.startswith(b"{"))
     second = launch("ingest", "tail", "--format", "jsonl", str(path))
+    resume.set()
     writer.join()
     size = path.stat().st_size
     wait_for(lambda: checkpoint_offset() == size, 120, f"checkpoint at end of file ({size} B)", second.tail)
