@@ -73,11 +73,9 @@ class Condition(BaseModel):
     def compile(self) -> Predicate:
         """Build the predicate once; it takes the enriched event's flat ``path -> value`` view."""
         if self.all_ is not None:
-            parts = tuple(c.compile() for c in self.all_)
-            return lambda view: all(p(view) for p in parts)
+            return _every(tuple(c.compile() for c in self.all_))
         if self.any_ is not None:
-            parts = tuple(c.compile() for c in self.any_)
-            return lambda view: any(p(view) for p in parts)
+            return _some(tuple(c.compile() for c in self.any_))
         if self.not_ is not None:
             inner = self.not_.compile()
             return lambda view: not inner(view)
@@ -122,12 +120,17 @@ class Condition(BaseModel):
         if self.exists is not None:
             want = self.exists
             tests.append(lambda v: (v is not None) == want)
+        # A str is its own text: compare it directly and skip _text's type checks.
         if self.equals is not None:
             target = _text(self.equals)
-            tests.append(lambda v: v is not None and _text(v) == target)
+            tests.append(
+                lambda v: v == target if type(v) is str else v is not None and _text(v) == target
+            )
         if self.in_ is not None:
             members = frozenset(_text(x) for x in self.in_)
-            tests.append(lambda v: v is not None and _text(v) in members)
+            tests.append(
+                lambda v: v in members if type(v) is str else v is not None and _text(v) in members
+            )
         if self._regex is not None:
             search = self._regex.search
             tests.append(lambda v: v is not None and search(_text(v)) is not None)
@@ -145,6 +148,30 @@ class Condition(BaseModel):
             if bound is not None:
                 tests.append(_numeric_test(holds, float(bound)))
         return tests
+
+
+def _every(parts: tuple[Predicate, ...]) -> Predicate:
+    """All parts hold, tried in order; a loop, not all() over a generator: this is per event."""
+
+    def every(view: View) -> bool:
+        for part in parts:
+            if not part(view):
+                return False
+        return True
+
+    return every
+
+
+def _some(parts: tuple[Predicate, ...]) -> Predicate:
+    """Some part holds, tried in order."""
+
+    def some(view: View) -> bool:
+        for part in parts:
+            if part(view):
+                return True
+        return False
+
+    return some
 
 
 def _numeric_test(holds: Callable[[float, float], bool], bound: float) -> Callable[[Any], bool]:
