@@ -9,6 +9,9 @@ file-realm user whose role reaches only ``stack.es_role_indices``.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
 import shutil
 import subprocess
 from typing import Any
@@ -25,6 +28,7 @@ from deskwatch.stack.layout import Layout
 from deskwatch.stack.render import LOOPBACK
 
 SCRAM = "SCRAM-SHA-512"
+SCRAM_ITERATIONS = 8192
 KAFKA_ADMIN = "admin"  # the broker's own identity on its SASL_SSL listener
 ES_ROLE = "deskwatch_writer"
 ES_CERT_DIR = "certs"
@@ -66,12 +70,27 @@ def kafka_security_properties(
     }
 
 
+def scram_credential(name: str, password: SecretStr, salt: bytes) -> str:
+    """A SCRAM-SHA-512 credential as StorageTool takes it, salted (RFC 5802 ``Hi``) here.
+
+    The command line then carries a salt and a salted hash, never the password itself.
+    """
+    salted = hashlib.pbkdf2_hmac(
+        "sha512", password.get_secret_value().encode(), salt, SCRAM_ITERATIONS
+    )
+    b64 = base64.b64encode
+    return (
+        f"{SCRAM}=[name={name},iterations={SCRAM_ITERATIONS},"
+        f'salt="{b64(salt).decode()}",saltedpassword="{b64(salted).decode()}"]'
+    )
+
+
 def scram_format_args(settings: StackSettings, creds: Credentials) -> list[str]:
     """``StorageTool format`` arguments that create the SCRAM users with the metadata log."""
     users = [(KAFKA_ADMIN, creds.kafka_admin), (settings.kafka_user, creds.kafka_user)]
     args: list[str] = []
     for name, password in users:
-        args += ["--add-scram", f"{SCRAM}=[name={name},password={password.get_secret_value()}]"]
+        args += ["--add-scram", scram_credential(name, password, os.urandom(16))]
     return args
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -81,13 +84,21 @@ def test_no_plaintext_client_listener_is_left(props: dict[str, str]) -> None:
     )
 
 
-def test_scram_users_are_written_at_format_time() -> None:
-    assert scram_format_args(STACK, CREDS) == [
-        "--add-scram",
-        "SCRAM-SHA-512=[name=admin,password=admin-pw]",
-        "--add-scram",
-        "SCRAM-SHA-512=[name=deskwatch,password=user-pw]",
-    ]
+def test_scram_users_are_written_at_format_time_salted_never_in_clear() -> None:
+    args = scram_format_args(STACK, CREDS)
+    assert args[0::2] == ["--add-scram", "--add-scram"]
+    assert "admin-pw" not in " ".join(args) and "user-pw" not in " ".join(args)
+    for arg, (name, password) in zip(
+        args[1::2], [("admin", "admin-pw"), ("deskwatch", "user-pw")], strict=True
+    ):
+        found = re.fullmatch(
+            r'SCRAM-SHA-512=\[name=(\w+),iterations=8192,salt="([^"]+)",saltedpassword="([^"]+)"\]',
+            arg,
+        )
+        assert found is not None and found[1] == name
+        salt = base64.b64decode(found[2])
+        expected = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, 8192)
+        assert base64.b64decode(found[3]) == expected and len(salt) == 16
 
 
 def test_elasticsearch_turns_security_and_https_on() -> None:
