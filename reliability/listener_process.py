@@ -6,6 +6,7 @@ Each run gets its own topic prefix, so the events and dead-letter topics hold on
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -76,6 +77,15 @@ class Listener:
             time.sleep(0.1)
         raise ListenerError(f"{self.command} did not start:\n{self._component.tail()}")
 
+    def __enter__(self) -> Listener:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # A campaign that failed mid-way must not leave its listener running.
+        if self.alive:
+            self._sampling = False
+            self._component.stop()  # type: ignore[union-attr]
+
     @property
     def alive(self) -> bool:
         """Is the process still running?"""
@@ -105,6 +115,7 @@ class Listener:
         tail = self._component.tail(5)
         if code != 0:
             raise ListenerError(f"{self.command} exited {code}:\n{self._component.tail()}")
+        shutil.rmtree(self.folder, ignore_errors=True)  # kept on failure, for its log
         return tail
 
     def _sample(self) -> None:

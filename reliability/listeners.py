@@ -52,7 +52,12 @@ def _send_tcp(port: int, payload: bytes) -> None:
 
 
 def _tcp_phase(count: int, seed: int, lf: bool, outcome: Outcome, base: Settings | None) -> None:
-    listener = Listener(campaign_settings(base), "serve-syslog").start()
+    with Listener(campaign_settings(base), "serve-syslog").start() as listener:
+        _tcp_send_all(listener, count, seed, lf, outcome)
+        _finish(listener, outcome)
+
+
+def _tcp_send_all(listener: Listener, count: int, seed: int, lf: bool, outcome: Outcome) -> None:
     rng, batch = random.Random(seed), []
     for data in _tcp_inputs(count, seed, lf):
         outcome.inputs += 1
@@ -66,11 +71,15 @@ def _tcp_phase(count: int, seed: int, lf: bool, outcome: Outcome, base: Settings
             batch = []
     if batch:
         _send_tcp(listener.ports[1], b"".join(batch))
-    _finish(listener, outcome)
 
 
 def _udp_phase(count: int, seed: int, outcome: Outcome, base: Settings | None) -> None:
-    listener = Listener(campaign_settings(base), "serve-syslog").start()
+    with Listener(campaign_settings(base), "serve-syslog").start() as listener:
+        _udp_send_all(listener, count, seed, outcome)
+        _finish(listener, outcome)
+
+
+def _udp_send_all(listener: Listener, count: int, seed: int, outcome: Outcome) -> None:
     every, pause = UDP_PACE
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         for i, (_, data) in enumerate(mutants(seeds()["syslog"], count, seed, max_bytes=UDP_MAX)):
@@ -83,7 +92,6 @@ def _udp_phase(count: int, seed: int, outcome: Outcome, base: Settings | None) -
     drops = listener.udp_drops()
     if drops:
         outcome.refused["dropped_by_kernel"] = drops
-    _finish(listener, outcome)
 
 
 def _finish(listener: Listener, outcome: Outcome) -> None:
@@ -129,34 +137,38 @@ def _http_lines(count: int, seed: int) -> Iterator[tuple[str, bytes]]:
 
 
 def fuzz_http(count: int, seed: int = 0, base: Settings | None = None) -> Outcome:
-    """``count`` lines in requests of 1-200 lines (one format per request) to POST /v1/events."""
-    outcome, rng = Outcome("http ingest"), random.Random(seed)
-    listener = Listener(campaign_settings(base), "serve-http").start()
-    token = listener.settings.http_ingest.token.get_secret_value()  # type: ignore[union-attr]
-    by_format: dict[str, list[bytes]] = {}
-    for fmt, data in _http_lines(count, seed):
-        by_format.setdefault(fmt, []).append(data)
-    started, answered = time.monotonic(), 0
-    requests = [(fmt, lines[i: i + 200])
-                for fmt, lines in by_format.items() for i in range(0, len(lines), 200)]
-    requests = [(fmt, part) for fmt, chunk in requests for part in _split(chunk, rng)]
-    alone = [(fmt, [line]) for fmt, lines in requests for line in lines if len(line) > HTTP_ALONE_BYTES]
-    requests = [(fmt, [ln for ln in lines if len(ln) <= HTTP_ALONE_BYTES]) for fmt, lines in requests] + alone
-    requests = [(fmt, lines) for fmt, lines in requests if lines]
-    requests.append(("jsonl", _oversized_batch(listener.settings.http_ingest.max_body_bytes)))
-    for fmt, lines in requests:
-        status, body = _post(listener.ports[0], token, fmt, b"\n".join(lines))
-        outcome.inputs += len(lines)
-        if status == 200:
-            answered += len(json.loads(body)["results"])
-        else:
-            outcome.refused[f"http_{status}"] += len(lines)
-    _finish(listener, outcome)
+    """``count`` lines in requests of 1-200 lines (one format per request) to POST /v1/events,
+    then one batch of real records past the body limit."""
+    outcome, started, answered = Outcome("http ingest"), time.monotonic(), 0
+    with Listener(campaign_settings(base), "serve-http").start() as listener:
+        token = listener.settings.http_ingest.token.get_secret_value()  # type: ignore[union-attr]
+        for fmt, lines in _http_requests(count, seed, listener.settings.http_ingest.max_body_bytes):
+            status, body = _post(listener.ports[0], token, fmt, b"\n".join(lines))
+            outcome.inputs += len(lines)
+            if status == 200:
+                answered += len(json.loads(body)["results"])
+            else:
+                outcome.refused[f"http_{status}"] += len(lines)
+        _finish(listener, outcome)
     if answered != outcome.events + sum(outcome.dead.values()):
         outcome.crashes.append(f"responses listed {answered} lines, topics hold "
                                f"{outcome.events + sum(outcome.dead.values())}")
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def _http_requests(count: int, seed: int, body_limit: int) -> list[tuple[str, list[bytes]]]:
+    """(format, lines) per request: random sizes, lines over 1 MB alone, the oversized batch last."""
+    rng, by_format = random.Random(seed), dict[str, list[bytes]]()
+    for fmt, data in _http_lines(count, seed):
+        by_format.setdefault(fmt, []).append(data)
+    requests = [(fmt, lines[i: i + 200])
+                for fmt, lines in by_format.items() for i in range(0, len(lines), 200)]
+    requests = [(fmt, part) for fmt, chunk in requests for part in _split(chunk, rng)]
+    alone = [(fmt, [line]) for fmt, lines in requests for line in lines if len(line) > HTTP_ALONE_BYTES]
+    small = [(fmt, [ln for ln in lines if len(ln) <= HTTP_ALONE_BYTES]) for fmt, lines in requests]
+    return [(fmt, lines) for fmt, lines in small + alone if lines] + [
+        ("jsonl", _oversized_batch(body_limit))]
 
 
 def _split(lines: list[bytes], rng: random.Random) -> Iterator[list[bytes]]:
