@@ -22,7 +22,7 @@ def bound_ids(
     """Drop ids older than the retention or beyond the cap; return them and the new horizon."""
     if watermark is not None:
         horizon_ms = max(horizon_ms, to_ms(watermark - limits.id_retention))
-    if any(ts < horizon_ms for ts in ids.values()):
+    if ids and min(ids.values()) < horizon_ms:  # min() in C: this runs on every envelope
         ids = {key: ts for key, ts in ids.items() if ts >= horizon_ms}
     if len(ids) > limits.max_ids:
         times = sorted(ids.values(), reverse=True)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from deskwatch.processors.fingerprint import fingerprint, message_template
 from deskwatch.schemas.event import WorkstationEvent
 
 TEMPLATE_MAX = 1024
+# A host repeats the same few (provider, code, template) all day: hash each one once. Templates
+# are at most TEMPLATE_MAX long, so the cache holds at most ~8 MiB of keys.
+FINGERPRINT_CACHE = 8192
+_fingerprint = lru_cache(maxsize=FINGERPRINT_CACHE)(fingerprint)
 
 
 def _template_of(message: str) -> str:
@@ -16,4 +22,4 @@ def _template_of(message: str) -> str:
 def identify(event: WorkstationEvent) -> tuple[str, str]:
     """``(fingerprint, template)`` of one event."""
     template = _template_of(event.message)
-    return fingerprint(event.host.name, event.event.provider, event.event.code, template), template
+    return _fingerprint(event.host.name, event.event.provider, event.event.code, template), template

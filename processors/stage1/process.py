@@ -189,10 +189,14 @@ def _extracted(rule: Rule, view: dict[str, Any]) -> dict[str, Any]:
     return {**view, **extra} if extra else view
 
 
+_REASONS = {  # built once: _reason runs for every event
+    DecisionKind.NEW: "first time in its dedup window; matched a rule",
+    DecisionKind.NO_RULE: "first time in its dedup window; matched no rule",
+    DecisionKind.WINDOW_EXPIRED: "seen before, but its dedup window had ended: new window",
+}
+
+
 def _reason(kind: DecisionKind, count: int) -> str:
-    return {
-        DecisionKind.NEW: "first time in its dedup window; matched a rule",
-        DecisionKind.NO_RULE: "first time in its dedup window; matched no rule",
-        DecisionKind.WINDOW_EXPIRED: "seen before, but its dedup window had ended: new window",
-        DecisionKind.DUPLICATE_CONTENT: f"same content within its dedup window (repeat {count})",
-    }[kind]
+    if kind is DecisionKind.DUPLICATE_CONTENT:
+        return f"same content within its dedup window (repeat {count})"
+    return _REASONS[kind]
