@@ -30,20 +30,22 @@ class MaskRule:
     needs: tuple[tuple[str, ...], ...] = ()
     digit: bool = False
     fold: bool = False  # compare case-folded: the pattern ignores case ("ſ" matches "s")
+    # A run of characters every match contains, without the lookarounds that make the full
+    # pattern slow to scan: searched after ``needs``, for rules that run often and rarely match.
+    core: re.Pattern[str] | None = None
 
     def may_match(self, message: str) -> bool:
         """False only when no match is possible (a required string or digit is absent)."""
         if self.digit and _ANY_DIGIT.search(message) is None:
             return False
-        if self.fold:
-            message = message.casefold()
+        text = message.casefold() if self.fold else message
         for group in self.needs:  # loops, not all(any()): this runs ~20 times per message
             for part in group:
-                if part in message:
+                if part in text:
                     break
             else:
                 return False
-        return True
+        return self.core is None or self.core.search(message) is not None
 
 
 def _rule(
@@ -53,9 +55,12 @@ def _rule(
     flags: int = 0,
     needs: tuple[tuple[str, ...], ...] = (),
     digit: bool = False,
+    core: str | None = None,
 ) -> MaskRule:
     fold = bool(flags & re.IGNORECASE) and any(c.isalpha() for g in needs for p in g for c in p)
-    return MaskRule(name, re.compile(pattern, flags), replacement, needs, digit, fold)
+    compiled_core = None if core is None else re.compile(core, flags)
+    compiled = re.compile(pattern, flags)
+    return MaskRule(name, compiled, replacement, needs, digit, fold, compiled_core)
 
 
 # \d as the patterns use it: any Unicode decimal digit, not only 0-9.
@@ -102,36 +107,68 @@ MASK_RULES: tuple[MaskRule, ...] = (
         rf"\b{_WEEKDAY}\s+{_MONTH}\s+\d{{1,2}}\s+{_CLOCK}(?:\s+\d{{4}})?\b",
         needs=((":",),),
         digit=True,
+        core=rf"{_WEEKDAY}\s+{_MONTH}",
     ),
     _rule(
         "iso_datetime",
         rf"\b\d{{4}}[-/]\d{{1,2}}[-/]\d{{1,2}}(?:[T :]+{_CLOCK})?(?:Z|[+-]\d\d:?\d\d)?",
-        needs=(("-", "/"),), digit=True,
+        needs=(("-", "/"),),
+        digit=True,
     ),
-    _rule("clock", rf"\b{_CLOCK}\b", needs=((":",),), digit=True),
-    _rule("mac", rf"{_START}{_HEX}{{2}}(?:[:-]{_HEX}{{2}}){{5}}{_END}", needs=((":", "-"),)),
+    _rule(
+        "clock",
+        rf"\b{_CLOCK}\b",
+        needs=((":",),),
+        digit=True,
+        core=r"\d:\d\d",
+    ),
+    _rule(
+        "mac",
+        rf"{_START}{_HEX}{{2}}(?:[:-]{_HEX}{{2}}){{5}}{_END}",
+        needs=((":", "-"),),
+        core=rf"{_HEX}{{2}}[:-]{_HEX}{{2}}[:-]{_HEX}{{2}}",
+    ),
     # IPv6, also compressed ("fe80::1", "::1"): hex groups joined by two to seven colons.
     _rule(
         "ipv6",
         rf"(?<![\w:])(?=[\w:]*\d)(?:{_HEX}{{1,4}})?(?::{_HEX}{{0,4}}){{2,7}}(?![\w:])",
         needs=((":",),),
+        core=rf":{_HEX}{{0,4}}:",
     ),
     _rule(
         "ipv4",
         rf"{_START}(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?::\d{{1,5}})?(?![\w.:-])",
         needs=((".",),),
         digit=True,
+        core=r"\d\.\d{1,3}\.\d{1,3}\.\d",
     ),
-    _rule("hostname", rf"{_START}(?:[A-Za-z0-9-]+\.)+{_TLD}{_END}", needs=((".",),)),
+    _rule(
+        "hostname",
+        rf"{_START}(?:[A-Za-z0-9-]+\.)+{_TLD}{_END}",
+        needs=((".",),),
+        core=r"[A-Za-z0-9-]\.[A-Za-z]{2}",
+    ),
     _rule("hex_number", rf"(?<!\w)@?0x{_HEX}+\b", needs=(("0x",),)),
     _rule("sid", r"\bS-1-\d+(?:-\d+)+\b", needs=(("S-1-",),)),
     _rule(
         "duration",
         r"\b\d+(?:\.\d+)?\s?(?:ms|us|ns|secs?|seconds?|mins?|minutes?|hours?)\b",
         digit=True,
+        core=r"\d\s?(?:ms|us|ns|sec|min|hour)",
     ),
-    _rule("size", r"\b\d+(?:\.\d+)?\s?(?:[KMGT]i?B|bytes?)\b", flags=re.IGNORECASE, digit=True),
-    _rule("file_name", rf"(?<![\w.\\/-])[\w-]+\.{_FILE_EXT}\b", needs=((".",),)),
+    _rule(
+        "size",
+        r"\b\d+(?:\.\d+)?\s?(?:[KMGT]i?B|bytes?)\b",
+        flags=re.IGNORECASE,
+        digit=True,
+        core=r"\d\s?(?:[KMGT]i?B|byte)",
+    ),
+    _rule(
+        "file_name",
+        rf"(?<![\w.\\/-])[\w-]+\.{_FILE_EXT}\b",
+        needs=((".",),),
+        core=rf"[\w-]\.{_FILE_EXT}",
+    ),
     _rule(
         "quoted",
         r"(?<![\w'])'[^'\s][^'\n]*?'(?!\w)",

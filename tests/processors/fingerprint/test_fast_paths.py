@@ -2,8 +2,9 @@
 
 Each is checked against the plain definition written out here: every mask rule applied in
 order, then every token generalised. Inputs: the three loghub sets, a simulated fleet's
-messages, the mask table's own rows, and generated text over the characters the guards test
-(including the Unicode digits ``\\d`` matches and the "ſ" that IGNORECASE folds to "s").
+messages, and generated text over the characters the guards test
+(including the Unicode digits ``\\d`` matches, the "ſ" that IGNORECASE folds to "s", and the
+short runs the rules' ``core`` prefilters look for).
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ def test_fast_template_equals_the_reference(load) -> None:  # type: ignore[no-un
 
 
 GUARD_ALPHABET = st.sampled_from(
-    list("aAsSuUeErRfFoOmMxX019٣ſ-_:/\\.@'=(),{}<*> \t") + ["user", "for x from", "S-1-5-", "0x1f"]
+    list("aAsSuUeErRfFoOmMxX019٣ſ\u212a-_:/\\.@'=(),{}<*> \t")
+    + ["user", "for x from", "S-1-5-", "0x1f", "Mon ", "Jan", "ms", "sec", "kB", "Bytes"]
+    + [".dll", ".com", "1.2.3", "ab:cd", "fe80::"]
 )
 
 
