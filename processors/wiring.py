@@ -49,14 +49,16 @@ def declare(app: faust.App, settings: Settings, on_inventory_change: Any = None)
     def topic(*specs: TopicSpec) -> Any:
         return app.topic(*(s.name(k) for s in specs), **RAW)
 
-    schema = faust.Schema(**RAW)
+    # key_type/value_type bytes make faust pick the "raw" codec for the changelog too; a schema
+    # alone leaves the table's own serializers at "json", and recovery then fails to decode.
+    table_types = {"key_type": bytes, "value_type": bytes}
     big = {"max.message.bytes": str(settings.processor.state_max_record_bytes)}
     return Wiring(
         events=topic(EVENTS), signals=topic(SIGNALS), commands=topic(COMMANDS),
         stage2_input=topic(SIGNALS, COMMANDS), digests=topic(EVENT_DIGESTS), incidents=topic(INCIDENTS),
         changes=topic(INCIDENT_CHANGES), dead_letters=topic(DEAD_LETTER),
-        hosts=app.Table("hosts", partitions=k.partitions, schema=schema, extra_topic_configs=big),
-        groups=app.Table("groups", partitions=k.partitions, schema=schema, extra_topic_configs=big),
+        hosts=app.Table("hosts", partitions=k.partitions, extra_topic_configs=big, **table_types),
+        groups=app.Table("groups", partitions=k.partitions, extra_topic_configs=big, **table_types),
         inventory=CompactedFollower(k, INVENTORY.name(k), on_change=on_inventory_change or (lambda: None)),
         silences=CompactedFollower(k, SILENCES.name(k)),
         partitions=k.partitions,
