@@ -113,3 +113,13 @@ def incident_id(rule_id: str, group_key: str, opened_at: datetime) -> str:
     h = hashlib.blake2b(digest_size=12)
     h.update(f"{rule_id}\x1f{group_key}\x1f{opened_at.isoformat()}".encode())
     return h.hexdigest()
+
+
+def episode_incident_id(rule_id: str, group_key: str, episode: int) -> str:
+    """Deterministic incident id of a group's ``episode``-th incident (0 for the first).
+
+    Independent of arrival order across stage 1's partitions, unlike the opening time.
+    """
+    h = hashlib.blake2b(digest_size=12)
+    h.update(f"{rule_id}\x1f{group_key}\x1f#{episode}".encode())
+    return h.hexdigest()

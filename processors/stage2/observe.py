@@ -137,6 +137,7 @@ def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal) -> None:
     state.last_opened_at = opened_at
     state.hosts, state.device_classes, state.children, state.absorb_targets = [], [], [], []
     incident = blank_incident(policy, state, crossing, opened_at)
+    state.episodes += 1
     for entry in entries:
         incident, _ = fold(state, incident, entry, crossing.sample_message)
     incident = incident.model_copy(

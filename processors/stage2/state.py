@@ -79,6 +79,7 @@ class GroupState(BaseModel):
     device_classes: list[str] = Field(default_factory=list)
     population: int | None = None
     last_opened_at: AwareDatetime | None = None
+    episodes: int = Field(default=0, ge=0, description="incidents opened in this group so far")
     parent: ParentLink | None = None
     children: list[str] = Field(default_factory=list, description="absorbed child incident ids")
     absorb_targets: list[str] = Field(

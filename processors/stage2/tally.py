@@ -19,7 +19,7 @@ from deskwatch.processors.stage2.state import (
     GroupState,
     WindowEntry,
 )
-from deskwatch.schemas.incident import Incident, Severity, incident_id
+from deskwatch.schemas.incident import Incident, Severity, episode_incident_id
 from deskwatch.schemas.signal import Signal
 
 _RANK = {s: i for i, s in enumerate(Severity)}
@@ -96,9 +96,14 @@ def fold(
 def blank_incident(
     policy: LifecyclePolicy, state: GroupState, first: Signal, opened_at: datetime
 ) -> Incident:
-    """A fresh incident with nothing counted yet; its id comes from rule, group and opening time."""
+    """A fresh incident with nothing counted yet; its id comes from rule, group and episode number.
+
+    Not from the opening time: a multi-host threshold is crossed by whichever signal arrives
+    first from stage 1's partitions, so the crossing time depends on arrival order, which differs
+    between a run and its crash-and-restart twin. The episode number does not.
+    """
     return Incident(
-        id=incident_id(first.rule_id, first.group_key, opened_at),
+        id=episode_incident_id(first.rule_id, first.group_key, state.episodes),
         rule_id=first.rule_id,
         rule_version=first.rule_version,
         group_key=first.group_key,
