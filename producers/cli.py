@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import sys
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
@@ -49,9 +51,10 @@ def produce(ctx: Context, paths: tuple[Path, ...], fmt: str, host: str | None, y
     totals = []
     try:
         for path in paths or (Path("-"),):
-            source_ctx = SourceContext(source=str(path), default_host=host or settings.producer.default_host,
-                                       year=year, tz=ZoneInfo(tz), reference_time=_reference_time(path))
-            totals.append(_produce_one(path, fmt, source_ctx, publisher, settings.producer))
+            for source, opener, size in _sources(path):
+                source_ctx = SourceContext(source=source, default_host=host or settings.producer.default_host,
+                                           year=year, tz=ZoneInfo(tz), reference_time=_reference_time(path))
+                totals.append(_produce_one(path, opener, size, fmt, source_ctx, publisher, settings.producer))
     finally:
         publisher.close()
     for c in totals:
@@ -59,13 +62,28 @@ def produce(ctx: Context, paths: tuple[Path, ...], fmt: str, host: str | None, y
         click.echo(f"{c.source}: read={c.read} published={c.accepted} rejected={c.rejected_total} ({reasons})")
 
 
-def _produce_one(path: Path, fmt: str, ctx: SourceContext, publisher: Publisher, ps: ProducerSettings) -> IngestCounts:
+def _sources(path: Path) -> Iterator[tuple[str, Callable[[], BinaryIO], int | None]]:
+    """(source name, opener, size) of a path: a file, standard input, or each file in a zip archive."""
+    if str(path) == "-":
+        yield "-", lambda: sys.stdin.buffer, None  # type: ignore[misc]
+    elif path.suffix.lower() == ".zip":
+        archive = zipfile.ZipFile(path)
+        for info in archive.infolist():
+            if info.is_dir() or info.filename.startswith("__MACOSX/"):
+                continue  # macOS resource forks are not logs
+            yield (f"{path}!{info.filename}", lambda info=info: io.BufferedReader(archive.open(info)),  # type: ignore[misc]
+                   info.file_size)
+    else:
+        yield str(path), lambda: open(path, "rb"), path.stat().st_size  # noqa: SIM115
+
+
+def _produce_one(path: Path, opener: Callable[[], BinaryIO], size: int | None, fmt: str, ctx: SourceContext,
+                 publisher: Publisher, ps: ProducerSettings) -> IngestCounts:
     enveloper = Enveloper(EnvelopeLimits(ps.batch_max_events, ps.batch_max_bytes, ps.linger_ms / 1000), ctx.source)
-    size = path.stat().st_size if str(path) != "-" else None
-    with _open(path) as stream, Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[n]} records"),
+    with opener() as stream, Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[n]} records"),
                                          TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task(str(path), total=size, n=0)
-        chosen = fmt if fmt != "auto" else detect_format(path, stream.peek(65536)[:65536])
+        task = bar.add_task(ctx.source, total=size, n=0)
+        chosen = fmt if fmt != "auto" else detect_format(Path(ctx.source.split("!")[-1]), stream.peek(65536)[:65536])
 
         def progress(c: IngestCounts) -> None:
             bar.update(task, completed=stream.tell() if size else None, n=c.read)
@@ -80,12 +98,6 @@ def _parsed(stream: BinaryIO, fmt: str, ctx: SourceContext) -> Iterator[tuple[in
         yield from read_evtx(Path(ctx.source), ctx)
         return
     yield from parse_lines(enumerate(stream, start=1), fmt, ctx)
-
-
-def _open(path: Path) -> BinaryIO:
-    if str(path) == "-":
-        return sys.stdin.buffer  # type: ignore[return-value]
-    return open(path, "rb")  # noqa: SIM115 (closed by the caller's with)
 
 
 def _reference_time(path: Path) -> datetime:
