@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import structlog
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from deskwatch.connect import kafka_python_options
 from deskwatch.settings import KafkaSettings
@@ -54,7 +54,12 @@ def consumer_lag(kafka: KafkaSettings, group: str, topic: str) -> int:
     try:
         parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         ends = consumer.end_offsets(parts)
-        committed = admin.list_group_offsets(group).get(group, {})
+        try:
+            committed = admin.list_group_offsets(group).get(group, {})
+        except KafkaError as exc:
+            if not exc.retriable:
+                raise
+            committed = {}  # a new broker has no coordinator yet: nothing committed so far
         return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
     finally:
         consumer.close()
