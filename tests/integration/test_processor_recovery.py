@@ -38,10 +38,10 @@ pytestmark = pytest.mark.integration
 # Known gap, reported rather than hidden: incident ids, statuses and counts now agree between the
 # runs, but absorption does not (a parent's absorbed_count / children, a child's parent_id). The
 # order in which link/absorb commands meet signals and resolutions across partitions decides it,
-# and that order differs between a run and its restarted or two-worker twin. strict=True: the
-# day stage 2's absorption becomes order-independent these tests pass and the marker must go.
+# and that order differs between a run and its restarted or two-worker twin. Not strict: the
+# order is a race, so a run may agree by luck (reported as XPASS, never counted as a pass).
 ABSORPTION_ORDER = pytest.mark.xfail(
-    strict=True, reason="stage 2 absorption depends on cross-partition command order (issue 5 gap)"
+    strict=False, reason="stage 2 absorption depends on cross-partition command order (issue 5 gap)"
 )
 
 SPEC = FleetSpec(seed=11, start=datetime(2026, 11, 23, tzinfo=timezone.utc), duration=timedelta(hours=12),
