@@ -86,7 +86,11 @@ def test_what_if_a_stricter_rule_removes_incidents() -> None:
     before = replay(events, PACK, [], timedelta(minutes=1))
     after = replay(events, stricter, [], timedelta(minutes=1))
     diff = diff_incidents(before.incidents, after.incidents)
-    assert [i.hosts for i in diff.removed] == [["PC-01"], ["PC-02"]]
-    assert [(i.hosts, i.event_count) for i in diff.added] == [(["PC-02"], 3)]
-    assert diff.by_rule() == {"gpo-failure-host": (2, 1, 0)} and not diff.empty
+    # PC-01 (2 events) no longer opens; PC-02 still opens its first episode (same id, all 3 events
+    # counted either way), but at its third event instead of its second.
+    assert [i.hosts for i in diff.removed] == [["PC-01"]] and diff.added == []
+    ((incident, changes),) = diff.changed.values()
+    assert incident.hosts == ["PC-02"] and incident.event_count == 3
+    assert [(c.name, c.before.minute, c.after.minute) for c in changes] == [("opened_at", 5, 9)]
+    assert diff.by_rule() == {"gpo-failure-host": (1, 0, 1)} and not diff.empty
     assert diff_incidents(before.incidents, replay(events, PACK, [], timedelta(minutes=1)).incidents).empty
