@@ -18,7 +18,7 @@ import structlog
 from elastic_transport import TransportError
 from elasticsearch import ApiError
 from kafka import KafkaConsumer, KafkaProducer
-from kafka.errors import CommitFailedError
+from kafka.errors import KafkaError
 from pydantic import ValidationError
 
 from deskwatch.connect import elasticsearch_client, kafka_python_options
@@ -94,8 +94,11 @@ class Sink:
         self._settle_dead_letters()
         try:
             self._consumer.commit()
-        except CommitFailedError as err:  # evicted meanwhile: the new owner replays, idempotently
-            log.warning("offsets not committed, records will be replayed", error=str(err))
+        except KafkaError as err:
+            # Evicted meanwhile, or the broker is away (restart, patch night): the records are
+            # replayed by whoever owns the partitions next, and versioned writes make that harmless.
+            # Exiting here would need a service manager to bring the sink back.
+            log.warning("offsets not committed, records will be replayed", error=type(err).__name__)
         self.counts.consumed += len(batch.records)
         self.counts.batches += 1
         return len(batch.records)
