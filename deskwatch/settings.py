@@ -158,6 +158,8 @@ class SyslogSettings(_Section):
         default=4_194_304, ge=65_536, description="SO_RCVBUF of the UDP socket (the kernel caps it at rmem_max)"
     )
     allowed_networks: tuple[str, ...] = ("127.0.0.0/8",)
+    tls_certfile: Path | None = Field(default=None, description="PEM certificate: TCP speaks TLS (RFC 5425)")
+    tls_keyfile: Path | None = Field(default=None, description="PEM private key of tls_certfile")
 
 
 class HttpIngestSettings(_Section):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 import time
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -65,8 +66,22 @@ class SyslogServer:
         # UDP has no flow control: a burst beyond the socket buffer is dropped by the kernel unseen.
         udp.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF,
                                                 self.settings.udp_receive_buffer_bytes)
-        tcp = await loop.create_server(lambda: _Stream(self), self.settings.host, self.settings.tcp_port)
+        tcp = await loop.create_server(lambda: _Stream(self), self.settings.host, self.settings.tcp_port,
+                                       ssl=tls_context(self.settings))
         return udp, tcp
+
+
+def tls_context(settings: SyslogSettings) -> ssl.SSLContext | None:
+    """TLS for the TCP listener (RFC 5425: syslog over TLS, octet-counted) when a certificate is set.
+
+    UDP senders cannot be authenticated; the allow-list of networks is their only gate.
+    """
+    if settings.tls_certfile is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(settings.tls_certfile, settings.tls_keyfile)
+    return context
 
 
 @lru_cache(maxsize=4096)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
+import subprocess
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from deskwatch.producers.publish import Publisher
@@ -106,3 +109,44 @@ def test_syslog_refuses_peers_outside_the_allow_list(broker_settings: Settings, 
     assert server.refused["disallowed_network"] == 2  # one datagram, one connection
     assert server.publishing.read == 0
     assert read_all(broker_settings, EVENTS.name(broker_settings.kafka), timeout_s=2) == []
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    cert, key = folder / "syslog.pem", folder / "syslog.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+async def _tls(settings: SyslogSettings, publisher: Publisher, cert: Path) -> tuple[SyslogServer, bool]:
+    publishing = AsyncPublishing(publisher, LIMITS, "syslog")
+    publishing.start()
+    server = SyslogServer(settings, publishing)
+    udp, tcp = await server.start()
+    port = tcp.sockets[0].getsockname()[1]
+    client = ssl.create_default_context(cafile=str(cert))
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=client)
+    writer.write(_octets(M5424 % 7))  # RFC 5425: octet-counted frames inside TLS
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+    plain_refused = await _tcp_send(port, _octets(M5424 % 8), wait_close=True) == b""
+    await asyncio.sleep(0.2)
+    udp.close()
+    tcp.close()
+    await publishing.close()
+    return server, plain_refused
+
+
+def test_syslog_over_tls_accepts_tls_senders_and_refuses_plain_tcp(
+    broker_settings: Settings, publisher: Publisher, tmp_path: Path
+) -> None:
+    cert, key = _self_signed(tmp_path)
+    settings = SyslogSettings(udp_port=0, tcp_port=0, tls_certfile=cert, tls_keyfile=key)
+    server, plain_refused = asyncio.run(_tls(settings, publisher, cert))
+    assert plain_refused, "a plaintext sender gets no syslog service on the TLS port"
+    events = [e for r in read_all(broker_settings, EVENTS.name(broker_settings.kafka))
+              for e in decode_events_record(r.value).events]  # type: ignore[union-attr]
+    assert [e.message for e in events] == [(M5424 % 7).split(b" - ")[-1].decode()]
+    assert server.publishing.read == 1
