@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import NOW, T0, batch, event, make_stage
+from stage1_build import NOW, T0, batch, event, make_stage
 from deskwatch.processors.stage1 import DecisionKind, Stage1, StateLimits
 
 K = DecisionKind

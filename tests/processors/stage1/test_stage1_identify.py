@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DISK_MSG, event
+from stage1_build import DISK_MSG, event
 
 from deskwatch.processors.fingerprint import fingerprint, message_template
 from deskwatch.processors.stage1.identify import TEMPLATE_MAX, identify

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import PACK
+from stage1_build import PACK
 from deskwatch.processors.stage1 import DecisionKind, Stage1
 from deskwatch.producers.parse import Rejected, SourceContext, parse_nxlog_json
 from deskwatch.schemas.envelope import EventBatch

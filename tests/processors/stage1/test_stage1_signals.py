@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import INVENTORY, NOW, PACK, T0, batch, event
+from stage1_build import INVENTORY, NOW, PACK, T0, batch, event, make_stage
 from deskwatch.processors.rules import group_key
 from deskwatch.processors.stage1 import Stage1, count_populations, enrich
 
@@ -203,7 +203,6 @@ def test_spray_signal_carries_distinct_accounts(stage: Stage1) -> None:
     "host", ["PC-LYON-01", "pc-lyon-01"], ids=["exact", "lower-case-inventory-key"]
 )
 def test_inventory_lookup_falls_back_to_lower_case(host: str) -> None:
-    from conftest import make_stage
     from deskwatch.schemas.asset import Asset
 
     assets = {host: Asset(host=host, site="lyon")}

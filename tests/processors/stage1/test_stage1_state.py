@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import timedelta
 
-from conftest import NOW, T0, batch, event, make_stage
+from stage1_build import NOW, T0, batch, event, make_stage
 from deskwatch.processors.stage1 import (
     ContentWindow,
     DecisionKind,
