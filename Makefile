@@ -29,6 +29,8 @@ test: $(STAMP)
 
 stack-down:
 	$(BIN)/deskwatch stack down
+	# the secured engines the security tests start beside the plain ones
+	DESKWATCH_STACK__HOME=/var/lib/deskwatch-secure $(BIN)/deskwatch stack down
 
 clean: stack-down
 	rm -rf $(VENV)
