@@ -16,11 +16,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deskwatch.context import Context, pass_context
-from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
+from deskwatch.producers.envelope import Enveloper
 from deskwatch.producers.ingest import IngestCounts, ingest_records
 from deskwatch.producers.parse.contract import ParseResult, SourceContext
 from deskwatch.producers.parse.dispatch import detect_format, parse_lines
 from deskwatch.producers.publish import Publisher
+from deskwatch.producers.sources.cli import envelope_limits, summary
 from deskwatch.settings import ProducerSettings
 from deskwatch.topics import ensure_topics
 
@@ -40,7 +41,7 @@ def produce(ctx: Context, paths: tuple[Path, ...], fmt: str, host: str | None, y
     """Publish PATHS (or '-' for standard input) to the events topic; rejects go to the dead-letter topic."""
     settings = ctx.settings
     if follow:
-        from deskwatch.producers.sources.cli import summary, tail_file
+        from deskwatch.producers.sources.cli import tail_file
 
         if len(paths) != 1 or str(paths[0]) == "-":
             raise click.UsageError("--follow takes exactly one file path")
@@ -58,8 +59,7 @@ def produce(ctx: Context, paths: tuple[Path, ...], fmt: str, host: str | None, y
     finally:
         publisher.close()
     for c in totals:
-        reasons = ", ".join(f"{r}={n}" for r, n in sorted(c.rejected.items())) or "-"
-        click.echo(f"{c.source}: read={c.read} published={c.accepted} rejected={c.rejected_total} ({reasons})")
+        click.echo(summary(c))
 
 
 def _sources(path: Path) -> Iterator[tuple[str, Callable[[], BinaryIO], int | None]]:
@@ -79,7 +79,7 @@ def _sources(path: Path) -> Iterator[tuple[str, Callable[[], BinaryIO], int | No
 
 def _produce_one(path: Path, opener: Callable[[], BinaryIO], size: int | None, fmt: str, ctx: SourceContext,
                  publisher: Publisher, ps: ProducerSettings) -> IngestCounts:
-    enveloper = Enveloper(EnvelopeLimits(ps.batch_max_events, ps.batch_max_bytes, ps.linger_ms / 1000), ctx.source)
+    enveloper = Enveloper(envelope_limits(ps), ctx.source)
     with opener() as stream, Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[n]} records"),
                                          TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task(ctx.source, total=size, n=0)
