@@ -83,6 +83,13 @@ class StackSettings(_Section):
     es_write_queue_size: int | None = Field(
         default=None, ge=1, description="thread_pool.write.queue_size; None = Elasticsearch's default"
     )
+    kafka_acl_topic_prefixes: tuple[Annotated[str, Field(min_length=1)], ...] = Field(
+        default=("deskwatch", "test-"),
+        description="topic prefixes kafka_user may create, read and write (faust's start with processor.app_id)",
+    )
+    kafka_acl_group_prefixes: tuple[Annotated[str, Field(min_length=1)], ...] = Field(
+        default=("deskwatch", "test-"), description="consumer group and transactional id prefixes of kafka_user"
+    )
 
 
 class ProducerSettings(_Section):
@@ -109,6 +116,9 @@ class ProcessorSettings(_Section):
     state_max_record_bytes: int = Field(default=4_194_304, ge=1_048_576,
                                         description="largest state record a changelog accepts")
     rule_files: list[Path] = Field(default_factory=list, description="rule YAML files; empty = the default pack")
+    batch_max_records: int = Field(default=2_000, ge=1, description="records an agent takes per batch")
+    batch_within_s: float = Field(default=0.05, gt=0, description="longest wait to fill a batch")
+    producer_linger_ms: int = Field(default=20, ge=0, description="output and changelog batching delay")
 
 
 class SinkSettings(_Section):
@@ -177,6 +187,10 @@ class HttpIngestSettings(_Section):
     max_concurrent_requests: int = Field(
         default=64, ge=1, description="answer 429 past this many requests in progress"
     )
+    rate_limit_per_s: float = Field(
+        default=20.0, gt=0, description="requests per second one client address may sustain (429 past it)"
+    )
+    rate_limit_burst: int = Field(default=100, ge=1, description="requests one client address may send at once")
 
 
 class WebhookSettings(_Section):

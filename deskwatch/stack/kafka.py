@@ -108,10 +108,9 @@ def kafka_spec(settings: StackSettings, layout: Layout) -> EngineSpec:
     bootstrap = kafka_bootstrap(settings)
 
     def answers() -> bool:
-        from deskwatch.stack.secure import kafka_probe_options
-
-        secured = settings.security == "on"
-        return kafka_answers(bootstrap, kafka_probe_options(settings, layout) if secured else None)
+        if settings.security != "on":
+            return kafka_answers(bootstrap)
+        return _secured_answers(settings, layout)
 
     return EngineSpec(
         name="kafka",
@@ -123,3 +122,16 @@ def kafka_spec(settings: StackSettings, layout: Layout) -> EngineSpec:
         answers=answers,
         env=base_env(),
     )
+
+
+def _secured_answers(settings: StackSettings, layout: Layout) -> bool:
+    """The admin gets in, the deskwatch user's ACLs are reconciled, and the user gets in too."""
+    from deskwatch.stack.authorize import grant_kafka_acls, kafka_admin_options
+    from deskwatch.stack.secure import kafka_probe_options
+
+    bootstrap = kafka_bootstrap(settings)
+    # Until the authorizer has loaded the metadata log, even the admin is refused: not ready yet.
+    if not kafka_answers(bootstrap, kafka_admin_options(settings, layout)):
+        return False
+    grant_kafka_acls(settings, layout)
+    return kafka_answers(bootstrap, kafka_probe_options(settings, layout))

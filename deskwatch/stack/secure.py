@@ -1,10 +1,13 @@
 """What ``stack.security=on`` adds to the local engines: TLS, SCRAM users, a file realm and a role.
 
 Kafka: a SASL_SSL listener (SCRAM-SHA-512) on loopback for clients and for the broker itself; the
-KRaft controller listener stays PLAINTEXT on loopback, because KRaft cannot authenticate the
-controller with SCRAM (its credentials live in the metadata log the controller serves) — securing
-it would take mutual TLS. Elasticsearch: HTTPS, the ``elastic`` bootstrap password and one
-file-realm user whose role reaches only ``stack.es_role_indices``.
+KRaft controller listener is SASL_SSL too, with PLAIN, because KRaft cannot authenticate the
+controller with SCRAM (its credentials live in the metadata log the controller serves): PLAIN's
+one user, the admin, is declared in the listener's JAAS text. KRaft's StandardAuthorizer is on with
+the admin as the only super user, so a PLAINTEXT (ANONYMOUS) controller port can never be a back
+door; ``authorize.py`` grants the deskwatch user its prefixed topics and groups. Elasticsearch:
+HTTPS, the ``elastic`` bootstrap password and one file-realm user whose role reaches only
+``stack.es_role_indices``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from deskwatch.stack.render import LOOPBACK
 SCRAM = "SCRAM-SHA-512"
 SCRAM_ITERATIONS = 8192
 KAFKA_ADMIN = "admin"  # the broker's own identity on its SASL_SSL listener
+CONTROLLER_MECHANISM = "PLAIN"
+AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 ES_ROLE = "deskwatch_writer"
 ES_CERT_DIR = "certs"
 
@@ -55,11 +60,16 @@ def kafka_security_properties(
     return {
         "listeners": f"SASL_SSL://{broker},CONTROLLER://{controller}",
         "advertised.listeners": f"SASL_SSL://{broker}",
-        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL",
+        "listener.security.protocol.map": "CONTROLLER:SASL_SSL,SASL_SSL:SASL_SSL",
         "inter.broker.listener.name": "SASL_SSL",
         "sasl.enabled.mechanisms": SCRAM,
         "sasl.mechanism.inter.broker.protocol": SCRAM,
         "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": jaas,
+        **_controller_properties(creds),
+        "authorizer.class.name": AUTHORIZER,
+        # The broker's own principal on both listeners; nobody else bypasses the ACLs.
+        "super.users": f"User:{KAFKA_ADMIN}",
+        "allow.everyone.if.no.acl.found": "false",
         "ssl.keystore.type": "PKCS12",
         "ssl.keystore.location": str(layout.secure / SERVER_STORE),
         "ssl.keystore.password": store,
@@ -67,6 +77,20 @@ def kafka_security_properties(
         "ssl.truststore.type": "PKCS12",
         "ssl.truststore.location": str(layout.secure / TRUSTSTORE),
         "ssl.truststore.password": store,
+    }
+
+
+def _controller_properties(creds: Credentials) -> dict[str, str]:
+    """The controller listener: SASL_SSL with PLAIN, the admin as its only user and as its client."""
+    password = creds.kafka_admin.get_secret_value()
+    jaas = (
+        f'org.apache.kafka.common.security.plain.PlainLoginModule required username="{KAFKA_ADMIN}" '
+        f'password="{password}" user_{KAFKA_ADMIN}="{password}";'
+    )
+    return {
+        "sasl.mechanism.controller.protocol": CONTROLLER_MECHANISM,
+        "listener.name.controller.sasl.enabled.mechanisms": CONTROLLER_MECHANISM,
+        "listener.name.controller.plain.sasl.jaas.config": jaas,
     }
 
 

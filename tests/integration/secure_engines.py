@@ -89,13 +89,13 @@ def secure_pipeline_settings(secure_settings: Settings, tmp_path: Path) -> Setti
             ),
             "processor": s.processor.model_copy(
                 update={
-                    "app_id": f"dw-proc-{tag}",
+                    "app_id": f"test-proc-{tag}",  # "test-": a prefix the ACLs grant
                     "datadir": tmp_path / "proc",
                     "commit_every": 100,
                 }
             ),
             "sink": s.sink.model_copy(
-                update={"group_id": f"dw-sink-{tag}", "flush_interval_s": 0.2}
+                update={"group_id": f"test-sink-{tag}", "flush_interval_s": 0.2}
             ),
             "http_ingest": s.http_ingest.model_copy(
                 update={

@@ -195,7 +195,7 @@ def test_secured_pipeline_end_to_end_leaves_no_secret_anywhere(
     config = write_settings_file(
         s, tmp_path / "settings.yaml"
     )  # DEBUG: the chattiest the components get
-    tag = s.processor.app_id.removeprefix("dw-proc-")
+    tag = s.processor.app_id.removeprefix("test-proc-")
     (tmp_path / "events.jsonl").write_bytes(b"\n".join(FILE_LINES) + b"\n")
     outputs = {
         "cli produce": _cli(config, "produce", "--format", "jsonl", str(tmp_path / "events.jsonl"))

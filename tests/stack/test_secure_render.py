@@ -50,13 +50,18 @@ def props() -> dict[str, str]:
     [
         ("listeners", "SASL_SSL://127.0.0.1:29192,CONTROLLER://127.0.0.1:29193"),
         ("advertised.listeners", "SASL_SSL://127.0.0.1:29192"),
-        ("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL"),
+        ("listener.security.protocol.map", "CONTROLLER:SASL_SSL,SASL_SSL:SASL_SSL"),
         ("inter.broker.listener.name", "SASL_SSL"),
         ("sasl.enabled.mechanisms", "SCRAM-SHA-512"),
         ("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512"),
         ("ssl.keystore.location", "/var/lib/dw-secure/secure/server.p12"),
         ("ssl.truststore.location", "/var/lib/dw-secure/secure/truststore.p12"),
         ("auto.create.topics.enable", "false"),
+        ("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer"),
+        ("super.users", "User:admin"),
+        ("allow.everyone.if.no.acl.found", "false"),
+        ("sasl.mechanism.controller.protocol", "PLAIN"),
+        ("listener.name.controller.sasl.enabled.mechanisms", "PLAIN"),
     ],
     ids=[
         "listeners",
@@ -68,6 +73,11 @@ def props() -> dict[str, str]:
         "keystore",
         "truststore",
         "plain-defaults-kept",
+        "authorizer",
+        "only-admin-is-super",
+        "no-acl-means-no",
+        "controller-mechanism",
+        "controller-listener-mechanism",
     ],
 )
 def test_the_secured_broker_listens_sasl_ssl_on_loopback_only(
@@ -82,6 +92,14 @@ def test_no_plaintext_client_listener_is_left(props: dict[str, str]) -> None:
         'username="admin" password="admin-pw"'
         in props["listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config"]
     )
+
+
+def test_the_controller_listener_authenticates_its_one_admin_user(props: dict[str, str]) -> None:
+    jaas = props["listener.name.controller.plain.sasl.jaas.config"]
+    assert jaas.startswith("org.apache.kafka.common.security.plain.PlainLoginModule required ")
+    assert 'username="admin" password="admin-pw" user_admin="admin-pw";' in jaas
+    assert "user-pw" not in jaas, "the deskwatch user cannot reach the controller"
+    assert "ANONYMOUS" not in props["super.users"]
 
 
 def test_scram_users_are_written_at_format_time_salted_never_in_clear() -> None:
