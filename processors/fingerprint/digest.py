@@ -17,24 +17,31 @@ from .templatize import message_template
 
 FINGERPRINT_VERSION = 1
 _DIGEST_BYTES = 16
+# Each field's name, length-prefixed once: the values are prefixed per call.
+_NAMES = tuple(
+    len(name).to_bytes(8, "big") + name
+    for name in (b"version", b"host", b"provider", b"code", b"template")
+)
 
 
 def fingerprint(host: str, provider: str, code: str, template: str) -> str:
     """Hex blake2b of the type-tagged (host, provider, code, template); deterministic."""
-    digest = hashlib.blake2b(digest_size=_DIGEST_BYTES, person=b"deskwatch-fp")
-    fields = (
-        ("version", str(FINGERPRINT_VERSION)),
+    values = (
+        str(FINGERPRINT_VERSION),
         # Host names are case-insensitive (DNS, NetBIOS); the other fields are as written.
-        ("host", host.strip().casefold()),
-        ("provider", provider.strip()),
-        ("code", code.strip()),
-        ("template", template),
+        host.strip().casefold(),
+        provider.strip(),
+        code.strip(),
+        template,
     )
-    for name, value in fields:
-        for part in (name.encode(), value.encode("utf-8", "surrogatepass")):
-            digest.update(len(part).to_bytes(8, "big"))
-            digest.update(part)
-    return digest.hexdigest()
+    chunks: list[bytes] = []
+    for name, value in zip(_NAMES, values, strict=True):
+        data = value.encode("utf-8", "surrogatepass")
+        chunks += (name, len(data).to_bytes(8, "big"), data)
+    # One update over the joined bytes: the same digest as one update per part, fewer calls.
+    return hashlib.blake2b(
+        b"".join(chunks), digest_size=_DIGEST_BYTES, person=b"deskwatch-fp"
+    ).hexdigest()
 
 
 def event_fingerprint(event: WorkstationEvent) -> str:

@@ -81,6 +81,26 @@ class Condition(BaseModel):
             return lambda view: not inner(view)
         return self._compile_leaf()
 
+    def specialise(self, known: Mapping[str, Any]) -> Predicate | bool:
+        """This condition with the leaves on ``known`` fields decided: True, False or the rest.
+
+        ``known`` holds the event's values for some fields (absent means the field is absent).
+        A rule index specialises each rule once per (code, provider) and, per event, tests only
+        what is left: usually nothing.
+        """
+        if self.all_ is not None or self.any_ is not None:
+            return _specialise_branches(self, known)
+        if self.not_ is not None:
+            inner = self.not_.specialise(known)
+            if isinstance(inner, bool):
+                return not inner
+            return lambda view: not inner(view)
+        assert self.field is not None
+        if self.field in known:
+            # A leaf reads only its own field: testing it on ``known`` decides it for the event.
+            return bool(self.compile()({self.field: known[self.field]}))
+        return self.compile()
+
     def required_values(self, path: str) -> frozenset[str] | None:
         """Values ``path`` must take for this condition to hold, or None when unconstrained.
 
@@ -148,6 +168,24 @@ class Condition(BaseModel):
             if bound is not None:
                 tests.append(_numeric_test(holds, float(bound)))
         return tests
+
+
+def _specialise_branches(node: Condition, known: Mapping[str, Any]) -> Predicate | bool:
+    """all / any with decided children folded away; the undecided ones keep their order."""
+    every = node.all_ is not None
+    children = node.all_ if node.all_ is not None else node.any_ or []
+    rest: list[Predicate] = []
+    for child in children:
+        part = child.specialise(known)
+        if part is (not every):  # a False in an all, a True in an any: decided
+            return not every
+        if not isinstance(part, bool):
+            rest.append(part)
+    if not rest:
+        return every  # every child decided the neutral way
+    if len(rest) == 1:
+        return rest[0]
+    return _every(tuple(rest)) if every else _some(tuple(rest))
 
 
 def _every(parts: tuple[Predicate, ...]) -> Predicate:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from deskwatch.processors.stage1.construct import constructor
 from deskwatch.processors.stage1.state import ContentWindow
 
 LINKS_MAX = 16
+# Every value below is typed already, and this runs once per event: no validation pass.
+_window = constructor(ContentWindow)
 
 
 class ContentOutcome(StrEnum):
@@ -25,8 +28,7 @@ def count_content(
 ) -> tuple[ContentOutcome, ContentWindow]:
     """The window after one more event with this fingerprint at ``when`` (event time)."""
     if previous is not None and previous.holds(when):
-        # model_construct: every value is already typed, and this runs once per repeated event.
-        return ContentOutcome.REPEAT, ContentWindow.model_construct(
+        return ContentOutcome.REPEAT, _window(
             window_start=previous.window_start,
             window_s=previous.window_s,
             count=previous.count + 1,
@@ -35,7 +37,7 @@ def count_content(
             rule_ids=_union(previous.rule_ids, rule_ids),
             group_keys=_union(previous.group_keys, group_keys),
         )
-    opened = ContentWindow.model_construct(
+    opened = _window(
         window_start=when,
         window_s=max(1, int(window.total_seconds())),
         first_seen=when,

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from deskwatch.processors.stage1.construct import constructor
 from deskwatch.processors.stage1.state import ContentWindow
 from deskwatch.schemas.digest import EventDigest, digest_id
 from deskwatch.schemas.event import WorkstationEvent
 
 SAMPLE_MAX = 2048
+_event_digest = constructor(EventDigest)  # one per event: its values are typed already
 
 
 @dataclass(slots=True)
@@ -49,7 +51,7 @@ class DigestBook:
 
 def _digest(fp: str, entry: _Entry) -> EventDigest:
     window, event, view = entry.window, entry.event, entry.view
-    return EventDigest(
+    return _event_digest(
         digest_id=digest_id(fp, window.window_start),
         fingerprint=fp,
         window_start=window.window_start,

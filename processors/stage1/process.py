@@ -124,10 +124,14 @@ class Stage1:
         co: Coalescer,
         matched: set[str],
     ) -> tuple[str, ...]:
+        if not work.hits:
+            return ()  # no open hit: nothing on this host can recover
         recovered = []
         for rule in self._rules.resolving(view):
+            if rule.id in matched:
+                continue
             group = self._group(rule, view)
-            if rule.id in matched or not work.forget_hit(group.key):
+            if not work.forget_hit(group.key):
                 continue  # a recovery for a group this host never hit is noise, not news
             self._fold(co, group, eid, event, fp, view, repeat=False, recovery=True)
             recovered.append(group.key)

@@ -7,9 +7,14 @@ from datetime import datetime
 
 from deskwatch.processors.rules import Rule
 from deskwatch.processors.stage1.bound import bound_content, bound_hits, bound_ids, to_ms
+from deskwatch.processors.stage1.construct import constructor
 from deskwatch.processors.stage1.decision import DecisionKind, EventDecision
 from deskwatch.processors.stage1.state import ContentWindow, HostState, RuleHit, StateLimits
 from deskwatch.schemas.event import WorkstationEvent, compute_event_id
+
+# The parts are typed already; validating up to 8000 ids per envelope would dominate.
+_host_state = constructor(HostState)
+_rule_hit = constructor(RuleHit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,16 +74,15 @@ class Work:
             return
         old = self.hits.get(hit.key)
         if old is None:
-            self.hits[hit.key] = RuleHit(
+            self.hits[hit.key] = _rule_hit(
                 rule_id=hit.rule.id, first_seen=when, last_seen=when, count=1
             )
         else:
-            self.hits[hit.key] = old.model_copy(
-                update={
-                    "first_seen": min(old.first_seen, when),
-                    "last_seen": max(old.last_seen, when),
-                    "count": old.count + 1,
-                }
+            self.hits[hit.key] = _rule_hit(
+                rule_id=old.rule_id,
+                first_seen=min(old.first_seen, when),
+                last_seen=max(old.last_seen, when),
+                count=old.count + 1,
             )
 
     def forget_hit(self, key: str) -> bool:
@@ -88,8 +92,7 @@ class Work:
     def finish(self, limits: StateLimits) -> HostState:
         """The bounded new state."""
         seen, horizon = bound_ids(self.seen, self.horizon_ms, self.watermark, limits)
-        # model_construct: the parts are typed already; validating 20k ids per envelope would dominate.
-        return HostState.model_construct(
+        return _host_state(
             host=self.host,
             watermark=self.watermark,
             id_horizon_ms=horizon,

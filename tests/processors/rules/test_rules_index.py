@@ -110,3 +110,39 @@ def test_required_values_are_sound(tree: dict[str, Any], view: dict[str, Any]) -
     for path in ("event.code", "event.provider"):
         required = condition.required_values(path)
         assert required is None or str(view.get(path)) in required, (tree, view)
+
+
+@settings(max_examples=600, deadline=None)
+@given(TREES, VIEWS, st.sets(st.sampled_from(["event.code", "event.provider"])))
+def test_a_specialised_condition_decides_as_the_full_one(
+    tree: dict[str, Any], view: dict[str, Any], decided: set[str]
+) -> None:
+    condition = Condition.model_validate(tree)
+    known = {path: view[path] for path in decided if path in view}
+    rest = condition.specialise(known)
+    holds = rest if isinstance(rest, bool) else rest(view)
+    assert holds == condition.compile()(view), (tree, view, known)
+
+
+SPECIALISED = [
+    # (code, provider, rule, expected: None = not a candidate, True = decided, "rest" = a test left)
+    ("7036", "Service Control Manager", "update-failure-host", None),
+    ("20", "Microsoft-Windows-WindowsUpdateClient", "update-failure-host", True),
+    ("1", "CBS", "update-failure-host", "rest"),  # still depends on log.level
+]
+
+
+@pytest.mark.parametrize(
+    "case", SPECIALISED, ids=[f"{c[2]}@{c[1]}:{c[0]}" for c in SPECIALISED]
+)
+def test_candidates_are_specialised_to_code_and_provider(case: tuple[str, str, str, Any]) -> None:
+    code, provider, rule_id, expected = case
+    candidates = PACK._match_index.candidates({"event.code": code, "event.provider": provider})
+    found = {rule.id: predicate for rule, predicate in candidates}
+    if expected is None:
+        assert rule_id not in found
+        return
+    predicate = found[rule_id]
+    assert predicate({}) is True if expected is True else predicate({"log.level": "error"})
+    if expected == "rest":
+        assert predicate({"log.level": "info"}) is False

@@ -1,0 +1,55 @@
+"""constructor(): the same model instance as validation gives, for stage 1's per-event models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, PrivateAttr
+
+from deskwatch.processors.stage1 import ContentWindow, HostState, RuleHit
+from deskwatch.processors.stage1.construct import ConstructError, constructor
+from deskwatch.schemas.digest import EventDigest
+
+T = datetime(2026, 11, 29, 9, tzinfo=UTC)
+
+CASES: list[tuple[str, type[BaseModel], dict[str, Any]]] = [
+    ("window", ContentWindow, dict(window_start=T, window_s=600, first_seen=T, last_seen=T,
+                                   count=2, rule_ids=("r",), group_keys=("r|host.name=a",))),
+    ("window_defaults", ContentWindow, dict(window_start=T, window_s=1, first_seen=T,
+                                            last_seen=T, count=1)),
+    ("hit", RuleHit, dict(rule_id="r", first_seen=T, last_seen=T, count=3)),
+    ("host_state", HostState, dict(host="a", watermark=T, id_horizon_ms=5, seen_ids={"e": 1},
+                                   content={}, hits={})),
+    ("digest", EventDigest, dict(digest_id="f-1", fingerprint="f", window_start=T, repeat_count=1,
+                                 first_seen=T, last_seen=T, host="a", provider="p",
+                                 event_code="7", template="t", rule_ids=[], group_keys=[])),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_built_equals_validated_and_model_construct(case: tuple[str, type[BaseModel], dict[str, Any]]) -> None:
+    _, model, values = case
+    built = constructor(model)(**values)
+    validated = model(**values)
+    assert type(built) is model
+    assert built == validated == model.model_construct(**values)
+    assert list(built.__dict__) == list(validated.__dict__)  # field order, defaults included
+    assert built.model_fields_set == model.model_construct(**values).model_fields_set
+    assert built.model_dump_json() == validated.model_dump_json()
+
+
+def test_a_missing_required_or_factory_field_is_refused() -> None:
+    with pytest.raises(ConstructError, match="seen_ids"):
+        constructor(HostState)(host="a", content={}, hits={})
+
+
+class _Private(BaseModel):
+    x: int
+    _cache: int = PrivateAttr(default=0)
+
+
+def test_a_model_with_private_attributes_is_refused() -> None:
+    with pytest.raises(ConstructError, match="private"):
+        constructor(_Private)
