@@ -3,7 +3,8 @@
 A 200 means durable: the response is sent only after the broker acknowledged the accepted lines
 (and the dead letters of the rejected ones). 401 without the right bearer token (compared in
 constant time), 413 over ``max_body_bytes``, 408 for a body slower than ``body_timeout_s``, 429
-past ``max_concurrent_requests``, 503 when the broker does not acknowledge in time;
+past ``max_concurrent_requests`` or past a client address's ``rate_limit_per_s`` / ``rate_limit_burst``
+(with ``Retry-After``), 503 when the broker does not acknowledge in time;
 bad lines are per-line rejections, never a 500.
 """
 
@@ -11,6 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -30,6 +35,49 @@ class HttpIngestError(Exception):
     """The HTTP ingest cannot start as configured (no token)."""
 
 
+class RateLimiter:
+    """A token bucket per client address: ``burst`` at once, then ``rate_per_s`` (time passed in).
+
+    At most ``max_clients`` buckets are kept (least recently seen dropped first), so a flood from
+    many addresses cannot grow memory without bound; a dropped client merely starts full again.
+    """
+
+    def __init__(self, rate_per_s: float, burst: int, max_clients: int = 65_536) -> None:
+        self._rate, self._burst, self._max_clients = rate_per_s, float(burst), max_clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # tokens, when
+
+    def admit(self, client: str, now: float) -> float:
+        """0.0 when the request may proceed (one token spent), else seconds until it could."""
+        tokens, then = self._buckets.pop(client, (self._burst, now))
+        tokens = min(self._burst, tokens + (now - then) * self._rate)
+        wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / self._rate
+        self._buckets[client] = (tokens - 1.0 if wait == 0.0 else tokens, now)
+        if len(self._buckets) > self._max_clients:
+            self._buckets.popitem(last=False)
+        return wait
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def rate_limit_middleware(limiter: RateLimiter) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """Answer 429 with ``Retry-After`` (whole seconds, RFC 9110) to a client over its rate, on any path."""
+
+    @web.middleware
+    async def limit(request: web.Request, handler: Handler) -> web.StreamResponse:
+        # The peer address, never X-Forwarded-For: a header the client writes cannot buy it a new bucket.
+        wait = limiter.admit(request.remote or "", time.monotonic())
+        if wait > 0.0:
+            return web.json_response({"error": "rate limit exceeded"}, status=429,
+                                     headers={"Retry-After": str(max(1, math.ceil(wait)))})
+        return await handler(request)
+
+    return limit
+
+
 def build_app(settings: HttpIngestSettings, publishing: AsyncPublishing) -> web.Application:
     """The aiohttp application; the caller runs it (and owns ``publishing``)."""
     if settings.token is None or not settings.token.get_secret_value():
@@ -37,8 +85,10 @@ def build_app(settings: HttpIngestSettings, publishing: AsyncPublishing) -> web.
     expected = f"Bearer {settings.token.get_secret_value()}".encode()
     # client_max_size makes aiohttp answer 413 itself once a body grows past the limit;
     # keepalive_timeout also closes a connection that never completes its head (slow loris).
+    limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app = web.Application(client_max_size=settings.max_body_bytes,
-                          handler_args={"keepalive_timeout": settings.header_timeout_s})
+                          handler_args={"keepalive_timeout": settings.header_timeout_s},
+                          middlewares=[rate_limit_middleware(limiter)])
     in_progress = 0
 
     async def post_events(request: web.Request) -> web.Response:

@@ -91,3 +91,46 @@ def test_refuses_to_start_without_a_token(publisher: Publisher) -> None:
 
     with pytest.raises(HttpIngestError):
         asyncio.run(build())
+
+
+async def _from_addresses(settings: HttpIngestSettings, publisher: Publisher,
+                          calls: list[tuple[str, dict[str, str]]]) -> list[tuple[int, str | None]]:
+    """POST one GOOD line per call from the given loopback source address; (status, Retry-After)."""
+    publishing = AsyncPublishing(publisher, LIMITS, "http")
+    publishing.start()
+    runner = web.AppRunner(build_app(settings, publishing))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/v1/events"
+    sessions = {a: aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(a, 0)))
+                for a in {address for address, _ in calls}}
+    out = []
+    try:
+        for address, headers in calls:
+            async with sessions[address].post(url, data=GOOD, headers=headers) as resp:
+                out.append((resp.status, resp.headers.get("Retry-After")))
+    finally:
+        for session in sessions.values():
+            await session.close()
+        await runner.cleanup()
+        await publishing.close()
+    return out
+
+
+A, B = "127.0.0.1", "127.0.0.2"  # two client addresses, both loopback (Linux routes all of 127/8)
+WRONG = {"Authorization": "Bearer nope"}
+
+
+def test_each_client_address_gets_its_own_rate_limit_answered_429_with_retry_after(
+    broker_settings: Settings, publisher: Publisher
+) -> None:
+    # burst 3, then one request per 4 s: the test's requests come far faster than that.
+    settings = HttpIngestSettings(token=SecretStr(TOKEN), rate_limit_per_s=0.25, rate_limit_burst=3)
+    calls = [(A, AUTH), (A, WRONG), (A, AUTH), (A, AUTH), (A, AUTH), (B, AUTH), (A, WRONG)]
+    got = asyncio.run(_from_addresses(settings, publisher, calls))
+    assert got == [(200, None), (401, None), (200, None), (429, "4"), (429, "4"), (200, None), (429, "4")]
+    # A refused request published nothing: only the three admitted GOOD lines reached the topic.
+    events = [e for r in read_all(broker_settings, EVENTS.name(broker_settings.kafka))
+              for e in decode_events_record(r.value).events]  # type: ignore[union-attr]
+    assert len(events) == 3
