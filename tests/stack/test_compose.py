@@ -6,6 +6,7 @@ import copy
 import importlib.util
 import json
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -156,3 +157,62 @@ def test_deskwatch_services_run_the_deskwatch_command(
     assert compose["services"][service]["command"] == command
     assert compose["services"][service]["build"] == "."
     assert 'ENTRYPOINT ["deskwatch"]' in (ROOT / "Dockerfile").read_text()
+
+
+def interpolate(value: str, variables: dict[str, str]) -> str:
+    """``${NAME:-default}`` as Compose reads it: the variable when set and non-empty, else the default."""
+    return re.sub(r"\$\{([A-Z_]+):-([^}]*)\}", lambda m: variables.get(m[1]) or m[2], value)
+
+
+def es_setup_password_check(compose: dict[str, Any], variables: dict[str, str]) -> tuple[int, str]:
+    """Run es-setup's first block (before any certificate work) under bash, as Compose would."""
+    service = compose["services"]["es-setup"]
+    script = service["command"][2]
+    block = script[: script.index("if [ ! -f config/certs/ca.zip ]")].replace("$$", "$")
+    env = {k: interpolate(v, variables) for k, v in service["environment"].items()}
+    done = subprocess.run(["bash", "-ec", block], env=env | {"PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=30, check=False)
+    return done.returncode, done.stderr
+
+
+ALL_SET = {"ELASTIC_PASSWORD": "e", "KIBANA_PASSWORD": "k", "DESKWATCH_ES_PASSWORD": "d"}
+
+
+@pytest.mark.parametrize(
+    ("variables", "code", "message"),
+    [
+        ({}, 1, "ELASTIC_PASSWORD is not set"),
+        ({"DESKWATCH_ES_SECURITY": ""}, 1, "ELASTIC_PASSWORD is not set"),
+        ({"ELASTIC_PASSWORD": "e", "KIBANA_PASSWORD": "k"}, 1, "DESKWATCH_ES_PASSWORD is not set"),
+        (ALL_SET, 0, ""),
+        ({"DESKWATCH_ES_SECURITY": "false"}, 0, ""),
+    ],
+    ids=["default-without-passwords", "empty-switch-is-on", "one-missing", "all-set", "explicitly-off"],
+)
+def test_es_setup_refuses_to_start_secured_elasticsearch_without_passwords(
+    compose: dict[str, Any], variables: dict[str, str], code: int, message: str
+) -> None:
+    got_code, stderr = es_setup_password_check(compose, variables)
+    assert got_code == code, stderr
+    assert (message in stderr) if message else stderr == ""
+    if message:
+        assert ".env" in stderr
+
+
+def test_security_is_on_when_no_variable_is_set(compose: dict[str, Any]) -> None:
+    # Compose interpolates after parsing: the values stay strings.
+    env = {name: {k: interpolate(v, {}) for k, v in s.get("environment", {}).items()}
+           for name, s in compose["services"].items()}
+    es = env["elasticsearch"]
+    assert [es[f"xpack.security.{k}"] for k in ("enabled", "http.ssl.enabled", "transport.ssl.enabled")] == [
+        "true", "true", "true"]
+    assert env["processor"]["DESKWATCH_ELASTICSEARCH__URL"] == "https://elasticsearch:9200"
+    assert env["kibana"]["ELASTICSEARCH_HOSTS"] == '["https://elasticsearch:9200"]'
+
+
+def test_env_example_names_every_password_the_compose_file_reads_and_holds_none() -> None:
+    example = (ROOT / ".env.example").read_text()
+    assigned = dict(line.split("=", 1) for line in example.splitlines() if line and not line.startswith("#"))
+    read = set(re.findall(r"\$\{([A-Z_]*PASSWORD):-", COMPOSE.read_text()))
+    assert set(assigned) == read == {"ELASTIC_PASSWORD", "KIBANA_PASSWORD", "DESKWATCH_ES_PASSWORD"}
+    assert set(assigned.values()) == {""}

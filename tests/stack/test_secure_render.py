@@ -163,13 +163,14 @@ def test_the_docker_path_refuses_security_on_and_runs_compose_unsecured() -> Non
     assert UNSECURED_ES == {"DESKWATCH_ES_SECURITY": "false", "DESKWATCH_ES_SCHEME": "http"}
 
 
-def test_the_compose_file_secures_elasticsearch_when_env_says_so() -> None:
+def test_the_compose_file_secures_elasticsearch_by_default() -> None:
     root = Path(__file__).resolve().parents[2]
     text = (root / "docker-compose.yml").read_text()
     services = yaml.safe_load(text)["services"]
     es = services["elasticsearch"]["environment"]
     for key in ("enabled", "http.ssl.enabled", "transport.ssl.enabled"):
-        assert es[f"xpack.security.{key}"] == "${DESKWATCH_ES_SECURITY:-false}"
+        assert es[f"xpack.security.{key}"] == "${DESKWATCH_ES_SECURITY:-true}"
     assert es["ELASTIC_PASSWORD"] == "${ELASTIC_PASSWORD:-}"
     assert services["kibana"]["environment"]["ELASTICSEARCH_USERNAME"] == "kibana_system"
+    assert services["kibana"]["environment"]["ELASTICSEARCH_HOSTS"].startswith('["${DESKWATCH_ES_SCHEME:-https}')
     assert "PASSWORD=" not in text.replace("_PASSWORD=…", ""), "no password is written in the file"
