@@ -120,7 +120,10 @@ def kafka_admin_options(settings: StackSettings, layout: Layout) -> dict[str, An
 
 
 def grant_kafka_acls(settings: StackSettings, layout: Layout) -> AclChange:
-    """Open an admin client as the super user and reconcile the deskwatch user's ACLs."""
+    """Open an admin client as the super user and reconcile the deskwatch user's ACLs.
+
+    A retriable ``KafkaError`` passes through (not ready yet); any other refusal is a ``KafkaAclError``.
+    """
     admin = KafkaAdminClient(
         bootstrap_servers=f"{LOOPBACK}:{settings.kafka_port}", client_id="deskwatch-stack-acls",
         request_timeout_ms=10_000, **kafka_admin_options(settings, layout),
@@ -128,6 +131,8 @@ def grant_kafka_acls(settings: StackSettings, layout: Layout) -> AclChange:
     try:
         return reconcile(admin, settings)
     except KafkaError as err:
+        if err.retriable:
+            raise  # the broker is still settling: the caller probes again
         raise KafkaAclError(f"kafka: reconciling ACLs of {principal(settings)}: {err!r}") from err
     finally:
         admin.close()

@@ -133,5 +133,8 @@ def _secured_answers(settings: StackSettings, layout: Layout) -> bool:
     # Until the authorizer has loaded the metadata log, even the admin is refused: not ready yet.
     if not kafka_answers(bootstrap, kafka_admin_options(settings, layout)):
         return False
-    grant_kafka_acls(settings, layout)
+    try:
+        grant_kafka_acls(settings, layout)
+    except (KafkaError, OSError):  # retriable only: a refusal is a KafkaAclError and fails the start
+        return False
     return kafka_answers(bootstrap, kafka_probe_options(settings, layout))

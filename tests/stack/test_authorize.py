@@ -7,9 +7,15 @@ from typing import Any
 
 import pytest
 from kafka.admin import ACL, ACLOperation, ACLPermissionType, ACLResourcePatternType, ResourceType
-from kafka.errors import NoError, SecurityDisabledError
+from kafka.errors import (
+    ClusterAuthorizationFailedError,
+    NodeNotReadyError,
+    NoError,
+    SecurityDisabledError,
+)
 
 from deskwatch.settings import StackSettings
+from deskwatch.stack.layout import Layout
 from deskwatch.stack.authorize import (
     KafkaAclError,
     allow_acl,
@@ -144,3 +150,33 @@ def test_patterns_are_prefixed_except_the_cluster() -> None:
         (ResourceType.TRANSACTIONAL_ID, ACLResourcePatternType.PREFIXED),
         (ResourceType.CLUSTER, ACLResourcePatternType.LITERAL),
     }
+
+
+class FlakyAdmin(FakeAdmin):
+    """A broker that answers describe_acls with the given error."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(set())
+        self.error = error
+
+    def describe_acls(self, acl_filter: Any) -> tuple[list[ACL], Any]:
+        raise self.error
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize(
+    ("error", "raised"),
+    [(NodeNotReadyError(), NodeNotReadyError), (ClusterAuthorizationFailedError(), KafkaAclError)],
+    ids=["retriable-passes-through", "refusal-is-an-acl-error"],
+)
+def test_grant_tells_not_ready_from_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, error: Exception, raised: type[Exception]
+) -> None:
+    from deskwatch.stack import authorize
+
+    monkeypatch.setattr(authorize, "KafkaAdminClient", lambda **_: FlakyAdmin(error))
+    monkeypatch.setattr(authorize, "kafka_admin_options", lambda *_: {})
+    with pytest.raises(raised):
+        authorize.grant_kafka_acls(STACK, Layout(tmp_path))
