@@ -189,20 +189,25 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
+    summary = measure(args.events, args.hosts, args.reps)
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2, default=str))
+
+
+def measure(events: int, hosts: int, reps: int) -> dict[str, Any]:
+    """Generate once, run ``reps`` repetitions, print the table; the summary (medians, every run)."""
     base = load_settings()
     ensure_up(base.stack, console.log)
     from bench.producer import generate  # the producer benchmark's generator: same simulated fleet
 
     with tempfile.TemporaryDirectory(prefix="dw-e2e-data-") as data:
         events_file = Path(data) / "events.jsonl"
-        generate(events_file, args.events, args.hosts)
+        generate(events_file, events, hosts)
         runs = []
-        for i in range(args.reps):
-            runs.append(one_rep(base, events_file, args.events))
+        for i in range(reps):
+            runs.append(one_rep(base, events_file, events))
             console.log(f"rep {i + 1}: pipeline {runs[-1].pipeline_s:.1f}s, ES alone {runs[-1].es_alone_s:.2f}s")
-    summary = report(runs)
-    if args.json:
-        args.json.write_text(json.dumps(summary, indent=2, default=str))
+    return report(runs)
 
 
 if __name__ == "__main__":

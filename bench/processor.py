@@ -210,22 +210,30 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--processor-reps", type=int, default=None, help="default: --reps")
     args = parser.parse_args()
+    r = measure(args.hosts, args.events, args.reps, args.processor_reps)
+    print_table(r["events"], r["processor_s"], r["bare_s"], r["quix_s"], r["rss_bytes"], args.hosts)
+
+
+def measure(hosts: int, events: int, reps: int, processor_reps: int | None = None) -> dict[str, object]:
+    """Publish once, time the three systems; the medians (s), every run and the peak RSS (bytes)."""
     settings = bench_settings(uuid.uuid4().hex[:8])
     folder = Path(tempfile.mkdtemp(prefix="deskwatch-bench-"))
     t0 = time.monotonic()
-    events, envelopes, per_event = prepare(settings, folder, args.hosts, args.events)
-    print(f"published {events} events in {envelopes} envelopes ({args.hosts} hosts) "
+    events, envelopes, per_event = prepare(settings, folder, hosts, events)
+    print(f"published {events} events in {envelopes} envelopes ({hosts} hosts) "
           f"and {events} per-event records in {time.monotonic() - t0:.0f}s; "
           f"topics prefixed {settings.kafka.topic_prefix}", flush=True)
-    runs = [time_processor(settings, folder, i, envelopes) for i in range(args.processor_reps or args.reps)]
+    runs = [time_processor(settings, folder, i, envelopes) for i in range(processor_reps or reps)]
     processor = statistics.median(r[0] for r in runs)
     rss = max(r[1] for r in runs)
     print(f"processor runs (s): {[round(r[0], 1) for r in runs]}", flush=True)
-    bare_runs = [time_bare(settings, envelopes) for _ in range(args.reps)]
+    bare_runs = [time_bare(settings, envelopes) for _ in range(reps)]
     print(f"bare loop runs (s): {[round(r, 1) for r in bare_runs]}", flush=True)
-    quix_runs = [time_quix(settings, per_event, events, folder / f"quix-{i}") for i in range(args.reps)]
+    quix_runs = [time_quix(settings, per_event, events, folder / f"quix-{i}") for i in range(reps)]
     print(f"Quix Streams runs (s): {[round(r, 1) for r in quix_runs]}", flush=True)
-    print_table(events, processor, statistics.median(bare_runs), statistics.median(quix_runs), rss, args.hosts)
+    return {"events": events, "envelopes": envelopes, "hosts": hosts, "processor_s": processor,
+            "bare_s": statistics.median(bare_runs), "quix_s": statistics.median(quix_runs), "rss_bytes": rss,
+            "processor_runs_s": [r[0] for r in runs], "bare_runs_s": bare_runs, "quix_runs_s": quix_runs}
 
 
 def print_table(events: int, processor: float, bare: float, quix: float, rss: int, hosts: int) -> None:

@@ -160,6 +160,13 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    result = measure(args.docs, args.runs)
+    print(f"\n{result['docs']:,} documents per run, bulk size {result['bulk_size']}, one ES node, 1 shard per index\n")
+    print(table(result["rows"], result["docs"]))
+
+
+def measure(docs: int, runs: int) -> dict[str, Any]:
+    """Produce once, time ``runs`` sink / helpers.bulk pairs; every run's seconds and the medians."""
     tag = uuid.uuid4().hex[:6]
     base = load_settings()
     base = base.model_copy(update={
@@ -167,12 +174,12 @@ def main() -> None:
         "elasticsearch": base.elasticsearch.model_copy(update={"index_prefix": f"bench-{tag}"}),
         "sink": base.sink.model_copy(update={"group_id": f"bench-sink-{tag}"}),
     })
-    recs = records(args.docs)
+    recs = records(docs)
     ensure_topics(base.kafka)
     produce(base, recs)
     rows, run_names = [], []
     try:
-        for r in range(args.runs):
+        for r in range(runs):
             s_sink, s_bulk = with_prefix(base, f"s{r}"), with_prefix(base, f"b{r}")
             run_names += [f"s{r}", f"b{r}"]
             sink_s, bulk_s = time_sink(s_sink, len(recs)), time_helpers_bulk(s_bulk, recs)
@@ -181,8 +188,8 @@ def main() -> None:
             print(f"run {r + 1}: sink {sink_s:.2f}s, helpers.bulk {bulk_s:.2f}s", flush=True)
     finally:
         cleanup(base, run_names)
-    print(f"\n{len(recs):,} documents per run, bulk size {base.sink.bulk_max_docs}, one ES node, 1 shard per index\n")
-    print(table(rows, len(recs)))
+    return {"docs": len(recs), "bulk_size": base.sink.bulk_max_docs, "rows": rows,
+            "sink_s": statistics.median(r[1] for r in rows), "bulk_s": statistics.median(r[2] for r in rows)}
 
 
 if __name__ == "__main__":

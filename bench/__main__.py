@@ -1,0 +1,243 @@
+"""Every benchmark scenario in one command, one table, one JSON file.
+
+    .venv/bin/python -m bench [--only producer,sink,...] [--json PATH] [--compare OLD.json] [--tiny]
+
+Starts the engines through the project's stack (``deskwatch stack up``; idempotent), then runs,
+in order: producer, sink, processor, end to end, latency (at 50 % of the end-to-end rate just
+measured), memory. Each scenario's own module does the timing (see its docstring); this command
+only chooses the volumes, collects the figures into rows (deskwatch, baseline, ratio, target,
+met / missed), prints the table and writes the JSON. A scenario that fails is reported and the
+others still run; the exit status is then 1. The default volumes fit in 20 minutes on the 2-core
+development machine; ``--tiny`` is a smoke run of every scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from statistics import median
+
+from rich.console import Console
+
+from bench.report import Results, Row, Target, compare, document, print_results, read_rows, write_json
+from deskwatch.connect import kafka_python_options
+from deskwatch.settings import load_settings
+from deskwatch.stack import ensure_up
+from deskwatch.topics import ensure_topics
+
+console = Console(width=150)
+
+
+@dataclass(frozen=True)
+class Volumes:
+    """How much each scenario pushes; the defaults fit the 20-minute budget."""
+
+    producer_events: int = 30_000
+    producer_hosts: int = 1_000
+    sink_docs: int = 20_000
+    processor_events: int = 20_000
+    processor_hosts: int = 10_000
+    e2e_events: int = 10_000
+    e2e_hosts: int = 2_000
+    latency_seconds: float = 60.0
+    latency_hosts: int = 500
+    latency_rate: float | None = None  # None: 50 % of the end-to-end rate of this run
+    memory_events: int = 1_000_000
+    memory_hosts: tuple[int, ...] = (10_000, 100_000)
+    reps: int = 3
+
+
+TINY = Volumes(producer_events=2_000, producer_hosts=100, sink_docs=1_000, processor_events=1_000,
+               processor_hosts=100, e2e_events=1_000, e2e_hosts=100, latency_seconds=10.0, latency_hosts=100,
+               latency_rate=None, memory_events=5_000, memory_hosts=(500, 2_000), reps=1)
+ORDER = ("producer", "sink", "processor", "e2e", "latency", "memory")
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line; every volume can be set, ``--tiny`` starts from the smoke volumes."""
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--only", default=",".join(ORDER), help=f"comma-separated subset of {','.join(ORDER)}")
+    ap.add_argument("--tiny", action="store_true", help="smoke volumes (about two minutes)")
+    ap.add_argument("--json", type=Path, default=None, help="results file (default: a dated file in the temp dir)")
+    ap.add_argument("--compare", type=Path, default=None, help="an earlier results file to compare with")
+    for name, default in asdict(Volumes()).items():
+        flag = "--" + name.replace("_", "-")
+        if isinstance(default, tuple):
+            ap.add_argument(flag, type=int, nargs="+", default=None)
+        else:
+            ap.add_argument(flag, type=float if name.endswith(("seconds", "rate")) else int, default=None)
+    return ap.parse_args(argv)
+
+
+def volumes(args: argparse.Namespace) -> Volumes:
+    """``--tiny`` or the defaults, overridden by any volume given on the command line."""
+    base = asdict(TINY if args.tiny else Volumes())
+    given = {k: getattr(args, k) for k in base if getattr(args, k) is not None}
+    merged = base | given
+    merged["memory_hosts"] = tuple(merged["memory_hosts"])
+    return Volumes(**merged)
+
+
+def selected(only: str) -> list[str]:
+    """The scenarios to run, in the fixed order (latency reads the e2e rate when both run)."""
+    names = [n.strip() for n in only.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(ORDER))
+    if unknown:
+        raise SystemExit(f"unknown scenario(s) {unknown}; choose from {list(ORDER)}")
+    return [n for n in ORDER if n in names]
+
+
+def run_all(names: list[str], v: Volumes) -> Results:
+    """Run each scenario, collecting rows; a failure is recorded and the next one runs."""
+    results = Results()
+    runners: dict[str, Callable[[Volumes, Results], None]] = {
+        "producer": run_producer, "sink": run_sink, "processor": run_processor, "e2e": run_e2e,
+        "latency": run_latency, "memory": run_memory}
+    for name in names:
+        console.rule(f"[bold]{name}")
+        start = time.monotonic()
+        try:
+            runners[name](v, results)
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - the scripts exit on failure; report, go on
+            results.errors[name] = f"{type(exc).__name__}: {str(exc)[-1500:]}"
+            console.print(f"[red]{name} failed[/red]: {results.errors[name]}")
+        results.seconds[name] = time.monotonic() - start
+    return results
+
+
+def run_producer(v: Volumes, results: Results) -> None:
+    """File sources against the raw kafka-python loop of their own envelopes (bench/producer.py)."""
+    from bench import producer
+
+    path = Path(tempfile.gettempdir()) / f"deskwatch-bench-{v.producer_events}-{v.producer_hosts}.jsonl"
+    producer.generate(path, v.producer_events, v.producer_hosts)
+    events = sum(1 for _ in path.open("rb"))
+    base = load_settings()
+    settings = base.model_copy(update={"kafka": base.kafka.model_copy(update={"topic_prefix": f"bench-{uuid.uuid4().hex[:8]}."})})
+    ensure_topics(settings.kafka)
+    try:
+        figures = producer.measure(settings, path, events, v.reps)
+    finally:
+        delete_topics(settings.kafka.topic_prefix)
+    producer.report(figures)
+    sources = list(getattr(producer, "SOURCES", ()))
+    pairs = [(s, f"raw envelopes ({s})") for s in sources] or [("file source", "raw envelopes")]
+    for source, raw in pairs:
+        results.rows.append(Row(f"producer: {source}", median(figures[source]), "events/s", median(figures[raw]),
+                                "raw client loop, same envelopes", Target(">=", 0.80)))
+    results.raw["producer"] = {"events": events, "events_per_s": dict(figures)}
+
+
+def run_sink(v: Volumes, results: Results) -> None:
+    """The sink against ``helpers.bulk`` of the same documents (bench/sink.py); no target set."""
+    from bench import sink
+
+    figures = sink.measure(v.sink_docs, v.reps)
+    print(sink.table(figures["rows"], figures["docs"]))
+    n = figures["docs"]
+    results.rows.append(Row("sink", n / figures["sink_s"], "docs/s", n / figures["bulk_s"],
+                            "helpers.bulk, same docs"))
+    results.raw["sink"] = figures
+
+
+def run_processor(v: Volumes, results: Results) -> None:
+    """The processor against a bare aiokafka loop and Quix Streams (bench/processor.py)."""
+    from bench import processor
+
+    f = processor.measure(v.processor_hosts, v.processor_events, v.reps)
+    processor.print_table(f["events"], f["processor_s"], f["bare_s"], f["quix_s"], f["rss_bytes"], v.processor_hosts)
+    rate = f["events"] / f["processor_s"]
+    results.rows.append(Row("processor vs bare loop", rate, "events/s", f["events"] / f["bare_s"],
+                            "aiokafka+orjson, per envelope", Target(">=", 0.50)))
+    results.rows.append(Row("processor vs Quix Streams", rate, "events/s", f["events"] / f["quix_s"],
+                            "Quix count per host, per event", Target(">=", 1.0)))
+    results.raw["processor"] = f
+
+
+def run_e2e(v: Volumes, results: Results) -> None:
+    """Producer to searchable documents against ES alone (bench/e2e.py), and the CPU split."""
+    from bench import e2e
+
+    s = e2e.measure(v.e2e_events, v.e2e_hosts, v.reps)
+    results.rows.append(Row("end to end", s["events_per_s"], "events/s", s["events"] / s["es_alone_s"],
+                            "ES alone, run's final docs", Target(">=", 0.70)))
+    share = s["cpu_share"]
+    python = sum(value for key, value in share.items() if "python" in key)
+    others = ", ".join(f"{k} {100 * x:.0f} %" for k, x in share.items() if "python" not in k)
+    results.rows.append(Row("CPU share of deskwatch's Python at e2e rate", 100 * python, "%", None, others))
+    results.raw["e2e"] = s
+
+
+def run_latency(v: Volumes, results: Results) -> None:
+    """Send to searchable at half the end-to-end rate (bench/latency.py)."""
+    from bench import latency
+
+    e2e_rate = results.raw.get("e2e", {}).get("events_per_s")
+    rate = v.latency_rate or (e2e_rate and 0.5 * e2e_rate)
+    if not rate:
+        raise ValueError("latency needs the e2e rate of this run or --latency-rate")
+    f = latency.measure(rate, v.latency_seconds, v.latency_hosts)
+    refresh_ms = latency.refresh_seconds(f["refresh_interval"]) * 1000
+    label = f"refresh_interval; at {f['rate_achieved']:.0f} events/s, {f['incidents_measured']} incidents"
+    results.rows.append(Row("latency p50, send to searchable", f["p50_ms"], "ms", refresh_ms, label, ratio_of="none"))
+    results.rows.append(Row("latency p99, send to searchable", f["p99_ms"], "ms", refresh_ms, label,
+                            Target("<=", f["target_p99_ms"], on="figure"), ratio_of="none"))
+    results.raw["latency"] = f | {"rate_from_e2e": e2e_rate}
+
+
+def run_memory(v: Volumes, results: Results) -> None:
+    """Processor RSS after recovering a large fleet's state (bench/memory.py)."""
+    from bench import memory
+
+    f = memory.measure(list(v.memory_hosts), v.memory_events)
+    for one in f["figures"]:  # type: ignore[union-attr]
+        target = Target("<=", memory.TARGET_MIB, on="figure") if one["hosts"] >= 100_000 else None
+        results.rows.append(Row(f"processor RSS, {one['hosts']:,} hosts, {one['events']:,} events in state",
+                                one["rss_peak_mib"], "MiB", None, "state from the cores via changelogs", target))
+    results.raw["memory"] = f
+
+
+def delete_topics(prefix: str) -> None:
+    """Delete every topic named ``<prefix>...`` (a scenario's own)."""
+    from kafka.admin import KafkaAdminClient
+
+    admin = KafkaAdminClient(**kafka_python_options(load_settings().kafka))
+    try:
+        mine = [t for t in admin.list_topics() if t.startswith(prefix)]
+        if mine:
+            admin.delete_topics(mine)
+    finally:
+        admin.close()
+
+
+def default_json() -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path(tempfile.gettempdir()) / "deskwatch-bench" / f"results-{stamp}.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run, print, write; 0 when every scenario produced its figures."""
+    args = parse(argv)
+    v = volumes(args)
+    names = selected(args.only)
+    start = time.monotonic()
+    ensure_up(load_settings().stack, console.log)
+    results = run_all(names, v)
+    results.seconds["total"] = time.monotonic() - start
+    print_results(results, console)
+    path = write_json(args.json or default_json(), document(results, {"scenarios": names, **asdict(v)}))
+    console.print(f"results written to {path}")
+    if args.compare:
+        console.print(compare(read_rows(args.compare), read_rows(path)))
+    return 1 if results.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Memory: a real processor's RSS holding the state of a large simulated fleet.
+
+    .venv/bin/python -m bench.memory [--hosts 10000 100000] [--events 1000000]
+
+The processor runs ~1k events/s today, so pushing 1M events through it would not fit the bench's
+budget. The state is built honestly another way: the pure stage-1 and stage-2 cores (the code the
+processor runs) process ``--events`` simulated events in this process (host envelopes: a host's
+events per hour of event time, at most 500, which keeps the build near stage 1's cost per event;
+the processor's own state limits), and every host's
+and group's final state is written, as the raw key/value bytes the processor's tables write, to
+the changelog topics faust recovers from (``<app_id>-hosts-changelog`` /
+``<app_id>-groups-changelog``, partition = the default partitioner's, as for the events). The
+fleet's inventory is published too. Then a real ``deskwatch processor run`` starts on them; it
+recovers both tables, then processes one sentinel envelope: the fleet's first event again, which a
+recovered state knows (an exact duplicate: no digest is written; without the state it would be).
+Recovery is over once the sentinel's offset is committed; RSS is sampled from start to 3 s after. The figure is
+the peak. Decoded-model caches fill only as hosts send again, so they are not part of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psutil
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from deskwatch.components import Component, write_settings_file
+from deskwatch.connect import kafka_python_options
+from deskwatch.processors.rules import load_default_pack
+from deskwatch.processors.stage1 import HostState, Stage1, StateLimits, count_populations
+from deskwatch.processors.stage2 import GroupState, Stage2
+from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
+from deskwatch.producers.simulate import FleetSpec, Simulation, simulate_fleet, write_inventory_csv
+from deskwatch.schemas.asset import Asset
+from deskwatch.schemas.envelope import EventBatch
+from deskwatch.settings import Settings, load_settings
+from deskwatch.topics import consumer_lag, ensure_topics
+from deskwatch.topology import EVENT_DIGESTS, EVENTS
+
+START = datetime(2026, 11, 23, 8, tzinfo=UTC)  # a Monday: the whole fleet is at work
+LINGER = timedelta(hours=1)
+TARGET_MIB = 1024
+
+
+class MemoryBenchError(Exception):
+    """The processor did not recover or exited."""
+
+
+@dataclass
+class MemoryFigure:
+    """One fleet size: what the state held and what the processor's RSS was."""
+
+    hosts: int
+    events: int
+    host_states: int
+    group_states: int
+    changelog_bytes: int
+    build_s: float
+    recovery_s: float
+    rss_after_recovery_mib: float
+    rss_peak_mib: float
+
+
+def fleet(hosts: int, events: int, start: datetime = START) -> Simulation:
+    """A seeded one-hour fleet of about ``events`` events over ``hosts`` hosts."""
+    return simulate_fleet(FleetSpec(seed=42, start=start, duration=timedelta(hours=1), hosts=hosts,
+                                    noise_events_per_host_per_hour=events / hosts))
+
+
+def envelopes(sim: Simulation, limit: int) -> Iterator[tuple[EventBatch, datetime]]:
+    """The first ``limit`` events as host envelopes: closed when full or every 60 s of event time."""
+    packer = Enveloper(EnvelopeLimits(max_events=500, max_bytes=900_000, linger_s=LINGER.total_seconds()), "bench")
+    cut = sim.spec.start.astimezone(UTC) + LINGER
+    for n, event in enumerate(sim.events):
+        if n >= limit:
+            break
+        now = event.timestamp.astimezone(UTC)
+        if now >= cut:  # drain() is O(open envelopes); due() per event would be O(hosts x events)
+            yield from ((batch, now) for batch in packer.drain())
+            cut = now + LINGER
+        full = packer.add(event, len(event.message) + 200, now.timestamp())
+        if full is not None:
+            yield full, now
+    yield from ((batch, cut) for batch in packer.drain())
+
+
+def build_states(sim: Simulation, events: int, settings: Settings) -> tuple[dict[str, HostState], dict[str, GroupState], int]:
+    """Run both cores over the fleet's events; the final tables and the events processed."""
+    rules = load_default_pack()
+    limits = StateLimits(max_ids=settings.processor.host_max_event_ids,
+                         max_fingerprints=settings.processor.host_max_fingerprints)
+    stage1 = Stage1(rules, {a.host: a for a in sim.assets}, count_populations(sim.assets, rules), limits)
+    stage2 = Stage2({rule.id: rule for rule in rules})
+    hosts: dict[str, HostState] = {}
+    groups: dict[str, GroupState] = {}
+    seen = 0
+    for batch, now in envelopes(sim, events):
+        seen += len(batch.events)
+        for signal in stage1.apply(hosts, batch, now).signals:
+            groups[signal.group_key] = stage2.on_signal(groups.get(signal.group_key), signal, now).state
+    return hosts, groups, seen
+
+
+def changelog(app_id: str, table: str) -> str:
+    """The changelog topic faust names for ``table`` (seen on a real processor run)."""
+    return f"{app_id}-{table}-changelog"
+
+
+def write_changelogs(settings: Settings, tables: dict[str, dict[str, HostState] | dict[str, GroupState]]) -> int:
+    """Create the changelog topics as faust does and write every state; return the bytes written."""
+    k, p = settings.kafka, settings.processor
+    admin = KafkaAdminClient(**kafka_python_options(k))
+    configs = {"cleanup.policy": "compact", "max.message.bytes": str(p.state_max_record_bytes)}
+    try:
+        for table in tables:
+            try:
+                admin.create_topics([NewTopic(changelog(p.app_id, table), k.partitions, k.replication_factor,
+                                              topic_configs=configs)])
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()
+    producer = KafkaProducer(acks="all", linger_ms=20, batch_size=1_048_576, compression_type="gzip",
+                             max_request_size=p.state_max_record_bytes, **kafka_python_options(k))
+    written = 0
+    try:
+        for table, states in tables.items():
+            for key, state in states.items():
+                value = state.model_dump_json().encode()  # as ModelTable.__setitem__ encodes it
+                producer.send(changelog(p.app_id, table), key=key.encode(), value=value)
+                written += len(key) + len(value)
+        producer.flush()
+    finally:
+        producer.close()
+    return written
+
+
+def run_processor(settings: Settings, folder: Path, sentinel: bytes, timeout_s: float = 600) -> tuple[float, float, float]:
+    """Start a processor, wait for its sentinel commit; (recovery s, RSS after, peak RSS) in MiB."""
+    config = write_settings_file(settings, folder / "settings.yaml")
+    worker = Component(["processor", "run"], config, folder / "processor.log")
+    start = time.monotonic()
+    peak = 0
+    try:
+        proc = psutil.Process(worker.proc.pid)
+        (folder / "sentinel.jsonl").write_bytes(sentinel + b"\n")
+        sender = Component(["produce", "--format", "jsonl", str(folder / "sentinel.jsonl")], config,
+                           folder / "sentinel.log")
+        if sender.proc.wait() != 0:
+            raise MemoryBenchError(f"the sentinel was not published:\n{sender.tail()}")
+        topic = EVENTS.name(settings.kafka)
+        while consumer_lag(settings.kafka, settings.processor.app_id, topic) > 0:
+            peak = max(peak, proc.memory_info().rss)
+            if not worker.running():
+                raise MemoryBenchError(f"the processor exited:\n{worker.tail()}")
+            if time.monotonic() - start > timeout_s:
+                raise MemoryBenchError(f"no recovery in {timeout_s:.0f}s:\n{worker.tail()}")
+            time.sleep(0.25)
+        recovered = time.monotonic() - start
+        after = 0
+        for _ in range(12):
+            after = max(after, proc.memory_info().rss)
+            time.sleep(0.25)
+        if records_in(settings, EVENT_DIGESTS.name(settings.kafka)):
+            raise MemoryBenchError("the sentinel made a digest: the processor did not recover the state")
+        return recovered, after / 2**20, max(peak, after) / 2**20
+    finally:
+        worker.stop()
+
+
+def records_in(settings: Settings, topic: str) -> int:
+    """How many records ``topic`` holds (sum of its partitions' end offsets)."""
+    consumer = KafkaConsumer(**kafka_python_options(settings.kafka))
+    try:
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        return int(sum(consumer.end_offsets(parts).values()))
+    finally:
+        consumer.close()
+
+
+def publish_inventory(config: Path, assets: list[Asset], folder: Path) -> None:
+    """``deskwatch inventory publish`` of the simulated fleet's assets."""
+    write_inventory_csv(assets, folder / "inventory.csv")
+    inventory = Component(["inventory", "publish", str(folder / "inventory.csv")], config, folder / "inventory.log")
+    if inventory.proc.wait() != 0:
+        raise MemoryBenchError(f"inventory publish failed:\n{inventory.tail()}")
+
+
+def measure_one(base: Settings, hosts: int, events: int, folder: Path) -> MemoryFigure:
+    """Build the state of one fleet, write it, and measure a processor recovering it."""
+    tag = uuid.uuid4().hex[:8]
+    s = base.model_copy(update={
+        "kafka": base.kafka.model_copy(update={"topic_prefix": f"bench-mem-{tag}."}),
+        "processor": base.processor.model_copy(update={"app_id": f"bench-mem-{tag}", "datadir": folder / "proc",
+                                                       "tick_interval_s": 3600.0}),
+    })
+    t0 = time.monotonic()
+    sim = fleet(hosts, events)
+    host_states, group_states, seen = build_states(sim, events, s)
+    built = time.monotonic() - t0
+    ensure_topics(s.kafka)
+    publish_inventory(write_settings_file(s, folder / "settings.yaml"), sim.assets, folder)
+    size = write_changelogs(s, {"hosts": host_states, "groups": group_states})
+    counts = (len(host_states), len(group_states))
+    sentinel = next(iter(sim.events.json_lines()))
+    del host_states, group_states, sim
+    recovered, after, peak = run_processor(s, folder, sentinel)
+    return MemoryFigure(hosts, seen, counts[0], counts[1], size, built, recovered, after, peak)
+
+
+def measure(hosts: list[int], events: int) -> dict[str, object]:
+    """Every fleet size in turn; the figures as a JSON-ready dict."""
+    base = load_settings()
+    figures = []
+    for n in hosts:
+        with tempfile.TemporaryDirectory(prefix="dw-mem-") as tmp:
+            figure = measure_one(base, n, events, Path(tmp))
+        print(f"  memory: {n} hosts, {figure.events} events -> {figure.host_states} host and "
+              f"{figure.group_states} group states, {figure.changelog_bytes / 2**20:.0f} MiB of changelog; "
+              f"RSS {figure.rss_after_recovery_mib:.0f} MiB after recovery ({figure.recovery_s:.0f}s), "
+              f"peak {figure.rss_peak_mib:.0f} MiB (state built in {figure.build_s:.0f}s)", flush=True)
+        figures.append(asdict(figure))
+    return {"target_mib": TARGET_MIB, "figures": figures, "method": __doc__}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    args = parser.parse_args()
+    measure(args.hosts, args.events)
+
+
+if __name__ == "__main__":
+    main()

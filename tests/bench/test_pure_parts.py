@@ -1,0 +1,78 @@
+"""The pure parts of the bench: option handling, percentiles, stamping, and the memory envelopes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+
+from bench.__main__ import ORDER, TINY, Volumes, parse, selected, volumes
+from bench.latency import percentile, refresh_seconds, stamp
+from bench.memory import LINGER, changelog, envelopes, fleet
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("1s", 1.0), ("500ms", 0.5), ("2m", 120.0), ("30", 30.0)],
+                         ids=["seconds", "millis", "minutes", "bare"])
+def test_refresh_seconds(text: str, seconds: float) -> None:
+    assert refresh_seconds(text) == seconds
+
+
+@pytest.mark.parametrize(("values", "q", "expected"), [
+    ([5.0], 99, 5.0), ([1.0, 2.0, 3.0], 50, 2.0), ([3.0, 1.0, 2.0, 4.0], 50, 2.5),
+    (list(map(float, range(101))), 99, 99.0), ([0.0, 10.0], 99, 9.9),
+], ids=["one", "odd-median", "even-median-unsorted", "p99-of-101", "interpolated"])
+def test_percentile(values: list[float], q: float, expected: float) -> None:
+    assert percentile(values, q) == pytest.approx(expected)
+
+
+def test_percentile_of_nothing_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        percentile([], 50)
+
+
+def test_stamp_sets_only_the_timestamp() -> None:
+    line = b'{"@timestamp":"2026-11-23T08:00:04Z","host":{"name":"PC-1"},"message":"m"}'
+    now = datetime(2026, 11, 29, 15, 0, 1, 250_000, tzinfo=UTC)
+    doc = orjson.loads(stamp(line, now))
+    assert doc == {"@timestamp": "2026-11-29T15:00:01.250000Z", "host": {"name": "PC-1"}, "message": "m"}
+    assert datetime.fromisoformat(doc["@timestamp"]) == now
+
+
+VOLUME_CASES = [
+    ("defaults", [], Volumes()),
+    ("tiny", ["--tiny"], TINY),
+    ("override", ["--e2e-events", "500", "--memory-hosts", "10", "20", "--latency-rate", "7.5"],
+     Volumes(e2e_events=500, memory_hosts=(10, 20), latency_rate=7.5)),
+    ("tiny-then-override", ["--tiny", "--reps", "2"], Volumes(**{**TINY.__dict__, "reps": 2})),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), [c[1:] for c in VOLUME_CASES], ids=[c[0] for c in VOLUME_CASES])
+def test_volumes(argv: list[str], expected: Volumes) -> None:
+    assert volumes(parse(argv)) == expected
+
+
+def test_scenarios_run_in_the_fixed_order_and_unknown_ones_are_refused() -> None:
+    assert selected("memory, latency,e2e") == ["e2e", "latency", "memory"]
+    assert selected(",".join(ORDER)) == list(ORDER)
+    with pytest.raises(SystemExit, match="unknown scenario"):
+        selected("e2e,throughput")
+
+
+def test_changelog_topic_names_follow_faust() -> None:
+    assert changelog("bench-mem-1", "hosts") == "bench-mem-1-hosts-changelog"
+
+
+def test_memory_envelopes_keep_every_event_once_and_respect_the_limits() -> None:
+    sim = fleet(50, 2_000)
+    batches = list(envelopes(sim, 1_500))
+    ids = [e.event.id for batch, _ in batches for e in batch.events]
+    assert len(ids) == len(set(ids)) == 1_500
+    assert all(len(batch.events) <= 500 and {e.host.name for e in batch.events} == {batch.host} for batch, _ in batches)
+    for batch, now in batches:  # an envelope's time is never before its events, and within one linger
+        newest = max(e.timestamp for e in batch.events)
+        assert newest <= now <= min(e.timestamp for e in batch.events) + LINGER + timedelta(seconds=1)
+    per_host = Counter(b.host for b, _ in batches)  # one working hour, one linger: one envelope per host
+    assert set(per_host.values()) == {1} and len(per_host) == len({e.host.name for b, _ in batches for e in b.events})
