@@ -1,14 +1,16 @@
-"""Producer throughput of the file source against two raw kafka-python baselines on the same broker.
+"""Producer throughput of the file sources against raw kafka-python baselines on the same broker.
 
     .venv/bin/python bench/producer.py [--events 200000] [--hosts 1000] [--reps 3]
 
 Modes, each run ``--reps`` times (medians reported):
-  file source      ``FileTail`` reading the JSONL file to its end: parse, validate, envelope, send,
+  tail             ``FileTail`` reading the JSONL file to its end: parse, validate, envelope, send,
                    wait for every acknowledgement (what ``deskwatch ingest tail --until-eof`` does)
+  produce          what ``deskwatch produce FILE`` does (the same parse, ``WireEnveloper``, progress bar)
   raw envelopes    a bare kafka-python loop sending the same envelopes, pre-built and pre-serialised
-                   (recorded from the file source's own envelope policy), same producer options
+                   (recorded from each file source's own envelope policy), same producer options
   raw per event    the same bare loop sending one record per event (the JSON line, key = host)
-  parse only       the file source with a publisher that only records: its CPU cost without Kafka
+  ... parse only   a file source with a publisher that only records: its CPU cost without Kafka
+Each file source's ratio is against the raw loop of its own envelopes (target >= 0.80).
 Topics get a unique ``bench-<id>.`` prefix and are deleted at the end.
 """
 
@@ -19,13 +21,15 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from deskwatch.producers.envelope import EnvelopeLimits
+from deskwatch.producers.cli import _produce_one  # the CLI's own per-file path, progress bar included
+from deskwatch.producers.envelope import EnvelopeLimits, WireBatch
 from deskwatch.producers.parse.contract import SourceContext
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
@@ -66,8 +70,11 @@ class Recorder:
     def __init__(self) -> None:
         self.records: list[tuple[bytes, bytes]] = []
 
-    def send_batch(self, batch: EventBatch, watermark: Any = None) -> None:
-        value = batch.model_dump_json(by_alias=True, exclude_none=True).encode()
+    def send_batch(self, batch: EventBatch | WireBatch, watermark: Any = None) -> None:
+        if isinstance(batch, WireBatch):
+            value = batch.value
+        else:
+            value = batch.model_dump_json(by_alias=True, exclude_none=True).encode()
         self.records.append((batch.host.encode(), value))
 
     def send_dead_letter(self, letter: DeadLetter) -> None:
@@ -91,6 +98,18 @@ def file_source(settings: Settings, path: Path, publisher: Any) -> int:
         counts = FileTail(options, tail_settings, publisher).run(lambda: False)
     accepted: int = counts.accepted
     return accepted
+
+
+def produce_source(settings: Settings, path: Path, publisher: Any) -> int:
+    """``deskwatch produce PATH``'s per-file path; returns the events published."""
+    ctx = SourceContext(source=str(path), reference_time=datetime.now(UTC))
+    counts = _produce_one(path, lambda: open(path, "rb"), path.stat().st_size, "jsonl", ctx,  # noqa: SIM115
+                          publisher, settings.producer, settings.tail)
+    accepted: int = counts.accepted
+    return accepted
+
+
+SOURCES: dict[str, Callable[[Settings, Path, Any], int]] = {"tail": file_source, "produce": produce_source}
 
 
 def raw_client(settings: Settings) -> KafkaProducer:
@@ -129,38 +148,44 @@ def per_event_records(path: Path) -> list[tuple[bytes, bytes]]:
     return out
 
 
+def run_source(settings: Settings, name: str, path: Path, events: int,
+               results: dict[str, list[float]]) -> list[tuple[bytes, bytes]]:
+    """One repetition of one file source: parse only, then through Kafka; returns its envelopes."""
+    recorder = Recorder()
+    results[f"{name} parse only"].append(events / timed(lambda: SOURCES[name](settings, path, recorder)))
+    publisher = Publisher(settings.kafka, settings.producer, settings.tail.max_in_flight)
+    try:
+        results[name].append(events / timed(lambda: SOURCES[name](settings, path, publisher)))
+    finally:
+        publisher.close()
+    results[f"raw envelopes ({name})"].append(events / timed(lambda: raw_loop(settings, recorder.records)))
+    return recorder.records
+
+
 def measure(settings: Settings, path: Path, events: int, reps: int) -> dict[str, list[float]]:
     """events/s per mode and repetition."""
-    recorder = Recorder()
-    results: dict[str, list[float]] = {m: [] for m in ("file source", "raw envelopes", "raw per event", "parse only")}
+    results: dict[str, list[float]] = defaultdict(list)
     per_event = per_event_records(path)
     for rep in range(reps):
-        recorder.records.clear()
-        results["parse only"].append(events / timed(lambda: file_source(settings, path, recorder)))
-        publisher = Publisher(settings.kafka, settings.producer, settings.tail.max_in_flight)
-        try:
-            results["file source"].append(events / timed(lambda: file_source(settings, path, publisher)))  # noqa: B023
-        finally:
-            publisher.close()
-        envelopes = list(recorder.records)
-        results["raw envelopes"].append(events / timed(lambda: raw_loop(settings, envelopes)))  # noqa: B023
+        envelopes = {name: run_source(settings, name, path, events, results) for name in SOURCES}
         results["raw per event"].append(events / timed(lambda: raw_loop(settings, per_event)))
         console.print(f"rep {rep + 1}: " + ", ".join(f"{m} {v[-1]:,.0f}/s" for m, v in results.items()))
-    console.print(f"envelopes per run: {len(recorder.records)} "
-                  f"(mean {events / len(recorder.records):.0f} events, "
-                  f"{statistics.mean(len(v) for _, v in recorder.records) / 1024:.0f} KiB before compression)")
+    for name, records in envelopes.items():
+        console.print(f"{name}: {len(records)} envelopes per run (mean {events / len(records):.0f} events, "
+                      f"{statistics.mean(len(v) for _, v in records) / 1024:.0f} KiB before compression)")
     return results
 
 
 def report(results: dict[str, list[float]]) -> None:
-    base = statistics.median(results["raw envelopes"])
     table = Table(title="producer throughput, events/s (median of repetitions)")
-    for column in ("mode", "median", "min", "max", "ratio to raw envelopes"):
+    for column in ("mode", "median", "min", "max"):
         table.add_column(column, justify="right" if column != "mode" else "left")
     for mode, values in results.items():
-        med = statistics.median(values)
-        table.add_row(mode, f"{med:,.0f}", f"{min(values):,.0f}", f"{max(values):,.0f}", f"{med / base:.2f}")
+        table.add_row(mode, f"{statistics.median(values):,.0f}", f"{min(values):,.0f}", f"{max(values):,.0f}")
     console.print(table)
+    for name in SOURCES:
+        ratio = statistics.median(results[name]) / statistics.median(results[f"raw envelopes ({name})"])
+        console.print(f"{name} / raw envelopes ({name}): {ratio:.2f} (target >= 0.80)")
 
 
 def main() -> None:

@@ -16,13 +16,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deskwatch.context import Context, pass_context
-from deskwatch.producers.envelope import Enveloper
+from deskwatch.producers.envelope import WireEnveloper
 from deskwatch.producers.ingest import IngestCounts, ingest_records
 from deskwatch.producers.parse.contract import ParseResult, SourceContext
 from deskwatch.producers.parse.dispatch import detect_format, parse_lines
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.cli import envelope_limits, summary
-from deskwatch.settings import ProducerSettings
+from deskwatch.settings import ProducerSettings, TailSettings
 from deskwatch.topics import ensure_topics
 
 console = Console(stderr=True)
@@ -55,7 +55,8 @@ def produce(ctx: Context, paths: tuple[Path, ...], fmt: str, host: str | None, y
             for source, opener, size in _sources(path):
                 source_ctx = SourceContext(source=source, default_host=host or settings.producer.default_host,
                                            year=year, tz=ZoneInfo(tz), reference_time=_reference_time(path))
-                totals.append(_produce_one(path, opener, size, fmt, source_ctx, publisher, settings.producer))
+                totals.append(_produce_one(path, opener, size, fmt, source_ctx, publisher, settings.producer,
+                                           settings.tail))
     finally:
         publisher.close()
     for c in totals:
@@ -78,8 +79,10 @@ def _sources(path: Path) -> Iterator[tuple[str, Callable[[], BinaryIO], int | No
 
 
 def _produce_one(path: Path, opener: Callable[[], BinaryIO], size: int | None, fmt: str, ctx: SourceContext,
-                 publisher: Publisher, ps: ProducerSettings) -> IngestCounts:
-    enveloper = Enveloper(envelope_limits(ps), ctx.source)
+                 publisher: Publisher, ps: ProducerSettings, ts: TailSettings) -> IngestCounts:
+    enveloper = WireEnveloper(envelope_limits(ps), ctx.source)
+    # A file is a backlog (close envelopes by size, bounded like the tail); standard input may be live.
+    max_open = None if ctx.source == "-" else ts.max_open_events
     with opener() as stream, Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[n]} records"),
                                          TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task(ctx.source, total=size, n=0)
@@ -88,7 +91,8 @@ def _produce_one(path: Path, opener: Callable[[], BinaryIO], size: int | None, f
         def progress(c: IngestCounts) -> None:
             bar.update(task, completed=stream.tell() if size else None, n=c.read)
 
-        return ingest_records(_parsed(stream, chosen, ctx), ctx.source, publisher, enveloper, on_progress=progress)
+        return ingest_records(_parsed(stream, chosen, ctx), ctx.source, publisher, enveloper, on_progress=progress,
+                              max_open_events=max_open)
 
 
 def _parsed(stream: BinaryIO, fmt: str, ctx: SourceContext) -> Iterator[tuple[int | str, bytes, ParseResult]]:

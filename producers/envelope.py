@@ -2,18 +2,33 @@
 
 Pure: time is passed in. The publisher asks for full envelopes after each event and for stale
 ones on a timer, so a quiet host's events never wait longer than the linger.
+
+``Enveloper`` keeps the events as models (for in-process users of ``EventBatch``);
+``WireEnveloper`` encodes each event as it arrives and keeps only its bytes: a publishing source
+with 100k events open holds 100k bytes objects instead of ~1.3M GC-tracked model objects, whose
+full collections cost ~40% of a file source's time, and it never serialises an envelope twice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated, Final, Generic, TypeVar
+
+import pydantic_core
+from pydantic import TypeAdapter
 
 from deskwatch.schemas import EventBatch, WorkstationEvent
 
+_EVENT: Final[TypeAdapter[WorkstationEvent]] = TypeAdapter(WorkstationEvent)
+# EventBatch.source's own constraints, checked once per WireEnveloper instead of per envelope
+_SOURCE: Final[TypeAdapter[str]] = TypeAdapter(Annotated[str, *EventBatch.model_fields["source"].metadata])
+
+Item = TypeVar("Item")
+
 
 @dataclass
-class _Open:
-    events: list[WorkstationEvent] = field(default_factory=list)
+class _Open(Generic[Item]):
+    events: list[Item] = field(default_factory=list)
     approx_bytes: int = 0
     opened_at: float = 0.0
 
@@ -25,38 +40,98 @@ class EnvelopeLimits:
     linger_s: float
 
 
-class Enveloper:
-    """Per-host open envelopes; returns the ones that are due."""
+@dataclass(frozen=True)
+class WireBatch:
+    """An envelope as the events topic carries it: the JSON of its ``EventBatch``, already encoded."""
 
-    def __init__(self, limits: EnvelopeLimits, source: str) -> None:
+    host: str
+    source: str
+    count: int
+    value: bytes
+
+
+class _Packer(Generic[Item]):
+    """Per-host open envelopes; returns the ones that are due (the policy both envelopers share)."""
+
+    def __init__(self, limits: EnvelopeLimits) -> None:
         self._limits = limits
-        self._source = source
-        self._open: dict[str, _Open] = {}
+        self._open: dict[str, _Open[Item]] = {}
         self.pending_events = 0
 
-    def add(self, event: WorkstationEvent, size_hint: int, now: float) -> EventBatch | None:
-        """Add one event; return its host's envelope when that envelope is full."""
-        host = event.host.name
+    def _put(self, host: str, item: Item, size_hint: int, now: float) -> list[Item] | None:
         env = self._open.get(host)
         if env is None:
             env = self._open[host] = _Open(opened_at=now)
-        env.events.append(event)
+        env.events.append(item)
         env.approx_bytes += size_hint
         self.pending_events += 1
         if len(env.events) >= self._limits.max_events or env.approx_bytes >= self._limits.max_bytes:
-            return self._close(host)
+            return self._take(host)
         return None
+
+    def _stale(self, now: float) -> list[tuple[str, list[Item]]]:
+        stale = [h for h, e in self._open.items() if now - e.opened_at >= self._limits.linger_s]
+        return [(h, self._take(h)) for h in stale]
+
+    def _all(self) -> list[tuple[str, list[Item]]]:
+        return [(h, self._take(h)) for h in list(self._open)]
+
+    def _take(self, host: str) -> list[Item]:
+        items = self._open.pop(host).events
+        self.pending_events -= len(items)
+        return items
+
+
+class Enveloper(_Packer[WorkstationEvent]):
+    """Per-host open envelopes of models; returns the ``EventBatch``es that are due."""
+
+    def __init__(self, limits: EnvelopeLimits, source: str) -> None:
+        super().__init__(limits)
+        self._source = source
+
+    def add(self, event: WorkstationEvent, size_hint: int, now: float) -> EventBatch | None:
+        """Add one event; return its host's envelope when that envelope is full."""
+        full = self._put(event.host.name, event, size_hint, now)
+        return None if full is None else self._batch(event.host.name, full)
 
     def due(self, now: float) -> list[EventBatch]:
         """Envelopes older than the linger."""
-        stale = [h for h, e in self._open.items() if now - e.opened_at >= self._limits.linger_s]
-        return [self._close(h) for h in stale]
+        return [self._batch(h, events) for h, events in self._stale(now)]
 
     def drain(self) -> list[EventBatch]:
         """Every open envelope, e.g. at the end of input or on SIGTERM."""
-        return [self._close(h) for h in list(self._open)]
+        return [self._batch(h, events) for h, events in self._all()]
 
-    def _close(self, host: str) -> EventBatch:
-        env = self._open.pop(host)
-        self.pending_events -= len(env.events)
-        return EventBatch(host=host, source=self._source, events=env.events)
+    def _batch(self, host: str, events: list[WorkstationEvent]) -> EventBatch:
+        return EventBatch(host=host, source=self._source, events=events)
+
+
+class WireEnveloper(_Packer[bytes]):
+    """Per-host open envelopes of encoded events; returns the ``WireBatch``es that are due.
+
+    The bytes are those of ``EventBatch(...).model_dump_json(by_alias=True, exclude_none=True)``.
+    """
+
+    def __init__(self, limits: EnvelopeLimits, source: str) -> None:
+        super().__init__(limits)
+        self._source = _SOURCE.validate_python(source)
+        self._tail = b',"source":' + pydantic_core.to_json(self._source) + b',"events":['
+
+    def add(self, event: WorkstationEvent, size_hint: int, now: float) -> WireBatch | None:
+        """Encode and add one event; return its host's envelope when that envelope is full."""
+        encoded = _EVENT.dump_json(event, by_alias=True, exclude_none=True)
+        full = self._put(event.host.name, encoded, size_hint, now)
+        return None if full is None else self._batch(event.host.name, full)
+
+    def due(self, now: float) -> list[WireBatch]:
+        """Envelopes older than the linger."""
+        return [self._batch(h, events) for h, events in self._stale(now)]
+
+    def drain(self) -> list[WireBatch]:
+        """Every open envelope, e.g. at the end of input or on SIGTERM."""
+        return [self._batch(h, events) for h, events in self._all()]
+
+    def _batch(self, host: str, events: list[bytes]) -> WireBatch:
+        head = b'{"kind":"events","schema_version":%d,"host":' % EventBatch.model_fields["schema_version"].default
+        value = b"".join((head, pydantic_core.to_json(host), self._tail, b",".join(events), b"]}"))
+        return WireBatch(host, self._source, len(events), value)

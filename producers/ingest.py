@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from deskwatch.producers.envelope import Enveloper
+from deskwatch.producers.envelope import WireBatch
 from deskwatch.producers.parse.contract import ParseResult, Rejected
 from deskwatch.producers.publish import Publisher
-from deskwatch.schemas import DeadLetter, WorkstationEvent
+from deskwatch.schemas import DeadLetter, EventBatch, WorkstationEvent
 
 
 @dataclass
@@ -30,15 +31,31 @@ class IngestCounts:
         return sum(self.rejected.values())
 
 
+class Envelopes(Protocol):
+    """What ``ingest_records`` needs of an enveloper (``Enveloper`` or ``WireEnveloper``)."""
+
+    pending_events: int
+
+    def add(self, event: WorkstationEvent, size_hint: int, now: float) -> EventBatch | WireBatch | None: ...
+    def due(self, now: float) -> Sequence[EventBatch | WireBatch]: ...
+    def drain(self) -> Sequence[EventBatch | WireBatch]: ...
+
+
 def ingest_records(
     parsed: Iterable[tuple[int | str, bytes, ParseResult]],
     source: str,
     publisher: Publisher,
-    enveloper: Enveloper,
+    enveloper: Envelopes,
     on_progress: Callable[[IngestCounts], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    max_open_events: int | None = None,
 ) -> IngestCounts:
-    """Publish every parsed record of one source and return its counts (after a full flush)."""
+    """Publish every parsed record of one source and return its counts (after a full flush).
+
+    ``max_open_events`` None: envelopes also close on their linger (a live stream). Set (a file
+    read as fast as it goes, like the tail behind its writer): they close by count and bytes, and
+    all at once past that many open events, so 1000 interleaved hosts do not make 4-event envelopes.
+    """
     counts = IngestCounts(source=source)
     for position, raw, result in parsed:
         counts.read += 1
@@ -46,10 +63,11 @@ def ingest_records(
             _reject(publisher, counts, source, position, raw, result)
         else:
             counts.accepted += 1
-            _add(enveloper, publisher, result, len(raw), clock())
+            full = enveloper.add(result, len(raw), clock())
+            if full is not None:
+                publisher.send_batch(full)
         if counts.read % 4096 == 0:
-            for batch in enveloper.due(clock()):
-                publisher.send_batch(batch)
+            _send_due(enveloper, publisher, clock(), max_open_events)
             if on_progress is not None:
                 on_progress(counts)
     for batch in enveloper.drain():
@@ -58,10 +76,13 @@ def ingest_records(
     return counts
 
 
-def _add(enveloper: Enveloper, publisher: Publisher, event: WorkstationEvent, size: int, now: float) -> None:
-    full = enveloper.add(event, size, now)
-    if full is not None:
-        publisher.send_batch(full)
+def _send_due(enveloper: Envelopes, publisher: Publisher, now: float, max_open_events: int | None) -> None:
+    if max_open_events is None:
+        due = enveloper.due(now)
+    else:
+        due = enveloper.drain() if enveloper.pending_events >= max_open_events else ()
+    for batch in due:
+        publisher.send_batch(batch)
 
 
 def _reject(

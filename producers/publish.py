@@ -12,13 +12,16 @@ from typing import Any
 
 import structlog
 from kafka import KafkaProducer
+from pydantic import TypeAdapter
 
 from deskwatch.connect import kafka_python_options
+from deskwatch.producers.envelope import WireBatch
 from deskwatch.schemas import DeadLetter, EventBatch
 from deskwatch.settings import KafkaSettings, ProducerSettings
 from deskwatch.topology import DEAD_LETTER, EVENTS
 
 log = structlog.get_logger(__name__)
+_BATCH: TypeAdapter[EventBatch] = TypeAdapter(EventBatch)
 
 
 class PublishError(Exception):
@@ -53,11 +56,14 @@ class Publisher:
             **kafka_python_options(kafka),
         )
 
-    def send_batch(self, batch: EventBatch, watermark: Any = None) -> None:
+    def send_batch(self, batch: EventBatch | WireBatch, watermark: Any = None) -> None:
         """Queue one envelope keyed by its host; blocks when too many are unacknowledged."""
-        value = batch.model_dump_json(by_alias=True, exclude_none=True).encode()
+        if isinstance(batch, WireBatch):
+            value, count = batch.value, batch.count
+        else:  # bytes straight from the serializer: model_dump_json's str would be encoded again
+            value, count = _BATCH.dump_json(batch, by_alias=True, exclude_none=True), len(batch.events)
         future = self._client.send(self._events_topic, key=batch.host.encode(), value=value)
-        self._in_flight.append(_InFlight(future, len(batch.events), watermark))
+        self._in_flight.append(_InFlight(future, count, watermark))
         if len(self._in_flight) > self._max_in_flight:
             self._settle(block_until=len(self._in_flight) - self._max_in_flight // 2)
 

@@ -13,12 +13,14 @@ from typing import Any, Final
 
 from deskwatch.producers.parse.contract import ParseResult, Rejected, SourceContext, quote
 from deskwatch.producers.parse.parse_time import parse_iso
-from deskwatch.schemas.event import WorkstationEvent, compute_event_id
+from deskwatch.schemas.event import NonEmpty, WorkstationEvent, compute_event_id
 import orjson
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 MESSAGE_LIMIT: Final = 65_536  # the schema's cap; the full text stays in event.original
 ERRORS_SHOWN: Final = 3
+# host.name exactly as the schema validates it (stripped), for the id computed before validation
+_HOST_NAME: Final[TypeAdapter[str]] = TypeAdapter(NonEmpty)
 
 
 def decode_text(raw: bytes) -> str:
@@ -69,11 +71,36 @@ def assemble_event(
     event["dataset"] = dataset
     if event_id is not None:
         event["id"] = event_id
+    return validate_event({**fields, "event": event}, raw=raw, position=position, ctx=ctx)
+
+
+def validate_event(
+    fields: dict[str, Any], *, raw: bytes, position: int | str, ctx: SourceContext
+) -> ParseResult:
+    """Validate ``fields`` once, with the deterministic id already in ``fields["event"]``.
+
+    Same result as validating and then ``with_id``, without its two model copies (~10 us of a
+    ~20 us parse): the id hashes the host name as the schema validates it, so it is the same id.
+    ``fields["event"]`` must be the caller's own dict: the id is written into it.
+    """
+    event = fields.get("event")
+    if isinstance(event, dict) and event.get("id") is None:
+        host = _validated_host_name(fields.get("host"))
+        if host is not None:  # else the validation below rejects the record anyway
+            event["id"] = compute_event_id(ctx.source, host, raw, position)
     try:
-        parsed = WorkstationEvent.model_validate({**fields, "event": event})
+        return WorkstationEvent.model_validate(fields)
     except ValidationError as exc:
         return rejection_for(exc)
-    return parsed.with_id(ctx.source, position, raw)
+
+
+def _validated_host_name(host: object) -> str | None:
+    if not isinstance(host, dict):
+        return None
+    try:
+        return _HOST_NAME.validate_python(host.get("name"))
+    except ValidationError:
+        return None
 
 
 def rejection_for(exc: ValidationError) -> Rejected:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from deskwatch.producers.parse.assemble import (
     decode_text,
     load_json_object,
-    rejection_for,
     strip_terminator,
+    validate_event,
 )
 from deskwatch.producers.parse.contract import ParseResult, Rejected, SourceContext, quote
-from deskwatch.schemas.event import WorkstationEvent
-from pydantic import ValidationError
 
 DATASET = "deskwatch.jsonl"
 
@@ -30,13 +28,8 @@ def parse_jsonl(raw: bytes, position: int, ctx: SourceContext) -> ParseResult:
         return Rejected("missing_host", f"no host.name in {quote(raw)}")
     event = data.get("event")
     if isinstance(event, dict):
-        event = {"original": decode_text(raw), "dataset": DATASET, **_without_nulls(event)}
-        data = {**data, "event": event}
-    try:
-        parsed = WorkstationEvent.model_validate(data)
-    except ValidationError as exc:
-        return rejection_for(exc)
-    return parsed.with_id(ctx.source, position, raw)
+        data["event"] = {"original": decode_text(raw), "dataset": DATASET, **_without_nulls(event)}
+    return validate_event(data, raw=raw, position=position, ctx=ctx)
 
 
 def _without_nulls(mapping: dict[str, object]) -> dict[str, object]:

@@ -6,8 +6,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
-from deskwatch.schemas import WorkstationEvent
+from pydantic import ValidationError
+
+from deskwatch.producers.envelope import EnvelopeLimits, Enveloper, WireEnveloper
+from deskwatch.schemas import EventBatch, WorkstationEvent
 
 
 def _ev(host: str, n: int) -> WorkstationEvent:
@@ -41,3 +43,37 @@ def test_envelopes_never_mix_hosts_and_linger_flushes_stale_ones() -> None:
     rest = env.drain()
     assert [(b.host, len(b.events), b.source) for b in rest] == [("PC-2", 1, "src")]
     assert env.pending_events == 0 and env.drain() == []
+
+
+def _wire_vs_models(limits: EnvelopeLimits, source: str, events: list[WorkstationEvent]) -> list[tuple[bytes, bytes]]:
+    """(wire envelope, the model envelope's own JSON) pairs, fed the same events and clock."""
+    wire, models = WireEnveloper(limits, source), Enveloper(limits, source)
+    pairs = []
+    for i, ev in enumerate(events):
+        w, m = wire.add(ev, 10, now=float(i)), models.add(ev, 10, now=float(i))
+        assert (w is None) == (m is None)
+        if w is not None and m is not None:
+            pairs.append((w, m))
+    pairs += zip(wire.due(len(events) + 1.0), models.due(len(events) + 1.0), strict=True)
+    assert wire.pending_events == 0 and wire.drain() == []
+    for w, m in pairs:
+        assert (w.host, w.source, w.count) == (m.host, m.source, len(m.events))
+    return [(w.value, m.model_dump_json(by_alias=True, exclude_none=True).encode()) for w, m in pairs]
+
+
+@pytest.mark.parametrize(("source", "hosts"), [
+    ("src", ["PC-1", "PC-1", "PC-2", "PC-1"]),
+    ('C:\\logs\\"quoted" é\u2028', ["PC-é", "PC-\"2\"", "PC-é"]),
+], ids=["plain", "escapes-and-unicode"])
+def test_wire_envelopes_are_the_event_batch_json(source: str, hosts: list[str]) -> None:
+    events = [_ev(h, i) for i, h in enumerate(hosts)]
+    pairs = _wire_vs_models(EnvelopeLimits(2, 10**9, linger_s=0.5), source, events)
+    assert len(pairs) >= 2
+    for wire, expected in pairs:
+        assert wire == expected
+        assert EventBatch.model_validate_json(wire).events  # and it decodes as the contract says
+
+
+def test_wire_enveloper_checks_the_source_like_event_batch() -> None:
+    with pytest.raises(ValidationError):
+        WireEnveloper(EnvelopeLimits(1, 1, 1.0), "s" * 513)
