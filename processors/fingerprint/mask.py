@@ -13,7 +13,10 @@ keeps every rule linear on long dotted or dashed tokens.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .substitute import anchored_sub, expander
 
 WILDCARD = "<*>"
 
@@ -33,11 +36,37 @@ class MaskRule:
     # A run of characters every match contains, without the lookarounds that make the full
     # pattern slow to scan: searched after ``needs``, for rules that run often and rarely match.
     core: re.Pattern[str] | None = None
+    # Every match starting at s has an anchor occurrence starting in [s, s + reach]: only the
+    # starts near an anchor are tried (see .substitute), instead of every position.
+    anchor: re.Pattern[str] | None = None
+    reach: int = 0
+    expand: Callable[[re.Match[str]], str] = field(default=str, compare=False, repr=False)
+
+    def apply(self, message: str) -> str:
+        """The message with this rule's matches replaced; the same as ``pattern.sub``."""
+        if self.digit and _ANY_DIGIT.search(message) is None:
+            return message
+        return self.apply_given_digit(message)
+
+    def apply_given_digit(self, message: str) -> str:
+        """:meth:`apply` for a caller that knows ``message`` holds a digit (or ``digit`` is off)."""
+        if not self._needs_hold(message):
+            return message
+        if self.anchor is not None:
+            return anchored_sub(self.pattern, self.expand, self.anchor, self.reach, message)
+        if self.core is not None and self.core.search(message) is None:
+            return message
+        return self.pattern.sub(self.replacement, message)
 
     def may_match(self, message: str) -> bool:
         """False only when no match is possible (a required string or digit is absent)."""
         if self.digit and _ANY_DIGIT.search(message) is None:
             return False
+        if not self._needs_hold(message):
+            return False
+        return self.core is None or self.core.search(message) is not None
+
+    def _needs_hold(self, message: str) -> bool:
         text = message.casefold() if self.fold else message
         for group in self.needs:  # loops, not all(any()): this runs ~20 times per message
             for part in group:
@@ -45,7 +74,7 @@ class MaskRule:
                     break
             else:
                 return False
-        return self.core is None or self.core.search(message) is not None
+        return True
 
 
 def _rule(
@@ -56,11 +85,17 @@ def _rule(
     needs: tuple[tuple[str, ...], ...] = (),
     digit: bool = False,
     core: str | None = None,
+    anchor: tuple[str, int] | None = None,
 ) -> MaskRule:
     fold = bool(flags & re.IGNORECASE) and any(c.isalpha() for g in needs for p in g for c in p)
     compiled_core = None if core is None else re.compile(core, flags)
     compiled = re.compile(pattern, flags)
-    return MaskRule(name, compiled, replacement, needs, digit, fold, compiled_core)
+    compiled_anchor = None if anchor is None else re.compile(anchor[0], flags)
+    reach = 0 if anchor is None else anchor[1]
+    return MaskRule(
+        name, compiled, replacement, needs, digit, fold, compiled_core,
+        compiled_anchor, reach, expander(replacement),
+    )
 
 
 # \d as the patterns use it: any Unicode decimal digit, not only 0-9.
@@ -82,6 +117,9 @@ MASK_RULES: tuple[MaskRule, ...] = (
         "guid",
         rf"\{{?{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}\}}?",
         needs=(("-",),),
+        # The first dash: after eight hex digits and a brace, if any. An anchor that starts
+        # with a literal is found by a fast scan; one that starts with a class is not.
+        anchor=(rf"-{_HEX}{{4}}-{_HEX}{{4}}-", 9),
     ),
     _rule(
         "url",
@@ -94,6 +132,7 @@ MASK_RULES: tuple[MaskRule, ...] = (
         "windows_path",
         r"(?:\b[A-Za-z]:|\\\\[\w.?$-]+|<\*>)?(?:\\[\w.$~{}()-]+){2,}\\?",
         needs=(("\\",),),
+        anchor=(r"\\", 3),  # a path's first backslash follows "C:" or "<*>" at most
     ),
     # Unix and relative paths, also with a masked prefix glued on ("<*>GLOBALROOT/Device/...").
     _rule(
@@ -107,40 +146,41 @@ MASK_RULES: tuple[MaskRule, ...] = (
         rf"\b{_WEEKDAY}\s+{_MONTH}\s+\d{{1,2}}\s+{_CLOCK}(?:\s+\d{{4}})?\b",
         needs=((":",),),
         digit=True,
-        core=rf"{_WEEKDAY}\s+{_MONTH}",
+        anchor=(rf"{_WEEKDAY}\s+{_MONTH}", 0),
     ),
     _rule(
         "iso_datetime",
         rf"\b\d{{4}}[-/]\d{{1,2}}[-/]\d{{1,2}}(?:[T :]+{_CLOCK})?(?:Z|[+-]\d\d:?\d\d)?",
         needs=(("-", "/"),),
         digit=True,
+        anchor=(r"[-/]\d{1,2}[-/]\d", 4),  # after the year
     ),
     _rule(
         "clock",
         rf"\b{_CLOCK}\b",
         needs=((":",),),
         digit=True,
-        core=r"\d:\d\d",
+        anchor=(r":\d\d", 2),  # after the hour
     ),
     _rule(
         "mac",
         rf"{_START}{_HEX}{{2}}(?:[:-]{_HEX}{{2}}){{5}}{_END}",
         needs=((":", "-"),),
-        core=rf"{_HEX}{{2}}[:-]{_HEX}{{2}}[:-]{_HEX}{{2}}",
+        anchor=(rf"[:-]{_HEX}{{2}}[:-]{_HEX}{{2}}[:-]", 2),  # after the first byte
     ),
     # IPv6, also compressed ("fe80::1", "::1"): hex groups joined by two to seven colons.
     _rule(
         "ipv6",
         rf"(?<![\w:])(?=[\w:]*\d)(?:{_HEX}{{1,4}})?(?::{_HEX}{{0,4}}){{2,7}}(?![\w:])",
         needs=((":",),),
-        core=rf":{_HEX}{{0,4}}:",
+        anchor=(rf":{_HEX}{{0,4}}:", 4),  # the first colon, after at most four hex digits
     ),
     _rule(
         "ipv4",
         rf"{_START}(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?::\d{{1,5}})?(?![\w.:-])",
         needs=((".",),),
         digit=True,
-        core=r"\d\.\d{1,3}\.\d{1,3}\.\d",
+        anchor=(r"\.\d{1,3}\.\d{1,3}\.\d", 3),  # after the first octet
     ),
     _rule(
         "hostname",
@@ -148,8 +188,8 @@ MASK_RULES: tuple[MaskRule, ...] = (
         needs=((".",),),
         core=r"[A-Za-z0-9-]\.[A-Za-z]{2}",
     ),
-    _rule("hex_number", rf"(?<!\w)@?0x{_HEX}+\b", needs=(("0x",),)),
-    _rule("sid", r"\bS-1-\d+(?:-\d+)+\b", needs=(("S-1-",),)),
+    _rule("hex_number", rf"(?<!\w)@?0x{_HEX}+\b", needs=(("0x",),), anchor=("0x", 1)),
+    _rule("sid", r"\bS-1-\d+(?:-\d+)+\b", needs=(("S-1-",),), anchor=("S-1-", 0)),
     _rule(
         "duration",
         r"\b\d+(?:\.\d+)?\s?(?:ms|us|ns|secs?|seconds?|mins?|minutes?|hours?)\b",
@@ -167,7 +207,7 @@ MASK_RULES: tuple[MaskRule, ...] = (
         "file_name",
         rf"(?<![\w.\\/-])[\w-]+\.{_FILE_EXT}\b",
         needs=((".",),),
-        core=rf"[\w-]\.{_FILE_EXT}",
+        core=rf"\.{_FILE_EXT}",  # from the dot: a scan that starts at a literal is fast
     ),
     _rule(
         "quoted",
@@ -198,19 +238,23 @@ MASK_RULES: tuple[MaskRule, ...] = (
         replacement=rf"\1 {WILDCARD}",
         flags=re.IGNORECASE,
         needs=(("user",),),
+        anchor=("user", 0),  # compiled with the rule's flags: the same case folding
     ),
     _rule(
         "for_from",
         r"\b(for)\s+(?!invalid\b|illegal\b|user\b)[^\s\[\]();,]+(?=\s+from\b)",
         replacement=rf"\1 {WILDCARD}",
         needs=(("for",), ("from",)),
+        anchor=("for", 0),
     ),
 )
 
 
 def mask(message: str) -> str:
     """Replace each variable value in ``message`` with ``<*>``, applying the rules in order."""
+    # Replacements bring no digit: a message without one never gets one, so look once.
+    digits = _ANY_DIGIT.search(message) is not None
     for rule in MASK_RULES:
-        if rule.may_match(message):
-            message = rule.pattern.sub(rule.replacement, message)
+        if digits or not rule.digit:
+            message = rule.apply_given_digit(message)
     return message

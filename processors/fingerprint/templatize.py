@@ -34,6 +34,8 @@ CACHE_MESSAGE_MAX = 2048
 _OPENING = "([{\"'"
 _CLOSING = ")]}\"',;:.!?"
 _DIGIT = re.compile(r"\d")
+# A token's first digit and the rest of the token: the regex engine skips to digits by itself.
+_DIGIT_TO_TOKEN_END = re.compile(r"\d\S*")
 # A run of values (a stack of addresses, "port 22 ssh2") is one value: lists vary in length.
 _RUN_OF_WILDCARDS = re.compile(r"(?:<\*>)(?:[\s_.:-]*<\*>)+")
 
@@ -51,18 +53,33 @@ def clear_template_cache() -> None:
 
 
 def _template(message: str) -> str:
-    masked = mask(message)
-    if _DIGIT.search(masked) is None:
-        tokens = masked.split()  # no digit left: no token to generalise
-    else:
-        tokens = [_generalise(token) for token in masked.split()]
-    joined = " ".join(tokens)
+    joined = " ".join(mask(message).split())
+    if _DIGIT.search(joined) is not None:
+        joined = _generalise_tokens(joined)
     if WILDCARD not in joined:
         return joined  # no value at all, so no run of values either
     return _RUN_OF_WILDCARDS.sub(WILDCARD, joined)
 
 
 _cached_template = lru_cache(maxsize=CACHE_ENTRIES)(_template)
+
+
+def _generalise_tokens(joined: str) -> str:
+    """Generalise each token of a single-space-joined text; only those with a digit can change."""
+    parts: list[str] = []
+    done = 0
+    for digit in _DIGIT_TO_TOKEN_END.finditer(joined):  # one hit per token that holds a digit
+        start = joined.rfind(" ", done, digit.start()) + 1 or done
+        token = joined[start : digit.end()]
+        # No punctuation stripped off the ends is a digit: the core keeps the digit, so the
+        # token is a value (what _generalise decides, without its checks).
+        core = token.lstrip(_OPENING)
+        stripped = core.rstrip(_CLOSING)
+        parts += (joined[done:start], token[: len(token) - len(core)], WILDCARD)
+        parts.append(core[len(stripped) :])
+        done = digit.end()
+    parts.append(joined[done:])
+    return "".join(parts)
 
 
 def _generalise(token: str) -> str:
