@@ -89,16 +89,24 @@ class Replayer:
         self._emit(key, self.stage2.on_signal(self.groups.get(key), signal, now), now)
 
     def _emit(self, key: str, result: Stage2Result, now: datetime) -> None:
-        """Write the group's state, keep its incidents, and deliver its commands (in send order)."""
-        pending: deque[tuple[str, Stage2Result]] = deque([(key, result)])
+        """Write the group's state, keep its incidents, and deliver its commands (in send order).
+
+        A command is applied when its turn comes, to the group's state as it is then: applying
+        it when sent would read a state that an earlier queued command is about to replace.
+        """
+        self._write(key, result)
+        pending: deque[Command] = deque(result.commands)
         while pending:
-            group_key, out = pending.popleft()
-            if out.state != self.groups.get(group_key):
-                self.groups[group_key] = out.state
-            self.result.keep(out)
-            for command in out.commands:
-                self.result.commands += 1
-                pending.append((command.group_key, self._command(command, now)))
+            command = pending.popleft()
+            self.result.commands += 1
+            out = self._command(command, now)
+            self._write(command.group_key, out)
+            pending.extend(out.commands)
+
+    def _write(self, key: str, out: Stage2Result) -> None:
+        if out.state != self.groups.get(key):
+            self.groups[key] = out.state
+        self.result.keep(out)
 
     def _command(self, command: Command, now: datetime) -> Stage2Result:
         return self.stage2.on_command(self.groups.get(command.group_key), command, now)

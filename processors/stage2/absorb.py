@@ -3,13 +3,32 @@
 Effects across partitions travel as commands keyed by the target group. Assumption: the child
 rules a parent ``absorbs`` group by ``host.name`` alone, so a child's group key is derivable from
 the parent's hosts: ``<child rule id>|host.name=<host>`` (the rules package's ``group_key``
-format). The child answers ``link_child``/``unlink_child`` to the parent's group, which counts it.
+format).
+
+The outcome must not depend on the order in which commands from other partitions meet a group's
+own signals, nor on replays. So nothing here counts deltas:
+
+- the parent announces its *claim* on a child group (``absorb``, carrying the event time from
+  which it explains events) and its *release* (``release``, carrying its resolution time); the
+  child keeps the latest announcement (``ParentLink``) — messages from one group to another keep
+  their order on the topic, and a replay re-sends a suffix, so the last one read is the last sent;
+- the child derives, by event time, which of its incidents the claim covers (``covered``) and
+  which are absorbed now (``absorbed_by``), and re-announces ``link_child`` / ``unlink_child``
+  only when that derived fact flips (``reconcile``);
+- the parent keeps the SET of linked children; ``absorbed_count`` is its size. Adding a present
+  child or removing an absent one changes nothing, so duplicates are harmless.
+
+Absorb/release/link changes are recorded as transitions (history, ``notify``) but keep the
+incident's ``reason``: that field says where the lifecycle stands, and the order in which a
+cross-partition note meets a lifecycle transition must not decide it.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Iterable
+from datetime import datetime
 
 from deskwatch.processors.stage2.draft import Draft
 from deskwatch.processors.stage2.policy import LifecyclePolicy
@@ -32,22 +51,15 @@ def child_group_key(child_rule_id: str, host: str) -> str:
     return f"{child_rule_id}|host.name={host.translate(_ESCAPES)}"
 
 
-def _command(draft: Draft, action: CommandAction, group_key: str, **fields: str | None) -> Command:
+def _command(
+    action: CommandAction, group_key: str, at: datetime, **fields: str | None
+) -> Command:
+    """A stage-2 command; its id hashes everything it says, so a re-send has the same id."""
     h = hashlib.blake2b(digest_size=16)
-    for part in (
-        action.value,
-        group_key,
-        draft.now.isoformat(),
-        *(f"{k}={v}" for k, v in sorted(fields.items())),
-    ):
+    for part in (action.value, group_key, at.isoformat(), *(f"{k}={v}" for k, v in sorted(fields.items()))):
         h.update(part.encode() + b"\x1f")
     return Command(
-        command_id=h.hexdigest(),
-        action=action,
-        group_key=group_key,
-        actor=ACTOR,
-        at=draft.now,
-        **fields,  # type: ignore[arg-type]
+        command_id=h.hexdigest(), action=action, group_key=group_key, actor=ACTOR, at=at, **fields  # type: ignore[arg-type]
     )
 
 
@@ -59,11 +71,16 @@ def send_absorbs(
     *,
     again: bool = False,
 ) -> None:
-    """Tell the child groups of ``hosts`` to absorb into ``parent``; ``again`` re-sends all."""
+    """Claim the child groups of ``hosts`` for ``parent``; ``again`` re-claims every target.
+
+    The claim covers child incidents whose last event is at most one parent window before the
+    parent's first event: older ones are a separate, earlier problem.
+    """
     targets = draft.state.absorb_targets
     keys = [child_group_key(child, host) for host in hosts for child in sorted(policy.absorbs)]
     if again:
         keys = list(targets) + [k for k in keys if k not in targets]
+    since = parent.first_seen - policy.window
     for key in keys:
         if key not in targets:
             if len(targets) >= ABSORB_TARGETS_CAP:
@@ -71,9 +88,9 @@ def send_absorbs(
             targets.append(key)
         draft.commands.append(
             _command(
-                draft,
                 CommandAction.ABSORB,
                 key,
+                since,
                 parent_id=parent.id,
                 parent_group_key=parent.group_key,
             )
@@ -81,54 +98,55 @@ def send_absorbs(
 
 
 def send_releases(draft: Draft, parent: Incident) -> None:
-    """Release every child group this parent told to absorb (the parent resolved)."""
+    """Release every child group this parent claimed, as of its resolution time."""
+    at = parent.resolved_at or draft.now
     for key in draft.state.absorb_targets:
-        draft.commands.append(_command(draft, CommandAction.RELEASE, key, parent_id=parent.id))
+        draft.commands.append(_command(CommandAction.RELEASE, key, at, parent_id=parent.id))
 
 
-def join_parent(draft: Draft, incident: Incident, command: Command | None = None) -> None:
-    """Absorb the group's live incident into the linked parent and tell the parent."""
-    link = draft.state.parent
-    if link is None or incident.parent_id == link.parent_id:
-        return
-    actor = None if command is None else command.actor
-    joined = draft.change(
-        incident,
-        Trigger.ABSORB,
-        draft.now,
-        actor=actor,
-        detail=f"absorbed by {link.parent_id}",
-        parent_id=link.parent_id,
-    )
-    if joined is not None:
-        draft.commands.append(
-            _command(
-                draft,
-                CommandAction.LINK_CHILD,
-                link.parent_group_key,
-                incident_id=link.parent_id,
-                child_id=joined.id,
-            )
-        )
+def covered(link: ParentLink, incident: Incident) -> bool:
+    """Whether the claim's event-time span meets the incident's (it counts as the parent's child)."""
+    if link.claimed_at is not None and incident.last_seen < link.claimed_at:
+        return False
+    opened = incident.opened_at or incident.first_seen
+    return link.released_at is None or opened < link.released_at
+
+
+def absorbed_by(link: ParentLink | None, incident: Incident) -> str | None:
+    """The parent suppressing the incident now: covered, and not outliving a released claim."""
+    if link is None or not covered(link, incident):
+        return None
+    if link.released_at is None:
+        return link.parent_id
+    ended_within = incident.resolved_at is not None and incident.resolved_at < link.released_at
+    return link.parent_id if ended_within else None
 
 
 def on_absorb(draft: Draft, command: Command) -> None:
-    """Child side of ``absorb``: hold the link, absorb the live incident if there is one."""
+    """Child side of ``absorb``: hold (or renew) the parent's claim."""
     assert command.parent_id is not None and command.parent_group_key is not None
-    if draft.state.parent is not None and draft.state.parent.parent_id == command.parent_id:
-        draft.decide(Outcome.IGNORED_ALREADY_ABSORBED, command.parent_id)
-        return
-    draft.state.parent = ParentLink(
-        parent_id=command.parent_id, parent_group_key=command.parent_group_key
-    )
+    link = draft.state.parent
+    if link is not None and link.parent_id == command.parent_id:
+        claimed = min(link.claimed_at or command.at, command.at)
+        if link.released_at is None and claimed == link.claimed_at:
+            draft.decide(Outcome.IGNORED_ALREADY_ABSORBED, command.parent_id)
+            return
+        draft.state.parent = link.model_copy(update={"claimed_at": claimed, "released_at": None})
+    else:
+        draft.state.parent = ParentLink(
+            parent_id=command.parent_id,
+            parent_group_key=command.parent_group_key,
+            claimed_at=command.at,
+        )
+        draft.state.linked = []
     if draft.state.incident is None:
-        draft.decide(Outcome.ABSORB_HELD, command.parent_id, detail="no live incident; link kept")
-        return
-    join_parent(draft, draft.state.incident, command)
+        draft.decide(Outcome.ABSORB_HELD, command.parent_id, detail="no live incident; claim kept")
+    else:
+        draft.decide(Outcome.APPLIED, command.parent_id, detail="claim held")
 
 
 def on_release(draft: Draft, command: Command) -> None:
-    """Child side of ``release``: drop the link, un-suppress the live incident, tell the parent."""
+    """Child side of ``release``: the claim ends at the command's time (the parent's resolution)."""
     link = draft.state.parent
     if link is None:
         draft.decide(Outcome.IGNORED_NOT_ABSORBED)
@@ -138,59 +156,87 @@ def on_release(draft: Draft, command: Command) -> None:
             Outcome.IGNORED_STALE_PARENT, command.parent_id, detail=f"linked to {link.parent_id}"
         )
         return
-    draft.state.parent = None
-    incident = draft.state.incident
-    if incident is None or incident.parent_id != link.parent_id:
-        draft.decide(Outcome.APPLIED, link.parent_id, detail="link dropped")
+    if link.released_at == command.at:
+        draft.decide(Outcome.IGNORED_NOT_ABSORBED, link.parent_id, detail="already released")
         return
-    released = draft.change(
-        incident,
-        Trigger.RELEASE,
-        command.at,
-        actor=command.actor,
-        detail=f"released from {link.parent_id}",
-        parent_id=None,
-    )
-    if released is not None:
-        draft.commands.append(
-            _command(
-                draft,
-                CommandAction.UNLINK_CHILD,
-                link.parent_group_key,
-                incident_id=link.parent_id,
-                child_id=released.id,
-            )
+    draft.state.parent = link.model_copy(update={"released_at": command.at})
+    draft.decide(Outcome.APPLIED, link.parent_id, detail="claim released")
+
+
+def reconcile(draft: Draft, actor: str | None = None) -> None:
+    """Bring the group's incidents and the parent's view in line with the claim, by event time."""
+    link = draft.state.parent
+    if link is None:
+        return
+    for incident in (draft.state.last_resolved, draft.state.incident):
+        if incident is None or incident.parent_id not in (None, link.parent_id):
+            continue  # absorbed by an earlier parent of this group: that stays its history
+        _announce(draft, link, incident)
+        current = draft.find(incident.id)
+        if current is not None:
+            _suppress(draft, link, current, actor)
+
+
+def _announce(draft: Draft, link: ParentLink, incident: Incident) -> None:
+    """Tell the parent when this incident starts or stops counting as its child."""
+    linked = draft.state.linked
+    wanted = covered(link, incident)
+    if wanted == (incident.id in linked):
+        return
+    if wanted:
+        bisect.insort(linked, incident.id)
+    else:
+        linked.remove(incident.id)
+    action = CommandAction.LINK_CHILD if wanted else CommandAction.UNLINK_CHILD
+    draft.commands.append(
+        _command(
+            action,
+            link.parent_group_key,
+            incident.last_seen,
+            incident_id=link.parent_id,
+            child_id=incident.id,
         )
+    )
+
+
+def _suppress(draft: Draft, link: ParentLink, incident: Incident, actor: str | None) -> None:
+    """Set or clear the incident's ``parent_id`` as the claim says."""
+    wanted = absorbed_by(link, incident)
+    if wanted == incident.parent_id:
+        return
+    trigger = Trigger.ABSORB if wanted is not None else Trigger.RELEASE
+    detail = f"absorbed by {wanted}" if wanted else f"released from {link.parent_id}"
+    at = draft.now if wanted is not None or link.released_at is None else link.released_at
+    draft.change(incident, trigger, at, actor=actor, detail=detail, parent_id=wanted)
 
 
 def on_link(draft: Draft, command: Command, target: Incident) -> None:
-    """Parent side of ``link_child`` / ``unlink_child``: count the child in or out."""
+    """Parent side of ``link_child`` / ``unlink_child``: add the child to, or drop it from, the set."""
     child = command.child_id
     assert child is not None
-    children = draft.state.children
+    superseded = draft.state.incident is not None and draft.state.incident.id != target.id
+    # A newer episode owns the group's set; a late link to the older parent edits its own list.
+    children = list(target.children) if superseded else draft.state.children
     linking = command.action is CommandAction.LINK_CHILD
     if linking == (child in children):
         draft.decide(
             Outcome.IGNORED_ALREADY_LINKED if linking else Outcome.IGNORED_NOT_LINKED, target.id
         )
         return
-    if not target.active:
-        draft.decide(Outcome.IGNORED_ALREADY_RESOLVED, target.id, detail=f"child {child}")
+    if linking and len(children) >= CHILDREN_CAP:
+        draft.decide(Outcome.IGNORED_ALREADY_LINKED, target.id, detail=f"cap {CHILDREN_CAP} reached")
         return
     if linking:
-        if len(children) < CHILDREN_CAP:
-            children.append(child)
-        count = target.absorbed_count + 1
+        bisect.insort(children, child)
     else:
         children.remove(child)
-        count = target.absorbed_count - 1
-    trigger = Trigger.LINK_CHILD if linking else Trigger.UNLINK_CHILD
     draft.change(
         target,
-        trigger,
+        Trigger.LINK_CHILD if linking else Trigger.UNLINK_CHILD,
         command.at,
         actor=command.actor,
         detail=f"child {child}",
-        absorbed_count=count,
+        absorbed_count=len(children),
         children=children[:INCIDENT_CHILDREN_CAP],
     )
+

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from deskwatch.processors.stage2.state import GroupState
-from deskwatch.processors.stage2.transition import Outcome, Trigger, lookup, refusal
+from deskwatch.processors.stage2.transition import SIDE_TRIGGERS, Outcome, Trigger, lookup, refusal
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.command import Command
 from deskwatch.schemas.incident import Incident, IncidentStatus
@@ -87,11 +87,14 @@ class Draft:
                 detail=f"{trigger.value} on {status}",
             )
             return None
+        # Cross-group notes (absorb, link) keep the lifecycle's reason: their arrival order
+        # relative to the group's own transitions is a race, the final incident must not be.
+        reason = incident.reason if trigger in SIDE_TRIGGERS else row.reason
         updated = incident.model_copy(
             update={
                 **updates,
                 "status": row.to_status,
-                "reason": row.reason,
+                "reason": reason,
                 "revision": incident.revision + 1,
                 "updated_at": self.now,
             }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from deskwatch.processors.stage2.absorb import join_parent, send_absorbs
+from deskwatch.processors.stage2.absorb import send_absorbs
 from deskwatch.processors.stage2.advance import escalate, lifetime_over, reopenable, resolve
 from deskwatch.processors.stage2.draft import Draft
 from deskwatch.processors.stage2.mute import apply_silences
@@ -12,6 +12,7 @@ from deskwatch.processors.stage2.policy import LifecyclePolicy
 from deskwatch.processors.stage2.state import WINDOW_CAP, WindowEntry
 from deskwatch.processors.stage2.tally import (
     blank_incident,
+    earlier_opening,
     escalated_severity,
     fold,
     opening_time,
@@ -53,9 +54,7 @@ def observe(
 
 def _recover(draft: Draft, incident: Incident | None, signal: Signal) -> None:
     if incident is not None:
-        resolve(
-            draft, incident, Trigger.RECOVERY, signal.last_seen, detail=f"recovery on {signal.host}"
-        )
+        _recover_host(draft, incident, signal)
         return
     dropped = tuple(s.source_id for s in draft.state.window)
     draft.state.window.clear()
@@ -64,8 +63,38 @@ def _recover(draft: Draft, incident: Incident | None, signal: Signal) -> None:
     )
 
 
+def _recover_host(draft: Draft, incident: Incident, signal: Signal) -> None:
+    """Resolve once every host of the incident has recovered, at the latest recovery's time.
+
+    One host's recovery does not end a fleet-wide incident while others still fail: resolving
+    it there made a site-wide parent resolve and reopen with each recovering host, releasing and
+    re-absorbing all its children every time.
+    """
+    state = draft.state
+    if signal.host in state.hosts:
+        previous = state.recovered.get(signal.host, signal.last_seen)
+        state.recovered[signal.host] = max(previous, signal.last_seen)
+    waiting = sum(1 for host in state.hosts if host not in state.recovered)
+    if waiting:
+        draft.decide(
+            Outcome.RECOVERY_PARTIAL,
+            incident.id,
+            source_ids=(signal.source_id,),
+            detail=f"recovery on {signal.host}; {waiting} hosts still failing",
+        )
+        return
+    at = max(state.recovered.values(), default=signal.last_seen)
+    resolve(draft, incident, Trigger.RECOVERY, at, detail=f"recovery on {signal.host}")
+
+
 def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Signal) -> None:
-    counted, new_host = fold(draft.state, incident, WindowEntry.of(signal), signal.sample_message)
+    draft.state.recovered.pop(signal.host, None)
+    entry = WindowEntry.of(signal)
+    counted, new_host = fold(draft.state, incident, entry)
+    earlier = earlier_opening(policy, draft.state, counted, entry)
+    if earlier is not None:
+        draft.state.last_opened_at = earlier
+        counted = counted.model_copy(update={"opened_at": earlier})
     counted = draft.touch(counted)
     draft.decide(Outcome.APPLIED, counted.id, source_ids=(signal.source_id,))
     counted = escalate(draft, policy, counted, signal.last_seen)
@@ -74,7 +103,8 @@ def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Sign
 
 
 def _reopen(draft: Draft, policy: LifecyclePolicy, last: Incident, signal: Signal) -> None:
-    counted, _ = fold(draft.state, last, WindowEntry.of(signal), signal.sample_message)
+    draft.state.recovered.pop(signal.host, None)
+    counted, _ = fold(draft.state, last, WindowEntry.of(signal))
     reopened = draft.change(
         counted,
         Trigger.REOPEN,
@@ -104,7 +134,6 @@ def _reopen(draft: Draft, policy: LifecyclePolicy, last: Incident, signal: Signa
     reopened = escalate(draft, policy, reopened, signal.last_seen)
     if policy.absorbs:
         send_absorbs(draft, policy, reopened, draft.state.hosts, again=True)
-    join_parent(draft, reopened)
 
 
 def _pend(draft: Draft, policy: LifecyclePolicy, signal: Signal) -> None:
@@ -133,13 +162,14 @@ def _pend(draft: Draft, policy: LifecyclePolicy, signal: Signal) -> None:
 def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal) -> None:
     state = draft.state
     entries, state.window = state.window, []
-    opened_at = opening_time(state, entries)
+    opened_at = opening_time(policy, state, entries)
     state.last_opened_at = opened_at
     state.hosts, state.device_classes, state.children, state.absorb_targets = [], [], [], []
+    state.recovered = {}
     incident = blank_incident(policy, state, crossing, opened_at)
     state.episodes += 1
-    for entry in entries:
-        incident, _ = fold(state, incident, entry, crossing.sample_message)
+    for entry in sorted(entries, key=lambda e: (e.first_seen, e.sample)):
+        incident, _ = fold(state, incident, entry)
     incident = incident.model_copy(
         update={"severity": escalated_severity(policy, incident, state.population, opened_at)}
     )
@@ -150,4 +180,3 @@ def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal) -> None:
     draft.decide(Outcome.APPLIED, opened.id, source_ids=tuple(s.source_id for s in entries))
     if policy.absorbs:
         send_absorbs(draft, policy, opened, state.hosts)
-    join_parent(draft, opened)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from deskwatch.processors.stage2.absorb import reconcile
 from deskwatch.processors.stage2.draft import Decision, Draft, Stage2Result
 from deskwatch.processors.stage2.expire import expire
 from deskwatch.processors.stage2.obey import obey
@@ -47,6 +48,7 @@ class Stage2:
             return _unchanged(state, Outcome.DUPLICATE_SIGNAL, signal, "")
         draft = Draft(state, now)
         observe(draft, policy, signal, self._silences)
+        reconcile(draft)
         return draft.finish()
 
     def on_tick(self, state: GroupState | None, tick_time: datetime) -> Stage2Result:
@@ -57,12 +59,14 @@ class Stage2:
             return Stage2Result(state)  # nothing a clock can end: skip the copy on every tick
         draft = Draft(state, tick_time)
         expire(draft, policy, tick_time, self._silences)
+        reconcile(draft)
         return draft.finish()
 
     def on_command(self, state: GroupState | None, command: Command, now: datetime) -> Stage2Result:
         """Apply one command; one that cannot apply returns a decision saying why."""
         draft = Draft(state or GroupState(), now)
         obey(draft, command, self._silences)
+        reconcile(draft, command.actor)
         return draft.finish()
 
 

@@ -19,12 +19,14 @@ LABELS_CAP = 20
 
 
 class ParentLink(BaseModel):
-    """The parent that absorbs this group's incidents, and where to tell it."""
+    """The latest claim of a parent on this group, where to tell it, and its event-time span."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     parent_id: str
     parent_group_key: str
+    claimed_at: AwareDatetime | None = Field(default=None, description="covers incidents seen since")
+    released_at: AwareDatetime | None = Field(default=None, description="the parent's resolution")
 
 
 class WindowEntry(BaseModel):
@@ -42,6 +44,7 @@ class WindowEntry(BaseModel):
     population: int | None = None
     event_code: str = ""
     provider: str = ""
+    sample: str = ""
 
     @classmethod
     def of(cls, signal: Signal) -> WindowEntry:
@@ -56,6 +59,7 @@ class WindowEntry(BaseModel):
             population=signal.population,
             event_code=signal.event_code,
             provider=signal.provider,
+            sample=signal.sample_message,
         )
 
 
@@ -79,11 +83,23 @@ class GroupState(BaseModel):
     device_classes: list[str] = Field(default_factory=list)
     population: int | None = None
     last_opened_at: AwareDatetime | None = None
+    opening_floor: AwareDatetime | None = Field(
+        default=None, description="the live incident's opening may not move before this"
+    )
+    opening: list[WindowEntry] = Field(
+        default_factory=list, description="the live incident's hits at or before its opening"
+    )
     episodes: int = Field(default=0, ge=0, description="incidents opened in this group so far")
     parent: ParentLink | None = None
     children: list[str] = Field(default_factory=list, description="absorbed child incident ids")
     absorb_targets: list[str] = Field(
         default_factory=list, description="child group keys told to absorb"
+    )
+    linked: list[str] = Field(
+        default_factory=list, description="own incident ids announced to the parent as its children"
+    )
+    recovered: dict[str, AwareDatetime] = Field(
+        default_factory=dict, description="hosts of the live incident whose latest signal recovered"
     )
 
     def fork(self) -> GroupState:
@@ -95,9 +111,12 @@ class GroupState(BaseModel):
             "device_classes",
             "children",
             "absorb_targets",
+            "linked",
+            "opening",
         )
         return self.model_copy(
-            update={name: list(getattr(self, name)) for name in lists} | {"group": dict(self.group)}
+            update={name: list(getattr(self, name)) for name in lists}
+            | {"group": dict(self.group), "recovered": dict(self.recovered)}
         )
 
     def seen(self, source_id: str) -> bool:

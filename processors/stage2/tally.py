@@ -8,6 +8,7 @@ of the site"). The population is the latest one a signal carried; unknown means 
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from deskwatch.processors.stage2.state import (
     HOSTS_CAP,
     INCIDENT_HOSTS_CAP,
     LABELS_CAP,
+    WINDOW_CAP,
     GroupState,
     WindowEntry,
 )
@@ -37,12 +39,40 @@ def thresholds_met(
     policy: LifecyclePolicy, window: Sequence[WindowEntry], population: int | None
 ) -> bool:
     """Whether the pending window may open an incident."""
-    events = sum(s.count for s in window)
+    return _met(policy, sum(s.count for s in window), len({s.host for s in window}), population)
+
+
+def crossing_time(
+    policy: LifecyclePolicy, entries: Sequence[WindowEntry], population: int | None
+) -> datetime | None:
+    """The earliest event time at which the entries inside one window met the thresholds.
+
+    A function of the set of entries, not of their arrival order: hits from several stage-1
+    partitions reach a multi-host group in any order, and the opening time must not depend on it.
+    """
+    ordered = sorted(entries, key=lambda e: e.last_seen)
+    hosts: Counter[str] = Counter()
+    events, start = 0, 0
+    for entry in ordered:
+        events += entry.count
+        hosts[entry.host] += 1
+        while ordered[start].last_seen < entry.last_seen - policy.window:
+            old = ordered[start]
+            events -= old.count
+            hosts[old.host] -= 1
+            if not hosts[old.host]:
+                del hosts[old.host]
+            start += 1
+        if _met(policy, events, len(hosts), population):
+            return entry.last_seen
+    return None
+
+
+def _met(policy: LifecyclePolicy, events: int, hosts: int, population: int | None) -> bool:
     if events < policy.min_events:
         return False
     if policy.min_hosts is None and policy.min_population_pct is None:
         return True
-    hosts = len({s.host for s in window})
     if policy.min_hosts is not None and hosts >= policy.min_hosts:
         return True
     pct = population_pct(hosts, population)
@@ -64,10 +94,11 @@ def _insert_sorted(items: list[str], value: str, cap: int) -> bool:
     return True
 
 
-def fold(
-    state: GroupState, incident: Incident, hit: WindowEntry, sample: str = ""
-) -> tuple[Incident, bool]:
-    """The incident with one more signal counted; True when the signal brought a new host."""
+def fold(state: GroupState, incident: Incident, hit: WindowEntry) -> tuple[Incident, bool]:
+    """The incident with one more signal counted; True when the signal brought a new host.
+
+    The sample message is the earliest hit's (then the smallest): the same whatever the order.
+    """
     new_host = _insert_sorted(state.hosts, hit.host, HOSTS_CAP)
     if hit.device_class is not None:
         _insert_sorted(state.device_classes, hit.device_class, LABELS_CAP)
@@ -87,10 +118,18 @@ def fold(
             "device_classes": list(state.device_classes),
             "event_codes": codes,
             "providers": providers,
-            "sample_message": incident.sample_message or sample,
+            "sample_message": hit.sample if _earliest(hit, incident) else incident.sample_message,
         }
     )
     return updated, new_host
+
+
+def _earliest(hit: WindowEntry, incident: Incident) -> bool:
+    if not hit.sample:
+        return False
+    if not incident.sample_message:
+        return True
+    return (hit.first_seen, hit.sample) < (incident.first_seen, incident.sample_message)
 
 
 def blank_incident(
@@ -121,12 +160,38 @@ def blank_incident(
     )
 
 
-def opening_time(state: GroupState, window: Sequence[WindowEntry]) -> datetime:
-    """The newest event time in the window, kept strictly after the group's previous opening."""
-    newest = max(s.last_seen for s in window)
-    if state.last_opened_at is not None and newest <= state.last_opened_at:
-        return state.last_opened_at + _TICK
-    return newest
+def opening_time(
+    policy: LifecyclePolicy, state: GroupState, window: Sequence[WindowEntry]
+) -> datetime:
+    """When the window crossed the thresholds, kept after the group's previous opening.
+
+    Sets ``state.opening_floor`` and keeps in ``state.opening`` the entries at or before it, so
+    that a hit arriving late with an earlier time can move the opening back (``reopening_time``).
+    """
+    population = next((s.population for s in reversed(window) if s.population), state.population)
+    crossed = crossing_time(policy, window, population)
+    at = crossed if crossed is not None else max(s.last_seen for s in window)
+    floor = None if state.last_opened_at is None else state.last_opened_at + _TICK
+    state.opening_floor = floor
+    at = at if floor is None else max(at, floor)
+    state.opening = [s for s in window if s.last_seen <= at][-WINDOW_CAP:]
+    return at
+
+
+def earlier_opening(
+    policy: LifecyclePolicy, state: GroupState, incident: Incident, hit: WindowEntry
+) -> datetime | None:
+    """A new, earlier opening time if a late hit makes the thresholds cross sooner; else None."""
+    opened = incident.opened_at
+    if opened is None or hit.last_seen >= opened or opened == state.opening_floor:
+        return None
+    state.opening = (state.opening + [hit])[-WINDOW_CAP:]
+    crossed = crossing_time(policy, state.opening, state.population)
+    if crossed is None or crossed >= opened:
+        return None
+    at = crossed if state.opening_floor is None else max(crossed, state.opening_floor)
+    state.opening = [s for s in state.opening if s.last_seen <= at]
+    return at if at < opened else None
 
 
 def _level_reached(

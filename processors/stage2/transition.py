@@ -49,6 +49,11 @@ def _on_active(trigger: Trigger, reason: R, to: IncidentStatus | None = None) ->
     return [Row(s, trigger, to or s, reason) for s in (OPEN, ACK)]
 
 
+def _on_any(trigger: Trigger, reason: R) -> list[Row]:
+    """The same status-keeping row for open, acknowledged and resolved."""
+    return [Row(s, trigger, s, reason) for s in (OPEN, ACK, RESOLVED)]
+
+
 TRANSITIONS: tuple[Row, ...] = (
     Row(None, Trigger.FIRST_HIT, OPEN, R.OPENED),
     Row(None, Trigger.THRESHOLD, OPEN, R.THRESHOLD_REACHED),
@@ -63,11 +68,14 @@ TRANSITIONS: tuple[Row, ...] = (
     *_on_active(Trigger.OPERATOR_RESOLVE, R.OPERATOR_RESOLVED, RESOLVED),
     *_on_active(Trigger.SILENCE, R.SILENCED),
     *_on_active(Trigger.UNSILENCE, R.UNSILENCED),
-    *_on_active(Trigger.ABSORB, R.ABSORBED),
-    *_on_active(Trigger.RELEASE, R.RELEASED),
-    *_on_active(Trigger.LINK_CHILD, R.CHILD_ABSORBED),
-    *_on_active(Trigger.UNLINK_CHILD, R.CHILD_RELEASED),
+    *_on_any(Trigger.ABSORB, R.ABSORBED),
+    *_on_any(Trigger.RELEASE, R.RELEASED),
+    *_on_any(Trigger.LINK_CHILD, R.CHILD_ABSORBED),
+    *_on_any(Trigger.UNLINK_CHILD, R.CHILD_RELEASED),
 )
+# Notes from other groups: legal in every status (a resolved incident can still learn that it
+# was absorbed, or gained a child, while it lived), never moving the status nor the ``reason``.
+SIDE_TRIGGERS = frozenset({Trigger.ABSORB, Trigger.RELEASE, Trigger.LINK_CHILD, Trigger.UNLINK_CHILD})
 
 _BY_KEY: dict[tuple[IncidentStatus | None, Trigger], Row] = {
     (r.from_status, r.trigger): r for r in TRANSITIONS
@@ -92,6 +100,7 @@ class Outcome(StrEnum):
     WINDOW_EXPIRED = "window_expired"
     UNKNOWN_RULE = "unknown_rule"
     RECOVERY_WITHOUT_INCIDENT = "recovery_without_incident"
+    RECOVERY_PARTIAL = "recovery_partial"  # one host recovered; others of the incident have not
     NO_INCIDENT = "no_incident"
     ABSORB_HELD = "absorb_held"
     IGNORED_ALREADY_RESOLVED = "ignored_already_resolved"

@@ -67,7 +67,7 @@ def test_real_rules_drive_thresholds_escalation_absorption_and_quiet() -> None:
         child.state,
         command(
             A.ABSORB,
-            3,
+            0,  # an absorb's time is the event time its claim covers from (parent's first - window)
             key=child_group_key("disk-errors", "pc-1"),
             parent_id=state.incident.id,
             parent_group_key=state.incident.group_key,

@@ -26,7 +26,8 @@ class Scenario:
     setup: list[Step] = field(default_factory=lambda: [("signal", signal(0), 0)])
 
 
-ABSORB = command(A.ABSORB, 5, parent_id="p1", parent_group_key="fleet|site=paris")
+# An absorb's time is the event time its claim covers from; a release's, the parent's resolution.
+ABSORB = command(A.ABSORB, 0, parent_id="p1", parent_group_key="fleet|site=paris")
 SCENARIOS: dict[Trigger, Scenario] = {
     Trigger.FIRST_HIT: Scenario(setup=[], act=[("signal", signal(0), 0)]),
     Trigger.THRESHOLD: Scenario(
@@ -63,7 +64,8 @@ SCENARIOS: dict[Trigger, Scenario] = {
         silences={"s1": silence("s1", 0, 6, site="paris")}, act=[("tick", None, 7)]
     ),
     Trigger.ABSORB: Scenario(act=[("command", ABSORB, 5)]),
-    Trigger.RELEASE: Scenario(act=[("command", ABSORB, 5), ("command", command(A.RELEASE, 6), 6)]),
+    # Released at minute 1: before the setup's incident resolved (minute 2, for the resolved row).
+    Trigger.RELEASE: Scenario(act=[("command", ABSORB, 5), ("command", command(A.RELEASE, 1), 6)]),
     Trigger.LINK_CHILD: Scenario(act=[("command", command(A.LINK_CHILD, 5, child_id="c1"), 5)]),
     Trigger.UNLINK_CHILD: Scenario(
         act=[
@@ -149,10 +151,10 @@ REFUSALS = [
         Outcome.IGNORED_NOT_LINKED,
     ),
     (
-        "link-resolved",
-        RESOLVED,
+        "link-twice",
+        OPEN_PC1 + [("command", command(A.LINK_CHILD, 1, child_id="c1"), 1)],
         command(A.LINK_CHILD, 2, child_id="c1"),
-        Outcome.IGNORED_ALREADY_RESOLVED,
+        Outcome.IGNORED_ALREADY_LINKED,
     ),
 ]
 

@@ -1,0 +1,140 @@
+"""Deliver stage 2's inputs in any order a broker may: per-channel FIFO, channels interleaved.
+
+A channel is what Kafka keeps in order: the signals one stage-1 partition sends to one group
+(they travel through one ``signals`` partition from one producer), and the commands one group
+sends to another (one ``commands`` partition, one producer). Nothing orders two channels, so a
+schedule may pick any non-empty channel next. A *rewind* re-delivers a channel's last few items,
+as a consumer that restarts from its last committed offset does (the group's state, recovered
+from its changelog, already holds their effects).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from random import Random
+
+from deskwatch.processors.stage2 import GroupState, Stage2, Stage2Result
+from deskwatch.schemas.command import Command
+from deskwatch.schemas.incident import Incident
+from deskwatch.schemas.signal import Signal
+
+Item = tuple[Signal | Command, datetime]
+ChannelKey = tuple[str, str]  # (sender: "s1:<partition>" or a group key, target group key)
+
+
+@dataclass
+class Channel:
+    """One ordered stream into one group; ``delivered`` is kept so it can be rewound."""
+
+    pending: deque[Item] = field(default_factory=deque)
+    delivered: list[Item] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    """The final incidents (latest revision per id) and what travelled on ``commands``."""
+
+    incidents: dict[str, Incident]
+    commands: Counter[str]
+    revisions: int
+
+
+def stage1_partition(host: str, partitions: int) -> int:
+    """A stable stand-in for the host-keyed partitioner of ``events``."""
+    return zlib.crc32(host.encode()) % partitions
+
+
+class Interleaver:
+    """Runs the stage-2 core over signals and the commands it sends itself, in a chosen order."""
+
+    def __init__(self, core: Stage2, signals: Iterable[tuple[Signal, datetime]], partitions: int = 4) -> None:
+        self._core = core
+        self.groups: dict[str, GroupState] = {}
+        self.channels: dict[ChannelKey, Channel] = {}
+        self.incidents: dict[str, Incident] = {}
+        self.commands: Counter[str] = Counter()
+        self.revisions = 0
+        for signal, now in signals:
+            sender = f"s1:{stage1_partition(signal.host, partitions)}"
+            self._channel((sender, signal.group_key)).pending.append((signal, now))
+
+    def _channel(self, key: ChannelKey) -> Channel:
+        return self.channels.setdefault(key, Channel())
+
+    def live(self) -> list[ChannelKey]:
+        """Channels with something left to deliver, in a stable order."""
+        return sorted(k for k, c in self.channels.items() if c.pending)
+
+    def step(self, key: ChannelKey) -> None:
+        """Deliver the next item of one channel to its group."""
+        channel = self.channels[key]
+        item = channel.pending.popleft()
+        channel.delivered.append(item)
+        self._apply(key[1], item)
+
+    def rewind(self, key: ChannelKey, back: int) -> None:
+        """Put the channel's last ``back`` delivered items in front of it again."""
+        channel = self.channels[key]
+        back = min(back, len(channel.delivered))
+        if back:
+            channel.pending.extendleft(reversed(channel.delivered[-back:]))
+            del channel.delivered[-back:]
+
+    def _apply(self, group_key: str, item: Item) -> None:
+        payload, now = item
+        state = self.groups.get(group_key)
+        if isinstance(payload, Signal):
+            result = self._core.on_signal(state, payload, now)
+        else:
+            result = self._core.on_command(state, payload, now)
+        self._keep(group_key, result, now)
+
+    def _keep(self, group_key: str, result: Stage2Result, now: datetime) -> None:
+        self.groups[group_key] = result.state
+        self.revisions += len(result.incidents)
+        for incident in result.incidents:
+            old = self.incidents.get(incident.id)
+            if old is None or incident.revision > old.revision:
+                self.incidents[incident.id] = incident
+        for command in result.commands:
+            self.commands[command.action.value] += 1
+            self._channel((group_key, command.group_key)).pending.append((command, now))
+
+    def outcome(self) -> Outcome:
+        return Outcome(dict(self.incidents), self.commands, self.revisions)
+
+
+def run_in_order(core: Stage2, signals: Sequence[tuple[Signal, datetime]]) -> Outcome:
+    """The reference: signals in stage 1's order, each command delivered as soon as it is sent."""
+    bus = Interleaver(core, [], partitions=1)
+    for signal, now in signals:
+        bus._apply(signal.group_key, (signal, now))
+        while live := bus.live():
+            bus.step(live[0])
+    return bus.outcome()
+
+
+def run_shuffled(
+    core: Stage2, signals: Sequence[tuple[Signal, datetime]], rng: Random, rewinds: float = 0.0
+) -> Outcome:
+    """Any channel next, at random; after a delivery, sometimes rewind a random channel."""
+    bus = Interleaver(core, signals)
+    while live := bus.live():
+        bus.step(rng.choice(live))
+        if rewinds and rng.random() < rewinds:
+            bus.rewind(rng.choice(sorted(bus.channels)), rng.randint(1, 5))
+    return bus.outcome()
+
+
+def comparable(incidents: dict[str, Incident]) -> dict[str, dict[str, object]]:
+    """Incidents without what counts deliveries (revision, update stamp); children as a set."""
+    out: dict[str, dict[str, object]] = {}
+    for incident_id, incident in incidents.items():
+        fields = incident.model_dump(exclude={"revision", "updated_at"})
+        fields["children"] = sorted(incident.children)
+        out[incident_id] = fields
+    return out
