@@ -35,8 +35,8 @@ def build_app(settings: Settings) -> tuple[faust.App, Wiring]:
                          max_fingerprints=settings.processor.host_max_fingerprints)
     stage1 = Stage1(rules, inventory, populations, limits)
     stage2 = Stage2({rule.id: rule for rule in rules}, DecodedMapping(wiring.silences, Silence))
-    attach_stage1(app, wiring, stage1)
-    attach_stage2(app, wiring, stage2, COMMANDS.name(settings.kafka))
+    attach_stage1(app, wiring, stage1, settings.processor)
+    attach_stage2(app, wiring, stage2, COMMANDS.name(settings.kafka), settings.processor)
     attach_ticker(app, wiring, settings.processor.tick_interval_s)
     return app, wiring
 
@@ -62,7 +62,10 @@ def _app_options(settings: Settings) -> dict[str, object]:
         "broker_commit_every": p.commit_every,
         "broker_max_poll_records": 5000,
         "stream_buffer_maxsize": 65536,
-        "producer_linger_ms": 5,
+        "producer_linger_ms": p.producer_linger_ms,
+        # 16 KiB (faust's default) makes a produce request per few records: outputs and changelog
+        # writes of a whole batch travel together instead.
+        "producer_max_batch_size": 1_048_576,
         # A host's state is one changelog record: let the producer send what the topic accepts.
         "producer_max_request_size": p.state_max_record_bytes,
         "table_cleanup_interval": 3600.0,

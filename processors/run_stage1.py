@@ -1,4 +1,8 @@
-"""Stage 1's agent: host envelopes in; signals, digests and dead letters out (thin over the core)."""
+"""Stage 1's agent: host envelopes in; signals, digests and dead letters out (thin over the core).
+
+Records are taken in batches: each envelope is processed in order, each host's state is staged
+and written once per batch, then the batch's outputs are sent (see ``outbox``).
+"""
 
 from __future__ import annotations
 
@@ -7,33 +11,48 @@ from typing import Any
 import faust
 from pydantic import ValidationError
 
+from deskwatch.processors.outbox import Outbox
 from deskwatch.processors.stage1 import HostState, Stage1
 from deskwatch.processors.views import ModelTable
-from deskwatch.processors.wiring import Wiring, dead_letter, forget_on_rebalance, record_time, summarise
+from deskwatch.processors.wiring import Wiring, forget_on_rebalance, record_time, summarise
 from deskwatch.schemas import EventBatch, decode_events_record
+from deskwatch.settings import ProcessorSettings
 
 
-def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1) -> None:
+def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSettings) -> None:
     """One agent, concurrency 1 (more could commit past an in-flight envelope)."""
     states: ModelTable[HostState] = ModelTable(wiring.hosts, HostState)
 
     @app.agent(wiring.events, concurrency=1, name="stage1")
     async def stage1(stream: Any) -> None:
-        async for event in stream.events():
-            try:
-                batch = decode_events_record(event.value)
-            except ValidationError as exc:
-                await dead_letter(wiring.dead_letters, event, "stage1", "invalid_envelope", summarise(exc))
-                continue
-            if isinstance(batch, EventBatch):
-                await _forward(wiring, core.apply(states, batch, record_time(event)), batch.host)
+        async for events in stream.take_events(p.batch_max_records, within=p.batch_within_s):
+            out = Outbox(wiring.dead_letters, "stage1")
+            for event in events:
+                _envelope(wiring, core, states, out, event)
+            states.flush()
+            await out.send(app.producer)
 
     forget_on_rebalance(app, states)
 
 
-async def _forward(wiring: Wiring, result: Any, host: str) -> None:
+def _envelope(wiring: Wiring, core: Stage1, states: ModelTable[HostState], out: Outbox, event: Any) -> None:
+    try:
+        batch = decode_events_record(event.value)
+    except ValidationError as exc:
+        out.letter(event, "invalid_envelope", summarise(exc))
+        return
+    if not isinstance(batch, EventBatch):
+        return  # a tick: stage 1 keeps no clock
+    try:
+        state = states.get(batch.host)
+        result = core.process(batch, state, record_time(event))
+    except Exception as exc:  # noqa: BLE001 - dead-lettered with its reason, not acknowledged silently
+        out.failed(event, exc)
+        return
+    if result.new_state != state:
+        states.stage(batch.host, result.new_state)
     for signal in result.signals:
-        await wiring.signals.send(key=signal.group_key.encode(), value=signal.model_dump_json().encode())
-    key = host.encode()
+        out.add(wiring.signals, signal.group_key.encode(), signal.model_dump_json().encode())
+    key = batch.host.encode()
     for digest in result.digests:
-        await wiring.digests.send(key=key, value=digest.model_dump_json().encode())
+        out.add(wiring.digests, key, digest.model_dump_json().encode())

@@ -1,5 +1,6 @@
 """Stage 2's agent: signals, ticks and commands in (one key: the group); incidents, changes and
-commands out. Thin over the core: decode, call, write the group's state once, forward."""
+commands out. Thin over the core: decode, call, stage the group's state, and per batch write each
+changed group once and send the outputs (see ``outbox``)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import faust
 from kafka.partitioner.default import murmur2
 from pydantic import ValidationError
 
+from deskwatch.processors.outbox import Outbox
 from deskwatch.processors.stage2 import GroupState, Stage2, Stage2Result
 from deskwatch.processors.views import ModelTable
-from deskwatch.processors.wiring import Wiring, dead_letter, forget_on_rebalance, record_time, summarise
+from deskwatch.processors.wiring import Wiring, forget_on_rebalance, record_time, summarise
 from deskwatch.schemas.command import Command
 from deskwatch.schemas.envelope import Tick
 from deskwatch.schemas.signal import decode_signals_record
+from deskwatch.settings import ProcessorSettings
 from deskwatch.sinks.webhook.cloudevents import ce_headers
 
 
@@ -23,54 +26,68 @@ def partition_of(key: str, partitions: int) -> int:
     return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
-def attach_stage2(app: faust.App, wiring: Wiring, core: Stage2, commands_topic: str) -> None:
+class _Stage2Batch:
+    """One batch of stage 2's input: the core, the group table and the outbox it fills."""
+
+    def __init__(self, wiring: Wiring, core: Stage2, groups: ModelTable[GroupState], commands_topic: str) -> None:
+        self.wiring, self.core, self.groups, self.commands_topic = wiring, core, groups, commands_topic
+        self.out = Outbox(wiring.dead_letters, "stage2")
+
+    def record(self, event: Any) -> None:
+        try:
+            if event.message.topic == self.commands_topic:
+                self._command(event)
+            else:
+                self._signal_or_tick(event)
+        except ValidationError as exc:
+            self.out.letter(event, "invalid_record", summarise(exc))
+        except Exception as exc:  # noqa: BLE001 - dead-lettered with its reason, not acknowledged silently
+            self.out.failed(event, exc)
+
+    def _command(self, event: Any) -> None:
+        command = Command.model_validate_json(event.value)
+        self._emit(command.group_key, self.core.on_command(self.groups.get(command.group_key), command,
+                                                           record_time(event)))
+
+    def _signal_or_tick(self, event: Any) -> None:
+        record = decode_signals_record(event.value)
+        if isinstance(record, Tick):
+            self._tick(record, event.message.partition)
+            return
+        self._emit(record.group_key, self.core.on_signal(self.groups.get(record.group_key), record,
+                                                         record_time(event)))
+
+    def _tick(self, tick: Tick, partition: int) -> None:
+        """Advance every group this partition owns to the tick's time (only its own keys: the
+        table's changelog partition is the key's, and another partition's tick advances the rest)."""
+        for key in sorted(self.groups.keys()):
+            if partition_of(key, self.wiring.partitions) == partition:
+                self._emit(key, self.core.on_tick(self.groups.get(key), tick.wall_time))
+
+    def _emit(self, key: str, result: Stage2Result) -> None:
+        w, out = self.wiring, self.out
+        if result.state != self.groups.get(key):
+            self.groups.stage(key, result.state)
+        for incident in result.incidents:
+            out.add(w.incidents, incident.id.encode(), incident.model_dump_json().encode())
+        for change in result.changes:
+            out.add(w.changes, change.incident_id.encode(), change.model_dump_json().encode(),
+                    ce_headers(change, w.changes.app.conf.id))
+        for command in result.commands:
+            out.add(w.commands, command.group_key.encode(), command.model_dump_json().encode())
+
+
+def attach_stage2(app: faust.App, wiring: Wiring, core: Stage2, commands_topic: str, p: ProcessorSettings) -> None:
     """One agent over signals + commands, concurrency 1."""
     groups: ModelTable[GroupState] = ModelTable(wiring.groups, GroupState)
 
     @app.agent(wiring.stage2_input, concurrency=1, name="stage2")
     async def stage2(stream: Any) -> None:
-        async for event in stream.events():
-            try:
-                if event.message.topic == commands_topic:
-                    await _command(wiring, groups, core, event)
-                else:
-                    await _signal_or_tick(wiring, groups, core, event)
-            except ValidationError as exc:
-                await dead_letter(wiring.dead_letters, event, "stage2", "invalid_record", summarise(exc))
+        async for events in stream.take_events(p.batch_max_records, within=p.batch_within_s):
+            batch = _Stage2Batch(wiring, core, groups, commands_topic)
+            for event in events:
+                batch.record(event)
+            groups.flush()
+            await batch.out.send(app.producer)
 
     forget_on_rebalance(app, groups)
-
-
-async def _command(wiring: Wiring, groups: ModelTable[GroupState], core: Stage2, event: Any) -> None:
-    command = Command.model_validate_json(event.value)
-    result = core.on_command(groups.get(command.group_key), command, record_time(event))
-    await _emit(wiring, groups, command.group_key, result)
-
-
-async def _signal_or_tick(wiring: Wiring, groups: ModelTable[GroupState], core: Stage2, event: Any) -> None:
-    record = decode_signals_record(event.value)
-    if isinstance(record, Tick):
-        await _tick(wiring, groups, core, record, event.message.partition)
-        return
-    result = core.on_signal(groups.get(record.group_key), record, record_time(event))
-    await _emit(wiring, groups, record.group_key, result)
-
-
-async def _tick(wiring: Wiring, groups: ModelTable[GroupState], core: Stage2, tick: Tick, partition: int) -> None:
-    """Advance every group this partition owns to the tick's time (only its own keys: a table
-    write lands in the changelog partition of the record being processed)."""
-    for key in sorted(groups.keys()):
-        if partition_of(key, wiring.partitions) == partition:
-            await _emit(wiring, groups, key, core.on_tick(groups.get(key), tick.wall_time))
-
-
-async def _emit(wiring: Wiring, groups: ModelTable[GroupState], key: str, result: Stage2Result) -> None:
-    if result.state != groups.get(key):
-        groups[key] = result.state
-    for incident in result.incidents:
-        await wiring.incidents.send(key=incident.id.encode(), value=incident.model_dump_json().encode())
-    for change in result.changes:
-        await wiring.changes.send(key=change.incident_id.encode(), value=change.model_dump_json().encode(),
-                                  headers=ce_headers(change, wiring.changes.app.conf.id))
-    for command in result.commands:
-        await wiring.commands.send(key=command.group_key.encode(), value=command.model_dump_json().encode())

@@ -18,16 +18,19 @@ class ModelTable(Generic[M]):
     """A faust Table (bytes → bytes) seen as ``str → model``; decoded values are cached per key.
 
     The cache holds the last value this worker wrote or read for a key; a rebalance clears it
-    (``forget``), since another worker may have written the key meanwhile.
+    (``forget``), since another worker may have written the key meanwhile. Writes can be staged
+    (``stage``) and written once per key at the end of a batch (``flush``): a key changed by ten
+    records of a batch costs one changelog record, not ten.
     """
 
     def __init__(self, table: Any, model: type[M]) -> None:
         self._table = table
         self._model = model
         self._cache: dict[str, M] = {}
+        self._staged: dict[str, M] = {}
 
     def get(self, key: str) -> M | None:
-        cached = self._cache.get(key)
+        cached = self._staged.get(key) or self._cache.get(key)
         if cached is not None:
             return cached
         raw = self._table.get(key.encode())
@@ -41,11 +44,25 @@ class ModelTable(Generic[M]):
         self._table[key.encode()] = value.model_dump_json().encode()
         self._cache[key] = value
 
+    def stage(self, key: str, value: M) -> None:
+        """Remember a new value; ``get`` sees it at once, the table at the next ``flush``."""
+        self._staged[key] = value
+
+    def flush(self) -> int:
+        """Write every staged value once (in staging order); returns how many keys were written."""
+        staged, self._staged = self._staged, {}
+        for key, value in staged.items():
+            self[key] = value
+        return len(staged)
+
     def keys(self) -> Iterator[str]:
-        return (k.decode() for k in list(self._table.keys()))
+        """Every key in the table, and the staged ones not written yet."""
+        written = [k.decode() for k in list(self._table.keys())]
+        return iter(written + [k for k in self._staged if k.encode() not in self._table])
 
     def forget(self) -> None:
         self._cache.clear()
+        self._staged.clear()
 
 
 class DecodedMapping(Mapping[str, M]):

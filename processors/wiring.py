@@ -7,18 +7,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 import faust
-import structlog
 from pydantic import ValidationError
 
 from deskwatch.processors.follow import CompactedFollower
-from deskwatch.schemas import DeadLetter
 from deskwatch.settings import Settings
 from deskwatch.topology import (
     COMMANDS, DEAD_LETTER, EVENT_DIGESTS, EVENTS, INCIDENT_CHANGES, INCIDENTS, INVENTORY, SIGNALS, SILENCES,
     TopicSpec,
 )
-
-log = structlog.get_logger(__name__)
 
 RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 
@@ -51,7 +47,10 @@ def declare(app: faust.App, settings: Settings, on_inventory_change: Any = None)
 
     # key_type/value_type bytes make faust pick the "raw" codec for the changelog too; a schema
     # alone leaves the table's own serializers at "json", and recovery then fails to decode.
-    table_types = {"key_type": bytes, "value_type": bytes}
+    # use_partitioner: a batch writes keys after its records were iterated, so the changelog
+    # partition comes from the key (Kafka's default partitioner), which is the partition the key's
+    # input records are on: events are keyed by host, signals and commands by group key.
+    table_types = {"key_type": bytes, "value_type": bytes, "use_partitioner": True}
     big = {"max.message.bytes": str(settings.processor.state_max_record_bytes)}
     return Wiring(
         events=topic(EVENTS), signals=topic(SIGNALS), commands=topic(COMMANDS),
@@ -68,16 +67,6 @@ def declare(app: faust.App, settings: Settings, on_inventory_change: Any = None)
 def record_time(event: Any) -> datetime:
     """The record's log timestamp: the 'now' a replay sees again (never the wall clock)."""
     return datetime.fromtimestamp(event.message.timestamp, timezone.utc)
-
-
-async def dead_letter(topic: Any, event: Any, stage: str, reason: str, detail: str) -> None:
-    """Send the record's original bytes to the dead-letter topic with why."""
-    msg = event.message
-    letter = DeadLetter.of(reason=reason, detail=detail, stage=stage, source=msg.topic,
-                           position=f"{msg.partition}:{msg.offset}", original=event.value)
-    await topic.send(key=msg.topic.encode(), value=letter.model_dump_json().encode())
-    log.warning("dead-lettered", stage=stage, reason=reason, topic=msg.topic, partition=msg.partition,
-                offset=msg.offset)
 
 
 def summarise(exc: ValidationError) -> str:

@@ -1,0 +1,60 @@
+"""Outbox: the records one batch of input produces, sent in order after the batch's state is staged.
+
+An agent processes a whole batch without awaiting (so no rebalance can cut between a record and
+its state), stages each changed table key once, flushes the tables, then sends the outbox. Faust
+acknowledges the batch's input only after the agent body returns, and commits an offset only
+after the producer flushed: a crash anywhere replays the batch, which the idempotent cores absorb.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from deskwatch.schemas import DeadLetter
+
+log = structlog.get_logger(__name__)
+
+Headers = list[tuple[str, bytes]] | None
+
+
+@dataclass
+class Outbox:
+    """Records to send, in the order the batch made them."""
+
+    dead_letters: Any  # the dead-letter topic
+    stage: str
+    records: list[tuple[Any, bytes, bytes, Headers]] = field(default_factory=list)
+    letters: int = 0
+
+    def add(self, topic: Any, key: bytes, value: bytes, headers: Headers = None) -> None:
+        self.records.append((topic, key, value, headers))
+
+    def letter(self, event: Any, reason: str, detail: str) -> None:
+        """The record's original bytes to the dead-letter topic, with why."""
+        msg = event.message
+        letter = DeadLetter.of(reason=reason, detail=detail, stage=self.stage, source=msg.topic,
+                               position=f"{msg.partition}:{msg.offset}", original=event.value)
+        self.add(self.dead_letters, msg.topic.encode(), letter.model_dump_json().encode())
+        self.letters += 1
+        log.warning("dead-lettered", stage=self.stage, reason=reason, topic=msg.topic,
+                    partition=msg.partition, offset=msg.offset)
+
+    def failed(self, event: Any, exc: Exception) -> None:
+        """A record the core could not process: dead-lettered, never acknowledged silently."""
+        log.error("processing failed", stage=self.stage, error=type(exc).__name__, exc_info=exc)
+        self.letter(event, "processing_error", f"{type(exc).__name__}: {exc}"[:500])
+
+    async def send(self, producer: Any) -> None:
+        """Hand every record to the app's producer, in order; faust flushes it before it commits.
+
+        Straight to the producer rather than ``topic.send``: the topic layer adds a future, a
+        pending message and sensor calls per record, which a batch has no use for.
+        """
+        names: dict[int, str] = {}
+        for topic, key, value, headers in self.records:
+            name = names.get(id(topic)) or names.setdefault(id(topic), topic.get_topic_name())
+            await producer.send(name, key, value, None, None, headers)
+        self.records.clear()

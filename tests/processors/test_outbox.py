@@ -1,0 +1,85 @@
+"""Outbox: a batch's records reach the producer in order; rejects carry reason and original bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from dataclasses import dataclass, field
+
+import orjson
+import pytest
+
+from deskwatch.processors.outbox import Outbox
+
+
+@dataclass
+class Topic:
+    name: str
+
+    def get_topic_name(self) -> str:
+        return self.name
+
+
+@dataclass
+class Message:
+    topic: str = "p.events"
+    partition: int = 3
+    offset: int = 41
+
+
+@dataclass
+class Event:
+    value: bytes
+    message: Message = field(default_factory=Message)
+
+
+class Producer:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, bytes, object]] = []
+
+    async def send(self, topic, key, value, partition, timestamp, headers):  # noqa: ANN001, ANN201
+        assert partition is None and timestamp is None
+        self.sent.append((topic, key, value, headers))
+
+
+DLQ, SIGNALS = Topic("p.dead-letter"), Topic("p.signals")
+
+
+def _sent(out: Outbox) -> list[tuple[str, bytes, bytes, object]]:
+    producer = Producer()
+    asyncio.run(out.send(producer))
+    assert out.records == []
+    return producer.sent
+
+
+def test_records_are_sent_in_the_order_they_were_added() -> None:
+    out = Outbox(DLQ, "stage1")
+    out.add(SIGNALS, b"g1", b"1")
+    out.add(DLQ, b"x", b"2", [("h", b"v")])
+    out.add(SIGNALS, b"g2", b"3")
+    assert _sent(out) == [("p.signals", b"g1", b"1", None), ("p.dead-letter", b"x", b"2", [("h", b"v")]),
+                          ("p.signals", b"g2", b"3", None)]
+
+
+@pytest.mark.parametrize(
+    ("reject", "reason", "detail_start"),
+    [
+        pytest.param(lambda out, e: out.letter(e, "invalid_envelope", "events: field required"),
+                     "invalid_envelope", "events: field required", id="validation"),
+        pytest.param(lambda out, e: out.failed(e, KeyError("boom")), "processing_error", "KeyError: 'boom'",
+                     id="core-exception"),
+    ],
+)
+def test_rejected_records_are_dead_lettered_with_reason_position_and_original_bytes(reject, reason,
+                                                                                      detail_start) -> None:
+    out = Outbox(DLQ, "stage1")
+    original = b'{"kind":"events","host":"PC-1"\x00\xff'
+    reject(out, Event(original))
+    [(topic, key, value, _)] = _sent(out)
+    letter = orjson.loads(value)
+    assert (topic, key) == ("p.dead-letter", b"p.events")
+    assert letter["reason"] == reason and letter["stage"] == "stage1"
+    assert letter["detail"].startswith(detail_start)
+    assert letter["position"] == "3:41"
+    assert base64.b64decode(letter["original_b64"]) == original
+    assert out.letters == 1

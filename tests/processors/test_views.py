@@ -1,0 +1,70 @@
+"""ModelTable: staged writes are seen at once and reach the table once per key per flush."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from deskwatch.processors.views import ModelTable
+
+
+class Count(BaseModel):
+    n: int
+
+
+class RecordingTable(dict[bytes, bytes]):
+    """A bytes table that records every write, as a changelog would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[tuple[bytes, bytes]] = []
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.writes.append((key, value))
+        super().__setitem__(key, value)
+
+
+def _view() -> tuple[RecordingTable, ModelTable[Count]]:
+    table = RecordingTable()
+    return table, ModelTable(table, Count)
+
+
+@pytest.mark.parametrize(
+    ("staged", "expected_writes"),
+    [
+        pytest.param([("a", 1)], [(b"a", b'{"n":1}')], id="one-key"),
+        pytest.param([("a", 1), ("a", 2), ("a", 3)], [(b"a", b'{"n":3}')], id="same-key-thrice-one-write"),
+        pytest.param([("a", 1), ("b", 2), ("a", 5)], [(b"a", b'{"n":5}'), (b"b", b'{"n":2}')], id="two-keys"),
+        pytest.param([], [], id="nothing-staged"),
+    ],
+)
+def test_flush_writes_each_staged_key_once_with_its_last_value(staged, expected_writes) -> None:
+    table, view = _view()
+    for key, n in staged:
+        view.stage(key, Count(n=n))
+    assert table.writes == []  # nothing reaches the table before the flush
+    assert view.flush() == len(expected_writes)
+    assert table.writes == expected_writes
+    assert view.flush() == 0  # a second flush has nothing left
+
+
+def test_get_sees_a_staged_value_before_the_flush_and_keys_lists_it() -> None:
+    table, view = _view()
+    table[b"old"] = b'{"n":7}'
+    view.stage("new", Count(n=1))
+    view.stage("old", Count(n=8))
+    assert view.get("new") == Count(n=1)
+    assert view.get("old") == Count(n=8)
+    assert sorted(view.keys()) == ["new", "old"]
+
+
+def test_forget_drops_staged_and_cached_values() -> None:
+    table, view = _view()
+    table[b"k"] = b'{"n":1}'
+    assert view.get("k") == Count(n=1)
+    table[b"k"] = b'{"n":2}'  # another worker wrote it meanwhile
+    view.stage("other", Count(n=3))
+    view.forget()
+    assert view.get("k") == Count(n=2)
+    assert view.get("other") is None
+    assert view.flush() == 0
