@@ -65,6 +65,19 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICKS
 
 
+def with_descendants(pid: int) -> list[int]:
+    """``pid`` and its live descendants: Elasticsearch's launcher runs the server as its child."""
+    pids, i = [pid], 0
+    while i < len(pids):
+        for children in Path(f"/proc/{pids[i]}/task").glob("*/children"):
+            try:
+                pids += [int(c) for c in children.read_text().split()]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+        i += 1
+    return pids
+
+
 def bench_settings(base: Settings, tag: str, workdir: Path) -> Settings:
     return base.model_copy(update={
         "kafka": base.kafka.model_copy(update={"topic_prefix": f"bench-{tag}."}),
@@ -85,8 +98,8 @@ def run_pipeline(s: Settings, events_file: Path, workdir: Path) -> tuple[float, 
     """Seconds from the producer's start to everything committed, and CPU seconds per process kind."""
     ensure_topics(s.kafka)
     config = write_settings_file(s, workdir / "settings.yaml")
-    engines = {e.name: e.pid for e in stack_status(load_settings().stack) if e.pid}
-    before = {name: cpu_seconds([pid]) for name, pid in engines.items()}
+    engines = {e.name: with_descendants(e.pid) for e in stack_status(load_settings().stack) if e.pid}
+    before = {name: cpu_seconds(pids) for name, pids in engines.items()}
     workers = [Component(args, config, workdir / f"{args[0]}.log") for args in (["processor", "run"], ["sink", "run"])]
     time.sleep(8)  # let both join their groups before the clock starts
     start = time.monotonic()
@@ -100,7 +113,7 @@ def run_pipeline(s: Settings, events_file: Path, workdir: Path) -> tuple[float, 
                 raise SystemExit(f"{w.args} exited:\n{w.tail()}")
         time.sleep(0.2)
     elapsed = time.monotonic() - start
-    cpu = {name: cpu_seconds([pid]) - before[name] for name, pid in engines.items()}
+    cpu = {name: cpu_seconds(pids) - before[name] for name, pids in engines.items()}
     cpu["deskwatch (python)"] = producer_cpu + sum(cpu_seconds([w.proc.pid]) for w in workers)
     for w in workers:
         w.stop()

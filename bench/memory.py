@@ -195,6 +195,17 @@ def publish_inventory(config: Path, assets: list[Asset], folder: Path) -> None:
         raise MemoryBenchError(f"inventory publish failed:\n{inventory.tail()}")
 
 
+def drop_topics(settings: Settings, *prefixes: str) -> None:
+    """Delete the topics whose names start with one of ``prefixes`` (a run's own)."""
+    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
+    try:
+        mine = [t for t in admin.list_topics() if t.startswith(prefixes)]
+        if mine:
+            admin.delete_topics(mine)
+    finally:
+        admin.close()
+
+
 def measure_one(base: Settings, hosts: int, events: int, folder: Path) -> MemoryFigure:
     """Build the state of one fleet, write it, and measure a processor recovering it."""
     tag = uuid.uuid4().hex[:8]
@@ -213,7 +224,10 @@ def measure_one(base: Settings, hosts: int, events: int, folder: Path) -> Memory
     counts = (len(host_states), len(group_states))
     sentinel = next(iter(sim.events.json_lines()))
     del host_states, group_states, sim
-    recovered, after, peak = run_processor(s, folder, sentinel)
+    try:
+        recovered, after, peak = run_processor(s, folder, sentinel)
+    finally:
+        drop_topics(s, s.kafka.topic_prefix, f"{s.processor.app_id}-")
     return MemoryFigure(hosts, seen, counts[0], counts[1], size, built, recovered, after, peak)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -76,3 +78,24 @@ def test_memory_envelopes_keep_every_event_once_and_respect_the_limits() -> None
         assert newest <= now <= min(e.timestamp for e in batch.events) + LINGER + timedelta(seconds=1)
     per_host = Counter(b.host for b, _ in batches)  # one working hour, one linger: one envelope per host
     assert set(per_host.values()) == {1} and len(per_host) == len({e.host.name for b, _ in batches for e in b.events})
+
+
+def test_cpu_split_counts_a_launchers_children() -> None:
+    """Elasticsearch's launcher runs the server as a child: its CPU must be found from the launcher's pid."""
+    import subprocess
+    import time
+
+    from bench.e2e import with_descendants
+
+    launcher = subprocess.Popen(["sh", "-c", "sleep 30 & wait"])
+    found = [launcher.pid]
+    try:
+        deadline = time.monotonic() + 5
+        while len(found := with_descendants(launcher.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert found[0] == launcher.pid and len(found) == 2
+        assert "sleep" in open(f"/proc/{found[1]}/cmdline").read()
+    finally:
+        for pid in reversed(found):  # the child first, then the launcher: only what this test started
+            os.kill(pid, signal.SIGKILL)
+        launcher.wait()
