@@ -2,17 +2,23 @@
 
 Eviction of seen ids raises the id horizon, so an evicted id can never come back as NEW: an event
 older than the horizon is rejected as too old to check, and a replay stays a no-op.
+
+Each function takes a *floor*, a lower bound on the times it holds (None when it holds nothing,
+or when no bound is known): when the floor is at or past the expiry cutoff nothing can expire and
+the entries are not visited. It returns the new floor. Entries only ever get newer or go, so
+stage 1 carries the floor from one envelope of a host to the next instead of rescanning.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from operator import attrgetter
+from typing import TypeVar
 
 from deskwatch.processors.stage1.state import ContentWindow, RuleHit, StateLimits
 
-# min(map(attrgetter)) runs in C: these checks run once per envelope over up to 1000 windows.
 _LAST_SEEN = attrgetter("last_seen")
+W = TypeVar("W", ContentWindow, RuleHit)
 
 
 def to_ms(when: datetime) -> int:
@@ -21,46 +27,61 @@ def to_ms(when: datetime) -> int:
 
 
 def bound_ids(
-    ids: dict[str, int], horizon_ms: int, watermark: datetime | None, limits: StateLimits
-) -> tuple[dict[str, int], int]:
-    """Drop ids older than the retention or beyond the cap; return them and the new horizon."""
+    ids: dict[str, int],
+    horizon_ms: int,
+    watermark: datetime | None,
+    limits: StateLimits,
+    floor: int | None = None,
+) -> tuple[dict[str, int], int, int | None]:
+    """Drop ids older than the retention or beyond the cap; the ids, new horizon and new floor."""
     if watermark is not None:
         horizon_ms = max(horizon_ms, to_ms(watermark - limits.id_retention))
-    if ids and min(ids.values()) < horizon_ms:  # min() in C: this runs on every envelope
-        ids = {key: ts for key, ts in ids.items() if ts >= horizon_ms}
+    if ids and (floor is None or floor < horizon_ms):
+        if min(ids.values()) < horizon_ms:  # min() in C
+            ids = {key: ts for key, ts in ids.items() if ts >= horizon_ms}
+        floor = min(ids.values(), default=None)
     if len(ids) > limits.max_ids:
         times = sorted(ids.values(), reverse=True)
         cutoff = times[limits.max_ids]  # the newest time that must go; ties go with it
         horizon_ms = max(horizon_ms, cutoff + 1)
         ids = {key: ts for key, ts in ids.items() if ts > cutoff}
-    return ids, horizon_ms
+        floor = cutoff + 1
+    return ids, horizon_ms, floor if ids else None
 
 
 def bound_content(
-    content: dict[str, ContentWindow], watermark: datetime | None, limits: StateLimits
-) -> dict[str, ContentWindow]:
+    content: dict[str, ContentWindow],
+    watermark: datetime | None,
+    limits: StateLimits,
+    floor: datetime | None = None,
+) -> tuple[dict[str, ContentWindow], datetime | None]:
     """Drop fingerprints quiet for longer than the retention, then the least recently seen."""
-    if watermark is not None:
-        cutoff = watermark - limits.fingerprint_retention
-        if content and min(map(_LAST_SEEN, content.values())) < cutoff:
-            content = {fp: w for fp, w in content.items() if w.last_seen >= cutoff}
-    if len(content) > limits.max_fingerprints:
-        newest = sorted(
-            content.items(), key=lambda item: (item[1].last_seen, item[0]), reverse=True
-        )
-        content = dict(newest[: limits.max_fingerprints])
-    return content
+    cutoff = None if watermark is None else watermark - limits.fingerprint_retention
+    return _bound_by_last_seen(content, cutoff, limits.max_fingerprints, floor)
 
 
 def bound_hits(
-    hits: dict[str, RuleHit], watermark: datetime | None, limits: StateLimits
-) -> dict[str, RuleHit]:
+    hits: dict[str, RuleHit],
+    watermark: datetime | None,
+    limits: StateLimits,
+    floor: datetime | None = None,
+) -> tuple[dict[str, RuleHit], datetime | None]:
     """Drop rule hits older than the retention, then the least recently hit."""
-    if watermark is not None:
-        cutoff = watermark - limits.hit_retention
-        if hits and min(map(_LAST_SEEN, hits.values())) < cutoff:
-            hits = {key: h for key, h in hits.items() if h.last_seen >= cutoff}
-    if len(hits) > limits.max_hits:
-        newest = sorted(hits.items(), key=lambda item: (item[1].last_seen, item[0]), reverse=True)
-        hits = dict(newest[: limits.max_hits])
-    return hits
+    cutoff = None if watermark is None else watermark - limits.hit_retention
+    return _bound_by_last_seen(hits, cutoff, limits.max_hits, floor)
+
+
+def _bound_by_last_seen(
+    entries: dict[str, W], cutoff: datetime | None, cap: int, floor: datetime | None
+) -> tuple[dict[str, W], datetime | None]:
+    if cutoff is not None and entries and (floor is None or floor < cutoff):
+        oldest = min(map(_LAST_SEEN, entries.values()))  # in C: up to a thousand entries
+        if oldest < cutoff:
+            entries = {key: e for key, e in entries.items() if e.last_seen >= cutoff}
+            oldest = min(map(_LAST_SEEN, entries.values()), default=None)
+        floor = oldest
+    if len(entries) > cap:
+        newest = sorted(entries.items(), key=lambda item: (item[1].last_seen, item[0]), reverse=True)
+        entries = dict(newest[:cap])
+        floor = newest[cap - 1][1].last_seen
+    return entries, floor if entries else None

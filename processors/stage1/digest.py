@@ -16,6 +16,7 @@ _event_digest = constructor(EventDigest)  # one per event: its values are typed 
 
 @dataclass(slots=True)
 class _Entry:
+    fingerprint: str
     event: WorkstationEvent
     template: str
     view: dict[str, Any]
@@ -26,7 +27,8 @@ class DigestBook:
     """Remembers, per (fingerprint, window), the first event of the envelope and the latest counts."""
 
     def __init__(self) -> None:
-        self._entries: dict[tuple[str, int], _Entry] = {}
+        # keyed by digest id: fingerprint + window start in ms, computed once per event
+        self._entries: dict[str, _Entry] = {}
 
     def note(
         self,
@@ -37,22 +39,22 @@ class DigestBook:
         view: dict[str, Any],
     ) -> None:
         """Record that ``event`` was counted in ``window``."""
-        key = (fp, round(window.window_start.timestamp() * 1000))
+        key = digest_id(fp, window.window_start)
         entry = self._entries.get(key)
         if entry is None:
-            self._entries[key] = _Entry(event, template, view, window)
+            self._entries[key] = _Entry(fp, event, template, view, window)
         else:
             entry.window = window
 
     def digests(self) -> list[EventDigest]:
         """One digest per window touched, with the window's cumulative count."""
-        return [_digest(fp, entry) for (fp, _), entry in self._entries.items()]
+        return [_digest(key, entry) for key, entry in self._entries.items()]
 
 
-def _digest(fp: str, entry: _Entry) -> EventDigest:
-    window, event, view = entry.window, entry.event, entry.view
+def _digest(key: str, entry: _Entry) -> EventDigest:
+    fp, window, event, view = entry.fingerprint, entry.window, entry.event, entry.view
     return _event_digest(
-        digest_id=digest_id(fp, window.window_start),
+        digest_id=key,
         fingerprint=fp,
         window_start=window.window_start,
         repeat_count=window.count,

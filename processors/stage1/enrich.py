@@ -19,28 +19,30 @@ from deskwatch.schemas.event import WorkstationEvent
 ASSET_FIELDS: Final = ("site", "directorate", "os_build", "model", "device_class")
 DEFAULT_DEVICE_CLASS: Final = "workstation"
 FLEET: Final = "*"
+_ASSET_PATHS: Final = tuple((f"asset.{name}", name) for name in ASSET_FIELDS)
 
 
 def enrich(event: WorkstationEvent, asset: Asset | None) -> dict[str, Any]:
     """The flat view of one event plus its asset; absent values are left out, not None."""
+    fields, host, log = event.event, event.host, event.log  # once each: this runs per event
     view: dict[str, Any] = {
         "@timestamp": event.timestamp,
-        "event.id": event.event.id,
-        "event.code": event.event.code,
-        "event.provider": event.event.provider,
-        "event.severity": event.event.severity,
-        "event.dataset": event.event.dataset,
-        "host.name": event.host.name,
-        "host.id": event.host.id,
-        "log.level": event.log.level,
-        "log.file_path": event.log.file_path,
+        "event.id": fields.id,
+        "event.code": fields.code,
+        "event.provider": fields.provider,
+        "event.severity": fields.severity,
+        "event.dataset": fields.dataset,
+        "host.name": host.name,
+        "host.id": host.id,
+        "log.level": log.level,
+        "log.file_path": log.file_path,
         "message": event.message,
     }
     for key, value in event.labels.items():
         view[f"labels.{key}"] = value
     if asset is not None:
-        for name in ASSET_FIELDS:
-            view[f"asset.{name}"] = getattr(asset, name)
+        for path, name in _ASSET_PATHS:
+            view[path] = getattr(asset, name)
     view.setdefault("asset.device_class", DEFAULT_DEVICE_CLASS)
     return {key: value for key, value in view.items() if value is not None}
 

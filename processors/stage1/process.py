@@ -24,10 +24,13 @@ from deskwatch.processors.stage1.digest import DigestBook
 from deskwatch.processors.stage1.enrich import enrich, population_of
 from deskwatch.processors.stage1.identify import identify
 from deskwatch.processors.stage1.state import HostState, HostStateStore, StateLimits
-from deskwatch.processors.stage1.work import RuleGroup, Work, event_id_of
+from deskwatch.processors.stage1.work import Floors, RuleGroup, Work, event_id_of
 from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.envelope import EventBatch
 from deskwatch.schemas.event import WorkstationEvent
+
+# Hosts whose last new state's floors are remembered (see bound.py); forgotten all at once when full.
+FLOORS_MAX = 100_000
 
 _KIND = {
     (ContentOutcome.FIRST, True): DecisionKind.NEW,
@@ -53,10 +56,14 @@ class Stage1:
         self._inventory = inventory
         self._populations = populations
         self._limits = limits or StateLimits()
+        # host -> (the last state made for it, its floors): a memo of a function of that very
+        # object (checked by identity), so results never depend on it, only the cost does.
+        self._floors: dict[str, tuple[HostState, Floors]] = {}
 
     def process(self, batch: EventBatch, state: HostState | None, now: datetime) -> Stage1Result:
         """Decide every event of one envelope; ``state`` is not modified."""
-        work = Work.start(batch.host, state)
+        memo = self._floors.get(batch.host)
+        work = Work.start(batch.host, state, memo[1] if memo and memo[0] is state else None)
         coalescer, book, counters = Coalescer(), DigestBook(), Stage1Counters()
         decisions = []
         for event in batch.events:
@@ -65,7 +72,11 @@ class Stage1:
             counters.count(decision)
         signals, digests = coalescer.signals(), book.digests()
         counters.signals, counters.digests = len(signals), len(digests)
-        return Stage1Result(work.finish(self._limits), decisions, signals, digests, counters)
+        new_state, floors = work.finish(self._limits)
+        if len(self._floors) >= FLOORS_MAX:
+            self._floors.clear()
+        self._floors[batch.host] = (new_state, floors)
+        return Stage1Result(new_state, decisions, signals, digests, counters)
 
     def apply(self, store: HostStateStore, batch: EventBatch, now: datetime) -> Stage1Result:
         """Read the host's state, process the envelope, write the state once (only if it changed)."""
@@ -96,7 +107,7 @@ class Stage1:
         outcome, counted = count_content(
             work.content.get(fp), event.timestamp, window, tuple(g.rule.id for g in hits), keys
         )
-        work.content[fp] = counted
+        work.count(fp, counted)
         book.note(fp, counted, event, template, view)
         repeat = outcome is ContentOutcome.REPEAT
         for hit in hits:
@@ -128,8 +139,8 @@ class Stage1:
             return ()  # no open hit: nothing on this host can recover
         recovered = []
         for rule in self._rules.resolving(view):
-            if rule.id in matched:
-                continue
+            if rule.id in matched or not work.may_hold_hit(rule.id):
+                continue  # no open hit of this rule: its group need not be worked out
             group = self._group(rule, view)
             if not work.forget_hit(group.key):
                 continue  # a recovery for a group this host never hit is noise, not news

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 
 from deskwatch.processors.rules import Rule
 from deskwatch.processors.stage1.bound import bound_content, bound_hits, bound_ids, to_ms
@@ -15,6 +16,25 @@ from deskwatch.schemas.event import WorkstationEvent, compute_event_id
 # The parts are typed already; validating up to 8000 ids per envelope would dominate.
 _host_state = constructor(HostState)
 _rule_hit = constructor(RuleHit)
+_LAST_SEEN = attrgetter("last_seen")
+
+
+@dataclass(slots=True)
+class Floors:
+    """Lower bounds on the times a host's state holds (None: it holds none); see bound.py."""
+
+    ids: int | None
+    content: datetime | None
+    hits: datetime | None
+
+    @classmethod
+    def of(cls, state: HostState) -> Floors:
+        """The exact floors of a state: one pass over it."""
+        return cls(
+            min(state.seen_ids.values(), default=None),
+            min(map(_LAST_SEEN, state.content.values()), default=None),
+            min(map(_LAST_SEEN, state.hits.values()), default=None),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +57,16 @@ class Work:
     seen: dict[str, int]
     content: dict[str, ContentWindow]
     hits: dict[str, RuleHit]
+    floors: Floors
 
     @classmethod
-    def start(cls, host: str, state: HostState | None) -> Work:
-        """Copy the parts of ``state`` (or start empty) for one envelope."""
+    def start(cls, host: str, state: HostState | None, floors: Floors | None = None) -> Work:
+        """Copy the parts of ``state`` (or start empty) for one envelope.
+
+        ``floors`` are the state's, when the caller kept them from the envelope that made it.
+        """
         if state is None:
-            return cls(host, None, 0, {}, {}, {})
+            return cls(host, None, 0, {}, {}, {}, Floors(None, None, None))
         return cls(
             host,
             state.watermark,
@@ -50,6 +74,7 @@ class Work:
             dict(state.seen_ids),
             dict(state.content),
             dict(state.hits),
+            Floors(floors.ids, floors.content, floors.hits) if floors else Floors.of(state),
         )
 
     def admit(
@@ -62,11 +87,21 @@ class Work:
         if eid in self.seen:
             return EventDecision(eid, DecisionKind.DUPLICATE_ID, "event id already processed")
         self.seen[eid] = when_ms
+        floors = self.floors
+        if floors.ids is None or when_ms < floors.ids:
+            floors.ids = when_ms
         # A clock far in the future must not expire everything else: cap the watermark at now + skew.
         capped = min(when, now + limits.max_future_skew)
         if self.watermark is None or capped > self.watermark:
             self.watermark = capped
         return None
+
+    def count(self, fp: str, window: ContentWindow) -> None:
+        """Store a fingerprint's window after one more event."""
+        self.content[fp] = window
+        floors = self.floors
+        if floors.content is None or window.last_seen < floors.content:
+            floors.content = window.last_seen
 
     def remember_hit(self, hit: RuleGroup, when: datetime) -> None:
         """Note a hit of a rule that can resolve, so its recovery event is recognised later."""
@@ -74,6 +109,9 @@ class Work:
             return
         old = self.hits.get(hit.key)
         if old is None:
+            floors = self.floors  # an existing hit only gets newer: the floor holds
+            if floors.hits is None or when < floors.hits:
+                floors.hits = when
             self.hits[hit.key] = _rule_hit(
                 rule_id=hit.rule.id, first_seen=when, last_seen=when, count=1
             )
@@ -85,21 +123,30 @@ class Work:
                 count=old.count + 1,
             )
 
+    def may_hold_hit(self, rule_id: str) -> bool:
+        """Whether this host has an open hit of ``rule_id`` (group keys start with the rule id)."""
+        prefix = f"{rule_id}|"
+        return any(key.startswith(prefix) for key in self.hits)
+
     def forget_hit(self, key: str) -> bool:
         """Close a hit on recovery; False when this host had no open hit for the group."""
         return self.hits.pop(key, None) is not None
 
-    def finish(self, limits: StateLimits) -> HostState:
-        """The bounded new state."""
-        seen, horizon = bound_ids(self.seen, self.horizon_ms, self.watermark, limits)
-        return _host_state(
+    def finish(self, limits: StateLimits) -> tuple[HostState, Floors]:
+        """The bounded new state, and its floors."""
+        mark, floors = self.watermark, self.floors
+        seen, horizon, ids_floor = bound_ids(self.seen, self.horizon_ms, mark, limits, floors.ids)
+        content, content_floor = bound_content(self.content, mark, limits, floors.content)
+        hits, hits_floor = bound_hits(self.hits, mark, limits, floors.hits)
+        state = _host_state(
             host=self.host,
-            watermark=self.watermark,
+            watermark=mark,
             id_horizon_ms=horizon,
             seen_ids=seen,
-            content=bound_content(self.content, self.watermark, limits),
-            hits=bound_hits(self.hits, self.watermark, limits),
+            content=content,
+            hits=hits,
         )
+        return state, Floors(ids_floor, content_floor, hits_floor)
 
 
 def event_id_of(event: WorkstationEvent, source: str) -> str:

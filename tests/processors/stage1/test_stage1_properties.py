@@ -106,3 +106,28 @@ def test_every_event_is_decided_once_and_caps_hold(chunks: list[list[Workstation
     assert state is not None
     assert len(state.seen_ids) <= LIMITS.max_ids
     assert len(state.content) <= LIMITS.max_fingerprints and len(state.hits) <= LIMITS.max_hits
+
+
+SHORT = StateLimits(
+    max_ids=10,
+    max_fingerprints=4,
+    max_hits=2,
+    id_retention=timedelta(hours=3),
+    fingerprint_retention=timedelta(hours=1),
+    hit_retention=timedelta(hours=2),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(envelopes())
+def test_kept_floors_change_nothing(chunks: list[list[WorkstationEvent]]) -> None:
+    """One Stage1 keeps each host's floors between envelopes; a fresh one per envelope cannot:
+    both give the same results (expiry and caps both exercised by the short limits)."""
+    keeping, state_a, state_b = make_stage(limits=SHORT), None, None
+    for chunk in chunks:
+        a = keeping.process(batch(*chunk, host="PC-LYON-01"), state_a, NOW)
+        b = make_stage(limits=SHORT).process(batch(*chunk, host="PC-LYON-01"), state_b, NOW)
+        assert (a.new_state, a.decisions, a.signals, a.digests) == (
+            b.new_state, b.decisions, b.signals, b.digests
+        )
+        state_a, state_b = a.new_state, b.new_state
