@@ -231,19 +231,21 @@ def measure_one(base: Settings, hosts: int, events: int, folder: Path) -> Memory
     return MemoryFigure(hosts, seen, counts[0], counts[1], size, built, recovered, after, peak)
 
 
+def measure_size(base: Settings, hosts: int, events: int) -> dict[str, object]:
+    """One fleet size in a temporary folder; its figures as a JSON-ready dict (also printed)."""
+    with tempfile.TemporaryDirectory(prefix="dw-mem-") as tmp:
+        figure = measure_one(base, hosts, events, Path(tmp))
+    print(f"  memory: {hosts} hosts, {figure.events} events -> {figure.host_states} host and "
+          f"{figure.group_states} group states, {figure.changelog_bytes / 2**20:.0f} MiB of changelog; "
+          f"RSS {figure.rss_after_recovery_mib:.0f} MiB after recovery ({figure.recovery_s:.0f}s), "
+          f"peak {figure.rss_peak_mib:.0f} MiB (state built in {figure.build_s:.0f}s)", flush=True)
+    return asdict(figure)
+
+
 def measure(hosts: list[int], events: int) -> dict[str, object]:
     """Every fleet size in turn; the figures as a JSON-ready dict."""
     base = load_settings()
-    figures = []
-    for n in hosts:
-        with tempfile.TemporaryDirectory(prefix="dw-mem-") as tmp:
-            figure = measure_one(base, n, events, Path(tmp))
-        print(f"  memory: {n} hosts, {figure.events} events -> {figure.host_states} host and "
-              f"{figure.group_states} group states, {figure.changelog_bytes / 2**20:.0f} MiB of changelog; "
-              f"RSS {figure.rss_after_recovery_mib:.0f} MiB after recovery ({figure.recovery_s:.0f}s), "
-              f"peak {figure.rss_peak_mib:.0f} MiB (state built in {figure.build_s:.0f}s)", flush=True)
-        figures.append(asdict(figure))
-    return {"target_mib": TARGET_MIB, "figures": figures, "method": __doc__}
+    return {"target_mib": TARGET_MIB, "figures": [measure_size(base, n, events) for n in hosts], "method": __doc__}
 
 
 def main() -> None:
