@@ -32,8 +32,9 @@ def constructor(model: type[M]) -> Callable[..., M]:
     new, set_attr = model.__new__, object.__setattr__
 
     def build(**values: Any) -> M:
-        if not required <= values.keys():
-            raise ConstructError(f"{model.__name__}: missing {sorted(required - values.keys())}")
+        missing = required.difference(values)  # iterates the few required names: cheapest check
+        if missing:
+            raise ConstructError(f"{model.__name__}: missing {sorted(missing)}")
         fields = template.copy()
         fields.update(values)  # existing keys keep their place: __dict__ stays in field order
         instance = new(model)
