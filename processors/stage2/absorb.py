@@ -168,7 +168,7 @@ def reconcile(draft: Draft, actor: str | None = None) -> None:
     link = draft.state.parent
     if link is None:
         return
-    for incident in (draft.state.last_resolved, draft.state.incident):
+    for incident in (*draft.state.earlier, draft.state.last_resolved, draft.state.incident):
         if incident is None or incident.parent_id not in (None, link.parent_id):
             continue  # absorbed by an earlier parent of this group: that stays its history
         _announce(draft, link, incident)

@@ -41,9 +41,11 @@ class Stage2Result:
 class Draft:
     """Mutable scratch for one input; the caller's state is copied, never modified."""
 
-    def __init__(self, state: GroupState, now: datetime) -> None:
+    def __init__(self, state: GroupState, now: datetime, history: int = 0) -> None:
+        """``history``: how many resolved incidents older than ``last_resolved`` to keep."""
         self.state = state.fork()
         self.now = now
+        self._history = history
         self.changes: list[IncidentChange] = []
         self.commands: list[Command] = []
         self.decisions: list[Decision] = []
@@ -153,17 +155,25 @@ class Draft:
         return opened
 
     def find(self, incident_id: str) -> Incident | None:
-        """The current or last resolved incident with this id."""
-        for incident in (self.state.incident, self.state.last_resolved):
+        """The current, last resolved or an earlier kept incident with this id."""
+        for incident in (self.state.incident, self.state.last_resolved, *self.state.earlier):
             if incident is not None and incident.id == incident_id:
                 return incident
         return None
 
     def _place(self, incident: Incident) -> None:
         if incident.status is IncidentStatus.RESOLVED:
-            if self.state.incident is not None and self.state.incident.id == incident.id:
-                self.state.incident = None
-            self.state.last_resolved = incident
+            state = self.state
+            if state.incident is not None and state.incident.id == incident.id:
+                state.incident = None
+            for at, old in enumerate(state.earlier):
+                if old.id == incident.id:
+                    state.earlier[at] = incident
+                    return
+            last = state.last_resolved
+            if last is not None and last.id != incident.id and self._history:
+                state.earlier = (state.earlier + [last])[-self._history :]
+            state.last_resolved = incident
         else:
             if self.state.last_resolved is not None and self.state.last_resolved.id == incident.id:
                 self.state.last_resolved = None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
+from datetime import datetime
 
 from deskwatch.processors.stage2.absorb import send_absorbs
 from deskwatch.processors.stage2.advance import escalate, lifetime_over, reopenable, resolve
@@ -12,11 +14,11 @@ from deskwatch.processors.stage2.policy import LifecyclePolicy
 from deskwatch.processors.stage2.state import WINDOW_CAP, WindowEntry
 from deskwatch.processors.stage2.tally import (
     blank_incident,
+    crossing_time,
     earlier_opening,
     escalated_severity,
     fold,
     opening_time,
-    thresholds_met,
 )
 from deskwatch.processors.stage2.transition import Outcome, Trigger
 from deskwatch.schemas.command import Silence
@@ -56,10 +58,12 @@ def _recover(draft: Draft, incident: Incident | None, signal: Signal) -> None:
     if incident is not None:
         _recover_host(draft, incident, signal)
         return
-    dropped = tuple(s.source_id for s in draft.state.window)
-    draft.state.window.clear()
+    # Only this host's pending hits: other hosts' hits reach the group in any order around it.
+    window = draft.state.window
+    dropped = tuple(s.source_id for s in window if s.host == signal.host)
+    draft.state.window = [s for s in window if s.host != signal.host]
     draft.decide(
-        Outcome.RECOVERY_WITHOUT_INCIDENT, source_ids=dropped, detail="pending window cleared"
+        Outcome.RECOVERY_WITHOUT_INCIDENT, source_ids=dropped, detail="host's pending hits cleared"
     )
 
 
@@ -88,18 +92,39 @@ def _recover_host(draft: Draft, incident: Incident, signal: Signal) -> None:
 
 
 def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Signal) -> None:
-    draft.state.recovered.pop(signal.host, None)
+    state = draft.state
+    state.recovered.pop(signal.host, None)
+    first_seen = incident.first_seen
     entry = WindowEntry.of(signal)
-    counted, new_host = fold(draft.state, incident, entry)
-    earlier = earlier_opening(policy, draft.state, counted, entry)
+    earlier, readmitted = earlier_opening(policy, state, incident, entry)
     if earlier is not None:
-        draft.state.last_opened_at = earlier
-        counted = counted.model_copy(update={"opened_at": earlier})
+        state.last_opened_at = earlier
+        incident = incident.model_copy(update={"opened_at": earlier})
+    for old in readmitted:
+        incident, _ = fold(state, incident, old)
+    applied = tuple(s.source_id for s in readmitted)
+    opened = incident.opened_at
+    if opened is not None and entry.last_seen < opened - policy.window:
+        # Late, and older than the opening's window: in event-time order it had expired.
+        draft.decide(Outcome.OUTSIDE_WINDOW, source_ids=(signal.source_id,))
+        if readmitted:
+            draft.decide(Outcome.APPLIED, draft.touch(incident).id, source_ids=applied)
+            _claim_earlier(draft, policy, incident, first_seen)
+        return
+    counted, new_host = fold(state, incident, entry)
     counted = draft.touch(counted)
-    draft.decide(Outcome.APPLIED, counted.id, source_ids=(signal.source_id,))
+    draft.decide(Outcome.APPLIED, counted.id, source_ids=(*applied, signal.source_id))
     counted = escalate(draft, policy, counted, signal.last_seen)
-    if new_host and policy.absorbs:
+    if not _claim_earlier(draft, policy, counted, first_seen) and new_host and policy.absorbs:
         send_absorbs(draft, policy, counted, [signal.host])
+
+
+def _claim_earlier(draft: Draft, policy: LifecyclePolicy, incident: Incident, was: datetime) -> bool:
+    """A late, earlier hit widens what a parent explains: renew every claim from it."""
+    if not policy.absorbs or incident.first_seen >= was:
+        return False
+    send_absorbs(draft, policy, incident, draft.state.hosts, again=True)
+    return True
 
 
 def _reopen(draft: Draft, policy: LifecyclePolicy, last: Incident, signal: Signal) -> None:
@@ -137,23 +162,21 @@ def _reopen(draft: Draft, policy: LifecyclePolicy, last: Incident, signal: Signa
 
 
 def _pend(draft: Draft, policy: LifecyclePolicy, signal: Signal) -> None:
+    """Hold the hit; open when the held hits inside one window meet the thresholds.
+
+    Held hits are kept in event-time order and none is dropped for arriving late (only the cap,
+    and ticks by wall time, expire them): the crossing is then a function of the set of hits.
+    """
     state = draft.state
-    newest = max([signal.last_seen, *(s.last_seen for s in state.window)])
-    cutoff = newest - policy.window
-    if signal.last_seen < cutoff:
-        draft.decide(
-            Outcome.OUTSIDE_WINDOW, source_ids=(signal.source_id,), detail=f"before {cutoff}"
-        )
-        return
-    kept = [s for s in state.window if s.last_seen >= cutoff] + [WindowEntry.of(signal)]
-    expired = [s for s in state.window if s.last_seen < cutoff] + kept[:-WINDOW_CAP]
-    state.window = kept[-WINDOW_CAP:]
-    if expired:
-        draft.decide(Outcome.WINDOW_EXPIRED, source_ids=tuple(s.source_id for s in expired))
+    bisect.insort(state.window, WindowEntry.of(signal), key=lambda e: e.last_seen)
+    overflow = state.window[:-WINDOW_CAP]
+    if overflow:
+        del state.window[:-WINDOW_CAP]
+        draft.decide(Outcome.WINDOW_EXPIRED, source_ids=tuple(s.source_id for s in overflow))
     population = next(
         (s.population for s in reversed(state.window) if s.population), state.population
     )
-    if thresholds_met(policy, state.window, population):
+    if crossing_time(policy, state.window, population) is not None:
         _open(draft, policy, signal)
     else:
         draft.decide(Outcome.PENDING, source_ids=(signal.source_id,))
@@ -161,8 +184,12 @@ def _pend(draft: Draft, policy: LifecyclePolicy, signal: Signal) -> None:
 
 def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal) -> None:
     state = draft.state
-    entries, state.window = state.window, []
-    opened_at = opening_time(policy, state, entries)
+    held, state.window = state.window, []
+    opened_at = opening_time(policy, state, held)
+    entries = [s for s in held if s.last_seen >= opened_at - policy.window]
+    expired = tuple(s.source_id for s in held if s.last_seen < opened_at - policy.window)
+    if expired:
+        draft.decide(Outcome.WINDOW_EXPIRED, source_ids=expired, detail=f"before {opened_at}")
     state.last_opened_at = opened_at
     state.hosts, state.device_classes, state.children, state.absorb_targets = [], [], [], []
     state.recovered = {}

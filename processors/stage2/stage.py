@@ -20,7 +20,7 @@ from deskwatch.processors.stage2.expire import expire
 from deskwatch.processors.stage2.obey import obey
 from deskwatch.processors.stage2.observe import observe
 from deskwatch.processors.stage2.policy import LifecyclePolicy
-from deskwatch.processors.stage2.state import GroupState
+from deskwatch.processors.stage2.state import EARLIER_CAP, GroupState
 from deskwatch.processors.stage2.transition import Outcome
 from deskwatch.schemas.command import Command, Silence
 from deskwatch.schemas.signal import Signal
@@ -34,6 +34,8 @@ class Stage2:
     ) -> None:
         """``silences`` is read live (a global table in production), by id order."""
         self._policies = policies
+        # Groups of these rules keep a few older incidents: a late claim can still cover them.
+        self._absorbable = frozenset(child for p in policies.values() for child in p.absorbs)
         self._silences: Mapping[str, Silence] = silences if silences is not None else {}
 
     def on_signal(self, state: GroupState | None, signal: Signal, now: datetime) -> Stage2Result:
@@ -46,7 +48,7 @@ class Stage2:
             )
         if state.seen(signal.source_id):
             return _unchanged(state, Outcome.DUPLICATE_SIGNAL, signal, "")
-        draft = Draft(state, now)
+        draft = Draft(state, now, self._history(state))
         observe(draft, policy, signal, self._silences)
         reconcile(draft)
         return draft.finish()
@@ -57,17 +59,23 @@ class Stage2:
         policy = self._policies.get(state.rule_id)
         if policy is None or (state.incident is None and not state.window):
             return Stage2Result(state)  # nothing a clock can end: skip the copy on every tick
-        draft = Draft(state, tick_time)
+        draft = Draft(state, tick_time, self._history(state))
         expire(draft, policy, tick_time, self._silences)
         reconcile(draft)
         return draft.finish()
 
     def on_command(self, state: GroupState | None, command: Command, now: datetime) -> Stage2Result:
         """Apply one command; one that cannot apply returns a decision saying why."""
-        draft = Draft(state or GroupState(), now)
+        state = state or GroupState()
+        draft = Draft(state, now, self._history(state))
         obey(draft, command, self._silences)
         reconcile(draft, command.actor)
         return draft.finish()
+
+
+    def _history(self, state: GroupState) -> int:
+        absorbable = state.parent is not None or state.rule_id in self._absorbable
+        return EARLIER_CAP if absorbable else 0
 
 
 def _unchanged(state: GroupState, outcome: Outcome, signal: Signal, detail: str) -> Stage2Result:

@@ -16,6 +16,7 @@ CHILDREN_CAP = 1000
 INCIDENT_CHILDREN_CAP = 100
 ABSORB_TARGETS_CAP = 1000
 LABELS_CAP = 20
+EARLIER_CAP = 4  # a parent's claim may reach a child group a few episodes late
 
 
 class ParentLink(BaseModel):
@@ -75,6 +76,10 @@ class GroupState(BaseModel):
     last_resolved: Incident | None = Field(
         default=None, description="kept for reopen and late commands"
     )
+    earlier: list[Incident] = Field(
+        default_factory=list,
+        description="absorbable groups: resolved incidents before last_resolved, oldest first",
+    )
     window: list[WindowEntry] = Field(
         default_factory=list, description="pending signals, oldest first"
     )
@@ -113,6 +118,7 @@ class GroupState(BaseModel):
             "absorb_targets",
             "linked",
             "opening",
+            "earlier",
         )
         return self.model_copy(
             update={name: list(getattr(self, name)) for name in lists}

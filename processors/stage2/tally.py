@@ -174,24 +174,33 @@ def opening_time(
     floor = None if state.last_opened_at is None else state.last_opened_at + _TICK
     state.opening_floor = floor
     at = at if floor is None else max(at, floor)
-    state.opening = [s for s in window if s.last_seen <= at][-WINDOW_CAP:]
+    state.opening = sorted((s for s in window if s.last_seen <= at), key=lambda e: e.last_seen)[-WINDOW_CAP:]
     return at
 
 
 def earlier_opening(
     policy: LifecyclePolicy, state: GroupState, incident: Incident, hit: WindowEntry
-) -> datetime | None:
-    """A new, earlier opening time if a late hit makes the thresholds cross sooner; else None."""
+) -> tuple[datetime | None, list[WindowEntry]]:
+    """If a late hit makes the thresholds cross sooner: the earlier opening, and the held hits
+    that its window now counts (they had expired before the old opening's window)."""
     opened = incident.opened_at
-    if opened is None or hit.last_seen >= opened or opened == state.opening_floor:
-        return None
-    state.opening = (state.opening + [hit])[-WINDOW_CAP:]
+    if opened is None or hit.last_seen >= opened:
+        return None, []
+    previous = list(state.opening)
+    bisect.insort(state.opening, hit, key=lambda e: e.last_seen)
+    del state.opening[:-WINDOW_CAP]
+    if opened == state.opening_floor:
+        return None, []
     crossed = crossing_time(policy, state.opening, state.population)
     if crossed is None or crossed >= opened:
-        return None
+        return None, []
     at = crossed if state.opening_floor is None else max(crossed, state.opening_floor)
-    state.opening = [s for s in state.opening if s.last_seen <= at]
-    return at if at < opened else None
+    if at >= opened:
+        return None, []
+    since, before = at - policy.window, opened - policy.window
+    readmitted = [e for e in previous if since <= e.last_seen < before]
+    state.opening = [e for e in state.opening if e.last_seen <= at]
+    return at, readmitted
 
 
 def _level_reached(

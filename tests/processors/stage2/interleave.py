@@ -119,10 +119,18 @@ def run_in_order(core: Stage2, signals: Sequence[tuple[Signal, datetime]]) -> Ou
 
 
 def run_shuffled(
-    core: Stage2, signals: Sequence[tuple[Signal, datetime]], rng: Random, rewinds: float = 0.0
+    core: Stage2,
+    signals: Sequence[tuple[Signal, datetime]],
+    rng: Random,
+    rewinds: float = 0.0,
+    partitions: int = 4,
 ) -> Outcome:
-    """Any channel next, at random; after a delivery, sometimes rewind a random channel."""
-    bus = Interleaver(core, signals)
+    """Any channel next, at random; after a delivery, sometimes rewind a random channel.
+
+    ``partitions=1`` keeps each group's signals in the given order (only groups and commands
+    interleave); more partitions also interleave the hosts feeding one multi-host group.
+    """
+    bus = Interleaver(core, signals, partitions)
     while live := bus.live():
         bus.step(rng.choice(live))
         if rewinds and rng.random() < rewinds:

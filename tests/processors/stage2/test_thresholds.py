@@ -97,13 +97,27 @@ def test_opening_counts_every_signal_of_the_window() -> None:
     )
 
 
-def test_signal_before_the_window_is_reported_not_counted() -> None:
+def test_a_late_signal_is_held_in_event_time_order_and_counts_only_in_its_window() -> None:
+    # Signals from several stage-1 partitions arrive in any order: a late one is not dropped,
+    # and the crossing is computed over the held set by event time (window 10 min).
     results = run(
-        Stage2({"disk-full": Policy(min_events=9)}),
-        [("signal", signal(20), 20), ("signal", signal(5), 21)],
+        Stage2({"disk-full": Policy(min_events=2)}),
+        [("signal", signal(20), 20), ("signal", signal(5), 21), ("signal", signal(7), 22)],
+    )
+    assert [d.outcome for d in results[1].decisions] == [Outcome.PENDING]
+    assert [s.source_id for s in results[1].state.window] == [signal(5).source_id, signal(20).source_id]
+    opened = results[-1].incidents[0]
+    assert (opened.opened_at, opened.event_count) == (at(7), 3)  # 5 and 7 cross; 20 is a later hit
+    assert results[-1].state.window == []
+
+
+def test_a_late_signal_older_than_the_opening_window_is_not_counted() -> None:
+    results = run(
+        Stage2({"disk-full": Policy(min_events=2)}),
+        [("signal", signal(20), 20), ("signal", signal(21), 21), ("signal", signal(5), 22)],
     )
     assert [d.outcome for d in results[-1].decisions] == [Outcome.OUTSIDE_WINDOW]
-    assert [s.source_id for s in results[-1].state.window] == [signal(20).source_id]
+    assert results[-1].state.incident is not None and results[-1].state.incident.event_count == 2
 
 
 def test_tick_expires_the_pending_window() -> None:

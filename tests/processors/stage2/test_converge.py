@@ -1,0 +1,130 @@
+"""Absorption and the lifecycle converge: any delivery order the broker allows, with replays,
+ends with the same incidents (status, counts, opening, children, absorbed_count, parent_id).
+
+Orders are those Kafka allows: each channel (one stage-1 partition into one group, one group's
+commands to another) stays in order, channels interleave freely, and a rewind re-delivers a
+channel's last records as a consumer restarting from its committed offset does. See
+``interleave.py``. The reference delivers signals in event-time order and each command at once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from random import Random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deskwatch.processors.rules import load_default_pack
+from deskwatch.processors.stage1 import HostState, Stage1, count_populations
+from deskwatch.processors.stage2 import Stage2, child_group_key
+from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
+from deskwatch.producers.simulate import FleetSpec, simulate_fleet
+from deskwatch.schemas.signal import Signal
+
+from .build import Policy, signal
+from .interleave import comparable, run_in_order, run_shuffled
+
+PARENT = Policy(
+    id="fleet-disk", min_hosts=2, absorbs=("disk-full",), window=timedelta(minutes=10),
+    reopen_window=timedelta(minutes=20), flap_threshold=3,
+)
+SITE = {"site": "paris"}
+HOSTS = ("a", "b", "c", "d", "e")
+Event = tuple[float, str, bool]  # minute, host, recovery
+
+
+@st.composite
+def fleets(draw: st.DrawFn, recoveries: bool) -> list[Event]:
+    """Each host's failures (and, if asked, recoveries) over two hours, in event-time order."""
+    events: list[Event] = []
+    for host in draw(st.lists(st.sampled_from(HOSTS), min_size=1, max_size=5, unique=True)):
+        minutes = draw(st.lists(st.integers(0, 120), min_size=1, max_size=6, unique=True))
+        for minute in sorted(minutes):
+            recovery = recoveries and draw(st.integers(0, 3)) == 0
+            events.append((float(minute) + HOSTS.index(host) / 10, host, recovery))
+    return sorted(events)
+
+
+def _signals(events: list[Event], parent_recovers: bool) -> list[tuple[Signal, datetime]]:
+    """One event matches both rules: a signal into the site group and one into the host's."""
+    out = []
+    for minute, host, recovery in events:
+        if parent_recovers or not recovery:
+            out.append(signal(minute, host, rule="fleet-disk", group=SITE, recovery=recovery))
+        child = signal(minute, host, group={"host.name": host}, recovery=recovery)
+        assert child.group_key == child_group_key("disk-full", host)
+        out.append(child)
+    return [(s, s.last_seen) for s in out]  # record time = event time
+
+
+def _stage(child_min_events: int) -> Stage2:
+    return Stage2({"fleet-disk": PARENT, "disk-full": Policy(min_events=child_min_events)})
+
+
+@settings(max_examples=150, deadline=None)
+@given(fleets(recoveries=True), st.integers(1, 2), st.randoms(use_true_random=False),
+       st.sampled_from([0.0, 0.1]))
+def test_groups_and_commands_in_any_order_with_replays_give_the_same_incidents(
+    events: list[Event], child_min_events: int, rng: Random, rewinds: float
+) -> None:
+    # Each group's own signals in one order (parent recoveries included: they resolve it and
+    # release the children); groups, commands and replays interleaved at random.
+    stage, signals = _stage(child_min_events), _signals(events, parent_recovers=True)
+    want = run_in_order(stage, signals)
+    got = run_shuffled(stage, signals, rng, rewinds, partitions=1)
+    assert comparable(got.incidents) == comparable(want.incidents)
+
+
+@settings(max_examples=150, deadline=None)
+@given(fleets(recoveries=True), st.integers(1, 2), st.randoms(use_true_random=False),
+       st.sampled_from([0.0, 0.1]))
+def test_hosts_reaching_the_site_group_in_any_order_give_the_same_incidents(
+    events: list[Event], child_min_events: int, rng: Random, rewinds: float
+) -> None:
+    # Every host on its own stage-1 partition: the site group sees the hosts' hits in any order.
+    stage, signals = _stage(child_min_events), _signals(events, parent_recovers=False)
+    want = run_in_order(stage, signals)
+    got = run_shuffled(stage, signals, rng, rewinds, partitions=64)
+    assert comparable(got.incidents) == comparable(want.incidents)
+
+
+FLEET = FleetSpec(seed=11, start=datetime(2026, 11, 23, tzinfo=UTC), duration=timedelta(hours=12),
+                  sites=2, directorates=2, hosts_per_site=(12, 16), noise_events_per_host_per_hour=4.0)
+
+
+@pytest.fixture(scope="module")
+def fleet_signals() -> tuple[Stage2, list[tuple[Signal, datetime]]]:
+    """The recovery integration test's fleet through the real stage 1 (one event per envelope)."""
+    sim = simulate_fleet(FLEET)
+    rules = load_default_pack()
+    inventory = {asset.host: asset for asset in sim.assets}
+    stage1 = Stage1(rules, inventory, count_populations(inventory.values(), rules))
+    packer = Enveloper(EnvelopeLimits(max_events=1, max_bytes=900_000, linger_s=0.05), "test")
+    hosts: dict[str, HostState] = {}
+    out: list[tuple[Signal, datetime]] = []
+    for event in sim.events:
+        now = event.timestamp.astimezone(UTC)
+        batches = [*packer.due(now.timestamp()), packer.add(event, len(event.message) + 200, now.timestamp())]
+        for batch in (b for b in batches if b is not None):
+            out.extend((s, now) for s in stage1.apply(hosts, batch, now).signals)
+    for batch in packer.drain():
+        out.extend((s, now) for s in stage1.apply(hosts, batch, now).signals)
+    return Stage2({rule.id: rule for rule in rules}), out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2], ids=lambda s: f"order-{s}")
+def test_simulated_fleet_links_each_child_once_in_any_order(
+    fleet_signals: tuple[Stage2, list[tuple[Signal, datetime]]], seed: int
+) -> None:
+    # The churn of issue 5: children linked and unlinked over and over as a site-wide parent
+    # resolved on each recovering host and reopened on the next failing one.
+    stage, signals = fleet_signals
+    want = run_in_order(stage, signals)
+    got = run_shuffled(stage, signals, Random(seed), rewinds=0.02)
+    assert comparable(got.incidents) == comparable(want.incidents)
+    parents = [i for i in got.incidents.values() if i.absorbed_count]
+    assert parents, "the fleet's site-wide waves should absorb per-host incidents"
+    assert got.commands["link_child"] == sum(p.absorbed_count for p in parents)
+    assert got.commands["unlink_child"] == 0
