@@ -13,6 +13,7 @@ keeps every rule linear on long dotted or dashed tokens.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -40,6 +41,7 @@ class MaskRule:
     # starts near an anchor are tried (see .substitute), instead of every position.
     anchor: re.Pattern[str] | None = None
     reach: int = 0
+    run: str | None = None  # instead of a reach: see .substitute
     expand: Callable[[re.Match[str]], str] = field(default=str, compare=False, repr=False)
 
     def apply(self, message: str) -> str:
@@ -53,7 +55,9 @@ class MaskRule:
         if not self._needs_hold(message):
             return message
         if self.anchor is not None:
-            return anchored_sub(self.pattern, self.expand, self.anchor, self.reach, message)
+            return anchored_sub(
+                self.pattern, self.expand, self.anchor, self.reach, message, self.run
+            )
         if self.core is not None and self.core.search(message) is None:
             return message
         return self.pattern.sub(self.replacement, message)
@@ -86,6 +90,7 @@ def _rule(
     digit: bool = False,
     core: str | None = None,
     anchor: tuple[str, int] | None = None,
+    run: str | None = None,
 ) -> MaskRule:
     fold = bool(flags & re.IGNORECASE) and any(c.isalpha() for g in needs for p in g for c in p)
     compiled_core = None if core is None else re.compile(core, flags)
@@ -94,7 +99,7 @@ def _rule(
     reach = 0 if anchor is None else anchor[1]
     return MaskRule(
         name, compiled, replacement, needs, digit, fold, compiled_core,
-        compiled_anchor, reach, expander(replacement),
+        compiled_anchor, reach, run, expander(replacement),
     )
 
 
@@ -186,7 +191,10 @@ MASK_RULES: tuple[MaskRule, ...] = (
         "hostname",
         rf"{_START}(?:[A-Za-z0-9-]+\.)+{_TLD}{_END}",
         needs=((".",),),
-        core=r"[A-Za-z0-9-]\.[A-Za-z]{2}",
+        # The top-level domain's dot; the match starts where its run of label characters and
+        # dots starts (_START refuses any of them before a start).
+        anchor=(r"\.[A-Za-z]{2}", 0),
+        run=string.ascii_letters + string.digits + ".-",
     ),
     _rule("hex_number", rf"(?<!\w)@?0x{_HEX}+\b", needs=(("0x",),), anchor=("0x", 1)),
     _rule("sid", r"\bS-1-\d+(?:-\d+)+\b", needs=(("S-1-",),), anchor=("S-1-", 0)),

@@ -10,6 +10,11 @@ each anchor occurrence; trying just those, leftmost first, finds exactly the mat
 ``pattern.sub`` finds (``pattern.match(text, s)`` sees the text before ``s``, so lookbehinds and
 ``\\b`` behave as in a full scan). The anchor and reach of each rule are claims the tests check
 against ``pattern.sub`` over real and generated messages.
+
+A rule whose values have no bounded length before their anchor (a host name's labels before
+``.com``) can give a *run* instead of a reach: the characters its match consists of up to the
+anchor, all of which its lookbehind refuses before a start. Its only possible start is then
+where that run of characters begins.
 """
 
 from __future__ import annotations
@@ -31,15 +36,21 @@ def anchored_sub(
     anchor: re.Pattern[str],
     reach: int,
     text: str,
+    run: str | None = None,
 ) -> str:
-    """``pattern.sub`` over ``text``, trying only the starts within ``reach`` before an anchor."""
+    """``pattern.sub`` over ``text``, trying only the starts within ``reach`` before an anchor
+    (or, given ``run``, the start of the run of those characters that reaches the anchor)."""
     parts: list[str] = []
     done = 0  # text before this is copied or replaced; no match may start before it
     next_start = 0  # the lowest start not tried yet
     found = anchor.search(text)
     while found is not None:
         at = found.start()
-        for start in range(max(next_start, at - reach), at + 1):
+        if run is None:
+            starts: range | tuple[int, ...] = range(max(next_start, at - reach), at + 1)
+        else:
+            starts = _run_start(text, run, next_start, at)
+        for start in starts:
             match = pattern.match(text, start)
             if match is not None:
                 parts += (text[done:start], expand(match))
@@ -54,3 +65,17 @@ def anchored_sub(
         return text
     parts.append(text[done:])
     return "".join(parts)
+
+
+def _run_start(text: str, run: str, low: int, at: int) -> tuple[int, ...]:
+    """Where the run of ``run`` characters ending at ``at`` begins, if at or after ``low``."""
+    start = at
+    while start > low:
+        chunk_start = max(low, start - 64)  # chunks: a long run costs its length, not more
+        kept = text[chunk_start:start].rstrip(run)
+        if kept:
+            return (chunk_start + len(kept),)
+        start = chunk_start
+    if low > 0 and text[low - 1] in run:
+        return ()  # the run began before ``low``: no start of it is left to try
+    return (low,)

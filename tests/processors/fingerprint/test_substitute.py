@@ -27,7 +27,7 @@ def plain(rule: MaskRule, text: str) -> str:
 
 def test_the_costly_rules_are_anchored() -> None:
     names = {rule.name for rule in ANCHORED}
-    assert {"guid", "windows_path", "ipv4", "clock", "hex_number"} <= names
+    assert {"guid", "windows_path", "ipv4", "clock", "hex_number", "hostname"} <= names
 
 
 @pytest.mark.parametrize("rule", ANCHORED, ids=[r.name for r in ANCHORED])
@@ -53,7 +53,8 @@ def test_anchored_rules_equal_plain_substitution_on_real_and_simulated_messages(
 PIECES = st.sampled_from(
     list("0123456789abcdefABCDEFxS-:./\\{}<*>@'( )\t\nſKk٣")
     + ["0x", "S-1-", "C:", "<*>", "\\\\", "::", "Mon ", "Tue ", "Jan ", "Nov ", "12:30",
-       "2026-11-29", "10.0.0.1", "fe80::1", "aa:bb:cc", "deadbeef-", "1234-", "user ", "for "]
+       "2026-11-29", "10.0.0.1", "fe80::1", "aa:bb:cc", "deadbeef-", "1234-", "user ", "for ",
+       "www", ".com", ".example", "srv-01", "_", "é", ".gouv", "x.fr"]
 )
 
 
@@ -74,3 +75,22 @@ def test_expander_matches_what_sub_writes(case: tuple[str, str]) -> None:
     text = "x=1 key=22 k=3 =4 kk==5"
     expected = pattern.sub(replacement, text)
     assert anchored_sub(pattern, expander(replacement), anchor, 40, text) == expected
+
+
+RUN_CASES = [
+    # (text, low, at, expected start): the run of label characters that reaches ``at``
+    ("see host.example.com now", 0, 9, (4,)),
+    ("a.b", 0, 1, (0,)),
+    ("xx host.example", 6, 9, ()),  # the run began before ``low``: nothing left to try
+    ("xx host.example", 3, 7, (3,)),  # begins exactly at ``low``
+    ("é" * 3 + "a" * 200 + ".com", 0, 203, (3,)),  # longer than one chunk
+]
+
+
+@pytest.mark.parametrize("case", RUN_CASES, ids=[f"case{n}" for n in range(len(RUN_CASES))])
+def test_run_start(case: tuple[str, int, int, tuple[int, ...]]) -> None:
+    from deskwatch.processors.fingerprint.substitute import _run_start
+
+    text, low, at, expected = case
+    run = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-"
+    assert _run_start(text, run, low, at) == expected
