@@ -28,6 +28,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from bench.memory import drop_topics
 from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import elasticsearch_client
 from deskwatch.settings import Settings, load_settings
@@ -164,6 +165,7 @@ def one_rep(base: Settings, events_file: Path, events: int) -> Run:
     alone_s, best_bulk = es_alone(client, docs, tag)
     for index in client.indices.get(index=f"{s.elasticsearch.index_prefix}-*"):
         client.indices.delete(index=index)  # by name: wildcard deletes are refused by default
+    drop_topics(s, s.kafka.topic_prefix, f"{s.processor.app_id}-")  # each partition holds broker file handles
     return Run(events, pipeline_s, alone_s, len(docs), best_bulk, cpu)
 
 
