@@ -51,15 +51,19 @@ def child_group_key(child_rule_id: str, host: str) -> str:
     return f"{child_rule_id}|host.name={host.translate(_ESCAPES)}"
 
 
-def _command(
-    action: CommandAction, group_key: str, at: datetime, **fields: str | None
-) -> Command:
+def _command(action: CommandAction, group_key: str, at: datetime, **fields: str | None) -> Command:
     """A stage-2 command; its id hashes everything it says, so a re-send has the same id."""
     h = hashlib.blake2b(digest_size=16)
-    for part in (action.value, group_key, at.isoformat(), *(f"{k}={v}" for k, v in sorted(fields.items()))):
+    said = sorted(fields.items())
+    for part in (action.value, group_key, at.isoformat(), *(f"{k}={v}" for k, v in said)):
         h.update(part.encode() + b"\x1f")
     return Command(
-        command_id=h.hexdigest(), action=action, group_key=group_key, actor=ACTOR, at=at, **fields  # type: ignore[arg-type]
+        command_id=h.hexdigest(),
+        action=action,
+        group_key=group_key,
+        actor=ACTOR,
+        at=at,
+        **fields,  # type: ignore[arg-type]
     )
 
 

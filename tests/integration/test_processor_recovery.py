@@ -35,13 +35,12 @@ from .conftest import read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 
-# Known gap, reported rather than hidden: incident ids, statuses and counts now agree between the
-# runs, but absorption does not (a parent's absorbed_count / children, a child's parent_id). The
-# order in which link/absorb commands meet signals and resolutions across partitions decides it,
-# and that order differs between a run and its restarted or two-worker twin. Not strict: the
-# order is a race, so a run may agree by luck (reported as XPASS, never counted as a pass).
-ABSORPTION_ORDER = pytest.mark.xfail(
-    strict=False, reason="stage 2 absorption depends on cross-partition command order (issue 5 gap)"
+# Not yet seen passing on the real broker, so still marked: the first run with order-independent
+# absorption reached no assertion (this file's members() called describe_consumer_groups, which
+# kafka-python 3.0.12 lacks — hidden until now by the xfail), the next lost the broker mid-run
+# (consumer_lag timed out; the broker then died on "Too many open files"). Remove when it passes.
+TWO_WORKERS_UNCONFIRMED = pytest.mark.xfail(
+    strict=False, reason="two-worker equivalence not yet confirmed on the real broker (issue 5)"
 )
 
 SPEC = FleetSpec(seed=11, start=datetime(2026, 11, 23, tzinfo=timezone.utc), duration=timedelta(hours=12),
@@ -145,7 +144,6 @@ def assert_same(got: dict[str, Incident], want: dict[str, Incident]) -> None:
     assert sum(i.event_count for i in got.values()) == sum(i.event_count for i in want.values())
 
 
-@ABSORPTION_ORDER
 def test_sigkill_and_restart_gives_the_incidents_of_an_uninterrupted_run(
     fleet: tuple[Path, Path, int], runs: Callable[[], Run]
 ) -> None:
@@ -157,16 +155,16 @@ def test_sigkill_and_restart_gives_the_incidents_of_an_uninterrupted_run(
     assert len(want) >= 5, f"the fleet should open several incidents, got {len(want)}"
 
     first = crashed.start("processor", "run")
-    wait_for(lambda: crashed.lag(EVENTS) <= total * 0.9, 180, "the worker to process 10% of the envelopes",
-             first.tail)
-    lag_at_kill = crashed.lag(EVENTS)
+    # Its first commit (every 50 envelopes) shows the worker mid-stream: kill it there; a
+    # worker that takes records in batches gets through this fleet in seconds.
+    lag_at_kill = first_progress(crashed, total, first)
     first.stop(signal.SIGKILL)
     assert first.proc.returncode == -signal.SIGKILL and lag_at_kill > 0, "killed mid-stream"
     got = settle(crashed, [crashed.start("processor", "run")], timeout=300)
     assert_same(got, want)
 
 
-@ABSORPTION_ORDER
+@TWO_WORKERS_UNCONFIRMED
 def test_two_workers_give_the_incidents_of_one(fleet: tuple[Path, Path, int], runs: Callable[[], Run]) -> None:
     events, inventory, _ = fleet
     one, two = runs(), runs()
@@ -179,11 +177,22 @@ def test_two_workers_give_the_incidents_of_one(fleet: tuple[Path, Path, int], ru
     assert_same(got, want)
 
 
+def first_progress(run: Run, total: int, worker: Component, timeout: float = 180) -> int:
+    """Poll the events lag tightly until the worker committed some, not all; return that lag."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lag = run.lag(EVENTS)
+        if lag < total:
+            return lag
+        time.sleep(0.05)
+    pytest.fail(f"the worker committed nothing in {timeout:.0f}s\n{worker.tail()}")
+
+
 def members(run: Run) -> int:
     """How many members the run's consumer group has now."""
     admin = KafkaAdminClient(**kafka_python_options(run.settings.kafka))
     try:
-        (group,) = admin.describe_consumer_groups([run.settings.processor.app_id])
-        return len(group.members)
+        group_id = run.settings.processor.app_id
+        return len(admin.describe_groups([group_id])[group_id]["members"])
     finally:
         admin.close()
