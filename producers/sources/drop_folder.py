@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
-from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
+from deskwatch.producers.envelope import EnvelopeLimits, WireEnveloper
 from deskwatch.producers.ingest import IngestCounts, ingest_records
 from deskwatch.producers.parse.contract import ParseError, ParseResult, SourceContext
 from deskwatch.producers.parse.dispatch import detect_format, parse_lines
@@ -126,7 +126,7 @@ class DropFolder:
     def _ingest(self, path: Path) -> IngestCounts:
         context = SourceContext(source=str(path), default_host=self._default_host,
                                 reference_time=datetime.fromtimestamp(path.stat().st_mtime, UTC))
-        enveloper = Enveloper(self._limits, context.source)
+        enveloper = WireEnveloper(self._limits, context.source)
         return ingest_records(_parsed(path, context), context.source, self._publisher, enveloper)
 
     def _finish(self, path: Path, where: str) -> None:

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 
 import structlog
-from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
+from deskwatch.producers.envelope import EnvelopeLimits, WireEnveloper
 from deskwatch.producers.parse.contract import ParseResult, Rejected
 from deskwatch.producers.publish import Publisher, PublishError
 from deskwatch.schemas import DeadLetter
@@ -28,7 +28,7 @@ class AsyncPublishing:
 
     def __init__(self, publisher: Publisher, limits: EnvelopeLimits, source: str) -> None:
         self._publisher = publisher
-        self._enveloper = Enveloper(limits, source)
+        self._enveloper = WireEnveloper(limits, source)
         self._linger_s = limits.linger_s
         self._waiters: list[asyncio.Future[None]] = []
         self._wake = asyncio.Event()

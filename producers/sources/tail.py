@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
-from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
+from deskwatch.producers.envelope import EnvelopeLimits, WireBatch, WireEnveloper
 from deskwatch.producers.ingest import IngestCounts
 from deskwatch.producers.parse.contract import Rejected, SourceContext
 from deskwatch.producers.parse.dispatch import parser_for
@@ -22,7 +22,7 @@ from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.checkpoint import Checkpoint, CheckpointStore
 from deskwatch.producers.sources.follow import Change, FileFollower, Line
 from deskwatch.producers.sources.pending import PendingLines
-from deskwatch.schemas import DeadLetter, EventBatch
+from deskwatch.schemas import DeadLetter
 
 from deskwatch.settings import TailSettings
 
@@ -53,7 +53,7 @@ class FileTail:
         self._store = CheckpointStore(settings.state_dir, options.path)
         self._follower = FileFollower(options.path, settings.partial_line_settle_s,
                                       settings.chunk_bytes, settings.max_line_bytes)
-        self._enveloper = Enveloper(options.limits, options.context.source)
+        self._enveloper = WireEnveloper(options.limits, options.context.source)
         self._pending = PendingLines()
         self._saved: Checkpoint | None = None
         self._saved_at = 0.0
@@ -117,7 +117,7 @@ class FileTail:
         if full is not None:
             self._send(full)
 
-    def _send(self, batch: EventBatch) -> None:
+    def _send(self, batch: WireBatch) -> None:
         self._publisher.send_batch(batch, self._pending.envelope_sent(batch.host))
 
     def _tick(self, now: float) -> None:
