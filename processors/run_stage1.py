@@ -29,7 +29,7 @@ def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSett
             out = Outbox(wiring.dead_letters, "stage1")
             for event in events:
                 _envelope(wiring, core, states, out, event)
-            states.flush()
+            states.flush(out.add)
             await out.send(app.producer)
 
     forget_on_rebalance(app, states)

@@ -87,7 +87,7 @@ def attach_stage2(app: faust.App, wiring: Wiring, core: Stage2, commands_topic: 
             batch = _Stage2Batch(wiring, core, groups, commands_topic)
             for event in events:
                 batch.record(event)
-            groups.flush()
+            groups.flush(batch.out.add)
             await batch.out.send(app.producer)
 
     forget_on_rebalance(app, groups)

@@ -12,16 +12,26 @@ class Count(BaseModel):
     n: int
 
 
+CHANGELOG = object()
+
+
 class RecordingTable(dict[bytes, bytes]):
-    """A bytes table that records every write, as a changelog would."""
+    """A bytes table with a store (itself) and a changelog topic; ``writes`` is what was sent to it."""
+
+    changelog_topic = CHANGELOG
 
     def __init__(self) -> None:
         super().__init__()
         self.writes: list[tuple[bytes, bytes]] = []
 
-    def __setitem__(self, key: bytes, value: bytes) -> None:
+    @property
+    def data(self) -> RecordingTable:
+        return self
+
+    def send(self, topic: object, key: bytes, value: bytes) -> None:
+        assert topic is CHANGELOG
+        assert self[key] == value  # the store holds the value before its changelog record leaves
         self.writes.append((key, value))
-        super().__setitem__(key, value)
 
 
 def _view() -> tuple[RecordingTable, ModelTable[Count]]:
@@ -43,9 +53,9 @@ def test_flush_writes_each_staged_key_once_with_its_last_value(staged, expected_
     for key, n in staged:
         view.stage(key, Count(n=n))
     assert table.writes == []  # nothing reaches the table before the flush
-    assert view.flush() == len(expected_writes)
+    assert view.flush(table.send) == len(expected_writes)
     assert table.writes == expected_writes
-    assert view.flush() == 0  # a second flush has nothing left
+    assert view.flush(table.send) == 0  # a second flush has nothing left
 
 
 def test_get_sees_a_staged_value_before_the_flush_and_keys_lists_it() -> None:
@@ -67,4 +77,4 @@ def test_forget_drops_staged_and_cached_values() -> None:
     view.forget()
     assert view.get("k") == Count(n=2)
     assert view.get("other") is None
-    assert view.flush() == 0
+    assert view.flush(table.send) == 0
