@@ -35,14 +35,6 @@ from .conftest import read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 
-# Not yet seen passing on the real broker, so still marked: the first run with order-independent
-# absorption reached no assertion (this file's members() called describe_consumer_groups, which
-# kafka-python 3.0.12 lacks — hidden until now by the xfail), the next lost the broker mid-run
-# (consumer_lag timed out; the broker then died on "Too many open files"). Remove when it passes.
-TWO_WORKERS_UNCONFIRMED = pytest.mark.xfail(
-    strict=False, reason="two-worker equivalence not yet confirmed on the real broker (issue 5)"
-)
-
 SPEC = FleetSpec(seed=11, start=datetime(2026, 11, 23, tzinfo=timezone.utc), duration=timedelta(hours=12),
                  sites=2, directorates=2, hosts_per_site=(12, 16), noise_events_per_host_per_hour=4.0)
 
@@ -164,7 +156,6 @@ def test_sigkill_and_restart_gives_the_incidents_of_an_uninterrupted_run(
     assert_same(got, want)
 
 
-@TWO_WORKERS_UNCONFIRMED
 def test_two_workers_give_the_incidents_of_one(fleet: tuple[Path, Path, int], runs: Callable[[], Run]) -> None:
     events, inventory, _ = fleet
     one, two = runs(), runs()
