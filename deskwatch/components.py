@@ -36,7 +36,8 @@ def write_settings_file(settings: Settings, path: Path) -> Path:
 class Component:
     """One ``deskwatch <args>`` child process writing to its own log file."""
 
-    def __init__(self, args: list[str], config: Path, log: Path) -> None:
+    def __init__(self, args: list[str], config: Path, log: Path, stdin: int = subprocess.DEVNULL) -> None:
+        """``stdin=subprocess.PIPE`` lets the caller feed ``deskwatch produce -`` as a stream."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("DESKWATCH_")}
         env["DESKWATCH_CONFIG"] = str(config)
         self.args = args
@@ -44,7 +45,7 @@ class Component:
         log.parent.mkdir(parents=True, exist_ok=True)
         self._out = log.open("wb")
         exe = str(Path(sys.executable).with_name("deskwatch"))
-        self.proc = subprocess.Popen([exe, *args], env=env, stdin=subprocess.DEVNULL, stdout=self._out,
+        self.proc = subprocess.Popen([exe, *args], env=env, stdin=stdin, stdout=self._out,
                                      stderr=subprocess.STDOUT, start_new_session=True)
 
     def running(self) -> bool:

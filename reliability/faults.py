@@ -73,7 +73,7 @@ class Campaign:
         try:
             self._publish_inventory(run)
             self._start(run, fault)
-            run.feed(self.pause_s, fault.via_tail)
+            run.feed(self.pause_s, fault.via_tail, fault.streamed)
             while run.sent_chunks < max(1, len(self.chunks) // 3):
                 time.sleep(0.2)
             began = time.monotonic()

@@ -26,6 +26,7 @@ class Fault:
     workers: int = 1
     via_tail: bool = False
     throttle: bool = False  # ES restarted with a tiny write pool for this row
+    streamed: bool = False  # chunks reach the producer over its standard input, over seconds
 
 
 def _none(run: Run, stack: PrivateStack, outage_s: float) -> None:
@@ -66,7 +67,8 @@ def _tail_sigkill(run: Run, stack: PrivateStack, outage_s: float) -> None:
 
 
 def _batch_sigkill(run: Run, stack: PrivateStack, outage_s: float) -> None:
-    """SIGKILL the feeder's producer 1.5 s into its chunk (sending); the feeder sends it again."""
+    """SIGKILL the feeder's producer 1.5 s into a streamed chunk: it has published envelopes and is
+    still publishing (lines keep arriving for ``STREAM_S``); the feeder sends the chunk again."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         c = run.producing
@@ -86,5 +88,5 @@ FAULTS: tuple[Fault, ...] = (
     Fault("elasticsearch stopped, restarted", _es_stopped),
     Fault("elasticsearch throttling (429)", _none, throttle=True),
     Fault("producer (ingest tail) SIGKILL + restart", _tail_sigkill, via_tail=True),
-    Fault("producer batch in flight SIGKILL + resend", _batch_sigkill),
+    Fault("producer batch in flight SIGKILL + resend", _batch_sigkill, streamed=True),
 )

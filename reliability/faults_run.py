@@ -8,6 +8,7 @@ injected part-way; the run ends when every consumer group has drained and Elasti
 from __future__ import annotations
 
 import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -70,15 +71,17 @@ class Run:
         """Signal one component and forget it (its log stays)."""
         self.components.pop(name).stop(sig)
 
-    def feed(self, pause_s: float, via_tail: bool) -> threading.Thread:
-        """Publish the chunks one after the other in a background thread."""
+    def feed(self, pause_s: float, via_tail: bool, streamed: bool = False) -> threading.Thread:
+        """Publish the chunks one after the other in a background thread (``streamed``: each
+        through ``deskwatch produce -``'s standard input over ``STREAM_S`` seconds, so the producer
+        is publishing envelopes while later lines still arrive)."""
         def body() -> None:
             for chunk in self.chunks:
                 if via_tail:
                     with self.tail_file.open("ab") as out:
                         out.write(chunk.read_bytes())
                 else:
-                    self._produce(chunk)
+                    self._produce(chunk, streamed)
                 self.sent_chunks += 1
                 time.sleep(pause_s)
             self.fed.set()
@@ -86,12 +89,16 @@ class Run:
         thread.start()
         return thread
 
-    def _produce(self, chunk: Path) -> None:
-        """At-least-once from outside: a chunk whose producer failed (broker away) is sent again."""
+    def _produce(self, chunk: Path, streamed: bool = False) -> None:
+        """At-least-once from outside: a chunk whose producer failed (broker away, killed) is sent again."""
         while True:
-            c = Component(["produce", "--format", "jsonl", str(chunk)], write_settings_file(
-                self.settings, self.folder / "produce.yaml"), self.folder / f"produce-{chunk.stem}.log")
+            args = ["produce", "--format", "jsonl", "-" if streamed else str(chunk)]
+            c = Component(args, write_settings_file(self.settings, self.folder / "produce.yaml"),
+                          self.folder / f"produce-{chunk.stem}-{time.monotonic_ns()}.log",
+                          stdin=subprocess.PIPE if streamed else subprocess.DEVNULL)
             self.producing, self.producing_since = c, time.monotonic()
+            if streamed:
+                _stream(c, chunk.read_bytes())
             if c.proc.wait() == 0:
                 return
             self.produce_retries += 1
@@ -154,3 +161,22 @@ class Run:
     def stop(self) -> None:
         for c in self.components.values():
             c.stop()
+
+
+STREAM_S = 4.0  # how long a streamed chunk takes to arrive on the producer's standard input
+
+
+def _stream(c: Component, data: bytes) -> None:
+    """Write ``data`` to the component's stdin in 20 slices over ``STREAM_S``, line-aligned; a
+    killed reader (BrokenPipe) ends the feed — the caller sends the whole chunk again."""
+    lines = data.splitlines(keepends=True)
+    step = max(1, len(lines) // 20)
+    assert c.proc.stdin is not None
+    try:
+        for i in range(0, len(lines), step):
+            c.proc.stdin.write(b"".join(lines[i:i + step]))
+            c.proc.stdin.flush()
+            time.sleep(STREAM_S / 20)
+        c.proc.stdin.close()
+    except (BrokenPipeError, ValueError):
+        pass
