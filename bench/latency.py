@@ -31,6 +31,7 @@ from elasticsearch import ApiError
 from kafka.admin import KafkaAdminClient
 
 from bench.e2e import bench_settings, drained
+from bench.latency_hops import IndexWatcher, hop_times
 from bench.memory import publish_inventory
 from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import elasticsearch_client, kafka_python_options
@@ -173,13 +174,17 @@ def run(base: Settings, rate: float, seconds: float, hosts: int, folder: Path) -
     log.touch()
     workers = [Component(a, config, folder / f"{a[0]}.log") for a in
                (["processor", "run"], ["sink", "run"], ["ingest", "tail", "--format", "jsonl", str(log)])]
-    poller = Poller(s)
+    poller, watcher = Poller(s), IndexWatcher(s)
     try:
         poller.start()
+        watcher.start()
         figures = _paced(s, workers, lines, rate, log)
         opened = opened_at(s)
+        hops = hop_times(s, {i: at for i, at in opened.items() if at >= figures["measured_from"]},
+                         poller.found, watcher.indexed)
     finally:
         poller.stop.set()
+        watcher.stop.set()
         for w in workers:
             w.stop()
         cleanup(s)
@@ -188,7 +193,14 @@ def run(base: Settings, rate: float, seconds: float, hosts: int, folder: Path) -
     sent_us = figures.pop("sent_us")
     matched = sum(1 for at in opened.values() if int(round(at * 1_000_000)) in sent_us)
     return summarise(latencies, s, figures | {"incidents_opened": len(opened), "at_matches_a_send": matched,
-                                              "polls": poller.polls, "hosts": hosts})
+                                              "polls": poller.polls, "hosts": hosts, "hops": hop_figures(hops)})
+
+
+def hop_figures(hops: dict[str, list[float]]) -> dict[str, dict[str, float | int | None]]:
+    """Per hop: how many incidents, p50 / p99 / max in ms."""
+    return {name: {"n": len(v), "p50_ms": percentile(v, 50) * 1000 if v else None,
+                   "p99_ms": percentile(v, 99) * 1000 if v else None, "max_ms": max(v) * 1000 if v else None}
+            for name, v in hops.items()}
 
 
 def _paced(s: Settings, workers: list[Component], lines: list[bytes], rate: float, log: Path) -> dict[str, Any]:
@@ -255,6 +267,10 @@ def measure(rate: float, seconds: float, hosts: int) -> dict[str, Any]:
     print(f"  latency at {result['rate_achieved']:.0f} events/s: {result['incidents_measured']} incidents, "
           f"p50 {p50 and round(p50)} ms, p99 {p99 and round(p99)} ms "
           f"(refresh {result['refresh_interval']}, target p99 <= {result['target_p99_ms']:.0f} ms)", flush=True)
+    for name, h in result["hops"].items():
+        if h["n"]:
+            print(f"    hop {name:8} n={h['n']:4} p50 {h['p50_ms']:7.1f} ms  p99 {h['p99_ms']:7.1f} ms  "
+                  f"max {h['max_ms']:7.1f} ms", flush=True)
     return result
 
 
