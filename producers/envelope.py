@@ -19,7 +19,8 @@ from pydantic import TypeAdapter
 
 from deskwatch.schemas import EventBatch, WorkstationEvent
 
-_EVENT: Final[TypeAdapter[WorkstationEvent]] = TypeAdapter(WorkstationEvent)
+# The model's own serializer: what a TypeAdapter's dump_json calls, without its Python around it.
+_EVENT_JSON: Final = WorkstationEvent.__pydantic_serializer__.to_json
 # EventBatch.source's own constraints, checked once per WireEnveloper instead of per envelope
 _SOURCE: Final[TypeAdapter[str]] = TypeAdapter(Annotated[str, *EventBatch.model_fields["source"].metadata])
 
@@ -119,9 +120,9 @@ class WireEnveloper(_Packer[bytes]):
 
     def add(self, event: WorkstationEvent, size_hint: int, now: float) -> WireBatch | None:
         """Encode and add one event; return its host's envelope when that envelope is full."""
-        encoded = _EVENT.dump_json(event, by_alias=True, exclude_none=True)
-        full = self._put(event.host.name, encoded, size_hint, now)
-        return None if full is None else self._batch(event.host.name, full)
+        host = event.host.name
+        full = self._put(host, _EVENT_JSON(event, by_alias=True, exclude_none=True), size_hint, now)
+        return None if full is None else self._batch(host, full)
 
     def due(self, now: float) -> list[WireBatch]:
         """Envelopes older than the linger."""

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from deskwatch.producers.parse.assemble import (
-    decode_text,
-    load_json_object,
-    strip_terminator,
-    validate_event,
-)
+from deskwatch.producers.parse.assemble import load_json_object, strip_terminator, validate_event
 from deskwatch.producers.parse.contract import ParseResult, Rejected, SourceContext, quote
 
 DATASET = "deskwatch.jsonl"
@@ -28,10 +23,7 @@ def parse_jsonl(raw: bytes, position: int, ctx: SourceContext) -> ParseResult:
         return Rejected("missing_host", f"no host.name in {quote(raw)}")
     event = data.get("event")
     if isinstance(event, dict):
-        data["event"] = {"original": decode_text(raw), "dataset": DATASET, **_without_nulls(event)}
+        if None in event.values():  # an explicit null must not override the defaults set here
+            event = {key: value for key, value in event.items() if value is not None}
+        data["event"] = {"original": raw.decode("utf-8", "replace"), "dataset": DATASET, **event}
     return validate_event(data, raw=raw, position=position, ctx=ctx)
-
-
-def _without_nulls(mapping: dict[str, object]) -> dict[str, object]:
-    # An explicit null must not override the defaults set above.
-    return {key: value for key, value in mapping.items() if value is not None}

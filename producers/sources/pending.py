@@ -29,7 +29,10 @@ class PendingLines:
     """
 
     def __init__(self, start: int = 0) -> None:
-        self._lines: deque[tuple[int, Ticket]] = deque()
+        # Two parallel queues, not one of (start, ticket) tuples: 100k open lines would be 100k
+        # GC-tracked tuples that every full collection walks; ints and shared tickets are not.
+        self._starts: deque[int] = deque()
+        self._tickets: deque[Ticket] = deque()
         self._open: dict[str, Ticket] = {}
         self._read_end = start
         self._next_seq = 0
@@ -72,15 +75,16 @@ class PendingLines:
 
     def checkpoint(self) -> int:
         """The offset to resume from: start of the oldest unacknowledged line, else the read end."""
-        lines = self._lines
-        while lines and lines[0][1].seq is not None and lines[0][1].seq <= self._confirmed:
-            lines.popleft()
-        return lines[0][0] if lines else self._read_end
+        starts, tickets, confirmed = self._starts, self._tickets, self._confirmed
+        while tickets and tickets[0].seq is not None and tickets[0].seq <= confirmed:
+            tickets.popleft()
+            starts.popleft()
+        return starts[0] if starts else self._read_end
 
     @property
     def pending(self) -> int:
         """Lines not known to be acknowledged (an upper bound until ``checkpoint`` prunes)."""
-        return len(self._lines)
+        return len(self._starts)
 
     @property
     def unsent(self) -> bool:
@@ -93,5 +97,7 @@ class PendingLines:
         return self._highest > self._confirmed
 
     def _push(self, start: int, end: int, ticket: Ticket) -> None:
-        self._lines.append((start, ticket))
-        self._read_end = max(self._read_end, end)
+        self._starts.append(start)
+        self._tickets.append(ticket)
+        if end > self._read_end:
+            self._read_end = end
