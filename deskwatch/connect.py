@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
-from deskwatch.settings import ElasticsearchSettings, KafkaSettings
+from deskwatch.settings import ElasticsearchSettings, KafkaSettings, ProducerSettings
 
 
 def kafka_python_options(kafka: KafkaSettings) -> dict[str, Any]:
@@ -21,6 +21,28 @@ def kafka_python_options(kafka: KafkaSettings) -> dict[str, Any]:
         opts["sasl_plain_username"] = kafka.sasl_username
         opts["sasl_plain_password"] = kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
     return opts
+
+
+def kafka_python_consumer_options(kafka: KafkaSettings, fetch_max_wait_ms: int) -> dict[str, Any]:
+    """Connection options for a kafka-python consumer that hands over records as soon as any exist.
+
+    ``fetch_min_bytes=1`` makes the broker answer a fetch once a record is there; a short
+    ``fetch_max_wait_ms`` (kafka-python's default is 500) bounds the wait when it is not.
+    """
+    return {**kafka_python_options(kafka), "fetch_min_bytes": 1, "fetch_max_wait_ms": fetch_max_wait_ms}
+
+
+def kafka_python_producer_options(kafka: KafkaSettings, producer: ProducerSettings) -> dict[str, Any]:
+    """A kafka-python producer's options: idempotent, acks=all, the configured codec, 1 MiB batches."""
+    return {
+        "enable_idempotence": True,  # explicit: a conflicting option must raise, not silently disable it
+        "acks": "all",
+        "compression_type": None if producer.compression == "none" else producer.compression,
+        "linger_ms": producer.linger_ms,
+        "batch_size": 1_048_576,
+        "max_request_size": 8_388_608,
+        **kafka_python_options(kafka),
+    }
 
 
 def faust_broker_options(kafka: KafkaSettings) -> dict[str, Any]:

@@ -68,7 +68,7 @@ class FileTail:
             lines = self._follower.read(now) if opened else []
             for line in lines:
                 self._handle(line, now)
-            self._tick(now)
+            self._tick(now, drained=not lines)
             if lines:
                 if on_progress is not None:
                     on_progress(self.counts, self._follower.position)
@@ -120,11 +120,16 @@ class FileTail:
     def _send(self, batch: WireBatch) -> None:
         self._publisher.send_batch(batch, self._pending.envelope_sent(batch.host))
 
-    def _tick(self, now: float) -> None:
-        # Behind the writer (a backlog): envelopes close by count and bytes, or all at once past
-        # max_open_events (bounded memory). A linger here would send one-event envelopes when
-        # many hosts interleave. Caught up: the linger bounds a quiet host's latency.
-        if not self._follower.behind:
+    def _tick(self, now: float, drained: bool) -> None:
+        # Adaptive: caught up with the writer (a read found nothing new), no open envelope can
+        # grow before the next poll, so all are sent now instead of after a linger. Reading a
+        # backlog, envelopes close by count and bytes, or all at once past max_open_events
+        # (bounded memory): a linger there would send one-event envelopes when many hosts
+        # interleave. In between (new lines, not a full chunk), the linger bounds a host's wait.
+        if drained:
+            for batch in self._enveloper.drain():
+                self._send(batch)
+        elif not self._follower.behind:
             for batch in self._enveloper.due(now):
                 self._send(batch)
         elif self._enveloper.pending_events >= self._settings.max_open_events:

@@ -21,7 +21,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 from pydantic import ValidationError
 
-from deskwatch.connect import elasticsearch_client, kafka_python_options
+from deskwatch.connect import elasticsearch_client, kafka_python_consumer_options, kafka_python_options
 from deskwatch.schemas import DeadLetter
 from deskwatch.settings import Settings
 from deskwatch.sinks.elasticsearch.batch import Batch
@@ -36,6 +36,9 @@ log = structlog.get_logger(__name__)
 SOURCES: tuple[TopicSpec, ...] = (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS)
 # An outage holds a batch in write_items; past this the group would evict us mid-retry.
 MAX_POLL_INTERVAL_MS = 3_600_000
+# How long an idle poll waits for a first record (it returns as soon as one arrives): bounds how
+# late the loop notices a stop request or a due prune.
+IDLE_POLL_MS = 200
 
 
 class SinkStoppedError(Exception):
@@ -78,13 +81,14 @@ class Sink:
         self._consumer = KafkaConsumer(
             *self._roles, group_id=self._settings.sink.group_id, enable_auto_commit=False,
             auto_offset_reset="earliest", max_poll_records=self._settings.sink.bulk_max_docs,
-            max_poll_interval_ms=MAX_POLL_INTERVAL_MS, client_id="deskwatch-sink", **kopts,
+            max_poll_interval_ms=MAX_POLL_INTERVAL_MS, client_id="deskwatch-sink",
+            **kafka_python_consumer_options(self._settings.kafka, self._settings.sink.fetch_max_wait_ms),
         )
         self._producer = KafkaProducer(client_id="deskwatch-sink-dlq", enable_idempotence=True, acks="all", **kopts)
         self.prune_if_due()
 
     def step(self) -> int:
-        """Fill one batch (count, bytes or flush interval), write it, commit; return records handled."""
+        """Fill one batch (until drained, full or at the linger ceiling), write it, commit; return records handled."""
         batch = self._fill()
         if not batch.records:
             return 0
@@ -134,11 +138,15 @@ class Sink:
                 closeable.close()
 
     def _fill(self) -> Batch:
-        batch = Batch(self._settings.sink, opened_at=time.monotonic())
-        while not batch.due(time.monotonic()) and not self._stop.is_set():
-            left = self._settings.sink.flush_interval_s - (time.monotonic() - batch.opened_at)
-            polled = self._consumer.poll(timeout_ms=max(1, int(left * 1000)), max_records=batch.room())
-            batch.add([r for records in polled.values() for r in records])
+        """Poll until the batch is ready: the first poll waits for data, later ones only drain the buffer."""
+        batch = Batch(self._settings.sink)
+        while not self._stop.is_set():
+            wait_ms = IDLE_POLL_MS if batch.opened_at is None else 0
+            polled = self._consumer.poll(timeout_ms=wait_ms, max_records=batch.room())
+            records = [r for part in polled.values() for r in part]
+            batch.add(records, time.monotonic())
+            if batch.ready(time.monotonic(), drained=not records) or not records:
+                break  # ready, or idle: an empty batch lets ``run`` prune and see a stop
         return batch
 
     def _encode(self, record: Any) -> BulkItem | None:
@@ -173,6 +181,8 @@ class Sink:
 
     def _settle_dead_letters(self) -> None:
         """Block until Kafka acknowledged every dead letter of the batch (raises if one failed)."""
+        if not self._pending_letters:
+            return  # most batches have none: no flush round on the producer's thread
         self._producer.flush()
         for future in self._pending_letters:
             future.get(timeout=30)
