@@ -113,6 +113,9 @@ class ProcessorSettings(_Section):
     web_port: int = 6066
     commit_every: int = 10_000
     tick_interval_s: float = Field(default=10.0, gt=0, description="period of the ticks that drive timeouts")
+    heartbeat_interval_s: float = Field(default=30.0, gt=0, description="period of the worker's progress line")
+    heartbeat_stall_after_s: float = Field(default=120.0, gt=0,
+                                           description="a waiting or stalled phase this long is logged as a warning")
     host_max_event_ids: int = Field(default=8_000, ge=10, description="exact-dedup ids kept per host (24 h horizon)")
     host_max_fingerprints: int = Field(default=1_000, ge=1, description="content-dedup windows kept per host")
     state_max_record_bytes: int = Field(default=4_194_304, ge=1_048_576,

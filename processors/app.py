@@ -10,6 +10,7 @@ from __future__ import annotations
 import faust
 
 from deskwatch.connect import faust_broker_options
+from deskwatch.processors.heartbeat import Heartbeat, kafka_offsets, read_pulse
 from deskwatch.processors.rules import RuleSet, load_default_pack, load_rules
 from deskwatch.processors.run_stage1 import attach_stage1
 from deskwatch.processors.run_stage2 import attach_stage2
@@ -21,7 +22,7 @@ from deskwatch.processors.wiring import Wiring, declare
 from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.command import Silence
 from deskwatch.settings import ProcessorSettings, Settings
-from deskwatch.topology import COMMANDS
+from deskwatch.topology import COMMANDS, EVENTS, SIGNALS
 
 
 def build_app(settings: Settings) -> tuple[faust.App, Wiring]:
@@ -75,6 +76,10 @@ def _app_options(settings: Settings) -> dict[str, object]:
 def run_worker(settings: Settings) -> None:
     """Run one processor worker until SIGTERM/SIGINT."""
     app, wiring = build_app(settings)
+    p, offsets = settings.processor, kafka_offsets(settings.kafka)
+    inputs = frozenset(t.name(settings.kafka) for t in (EVENTS, SIGNALS, COMMANDS))
+    Heartbeat(app, p.heartbeat_interval_s, p.heartbeat_stall_after_s,
+              lambda a: read_pulse(a, inputs, offsets)).start()
     wiring.inventory.start()  # the inventory and silences are loaded before the first event
     wiring.silences.start()
     worker = faust.Worker(app, loglevel=settings.logging.level, quiet=True)

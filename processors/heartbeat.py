@@ -1,0 +1,150 @@
+"""A worker's heartbeat: one log line per interval saying what the worker is doing.
+
+faust runs quiet, so a worker that waits (for partitions, a table recovery, a rebalance) and one
+that has nothing to do looked the same in its log. The line is written from a daemon thread, not
+a faust timer, so it also appears while the worker is starting or its event loop is blocked; a
+phase other than processing/idle that lasts past ``stall_after_s`` is logged as a warning.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from kafka import KafkaConsumer, TopicPartition
+
+from deskwatch.connect import kafka_python_options
+from deskwatch.settings import KafkaSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Pulse:
+    """What the worker reported at one instant (counters are totals since start)."""
+
+    started: bool
+    in_recovery: bool
+    rebalancing: bool
+    assigned: int
+    received: int
+    committed: int
+    behind: int = 0  # records on the assigned partitions past what the worker has read
+
+
+Offsets = Callable[[list[tuple[str, int]]], tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]]
+
+
+def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets) -> Pulse:
+    """Read the faust app's state and its monitor's counters (plain attribute reads), and how far
+    the ends of its assigned ``inputs`` partitions are past what it read (``offsets``: beginnings
+    and ends). Changelog partitions are assigned too, but only read while recovering: not counted."""
+    monitor = app.monitor
+    try:
+        assigned = [(tp.topic, tp.partition) for tp in app.consumer.assignment() if tp.topic in inputs]
+    except Exception:  # noqa: BLE001 - no consumer yet while the app starts
+        assigned = []
+    read = {(tp.topic, tp.partition): int(o) + 1 for tp, o in dict(monitor.tp_read_offsets).items()}
+    committed = {(tp.topic, tp.partition): int(o) for tp, o in dict(monitor.tp_committed_offsets).items()}
+    behind = 0
+    if assigned:
+        beginnings, ends = offsets(assigned)
+        behind = sum(max(0, ends.get(tp, 0) - max(read.get(tp, 0), committed.get(tp, 0), beginnings.get(tp, 0)))
+                     for tp in assigned)
+    return Pulse(
+        started=bool(getattr(app, "started", False)),
+        in_recovery=bool(getattr(app, "in_recovery", False)),
+        rebalancing=bool(getattr(app, "rebalancing", False)),
+        assigned=len(assigned),
+        received=int(monitor.messages_received_total),
+        committed=sum(committed.values()),
+        behind=behind,
+    )
+
+
+def phase(before: Pulse, now: Pulse) -> str:
+    """The worker's phase over one interval, waiting states first."""
+    if now.received > before.received:
+        return "processing"
+    if not now.started:
+        return "starting"
+    if now.rebalancing:
+        return "rebalancing"
+    if now.in_recovery:
+        return "recovering"
+    if now.assigned == 0:
+        return "no partitions"
+    if now.behind > 0:
+        return "stalled"  # records wait on its partitions and it read none of them
+    return "idle"
+
+
+WORKING = frozenset({"processing", "idle"})
+
+
+class Heartbeat:
+    """Logs the phase and counters every ``interval_s``; warns when a waiting phase lasts."""
+
+    def __init__(self, app: Any, interval_s: float, stall_after_s: float, read: Callable[[Any], Pulse],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._app, self._interval, self._stall_after = app, interval_s, stall_after_s
+        self._read, self._clock = read, clock
+        self._stop = threading.Event()
+        self._last = Pulse(False, False, False, 0, 0, 0)
+        self._waiting_since: float | None = None
+
+    def start(self) -> None:
+        """Beat in a daemon thread (faust creates its monitor lazily: do it here, in the caller's thread)."""
+        _ = self._app.monitor
+        threading.Thread(target=self._run, daemon=True, name="heartbeat").start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        self._waiting_since = self._clock()  # a worker starts waiting
+        while not self._stop.wait(self._interval):
+            self.beat()
+
+    def beat(self) -> str:
+        """Read the worker once, log the line, return the phase."""
+        try:
+            now = self._read(self._app)
+        except Exception as exc:  # noqa: BLE001 - a heartbeat never takes the worker down
+            log.warning("processor heartbeat unreadable", error=repr(exc))
+            return "unknown"
+        current = phase(self._last, now)
+        fields = {"phase": current, "assigned": now.assigned, "received": now.received, "behind": now.behind,
+                  "received_since_last": now.received - self._last.received, "committed": now.committed}
+        self._last = now
+        if current in WORKING:
+            self._waiting_since = None
+            log.info("processor heartbeat", **fields)
+            return current
+        since = self._waiting_since = self._waiting_since if self._waiting_since is not None else self._clock()
+        waited = self._clock() - since
+        if waited >= self._stall_after:
+            log.warning("processor not processing", waited_s=round(waited, 1), **fields)
+        else:
+            log.info("processor heartbeat", **fields)
+        return current
+
+
+def kafka_offsets(kafka: KafkaSettings) -> Offsets:
+    """Beginning and end offsets of partitions, through one kafka-python consumer made on first use."""
+    consumer: list[KafkaConsumer] = []
+
+    def offsets(tps: list[tuple[str, int]]) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+        if not consumer:
+            consumer.append(KafkaConsumer(client_id="deskwatch-heartbeat", enable_auto_commit=False,
+                                          **kafka_python_options(kafka)))
+        parts = [TopicPartition(t, p) for t, p in tps]
+        begins, ends = consumer[0].beginning_offsets(parts), consumer[0].end_offsets(parts)
+        return ({(tp.topic, tp.partition): o for tp, o in begins.items()},
+                {(tp.topic, tp.partition): o for tp, o in ends.items()})
+
+    return offsets

@@ -1,0 +1,93 @@
+"""The worker's heartbeat: phases, how far behind it is, and the warning when a wait lasts."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, NamedTuple
+
+import pytest
+from structlog.testing import capture_logs
+
+from deskwatch.processors.heartbeat import Heartbeat, Pulse, phase, read_pulse
+
+
+def pulse(**kw: Any) -> Pulse:
+    base = {"started": True, "in_recovery": False, "rebalancing": False, "assigned": 4, "received": 10,
+            "committed": 10, "behind": 0}
+    return Pulse(**(base | kw))
+
+
+@pytest.mark.parametrize(("now", "want"), [
+    (pulse(received=11), "processing"),
+    (pulse(received=11, started=False), "processing"),
+    (pulse(started=False), "starting"),
+    (pulse(rebalancing=True), "rebalancing"),
+    (pulse(in_recovery=True), "recovering"),
+    (pulse(assigned=0), "no partitions"),
+    (pulse(behind=5), "stalled"),
+    (pulse(), "idle"),
+], ids=["received", "received-while-starting", "starting", "rebalancing", "recovering", "no-partitions",
+        "stalled", "idle"])
+def test_phase(now: Pulse, want: str) -> None:
+    assert phase(pulse(), now) == want
+
+
+class TP(NamedTuple):
+    """faust's TP: a topic and a partition."""
+
+    topic: str
+    partition: int
+
+
+def test_read_pulse_counts_what_waits_past_the_read_offsets() -> None:
+    a, b, c = TP("events", 0), TP("events", 1), TP("signals", 0)
+    changelog = TP("app-hosts-changelog", 0)  # assigned too, read only while recovering
+    app = SimpleNamespace(
+        started=True, in_recovery=False, rebalancing=False,
+        consumer=SimpleNamespace(assignment=lambda: {a, b, c, changelog}),
+        monitor=SimpleNamespace(messages_received_total=7, tp_read_offsets={a: 9},  # offsets 0..9 read
+                                tp_committed_offsets={a: 5, b: 3}),
+    )
+    ends = {("events", 0): 10, ("events", 1): 8, ("signals", 0): 6}
+    begins = {("events", 0): 0, ("events", 1): 0, ("signals", 0): 2}
+    got = read_pulse(app, frozenset({"events", "signals"}), lambda tps: (begins, ends))
+    # events-0 read to its end; events-1: 8 - committed 3; signals-0 never read: 6 - its beginning 2
+    assert (got.assigned, got.received, got.committed, got.behind) == (3, 7, 8, 5 + 4)
+
+
+def test_read_pulse_before_the_consumer_exists() -> None:
+    def no_consumer() -> Any:
+        raise RuntimeError("no consumer yet")
+
+    app = SimpleNamespace(consumer=SimpleNamespace(assignment=no_consumer),
+                          monitor=SimpleNamespace(messages_received_total=0, tp_read_offsets={}, tp_committed_offsets={}))
+    got = read_pulse(app, frozenset({"events"}), lambda tps: pytest.fail("no partitions: no offsets asked"))
+    assert (got.started, got.assigned, got.behind) == (False, 0, 0)
+
+
+def test_a_wait_past_the_limit_is_a_warning_and_work_clears_it() -> None:
+    clock = [0.0]
+    pulses = iter([pulse(behind=3), pulse(behind=3), pulse(behind=3), pulse(behind=3, received=12),
+                   pulse(received=12)])
+    beat = Heartbeat(SimpleNamespace(monitor=None), 30.0, 60.0, lambda app: next(pulses), clock=lambda: clock[0])
+    with capture_logs() as logs:
+        for t in (30.0, 60.0, 130.0, 160.0, 190.0):
+            clock[0] = t
+            beat.beat()
+    assert [(e["log_level"], e["event"], e["phase"]) for e in logs] == [
+        ("info", "processor heartbeat", "processing"),  # the first beat sees 10 received since start
+        ("info", "processor heartbeat", "stalled"),  # the wait starts here, at 60 s
+        ("warning", "processor not processing", "stalled"),  # 70 s later: past the 60 s limit
+        ("info", "processor heartbeat", "processing"),
+        ("info", "processor heartbeat", "idle"),
+    ]
+    assert logs[2]["waited_s"] == 70.0 and logs[2]["behind"] == 3
+
+
+def test_an_unreadable_worker_is_logged_not_raised() -> None:
+    def broken(app: Any) -> Pulse:
+        raise ConnectionError("broker gone")
+
+    with capture_logs() as logs:
+        assert Heartbeat(SimpleNamespace(), 1.0, 1.0, broken).beat() == "unknown"
+    assert logs[0]["event"] == "processor heartbeat unreadable" and "broker gone" in logs[0]["error"]
