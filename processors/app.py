@@ -10,7 +10,7 @@ from __future__ import annotations
 import faust
 
 from deskwatch.connect import faust_broker_options
-from deskwatch.processors.heartbeat import Heartbeat, kafka_offsets, read_pulse
+from deskwatch.processors.heartbeat import Heartbeat, dump_stacks, kafka_offsets, read_pulse
 from deskwatch.processors.rules import RuleSet, load_default_pack, load_rules
 from deskwatch.processors.run_stage1 import attach_stage1
 from deskwatch.processors.run_stage2 import attach_stage2
@@ -79,7 +79,7 @@ def run_worker(settings: Settings) -> None:
     p, offsets = settings.processor, kafka_offsets(settings.kafka)
     inputs = frozenset(t.name(settings.kafka) for t in (EVENTS, SIGNALS, COMMANDS))
     Heartbeat(app, p.heartbeat_interval_s, p.heartbeat_stall_after_s,
-              lambda a: read_pulse(a, inputs, offsets)).start()
+              lambda a: read_pulse(a, inputs, offsets), on_stall=dump_stacks).start()
     wiring.inventory.start()  # the inventory and silences are loaded before the first event
     wiring.silences.start()
     worker = faust.Worker(app, loglevel=settings.logging.level, quiet=True)

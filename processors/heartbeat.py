@@ -8,8 +8,11 @@ phase other than processing/idle that lasts past ``stall_after_s`` is logged as 
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -90,9 +93,10 @@ class Heartbeat:
     """Logs the phase and counters every ``interval_s``; warns when a waiting phase lasts."""
 
     def __init__(self, app: Any, interval_s: float, stall_after_s: float, read: Callable[[Any], Pulse],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, on_stall: Callable[[Any], None] = lambda app: None,
+                 ) -> None:
         self._app, self._interval, self._stall_after = app, interval_s, stall_after_s
-        self._read, self._clock = read, clock
+        self._read, self._clock, self._on_stall = read, clock, on_stall
         self._stop = threading.Event()
         self._last = Pulse(False, False, False, 0, 0, 0)
         self._waiting_since: float | None = None
@@ -129,9 +133,36 @@ class Heartbeat:
         waited = self._clock() - since
         if waited >= self._stall_after:
             log.warning("processor not processing", waited_s=round(waited, 1), **fields)
+            if waited - self._interval < self._stall_after:  # once per waiting stretch: where it waits
+                self._on_stall(self._app)
         else:
             log.info("processor heartbeat", **fields)
         return current
+
+
+def dump_stacks(app: Any) -> None:
+    """Log every thread's stack now, and every asyncio task's stack when the event loop gets to it."""
+    names = {t.ident: t.name for t in threading.enumerate()}
+    for ident, frame in sys._current_frames().items():  # noqa: SLF001 - the documented way to read them
+        log.warning("processor thread stack", thread=names.get(ident, ident),
+                    stack="".join(traceback.format_stack(frame)[-12:]))
+
+    def tasks() -> None:
+        for task in asyncio.all_tasks():
+            log.warning("processor task stack", task=task.get_name(), awaiting=" <- ".join(await_chain(task.get_coro())))
+
+    app.loop.call_soon_threadsafe(tasks)
+
+
+def await_chain(coro: Any, depth: int = 24) -> list[str]:
+    """Where a suspended coroutine waits: each frame of its ``await`` chain, outermost first."""
+    chain: list[str] = []
+    while coro is not None and len(chain) < depth:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is not None:
+            chain.append(f"{frame.f_code.co_name} ({frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno})")
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return chain
 
 
 def kafka_offsets(kafka: KafkaSettings) -> Offsets:

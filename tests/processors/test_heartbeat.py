@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import pytest
 from structlog.testing import capture_logs
 
-from deskwatch.processors.heartbeat import Heartbeat, Pulse, phase, read_pulse
+from deskwatch.processors.heartbeat import Heartbeat, Pulse, dump_stacks, phase, read_pulse
 
 
 def pulse(**kw: Any) -> Pulse:
@@ -69,7 +69,9 @@ def test_a_wait_past_the_limit_is_a_warning_and_work_clears_it() -> None:
     clock = [0.0]
     pulses = iter([pulse(behind=3), pulse(behind=3), pulse(behind=3), pulse(behind=3, received=12),
                    pulse(received=12)])
-    beat = Heartbeat(SimpleNamespace(monitor=None), 30.0, 60.0, lambda app: next(pulses), clock=lambda: clock[0])
+    stalls: list[float] = []
+    beat = Heartbeat(SimpleNamespace(monitor=None), 30.0, 60.0, lambda app: next(pulses), clock=lambda: clock[0],
+                     on_stall=lambda app: stalls.append(clock[0]))
     with capture_logs() as logs:
         for t in (30.0, 60.0, 130.0, 160.0, 190.0):
             clock[0] = t
@@ -82,6 +84,25 @@ def test_a_wait_past_the_limit_is_a_warning_and_work_clears_it() -> None:
         ("info", "processor heartbeat", "idle"),
     ]
     assert logs[2]["waited_s"] == 70.0 and logs[2]["behind"] == 3
+    assert stalls == [130.0], "the stacks are dumped once, at the warning"
+
+
+def test_dump_stacks_logs_threads_and_tasks() -> None:
+    import asyncio
+
+    async def main() -> list[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        with capture_logs() as logs:
+            dump_stacks(SimpleNamespace(loop=loop))
+            await asyncio.sleep(0.05)  # the task dump runs on the loop
+        return logs
+
+    logs = asyncio.run(main())
+    threads = [e for e in logs if e["event"] == "processor thread stack"]
+    tasks = [e for e in logs if e["event"] == "processor task stack"]
+    assert any("test_dump_stacks_logs_threads_and_tasks" in e["stack"] or "main" in e["stack"] for e in threads)
+    assert any(e["awaiting"].startswith("main (test_heartbeat.py:") and "sleep (tasks.py:" in e["awaiting"]
+               for e in tasks), [e["awaiting"] for e in tasks]
 
 
 def test_an_unreadable_worker_is_logged_not_raised() -> None:
