@@ -96,9 +96,9 @@ class ProducerSettings(_Section):
     batch_max_events: int = Field(default=500, ge=1)
     batch_max_bytes: int = Field(default=900_000, ge=1024)
     linger_ms: int = Field(default=50, ge=0)
-    compression: Literal["gzip", "zstd", "none"] = Field(
-        default="gzip", description="codec of produced batches; zstd: ~10x less CPU than gzip-9, fewer bytes"
-    )
+    # zstd (level 3): 1.6 us of CPU per event against gzip's 15.4 (kafka-python fixes gzip at level 9),
+    # and 71 B per event on the wire against 89 (bench/producer.py, simulated fleet envelopes)
+    compression: Literal["zstd", "gzip", "none"] = "zstd"
     default_host: str | None = Field(
         default=None, description="host name for sources whose lines carry none"
     )

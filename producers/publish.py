@@ -14,7 +14,7 @@ import structlog
 from kafka import KafkaProducer
 from pydantic import TypeAdapter
 
-from deskwatch.connect import kafka_python_options
+from deskwatch.connect import kafka_python_producer_options
 from deskwatch.producers.envelope import WireBatch
 from deskwatch.schemas import DeadLetter, EventBatch
 from deskwatch.settings import KafkaSettings, ProducerSettings
@@ -45,16 +45,7 @@ class Publisher:
         self._in_flight: deque[_InFlight] = deque()
         self.published_events = 0
         self.dead_lettered = 0
-        self._client = KafkaProducer(
-            client_id="deskwatch-producer",
-            enable_idempotence=True,  # explicit: a conflicting option must raise, not silently disable it
-            acks="all",
-            compression_type=None if producer.compression == "none" else producer.compression,
-            linger_ms=producer.linger_ms,
-            batch_size=1_048_576,
-            max_request_size=8_388_608,
-            **kafka_python_options(kafka),
-        )
+        self._client = KafkaProducer(client_id="deskwatch-producer", **kafka_python_producer_options(kafka, producer))
 
     def send_batch(self, batch: EventBatch | WireBatch, watermark: Any = None) -> None:
         """Queue one envelope keyed by its host; blocks when too many are unacknowledged."""
