@@ -122,9 +122,7 @@ class ProcessorSettings(_Section):
                                         description="largest state record a changelog accepts")
     rule_files: list[Path] = Field(default_factory=list, description="rule YAML files; empty = the default pack")
     batch_max_records: int = Field(default=2_000, ge=1, description="records an agent takes per batch")
-    batch_within_s: float = Field(
-        default=0.01, gt=0, description="longest wait to fill a batch; under load the batch fills while the last runs"
-    )
+    batch_within_s: float = Field(default=0.05, gt=0, description="longest wait to fill a batch")
     producer_linger_ms: int = Field(
         default=0, ge=0, description="output batching delay; 0 = adaptive: what comes during a request rides the next"
     )
