@@ -44,8 +44,9 @@ SYS_B = b"<13>Jun 14 15:16:02 combo su: next"
         ),
         (
             "jsonl",
-            [(1, b'{"a": 1}\n'), (2, b"\n"), (3, b"  not json, its own record")],
-            [(1, b'{"a": 1}'), (3, b"  not json, its own record")],
+            [(1, b'{"a": 1}\n'), (2, b"\n"), (3, b"  not json, its own record"), (4, b""), (5, b" \t\x0b\x0c\r\n"),
+             (6, b"\xa0\n")],
+            [(1, b'{"a": 1}'), (3, b"  not json, its own record"), (6, b"\xa0")],
         ),
         ("nxlog_json", [], []),
     ],
