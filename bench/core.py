@@ -9,7 +9,8 @@ every signal stage 1 produced, with empty group tables. Every repetition starts 
 template and fingerprint caches (``templatize.clear_template_cache``, stage 1's
 ``identify._fingerprint``, where present) are emptied first, so a warm cache from the previous
 repetition cannot flatter the figure. Prints the median of ``--reps``
-as events per second (stage 1, stage 2, and both as one stage-1 event's cost).
+as events per second (stage 1, stage 2, and both as one stage-1 event's cost). The garbage
+collector is paced as the processor's worker paces it (``--gc default`` keeps CPython's).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
+from deskwatch.processors.collect import pace_collector
 from deskwatch.processors.fingerprint import templatize
 from deskwatch.processors.stage1 import identify
 from deskwatch.processors.rules import RuleSet, load_default_pack
@@ -98,7 +100,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--linger", type=float, default=60.0, help="seconds of event time")
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--gc", choices=("paced", "default"), default="paced")
     args = parser.parse_args(argv)
+    if args.gc == "paced":
+        pace_collector()
     records, assets = envelopes(args.hosts, args.events, args.linger)
     rules: RuleSet = load_default_pack()
     inventory = {asset.host: asset for asset in assets}

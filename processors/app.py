@@ -10,6 +10,7 @@ from __future__ import annotations
 import faust
 
 from deskwatch.connect import faust_broker_options
+from deskwatch.processors.collect import pace_collector
 from deskwatch.processors.heartbeat import Heartbeat, dump_stacks, kafka_offsets, read_pulse
 from deskwatch.processors.rules import RuleSet, load_default_pack, load_rules
 from deskwatch.processors.run_stage1 import attach_stage1
@@ -82,5 +83,6 @@ def run_worker(settings: Settings) -> None:
               lambda a: read_pulse(a, inputs, offsets), on_stall=dump_stacks).start()
     wiring.inventory.start()  # the inventory and silences are loaded before the first event
     wiring.silences.start()
+    pace_collector()  # after the startup objects exist, so the freeze covers them
     worker = faust.Worker(app, loglevel=settings.logging.level, quiet=True)
     worker.execute_from_commandline()
