@@ -14,9 +14,9 @@ def configure_logging(settings: LoggingSettings) -> None:
     """Route structlog and stdlib logging to stderr at the configured level."""
     level = getattr(logging, settings.level)
     logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
-    # faust and aiokafka build debug records nobody reads; keep them at WARNING (faust.md item 10).
+    # faust and aiokafka build debug records nobody reads: WARNING by default (faust.md item 10).
     for noisy in ("faust", "aiokafka", "mode"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+        logging.getLogger(noisy).setLevel(max(level, getattr(logging, settings.engine_level)))
     # kafka-python 3.0 warns about its own slow selector tasks on a busy machine; errors still show.
     logging.getLogger("kafka").setLevel(max(level, logging.ERROR))
     # The ES transport logs a full traceback per retried request; the sink reports outages itself.

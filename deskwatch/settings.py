@@ -116,6 +116,8 @@ class ProcessorSettings(_Section):
     heartbeat_interval_s: float = Field(default=30.0, gt=0, description="period of the worker's progress line")
     heartbeat_stall_after_s: float = Field(default=120.0, gt=0,
                                            description="a waiting or stalled phase this long is logged as a warning")
+    heartbeat_resume_stalled: bool = Field(
+        default=True, description="resume the input partitions of a worker stalled that long (see processors/stall.py)")
     host_max_event_ids: int = Field(default=8_000, ge=10, description="exact-dedup ids kept per host (24 h horizon)")
     host_max_fingerprints: int = Field(default=1_000, ge=1, description="content-dedup windows kept per host")
     state_max_record_bytes: int = Field(default=4_194_304, ge=1_048_576,
@@ -146,6 +148,8 @@ class SinkSettings(_Section):
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_output: bool = False
+    engine_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING", description="faust, aiokafka and mode loggers (their INFO lines: rebalances, recovery)")
 
 
 class TailSettings(_Section):

@@ -11,12 +11,13 @@ import faust
 
 from deskwatch.connect import faust_broker_options
 from deskwatch.processors.collect import pace_collector
-from deskwatch.processors.heartbeat import Heartbeat, dump_stacks, kafka_offsets, read_pulse
+from deskwatch.processors.heartbeat import Heartbeat, kafka_offsets, read_pulse
 from deskwatch.processors.rules import RuleSet, load_default_pack, load_rules
 from deskwatch.processors.run_stage1 import attach_stage1
 from deskwatch.processors.run_stage2 import attach_stage2
 from deskwatch.processors.stage1 import Stage1, StateLimits, count_populations
 from deskwatch.processors.stage2 import Stage2
+from deskwatch.processors.stall import on_stall
 from deskwatch.processors.tick import attach_ticker
 from deskwatch.processors.views import DecodedMapping, DerivedMapping
 from deskwatch.processors.wiring import Wiring, declare
@@ -80,7 +81,8 @@ def run_worker(settings: Settings) -> None:
     p, offsets = settings.processor, kafka_offsets(settings.kafka)
     inputs = frozenset(t.name(settings.kafka) for t in (EVENTS, SIGNALS, COMMANDS))
     Heartbeat(app, p.heartbeat_interval_s, p.heartbeat_stall_after_s,
-              lambda a: read_pulse(a, inputs, offsets), on_stall=dump_stacks).start()
+              lambda a: read_pulse(a, inputs, offsets),
+              on_stall=lambda a: on_stall(a, inputs, p.heartbeat_resume_stalled)).start()
     wiring.inventory.start()  # the inventory and silences are loaded before the first event
     wiring.silences.start()
     pace_collector()  # after the startup objects exist, so the freeze covers them

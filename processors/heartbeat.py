@@ -8,11 +8,8 @@ phase other than processing/idle that lasts past ``stall_after_s`` is logged as 
 
 from __future__ import annotations
 
-import asyncio
-import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +34,9 @@ class Pulse:
     received: int
     committed: int
     behind: int = 0  # records on the assigned partitions past what the worker has read
+    flow_active: bool = True  # faust's consumer flow (stopped during a rebalance)
+    paused: int = 0  # assigned input partitions faust holds paused
+    fetching: int = -1  # assigned input partitions faust fetches from (-1: all assigned, not narrowed yet)
 
 
 Offsets = Callable[[list[tuple[str, int]]], tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]]
@@ -58,7 +58,12 @@ def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets) -> Pulse:
         beginnings, ends = offsets(assigned)
         behind = sum(max(0, ends.get(tp, 0) - max(read.get(tp, 0), committed.get(tp, 0), beginnings.get(tp, 0)))
                      for tp in assigned)
+    consumer = getattr(app, "consumer", None)
+    active = getattr(consumer, "_active_partitions", None)  # faust internals, read for diagnosis only
     return Pulse(
+        flow_active=bool(getattr(consumer, "flow_active", True)),
+        paused=sum(1 for tp in set(getattr(consumer, "_paused_partitions", ())) if tp.topic in inputs),
+        fetching=-1 if active is None else sum(1 for tp in set(active) if tp.topic in inputs),
         started=bool(getattr(app, "started", False)),
         in_recovery=bool(getattr(app, "in_recovery", False)),
         rebalancing=bool(getattr(app, "rebalancing", False)),
@@ -123,7 +128,8 @@ class Heartbeat:
             return "unknown"
         current = phase(self._last, now)
         fields = {"phase": current, "assigned": now.assigned, "received": now.received, "behind": now.behind,
-                  "received_since_last": now.received - self._last.received, "committed": now.committed}
+                  "received_since_last": now.received - self._last.received, "committed": now.committed,
+                  "flow_active": now.flow_active, "paused": now.paused, "fetching": now.fetching}
         self._last = now
         if current in WORKING:
             self._waiting_since = None
@@ -138,31 +144,6 @@ class Heartbeat:
         else:
             log.info("processor heartbeat", **fields)
         return current
-
-
-def dump_stacks(app: Any) -> None:
-    """Log every thread's stack now, and every asyncio task's stack when the event loop gets to it."""
-    names = {t.ident: t.name for t in threading.enumerate()}
-    for ident, frame in sys._current_frames().items():  # noqa: SLF001 - the documented way to read them
-        log.warning("processor thread stack", thread=names.get(ident, ident),
-                    stack="".join(traceback.format_stack(frame)[-12:]))
-
-    def tasks() -> None:
-        for task in asyncio.all_tasks():
-            log.warning("processor task stack", task=task.get_name(), awaiting=" <- ".join(await_chain(task.get_coro())))
-
-    app.loop.call_soon_threadsafe(tasks)
-
-
-def await_chain(coro: Any, depth: int = 24) -> list[str]:
-    """Where a suspended coroutine waits: each frame of its ``await`` chain, outermost first."""
-    chain: list[str] = []
-    while coro is not None and len(chain) < depth:
-        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
-        if frame is not None:
-            chain.append(f"{frame.f_code.co_name} ({frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno})")
-        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
-    return chain
 
 
 def kafka_offsets(kafka: KafkaSettings) -> Offsets:

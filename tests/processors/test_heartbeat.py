@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import pytest
 from structlog.testing import capture_logs
 
-from deskwatch.processors.heartbeat import Heartbeat, Pulse, dump_stacks, phase, read_pulse
+from deskwatch.processors.heartbeat import Heartbeat, Pulse, phase, read_pulse
 
 
 def pulse(**kw: Any) -> Pulse:
@@ -53,6 +53,18 @@ def test_read_pulse_counts_what_waits_past_the_read_offsets() -> None:
     got = read_pulse(app, frozenset({"events", "signals"}), lambda tps: (begins, ends))
     # events-0 read to its end; events-1: 8 - committed 3; signals-0 never read: 6 - its beginning 2
     assert (got.assigned, got.received, got.committed, got.behind) == (3, 7, 8, 5 + 4)
+    assert (got.flow_active, got.paused, got.fetching) == (True, 0, -1), "a consumer without faust's bookkeeping"
+
+
+def test_read_pulse_reports_faust_paused_partitions_and_flow() -> None:
+    a, b = TP("events", 0), TP("events", 1)
+    changelog = TP("app-hosts-changelog", 0)
+    consumer = SimpleNamespace(assignment=lambda: {a, b, changelog}, flow_active=False,
+                               _paused_partitions={b, changelog}, _active_partitions={a, changelog})
+    app = SimpleNamespace(consumer=consumer, monitor=SimpleNamespace(
+        messages_received_total=0, tp_read_offsets={}, tp_committed_offsets={}))
+    got = read_pulse(app, frozenset({"events"}), lambda tps: ({}, {}))
+    assert (got.flow_active, got.paused, got.fetching) == (False, 1, 1)
 
 
 def test_read_pulse_before_the_consumer_exists() -> None:
@@ -85,24 +97,6 @@ def test_a_wait_past_the_limit_is_a_warning_and_work_clears_it() -> None:
     ]
     assert logs[2]["waited_s"] == 70.0 and logs[2]["behind"] == 3
     assert stalls == [130.0], "the stacks are dumped once, at the warning"
-
-
-def test_dump_stacks_logs_threads_and_tasks() -> None:
-    import asyncio
-
-    async def main() -> list[dict[str, Any]]:
-        loop = asyncio.get_running_loop()
-        with capture_logs() as logs:
-            dump_stacks(SimpleNamespace(loop=loop))
-            await asyncio.sleep(0.05)  # the task dump runs on the loop
-        return logs
-
-    logs = asyncio.run(main())
-    threads = [e for e in logs if e["event"] == "processor thread stack"]
-    tasks = [e for e in logs if e["event"] == "processor task stack"]
-    assert any("test_dump_stacks_logs_threads_and_tasks" in e["stack"] or "main" in e["stack"] for e in threads)
-    assert any(e["awaiting"].startswith("main (test_heartbeat.py:") and "sleep (tasks.py:" in e["awaiting"]
-               for e in tasks), [e["awaiting"] for e in tasks]
 
 
 def test_an_unreadable_worker_is_logged_not_raised() -> None:

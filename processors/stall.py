@@ -1,0 +1,78 @@
+"""What the heartbeat does about a worker that stalls: say where it waits, then resume its inputs.
+
+A stall is a worker with input partitions assigned and records waiting on them that receives none
+of them while it is neither rebalancing nor recovering. Seen here after long table recoveries on a
+loaded machine (a memory bench's worker recovered 200k state records, then never read the record
+waiting on its input). faust's consumer keeps its own pause/flow bookkeeping across rebalances and
+recoveries, and several of its paths can leave it paused (faust-streaming issues 21, 74, 216);
+resuming the input partitions and the flow is what faust itself does when a recovery completes.
+Delivery stays at-least-once: offsets are still committed only after the agents processed them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import sys
+import threading
+import traceback
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+def dump_stacks(app: Any) -> None:
+    """Log every thread's stack now, and every asyncio task's await chain when the loop runs it."""
+    names = {t.ident: t.name for t in threading.enumerate()}
+    for ident, frame in sys._current_frames().items():  # noqa: SLF001 - the documented way to read them
+        log.warning("processor thread stack", thread=names.get(ident, ident),
+                    stack="".join(traceback.format_stack(frame)[-12:]))
+
+    def tasks() -> None:
+        for task in asyncio.all_tasks():
+            log.warning("processor task stack", task=task.get_name(), awaiting=" <- ".join(await_chain(task.get_coro())))
+
+    app.loop.call_soon_threadsafe(tasks)
+
+
+def await_chain(coro: Any, depth: int = 24) -> list[str]:
+    """Where a suspended coroutine waits: each frame of its ``await`` chain, outermost first
+    (through coroutines, generators and async generators)."""
+    chain: list[str] = []
+    while coro is not None and len(chain) < depth:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None) or getattr(coro, "ag_frame", None)
+        if frame is not None:
+            chain.append(f"{frame.f_code.co_name} ({frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno})")
+        coro = (getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+                or getattr(coro, "ag_await", None))
+        if coro is not None and not hasattr(coro, "cr_frame") and not hasattr(coro, "ag_frame"):
+            coro = _generator_behind(coro) or coro  # ``async for``: an asend object wraps the generator
+    return chain
+
+
+def _generator_behind(awaitable: Any) -> Any:
+    """The async generator an ``asend``/``athrow`` awaitable drives (it exposes no attribute for it)."""
+    return next((r for r in gc.get_referents(awaitable) if hasattr(r, "ag_frame")), None)
+
+
+def resume_inputs(app: Any, inputs: frozenset[str]) -> None:
+    """On the event loop: resume the assigned input partitions and the consumer's flow."""
+
+    def resume() -> None:
+        consumer = app.consumer
+        tps = {tp for tp in consumer.assignment() if tp.topic in inputs}
+        consumer.resume_partitions(tps)
+        app.flow_control.resume()
+        consumer.resume_flow()
+        log.warning("processor resumed its stalled input partitions", partitions=len(tps))
+
+    app.loop.call_soon_threadsafe(resume)
+
+
+def on_stall(app: Any, inputs: frozenset[str], resume: bool) -> None:
+    """Where it waits, then (``resume``) the inputs resumed."""
+    dump_stacks(app)
+    if resume:
+        resume_inputs(app, inputs)
