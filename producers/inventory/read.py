@@ -114,15 +114,16 @@ def _row_to_asset(
         )
     if not isinstance(record, Mapping):
         return RowRejection(number, None, _show(record), "expected an object with named fields")
-    if None in record:  # csv.DictReader puts surplus fields under the key None
+    surplus = record.get(None) or []  # csv.DictReader puts surplus fields under the key None
+    if all(_blank(v) for k, v in record.items() if k is not None) and all(_blank(v) for v in surplus):
+        return None  # a row of blank cells, however many, is not a row of data
+    if None in record:
         return RowRejection(
             number,
             None,
             _show(record[None]),
             "more fields than the header has columns (unquoted delimiter?)",
         )
-    if all(_blank(v) for v in record.values()):
-        return None
     columns = _columns_of(record, cache)
     if "host" not in columns:
         return RowRejection(number, None, None, _NO_HOST_COLUMN)
