@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+from deskwatch.processors.encode import encode
 from deskwatch.schemas import DeadLetter
 
 log = structlog.get_logger(__name__)
@@ -37,7 +38,7 @@ class Outbox:
         msg = event.message
         letter = DeadLetter.of(reason=reason, detail=detail, stage=self.stage, source=msg.topic,
                                position=f"{msg.partition}:{msg.offset}", original=event.value)
-        self.add(self.dead_letters, msg.topic.encode(), letter.model_dump_json().encode())
+        self.add(self.dead_letters, msg.topic.encode(), encode(letter))
         self.letters += 1
         log.warning("dead-lettered", stage=self.stage, reason=reason, topic=msg.topic,
                     partition=msg.partition, offset=msg.offset)

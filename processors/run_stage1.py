@@ -11,6 +11,7 @@ from typing import Any
 import faust
 from pydantic import ValidationError
 
+from deskwatch.processors.encode import encode
 from deskwatch.processors.outbox import Outbox
 from deskwatch.processors.stage1 import HostState, Stage1
 from deskwatch.processors.views import ModelTable
@@ -52,7 +53,7 @@ def _envelope(wiring: Wiring, core: Stage1, states: ModelTable[HostState], out: 
     if result.new_state != state:
         states.stage(batch.host, result.new_state)
     for signal in result.signals:
-        out.add(wiring.signals, signal.group_key.encode(), signal.model_dump_json().encode())
+        out.add(wiring.signals, signal.group_key.encode(), encode(signal))
     key = batch.host.encode()
     for digest in result.digests:
-        out.add(wiring.digests, key, digest.model_dump_json().encode())
+        out.add(wiring.digests, key, encode(digest))

@@ -10,6 +10,7 @@ import faust
 from kafka.partitioner.default import murmur2
 from pydantic import ValidationError
 
+from deskwatch.processors.encode import encode
 from deskwatch.processors.outbox import Outbox
 from deskwatch.processors.stage2 import GroupState, Stage2, Stage2Result
 from deskwatch.processors.views import ModelTable
@@ -69,12 +70,12 @@ class _Stage2Batch:
         if result.state != self.groups.get(key):
             self.groups.stage(key, result.state)
         for incident in result.incidents:
-            out.add(w.incidents, incident.id.encode(), incident.model_dump_json().encode())
+            out.add(w.incidents, incident.id.encode(), encode(incident))
         for change in result.changes:
-            out.add(w.changes, change.incident_id.encode(), change.model_dump_json().encode(),
+            out.add(w.changes, change.incident_id.encode(), encode(change),
                     ce_headers(change, w.changes.app.conf.id))
         for command in result.commands:
-            out.add(w.commands, command.group_key.encode(), command.model_dump_json().encode())
+            out.add(w.commands, command.group_key.encode(), encode(command))
 
 
 def attach_stage2(app: faust.App, wiring: Wiring, core: Stage2, commands_topic: str, p: ProcessorSettings) -> None:

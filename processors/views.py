@@ -11,6 +11,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from deskwatch.processors.encode import encode
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -55,7 +57,7 @@ class ModelTable(Generic[M]):
         staged, self._staged = self._staged, {}
         store, changelog = self._table.data, self._table.changelog_topic
         for key, value in staged.items():
-            k, raw = key.encode(), value.model_dump_json().encode()
+            k, raw = key.encode(), encode(value)
             store[k] = raw
             send(changelog, k, raw)
             self._cache[key] = value

@@ -108,32 +108,41 @@ class GroupState(BaseModel):
     )
 
     def fork(self) -> GroupState:
-        """A copy safe to mutate: lists are copied, their frozen items and incidents are shared."""
-        lists = (
-            "window",
-            "recent_source_ids",
-            "hosts",
-            "device_classes",
-            "children",
-            "absorb_targets",
-            "linked",
-            "opening",
-            "earlier",
-        )
-        return self.model_copy(
-            update={name: list(getattr(self, name)) for name in lists}
-            | {"group": dict(self.group), "recovered": dict(self.recovered)}
-        )
+        """A copy safe to mutate: lists are copied, their frozen items and incidents are shared.
+
+        What ``model_copy(update=...)`` does, without its generic steps: it runs per input record.
+        ``recent_source_ids`` is shared, not copied: ``remember`` replaces it, never mutates it.
+        """
+        fields = self.__dict__.copy()
+        for name in _FORKED_LISTS:
+            fields[name] = fields[name].copy()
+        fields["group"] = fields["group"].copy()
+        fields["recovered"] = fields["recovered"].copy()
+        forked = _new_state(GroupState)
+        _set(forked, "__dict__", fields)
+        _set(forked, "__pydantic_fields_set__", self.__pydantic_fields_set__ | _FORKED)
+        _set(forked, "__pydantic_extra__", None)
+        _set(forked, "__pydantic_private__", None)
+        return forked
 
     def seen(self, source_id: str) -> bool:
         """Whether a signal with this id was already applied (replay)."""
         return source_id in self.recent_source_ids
 
     def remember(self, source_id: str) -> None:
-        """Record a signal id, forgetting the oldest beyond the cap."""
-        self.recent_source_ids.append(source_id)
-        del self.recent_source_ids[:-SOURCE_IDS_CAP]
+        """Record a signal id, forgetting the oldest beyond the cap (a new list: forks share it)."""
+        kept = self.recent_source_ids[1 - SOURCE_IDS_CAP :]
+        self.recent_source_ids = [*kept, source_id]
 
     def current_or_resolved(self) -> Incident | None:
         """The incident commands address when they name none."""
         return self.incident or self.last_resolved
+
+
+_FORKED_LISTS = (
+    "window", "hosts", "device_classes", "children", "absorb_targets", "linked", "opening", "earlier",
+)
+# model_copy(update=...) marks the updated fields as set; so does fork (exclude_unset sees it).
+_FORKED = frozenset((*_FORKED_LISTS, "recent_source_ids", "group", "recovered"))
+_new_state = BaseModel.__new__
+_set = object.__setattr__
