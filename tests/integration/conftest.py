@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer
 
 from deskwatch.components import Component, write_settings_file
-from deskwatch.connect import elasticsearch_client, kafka_python_options
+from deskwatch.connect import elasticsearch_client
 from deskwatch.settings import Settings
+from tests.records import read_topic  # noqa: F401 - integration tests import it from here
 
 pytestmark = pytest.mark.integration
 
@@ -61,16 +61,6 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str, on_fail: C
             return value
         time.sleep(0.5)
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{on_fail()}")
-
-
-def read_topic(settings: Settings, topic: str, timeout_s: float = 5.0) -> list[Any]:
-    """Every record of ``topic`` from the beginning."""
-    consumer = KafkaConsumer(topic, auto_offset_reset="earliest", enable_auto_commit=False,
-                             consumer_timeout_ms=int(timeout_s * 1000), **kafka_python_options(settings.kafka))
-    try:
-        return list(consumer)
-    finally:
-        consumer.close()
 
 
 def es_docs(settings: Settings, index: str) -> dict[str, dict[str, Any]]:

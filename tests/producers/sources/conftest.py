@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from deskwatch.producers.envelope import EnvelopeLimits
 from deskwatch.producers.publish import Publisher
-from kafka import KafkaConsumer
 
-from deskwatch.connect import kafka_python_options
 from deskwatch.settings import Settings
+from tests.records import read_topic  # noqa: F401 - the sources' tests import it from here
 from deskwatch.topics import ensure_topics
 
 LIMITS = EnvelopeLimits(max_events=50, max_bytes=900_000, linger_s=0.05)
@@ -32,13 +30,3 @@ def publisher(broker_settings: Settings) -> Iterator[Publisher]:
     p = Publisher(broker_settings.kafka, broker_settings.producer, max_in_flight=100)
     yield p
     p.close()
-
-
-def read_all(settings: Settings, topic: str, timeout_s: float = 4.0) -> list[Any]:
-    """Every record of ``topic`` from the beginning."""
-    consumer = KafkaConsumer(topic, auto_offset_reset="earliest", enable_auto_commit=False,
-                             consumer_timeout_ms=int(timeout_s * 1000), **kafka_python_options(settings.kafka))
-    try:
-        return list(consumer)
-    finally:
-        consumer.close()

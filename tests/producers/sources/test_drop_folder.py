@@ -14,7 +14,7 @@ from deskwatch.schemas import decode_events_record
 from deskwatch.settings import Settings, TailSettings
 from deskwatch.topology import EVENTS
 
-from .conftest import LIMITS, read_all
+from .conftest import LIMITS, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +56,7 @@ def test_each_file_once_with_counts(broker_settings: Settings, publisher: Publis
     # The same bytes dropped again under another name, seen by a restarted folder: not published twice.
     (folder / "again.jsonl").write_bytes(JSONL)
     assert [(o.name, o.status) for o in _drop(tmp_path, publisher).scan()] == [("again.jsonl", "already_ingested")]
-    events = [e for r in read_all(broker_settings, EVENTS.name(broker_settings.kafka))
+    events = [e for r in read_topic(broker_settings, EVENTS.name(broker_settings.kafka))
               for e in decode_events_record(r.value).events]  # type: ignore[union-attr]
     assert len(events) == 5 + 2 + (17 if EVTX.exists() else 0)
 

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from deskwatch.settings import HttpIngestSettings, Settings
 from deskwatch.topology import DEAD_LETTER, EVENTS
 
-from .conftest import LIMITS, read_all
+from .conftest import LIMITS, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -78,10 +78,10 @@ def test_mixed_lines_get_per_line_results_and_200_means_published(
         (1, "accepted", None), (2, "rejected", "invalid_json"), (3, "rejected", "missing_host"),
         (5, "accepted", None)]
     # The response came after the broker's acknowledgement: the records are on the topics now.
-    events = [e for r in read_all(broker_settings, EVENTS.name(broker_settings.kafka))
+    events = [e for r in read_topic(broker_settings, EVENTS.name(broker_settings.kafka))
               for e in decode_events_record(r.value).events]  # type: ignore[union-attr]
     assert sorted(e.event_id for e in events) == sorted(r["id"] for r in payload["results"] if "id" in r)
-    letters = [DeadLetter.model_validate_json(r.value) for r in read_all(broker_settings, DEAD_LETTER.name(broker_settings.kafka))]
+    letters = [DeadLetter.model_validate_json(r.value) for r in read_topic(broker_settings, DEAD_LETTER.name(broker_settings.kafka))]
     assert sorted((d.reason, d.original) for d in letters) == [("invalid_json", b"not json"), ("missing_host", NO_HOST)]
 
 
@@ -131,6 +131,6 @@ def test_each_client_address_gets_its_own_rate_limit_answered_429_with_retry_aft
     got = asyncio.run(_from_addresses(settings, publisher, calls))
     assert got == [(200, None), (401, None), (200, None), (429, "4"), (429, "4"), (200, None), (429, "4")]
     # A refused request published nothing: only the three admitted GOOD lines reached the topic.
-    events = [e for r in read_all(broker_settings, EVENTS.name(broker_settings.kafka))
+    events = [e for r in read_topic(broker_settings, EVENTS.name(broker_settings.kafka))
               for e in decode_events_record(r.value).events]  # type: ignore[union-attr]
     assert len(events) == 3

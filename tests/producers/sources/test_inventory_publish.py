@@ -13,7 +13,7 @@ from deskwatch.schemas.asset import Asset
 from deskwatch.settings import Settings
 from deskwatch.topology import DEAD_LETTER, INVENTORY
 
-from .conftest import read_all
+from .conftest import read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -32,10 +32,10 @@ def test_assets_keyed_by_host_and_rejects_dead_lettered(broker_settings: Setting
     counts = publish_inventory(path, broker_settings.kafka)
     assert (counts.read, counts.published) == (5, 3)
     assert sum(counts.rejected.values()) == 2 and counts.rejected["duplicate_host"] == 1
-    records = read_all(broker_settings, INVENTORY.name(broker_settings.kafka))
+    records = read_topic(broker_settings, INVENTORY.name(broker_settings.kafka))
     by_key = {r.key.decode(): Asset.model_validate_json(r.value) for r in records}
     assert sorted(by_key) == ["PC-001", "PC-002", "SRV-01"]
     assert by_key["PC-001"].site == "Namur" and by_key["SRV-01"].device_class == "server"
-    letters = [DeadLetter.model_validate_json(r.value) for r in read_all(broker_settings, DEAD_LETTER.name(broker_settings.kafka))]
+    letters = [DeadLetter.model_validate_json(r.value) for r in read_topic(broker_settings, DEAD_LETTER.name(broker_settings.kafka))]
     assert Counter(d.reason for d in letters) == counts.rejected
     assert {d.position for d in letters} == {"5", "6"}

@@ -18,7 +18,7 @@ from deskwatch.schemas import DeadLetter, decode_events_record
 from deskwatch.settings import Settings, SyslogSettings
 from deskwatch.topology import DEAD_LETTER, EVENTS
 
-from .conftest import LIMITS, read_all
+from .conftest import LIMITS, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -75,14 +75,14 @@ def test_syslog_udp_and_tcp_both_framings_and_limits(broker_settings: Settings, 
     server, flags = asyncio.run(_scenario(settings, publisher))
     assert flags == {"oversize_closed": True, "third_closed": True, "idle_closed": True}
     assert server.refused["too_many_connections"] == 1
-    events = [e for r in read_all(broker_settings, EVENTS.name(broker_settings.kafka))
+    events = [e for r in read_topic(broker_settings, EVENTS.name(broker_settings.kafka))
               for e in decode_events_record(r.value).events]  # type: ignore[union-attr]
     by_message = {e.message: e for e in events}
     assert sorted(by_message) == sorted([(M5424 % i).split(b" - ")[-1].decode() for i in (1, 3, 5)]
                                         + [(M3164_NOHOST % i).split(b": ")[-1].decode() for i in (2, 4, 6)])
     assert Counter(e.host.name for e in events) == {"PC-5424": 3, "127.0.0.1": 3}  # no HOSTNAME: the peer
     letters = Counter(DeadLetter.model_validate_json(r.value).reason
-                      for r in read_all(broker_settings, DEAD_LETTER.name(broker_settings.kafka)))
+                      for r in read_topic(broker_settings, DEAD_LETTER.name(broker_settings.kafka)))
     assert letters == {"oversize_message": 2, "unparseable_line": 1}
     assert server.publishing.read == 9 and server.publishing.accepted == 6
 
@@ -108,7 +108,7 @@ def test_syslog_refuses_peers_outside_the_allow_list(broker_settings: Settings, 
     assert closed
     assert server.refused["disallowed_network"] == 2  # one datagram, one connection
     assert server.publishing.read == 0
-    assert read_all(broker_settings, EVENTS.name(broker_settings.kafka), timeout_s=2) == []
+    assert read_topic(broker_settings, EVENTS.name(broker_settings.kafka), timeout_s=2) == []
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
@@ -146,7 +146,7 @@ def test_syslog_over_tls_accepts_tls_senders_and_refuses_plain_tcp(
     settings = SyslogSettings(udp_port=0, tcp_port=0, tls_certfile=cert, tls_keyfile=key)
     server, plain_refused = asyncio.run(_tls(settings, publisher, cert))
     assert plain_refused, "a plaintext sender gets no syslog service on the TLS port"
-    events = [e for r in read_all(broker_settings, EVENTS.name(broker_settings.kafka))
+    events = [e for r in read_topic(broker_settings, EVENTS.name(broker_settings.kafka))
               for e in decode_events_record(r.value).events]  # type: ignore[union-attr]
     assert [e.message for e in events] == [(M5424 % 7).split(b" - ")[-1].decode()]
     assert server.publishing.read == 1

@@ -20,7 +20,7 @@ from deskwatch.schemas import decode_events_record
 from deskwatch.settings import Settings, TailSettings
 from deskwatch.topology import EVENTS
 
-from .conftest import LIMITS, read_all
+from .conftest import LIMITS, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -79,7 +79,7 @@ def test_tail_follows_crlf_partial_rotation_truncation(
     finally:
         stop.set()
         runner.join(30)
-    messages = Counter(e.message.rstrip(".") for r in read_all(broker_settings, EVENTS.name(broker_settings.kafka))
+    messages = Counter(e.message.rstrip(".") for r in read_topic(broker_settings, EVENTS.name(broker_settings.kafka))
                        for e in decode_events_record(r.value).events)  # type: ignore[union-attr]
     assert messages == {f"m{i}": 1 for i in range(1, 8)}
     assert (tail.counts.read, tail.counts.accepted) == (7, 7)
