@@ -4,6 +4,7 @@ changed group once and send the outputs (see ``outbox``)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import faust
@@ -22,6 +23,9 @@ from deskwatch.settings import ProcessorSettings
 from deskwatch.sinks.webhook.cloudevents import ce_headers
 
 
+# Every tick asks for the partition of every group key the worker holds (murmur2 in Python, a few
+# microseconds each): remember them, a group's key never moves to another partition.
+@lru_cache(maxsize=262_144)
 def partition_of(key: str, partitions: int) -> int:
     """The partition Kafka's default partitioner gives ``key`` (Java, aiokafka and kafka-python agree)."""
     return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions

@@ -6,10 +6,13 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from deskwatch.processors.stage1.construct import constructor
 from deskwatch.schemas.signal import Signal
 
 SAMPLE_MAX = 1024
 VALUES_MAX = 64
+# Every value a draft holds is typed already (times from validated events, counts >= 1).
+_signal = constructor(Signal)
 
 
 @dataclass(slots=True)
@@ -45,7 +48,7 @@ class SignalDraft:
 
     def build(self) -> Signal:
         """The finished signal; ``source_id`` hashes what it carries, so a replay is recognisable."""
-        return Signal(
+        return _signal(
             rule_id=self.rule_id,
             rule_version=self.rule_version,
             group_key=self.group_key,
