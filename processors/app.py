@@ -82,7 +82,7 @@ def run_worker(settings: Settings) -> None:
     inputs = frozenset(t.name(settings.kafka) for t in (EVENTS, SIGNALS, COMMANDS))
     Heartbeat(app, p.heartbeat_interval_s, p.heartbeat_stall_after_s,
               lambda a: read_pulse(a, inputs, offsets),
-              on_stall=lambda a: on_stall(a, inputs, p.heartbeat_resume_stalled)).start()
+              on_stall=lambda a, pulse: on_stall(a, inputs, pulse.waiting, p.heartbeat_resume_stalled)).start()
     wiring.inventory.start()  # the inventory and silences are loaded before the first event
     wiring.silences.start()
     pace_collector()  # after the startup objects exist, so the freeze covers them

@@ -37,6 +37,7 @@ class Pulse:
     flow_active: bool = True  # faust's consumer flow (stopped during a rebalance)
     paused: int = 0  # assigned input partitions faust holds paused
     fetching: int = -1  # assigned input partitions faust fetches from (-1: all assigned, not narrowed yet)
+    waiting: tuple[tuple[str, int, int], ...] = ()  # (topic, partition, next offset it needs) with records past it
 
 
 Offsets = Callable[[list[tuple[str, int]]], tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]]
@@ -53,11 +54,15 @@ def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets) -> Pulse:
         assigned = []
     read = {(tp.topic, tp.partition): int(o) + 1 for tp, o in dict(monitor.tp_read_offsets).items()}
     committed = {(tp.topic, tp.partition): int(o) for tp, o in dict(monitor.tp_committed_offsets).items()}
+    waiting: list[tuple[str, int, int]] = []
     behind = 0
     if assigned:
         beginnings, ends = offsets(assigned)
-        behind = sum(max(0, ends.get(tp, 0) - max(read.get(tp, 0), committed.get(tp, 0), beginnings.get(tp, 0)))
-                     for tp in assigned)
+        for tp in assigned:
+            nxt = max(read.get(tp, 0), committed.get(tp, 0), beginnings.get(tp, 0))  # the next record it needs
+            if ends.get(tp, 0) > nxt:
+                behind += ends[tp] - nxt
+                waiting.append((*tp, nxt))
     consumer = getattr(app, "consumer", None)
     active = getattr(consumer, "_active_partitions", None)  # faust internals, read for diagnosis only
     return Pulse(
@@ -71,6 +76,7 @@ def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets) -> Pulse:
         received=int(monitor.messages_received_total),
         committed=sum(committed.values()),
         behind=behind,
+        waiting=tuple(sorted(waiting)),
     )
 
 
@@ -98,7 +104,7 @@ class Heartbeat:
     """Logs the phase and counters every ``interval_s``; warns when a waiting phase lasts."""
 
     def __init__(self, app: Any, interval_s: float, stall_after_s: float, read: Callable[[Any], Pulse],
-                 clock: Callable[[], float] = time.monotonic, on_stall: Callable[[Any], None] = lambda app: None,
+                 clock: Callable[[], float] = time.monotonic, on_stall: Callable[[Any, Pulse], None] = lambda app, pulse: None,
                  ) -> None:
         self._app, self._interval, self._stall_after = app, interval_s, stall_after_s
         self._read, self._clock, self._on_stall = read, clock, on_stall
@@ -140,7 +146,7 @@ class Heartbeat:
         if waited >= self._stall_after:
             log.warning("processor not processing", waited_s=round(waited, 1), **fields)
             if waited - self._interval < self._stall_after:  # once per waiting stretch: where it waits
-                self._on_stall(self._app)
+                self._on_stall(self._app, now)
         else:
             log.info("processor heartbeat", **fields)
         return current

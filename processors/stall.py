@@ -19,6 +19,7 @@ import traceback
 from typing import Any
 
 import structlog
+from faust.types import TP
 
 log = structlog.get_logger(__name__)
 
@@ -57,22 +58,28 @@ def _generator_behind(awaitable: Any) -> Any:
     return next((r for r in gc.get_referents(awaitable) if hasattr(r, "ag_frame")), None)
 
 
-def resume_inputs(app: Any, inputs: frozenset[str]) -> None:
-    """On the event loop: resume the assigned input partitions and the consumer's flow."""
+def resume_inputs(app: Any, inputs: frozenset[str], waiting: tuple[tuple[str, int, int], ...]) -> None:
+    """On the event loop: resume the assigned input partitions and the consumer's flow, and seek each
+    partition with records waiting to the next offset the worker needs (records a cancelled fetch
+    had taken off the client's buffer are read again; anything re-read is idempotent downstream)."""
 
-    def resume() -> None:
+    async def resume() -> None:
         consumer = app.consumer
         tps = {tp for tp in consumer.assignment() if tp.topic in inputs}
         consumer.resume_partitions(tps)
         app.flow_control.resume()
         consumer.resume_flow()
-        log.warning("processor resumed its stalled input partitions", partitions=len(tps))
+        sought = [(t, p, o) for t, p, o in waiting if TP(t, p) in tps]
+        for topic, partition, offset in sought:
+            await consumer.seek(TP(topic, partition), offset)
+        log.warning("processor resumed its stalled input partitions", partitions=len(tps),
+                    seeks=[f"{t}[{p}]@{o}" for t, p, o in sought])
 
-    app.loop.call_soon_threadsafe(resume)
+    asyncio.run_coroutine_threadsafe(resume(), app.loop)
 
 
-def on_stall(app: Any, inputs: frozenset[str], resume: bool) -> None:
-    """Where it waits, then (``resume``) the inputs resumed."""
+def on_stall(app: Any, inputs: frozenset[str], waiting: tuple[tuple[str, int, int], ...], resume: bool) -> None:
+    """Where it waits, then (``resume``) the inputs resumed and re-sought."""
     dump_stacks(app)
     if resume:
-        resume_inputs(app, inputs)
+        resume_inputs(app, inputs, waiting)

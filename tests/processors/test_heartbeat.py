@@ -54,6 +54,7 @@ def test_read_pulse_counts_what_waits_past_the_read_offsets() -> None:
     # events-0 read to its end; events-1: 8 - committed 3; signals-0 never read: 6 - its beginning 2
     assert (got.assigned, got.received, got.committed, got.behind) == (3, 7, 8, 5 + 4)
     assert (got.flow_active, got.paused, got.fetching) == (True, 0, -1), "a consumer without faust's bookkeeping"
+    assert got.waiting == (("events", 1, 3), ("signals", 0, 2)), "the next offset each stalled partition needs"
 
 
 def test_read_pulse_reports_faust_paused_partitions_and_flow() -> None:
@@ -83,7 +84,7 @@ def test_a_wait_past_the_limit_is_a_warning_and_work_clears_it() -> None:
                    pulse(received=12)])
     stalls: list[float] = []
     beat = Heartbeat(SimpleNamespace(monitor=None), 30.0, 60.0, lambda app: next(pulses), clock=lambda: clock[0],
-                     on_stall=lambda app: stalls.append(clock[0]))
+                     on_stall=lambda app, pulse: stalls.append(clock[0]))
     with capture_logs() as logs:
         for t in (30.0, 60.0, 130.0, 160.0, 190.0):
             clock[0] = t

@@ -5,16 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
-from typing import Any, NamedTuple
+from typing import Any
 
+from faust.types import TP
 from structlog.testing import capture_logs
 
 from deskwatch.processors.stall import await_chain, dump_stacks, on_stall
-
-
-class TP(NamedTuple):
-    topic: str
-    partition: int
 
 
 def test_dump_stacks_logs_threads_and_task_await_chains() -> None:
@@ -57,37 +53,43 @@ def test_await_chain_goes_through_async_generators() -> None:
 class FakeConsumer:
     """faust's consumer bookkeeping, as far as the resume touches it."""
 
-    def __init__(self, assigned: set[TP], paused: set[TP]) -> None:
+    def __init__(self, assigned: set[Any], paused: set[Any]) -> None:
         self.assigned, self.paused, self.flow_active = assigned, set(paused), False
+        self.seeks: list[tuple[Any, int]] = []
 
-    def assignment(self) -> set[TP]:
+    def assignment(self) -> set[Any]:
         return self.assigned
 
-    def resume_partitions(self, tps: set[TP]) -> None:
+    def resume_partitions(self, tps: set[Any]) -> None:
         self.paused -= tps
 
     def resume_flow(self) -> None:
         self.flow_active = True
 
+    async def seek(self, tp: Any, offset: int) -> None:
+        self.seeks.append((tp, offset))
 
-def test_on_stall_resumes_the_inputs_and_only_them() -> None:
-    events, changelog = TP("events", 0), TP("app-hosts-changelog", 0)
-    consumer = FakeConsumer({events, changelog}, {events, changelog})
+
+def test_on_stall_resumes_and_reseeks_the_inputs_and_only_them() -> None:
+    events0, events1, changelog = TP("events", 0), TP("events", 1), TP("app-hosts-changelog", 0)
+    consumer = FakeConsumer({events0, events1, changelog}, {events0, changelog})
     flow = SimpleNamespace(resumed=False)
+    waiting = (("events", 1, 7), ("signals", 3, 2))  # signals[3] is no longer assigned here: not sought
 
     async def main() -> list[dict[str, Any]]:
         app = SimpleNamespace(loop=asyncio.get_running_loop(), consumer=consumer,
                               flow_control=SimpleNamespace(resume=lambda: setattr(flow, "resumed", True)))
         with capture_logs() as logs:
-            on_stall(app, frozenset({"events"}), resume=True)
+            on_stall(app, frozenset({"events"}), waiting, resume=True)
             await asyncio.sleep(0.05)
         return logs
 
     logs = asyncio.run(main())
     assert consumer.paused == {changelog} and consumer.flow_active and flow.resumed
+    assert consumer.seeks == [(events1, 7)]
     resumed = [e for e in logs if e["event"] == "processor resumed its stalled input partitions"]
-    assert resumed == [{"event": "processor resumed its stalled input partitions", "partitions": 1,
-                        "log_level": "warning"}]
+    assert resumed == [{"event": "processor resumed its stalled input partitions", "partitions": 2,
+                        "seeks": ["events[1]@7"], "log_level": "warning"}]
 
 
 def test_on_stall_without_resume_only_reports() -> None:
@@ -95,8 +97,8 @@ def test_on_stall_without_resume_only_reports() -> None:
 
     async def main() -> None:
         app = SimpleNamespace(loop=asyncio.get_running_loop(), consumer=consumer, flow_control=None)
-        on_stall(app, frozenset({"events"}), resume=False)
+        on_stall(app, frozenset({"events"}), (("events", 0, 1),), resume=False)
         await asyncio.sleep(0.05)
 
     asyncio.run(main())
-    assert consumer.paused == {TP("events", 0)} and not consumer.flow_active
+    assert consumer.paused == {TP("events", 0)} and not consumer.flow_active and not consumer.seeks
