@@ -10,7 +10,9 @@
      a fresh consumer group each time; drained = nothing left to commit on ``events``;
    - bare loop: aiokafka consume -> orjson decode -> produce one record per envelope;
    - Quix Streams: a stateful count per host over the per-event topic.
-3. Prints medians and ratios, and the processor's peak RSS (state for every simulated host).
+3. Prints medians and ratios, and the processor's peak RSS (state for every simulated host); beside
+   wall time, each system's CPU seconds (the machine is shared: wall time also counts the waits
+   for a core that others hold), and the ratios per CPU second.
 Needs the running engines (``deskwatch stack up``) and the ``bench`` extra.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -26,6 +29,7 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import orjson
 import psutil
@@ -111,8 +115,8 @@ def _create_topic(settings: Settings, topic: str) -> None:
             raise
 
 
-def time_processor(settings: Settings, folder: Path, rep: int, envelopes: int) -> tuple[float, int]:
-    """Seconds from start to drained, and peak RSS in bytes, for one fresh processor."""
+def time_processor(settings: Settings, folder: Path, rep: int, envelopes: int) -> tuple[float, int, float]:
+    """Seconds from start to drained, peak RSS in bytes and CPU seconds, for one fresh processor."""
     tag = f"{settings.processor.app_id}-{rep}-{uuid.uuid4().hex[:4]}"
     run = settings.model_copy(update={"processor": settings.processor.model_copy(
         update={"app_id": tag, "datadir": folder / tag})})
@@ -124,6 +128,7 @@ def time_processor(settings: Settings, folder: Path, rep: int, envelopes: int) -
         proc = psutil.Process(worker.proc.pid)
         while True:
             peak = max(peak, proc.memory_info().rss)
+            times = proc.cpu_times()
             if not worker.running():
                 sys.exit(f"the processor exited:\n{worker.tail()}")
             lag = consumer_lag(run.kafka, tag, EVENTS.name(run.kafka))
@@ -131,9 +136,10 @@ def time_processor(settings: Settings, folder: Path, rep: int, envelopes: int) -
             if first is None and lag < envelopes:
                 first = now  # the first commit: startup (join, recovery) is over
             if lag == 0:
+                cpu = times.user + times.system
                 print(f"  processor rep {rep}: first commit at {first:.1f}s, drained at {now:.1f}s, "
-                      f"peak RSS {peak / 2**20:.0f} MiB", flush=True)
-                return now, peak
+                      f"CPU {cpu:.1f}s, peak RSS {peak / 2**20:.0f} MiB", flush=True)
+                return now, peak, cpu
             time.sleep(0.5)
     finally:
         worker.stop()
@@ -165,23 +171,26 @@ async def _bare_loop(settings: Settings, topic: str, out: str, expected: int) ->
         await consumer.stop()
 
 
-def time_bare(settings: Settings, envelopes: int) -> float:
+def time_bare(settings: Settings, envelopes: int) -> tuple[float, float]:
+    """Wall and CPU seconds of the bare loop (in this process)."""
     out = f"{settings.kafka.topic_prefix}bench-bare-out"
     _create_topic(settings, out)
-    start = time.monotonic()
+    start, cpu = time.monotonic(), time.process_time()
     asyncio.run(_bare_loop(settings, EVENTS.name(settings.kafka), out, envelopes))
-    return time.monotonic() - start
+    return time.monotonic() - start, time.process_time() - cpu
 
 
-def time_quix(settings: Settings, topic: str, events: int, folder: Path) -> float:
-    """Quix Streams in a child process (its own event loop and signal handlers)."""
-    start = time.monotonic()
+def time_quix(settings: Settings, topic: str, events: int, folder: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of Quix Streams in a child process (its own event loop and signal handlers)."""
+    start, before = time.monotonic(), os.times()
     child = subprocess.run([sys.executable, __file__, "--quix-child", settings.kafka.bootstrap_servers, topic,
                             str(events), str(folder)],
                            capture_output=True, text=True, timeout=1800)
     if child.returncode != 0:
         sys.exit(f"Quix Streams failed:\n{child.stdout[-2000:]}\n{child.stderr[-3000:]}")
-    return time.monotonic() - start
+    after = os.times()
+    cpu = after.children_user + after.children_system - before.children_user - before.children_system
+    return time.monotonic() - start, cpu
 
 
 def quix_child(servers: str, topic: str, events: int, folder: str) -> None:
@@ -212,6 +221,7 @@ def main() -> None:
     args = parser.parse_args()
     r = measure(args.hosts, args.events, args.reps, args.processor_reps)
     print_table(r["events"], r["processor_s"], r["bare_s"], r["quix_s"], r["rss_bytes"], args.hosts)
+    print_cpu(r)
 
 
 def measure(hosts: int, events: int, reps: int, processor_reps: int | None = None) -> dict[str, object]:
@@ -227,13 +237,15 @@ def measure(hosts: int, events: int, reps: int, processor_reps: int | None = Non
     processor = statistics.median(r[0] for r in runs)
     rss = max(r[1] for r in runs)
     print(f"processor runs (s): {[round(r[0], 1) for r in runs]}", flush=True)
-    bare_runs = [time_bare(settings, envelopes) for _ in range(reps)]
-    print(f"bare loop runs (s): {[round(r, 1) for r in bare_runs]}", flush=True)
-    quix_runs = [time_quix(settings, per_event, events, folder / f"quix-{i}") for i in range(reps)]
-    print(f"Quix Streams runs (s): {[round(r, 1) for r in quix_runs]}", flush=True)
+    bare = [time_bare(settings, envelopes) for _ in range(reps)]
+    print(f"bare loop runs (s): {[round(r[0], 1) for r in bare]}", flush=True)
+    quix = [time_quix(settings, per_event, events, folder / f"quix-{i}") for i in range(reps)]
+    print(f"Quix Streams runs (s): {[round(r[0], 1) for r in quix]}", flush=True)
     return {"events": events, "envelopes": envelopes, "hosts": hosts, "processor_s": processor,
-            "bare_s": statistics.median(bare_runs), "quix_s": statistics.median(quix_runs), "rss_bytes": rss,
-            "processor_runs_s": [r[0] for r in runs], "bare_runs_s": bare_runs, "quix_runs_s": quix_runs}
+            "bare_s": statistics.median(r[0] for r in bare), "quix_s": statistics.median(r[0] for r in quix),
+            "rss_bytes": rss, "processor_runs_s": [r[0] for r in runs], "bare_runs_s": [r[0] for r in bare],
+            "quix_runs_s": [r[0] for r in quix], "processor_cpu_s": statistics.median(r[2] for r in runs),
+            "bare_cpu_s": statistics.median(r[1] for r in bare), "quix_cpu_s": statistics.median(r[1] for r in quix)}
 
 
 def print_table(events: int, processor: float, bare: float, quix: float, rss: int, hosts: int) -> None:
@@ -246,6 +258,15 @@ def print_table(events: int, processor: float, bare: float, quix: float, rss: in
     print(f"\nratio to bare loop: {mine / rate['bare aiokafka + orjson loop']:.2f} (target >= 0.50)")
     print(f"ratio to Quix Streams: {mine / rate['Quix Streams count per host']:.2f} (target >= 1.0)")
     print(f"processor peak RSS with {hosts} hosts: {rss / 2**20:.0f} MiB (target <= 1024 MiB)")
+
+
+def print_cpu(r: dict[str, Any]) -> None:
+    """CPU per event of each system (medians), and the processor's ratios per CPU second."""
+    n = r["events"]
+    for name, key in (("deskwatch processor", "processor_cpu_s"), ("bare loop", "bare_cpu_s"), ("Quix Streams", "quix_cpu_s")):
+        print(f"CPU {name:20} {r[key]:7.1f} s  {r[key] * 1e6 / n:7.1f} us/event")
+    print(f"per CPU second, ratio to bare loop: {r['bare_cpu_s'] / r['processor_cpu_s']:.2f}, "
+          f"to Quix Streams: {r['quix_cpu_s'] / r['processor_cpu_s']:.2f}")
 
 
 if __name__ == "__main__":

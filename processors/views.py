@@ -35,7 +35,9 @@ class ModelTable(Generic[M]):
         cached = self._staged.get(key) or self._cache.get(key)
         if cached is not None:
             return cached
-        raw = self._table.get(key.encode())
+        # The table's store, as flush writes it: faust's own get adds a sensor call per read and
+        # raises and catches a KeyError for every key it does not hold (every new host).
+        raw = self._table.data.get(key.encode())
         if raw is None:
             return None
         value = self._model.model_validate_json(raw)
