@@ -12,6 +12,7 @@ import faust
 from deskwatch.connect import faust_broker_options
 from deskwatch.processors.collect import pace_collector
 from deskwatch.processors.heartbeat import Heartbeat, kafka_offsets, read_pulse
+from deskwatch.processors.positions import seek_fresh_inputs_to_beginning
 from deskwatch.processors.rules import RuleSet, load_default_pack, load_rules
 from deskwatch.processors.run_stage1 import attach_stage1
 from deskwatch.processors.run_stage2 import attach_stage2
@@ -41,7 +42,13 @@ def build_app(settings: Settings) -> tuple[faust.App, Wiring]:
     attach_stage1(app, wiring, stage1, settings.processor)
     attach_stage2(app, wiring, stage2, COMMANDS.name(settings.kafka), settings.processor)
     attach_ticker(app, wiring, settings.processor.tick_interval_s)
+    seek_fresh_inputs_to_beginning(app, input_topics(settings))
     return app, wiring
+
+
+def input_topics(settings: Settings) -> frozenset[str]:
+    """The topics the agents read (the tables' changelogs are read only while recovering)."""
+    return frozenset(t.name(settings.kafka) for t in (EVENTS, SIGNALS, COMMANDS))
 
 
 def load_ruleset(p: ProcessorSettings) -> RuleSet:
@@ -79,7 +86,7 @@ def run_worker(settings: Settings) -> None:
     """Run one processor worker until SIGTERM/SIGINT."""
     app, wiring = build_app(settings)
     p, offsets = settings.processor, kafka_offsets(settings.kafka)
-    inputs = frozenset(t.name(settings.kafka) for t in (EVENTS, SIGNALS, COMMANDS))
+    inputs = input_topics(settings)
     Heartbeat(app, p.heartbeat_interval_s, p.heartbeat_stall_after_s,
               lambda a: read_pulse(a, inputs, offsets),
               on_stall=lambda a, pulse: on_stall(a, inputs, pulse.waiting, p.heartbeat_resume_stalled)).start()
