@@ -163,6 +163,8 @@ class TailSettings(_Section):
     max_line_bytes: int = Field(default=262_144, ge=1024)
     max_in_flight: int = Field(default=2000, ge=2, description="envelopes unacknowledged before send blocks")
     max_open_events: int = Field(default=100_000, ge=1, description="events in open envelopes before all are sent")
+    drain_when_caught_up: bool = Field(
+        default=True, description="a read that finds nothing new sends every open envelope; off: they wait for the linger")
     drop_extensions: tuple[str, ...] = (".evtx", ".jsonl", ".log")
     drop_settle_s: float = Field(default=2.0, ge=0, description="a dropped file must be unchanged this long")
     drop_move_done: bool = Field(default=True, description="move ingested files into a done/ subfolder")

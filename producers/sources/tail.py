@@ -126,7 +126,7 @@ class FileTail:
         # backlog, envelopes close by count and bytes, or all at once past max_open_events
         # (bounded memory): a linger there would send one-event envelopes when many hosts
         # interleave. In between (new lines, not a full chunk), the linger bounds a host's wait.
-        if drained:
+        if drained and self._settings.drain_when_caught_up:
             for batch in self._enveloper.drain():
                 self._send(batch)
         elif not self._follower.behind:

@@ -29,9 +29,10 @@ BAD_EVERY = 1000  # one unparseable line per thousand, to check dead letters sur
 @pytest.fixture
 def pipeline_settings(pipeline_settings: Settings, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     """The pipeline settings with the sources' state folder in tmp_path (producer overrides by indirect param)."""
+    params = dict(getattr(request, "param", {}))
     tail = pipeline_settings.tail.model_copy(update={"state_dir": tmp_path / "state", "poll_interval_s": 0.05,
-                                                     "checkpoint_interval_s": 0.2})
-    producer = pipeline_settings.producer.model_copy(update=getattr(request, "param", {}))
+                                                     "checkpoint_interval_s": 0.2, **params.pop("tail", {})})
+    producer = pipeline_settings.producer.model_copy(update=params)
     return pipeline_settings.model_copy(update={"tail": tail, "producer": producer})
 
 
@@ -118,12 +119,14 @@ def test_tail_killed_mid_file_loses_nothing(pipeline_settings: Settings, launch:
     assert "published=" in second.tail(3)
 
 
-@pytest.mark.parametrize("pipeline_settings", [{"linger_ms": 60_000, "batch_max_events": 10_000}],
+@pytest.mark.parametrize("pipeline_settings", [{"linger_ms": 60_000, "batch_max_events": 10_000,
+                                               "tail": {"drain_when_caught_up": False}}],
                          indirect=True, ids=["envelopes-never-due"])
 def test_sigterm_flushes_open_envelopes_then_checkpoints(
     pipeline_settings: Settings, launch: Callable, tmp_path: Path
 ) -> None:
-    """Envelopes that never fill nor linger out stay open (checkpoint 0); SIGTERM sends them all."""
+    """Envelopes that never fill nor linger out stay open (checkpoint 0); SIGTERM sends them all.
+    (Caught up, the tail would send them at once by default: that is turned off here.)"""
     s = pipeline_settings
     path = tmp_path / "quiet.jsonl"
     path.write_bytes(b"".join(_line(i) + b"\n" for i in range(500)))
@@ -141,3 +144,25 @@ def test_sigterm_flushes_open_envelopes_then_checkpoints(
                    for e in decode_events_record(r.value).events)  # type: ignore[union-attr]
     assert set(seen) == good and sum(seen.values()) == len(good)
     assert f"read=500 published={len(good)} rejected={len(bad)}" in tail.tail(3)
+
+
+@pytest.mark.parametrize("pipeline_settings", [{"linger_ms": 60_000, "batch_max_events": 10_000}],
+                         indirect=True, ids=["linger-never-due"])
+def test_a_caught_up_tail_sends_its_open_envelopes_at_once(
+    pipeline_settings: Settings, launch: Callable, tmp_path: Path
+) -> None:
+    """Same quiet file and 60 s linger, default settings: at the end of the file nothing more can join an
+    envelope, so all are sent and acknowledged, and the checkpoint reaches the end without a SIGTERM."""
+    s = pipeline_settings
+    path = tmp_path / "quiet.jsonl"
+    path.write_bytes(b"".join(_line(i) + b"\n" for i in range(500)))
+    store = CheckpointStore(s.tail.state_dir, path)
+    tail = launch("ingest", "tail", "--format", "jsonl", str(path))
+    size = path.stat().st_size
+    wait_for(lambda: (c := store.load()) is not None and c.offset == size, 30, "the checkpoint at end of file",
+             tail.tail)
+    good, _ = _expected_ids(path)
+    seen = Counter(e.event_id for r in read_topic(s, EVENTS.name(s.kafka))
+                   for e in decode_events_record(r.value).events)  # type: ignore[union-attr]
+    assert set(seen) == good and sum(seen.values()) == len(good)
+    assert tail.stop(signal.SIGTERM) == 0, tail.tail()
