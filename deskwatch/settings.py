@@ -113,8 +113,8 @@ class ProcessorSettings(_Section):
     web_port: int = 6066
     commit_every: int = 10_000
     tick_interval_s: float = Field(default=10.0, gt=0, description="period of the ticks that drive timeouts")
-    heartbeat_interval_s: float = Field(default=30.0, gt=0, description="period of the worker's progress line")
-    heartbeat_stall_after_s: float = Field(default=120.0, gt=0,
+    heartbeat_interval_s: float = Field(default=15.0, gt=0, description="period of the worker's progress line")
+    heartbeat_stall_after_s: float = Field(default=60.0, gt=0,
                                            description="a waiting or stalled phase this long is logged as a warning")
     heartbeat_resume_stalled: bool = Field(
         default=True, description="resume the input partitions of a worker stalled that long (see processors/stall.py)")
