@@ -3,9 +3,10 @@
 A stall is a worker with input partitions assigned and records waiting on them that receives none
 of them while it is neither rebalancing nor recovering. Seen here after long table recoveries on a
 loaded machine (a memory bench's worker recovered 200k state records, then never read the record
-waiting on its input). faust's consumer keeps its own pause/flow bookkeeping across rebalances and
-recoveries, and several of its paths can leave it paused (faust-streaming issues 21, 74, 216);
-resuming the input partitions and the flow is what faust itself does when a recovery completes.
+waiting on its input), and in a CI run's worker restarted after a SIGKILL. In both, faust's flow
+was active and no input partition paused, so resuming alone (what faust itself does when a
+recovery completes) changed nothing; what recovers the worker is seeking each waiting partition
+to the next offset it needs (see ``positions.py`` for why faust's own seek can skip them).
 Delivery stays at-least-once: offsets are still committed only after the agents processed them.
 """
 
