@@ -26,6 +26,7 @@ from deskwatch.schemas import DeadLetter
 from deskwatch.settings import Settings
 from deskwatch.sinks.elasticsearch.batch import Batch
 from deskwatch.sinks.elasticsearch.encode import BulkItem, encode_record
+from deskwatch.sinks.elasticsearch.membership import GroupWatch, coordinator_state, look_at
 from deskwatch.sinks.elasticsearch.prune import prune_events
 from deskwatch.sinks.elasticsearch.templates import ensure_indices
 from deskwatch.sinks.elasticsearch.write import Outage, Outcome, write_items
@@ -71,6 +72,7 @@ class Sink:
         self._consumer: Any = None
         self._producer: Any = None
         self._pending_letters: list[Any] = []
+        self.watch = GroupWatch(settings.sink.heartbeat_interval_s, settings.sink.rejoin_after_s)
 
     def start(self) -> None:
         """Connect, create templates and indices, prune (no I/O happens in the constructor)."""
@@ -78,14 +80,18 @@ class Sink:
         self._es = elasticsearch_client(self._settings.elasticsearch)
         self._es.cluster.health(wait_for_status="yellow", timeout="60s")
         ensure_indices(self._es, self._settings.elasticsearch)
-        self._consumer = KafkaConsumer(
+        self._consumer = self._new_consumer()
+        self._producer = KafkaProducer(client_id="deskwatch-sink-dlq", enable_idempotence=True, acks="all", **kopts)
+        self.prune_if_due()
+        log.info("sink started", group=self._settings.sink.group_id, topics=sorted(self._roles))
+
+    def _new_consumer(self) -> Any:
+        return KafkaConsumer(
             *self._roles, group_id=self._settings.sink.group_id, enable_auto_commit=False,
             auto_offset_reset="earliest", max_poll_records=self._settings.sink.bulk_max_docs,
             max_poll_interval_ms=MAX_POLL_INTERVAL_MS, client_id="deskwatch-sink",
             **kafka_python_consumer_options(self._settings.kafka, self._settings.sink.fetch_max_wait_ms),
         )
-        self._producer = KafkaProducer(client_id="deskwatch-sink-dlq", enable_idempotence=True, acks="all", **kopts)
-        self.prune_if_due()
 
     def step(self) -> int:
         """Fill one batch (until drained, full or at the linger ceiling), write it, commit; return records handled."""
@@ -113,8 +119,23 @@ class Sink:
             while not self._stop.is_set():
                 self.step()
                 self.prune_if_due()
+                self.keep_in_group()
         except SinkStoppedError:
             log.info("stopped during an Elasticsearch outage; the open batch will be replayed")
+
+    def keep_in_group(self) -> None:
+        """Log the heartbeat when due; replace a consumer that stayed out of its group too long."""
+        verdict = self.watch.observe(look_at(self._consumer, self.counts.consumed), time.monotonic())
+        if verdict.beat is not None:
+            log.info("sink heartbeat", indexed=self.counts.indexed, **verdict.beat)
+        if verdict.rebuild:
+            log.warning("sink consumer not in its group: replacing it", outside_s=round(verdict.outside_s, 1),
+                        **coordinator_state(self._consumer))
+            old, self._consumer = self._consumer, self._new_consumer()
+            try:
+                old.close(autocommit=False, timeout_ms=5_000)
+            except Exception as err:  # noqa: BLE001 - the old consumer owned no partition: nothing to lose
+                log.warning("old sink consumer did not close cleanly", error=type(err).__name__)
 
     def prune_if_due(self) -> list[str]:
         """Delete expired daily events indices when the prune interval has passed."""

@@ -1,5 +1,6 @@
-"""The sink's adaptive batching on the real engines: a lone record is written as soon as the input is
-drained (not after the flush interval), and a backlog still goes out in large bulk requests."""
+"""The sink's loop on the real engines: a lone record is written as soon as the input is drained (not
+after the flush interval), a backlog still goes out in large bulk requests, and a consumer that
+never joins its group is replaced."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from kafka import KafkaProducer
+from kafka.future import Future
 
 from deskwatch.connect import elasticsearch_client, kafka_python_options
 from deskwatch.schemas.incident import ChangeReason, Incident
@@ -107,3 +109,27 @@ def test_backlog_goes_out_in_large_batches(sink_settings: Settings) -> None:
         sink.close()
     assert (sink.counts.consumed, sink.counts.indexed) == (3000, 3000)
     assert sink.counts.batches <= 6, f"3000 records in {sink.counts.batches} bulk requests (at most 1000 each)"
+
+
+def test_consumer_that_never_finds_its_coordinator_is_replaced(sink_settings: Settings) -> None:
+    """The stall a fault-campaign run showed (a restarted sink polling for minutes, never in its group),
+    injected: the first consumer's coordinator lookup never completes."""
+    s = sink_settings.model_copy(update={"sink": sink_settings.sink.model_copy(
+        update={"rejoin_after_s": 4.0, "heartbeat_interval_s": 1.0})})
+    _send(s, range(5))
+    stop = threading.Event()
+    sink = Sink(s, stop)
+    sink.start()
+    stuck = sink._consumer  # noqa: SLF001 - the fault is injected into this very consumer
+    stuck._coordinator.lookup_coordinator = Future  # noqa: SLF001 - a lookup that never answers
+    worker = threading.Thread(target=sink.run, daemon=True)
+    worker.start()
+    try:
+        time.sleep(3.0)
+        assert (sink.counts.consumed, sink.watch.rebuilds) == (0, 0), "the injected stall did not hold"
+        _until(lambda: sink.counts.indexed == 5, 60)
+        assert sink.watch.rebuilds == 1 and sink._consumer is not stuck  # noqa: SLF001
+    finally:
+        stop.set()
+        worker.join(30)
+        sink.close()

@@ -1,0 +1,109 @@
+"""The sink's watch over its own consumer: a heartbeat line, and a consumer rebuilt when it never joins.
+
+A fault-campaign run (Kafka killed and restarted) left a restarted sink polling for four minutes
+without ever joining its group: no partition, no record, and not one line in its log. The loop's
+polls return every few hundred milliseconds, so the sink can see that itself. Every
+``heartbeat_interval_s`` it logs what it is doing; when its consumer has not been a member of the
+group for ``rejoin_after_s`` it logs why (the coordinator's state) and builds a new consumer,
+which looks the coordinator up and joins afresh. Nothing is lost: the old consumer owned no
+partitions, so it had nothing uncommitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Phase(str, Enum):
+    """What the sink was doing over the last interval."""
+
+    JOINING = "joining"  # not a member of its group yet (or any more)
+    CONSUMING = "consuming"
+    IDLE = "idle"  # a member, nothing arrived
+    UNASSIGNED = "unassigned"  # a member with no partitions (more sinks than partitions)
+
+
+@dataclass(frozen=True)
+class Look:
+    """The consumer at one instant."""
+
+    member: bool  # the group coordinator counts it as a stable member
+    assigned: int  # partitions assigned to it
+    consumed: int  # records handled since the sink started
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the watch decided at one instant."""
+
+    beat: dict[str, Any] | None  # the heartbeat line's fields, when one is due
+    rebuild: bool  # the consumer has been out of its group too long: replace it
+    outside_s: float  # how long it has been out of its group (0 while a member)
+
+
+@dataclass
+class GroupWatch:
+    """Pure: fed a ``Look`` and the time, says when to log and when to rebuild the consumer."""
+
+    heartbeat_interval_s: float
+    rejoin_after_s: float
+    _outside_since: float | None = None
+    _last_beat: float | None = None
+    _consumed_at_beat: int = 0
+    rebuilds: int = field(default=0)
+
+    def observe(self, look: Look, now: float) -> Verdict:
+        if look.member:
+            self._outside_since = None
+        elif self._outside_since is None:
+            self._outside_since = now
+        outside = 0.0 if self._outside_since is None else now - self._outside_since
+        rebuild = outside >= self.rejoin_after_s
+        if rebuild:
+            self._outside_since = now  # the new consumer gets its own full allowance
+            self.rebuilds += 1
+        return Verdict(self._beat(look, now, outside), rebuild, outside)
+
+    def _beat(self, look: Look, now: float, outside: float) -> dict[str, Any] | None:
+        if self._last_beat is None:
+            self._last_beat = now  # the first line comes one interval after the start
+            return None
+        if now - self._last_beat < self.heartbeat_interval_s:
+            return None
+        since = look.consumed - self._consumed_at_beat
+        self._last_beat, self._consumed_at_beat = now, look.consumed
+        return {"phase": _phase(look, since).value, "assigned": look.assigned, "consumed": look.consumed,
+                "consumed_since_last": since, "outside_group_s": round(outside, 1), "rebuilds": self.rebuilds}
+
+
+def _phase(look: Look, since: int) -> Phase:
+    if not look.member:
+        return Phase.JOINING
+    if not look.assigned:
+        return Phase.UNASSIGNED
+    return Phase.CONSUMING if since else Phase.IDLE
+
+
+def look_at(consumer: Any, consumed: int) -> Look:
+    """Read a kafka-python consumer's membership (attribute reads, no request)."""
+    assigned = len(consumer.assignment())
+    state = coordinator_state(consumer).get("state")
+    # A consumer with partitions is a member whatever the name of its state; without any, only the
+    # coordinator's STABLE state says it joined (a group can have more members than partitions).
+    return Look(member=assigned > 0 or state == "STABLE", assigned=assigned, consumed=consumed)
+
+
+def coordinator_state(consumer: Any) -> dict[str, Any]:
+    """The group coordinator's state as kafka-python keeps it, for the log (best effort: private
+    attributes, so an absent one is reported as absent rather than failing the sink)."""
+    coordinator = getattr(consumer, "_coordinator", None)
+    state = getattr(coordinator, "state", None)
+    generation = getattr(coordinator, "_generation", None)
+    return {
+        "state": getattr(state, "name", None if state is None else str(state)),
+        "coordinator_id": getattr(coordinator, "coordinator_id", None),
+        "member_id": getattr(generation, "member_id", None),
+        "generation": getattr(generation, "generation_id", None),
+    }
