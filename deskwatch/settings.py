@@ -226,6 +226,9 @@ class WebhookSettings(_Section):
     backoff_initial_s: float = Field(default=0.5, ge=0)
     backoff_max_s: float = Field(default=30.0, ge=0)
     notify_only: bool = Field(default=True, description="skip changes with notify=false (silenced, absorbed)")
+    heartbeat_interval_s: float = Field(default=15.0, gt=0, description="one 'webhook heartbeat' log line this often")
+    rejoin_after_s: float = Field(
+        default=60.0, gt=0, description="a consumer out of its group this long is replaced by a new one")
 
 
 class Settings(BaseSettings):

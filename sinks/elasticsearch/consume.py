@@ -26,7 +26,7 @@ from deskwatch.schemas import DeadLetter
 from deskwatch.settings import Settings
 from deskwatch.sinks.elasticsearch.batch import Batch
 from deskwatch.sinks.elasticsearch.encode import BulkItem, encode_record
-from deskwatch.sinks.elasticsearch.membership import GroupWatch, coordinator_state, look_at
+from deskwatch.sinks.membership import GroupKeeper
 from deskwatch.sinks.elasticsearch.prune import prune_events
 from deskwatch.sinks.elasticsearch.templates import ensure_indices
 from deskwatch.sinks.elasticsearch.write import Outage, Outcome, write_items
@@ -72,7 +72,8 @@ class Sink:
         self._consumer: Any = None
         self._producer: Any = None
         self._pending_letters: list[Any] = []
-        self.watch = GroupWatch(settings.sink.heartbeat_interval_s, settings.sink.rejoin_after_s)
+        self.keeper = GroupKeeper("sink", self._new_consumer, settings.sink.heartbeat_interval_s,
+                                  settings.sink.rejoin_after_s)
 
     def start(self) -> None:
         """Connect, create templates and indices, prune (no I/O happens in the constructor)."""
@@ -125,17 +126,7 @@ class Sink:
 
     def keep_in_group(self) -> None:
         """Log the heartbeat when due; replace a consumer that stayed out of its group too long."""
-        verdict = self.watch.observe(look_at(self._consumer, self.counts.consumed), time.monotonic())
-        if verdict.beat is not None:
-            log.info("sink heartbeat", indexed=self.counts.indexed, **verdict.beat)
-        if verdict.rebuild:
-            log.warning("sink consumer not in its group: replacing it", outside_s=round(verdict.outside_s, 1),
-                        **coordinator_state(self._consumer))
-            old, self._consumer = self._consumer, self._new_consumer()
-            try:
-                old.close(autocommit=False, timeout_ms=5_000)
-            except Exception as err:  # noqa: BLE001 - the old consumer owned no partition: nothing to lose
-                log.warning("old sink consumer did not close cleanly", error=type(err).__name__)
+        self._consumer = self.keeper.check(self._consumer, self.counts.consumed, indexed=self.counts.indexed)
 
     def prune_if_due(self) -> list[str]:
         """Delete expired daily events indices when the prune interval has passed."""

@@ -15,6 +15,7 @@ import structlog
 import urllib3
 from deskwatch.schemas import DeadLetter
 from deskwatch.schemas.change import IncidentChange
+from deskwatch.sinks.membership import GroupKeeper
 from deskwatch.sinks.webhook.cloudevents import ce_id, header_map
 from deskwatch.sinks.webhook.deliver import Attempt, Outcome, deliver
 from deskwatch.sinks.webhook.sign import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signature
@@ -57,16 +58,20 @@ class WebhookRelay:
         self._producer: Any = None
         self._http: Any = None
         self._letters: list[Any] = []  # send futures of this poll's dead letters
+        self.keeper = GroupKeeper("webhook", self._new_consumer, hook.heartbeat_interval_s, hook.rejoin_after_s)
 
     def start(self) -> None:
         """Connect (no I/O happens in the constructor)."""
         kopts = kafka_python_options(self._settings.kafka)
-        self._consumer = KafkaConsumer(
-            INCIDENT_CHANGES.name(self._settings.kafka), group_id=self._settings.webhook.group_id,
-            enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=100,
-            client_id="deskwatch-webhook", **kopts)
+        self._consumer = self._new_consumer()
         self._producer = KafkaProducer(client_id="deskwatch-webhook-dlq", enable_idempotence=True, acks="all", **kopts)
         self._http = urllib3.PoolManager(num_pools=max(4, len(self._settings.webhook.urls)))
+
+    def _new_consumer(self) -> Any:
+        return KafkaConsumer(
+            INCIDENT_CHANGES.name(self._settings.kafka), group_id=self._settings.webhook.group_id,
+            enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=100,
+            client_id="deskwatch-webhook", **kafka_python_options(self._settings.kafka))
 
     def step(self, timeout_s: float = 0.5) -> int:
         """Poll once, deliver or dead-letter every record, commit; return the records handled."""
@@ -87,6 +92,7 @@ class WebhookRelay:
         """Loop until ``stop`` is set."""
         while not stop.is_set():
             self.step()
+            self._consumer = self.keeper.check(self._consumer, self.counts["consumed"])
 
     def close(self) -> None:
         for closeable in (self._consumer, self._producer):

@@ -126,9 +126,9 @@ def test_consumer_that_never_finds_its_coordinator_is_replaced(sink_settings: Se
     worker.start()
     try:
         time.sleep(3.0)
-        assert (sink.counts.consumed, sink.watch.rebuilds) == (0, 0), "the injected stall did not hold"
+        assert (sink.counts.consumed, sink.keeper.watch.rebuilds) == (0, 0), "the injected stall did not hold"
         _until(lambda: sink.counts.indexed == 5, 60)
-        assert sink.watch.rebuilds == 1 and sink._consumer is not stuck  # noqa: SLF001
+        assert sink.keeper.watch.rebuilds == 1 and sink._consumer is not stuck  # noqa: SLF001
     finally:
         stop.set()
         worker.join(30)

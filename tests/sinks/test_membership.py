@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from deskwatch.sinks.elasticsearch.membership import GroupWatch, Look, coordinator_state, look_at
+from deskwatch.sinks.membership import GroupWatch, Look, coordinator_state, look_at
 
 # (seconds since start, member, assigned, consumed): one row per loop turn
 Turn = tuple[float, bool, int, int]

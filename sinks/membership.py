@@ -1,4 +1,4 @@
-"""The sink's watch over its own consumer: a heartbeat line, and a consumer rebuilt when it never joins.
+"""A sink's watch over its own group consumer: a heartbeat line, and a consumer rebuilt when it never joins.
 
 A fault-campaign run (Kafka killed and restarted) left a restarted sink polling for four minutes
 without ever joining its group: no partition, no record, and not one line in its log. The loop's
@@ -6,14 +6,21 @@ polls return every few hundred milliseconds, so the sink can see that itself. Ev
 ``heartbeat_interval_s`` it logs what it is doing; when its consumer has not been a member of the
 group for ``rejoin_after_s`` it logs why (the coordinator's state) and builds a new consumer,
 which looks the coordinator up and joins afresh. Nothing is lost: the old consumer owned no
-partitions, so it had nothing uncommitted.
+partitions, so it had nothing uncommitted. The Elasticsearch sink and the webhook relay both
+keep their consumers this way (``GroupKeeper``).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+import structlog
+
+log = structlog.get_logger(__name__)
 
 
 class Phase(str, Enum):
@@ -107,3 +114,28 @@ def coordinator_state(consumer: Any) -> dict[str, Any]:
         "member_id": getattr(generation, "member_id", None),
         "generation": getattr(generation, "generation_id", None),
     }
+
+
+class GroupKeeper:
+    """Logs a component's heartbeat and replaces its consumer when the watch says so."""
+
+    def __init__(self, component: str, build: Callable[[], Any], heartbeat_interval_s: float,
+                 rejoin_after_s: float) -> None:
+        self._component, self._build = component, build
+        self.watch = GroupWatch(heartbeat_interval_s, rejoin_after_s)
+
+    def check(self, consumer: Any, consumed: int, **extra: Any) -> Any:
+        """The consumer to keep using: ``consumer`` itself, or its replacement."""
+        verdict = self.watch.observe(look_at(consumer, consumed), time.monotonic())
+        if verdict.beat is not None:
+            log.info(f"{self._component} heartbeat", **extra, **verdict.beat)
+        if not verdict.rebuild:
+            return consumer
+        log.warning(f"{self._component} consumer not in its group: replacing it",
+                    outside_s=round(verdict.outside_s, 1), **coordinator_state(consumer))
+        replacement = self._build()
+        try:
+            consumer.close(autocommit=False, timeout_ms=5_000)
+        except Exception as err:  # noqa: BLE001 - it owned no partition: nothing to lose
+            log.warning(f"old {self._component} consumer did not close cleanly", error=type(err).__name__)
+        return replacement
