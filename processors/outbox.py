@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 
 from deskwatch.processors.encode import encode
+from deskwatch.processors.produce import PartitionedBatches
 from deskwatch.schemas import DeadLetter
 
 log = structlog.get_logger(__name__)
@@ -49,13 +50,14 @@ class Outbox:
         self.letter(event, "processing_error", f"{type(exc).__name__}: {exc}"[:500])
 
     async def send(self, producer: Any) -> None:
-        """Hand every record to the app's producer, in order; faust flushes it before it commits.
+        """Hand every record to the app's producer; faust flushes it before it commits.
 
-        Straight to the producer rather than ``topic.send``: the topic layer adds a future, a
-        pending message and sensor calls per record, which a batch has no use for.
+        Appended straight into aiokafka's record batches (``produce``), in order per partition:
+        the topic layer and the per-record ``send`` add futures, sensor calls and a pure-Python
+        hash per record, which a batch has no use for.
         """
         names: dict[int, str] = {}
-        for topic, key, value, headers in self.records:
-            name = names.get(id(topic)) or names.setdefault(id(topic), topic.get_topic_name())
-            await producer.send(name, key, value, None, None, headers)
+        records = [(names.get(id(t)) or names.setdefault(id(t), t.get_topic_name()), key, value, headers)
+                   for t, key, value, headers in self.records]
+        await PartitionedBatches(producer._ensure_producer()).send(records)
         self.records.clear()

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from deskwatch.processors.outbox import Outbox
+from tests.processors.fake_producer import FakeAIOKafkaProducer, FakeFaustProducer
 
 
 @dataclass
@@ -33,32 +34,24 @@ class Event:
     message: Message = field(default_factory=Message)
 
 
-class Producer:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, bytes, object]] = []
-
-    async def send(self, topic, key, value, partition, timestamp, headers):  # noqa: ANN001, ANN201
-        assert partition is None and timestamp is None
-        self.sent.append((topic, key, value, headers))
-
-
 DLQ, SIGNALS = Topic("p.dead-letter"), Topic("p.signals")
 
 
 def _sent(out: Outbox) -> list[tuple[str, bytes, bytes, object]]:
-    producer = Producer()
-    asyncio.run(out.send(producer))
+    producer = FakeAIOKafkaProducer({"p.signals": 1, "p.dead-letter": 1})
+    asyncio.run(out.send(FakeFaustProducer(producer)))
     assert out.records == []
-    return producer.sent
+    return [(topic, key, value, headers or None) for topic, _, records in producer.sent
+            for key, value, headers in records]
 
 
-def test_records_are_sent_in_the_order_they_were_added() -> None:
+def test_records_are_sent_in_the_order_they_were_added_per_topic_partition() -> None:
     out = Outbox(DLQ, "stage1")
     out.add(SIGNALS, b"g1", b"1")
     out.add(DLQ, b"x", b"2", [("h", b"v")])
     out.add(SIGNALS, b"g2", b"3")
-    assert _sent(out) == [("p.signals", b"g1", b"1", None), ("p.dead-letter", b"x", b"2", [("h", b"v")]),
-                          ("p.signals", b"g2", b"3", None)]
+    assert _sent(out) == [("p.signals", b"g1", b"1", None), ("p.signals", b"g2", b"3", None),
+                          ("p.dead-letter", b"x", b"2", [("h", b"v")])]
 
 
 @pytest.mark.parametrize(

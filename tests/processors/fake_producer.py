@@ -1,0 +1,64 @@
+"""A stand-in for aiokafka's producer: real record batches, metadata and submission in memory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
+from aiokafka.record.default_records import DefaultRecordBatch
+
+Sent = tuple[str, int, list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]]]
+
+
+class _Metadata:
+    def __init__(self, partitions: dict[str, int]) -> None:
+        self.partitions = partitions
+
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        return set(range(self.partitions[topic]))
+
+    def available_partitions_for_topic(self, topic: str) -> set[int]:
+        return self.partitions_for_topic(topic)
+
+
+class _Client:
+    def __init__(self) -> None:
+        self.metadata_waits: list[str] = []
+
+    async def _wait_on_metadata(self, topic: str) -> None:
+        self.metadata_waits.append(topic)
+
+
+class FakeAIOKafkaProducer:
+    """``create_batch`` gives aiokafka's own BatchBuilder (``batch_size`` small enough to fill);
+    ``send_batch`` decodes the built batch into ``sent``; ``_partition`` is aiokafka's logic."""
+
+    def __init__(self, partitions: dict[str, int], batch_size: int = 16384, partitioner: Any = None) -> None:
+        self._metadata = _Metadata(partitions)
+        self._partitioner = partitioner or DefaultPartitioner()
+        self.client = _Client()
+        self.batch_size = batch_size
+        self.sent: list[Sent] = []
+
+    def create_batch(self) -> BatchBuilder:
+        return BatchBuilder(self.batch_size, 0)  # 0: no compression
+
+    async def send_batch(self, batch: BatchBuilder, topic: str, *, partition: int) -> None:
+        records = DefaultRecordBatch(bytes(batch._build()))
+        self.sent.append((topic, partition, [(r.key, r.value, list(r.headers)) for r in records]))
+
+    def _partition(self, topic: str, partition: int | None, key: Any, value: Any, key_bytes: bytes | None,
+                   value_bytes: bytes | None) -> int:
+        everything = list(self._metadata.partitions_for_topic(topic))
+        return int(self._partitioner(key_bytes, everything, everything))
+
+
+class FakeFaustProducer:
+    """faust's Producer as the outbox uses it: the aiokafka producer behind it."""
+
+    def __init__(self, producer: FakeAIOKafkaProducer) -> None:
+        self.producer = producer
+
+    def _ensure_producer(self) -> FakeAIOKafkaProducer:
+        return self.producer

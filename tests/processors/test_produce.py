@@ -1,0 +1,82 @@
+"""Record batches per topic partition: the partition Kafka's default partitioner picks, order kept."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiokafka.partitioner import DefaultPartitioner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from deskwatch.processors.produce import PartitionedBatches, key_hash
+from tests.processors.fake_producer import FakeAIOKafkaProducer
+
+
+@given(key=st.binary(min_size=0, max_size=64), partitions=st.integers(min_value=1, max_value=64))
+def test_key_hash_picks_the_default_partitioners_partition(key: bytes, partitions: int) -> None:
+    everything = list(range(partitions))
+    assert key_hash(key) % partitions == DefaultPartitioner()(key, everything, everything)
+
+
+class FirstPartition:
+    """A partitioner that is not the default one: its choice must be asked for every record."""
+
+    def __call__(self, key: bytes | None, everything: list[int], available: list[int]) -> int:
+        return everything[0]
+
+
+def _send(records: list, producer: FakeAIOKafkaProducer) -> FakeAIOKafkaProducer:
+    asyncio.run(PartitionedBatches(producer).send(records))
+    return producer
+
+
+def _expected(records: list, partitioner: object, partitions: dict[str, int]) -> dict:
+    """Per (topic, partition), the records in the order they were given."""
+    out: dict = {}
+    for topic, key, value, headers in records:
+        everything = list(range(partitions[topic]))
+        partition = partitioner(key, everything, everything)  # type: ignore[operator]
+        out.setdefault((topic, partition), []).append((key, value, headers or []))
+    return out
+
+
+RECORDS = [("p.digests", f"PC-{i % 7}".encode(), f"d{i}".encode(), None) for i in range(40)] + [
+    ("p.signals", b"r1|site=A", b"s1", None),
+    ("p.changes", b"inc-1", b"c1", [("ce_type", b"deskwatch.incident.opened")]),
+    ("p.digests", b"PC-3", b"last", None),
+]
+PARTITIONS = {"p.digests": 8, "p.signals": 3, "p.changes": 1}
+
+
+@pytest.mark.parametrize(
+    ("batch_size", "partitioner", "min_batches"),
+    [
+        pytest.param(16384, None, 3, id="one-batch-per-partition"),
+        pytest.param(120, None, 9, id="full-batches-submitted-and-reopened"),
+        pytest.param(16384, FirstPartition(), 3, id="custom-partitioner-asked"),
+    ],
+)
+def test_every_record_reaches_its_partition_in_order(batch_size: int, partitioner: object, min_batches: int) -> None:
+    producer = _send(RECORDS, FakeAIOKafkaProducer(PARTITIONS, batch_size, partitioner))
+    got: dict = {}
+    for topic, partition, records in producer.sent:
+        got.setdefault((topic, partition), []).extend(records)
+    assert got == _expected(RECORDS, partitioner or DefaultPartitioner(), PARTITIONS)
+    assert len(producer.sent) >= min_batches
+    if batch_size < 1000:
+        assert len(producer.sent) > len(got), "a full batch was submitted and the next one opened"
+    assert sorted(producer.client.metadata_waits) == sorted(PARTITIONS), "metadata asked once per topic"
+
+
+def test_a_record_larger_than_a_batch_travels_alone() -> None:
+    big = ("p.signals", b"k", b"x" * 500, None)
+    producer = _send([("p.signals", b"k", b"a", None), big, ("p.signals", b"k", b"b", None)],
+                     FakeAIOKafkaProducer({"p.signals": 1}, batch_size=100))
+    assert [[v for _, v, _ in records] for _, _, records in producer.sent] == [[b"a"], [b"x" * 500], [b"b"]]
+
+
+def test_a_keyless_record_gets_a_partition_from_the_producer() -> None:
+    producer = _send([("p.signals", None, b"v", None)], FakeAIOKafkaProducer({"p.signals": 4}))
+    [(topic, partition, [(key, value, _)])] = producer.sent
+    assert (topic, key, value) == ("p.signals", None, b"v") and 0 <= partition < 4
