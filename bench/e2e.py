@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -155,11 +156,15 @@ def es_alone(client: Any, docs: list[tuple[str, bytes]], tag: str) -> tuple[floa
     return best
 
 
-def one_rep(base: Settings, events_file: Path, events: int) -> Run:
+def one_rep(base: Settings, events_file: Path, events: int, logs: Path | None = None) -> Run:
     tag = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="dw-e2e-") as tmp:
         s = bench_settings(base, tag, Path(tmp))
         pipeline_s, cpu = run_pipeline(s, events_file, Path(tmp))
+        if logs is not None:  # the components' logs (heartbeats: where the time went), kept per rep
+            (logs / tag).mkdir(parents=True, exist_ok=True)
+            for log in Path(tmp).glob("*.log"):
+                shutil.copy(log, logs / tag / log.name)
     client = elasticsearch_client(s.elasticsearch)
     docs = final_documents(client, s.elasticsearch.index_prefix)
     alone_s, best_bulk = es_alone(client, docs, tag)
@@ -203,13 +208,14 @@ def main() -> None:
     ap.add_argument("--hosts", type=int, default=2000)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--logs", type=Path, default=None, help="keep each rep's component logs under this folder")
     args = ap.parse_args()
-    summary = measure(args.events, args.hosts, args.reps)
+    summary = measure(args.events, args.hosts, args.reps, args.logs)
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2, default=str))
 
 
-def measure(events: int, hosts: int, reps: int) -> dict[str, Any]:
+def measure(events: int, hosts: int, reps: int, logs: Path | None = None) -> dict[str, Any]:
     """Generate once, run ``reps`` repetitions, print the table; the summary (medians, every run)."""
     base = load_settings()
     ensure_up(base.stack, console.log)
@@ -220,7 +226,7 @@ def measure(events: int, hosts: int, reps: int) -> dict[str, Any]:
         generate(events_file, events, hosts)
         runs = []
         for i in range(reps):
-            runs.append(one_rep(base, events_file, events))
+            runs.append(one_rep(base, events_file, events, logs))
             console.log(f"rep {i + 1}: pipeline {runs[-1].pipeline_s:.1f}s, ES alone {runs[-1].es_alone_s:.2f}s")
     return report(runs)
 
