@@ -42,12 +42,17 @@ class PartitionedBatches:
         self._default = type(producer._partitioner) is DefaultPartitioner
         self._partitions: dict[str, list[int]] = {}
         self._open: dict[tuple[str, int], Any] = {}
+        # send() refuses a record above max_request_size (the broker would reject its batch, and
+        # no one awaits a batch's future): the same check, made where it can apply at all.
+        self._check_above = producer._max_request_size // 2
 
     async def send(self, records: Sequence[Record]) -> None:
         """Append every record, in order per partition; submit each full and each last batch."""
         for topic in dict.fromkeys(r[0] for r in records):
             await self._learn(topic)
         for topic, key, value, headers in records:
+            if len(value) > self._check_above:
+                self._producer._serialize(key, value, headers or [])  # raises MessageSizeTooLargeError
             partition = self._partition(topic, key)
             builder = self._open.get((topic, partition))
             if builder is None:

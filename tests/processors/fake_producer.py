@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.record.default_records import DefaultRecordBatch
@@ -34,12 +35,15 @@ class FakeAIOKafkaProducer:
     """``create_batch`` gives aiokafka's own BatchBuilder (``batch_size`` small enough to fill);
     ``send_batch`` decodes the built batch into ``sent``; ``_partition`` is aiokafka's logic."""
 
-    def __init__(self, partitions: dict[str, int], batch_size: int = 16384, partitioner: Any = None) -> None:
+    def __init__(self, partitions: dict[str, int], batch_size: int = 16384, partitioner: Any = None,
+                 max_request_size: int = 1_048_576) -> None:
         self._metadata = _Metadata(partitions)
         self._partitioner = partitioner or DefaultPartitioner()
+        self._key_serializer = self._value_serializer = None
         self.client = _Client()
         self.batch_size = batch_size
         self.sent: list[Sent] = []
+        self._max_request_size = max_request_size
 
     def create_batch(self) -> BatchBuilder:
         return BatchBuilder(self.batch_size, 0)  # 0: no compression
@@ -47,6 +51,10 @@ class FakeAIOKafkaProducer:
     async def send_batch(self, batch: BatchBuilder, topic: str, *, partition: int) -> None:
         records = DefaultRecordBatch(bytes(batch._build()))
         self.sent.append((topic, partition, [(r.key, r.value, list(r.headers)) for r in records]))
+
+    def _serialize(self, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> tuple[Any, Any]:
+        """aiokafka's own check (this method is AIOKafkaProducer's, on this object)."""
+        return AIOKafkaProducer._serialize(self, key, value, headers)  # type: ignore[arg-type]
 
     def _partition(self, topic: str, partition: int | None, key: Any, value: Any, key_bytes: bytes | None,
                    value_bytes: bytes | None) -> int:

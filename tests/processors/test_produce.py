@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.partitioner import DefaultPartitioner
 from hypothesis import given
 from hypothesis import strategies as st
@@ -80,3 +81,21 @@ def test_a_keyless_record_gets_a_partition_from_the_producer() -> None:
     producer = _send([("p.signals", None, b"v", None)], FakeAIOKafkaProducer({"p.signals": 4}))
     [(topic, partition, [(key, value, _)])] = producer.sent
     assert (topic, key, value) == ("p.signals", None, b"v") and 0 <= partition < 4
+
+
+@pytest.mark.parametrize(
+    ("size", "refused"),
+    [
+        pytest.param(900, False, id="under-max-request-size"),
+        pytest.param(1100, True, id="over-max-request-size"),
+    ],
+)
+def test_a_record_over_the_max_request_size_is_refused_as_send_refuses_it(size: int, refused: bool) -> None:
+    producer = FakeAIOKafkaProducer({"p.signals": 1}, batch_size=100, max_request_size=1000)
+    records = [("p.signals", b"k", b"x" * size, None)]
+    if refused:
+        with pytest.raises(MessageSizeTooLargeError):
+            _send(records, producer)
+        assert producer.sent == []
+    else:
+        assert _send(records, producer).sent == [("p.signals", 0, [(b"k", b"x" * size, [])])]
