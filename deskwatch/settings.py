@@ -112,6 +112,8 @@ class ProcessorSettings(_Section):
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     commit_every: int = 10_000
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop", description="the worker's event loop; asyncio's own if uvloop misbehaves somewhere")
     tick_interval_s: float = Field(default=10.0, gt=0, description="period of the ticks that drive timeouts")
     heartbeat_interval_s: float = Field(default=15.0, gt=0, description="period of the worker's progress line")
     heartbeat_stall_after_s: float = Field(default=60.0, gt=0,

@@ -7,6 +7,8 @@ key once per input record (faust's cost is per record and per table write).
 
 from __future__ import annotations
 
+import asyncio
+
 import faust
 
 from deskwatch.connect import faust_broker_options
@@ -84,6 +86,7 @@ def _app_options(settings: Settings) -> dict[str, object]:
 
 def run_worker(settings: Settings) -> None:
     """Run one processor worker until SIGTERM/SIGINT."""
+    use_event_loop(settings.processor.event_loop)
     app, wiring = build_app(settings)
     p, offsets = settings.processor, kafka_offsets(settings.kafka)
     inputs = input_topics(settings)
@@ -95,3 +98,11 @@ def run_worker(settings: Settings) -> None:
     pace_collector()  # after the startup objects exist, so the freeze covers them
     worker = faust.Worker(app, loglevel=settings.logging.level, quiet=True)
     worker.execute_from_commandline()
+
+
+def use_event_loop(kind: str) -> None:
+    """Install uvloop's event loop policy before faust creates its loop (or keep asyncio's)."""
+    if kind == "uvloop":
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
