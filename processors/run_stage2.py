@@ -8,11 +8,11 @@ from functools import lru_cache
 from typing import Any
 
 import faust
-from kafka.partitioner.default import murmur2
 from pydantic import ValidationError
 
 from deskwatch.processors.encode import encode
 from deskwatch.processors.outbox import Outbox
+from deskwatch.processors.produce import key_hash
 from deskwatch.processors.stage2 import GroupState, Stage2, Stage2Result
 from deskwatch.processors.views import ModelTable
 from deskwatch.processors.wiring import Wiring, forget_on_rebalance, record_time, summarise
@@ -27,8 +27,8 @@ from deskwatch.sinks.webhook.cloudevents import ce_headers
 # microseconds each): remember them, a group's key never moves to another partition.
 @lru_cache(maxsize=262_144)
 def partition_of(key: str, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives ``key`` (Java, aiokafka and kafka-python agree)."""
-    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+    """The partition Kafka's default partitioner gives ``key`` (the outbox's own hash of it)."""
+    return key_hash(key.encode()) % partitions
 
 
 class _Stage2Batch:
