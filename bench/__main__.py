@@ -189,8 +189,15 @@ def run_e2e(v: Volumes, results: Results) -> None:
     results.raw["e2e"] = s
 
 
+# Latency past this many refresh intervals means the paced input outran the pipeline: the figure is
+# then the queue's growth over the run, not a latency. The file-fed end-to-end rate can be more
+# than a live tail sustains (its envelopes hold one or two events, against ~30 from a file).
+UNSUSTAINED_REFRESHES = 10
+
+
 def run_latency(v: Volumes, results: Results) -> None:
-    """Send to searchable at half the end-to-end rate (bench/latency.py)."""
+    """Send to searchable at half the end-to-end rate (bench/latency.py); halved again (once, and
+    said so in the row) when the pipeline did not keep up at that rate."""
     from bench import latency
 
     e2e_rate = results.raw.get("e2e", {}).get("events_per_s")
@@ -199,7 +206,12 @@ def run_latency(v: Volumes, results: Results) -> None:
         raise ValueError("latency needs the e2e rate of this run or --latency-rate")
     f = latency.measure(rate, v.latency_seconds, v.latency_hosts)
     refresh_ms = latency.refresh_seconds(f["refresh_interval"]) * 1000
-    label = f"refresh_interval; at {f['rate_achieved']:.0f} events/s, {f['incidents_measured']} incidents"
+    note = ""
+    if f["p99_ms"] and f["p99_ms"] > UNSUSTAINED_REFRESHES * refresh_ms:
+        note = f"; {rate:.0f}/s not sustained (p99 {f['p99_ms']:,.0f} ms), halved"
+        results.raw["latency_unsustained"] = f
+        f = latency.measure(rate / 2, v.latency_seconds, v.latency_hosts)
+    label = f"refresh_interval; at {f['rate_achieved']:.0f} events/s, {f['incidents_measured']} incidents{note}"
     results.rows.append(Row("latency p50, send to searchable", f["p50_ms"], "ms", refresh_ms, label, ratio_of="none"))
     results.rows.append(Row("latency p99, send to searchable", f["p99_ms"], "ms", refresh_ms, label,
                             Target("<=", f["target_p99_ms"], on="figure"), ratio_of="none"))
