@@ -7,7 +7,6 @@ Each component runs as ``deskwatch <command>`` in a subprocess with the test ses
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import elasticsearch_client
 from deskwatch.settings import Settings
+from tests.prefixed import prefixed
 from tests.records import read_topic  # noqa: F401 - integration tests import it from here
 
 pytestmark = pytest.mark.integration
@@ -25,15 +25,10 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def pipeline_settings(settings: Settings, tmp_path: Path) -> Settings:
     """The session's settings with a test-unique prefix, group ids and data dir."""
-    tag = uuid.uuid4().hex[:8]
-    return settings.model_copy(update={
-        "kafka": settings.kafka.model_copy(update={"topic_prefix": f"{settings.kafka.topic_prefix}{tag}.",
-                                                   "partitions": 4}),
-        "elasticsearch": settings.elasticsearch.model_copy(update={"index_prefix": f"{settings.elasticsearch.index_prefix}-{tag}"}),
-        "processor": settings.processor.model_copy(update={"app_id": f"dw-proc-{tag}", "datadir": tmp_path / "proc",
-                                                           "commit_every": 100}),
-        "sink": settings.sink.model_copy(update={"group_id": f"dw-sink-{tag}", "flush_interval_s": 0.2}),
-    })
+    s, _ = prefixed(settings, 4,
+                    processor={"app_id": lambda tag: f"dw-proc-{tag}", "datadir": tmp_path / "proc", "commit_every": 100},
+                    sink={"group_id": lambda tag: f"dw-sink-{tag}", "flush_interval_s": 0.2})
+    return s
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ ack/assign/resolve on the commands topic, silences on the compacted topic, tail 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +32,7 @@ from deskwatch.connect import elasticsearch_client
 from deskwatch.settings import Settings
 from deskwatch.topics import ensure_topics
 from deskwatch.topology import COMMANDS, SILENCES
+from tests.prefixed import prefixed
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
@@ -83,12 +83,7 @@ DIGESTS = [_digest(1, INCIDENTS[0].group_key, T0 + timedelta(minutes=2)),
 @pytest.fixture(scope="module")
 def world(settings: Settings) -> Settings:
     """Session settings with unique prefixes; indices filled with the set above, topics created."""
-    tag = uuid.uuid4().hex[:8]
-    s = settings.model_copy(update={
-        "kafka": settings.kafka.model_copy(update={"topic_prefix": f"{settings.kafka.topic_prefix}{tag}.",
-                                                   "partitions": 2}),
-        "elasticsearch": settings.elasticsearch.model_copy(
-            update={"index_prefix": f"{settings.elasticsearch.index_prefix}-{tag}"})})
+    s, _ = prefixed(settings, 2)
     ensure_topics(s.kafka)
     client = elasticsearch_client(s.elasticsearch)
     ensure_indices(client, s.elasticsearch)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +20,7 @@ from deskwatch.sinks.elasticsearch.consume import Sink
 from deskwatch.sinks.elasticsearch.templates import incidents_alias
 from deskwatch.topics import ensure_topics
 from deskwatch.topology import INCIDENTS
+from tests.prefixed import prefixed
 
 pytestmark = pytest.mark.integration
 
@@ -31,15 +31,8 @@ CEILING_S = 30.0  # the flush interval: a fixed-interval sink would hold a lone 
 @pytest.fixture
 def sink_settings(settings: Settings) -> Settings:
     """The session's settings with this test's own topics, indices and group, and a long ceiling."""
-    tag = uuid.uuid4().hex[:8]
-    s = settings.model_copy(update={
-        "kafka": settings.kafka.model_copy(update={"topic_prefix": f"{settings.kafka.topic_prefix}{tag}.",
-                                                   "partitions": 2}),
-        "elasticsearch": settings.elasticsearch.model_copy(
-            update={"index_prefix": f"{settings.elasticsearch.index_prefix}-{tag}"}),
-        "sink": settings.sink.model_copy(update={"group_id": f"test-sink-{tag}", "flush_interval_s": CEILING_S,
-                                                 "bulk_max_docs": 1000}),
-    })
+    s, _ = prefixed(settings, 2, sink={"group_id": lambda tag: f"test-sink-{tag}", "flush_interval_s": CEILING_S,
+                                       "bulk_max_docs": 1000})
     ensure_topics(s.kafka)
     return s
 
