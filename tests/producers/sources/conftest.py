@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +9,7 @@ from deskwatch.producers.envelope import EnvelopeLimits
 from deskwatch.producers.publish import Publisher
 
 from deskwatch.settings import Settings
+from tests.prefixed import prefixed
 from tests.records import read_topic  # noqa: F401 - the sources' tests import it from here
 from deskwatch.topics import ensure_topics
 
@@ -19,10 +19,9 @@ LIMITS = EnvelopeLimits(max_events=50, max_bytes=900_000, linger_s=0.05)
 @pytest.fixture
 def broker_settings(settings: Settings) -> Settings:
     """The session settings with a test-unique topic prefix; the topics exist."""
-    kafka = settings.kafka.model_copy(update={"topic_prefix": f"{settings.kafka.topic_prefix}{uuid.uuid4().hex[:8]}.",
-                                              "partitions": 2})
-    ensure_topics(kafka)
-    return settings.model_copy(update={"kafka": kafka})
+    s, _ = prefixed(settings, 2)
+    ensure_topics(s.kafka)
+    return s
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -21,6 +20,7 @@ from deskwatch.connect import kafka_python_options
 from deskwatch.settings import Settings
 from deskwatch.topics import consumer_lag, ensure_topics
 from deskwatch.topology import DEAD_LETTER, INCIDENT_CHANGES
+from tests.prefixed import prefixed
 
 pytestmark = pytest.mark.integration
 SECRET = "s3cret-for-tests"
@@ -34,13 +34,11 @@ def _change(incident_id: str, revision: int, notify: bool = True) -> IncidentCha
 
 
 def _settings(settings: Settings, urls: list[str], attempts: int = 3) -> Settings:
-    tag = uuid.uuid4().hex[:8]
-    kafka = settings.kafka.model_copy(update={"topic_prefix": f"{settings.kafka.topic_prefix}{tag}.", "partitions": 2})
-    ensure_topics(kafka)
-    hook = settings.webhook.model_copy(update={"urls": tuple(urls), "secret": SecretStr(SECRET), "max_attempts": attempts,
-                                               "backoff_initial_s": 0.01, "backoff_max_s": 0.05,
-                                               "group_id": f"dw-hook-{tag}"})
-    return settings.model_copy(update={"kafka": kafka, "webhook": hook})
+    s, _ = prefixed(settings, 2, webhook={"urls": tuple(urls), "secret": SecretStr(SECRET), "max_attempts": attempts,
+                                          "backoff_initial_s": 0.01, "backoff_max_s": 0.05,
+                                          "group_id": lambda tag: f"dw-hook-{tag}"})
+    ensure_topics(s.kafka)
+    return s
 
 
 def _send(s: Settings, records: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> None:
