@@ -166,12 +166,14 @@ def run_processor(v: Volumes, results: Results) -> None:
     for name, hosts, events, reps in shapes:
         f = processor.measure(hosts, events, reps)
         processor.print_table(f["events"], f["processor_s"], f["bare_s"], f["quix_s"], f["rss_bytes"], hosts)
+        processor.print_steady(f)
         processor.print_cpu(f)
-        rate, shape = f["events"] / f["processor_s"], f"{f['events'] / hosts:.0f} events/host"
-        results.rows.append(Row(f"processor vs bare loop, {shape}", rate, "events/s", f["events"] / f["bare_s"],
-                                "aiokafka+orjson, per envelope", Target(">=", 0.50)))
-        results.rows.append(Row(f"processor vs Quix Streams, {shape}", rate, "events/s", f["events"] / f["quix_s"],
-                                "Quix count per host, per event", Target(">=", 1.0)))
+        # After each system's warm-up (its start-up): the rows compare processing, not process starts.
+        rate, shape = f["processor_steady"], f"{f['events'] / hosts:.0f} events/host"
+        results.rows.append(Row(f"processor vs bare loop, {shape}", rate, "events/s", f["bare_steady"],
+                                "aiokafka+orjson, per envelope; after warm-up", Target(">=", 0.50)))
+        results.rows.append(Row(f"processor vs Quix Streams, {shape}", rate, "events/s", f["quix_steady"],
+                                "Quix count per host, per event; after warm-up", Target(">=", 1.0)))
         results.raw[f"processor{'_' + name if name else ''}"] = f
 
 

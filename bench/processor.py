@@ -13,6 +13,10 @@
 3. Prints medians and ratios, and the processor's peak RSS (state for every simulated host); beside
    wall time, each system's CPU seconds (the machine is shared: wall time also counts the waits
    for a core that others hold), and the ratios per CPU second.
+4. Each system's rate after its warm-up, which is its own start-up: deskwatch from its log line
+   "stage 1 first batch" to the CreateTime of its last event digest (every envelope makes one),
+   the bare loop from its first record, Quix Streams from its first record to its last (timed in
+   its process). ``python -m bench`` reports these.
 Needs the running engines (``deskwatch stack up``) and the ``bench`` extra.
 """
 
@@ -38,7 +42,7 @@ from deskwatch.components import Component, write_settings_file
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet, write_inventory_csv
 from deskwatch.settings import Settings, load_settings
 from deskwatch.topics import consumer_lag, ensure_topics
-from deskwatch.topology import EVENTS
+from deskwatch.topology import EVENT_DIGESTS, EVENTS
 
 SCENARIOS = ["disk-errors", "gpo-failure-site", "service-crash-loop", "app-crash-storm", "dns-timeouts"]
 
@@ -115,8 +119,39 @@ def _create_topic(settings: Settings, topic: str) -> None:
             raise
 
 
-def time_processor(settings: Settings, folder: Path, rep: int, envelopes: int) -> tuple[float, int, float]:
-    """Seconds from start to drained, peak RSS in bytes and CPU seconds, for one fresh processor."""
+def last_output_at(settings: Settings, topic: str) -> float:
+    """The CreateTime (epoch seconds) of the newest record on ``topic``: when stage 1 finished."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    from deskwatch.connect import kafka_python_options
+
+    consumer = KafkaConsumer(enable_auto_commit=False, **kafka_python_options(settings.kafka))
+    try:
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(parts)
+        ends, stamps = consumer.end_offsets(parts), []
+        for tp in (tp for tp in parts if ends[tp]):
+            consumer.seek(tp, ends[tp] - 1)
+            for records in consumer.poll(timeout_ms=5000, max_records=1).values():
+                stamps += [r.timestamp for r in records]
+        return max(stamps) / 1000 if stamps else 0.0
+    finally:
+        consumer.close()
+
+
+def first_batch_at(log: Path) -> float:
+    """When the worker's stage 1 took its first batch (its log line, epoch seconds), 0 if absent."""
+    for line in log.read_text(errors="replace").splitlines():
+        if "stage 1 first batch" in line:
+            stamp = line.split()[0].rstrip("Z")
+            return datetime.fromisoformat(stamp).replace(tzinfo=timezone.utc).timestamp()
+    return 0.0
+
+
+def time_processor(settings: Settings, folder: Path, rep: int, envelopes: int,
+                   events: int) -> tuple[float, int, float, float]:
+    """Seconds from start to drained, peak RSS in bytes, CPU seconds, and the steady rate (events
+    from stage 1's first batch to its last output: the worker's start-up is its warm-up)."""
     tag = f"{settings.processor.app_id}-{rep}-{uuid.uuid4().hex[:4]}"
     run = settings.model_copy(update={"processor": settings.processor.model_copy(
         update={"app_id": tag, "datadir": folder / tag})})
@@ -137,15 +172,18 @@ def time_processor(settings: Settings, folder: Path, rep: int, envelopes: int) -
                 first = now  # the first commit: startup (join, recovery) is over
             if lag == 0:
                 cpu = times.user + times.system
+                span = last_output_at(run, EVENT_DIGESTS.name(run.kafka)) - first_batch_at(folder / f"{tag}.log")
+                steady = events / span if 0 < span < now else 0.0
                 print(f"  processor rep {rep}: first commit at {first:.1f}s, drained at {now:.1f}s, "
-                      f"CPU {cpu:.1f}s, peak RSS {peak / 2**20:.0f} MiB", flush=True)
-                return now, peak, cpu
+                      f"CPU {cpu:.1f}s, peak RSS {peak / 2**20:.0f} MiB, steady {steady:,.0f} events/s", flush=True)
+                return now, peak, cpu, steady
             time.sleep(0.5)
     finally:
         worker.stop()
 
 
-async def _bare_loop(settings: Settings, topic: str, out: str, expected: int) -> None:
+async def _bare_loop(settings: Settings, topic: str, out: str, expected: int) -> float:
+    """Consume, decode and produce ``expected`` envelopes; returns when the first one arrived."""
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
     servers = settings.kafka.bootstrap_servers
@@ -155,10 +193,12 @@ async def _bare_loop(settings: Settings, topic: str, out: str, expected: int) ->
     producer = AIOKafkaProducer(bootstrap_servers=servers, linger_ms=5)
     await consumer.start()
     await producer.start()
-    seen = 0
+    seen, first = 0, 0.0
     try:
         while seen < expected:
             batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            if batches and not first:
+                first = time.monotonic()
             for records in batches.values():
                 for record in records:
                     envelope = orjson.loads(record.value)
@@ -169,19 +209,23 @@ async def _bare_loop(settings: Settings, topic: str, out: str, expected: int) ->
     finally:
         await producer.stop()
         await consumer.stop()
+    return first
 
 
-def time_bare(settings: Settings, envelopes: int) -> tuple[float, float]:
-    """Wall and CPU seconds of the bare loop (in this process)."""
+def time_bare(settings: Settings, envelopes: int, events: int) -> tuple[float, float, float]:
+    """Wall and CPU seconds of the bare loop (in this process), and its steady rate (events/s
+    from its first record to its end)."""
     out = f"{settings.kafka.topic_prefix}bench-bare-out"
     _create_topic(settings, out)
     start, cpu = time.monotonic(), time.process_time()
-    asyncio.run(_bare_loop(settings, EVENTS.name(settings.kafka), out, envelopes))
-    return time.monotonic() - start, time.process_time() - cpu
+    first = asyncio.run(_bare_loop(settings, EVENTS.name(settings.kafka), out, envelopes))
+    end = time.monotonic()
+    return end - start, time.process_time() - cpu, events / (end - first) if end > first > 0 else 0.0
 
 
-def time_quix(settings: Settings, topic: str, events: int, folder: Path) -> tuple[float, float]:
-    """Wall and CPU seconds of Quix Streams in a child process (its own event loop and signal handlers)."""
+def time_quix(settings: Settings, topic: str, events: int, folder: Path) -> tuple[float, float, float]:
+    """Wall and CPU seconds of Quix Streams in a child process (its own event loop and signal
+    handlers), and its steady rate (events/s from its first record to its last, timed in the child)."""
     start, before = time.monotonic(), os.times()
     child = subprocess.run([sys.executable, __file__, "--quix-child", settings.kafka.bootstrap_servers, topic,
                             str(events), str(folder)],
@@ -190,7 +234,8 @@ def time_quix(settings: Settings, topic: str, events: int, folder: Path) -> tupl
         sys.exit(f"Quix Streams failed:\n{child.stdout[-2000:]}\n{child.stderr[-3000:]}")
     after = os.times()
     cpu = after.children_user + after.children_system - before.children_user - before.children_system
-    return time.monotonic() - start, cpu
+    steady = [float(line.split()[1]) for line in child.stdout.splitlines() if line.startswith("STEADY ")]
+    return time.monotonic() - start, cpu, steady[-1] if steady else 0.0
 
 
 def quix_child(servers: str, topic: str, events: int, folder: str) -> None:
@@ -202,8 +247,15 @@ def quix_child(servers: str, topic: str, events: int, folder: str) -> None:
                       auto_offset_reset="earliest", state_dir=folder, loglevel="WARNING")
     sdf = app.dataframe(app.topic(topic, key_deserializer="str", value_deserializer="json"))
 
+    seen: list[float] = []  # [first record's time, records seen]
+
     def count(value: dict[str, object], state: State) -> None:
         state.set("count", state.get("count", 0) + 1)
+        if not seen:
+            seen[:] = [time.monotonic(), 0]
+        seen[1] += 1
+        if seen[1] == events:
+            print(f"STEADY {events / (time.monotonic() - seen[0]):.1f}", flush=True)
 
     sdf = sdf.update(count, stateful=True)
     app.run(sdf, count=events, collect=False, timeout=600)
@@ -221,6 +273,7 @@ def main() -> None:
     args = parser.parse_args()
     r = measure(args.hosts, args.events, args.reps, args.processor_reps)
     print_table(r["events"], r["processor_s"], r["bare_s"], r["quix_s"], r["rss_bytes"], args.hosts)
+    print_steady(r)
     print_cpu(r)
 
 
@@ -233,11 +286,11 @@ def measure(hosts: int, events: int, reps: int, processor_reps: int | None = Non
     print(f"published {events} events in {envelopes} envelopes ({hosts} hosts) "
           f"and {events} per-event records in {time.monotonic() - t0:.0f}s; "
           f"topics prefixed {settings.kafka.topic_prefix}", flush=True)
-    runs = [time_processor(settings, folder, i, envelopes) for i in range(processor_reps or reps)]
+    runs = [time_processor(settings, folder, i, envelopes, events) for i in range(processor_reps or reps)]
     processor = statistics.median(r[0] for r in runs)
     rss = max(r[1] for r in runs)
     print(f"processor runs (s): {[round(r[0], 1) for r in runs]}", flush=True)
-    bare = [time_bare(settings, envelopes) for _ in range(reps)]
+    bare = [time_bare(settings, envelopes, events) for _ in range(reps)]
     print(f"bare loop runs (s): {[round(r[0], 1) for r in bare]}", flush=True)
     quix = [time_quix(settings, per_event, events, folder / f"quix-{i}") for i in range(reps)]
     print(f"Quix Streams runs (s): {[round(r[0], 1) for r in quix]}", flush=True)
@@ -245,7 +298,9 @@ def measure(hosts: int, events: int, reps: int, processor_reps: int | None = Non
             "bare_s": statistics.median(r[0] for r in bare), "quix_s": statistics.median(r[0] for r in quix),
             "rss_bytes": rss, "processor_runs_s": [r[0] for r in runs], "bare_runs_s": [r[0] for r in bare],
             "quix_runs_s": [r[0] for r in quix], "processor_cpu_s": statistics.median(r[2] for r in runs),
-            "bare_cpu_s": statistics.median(r[1] for r in bare), "quix_cpu_s": statistics.median(r[1] for r in quix)}
+            "bare_cpu_s": statistics.median(r[1] for r in bare), "quix_cpu_s": statistics.median(r[1] for r in quix),
+            "processor_steady": statistics.median(r[3] for r in runs),
+            "bare_steady": statistics.median(r[2] for r in bare), "quix_steady": statistics.median(r[2] for r in quix)}
 
 
 def print_table(events: int, processor: float, bare: float, quix: float, rss: int, hosts: int) -> None:
@@ -258,6 +313,13 @@ def print_table(events: int, processor: float, bare: float, quix: float, rss: in
     print(f"\nratio to bare loop: {mine / rate['bare aiokafka + orjson loop']:.2f} (target >= 0.50)")
     print(f"ratio to Quix Streams: {mine / rate['Quix Streams count per host']:.2f} (target >= 1.0)")
     print(f"processor peak RSS with {hosts} hosts: {rss / 2**20:.0f} MiB (target <= 1024 MiB)")
+
+
+def print_steady(r: dict[str, Any]) -> None:
+    """Each system's rate after its warm-up (its start-up: first commit, first record), and the ratios."""
+    mine, bare, quix = r["processor_steady"], r["bare_steady"], r["quix_steady"]
+    print(f"after warm-up, events/s: deskwatch {mine:,.0f}, bare loop {bare:,.0f}, Quix Streams {quix:,.0f}; "
+          f"ratio to bare loop {mine / bare if bare else 0:.2f}, to Quix Streams {mine / quix if quix else 0:.2f}")
 
 
 def print_cpu(r: dict[str, Any]) -> None:

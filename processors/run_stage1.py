@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import faust
+import structlog
 from pydantic import ValidationError
 
 from deskwatch.processors.encode import encode
@@ -19,6 +20,8 @@ from deskwatch.processors.wiring import Wiring, forget_on_rebalance, record_time
 from deskwatch.schemas import EventBatch, decode_events_record
 from deskwatch.settings import ProcessorSettings
 
+log = structlog.get_logger(__name__)
+
 
 def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSettings) -> None:
     """One agent, concurrency 1 (more could commit past an in-flight envelope)."""
@@ -26,7 +29,11 @@ def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSett
 
     @app.agent(wiring.events, concurrency=1, name="stage1")
     async def stage1(stream: Any) -> None:
+        first = True
         async for events in stream.take_events(p.batch_max_records, within=p.batch_within_s):
+            if first:  # when processing began, for the operator (and the bench's warm-up)
+                log.info("stage 1 first batch", records=len(events))
+                first = False
             out = Outbox(wiring.dead_letters, "stage1")
             for event in events:
                 _envelope(wiring, core, states, out, event)
