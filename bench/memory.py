@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -43,7 +43,7 @@ from deskwatch.producers.simulate import FleetSpec, Simulation, simulate_fleet, 
 from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.envelope import EventBatch
 from deskwatch.settings import Settings, load_settings
-from deskwatch.topics import consumer_lag, ensure_topics
+from deskwatch.topics import consumer_lag, end_offsets, ensure_topics
 from deskwatch.topology import EVENT_DIGESTS, EVENTS
 
 START = datetime(2026, 11, 23, 8, tzinfo=UTC)  # a Monday: the whole fleet is at work
@@ -170,21 +170,11 @@ def run_processor(settings: Settings, folder: Path, sentinel: bytes, timeout_s: 
         for _ in range(12):
             after = max(after, proc.memory_info().rss)
             time.sleep(0.25)
-        if records_in(settings, EVENT_DIGESTS.name(settings.kafka)):
+        if sum(end_offsets(settings.kafka, EVENT_DIGESTS.name(settings.kafka)).values()):
             raise MemoryBenchError("the sentinel made a digest: the processor did not recover the state")
         return recovered, after / 2**20, max(peak, after) / 2**20
     finally:
         worker.stop()
-
-
-def records_in(settings: Settings, topic: str) -> int:
-    """How many records ``topic`` holds (sum of its partitions' end offsets)."""
-    consumer = KafkaConsumer(**kafka_python_options(settings.kafka))
-    try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        return int(sum(consumer.end_offsets(parts).values()))
-    finally:
-        consumer.close()
 
 
 def publish_inventory(config: Path, assets: list[Asset], folder: Path) -> None:

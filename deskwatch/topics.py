@@ -46,14 +46,21 @@ def ensure_topics(kafka: KafkaSettings, specs: tuple[TopicSpec, ...] = TOPICS) -
         admin.close()
 
 
-def consumer_lag(kafka: KafkaSettings, group: str, topic: str) -> int:
-    """Records of ``topic`` that consumer group ``group`` has not committed yet."""
-    opts = kafka_python_options(kafka)
-    consumer = KafkaConsumer(enable_auto_commit=False, **opts)
-    admin = KafkaAdminClient(**opts)
+def end_offsets(kafka: KafkaSettings, topic: str) -> dict[TopicPartition, int]:
+    """Each partition's end offset: the offset its next record gets (their sum: records written)."""
+    consumer = KafkaConsumer(enable_auto_commit=False, **kafka_python_options(kafka))
     try:
         parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        ends = consumer.end_offsets(parts)
+        return dict(consumer.end_offsets(parts))
+    finally:
+        consumer.close()
+
+
+def consumer_lag(kafka: KafkaSettings, group: str, topic: str) -> int:
+    """Records of ``topic`` that consumer group ``group`` has not committed yet."""
+    ends = end_offsets(kafka, topic)
+    admin = KafkaAdminClient(**kafka_python_options(kafka))
+    try:
         try:
             committed = admin.list_group_offsets(group).get(group, {})
         except KafkaError as exc:
@@ -62,5 +69,4 @@ def consumer_lag(kafka: KafkaSettings, group: str, topic: str) -> int:
             committed = {}  # a new broker has no coordinator yet: nothing committed so far
         return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
     finally:
-        consumer.close()
         admin.close()
