@@ -41,7 +41,7 @@ import psutil
 from deskwatch.components import Component, write_settings_file
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet, write_inventory_csv
 from deskwatch.settings import Settings, load_settings
-from deskwatch.topics import consumer_lag, ensure_topics
+from deskwatch.topics import consumer_lag, end_offsets, ensure_topics
 from deskwatch.topology import EVENT_DIGESTS, EVENTS
 
 SCENARIOS = ["disk-errors", "gpo-failure-site", "service-crash-loop", "app-crash-storm", "dns-timeouts"]
@@ -71,23 +71,10 @@ def prepare(settings: Settings, folder: Path, hosts: int, events: int) -> tuple[
         c = Component(args, config, folder / f"{args[0]}.log")
         if c.proc.wait() != 0:
             sys.exit(f"deskwatch {' '.join(args)} failed:\n{c.tail()}")
-    envelopes = _end_offsets(settings, EVENTS.name(settings.kafka))
+    envelopes = sum(end_offsets(settings.kafka, EVENTS.name(settings.kafka)).values())
     per_event = f"{settings.kafka.topic_prefix}bench-per-event"
     _publish_per_event(settings, per_event, lines)
     return len(lines), envelopes, per_event
-
-
-def _end_offsets(settings: Settings, topic: str) -> int:
-    from kafka import KafkaConsumer, TopicPartition
-
-    from deskwatch.connect import kafka_python_options
-
-    consumer = KafkaConsumer(**kafka_python_options(settings.kafka))
-    try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        return int(sum(consumer.end_offsets(parts).values()))
-    finally:
-        consumer.close()
 
 
 def _publish_per_event(settings: Settings, topic: str, lines: list[bytes]) -> None:
@@ -316,7 +303,7 @@ def print_table(events: int, processor: float, bare: float, quix: float, rss: in
 
 
 def print_steady(r: dict[str, Any]) -> None:
-    """Each system's rate after its warm-up (its start-up: first commit, first record), and the ratios."""
+    """Each system's rate after its warm-up (its start-up; see the module's point 4), and the ratios."""
     mine, bare, quix = r["processor_steady"], r["bare_steady"], r["quix_steady"]
     print(f"after warm-up, events/s: deskwatch {mine:,.0f}, bare loop {bare:,.0f}, Quix Streams {quix:,.0f}; "
           f"ratio to bare loop {mine / bare if bare else 0:.2f}, to Quix Streams {mine / quix if quix else 0:.2f}")
