@@ -19,7 +19,7 @@ LIMITS = EnvelopeLimits(max_events=50, max_bytes=900_000, linger_s=0.05)
 @pytest.fixture
 def broker_settings(settings: Settings) -> Settings:
     """The session settings with a test-unique topic prefix; the topics exist."""
-    s, _ = prefixed(settings, 2)
+    s = prefixed(settings, 2)
     ensure_topics(s.kafka)
     return s
 

@@ -83,7 +83,7 @@ DIGESTS = [_digest(1, INCIDENTS[0].group_key, T0 + timedelta(minutes=2)),
 @pytest.fixture(scope="module")
 def world(settings: Settings) -> Settings:
     """Session settings with unique prefixes; indices filled with the set above, topics created."""
-    s, _ = prefixed(settings, 2)
+    s = prefixed(settings, 2)
     ensure_topics(s.kafka)
     client = elasticsearch_client(s.elasticsearch)
     ensure_indices(client, s.elasticsearch)

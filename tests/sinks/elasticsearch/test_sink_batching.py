@@ -31,8 +31,8 @@ CEILING_S = 30.0  # the flush interval: a fixed-interval sink would hold a lone 
 @pytest.fixture
 def sink_settings(settings: Settings) -> Settings:
     """The session's settings with this test's own topics, indices and group, and a long ceiling."""
-    s, _ = prefixed(settings, 2, sink={"group_id": lambda tag: f"test-sink-{tag}", "flush_interval_s": CEILING_S,
-                                       "bulk_max_docs": 1000})
+    s = prefixed(settings, 2, sink={"group_id": lambda tag: f"test-sink-{tag}", "flush_interval_s": CEILING_S,
+                                    "bulk_max_docs": 1000})
     ensure_topics(s.kafka)
     return s
 

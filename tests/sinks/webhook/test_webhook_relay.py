@@ -34,9 +34,9 @@ def _change(incident_id: str, revision: int, notify: bool = True) -> IncidentCha
 
 
 def _settings(settings: Settings, urls: list[str], attempts: int = 3) -> Settings:
-    s, _ = prefixed(settings, 2, webhook={"urls": tuple(urls), "secret": SecretStr(SECRET), "max_attempts": attempts,
-                                          "backoff_initial_s": 0.01, "backoff_max_s": 0.05,
-                                          "group_id": lambda tag: f"dw-hook-{tag}"})
+    s = prefixed(settings, 2, webhook={"urls": tuple(urls), "secret": SecretStr(SECRET), "max_attempts": attempts,
+                                       "backoff_initial_s": 0.01, "backoff_max_s": 0.05,
+                                       "group_id": lambda tag: f"dw-hook-{tag}"})
     ensure_topics(s.kafka)
     return s
 
