@@ -4,7 +4,6 @@ changed group once and send the outputs (see ``outbox``)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import faust
@@ -23,11 +22,10 @@ from deskwatch.settings import ProcessorSettings
 from deskwatch.sinks.webhook.cloudevents import ce_headers
 
 
-# Every tick asks for the partition of every group key the worker holds (murmur2 in Python, a few
-# microseconds each): remember them, a group's key never moves to another partition.
-@lru_cache(maxsize=262_144)
 def partition_of(key: str, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives ``key`` (the outbox's own hash of it)."""
+    """The partition Kafka's default partitioner gives ``key``. Every tick asks it for every group
+    key the worker holds; ``key_hash`` remembers each key's murmur2 hash (the outbox hashes the
+    same keys), so a second cache here would only hold them twice."""
     return key_hash(key.encode()) % partitions
 
 
