@@ -148,6 +148,10 @@ class SinkSettings(_Section):
     heartbeat_interval_s: float = Field(default=15.0, gt=0, description="one 'sink heartbeat' log line this often")
     rejoin_after_s: float = Field(
         default=60.0, gt=0, description="a consumer out of its group this long is replaced by a new one")
+    incident_refresh: bool = Field(
+        default=True, description="refresh the incident indices after writing to them (off: periodic refresh only)")
+    incident_refresh_min_interval_s: float = Field(
+        default=0.2, ge=0, description="explicit refreshes of the incident indices at most this often")
 
 
 class LoggingSettings(_Section):
