@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from kafka.admin import KafkaAdminClient
+from kafka.errors import KafkaError
 
 from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import kafka_python_options
@@ -69,7 +70,9 @@ class Run:
             "kafka": base.kafka.model_copy(update={"topic_prefix": f"{base.kafka.topic_prefix}{tag}."}),
             "producer": base.producer.model_copy(update={"batch_max_events": 1}),  # many records: a kill lands mid-stream
             "processor": base.processor.model_copy(update={
-                "app_id": f"dw-proc-{tag}", "tick_interval_s": 3600.0, "commit_every": 50,
+                # Batches of 10 envelopes, a commit every 20: progress is committed as the worker goes
+                # (one batch of the default 2,000 took the whole fleet and committed it at once).
+                "app_id": f"dw-proc-{tag}", "tick_interval_s": 3600.0, "commit_every": 20, "batch_max_records": 10,
                 # A stalled worker resumes within ~25 s here instead of ~70 s (processors/stall.py).
                 "heartbeat_interval_s": 5.0, "heartbeat_stall_after_s": 20.0}),
         })
@@ -182,13 +185,25 @@ def test_two_workers_give_the_incidents_of_one(fleet: tuple[Path, Path, int], ru
 
 
 def first_progress(run: Run, total: int, worker: Component, timeout: float = 180) -> int:
-    """Poll the events lag tightly until the worker committed some, not all; return that lag."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        lag = run.lag(EVENTS)
-        if lag < total:
-            return lag
-        time.sleep(0.05)
+    """Poll the group's committed events offsets tightly (one admin client, one request per look)
+    until the worker committed some, not all; return the lag then."""
+    group, topic = run.settings.processor.app_id, EVENTS.name(run.settings.kafka)
+    admin = KafkaAdminClient(**kafka_python_options(run.settings.kafka))
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                offsets = admin.list_group_offsets(group).get(group, {})
+            except KafkaError as exc:  # no coordinator for a group that never committed, yet
+                if not exc.retriable:
+                    raise
+                offsets = {}
+            lag = total - sum(o.offset for tp, o in offsets.items() if tp.topic == topic and o.offset >= 0)
+            if lag < total:
+                return lag
+            time.sleep(0.01)
+    finally:
+        admin.close()
     pytest.fail(f"the worker committed nothing in {timeout:.0f}s\n{worker.tail()}")
 
 
