@@ -16,7 +16,9 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from kafka.admin import KafkaAdminClient
 
+from deskwatch.connect import elasticsearch_client, kafka_python_options
 from deskwatch.settings import Settings, StackSettings, load_settings
 from deskwatch.stack.docker import ENGINE_SERVICES, compose_env, docker_answers
 from deskwatch.stack import Endpoints, ensure_up
@@ -44,8 +46,13 @@ def _containers(stack: StackSettings) -> Iterator[Endpoints]:
 
 
 @pytest.fixture(scope="session")
-def settings(engines: Endpoints) -> Settings:
-    """The settings tree aimed at ``engines``, with a unique ``test-<uuid8>`` prefix per session."""
+def settings(engines: Endpoints) -> Iterator[Settings]:
+    """The settings tree aimed at ``engines``, with a unique ``test-<uuid8>`` prefix per session.
+
+    Every topic and index whose name starts with ``test-<uuid8>`` is deleted at the end (processor
+    app ids start with it too, for faust's own topics): the local engines outlive the session, and
+    the topics of sessions never deleted once ran the local broker out of file descriptors (19,865
+    partition directories, "Too many open files", then every log dir marked failed)."""
     tag = uuid.uuid4().hex[:8]
     base = load_settings()
     kafka = base.kafka.model_copy(
@@ -54,4 +61,22 @@ def settings(engines: Endpoints) -> Settings:
     elasticsearch = base.elasticsearch.model_copy(
         update={"url": engines.es_url, "index_prefix": f"test-{tag}"}
     )
-    return base.model_copy(update={"kafka": kafka, "elasticsearch": elasticsearch})
+    session = base.model_copy(update={"kafka": kafka, "elasticsearch": elasticsearch})
+    yield session
+    forget_session(session, f"test-{tag}")
+
+
+def forget_session(s: Settings, start: str) -> None:
+    """Delete the topics and indices whose names begin with ``start`` (indices by name: the server
+    refuses wildcard deletes)."""
+    admin = KafkaAdminClient(**kafka_python_options(s.kafka))
+    try:
+        mine = [t for t in admin.list_topics() if t.startswith(start)]
+        for i in range(0, len(mine), 200):
+            admin.delete_topics(mine[i : i + 200])
+    finally:
+        admin.close()
+    es = elasticsearch_client(s.elasticsearch)
+    names = sorted(es.indices.get(index=f"{start}*", allow_no_indices=True, expand_wildcards="all"))
+    for i in range(0, len(names), 50):
+        es.indices.delete(index=",".join(names[i : i + 50]))

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 def pipeline_settings(settings: Settings, tmp_path: Path) -> Settings:
     """The session's settings with a test-unique prefix, group ids and data dir."""
     return prefixed(settings, 4,
-                    processor={"app_id": lambda tag: f"dw-proc-{tag}", "datadir": tmp_path / "proc", "commit_every": 100},
+                    processor={"app_id": lambda tag: f"{settings.kafka.topic_prefix.rstrip('.')}-proc-{tag}", "datadir": tmp_path / "proc", "commit_every": 100},
                     sink={"group_id": lambda tag: f"dw-sink-{tag}", "flush_interval_s": 0.2})
 
 

@@ -72,7 +72,7 @@ class Run:
             "processor": base.processor.model_copy(update={
                 # Batches of 10 envelopes, a commit every 20: progress is committed as the worker goes
                 # (one batch of the default 2,000 took the whole fleet and committed it at once).
-                "app_id": f"dw-proc-{tag}", "tick_interval_s": 3600.0, "commit_every": 20, "batch_max_records": 10,
+                "app_id": f"{base.kafka.topic_prefix.rstrip('.')}-proc-{tag}", "tick_interval_s": 3600.0, "commit_every": 20, "batch_max_records": 10,
                 # A stalled worker resumes within ~25 s here instead of ~70 s (processors/stall.py).
                 "heartbeat_interval_s": 5.0, "heartbeat_stall_after_s": 20.0}),
         })
