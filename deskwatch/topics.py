@@ -7,13 +7,22 @@ from dataclasses import dataclass
 import structlog
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 
 from deskwatch.connect import kafka_python_options
 from deskwatch.settings import KafkaSettings
 from deskwatch.topology import TOPICS, TopicSpec
 
 log = structlog.get_logger(__name__)
+
+# How long ensure_topics waits for its topics to show up in the broker's metadata. CreateTopics
+# returns before the broker serves the new topic: on this project's KRaft test broker, on a loaded
+# machine, a topic was missing from Metadata responses 0.1-3.2 s after its CreateTopics returned.
+READY_TIMEOUT_S = 30.0
+
+
+class TopicsNotReadyError(KafkaError):
+    """Topics exist (or were just created) but the broker does not serve them with a leader per partition."""
 
 
 @dataclass(frozen=True)
@@ -23,27 +32,45 @@ class TopicOutcome:
     partitions: int
 
 
-def ensure_topics(kafka: KafkaSettings, specs: tuple[TopicSpec, ...] = TOPICS) -> list[TopicOutcome]:
-    """Create every declared topic that is missing; existing ones are left as they are."""
+def ensure_topics(kafka: KafkaSettings, specs: tuple[TopicSpec, ...] = TOPICS,
+                  ready_timeout_s: float = READY_TIMEOUT_S) -> list[TopicOutcome]:
+    """Create every declared topic that is missing (existing ones are left as they are), then wait
+    until the broker serves each with a leader for every partition; ``TopicsNotReadyError`` if not."""
     admin = KafkaAdminClient(client_id="deskwatch-admin", **kafka_python_options(kafka))
     try:
         existing = set(admin.list_topics())
-        outcomes = []
-        for spec in specs:
-            name = spec.name(kafka)
-            if name in existing:
-                outcomes.append(TopicOutcome(name, False, kafka.partitions))
-                continue
-            topic = NewTopic(name, kafka.partitions, kafka.replication_factor, topic_configs=spec.config())
-            try:
-                admin.create_topics([topic])
-                outcomes.append(TopicOutcome(name, True, kafka.partitions))
-            except TopicAlreadyExistsError:  # another process won the race
-                outcomes.append(TopicOutcome(name, False, kafka.partitions))
+        outcomes = [_ensure_one(admin, kafka, spec, existing) for spec in specs]
+        _wait_until_served(admin, [o.name for o in outcomes], ready_timeout_s)
         log.info("topics ensured", created=[o.name for o in outcomes if o.created])
         return outcomes
     finally:
         admin.close()
+
+
+def _ensure_one(admin: KafkaAdminClient, kafka: KafkaSettings, spec: TopicSpec, existing: set[str]) -> TopicOutcome:
+    name = spec.name(kafka)
+    if name in existing:
+        return TopicOutcome(name, False, kafka.partitions)
+    topic = NewTopic(name, kafka.partitions, kafka.replication_factor, topic_configs=spec.config())
+    try:
+        admin.create_topics([topic])
+        return TopicOutcome(name, True, kafka.partitions)
+    except TopicAlreadyExistsError:  # another process won the race
+        return TopicOutcome(name, False, kafka.partitions)
+
+
+def _wait_until_served(admin: KafkaAdminClient, names: list[str], timeout_s: float) -> None:
+    """Block until every topic is in the broker's metadata with a leader per partition.
+
+    Why: a group consumer whose leader assigns before its topics are served gets no partitions for
+    them, and kafka-python 3.0.12 can then leave the follow-up rebalance unfinished
+    (``deskwatch.sinks.membership``). Existing topics are checked too: a racing process may have
+    created them a moment ago. One describe request when all are served already.
+    """
+    try:
+        admin.wait_for_topics(names, timeout_ms=int(timeout_s * 1000))
+    except KafkaTimeoutError as exc:
+        raise TopicsNotReadyError(f"topics not served by the broker after {timeout_s:g} s: {exc}") from exc
 
 
 def end_offsets(kafka: KafkaSettings, topic: str) -> dict[TopicPartition, int]:

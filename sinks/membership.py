@@ -8,6 +8,18 @@ group for ``rejoin_after_s`` it logs why (the coordinator's state) and builds a 
 which looks the coordinator up and joins afresh. Nothing is lost: the old consumer owned no
 partitions, so it had nothing uncommitted. The Elasticsearch sink and the webhook relay both
 keep their consumers this way (``GroupKeeper``).
+
+A second stall is kafka-python 3.0.12's own, and is mended in place: an *orphaned join*. When the
+group leader assigned while some subscribed topics were not yet in its metadata (topics created a
+moment before), the next metadata update makes ``need_rejoin()`` true through the leader's
+assignment snapshot only (``rejoin_needed`` stays false). ``poll`` starts the JoinGroup/SyncGroup
+task and, when its timeout ends first, leaves the task in flight for the next poll to await. But
+the task's own assignment step refreshes the snapshot, so ``need_rejoin()`` turns false, no later
+poll awaits the task, and its result is never applied: the coordinator stays ``REBALANCING`` with
+heartbeats disabled and the partitions of the unseen topics unassigned, for good. Seen in a sink
+test (no partition for 30 s); 3 of 15 starts on just-created topics under CPU load. The sink
+sees it between polls (state ``REBALANCING`` while ``need_rejoin()`` is false) and calls
+``request_rejoin()``, so the next poll awaits the task or joins afresh.
 """
 
 from __future__ import annotations
@@ -39,6 +51,7 @@ class Look:
     member: bool  # the group coordinator counts it as a stable member
     assigned: int  # partitions assigned to it
     consumed: int  # records handled since the sink started
+    orphaned_join: bool = False  # mid-rebalance, yet no poll will ever finish it (see module doc)
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,7 @@ class Verdict:
     beat: dict[str, Any] | None  # the heartbeat line's fields, when one is due
     rebuild: bool  # the consumer has been out of its group too long: replace it
     outside_s: float  # how long it has been out of its group (0 while a member)
+    rejoin: bool = False  # its join was orphaned: ask the coordinator to rejoin (in place, no rebuild)
 
 
 @dataclass
@@ -60,8 +74,12 @@ class GroupWatch:
     _last_beat: float | None = None
     _consumed_at_beat: int = 0
     rebuilds: int = field(default=0)
+    rejoins: int = field(default=0)  # orphaned joins mended
 
     def observe(self, look: Look, now: float) -> Verdict:
+        """The verdict for ``look`` seen at ``now`` (monotonic seconds)."""
+        if look.orphaned_join:
+            self.rejoins += 1
         if look.member:
             self._outside_since = None
         elif self._outside_since is None:
@@ -71,7 +89,8 @@ class GroupWatch:
         if rebuild:
             self._outside_since = now  # the new consumer gets its own full allowance
             self.rebuilds += 1
-        return Verdict(self._beat(look, now, outside), rebuild, outside)
+        # A rebuild also ends an orphaned join: the new consumer joins afresh.
+        return Verdict(self._beat(look, now, outside), rebuild, outside, look.orphaned_join and not rebuild)
 
     def _beat(self, look: Look, now: float, outside: float) -> dict[str, Any] | None:
         if self._last_beat is None:
@@ -82,7 +101,8 @@ class GroupWatch:
         since = look.consumed - self._consumed_at_beat
         self._last_beat, self._consumed_at_beat = now, look.consumed
         return {"phase": _phase(look, since).value, "assigned": look.assigned, "consumed": look.consumed,
-                "consumed_since_last": since, "outside_group_s": round(outside, 1), "rebuilds": self.rebuilds}
+                "consumed_since_last": since, "outside_group_s": round(outside, 1), "rebuilds": self.rebuilds,
+                "rejoins": self.rejoins}
 
 
 def _phase(look: Look, since: int) -> Phase:
@@ -99,7 +119,16 @@ def look_at(consumer: Any, consumed: int) -> Look:
     state = coordinator_state(consumer).get("state")
     # A consumer with partitions is a member whatever the name of its state; without any, only the
     # coordinator's STABLE state says it joined (a group can have more members than partitions).
-    return Look(member=assigned > 0 or state == "STABLE", assigned=assigned, consumed=consumed)
+    return Look(member=assigned > 0 or state == "STABLE", assigned=assigned, consumed=consumed,
+                orphaned_join=state == "REBALANCING" and not _wants_join(consumer))
+
+
+def _wants_join(consumer: Any) -> bool:
+    """kafka-python's ``need_rejoin()``: whether its next poll will drive (or await) a join. Read
+    between polls, a rebalancing coordinator that does not want to join has orphaned its join.
+    Unknown (no such method) counts as wanting: then nothing is mended."""
+    need_rejoin = getattr(getattr(consumer, "_coordinator", None), "need_rejoin", None)
+    return True if need_rejoin is None else bool(need_rejoin())
 
 
 def coordinator_state(consumer: Any) -> dict[str, Any]:
@@ -109,11 +138,19 @@ def coordinator_state(consumer: Any) -> dict[str, Any]:
     state = getattr(coordinator, "state", None)
     generation = getattr(coordinator, "_generation", None)
     return {
-        "state": getattr(state, "name", None if state is None else str(state)),
+        "state": _state_name(state),
         "coordinator_id": getattr(coordinator, "coordinator_id", None),
         "member_id": getattr(generation, "member_id", None),
         "generation": getattr(generation, "generation_id", None),
     }
+
+
+def _state_name(state: Any) -> str | None:
+    """``STABLE``, ``REBALANCING``, ``UNJOINED``: kafka-python 3.0.12's ``MemberState`` values are
+    plain strings such as ``'<stable>'``, not enum members (an enum's ``name`` is used as is)."""
+    if state is None:
+        return None
+    return str(getattr(state, "name", str(state))).strip("<>").upper()
 
 
 class GroupKeeper:
@@ -129,6 +166,10 @@ class GroupKeeper:
         verdict = self.watch.observe(look_at(consumer, consumed), time.monotonic())
         if verdict.beat is not None:
             log.info(f"{self._component} heartbeat", **extra, **verdict.beat)
+        if verdict.rejoin:
+            log.warning(f"{self._component} consumer's join was left unfinished by kafka-python: rejoining",
+                        assigned=len(consumer.assignment()), **coordinator_state(consumer))
+            consumer._coordinator.request_rejoin()  # noqa: SLF001 - the library's own remedy, see module doc
         if not verdict.rebuild:
             return consumer
         log.warning(f"{self._component} consumer not in its group: replacing it",

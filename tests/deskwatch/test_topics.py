@@ -1,0 +1,75 @@
+"""ensure_topics: on return, every declared topic is served by the broker with a leader per partition.
+
+CreateTopics returns before the broker serves the topic (0.1-3.2 s later on the test broker under
+load); a consumer group whose leader assigned in between got no partitions for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kafka.admin import KafkaAdminClient
+from kafka.errors import KafkaTimeoutError
+
+from deskwatch.connect import kafka_python_options
+from deskwatch.settings import Settings
+from deskwatch.topics import TopicsNotReadyError, _wait_until_served, ensure_topics
+from deskwatch.topology import TOPICS
+from tests.prefixed import prefixed
+
+
+class _Admin:
+    """Answers ``wait_for_topics`` as told: returns, or raises kafka-python's timeout."""
+
+    def __init__(self, pending: dict[str, str]) -> None:
+        self.pending = pending
+        self.asked: list[tuple[list[str], int]] = []
+
+    def wait_for_topics(self, names: list[str], timeout_ms: int) -> None:
+        self.asked.append((names, timeout_ms))
+        if self.pending:
+            raise KafkaTimeoutError(f"Topics not ready after {timeout_ms}ms: {self.pending}")
+
+
+@pytest.mark.parametrize(("pending", "error"), [
+    pytest.param({}, None, id="served"),
+    pytest.param({"dw.incidents": "UnknownTopicOrPartitionError"}, "dw.incidents", id="unknown-topic"),
+    pytest.param({"dw.signals": "p1=no leader"}, "p1=no leader", id="partition-without-leader"),
+])
+def test_wait_until_served(pending: dict[str, str], error: str | None) -> None:
+    admin: Any = _Admin(pending)
+    if error is None:
+        _wait_until_served(admin, ["dw.incidents", "dw.signals"], 2.5)
+    else:
+        with pytest.raises(TopicsNotReadyError, match=error) as caught:
+            _wait_until_served(admin, ["dw.incidents", "dw.signals"], 2.5)
+        assert "after 2.5 s" in str(caught.value)
+    assert admin.asked == [(["dw.incidents", "dw.signals"], 2500)]
+
+
+def _not_served(settings: Settings, names: list[str]) -> dict[str, str]:
+    """Each topic a single Metadata request does not show with every partition led, and why."""
+    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
+    try:
+        described = {t["name"]: t for t in admin.describe_topics(names)}
+    finally:
+        admin.close()
+    out = {}
+    for name in names:
+        topic = described.get(name)
+        leaders = sorted(p["leader_id"] for p in (topic or {}).get("partitions") or [])
+        if topic is None or topic["error_code"] or len(leaders) != settings.kafka.partitions or min(leaders) < 0:
+            out[name] = f"error={None if topic is None else topic['error_code']} leaders={leaders}"
+    return out
+
+
+@pytest.mark.integration
+def test_created_topics_are_served_on_return(settings: Settings) -> None:
+    s = prefixed(settings, 3)
+    outcomes = ensure_topics(s.kafka)
+    names = [o.name for o in outcomes]
+    assert names == [spec.name(s.kafka) for spec in TOPICS] and all(o.created for o in outcomes)
+    assert _not_served(s, names) == {}  # asked once, straight after the return: no polling here
+    again = ensure_topics(s.kafka)
+    assert [(o.name, o.created) for o in again] == [(n, False) for n in names]
