@@ -19,7 +19,8 @@ from deskwatch.context import Context, pass_context
 from deskwatch.producers.envelope import WireEnveloper
 from deskwatch.producers.ingest import IngestCounts, ingest_records
 from deskwatch.producers.parse.contract import ParseResult, SourceContext
-from deskwatch.producers.parse.dispatch import detect_format, parse_lines
+from deskwatch.producers.parse.dispatch import detect_format
+from deskwatch.producers.parse.encode import EncodeResult, encode_lines
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.cli import envelope_limits, summary
 from deskwatch.settings import ProducerSettings, TailSettings
@@ -95,13 +96,13 @@ def _produce_one(path: Path, opener: Callable[[], BinaryIO], size: int | None, f
                               max_open_events=max_open)
 
 
-def _parsed(stream: BinaryIO, fmt: str, ctx: SourceContext) -> Iterator[tuple[int | str, bytes, ParseResult]]:
+def _parsed(stream: BinaryIO, fmt: str, ctx: SourceContext) -> Iterator[tuple[int | str, bytes, ParseResult | EncodeResult]]:
     if fmt == "evtx":
         from deskwatch.producers.parse.evtx_file import read_evtx
 
         yield from read_evtx(Path(ctx.source), ctx)
         return
-    yield from parse_lines(enumerate(stream, start=1), fmt, ctx)
+    yield from encode_lines(enumerate(stream, start=1), fmt, ctx)  # host and JSON bytes, no model kept
 
 
 def _reference_time(path: Path) -> datetime:

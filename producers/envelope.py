@@ -124,6 +124,11 @@ class WireEnveloper(_Packer[bytes]):
         full = self._put(host, _EVENT_JSON(event, by_alias=True, exclude_none=True), size_hint, now)
         return None if full is None else self._batch(host, full)
 
+    def add_encoded(self, host: str, value: bytes, size_hint: int, now: float) -> WireBatch | None:
+        """Add one event already encoded (``parse.offload``); return its host's envelope when full."""
+        full = self._put(host, value, size_hint, now)
+        return None if full is None else self._batch(host, full)
+
     def due(self, now: float) -> list[WireBatch]:
         """Envelopes older than the linger."""
         return [self._batch(h, events) for h, events in self._stale(now)]

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from deskwatch.producers.envelope import WireBatch
 from deskwatch.producers.parse.contract import ParseResult, Rejected
+from deskwatch.producers.parse.encode import EncodeResult
 from deskwatch.producers.publish import Publisher
 from deskwatch.schemas import DeadLetter, EventBatch, WorkstationEvent
 
@@ -37,12 +38,13 @@ class Envelopes(Protocol):
     pending_events: int
 
     def add(self, event: WorkstationEvent, size_hint: int, now: float) -> EventBatch | WireBatch | None: ...
+    def add_encoded(self, host: str, value: bytes, size_hint: int, now: float) -> WireBatch | None: ...
     def due(self, now: float) -> Sequence[EventBatch | WireBatch]: ...
     def drain(self) -> Sequence[EventBatch | WireBatch]: ...
 
 
 def ingest_records(
-    parsed: Iterable[tuple[int | str, bytes, ParseResult]],
+    parsed: Iterable[tuple[int | str, bytes, ParseResult | EncodeResult]],
     source: str,
     publisher: Publisher,
     enveloper: Envelopes,
@@ -51,6 +53,8 @@ def ingest_records(
     max_open_events: int | None = None,
 ) -> IngestCounts:
     """Publish every parsed record of one source and return its counts (after a full flush).
+
+    A record comes as its event, or already encoded as (host name, event JSON) by ``parse.encode``.
 
     ``max_open_events`` None: envelopes also close on their linger (a live stream). Set (a file
     read as fast as it goes, like the tail behind its writer): they close by count and bytes, and
@@ -63,7 +67,10 @@ def ingest_records(
             _reject(publisher, counts, source, position, raw, result)
         else:
             counts.accepted += 1
-            full = enveloper.add(result, len(raw), clock())
+            if type(result) is tuple:
+                full = enveloper.add_encoded(result[0], result[1], len(raw), clock())
+            else:
+                full = enveloper.add(result, len(raw), clock())  # type: ignore[arg-type]
             if full is not None:
                 publisher.send_batch(full)
         if counts.read % 4096 == 0:

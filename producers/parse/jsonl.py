@@ -8,7 +8,7 @@ from deskwatch.producers.parse.contract import ParseResult, Rejected, SourceCont
 DATASET = "deskwatch.jsonl"
 
 
-def parse_jsonl(raw: bytes, position: int, ctx: SourceContext) -> ParseResult:
+def parse_jsonl(raw: bytes, position: int | str, ctx: SourceContext) -> ParseResult:
     """One deskwatch event from its JSON line.
 
     A sender's own ``event.original``, ``event.dataset`` and ``event.id`` are kept: they describe

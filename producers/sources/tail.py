@@ -17,7 +17,7 @@ import structlog
 from deskwatch.producers.envelope import EnvelopeLimits, WireBatch, WireEnveloper
 from deskwatch.producers.ingest import IngestCounts
 from deskwatch.producers.parse.contract import Rejected, SourceContext
-from deskwatch.producers.parse.dispatch import parser_for
+from deskwatch.producers.parse.encode import encoder_for
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.checkpoint import Checkpoint, CheckpointStore
 from deskwatch.producers.sources.follow import Change, FileFollower, Line
@@ -49,7 +49,7 @@ class FileTail:
         self._settings = settings
         self._publisher = publisher
         self._clock = clock
-        self._parse = parser_for(options.fmt)
+        self._encode = encoder_for(options.fmt)  # each line straight to its host and JSON bytes
         self._store = CheckpointStore(settings.state_dir, options.path)
         self._follower = FileFollower(options.path, settings.partial_line_settle_s,
                                       settings.chunk_bytes, settings.max_line_bytes)
@@ -96,14 +96,15 @@ class FileTail:
         return opened
 
     def _handle(self, line: Line, now: float) -> None:
-        if not line.raw.strip():
+        raw = line.raw
+        if not raw or raw.isspace():  # the test of line.strip(), without copying every line
             self._pending.skip(line.end)
             return
         self.counts.read += 1
         # inode:offset, not the offset alone: a rotated file's first line must not share the id of
         # the identical first line of the file before it (downstream dedup would drop it).
         position = f"{self._follower.inode}:{line.start}"
-        result = self._parse(line.raw, position, self._opt.context)
+        result = self._encode(raw, position, self._opt.context)
         if isinstance(result, Rejected):
             self.counts.rejected[result.reason] += 1
             self._pending.add_dead_letter(line.start, line.end)
@@ -112,8 +113,9 @@ class FileTail:
                 source=self._opt.context.source, position=position, original=line.raw))
             return
         self.counts.accepted += 1
-        self._pending.add_to_envelope(result.host.name, line.start, line.end)
-        full = self._enveloper.add(result, len(line.raw), now)
+        host, value = result
+        self._pending.add_to_envelope(host, line.start, line.end)
+        full = self._enveloper.add_encoded(host, value, len(line.raw), now)
         if full is not None:
             self._send(full)
 

@@ -77,3 +77,15 @@ def test_wire_envelopes_are_the_event_batch_json(source: str, hosts: list[str]) 
 def test_wire_enveloper_checks_the_source_like_event_batch() -> None:
     with pytest.raises(ValidationError):
         WireEnveloper(EnvelopeLimits(1, 1, 1.0), "s" * 513)
+
+
+def test_events_encoded_elsewhere_make_the_same_envelopes() -> None:
+    """add_encoded (events encoded by parse.offload) and add (models) give byte-identical envelopes."""
+    events = [_ev(h, i) for i, h in enumerate(["PC-1", "PC-2", "PC-1", "PC-1"])]
+    limits = EnvelopeLimits(2, 10**9, linger_s=0.5)
+    models, encoded = WireEnveloper(limits, "src"), WireEnveloper(limits, "src")
+    from_models = [models.add(e, 10, 0.0) for e in events] + models.drain()
+    from_bytes = [encoded.add_encoded(e.host.name, e.model_dump_json(by_alias=True, exclude_none=True).encode(), 10, 0.0)
+                  for e in events] + encoded.drain()
+    assert from_bytes == from_models
+    assert [len(EventBatch.model_validate_json(b.value).events) for b in from_bytes if b is not None] == [2, 1, 1]

@@ -1,0 +1,131 @@
+"""encode_jsonl: the typed-dict pass gives parse_jsonl's verdict, reasons and bytes, line for line."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from deskwatch.producers.parse import Rejected, parse_jsonl
+from deskwatch.producers.parse.contract import SourceContext
+from deskwatch.producers.parse.encode_jsonl import SchemaMirrorError, _encode_fast, encode_jsonl, typed_dict_schema
+from deskwatch.producers.simulate import FleetSpec, simulate_fleet
+from deskwatch.schemas import EventBatch, WorkstationEvent
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, field_validator
+
+from .samples import REFERENCE, make_ctx
+
+CTX = make_ctx("agent.jsonl")
+GOOD: dict[str, Any] = {
+    "@timestamp": "2024-03-04T08:15:02Z",
+    "event": {"code": "1014", "provider": "Microsoft-Windows-DNS-Client"},
+    "host": {"name": "pc-0042"},
+    "log": {"level": "warning"},
+    "message": "Name resolution timed out",
+}
+
+
+def _line(**top: Any) -> bytes:
+    return json.dumps({**GOOD, **top}).encode()
+
+
+def _through_models(raw: bytes, position: int | str, ctx: SourceContext = CTX) -> tuple[str, bytes] | Rejected:
+    """The reference: parse_jsonl, then the model's own serialiser (what WireEnveloper did)."""
+    result = parse_jsonl(raw, position, ctx)
+    if isinstance(result, Rejected):
+        return result
+    return result.host.name, result.__pydantic_serializer__.to_json(result, by_alias=True, exclude_none=True)
+
+
+LINES = {
+    "plain": _line(),
+    "crlf": _line() + b"\r\n",
+    "senders-original-dataset-id": _line(event={**GOOD["event"], "id": "abc", "original": "o", "dataset": "d"}),
+    "explicit-nulls": _line(event={**GOOD["event"], "id": None, "original": None, "severity": None}),
+    "no-log-no-labels": json.dumps({k: v for k, v in GOOD.items() if k != "log"}).encode(),
+    "host-with-spaces": _line(host={"name": "  pc-7  ", "id": "x"}),
+    "offset-timestamp": _line(**{"@timestamp": "2024-03-04T08:15:02.123456789+02:00"}),
+    "escapes-and-unicode": _line(message='quote " backslash \\ é \u2028 \t', labels={"k\"": "v\n"}),
+    "raw-utf8": json.dumps({**GOOD, "message": "é ü 漢"}, ensure_ascii=False).encode(),
+    "duplicate-keys": b'{"message": "a", ' + _line()[1:],
+    "labels": _line(labels={"channel": "System", "site": "x"}),
+    "log-offset": _line(log={"level": "info", "offset": 12, "file_path": "C:\\x.log"}),
+    # Where the two JSON readers could disagree: the fallback must make the results equal.
+    "int-beyond-64-bits": _line(schema_version=2**70),
+    "log-offset-beyond-64-bits": _line(log={"level": "info", "offset": 2**66}),
+    "lone-surrogate-escape": _line(message="\ud800"),  # json.dumps writes it as the escape \ud800
+    "nan-literal": _line().replace(b'"message"', b'"labels": {"x": NaN}, "message"'),
+    "utf8-bom": b"\xef\xbb\xbf" + _line(),
+    "invalid-utf8": _line(message="x").replace(b'"x"', b'"\xff"'),
+    # Rejections: parse_jsonl's reasons and details, unchanged.
+    "truncated": b'{"@timestamp": ',
+    "number": b"42",
+    "null-host": _line(host=None),
+    "blank-host": _line(host={"name": "   "}),
+    "host-as-string": _line(host="pc-1"),
+    "host-name-number": _line(host={"name": 7}),
+    "naive-timestamp": _line(**{"@timestamp": "2024-03-04T08:15:02"}),
+    "bad-level": _line(log={"level": "loud"}),
+    "no-code": _line(event={"provider": "x"}),
+    "null-code": _line(event={"provider": "x", "code": None}),
+    "extra-field": _line(surprise=1),
+    "extra-event-field": _line(event={**GOOD["event"], "surprise": 1}),
+    "message-too-long": _line(message="x" * 70_000),
+}
+
+
+@pytest.mark.parametrize("raw", list(LINES.values()), ids=list(LINES))
+def test_same_verdict_and_bytes_as_the_models(raw: bytes) -> None:
+    for position in (12, "1234:56"):
+        assert encode_jsonl(raw, position, CTX) == _through_models(raw, position)
+
+
+@pytest.mark.parametrize(("name", "fast"), [
+    ("plain", True), ("explicit-nulls", True), ("no-log-no-labels", True), ("int-beyond-64-bits", False),
+    ("lone-surrogate-escape", False), ("truncated", False), ("bad-level", False),
+], ids=lambda v: str(v))
+def test_which_lines_take_the_typed_dict_pass(name: str, fast: bool) -> None:
+    """The equality above must not hold only because every line fell back to parse_jsonl."""
+    assert (_encode_fast(LINES[name], 1, CTX) is not None) is fast
+
+
+def test_simulated_fleet_lines_and_their_envelope_decode() -> None:
+    sim = simulate_fleet(FleetSpec(seed=3, start=REFERENCE, hosts=40, noise_events_per_host_per_hour=4))
+    lines = list(sim.events.json_lines())[:400]
+    assert len(lines) == 400
+    encoded = [encode_jsonl(raw, n, CTX) for n, raw in enumerate(lines)]
+    assert encoded == [_through_models(raw, n) for n, raw in enumerate(lines)]
+    host, value = encoded[0]  # type: ignore[misc]
+    envelope = b'{"kind":"events","schema_version":1,"host":"%s","source":"s","events":[%s]}' % (host.encode(), value)
+    assert EventBatch.model_validate_json(envelope).events[0] == parse_jsonl(lines[0], 0, CTX)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["message", "labels", "log", "host", "event", "@timestamp", "x"]),
+                       st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+                                    lambda inner: st.dictionaries(st.text(max_size=6), inner, max_size=3),
+                                    max_leaves=8), max_size=6))
+def test_any_object_gets_the_models_verdict(fields: dict[str, Any]) -> None:
+    raw = json.dumps({**GOOD, **fields}).encode()
+    assert encode_jsonl(raw, 5, CTX) == _through_models(raw, 5)
+
+
+class _Validated(BaseModel):
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+
+def test_a_schema_with_a_validator_is_not_mirrored() -> None:
+    with pytest.raises(SchemaMirrorError):
+        typed_dict_schema(_Validated.__pydantic_core_schema__)
+
+
+def test_the_event_schema_is_mirrored() -> None:
+    """The fast pass is live for today's schema (a schema change that disables it shows here)."""
+    assert typed_dict_schema(WorkstationEvent.__pydantic_core_schema__)["type"] == "typed-dict"
