@@ -99,8 +99,14 @@ class Sink:
         )
 
     def step(self) -> int:
-        """Fill one batch (until drained, full or at the linger ceiling), write it, commit; return records handled."""
-        batch = self._fill()
+        """Fill one batch (until drained, full or at the linger ceiling), write it, commit; return records handled.
+        Then check the consumer's membership (``keep_in_group``), so that a caller looping on ``step``
+        alone also gets a join kafka-python left unfinished mended at once."""
+        handled = self._handle(self._fill())
+        self.keep_in_group()
+        return handled
+
+    def _handle(self, batch: Batch) -> int:
         if not batch.records:
             return 0
         items = [item for item in map(self._encode, batch.records) if item is not None]
@@ -126,7 +132,6 @@ class Sink:
                 self.step()
                 self.refresh_if_due()  # one held back by the minimum interval
                 self.prune_if_due()
-                self.keep_in_group()
         except SinkStoppedError:
             log.info("stopped during an Elasticsearch outage; the open batch will be replayed")
 

@@ -74,7 +74,8 @@ class WebhookRelay:
             client_id="deskwatch-webhook", **kafka_python_options(self._settings.kafka))
 
     def step(self, timeout_s: float = 0.5) -> int:
-        """Poll once, deliver or dead-letter every record, commit; return the records handled."""
+        """Poll once, deliver or dead-letter every record, commit; return the records handled. Then
+        check the consumer's membership (heartbeat line, orphaned join mended, stalled consumer replaced)."""
         polled = self._consumer.poll(timeout_ms=int(timeout_s * 1000))
         records = [r for batch in polled.values() for r in batch]
         for record in records:
@@ -86,13 +87,13 @@ class WebhookRelay:
             self._letters.clear()
             self._consumer.commit()
             self.counts["consumed"] += len(records)
+        self._consumer = self.keeper.check(self._consumer, self.counts["consumed"])
         return len(records)
 
     def run(self, stop: threading.Event) -> None:
         """Loop until ``stop`` is set."""
         while not stop.is_set():
             self.step()
-            self._consumer = self.keeper.check(self._consumer, self.counts["consumed"])
 
     def close(self) -> None:
         for closeable in (self._consumer, self._producer):

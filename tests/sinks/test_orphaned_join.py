@@ -18,7 +18,9 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from deskwatch.connect import kafka_python_consumer_options, kafka_python_options
 from deskwatch.settings import Settings
+from deskwatch.sinks.elasticsearch.consume import SOURCES, Sink
 from deskwatch.sinks.membership import GroupKeeper, coordinator_state, look_at
+from deskwatch.topics import ensure_topics
 from tests.prefixed import prefixed
 
 pytestmark = pytest.mark.integration
@@ -61,20 +63,29 @@ def late_topic_consumer(topic_settings: Settings) -> Iterator[tuple[KafkaConsume
         consumer.close(autocommit=False)
 
 
-def _create_and_orphan(settings: Settings, consumer: Any, topic: str) -> None:
-    """Create the topic, let the consumer see it, start the rejoin with a poll that gives up at once,
-    and let the round trip finish while nobody polls (until the join is orphaned, at most 15 s)."""
-    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
-    try:
-        admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
-        admin.wait_for_topics([topic])
-    finally:
-        admin.close()
+def _create_and_orphan(settings: Settings, consumer: Any, topic: str | None) -> None:
+    """Create the topic (all declared ones when None), let the consumer see it, start the rejoin with
+    a poll that gives up at once, and let the round trip finish while nobody polls (until the join is
+    orphaned, at most 15 s)."""
+    if topic is None:
+        ensure_topics(settings.kafka)
+    else:
+        admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
+        try:
+            admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
+            admin.wait_for_topics([topic])
+        finally:
+            admin.close()
     coordinator = consumer._coordinator  # noqa: SLF001 - the stall lives in the library's coordinator
+
+    def sees_all() -> bool:  # every subscribed topic in its metadata: no later update re-triggers a join
+        return coordinator.need_rejoin() and all(consumer._cluster.partitions_for_topic(t)  # noqa: SLF001
+                                                 for t in consumer.subscription())
+
     deadline = time.monotonic() + 15
-    while not coordinator.need_rejoin() and time.monotonic() < deadline:
+    while not sees_all() and time.monotonic() < deadline:
         time.sleep(0.05)  # the library refreshes its metadata by itself while a topic is unknown
-    assert coordinator.need_rejoin(), "the consumer never saw the new topic"
+    assert sees_all(), "the consumer never saw the new topics"
     consumer.poll(timeout_ms=0)
     deadline = time.monotonic() + 15
     while not look_at(consumer, 0).orphaned_join and time.monotonic() < deadline:
@@ -102,3 +113,22 @@ def test_keeper_mends_the_orphaned_join_in_place(topic_settings: Settings,
     assert keeper.watch.rejoins == 1
     assert _poll_until(consumer, lambda: len(consumer.assignment()) == PARTITIONS, 15), coordinator_state(consumer)
     assert coordinator_state(consumer)["state"] == "STABLE" and not look_at(consumer, 0).orphaned_join
+
+
+def test_sink_step_mends_its_orphaned_join(topic_settings: Settings) -> None:
+    """The product path: a sink started before its topics exist, looping on ``step`` alone."""
+    s = topic_settings.model_copy(update={"sink": topic_settings.sink.model_copy(
+        update={"group_id": f"{topic_settings.kafka.topic_prefix}sink"})})
+    sink = Sink(s)
+    sink.start()
+    try:
+        assert _poll_until(sink._consumer, lambda: coordinator_state(sink._consumer)["state"] == "STABLE", 30)  # noqa: SLF001
+        _create_and_orphan(s, sink._consumer, None)  # noqa: SLF001
+        assert look_at(sink._consumer, 0).orphaned_join, coordinator_state(sink._consumer)  # noqa: SLF001
+        deadline = time.monotonic() + 15
+        while len(sink._consumer.assignment()) < len(SOURCES) * PARTITIONS and time.monotonic() < deadline:  # noqa: SLF001
+            sink.step()
+        assert len(sink._consumer.assignment()) == len(SOURCES) * PARTITIONS  # noqa: SLF001
+        assert (sink.keeper.watch.rejoins, sink.keeper.watch.rebuilds) == (1, 0)
+    finally:
+        sink.close()
