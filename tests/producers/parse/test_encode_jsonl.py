@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from deskwatch.producers.parse import Rejected, parse_jsonl
 from deskwatch.producers.parse.contract import SourceContext
-from deskwatch.producers.parse.encode_jsonl import SchemaMirrorError, _encode_fast, encode_jsonl, typed_dict_schema
+from deskwatch.producers.parse.encode_jsonl import (
+    SchemaMirrorError,
+    _encode_fast,
+    encode_jsonl,
+    typed_dict_schema,
+)
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
 from deskwatch.schemas import EventBatch, WorkstationEvent
 from hypothesis import given, settings
@@ -129,3 +135,17 @@ def test_a_schema_with_a_validator_is_not_mirrored() -> None:
 def test_the_event_schema_is_mirrored() -> None:
     """The fast pass is live for today's schema (a schema change that disables it shows here)."""
     assert typed_dict_schema(WorkstationEvent.__pydantic_core_schema__)["type"] == "typed-dict"
+
+
+@settings(max_examples=300, deadline=None)
+@given(message=st.text(max_size=40), labels=st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
+       stamp=st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=45)),
+                                                     timezone(timedelta(hours=-3))])),
+       severity=st.none() | st.integers(0, 1000), offset=st.none() | st.integers(0, 2**64))
+def test_any_text_time_and_number_give_the_models_bytes(
+    message: str, labels: dict[str, str], stamp: datetime, severity: int | None, offset: int | None
+) -> None:
+    raw = json.dumps({**GOOD, "@timestamp": stamp.isoformat(), "message": message, "labels": labels,
+                      "event": {**GOOD["event"], "severity": severity},
+                      "log": {"level": "info", "offset": offset}}, ensure_ascii=False).encode()
+    assert encode_jsonl(raw, "9:1", CTX) == _through_models(raw, "9:1")
