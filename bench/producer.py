@@ -10,6 +10,10 @@ Modes, each run ``--reps`` times (medians reported):
                    (recorded from each file source's own envelope policy), same producer options
   raw per event    the same bare loop sending one record per event (the JSON line, key = host)
   ... parse only   a file source with a publisher that only records: its CPU cost without Kafka
+  jsonl encode only  every line through the jsonl encoder alone (validate + serialise, no file, no
+                   envelope): the floor of any file source's CPU per event. A source in one process
+                   runs that and its raw loop on one GIL, so raw CPU / (raw CPU + encode CPU) bounds
+                   its CPU ratio; the report prints that bound beside the measured ratios.
 Each file source's ratio is against the raw loop of its own envelopes (target >= 0.80), in
 events/s and in CPU: the CPU column is this process's CPU time per event (main thread and
 kafka-python's sender thread with its compression), which a machine shared with other work
@@ -35,6 +39,7 @@ from typing import Any
 from deskwatch.producers.cli import _produce_one  # the CLI's own per-file path, progress bar included
 from deskwatch.producers.envelope import EnvelopeLimits, WireBatch
 from deskwatch.producers.parse.contract import SourceContext
+from deskwatch.producers.parse.encode import encoder_for
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
 from deskwatch.producers.sources.tail import FileTail, TailOptions
@@ -114,6 +119,14 @@ def produce_source(settings: Settings, path: Path, publisher: Any) -> int:
 
 
 SOURCES: dict[str, Callable[[Settings, Path, Any], int]] = {"tail": file_source, "produce": produce_source}
+ENCODE_ONLY = "jsonl encode only"
+
+
+def encode_only(lines: list[bytes], source: str) -> None:
+    """Every line through the jsonl encoder, positions as the tail gives them; nothing kept."""
+    encode, ctx = encoder_for("jsonl"), SourceContext(source=source, reference_time=datetime.now(UTC))
+    for n, line in enumerate(lines):
+        encode(line, f"1:{n}", ctx)
 
 
 def raw_client(settings: Settings) -> KafkaProducer:
@@ -181,7 +194,9 @@ def measure(settings: Settings, path: Path, events: int, reps: int) -> Figures:
     """events/s (and CPU per event) per mode and repetition."""
     figures = Figures()
     per_event = per_event_records(path)
+    lines = path.read_bytes().splitlines()
     for rep in range(reps):
+        figures.run(ENCODE_ONLY, events, lambda: encode_only(lines, str(path)))
         envelopes = {name: run_source(settings, name, path, events, figures) for name in SOURCES}
         figures.run("raw per event", events, lambda: raw_loop(settings, per_event))
         console.print(f"rep {rep + 1}: " + ", ".join(f"{m} {v[-1]:,.0f}/s" for m, v in figures.items()))
@@ -208,6 +223,10 @@ def report(figures: dict[str, list[float]]) -> None:
         ratio = statistics.median(figures[name]) / statistics.median(figures[raw])
         cpu_ratio = f", CPU {statistics.median(cpu[raw]) / statistics.median(cpu[name]):.2f}" if cpu else ""
         console.print(f"{name} / {raw}: {ratio:.2f}{cpu_ratio} (target >= 0.80)")
+    if cpu and ENCODE_ONLY in cpu:
+        raw_cpu = statistics.median(cpu["raw envelopes (tail)"])
+        bound = raw_cpu / (raw_cpu + statistics.median(cpu[ENCODE_ONLY]))
+        console.print(f"one-process CPU bound, raw / (raw + encode only): {bound:.2f}")
 
 
 def main() -> None:
