@@ -36,16 +36,6 @@ from .conftest import read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 
-# Known gap, reported rather than hidden. Two workers vs one: of two runs with the final stage-2
-# core, one passed and one did not (16:07 UTC: a parent's absorbed_count 21 vs 17, five children
-# with parent_id None). The pure core converges under every delivery order and replay that
-# tests/processors/stage2/test_converge.py generates, so the cause is something that model lacks
-# (a suspect: per-worker state caches or staged writes across a rebalance). Not strict: a run may
-# agree, as one did (XPASS, never counted as a pass).
-TWO_WORKERS_GAP = pytest.mark.xfail(
-    strict=False, reason="two workers: absorption differed in 1 of 2 real-broker runs (issue 5 gap)"
-)
-
 SPEC = FleetSpec(seed=11, start=datetime(2026, 11, 23, tzinfo=timezone.utc), duration=timedelta(hours=12),
                  sites=2, directorates=2, hosts_per_site=(12, 16), noise_events_per_host_per_hour=4.0)
 
@@ -171,7 +161,6 @@ def test_sigkill_and_restart_gives_the_incidents_of_an_uninterrupted_run(
     assert_same(got, want)
 
 
-@TWO_WORKERS_GAP
 def test_two_workers_give_the_incidents_of_one(fleet: tuple[Path, Path, int], runs: Callable[[], Run]) -> None:
     events, inventory, _ = fleet
     one, two = runs(), runs()
