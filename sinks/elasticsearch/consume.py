@@ -28,7 +28,7 @@ from deskwatch.sinks.elasticsearch.batch import Batch
 from deskwatch.sinks.elasticsearch.encode import BulkItem, encode_record
 from deskwatch.sinks.membership import GroupKeeper
 from deskwatch.sinks.elasticsearch.prune import prune_events
-from deskwatch.sinks.elasticsearch.refresh import RefreshPacer, refresh_indices
+from deskwatch.sinks.elasticsearch.refresh import IncidentRefresher, RefreshPacer
 from deskwatch.sinks.elasticsearch.templates import ensure_indices, history_alias, incidents_alias
 from deskwatch.sinks.elasticsearch.write import Outage, Outcome, write_items
 from deskwatch.topology import DEAD_LETTER, EVENT_DIGESTS, INCIDENT_CHANGES, INCIDENTS, TopicSpec
@@ -75,7 +75,8 @@ class Sink:
         self._pending_letters: list[Any] = []
         es = settings.elasticsearch
         self._incident_indices = (incidents_alias(es), history_alias(es))
-        self.refresher = RefreshPacer(settings.sink.incident_refresh_min_interval_s, settings.sink.incident_refresh)
+        self._pacer = RefreshPacer(settings.sink.incident_refresh_min_interval_s, settings.sink.incident_refresh)
+        self.refresher: IncidentRefresher | None = None
         self.keeper = GroupKeeper("sink", self._new_consumer, settings.sink.heartbeat_interval_s,
                                   settings.sink.rejoin_after_s)
 
@@ -87,6 +88,8 @@ class Sink:
         ensure_indices(self._es, self._settings.elasticsearch)
         self._consumer = self._new_consumer()
         self._producer = KafkaProducer(client_id="deskwatch-sink-dlq", enable_idempotence=True, acks="all", **kopts)
+        self.refresher = IncidentRefresher(self._es, self._incident_indices, self._pacer)
+        self.refresher.start()
         self.prune_if_due()
         log.info("sink started", group=self._settings.sink.group_id, topics=sorted(self._roles))
 
@@ -112,7 +115,6 @@ class Sink:
         items = [item for item in map(self._encode, batch.records) if item is not None]
         if items:
             self._write(items)
-            self.refresh_if_due()
         self._settle_dead_letters()
         try:
             self._consumer.commit()
@@ -130,7 +132,6 @@ class Sink:
         try:
             while not self._stop.is_set():
                 self.step()
-                self.refresh_if_due()  # one held back by the minimum interval
                 self.prune_if_due()
         except SinkStoppedError:
             log.info("stopped during an Elasticsearch outage; the open batch will be replayed")
@@ -138,14 +139,6 @@ class Sink:
     def keep_in_group(self) -> None:
         """Log the heartbeat when due; replace a consumer that stayed out of its group too long."""
         self._consumer = self.keeper.check(self._consumer, self.counts.consumed, indexed=self.counts.indexed)
-
-    def refresh_if_due(self) -> None:
-        """Refresh the incident indices when revisions wait for it (see ``refresh``)."""
-        if not self.refresher.due(time.monotonic()):
-            return
-        started = time.monotonic()
-        if refresh_indices(self._es, self._incident_indices):
-            self.refresher.refreshed(started)
 
     def prune_if_due(self) -> list[str]:
         """Delete expired daily events indices when the prune interval has passed."""
@@ -164,7 +157,7 @@ class Sink:
 
     def close(self) -> None:
         """Close the clients (the producer first flushes what it holds)."""
-        for closeable in (self._consumer, self._producer, self._es):
+        for closeable in (self.refresher, self._consumer, self._producer, self._es):
             if closeable is not None:
                 closeable.close()
 
@@ -194,7 +187,8 @@ class Sink:
         report = write_items(self._es, items, self._settings.sink.retry_max_backoff_s,
                              sleep=self._sleep, outage=self.outage)
         if any(item.index in self._incident_indices for item in items):
-            self.refresher.wrote()
+            if self.refresher is not None:
+                self.refresher.wrote()
         self.counts.indexed += report.counts[Outcome.INDEXED]
         self.counts.already_applied += report.counts[Outcome.ALREADY_APPLIED]
         for item, reason in report.rejected:
