@@ -4,7 +4,6 @@ in-order run (every document's _source, _version and index, across the three log
 from __future__ import annotations
 
 import random
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,10 +18,12 @@ from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.digest import EventDigest, digest_id
 from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus
 from deskwatch.settings import Settings
-from deskwatch.sinks.elasticsearch.consume import Sink, SinkCounts
+from deskwatch.sinks.elasticsearch.consume import SinkCounts
 from deskwatch.sinks.elasticsearch.templates import Kind, alias
 from deskwatch.topics import consumer_lag, ensure_topics
 from deskwatch.topology import EVENT_DIGESTS, INCIDENT_CHANGES, INCIDENTS
+
+from tests.sinks.elasticsearch.sink_feed import running_sink
 
 from .conftest import wait_for
 
@@ -109,18 +110,9 @@ def produce(s: Settings, records: list[Record]) -> None:
 
 def run_sink_until(s: Settings, consumed: int, timeout: float = 120) -> SinkCounts:
     """Run the sink in this process until it has handled ``consumed`` records and committed them."""
-    stop = threading.Event()
-    sink = Sink(s, stop)
-    sink.start()
-    worker = threading.Thread(target=sink.run, daemon=True)
-    worker.start()
-    try:
+    with running_sink(s) as sink:
         wait_for(lambda: sink.counts.consumed >= consumed, timeout, f"sink to handle {consumed} records",
                  lambda: str(sink.counts))
-    finally:
-        stop.set()
-        worker.join(30)
-        sink.close()
     for spec in (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS):
         assert consumer_lag(s.kafka, s.sink.group_id, spec.name(s.kafka)) == 0, f"{spec.role} offsets committed"
     return sink.counts

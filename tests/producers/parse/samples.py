@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -13,6 +14,21 @@ from deskwatch.producers.parse import Rejected, SourceContext
 
 # A fixed reference time: year inference must not depend on when the tests run.
 REFERENCE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+# One deskwatch JSON line that every parser of that format accepts; tests vary its fields.
+GOOD_JSONL: dict[str, Any] = {
+    "@timestamp": "2024-03-04T08:15:02Z",
+    "event": {"code": "1014", "provider": "Microsoft-Windows-DNS-Client"},
+    "host": {"name": "pc-0042"},
+    "log": {"level": "warning"},
+    "message": "Name resolution timed out",
+}
+
+
+def jsonl_line(**top: Any) -> bytes:
+    """``GOOD_JSONL`` with some top-level fields replaced, as one JSON line."""
+    return json.dumps({**GOOD_JSONL, **top}).encode()
 
 
 def make_ctx(source: str = "test", **overrides: Any) -> SourceContext:

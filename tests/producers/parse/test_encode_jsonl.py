@@ -21,20 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, field_validator
 
-from .samples import REFERENCE, make_ctx
+from .samples import GOOD_JSONL, REFERENCE, jsonl_line, make_ctx
 
 CTX = make_ctx("agent.jsonl")
-GOOD: dict[str, Any] = {
-    "@timestamp": "2024-03-04T08:15:02Z",
-    "event": {"code": "1014", "provider": "Microsoft-Windows-DNS-Client"},
-    "host": {"name": "pc-0042"},
-    "log": {"level": "warning"},
-    "message": "Name resolution timed out",
-}
-
-
-def _line(**top: Any) -> bytes:
-    return json.dumps({**GOOD, **top}).encode()
 
 
 def _through_models(raw: bytes, position: int | str, ctx: SourceContext = CTX) -> tuple[str, bytes] | Rejected:
@@ -46,39 +35,39 @@ def _through_models(raw: bytes, position: int | str, ctx: SourceContext = CTX) -
 
 
 LINES = {
-    "plain": _line(),
-    "crlf": _line() + b"\r\n",
-    "senders-original-dataset-id": _line(event={**GOOD["event"], "id": "abc", "original": "o", "dataset": "d"}),
-    "explicit-nulls": _line(event={**GOOD["event"], "id": None, "original": None, "severity": None}),
-    "no-log-no-labels": json.dumps({k: v for k, v in GOOD.items() if k != "log"}).encode(),
-    "host-with-spaces": _line(host={"name": "  pc-7  ", "id": "x"}),
-    "offset-timestamp": _line(**{"@timestamp": "2024-03-04T08:15:02.123456789+02:00"}),
-    "escapes-and-unicode": _line(message='quote " backslash \\ é \u2028 \t', labels={"k\"": "v\n"}),
-    "raw-utf8": json.dumps({**GOOD, "message": "é ü 漢"}, ensure_ascii=False).encode(),
-    "duplicate-keys": b'{"message": "a", ' + _line()[1:],
-    "labels": _line(labels={"channel": "System", "site": "x"}),
-    "log-offset": _line(log={"level": "info", "offset": 12, "file_path": "C:\\x.log"}),
+    "plain": jsonl_line(),
+    "crlf": jsonl_line() + b"\r\n",
+    "senders-original-dataset-id": jsonl_line(event={**GOOD_JSONL["event"], "id": "abc", "original": "o", "dataset": "d"}),
+    "explicit-nulls": jsonl_line(event={**GOOD_JSONL["event"], "id": None, "original": None, "severity": None}),
+    "no-log-no-labels": json.dumps({k: v for k, v in GOOD_JSONL.items() if k != "log"}).encode(),
+    "host-with-spaces": jsonl_line(host={"name": "  pc-7  ", "id": "x"}),
+    "offset-timestamp": jsonl_line(**{"@timestamp": "2024-03-04T08:15:02.123456789+02:00"}),
+    "escapes-and-unicode": jsonl_line(message='quote " backslash \\ é \u2028 \t', labels={"k\"": "v\n"}),
+    "raw-utf8": json.dumps({**GOOD_JSONL, "message": "é ü 漢"}, ensure_ascii=False).encode(),
+    "duplicate-keys": b'{"message": "a", ' + jsonl_line()[1:],
+    "labels": jsonl_line(labels={"channel": "System", "site": "x"}),
+    "log-offset": jsonl_line(log={"level": "info", "offset": 12, "file_path": "C:\\x.log"}),
     # Where the two JSON readers could disagree: the fallback must make the results equal.
-    "int-beyond-64-bits": _line(schema_version=2**70),
-    "log-offset-beyond-64-bits": _line(log={"level": "info", "offset": 2**66}),
-    "lone-surrogate-escape": _line(message="\ud800"),  # json.dumps writes it as the escape \ud800
-    "nan-literal": _line().replace(b'"message"', b'"labels": {"x": NaN}, "message"'),
-    "utf8-bom": b"\xef\xbb\xbf" + _line(),
-    "invalid-utf8": _line(message="x").replace(b'"x"', b'"\xff"'),
+    "int-beyond-64-bits": jsonl_line(schema_version=2**70),
+    "log-offset-beyond-64-bits": jsonl_line(log={"level": "info", "offset": 2**66}),
+    "lone-surrogate-escape": jsonl_line(message="\ud800"),  # json.dumps writes it as the escape \ud800
+    "nan-literal": jsonl_line().replace(b'"message"', b'"labels": {"x": NaN}, "message"'),
+    "utf8-bom": b"\xef\xbb\xbf" + jsonl_line(),
+    "invalid-utf8": jsonl_line(message="x").replace(b'"x"', b'"\xff"'),
     # Rejections: parse_jsonl's reasons and details, unchanged.
     "truncated": b'{"@timestamp": ',
     "number": b"42",
-    "null-host": _line(host=None),
-    "blank-host": _line(host={"name": "   "}),
-    "host-as-string": _line(host="pc-1"),
-    "host-name-number": _line(host={"name": 7}),
-    "naive-timestamp": _line(**{"@timestamp": "2024-03-04T08:15:02"}),
-    "bad-level": _line(log={"level": "loud"}),
-    "no-code": _line(event={"provider": "x"}),
-    "null-code": _line(event={"provider": "x", "code": None}),
-    "extra-field": _line(surprise=1),
-    "extra-event-field": _line(event={**GOOD["event"], "surprise": 1}),
-    "message-too-long": _line(message="x" * 70_000),
+    "null-host": jsonl_line(host=None),
+    "blank-host": jsonl_line(host={"name": "   "}),
+    "host-as-string": jsonl_line(host="pc-1"),
+    "host-name-number": jsonl_line(host={"name": 7}),
+    "naive-timestamp": jsonl_line(**{"@timestamp": "2024-03-04T08:15:02"}),
+    "bad-level": jsonl_line(log={"level": "loud"}),
+    "no-code": jsonl_line(event={"provider": "x"}),
+    "null-code": jsonl_line(event={"provider": "x", "code": None}),
+    "extra-field": jsonl_line(surprise=1),
+    "extra-event-field": jsonl_line(event={**GOOD_JSONL["event"], "surprise": 1}),
+    "message-too-long": jsonl_line(message="x" * 70_000),
 }
 
 
@@ -115,7 +104,7 @@ def test_simulated_fleet_lines_and_their_envelope_decode() -> None:
                                     lambda inner: st.dictionaries(st.text(max_size=6), inner, max_size=3),
                                     max_leaves=8), max_size=6))
 def test_any_object_gets_the_models_verdict(fields: dict[str, Any]) -> None:
-    raw = json.dumps({**GOOD, **fields}).encode()
+    raw = json.dumps({**GOOD_JSONL, **fields}).encode()
     assert encode_jsonl(raw, 5, CTX) == _through_models(raw, 5)
 
 
@@ -146,7 +135,7 @@ def test_the_event_schema_is_mirrored() -> None:
 def test_any_text_time_and_number_give_the_models_bytes(
     message: str, labels: dict[str, str], stamp: datetime, severity: int | None, offset: int | None
 ) -> None:
-    raw = json.dumps({**GOOD, "@timestamp": stamp.isoformat(), "message": message, "labels": labels,
-                      "event": {**GOOD["event"], "severity": severity},
+    raw = json.dumps({**GOOD_JSONL, "@timestamp": stamp.isoformat(), "message": message, "labels": labels,
+                      "event": {**GOOD_JSONL["event"], "severity": severity},
                       "log": {"level": "info", "offset": offset}}, ensure_ascii=False).encode()
     assert encode_jsonl(raw, "9:1", CTX) == _through_models(raw, "9:1")

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from deskwatch.producers.parse import Rejected, parse_jsonl
 from deskwatch.schemas.event import WorkstationEvent, compute_event_id
 
-from .samples import make_ctx
+from .samples import GOOD_JSONL, jsonl_line, make_ctx
 
-GOOD: dict[str, Any] = {
-    "@timestamp": "2024-03-04T08:15:02Z",
-    "event": {"code": "1014", "provider": "Microsoft-Windows-DNS-Client"},
-    "host": {"name": "pc-0042"},
-    "log": {"level": "warning"},
-    "message": "Name resolution timed out",
-}
-
-
-def _line(**top: Any) -> bytes:
-    return json.dumps({**GOOD, **top}).encode()
 
 
 def test_valid_line_gets_original_dataset_and_id() -> None:
-    raw = _line()
+    raw = jsonl_line()
     result = parse_jsonl(raw + b"\r\n", 12, make_ctx("agent.jsonl"))
     assert isinstance(result, WorkstationEvent), result
     assert (result.event.code, result.host.name, result.log.level) == ("1014", "pc-0042", "warning")
@@ -35,12 +23,12 @@ def test_valid_line_gets_original_dataset_and_id() -> None:
 
 def test_senders_own_original_dataset_and_id_are_kept() -> None:
     event = {
-        **GOOD["event"],
+        **GOOD_JSONL["event"],
         "id": "abc",
         "original": "the syslog line",
         "dataset": "syslog.rfc3164",
     }
-    result = parse_jsonl(_line(event=event), 1, make_ctx())
+    result = parse_jsonl(jsonl_line(event=event), 1, make_ctx())
     assert isinstance(result, WorkstationEvent)
     assert (result.event.id, result.event.original, result.event.dataset) == (
         "abc",
@@ -54,14 +42,14 @@ def test_senders_own_original_dataset_and_id_are_kept() -> None:
     [
         (b'{"@timestamp": ', "invalid_json", "JSONDecodeError"),
         (b"42", "invalid_json", "expected a JSON object, got int"),
-        (_line(host=None), "missing_host", "no host.name"),
-        (_line(host={"name": "   "}), "missing_host", "no host.name"),
-        (_line(host="pc-1"), "missing_host", "no host.name"),
-        (_line(**{"@timestamp": "2024-03-04T08:15:02"}), "invalid_timestamp", "@timestamp"),
-        (_line(log={"level": "loud"}), "invalid_field", "log.level"),
-        (_line(event={"provider": "x"}), "invalid_field", "event.code"),
-        (_line(surprise=1), "invalid_field", "surprise"),
-        (_line(message="x" * 70_000), "invalid_field", "message"),
+        (jsonl_line(host=None), "missing_host", "no host.name"),
+        (jsonl_line(host={"name": "   "}), "missing_host", "no host.name"),
+        (jsonl_line(host="pc-1"), "missing_host", "no host.name"),
+        (jsonl_line(**{"@timestamp": "2024-03-04T08:15:02"}), "invalid_timestamp", "@timestamp"),
+        (jsonl_line(log={"level": "loud"}), "invalid_field", "log.level"),
+        (jsonl_line(event={"provider": "x"}), "invalid_field", "event.code"),
+        (jsonl_line(surprise=1), "invalid_field", "surprise"),
+        (jsonl_line(message="x" * 70_000), "invalid_field", "message"),
     ],
     ids=[
         "truncated",

@@ -4,7 +4,6 @@ incident searchable within the test's bound; with ``incident_refresh`` off it mu
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 
@@ -12,11 +11,10 @@ import pytest
 
 from deskwatch.connect import elasticsearch_client
 from deskwatch.settings import Settings
-from deskwatch.sinks.elasticsearch.consume import Sink
 from deskwatch.sinks.elasticsearch.templates import incidents_alias
 from deskwatch.topics import ensure_topics
 from tests.prefixed import prefixed
-from tests.sinks.elasticsearch.test_sink_batching import _send, _until
+from tests.sinks.elasticsearch.sink_feed import running_sink, send_incidents, until
 
 pytestmark = pytest.mark.integration
 
@@ -34,16 +32,10 @@ def _settings(settings: Settings, incident_refresh: bool) -> Settings:
 
 @pytest.fixture
 def running(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Settings]:
+    """A sink looping on this test's topics and indices, ``incident_refresh`` as the test asks."""
     s = _settings(settings, request.param)
-    stop = threading.Event()
-    sink = Sink(s, stop)
-    sink.start()
-    worker = threading.Thread(target=sink.run, daemon=True)
-    worker.start()
-    yield s
-    stop.set()
-    worker.join(30)
-    sink.close()
+    with running_sink(s):
+        yield s
 
 
 def _searchable(es: object, alias: str, doc_id: str) -> bool:
@@ -55,9 +47,9 @@ def _searchable(es: object, alias: str, doc_id: str) -> bool:
 def test_written_incident_is_searchable_at_once(running: Settings) -> None:
     es = elasticsearch_client(running.elasticsearch)
     alias = incidents_alias(running.elasticsearch)
-    _send(running, range(1))
-    _until(lambda: es.exists(index=alias, id="inc-00000", realtime=True).body, WRITE_BOUND_S)
-    waited = _until(lambda: _searchable(es, alias, "inc-00000"), SEARCHABLE_BOUND_S)
+    send_incidents(running, range(1))
+    until(lambda: es.exists(index=alias, id="inc-00000", realtime=True).body, WRITE_BOUND_S)
+    waited = until(lambda: _searchable(es, alias, "inc-00000"), SEARCHABLE_BOUND_S)
     assert waited < SEARCHABLE_BOUND_S
     settings_of = es.indices.get_settings(index=alias)
     assert all(v["settings"]["index"]["refresh_interval"] == "60s" for v in settings_of.body.values())
@@ -68,8 +60,8 @@ def test_without_the_refresh_the_incident_waits_for_the_interval(running: Settin
     """The control: the same write is not searchable within the bound when the sink does not refresh."""
     es = elasticsearch_client(running.elasticsearch)
     alias = incidents_alias(running.elasticsearch)
-    _send(running, range(1))
-    _until(lambda: es.exists(index=alias, id="inc-00000", realtime=True).body, WRITE_BOUND_S)
+    send_incidents(running, range(1))
+    until(lambda: es.exists(index=alias, id="inc-00000", realtime=True).body, WRITE_BOUND_S)
     deadline = time.monotonic() + SEARCHABLE_BOUND_S
     while time.monotonic() < deadline:
         assert not _searchable(es, alias, "inc-00000"), "searchable without any refresh"
