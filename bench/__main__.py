@@ -28,10 +28,9 @@ from statistics import median
 from rich.console import Console
 
 from bench.report import Results, Row, Target, compare, document, print_results, read_rows, write_json
-from deskwatch.connect import kafka_python_options
 from deskwatch.settings import load_settings
 from deskwatch.stack import ensure_up
-from deskwatch.topics import ensure_topics
+from deskwatch.topics import delete_topics, ensure_topics
 
 console = Console(width=150)
 
@@ -134,7 +133,7 @@ def run_producer(v: Volumes, results: Results) -> None:
     try:
         figures = producer.measure(settings, path, events, v.reps)
     finally:
-        delete_topics(settings.kafka.topic_prefix)
+        delete_topics(settings.kafka, settings.kafka.topic_prefix)
     producer.report(figures)
     sources = list(getattr(producer, "SOURCES", ()))
     pairs = [(s, f"raw envelopes ({s})") for s in sources] or [("file source", "raw envelopes")]
@@ -233,19 +232,6 @@ def run_memory(v: Volumes, results: Results) -> None:
         results.rows.append(Row(f"processor RSS, {hosts:,} hosts, {one['events']:,} events in state",
                                 float(one["rss_peak_mib"]), "MiB", None, "state from the cores via changelogs",
                                 target))  # type: ignore[arg-type]
-
-
-def delete_topics(prefix: str) -> None:
-    """Delete every topic named ``<prefix>...`` (a scenario's own)."""
-    from kafka.admin import KafkaAdminClient
-
-    admin = KafkaAdminClient(**kafka_python_options(load_settings().kafka))
-    try:
-        mine = [t for t in admin.list_topics() if t.startswith(prefix)]
-        if mine:
-            admin.delete_topics(mine)
-    finally:
-        admin.close()
 
 
 def default_json() -> Path:

@@ -29,12 +29,11 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from bench.memory import drop_topics
 from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import elasticsearch_client
 from deskwatch.settings import Settings, load_settings
 from deskwatch.stack import ensure_up, stack_status
-from deskwatch.topics import consumer_lag, ensure_topics
+from deskwatch.topics import consumer_lag, delete_topics, ensure_topics
 from deskwatch.topology import EVENT_DIGESTS, EVENTS, INCIDENT_CHANGES, INCIDENTS
 
 console = Console()
@@ -170,7 +169,7 @@ def one_rep(base: Settings, events_file: Path, events: int, logs: Path | None = 
     alone_s, best_bulk = es_alone(client, docs, tag)
     for index in client.indices.get(index=f"{s.elasticsearch.index_prefix}-*"):
         client.indices.delete(index=index)  # by name: wildcard deletes are refused by default
-    drop_topics(s, s.kafka.topic_prefix, f"{s.processor.app_id}-")  # each partition holds broker file handles
+    delete_topics(s.kafka, s.kafka.topic_prefix, f"{s.processor.app_id}-")  # each partition holds broker file handles
     return Run(events, pipeline_s, alone_s, len(docs), best_bulk, cpu)
 
 

@@ -28,18 +28,17 @@ from typing import Any, BinaryIO
 
 import orjson
 from elasticsearch import ApiError
-from kafka.admin import KafkaAdminClient
 
 from bench.e2e import bench_settings, drained
 from bench.latency_hops import IndexWatcher, hop_times
 from bench.memory import publish_inventory
 from deskwatch.components import Component, write_settings_file
-from deskwatch.connect import elasticsearch_client, kafka_python_options
+from deskwatch.connect import elasticsearch_client
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
 from deskwatch.schemas.asset import Asset
 from deskwatch.settings import Settings, load_settings
-from deskwatch.sinks.elasticsearch.templates import events_alias, history_alias, incidents_alias
-from deskwatch.topics import ensure_topics
+from deskwatch.sinks.elasticsearch.templates import delete_indices, events_alias, history_alias, incidents_alias
+from deskwatch.topics import delete_topics, ensure_topics
 
 POLL_S = 0.05
 TICK_S = 0.01
@@ -244,19 +243,9 @@ def summarise(latencies: list[float], s: Settings, figures: dict[str, Any]) -> d
 
 
 def cleanup(s: Settings) -> None:
-    """Delete the run's indices (by name: wildcard deletes are refused) and topics."""
-    client = elasticsearch_client(s.elasticsearch)
-    names = list(client.indices.get(index=f"{s.elasticsearch.index_prefix}-*", allow_no_indices=True))
-    if names:
-        client.indices.delete(index=",".join(names))
-    admin = KafkaAdminClient(**kafka_python_options(s.kafka))
-    try:
-        mine = [t for t in admin.list_topics()
-                if t.startswith(s.kafka.topic_prefix) or t.startswith(f"{s.processor.app_id}-")]
-        if mine:
-            admin.delete_topics(mine)
-    finally:
-        admin.close()
+    """Delete the run's indices and topics."""
+    delete_indices(elasticsearch_client(s.elasticsearch), f"{s.elasticsearch.index_prefix}-")
+    delete_topics(s.kafka, s.kafka.topic_prefix, f"{s.processor.app_id}-")
 
 
 def measure(rate: float, seconds: float, hosts: int) -> dict[str, Any]:

@@ -43,7 +43,7 @@ from deskwatch.producers.simulate import FleetSpec, Simulation, simulate_fleet, 
 from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.envelope import EventBatch
 from deskwatch.settings import Settings, load_settings
-from deskwatch.topics import consumer_lag, end_offsets, ensure_topics
+from deskwatch.topics import consumer_lag, delete_topics, end_offsets, ensure_topics
 from deskwatch.topology import EVENT_DIGESTS, EVENTS
 
 START = datetime(2026, 11, 23, 8, tzinfo=UTC)  # a Monday: the whole fleet is at work
@@ -185,17 +185,6 @@ def publish_inventory(config: Path, assets: list[Asset], folder: Path) -> None:
         raise MemoryBenchError(f"inventory publish failed:\n{inventory.tail()}")
 
 
-def drop_topics(settings: Settings, *prefixes: str) -> None:
-    """Delete the topics whose names start with one of ``prefixes`` (a run's own)."""
-    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
-    try:
-        mine = [t for t in admin.list_topics() if t.startswith(prefixes)]
-        if mine:
-            admin.delete_topics(mine)
-    finally:
-        admin.close()
-
-
 def measure_one(base: Settings, hosts: int, events: int, folder: Path) -> MemoryFigure:
     """Build the state of one fleet, write it, and measure a processor recovering it."""
     tag = uuid.uuid4().hex[:8]
@@ -217,7 +206,7 @@ def measure_one(base: Settings, hosts: int, events: int, folder: Path) -> Memory
     try:
         recovered, after, peak = run_processor(s, folder, sentinel)
     finally:
-        drop_topics(s, s.kafka.topic_prefix, f"{s.processor.app_id}-")
+        delete_topics(s.kafka, s.kafka.topic_prefix, f"{s.processor.app_id}-")
     return MemoryFigure(hosts, seen, counts[0], counts[1], size, built, recovered, after, peak)
 
 

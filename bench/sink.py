@@ -34,7 +34,7 @@ from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus
 from deskwatch.settings import Settings, load_settings
 from deskwatch.sinks.elasticsearch.consume import Sink
 from deskwatch.sinks.elasticsearch.encode import BulkItem, encode_record
-from deskwatch.sinks.elasticsearch.templates import Kind, alias, ensure_indices
+from deskwatch.sinks.elasticsearch.templates import Kind, alias, delete_indices, ensure_indices
 from deskwatch.topics import ensure_topics
 from deskwatch.topology import EVENT_DIGESTS, INCIDENT_CHANGES, INCIDENTS, TOPICS
 
@@ -132,9 +132,7 @@ def count_docs(s: Settings) -> int:
 def cleanup(base: Settings, runs: list[str]) -> None:
     """Delete the bench's indices, templates and topics."""
     client = elasticsearch_client(base.elasticsearch)
-    names = list(client.indices.get(index=f"{base.elasticsearch.index_prefix}-*", allow_no_indices=True))
-    if names:
-        client.indices.delete(index=",".join(names))
+    delete_indices(client, f"{base.elasticsearch.index_prefix}-")
     for run in runs:
         for kind in Kind:
             client.indices.delete_index_template(name=alias(with_prefix(base, run).elasticsearch, kind))

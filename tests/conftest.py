@@ -16,13 +16,14 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from kafka.admin import KafkaAdminClient
 
-from deskwatch.connect import elasticsearch_client, kafka_python_options
+from deskwatch.connect import elasticsearch_client
 from deskwatch.settings import Settings, StackSettings, load_settings
+from deskwatch.sinks.elasticsearch.templates import delete_indices
 from deskwatch.stack.docker import ENGINE_SERVICES, compose_env, docker_answers
 from deskwatch.stack import Endpoints, ensure_up
 from deskwatch.stack.progress import ElapsedReport
+from deskwatch.topics import delete_topics
 
 
 @pytest.fixture(scope="session")
@@ -67,16 +68,6 @@ def settings(engines: Endpoints) -> Iterator[Settings]:
 
 
 def forget_session(s: Settings, start: str) -> None:
-    """Delete the topics and indices whose names begin with ``start`` (indices by name: the server
-    refuses wildcard deletes)."""
-    admin = KafkaAdminClient(**kafka_python_options(s.kafka))
-    try:
-        mine = [t for t in admin.list_topics() if t.startswith(start)]
-        for i in range(0, len(mine), 200):
-            admin.delete_topics(mine[i : i + 200])
-    finally:
-        admin.close()
-    es = elasticsearch_client(s.elasticsearch)
-    names = sorted(es.indices.get(index=f"{start}*", allow_no_indices=True, expand_wildcards="all"))
-    for i in range(0, len(names), 50):
-        es.indices.delete(index=",".join(names[i : i + 50]))
+    """Delete the topics and indices whose names begin with ``start``."""
+    delete_topics(s.kafka, start)
+    delete_indices(elasticsearch_client(s.elasticsearch), start)

@@ -105,3 +105,12 @@ def _create_first(client: Any, name: str) -> None:
     except BadRequestError as err:
         if err.error != "resource_already_exists_exception":
             raise
+
+
+def delete_indices(client: Any, start: str) -> list[str]:
+    """Delete every index whose name begins with ``start``, by name (the server refuses wildcard
+    deletes); the names deleted."""
+    doomed = sorted(client.indices.get(index=f"{start}*", allow_no_indices=True, expand_wildcards="all"))
+    for i in range(0, len(doomed), 50):  # bounded URL length
+        client.indices.delete(index=",".join(doomed[i : i + 50]))
+    return doomed

@@ -14,7 +14,7 @@ from kafka.errors import KafkaTimeoutError
 
 from deskwatch.connect import kafka_python_options
 from deskwatch.settings import Settings
-from deskwatch.topics import TopicsNotReadyError, _wait_until_served, ensure_topics
+from deskwatch.topics import TopicsNotReadyError, _wait_until_served, delete_topics, ensure_topics
 from deskwatch.topology import TOPICS
 from tests.prefixed import prefixed
 
@@ -73,3 +73,18 @@ def test_created_topics_are_served_on_return(settings: Settings) -> None:
     assert _not_served(s, names) == {}  # asked once, straight after the return: no polling here
     again = ensure_topics(s.kafka)
     assert [(o.name, o.created) for o in again] == [(n, False) for n in names]
+
+
+@pytest.mark.integration
+def test_delete_topics_takes_only_the_names_that_begin_with_a_start(settings: Settings) -> None:
+    mine, other = prefixed(settings, 1), prefixed(settings, 1)
+    ensure_topics(mine.kafka)
+    ensure_topics(other.kafka)
+    deleted = delete_topics(mine.kafka, mine.kafka.topic_prefix)
+    assert deleted == sorted(spec.name(mine.kafka) for spec in TOPICS)
+    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
+    try:
+        left = set(admin.list_topics())
+    finally:
+        admin.close()
+    assert not left & set(deleted) and {spec.name(other.kafka) for spec in TOPICS} <= left

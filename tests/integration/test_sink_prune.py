@@ -11,7 +11,8 @@ from deskwatch.connect import elasticsearch_client
 from deskwatch.schemas.digest import EventDigest, digest_id
 from deskwatch.settings import Settings
 from deskwatch.sinks.elasticsearch.encode import digest_item
-from deskwatch.sinks.elasticsearch.templates import ensure_indices, events_alias, events_index
+from deskwatch.sinks.elasticsearch.templates import delete_indices, ensure_indices, events_alias, events_index
+from tests.prefixed import prefixed
 from deskwatch.sinks.elasticsearch.write import Outcome, write_items
 
 from .test_sink_replay import drop_indices
@@ -50,3 +51,19 @@ def test_prune_deletes_only_indices_older_than_the_retention(
     left = set(client.indices.get(index=f"{events_alias(pipeline_settings.elasticsearch)}-*"))
     client.close()
     assert left == {aged_indices[0], aged_indices[29]}
+
+
+def test_delete_indices_takes_only_the_names_that_begin_with_the_start(settings: Settings) -> None:
+    mine, other = prefixed(settings, 1), prefixed(settings, 1)
+    client = elasticsearch_client(settings.elasticsearch)
+    try:
+        made = {name: ensure_indices(client, s.elasticsearch) for name, s in (("mine", mine), ("other", other))}
+        start = f"{mine.elasticsearch.index_prefix}-"
+        deleted = delete_indices(client, start)
+        assert deleted and all(d.startswith(start) for d in deleted)
+        left = set(client.indices.get(index=f"{settings.elasticsearch.index_prefix}-*", allow_no_indices=True))
+        assert not {n for n in left if n.startswith(start)}
+        assert {n for n in left if n.startswith(f"{other.elasticsearch.index_prefix}-")}, made
+        delete_indices(client, f"{other.elasticsearch.index_prefix}-")
+    finally:
+        client.close()

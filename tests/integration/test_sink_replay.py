@@ -19,7 +19,7 @@ from deskwatch.schemas.digest import EventDigest, digest_id
 from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus
 from deskwatch.settings import Settings
 from deskwatch.sinks.elasticsearch.consume import SinkCounts
-from deskwatch.sinks.elasticsearch.templates import Kind, alias
+from deskwatch.sinks.elasticsearch.templates import Kind, alias, delete_indices
 from deskwatch.topics import consumer_lag, ensure_topics
 from deskwatch.topology import EVENT_DIGESTS, INCIDENT_CHANGES, INCIDENTS
 
@@ -139,9 +139,7 @@ def drop_indices(s: Settings) -> None:
     """Delete the indices and templates of ``s`` (by name: the server refuses wildcard deletes)."""
     client = elasticsearch_client(s.elasticsearch)
     try:
-        names = list(client.indices.get(index=f"{s.elasticsearch.index_prefix}-*", allow_no_indices=True))
-        if names:
-            client.indices.delete(index=",".join(names))
+        delete_indices(client, f"{s.elasticsearch.index_prefix}-")
         for kind in Kind:
             _delete_template(client, alias(s.elasticsearch, kind))
     finally:
