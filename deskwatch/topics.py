@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from kafka import KafkaConsumer, TopicPartition
@@ -101,12 +102,18 @@ def consumer_lag(kafka: KafkaSettings, group: str, topic: str) -> int:
     ends = end_offsets(kafka, topic)
     admin = KafkaAdminClient(**kafka_python_options(kafka))
     try:
-        try:
-            committed = admin.list_group_offsets(group).get(group, {})
-        except KafkaError as exc:
-            if not exc.retriable:
-                raise
-            committed = {}  # a new broker has no coordinator yet: nothing committed so far
+        committed = committed_offsets(admin, group)
         return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
     finally:
         admin.close()
+
+
+def committed_offsets(admin: KafkaAdminClient, group: str) -> dict[TopicPartition, Any]:
+    """Group ``group``'s committed offsets by partition (``OffsetAndMetadata``); none yet when the
+    broker has no coordinator for it (a new broker, a group that never committed)."""
+    try:
+        return dict(admin.list_group_offsets(group).get(group, {}))
+    except KafkaError as exc:
+        if not exc.retriable:
+            raise
+        return {}

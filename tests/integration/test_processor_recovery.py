@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 from kafka.admin import KafkaAdminClient
-from kafka.errors import KafkaError
 
 from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import kafka_python_options
@@ -29,7 +28,7 @@ from deskwatch.processors.evaluate.compare import diff_incidents
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet, write_inventory_csv, write_jsonl
 from deskwatch.schemas.incident import Incident
 from deskwatch.settings import Settings
-from deskwatch.topics import consumer_lag
+from deskwatch.topics import committed_offsets, consumer_lag
 from deskwatch.topology import COMMANDS, EVENTS, INCIDENTS, SIGNALS
 
 from .conftest import read_topic, wait_for
@@ -181,12 +180,7 @@ def first_progress(run: Run, total: int, worker: Component, timeout: float = 180
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                offsets = admin.list_group_offsets(group).get(group, {})
-            except KafkaError as exc:  # no coordinator for a group that never committed, yet
-                if not exc.retriable:
-                    raise
-                offsets = {}
+            offsets = committed_offsets(admin, group)
             lag = total - sum(o.offset for tp, o in offsets.items() if tp.topic == topic and o.offset >= 0)
             if lag < total:
                 return lag
