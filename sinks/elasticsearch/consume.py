@@ -186,9 +186,8 @@ class Sink:
     def _write(self, items: list[BulkItem]) -> None:
         report = write_items(self._es, items, self._settings.sink.retry_max_backoff_s,
                              sleep=self._sleep, outage=self.outage)
-        if any(item.index in self._incident_indices for item in items):
-            if self.refresher is not None:
-                self.refresher.wrote()
+        if self.refresher is not None and any(item.index in self._incident_indices for item in items):
+            self.refresher.wrote()
         self.counts.indexed += report.counts[Outcome.INDEXED]
         self.counts.already_applied += report.counts[Outcome.ALREADY_APPLIED]
         for item, reason in report.rejected:
