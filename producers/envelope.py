@@ -11,6 +11,7 @@ full collections cost ~40% of a file source's time, and it never serialises an e
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Annotated, Final, Generic, TypeVar
 
@@ -56,12 +57,20 @@ class _Packer(Generic[Item]):
 
     def __init__(self, limits: EnvelopeLimits) -> None:
         self._limits = limits
+        # Insertion order is opening order: a host's envelope is re-inserted when it reopens.
         self._open: dict[str, _Open[Item]] = {}
         self.pending_events = 0
+        # True while the envelopes were opened at non-decreasing times (a monotonic clock, event
+        # time in order): the oldest is then first, and _stale stops at the first fresh one.
+        self._in_order = True
+        self._newest_open = -math.inf
 
     def _put(self, host: str, item: Item, size_hint: int, now: float) -> list[Item] | None:
         env = self._open.get(host)
         if env is None:
+            if now < self._newest_open:
+                self._in_order = False  # a clock that went back: full scans until all are sent
+            self._newest_open = max(self._newest_open, now)
             env = self._open[host] = _Open(opened_at=now)
         env.events.append(item)
         env.approx_bytes += size_hint
@@ -71,7 +80,21 @@ class _Packer(Generic[Item]):
         return None
 
     def _stale(self, now: float) -> list[tuple[str, list[Item]]]:
-        stale = [h for h, e in self._open.items() if now - e.opened_at >= self._limits.linger_s]
+        """The envelopes open for at least the linger, oldest first.
+
+        Decision: in opening order, stop at the first envelope still within its linger instead of
+        looking at every open one. Callers ask after every event (replay) or every chunk, and with
+        20k hosts open a full scan per call made a file source quadratic in its hosts.
+        """
+        linger = self._limits.linger_s
+        if self._in_order:
+            stale = []
+            for host, env in self._open.items():
+                if now - env.opened_at < linger:
+                    break
+                stale.append(host)
+        else:
+            stale = [h for h, e in self._open.items() if now - e.opened_at >= linger]
         return [(h, self._take(h)) for h in stale]
 
     def _all(self) -> list[tuple[str, list[Item]]]:
@@ -80,6 +103,8 @@ class _Packer(Generic[Item]):
     def _take(self, host: str) -> list[Item]:
         items = self._open.pop(host).events
         self.pending_events -= len(items)
+        if not self._open:  # nothing open: the order starts afresh
+            self._in_order, self._newest_open = True, -math.inf
         return items
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from deskwatch.producers.envelope import EnvelopeLimits, Enveloper, WireEnveloper
@@ -89,3 +90,32 @@ def test_events_encoded_elsewhere_make_the_same_envelopes() -> None:
                   for e in events] + encoded.drain()
     assert from_bytes == from_models
     assert [len(EventBatch.model_validate_json(b.value).events) for b in from_bytes if b is not None] == [2, 1, 1]
+
+
+def _full_scan_due(opened: dict[str, float], now: float, linger: float) -> list[str]:
+    """What ``due`` must send: every envelope open for at least the linger, in opening order."""
+    return [host for host, at in opened.items() if now - at >= linger]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["PC-1", "PC-2", "PC-3", "PC-4"]),
+                          st.floats(-0.5, 2.0), st.booleans()), max_size=60))
+def test_due_sends_exactly_the_stale_envelopes_whatever_the_clock_does(
+        steps: list[tuple[str, float, bool]]) -> None:
+    """Early stop in opening order equals a full scan, also when the clock goes back."""
+    env, linger, now = Enveloper(EnvelopeLimits(3, 10**9, linger_s=1.0), "src"), 1.0, 0.0
+    opened: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for n, (host, step, ask) in enumerate(steps):
+        now += step
+        if ask:
+            expected = _full_scan_due(opened, now, linger)
+            assert [(b.host, len(b.events)) for b in env.due(now)] == [(h, counts[h]) for h in expected]
+            for h in expected:
+                del opened[h], counts[h]
+        opened.setdefault(host, now)
+        counts[host] = counts.get(host, 0) + 1
+        if env.add(_ev(host, n), 1, now) is not None:  # full by count: sent, closed
+            assert counts[host] == 3
+            del opened[host], counts[host]
+    assert sorted((b.host, len(b.events)) for b in env.drain()) == sorted(counts.items())
