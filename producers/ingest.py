@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
 
-from deskwatch.producers.envelope import WireBatch
+from deskwatch.producers.envelope import WireEnveloper
 from deskwatch.producers.parse.contract import ParseResult, Rejected
 from deskwatch.producers.parse.encode import EncodeResult
 from deskwatch.producers.publish import Publisher
-from deskwatch.schemas import DeadLetter, EventBatch, WorkstationEvent
+from deskwatch.schemas import DeadLetter, WorkstationEvent
 
 
 @dataclass
@@ -32,29 +31,19 @@ class IngestCounts:
         return sum(self.rejected.values())
 
 
-class Envelopes(Protocol):
-    """What ``ingest_records`` needs of an enveloper (``Enveloper`` or ``WireEnveloper``)."""
-
-    pending_events: int
-
-    def add(self, event: WorkstationEvent, size_hint: int, now: float) -> EventBatch | WireBatch | None: ...
-    def add_encoded(self, host: str, value: bytes, size_hint: int, now: float) -> WireBatch | None: ...
-    def due(self, now: float) -> Sequence[EventBatch | WireBatch]: ...
-    def drain(self) -> Sequence[EventBatch | WireBatch]: ...
-
-
 def ingest_records(
     parsed: Iterable[tuple[int | str, bytes, ParseResult | EncodeResult]],
     source: str,
     publisher: Publisher,
-    enveloper: Envelopes,
+    enveloper: WireEnveloper,
     on_progress: Callable[[IngestCounts], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     max_open_events: int | None = None,
 ) -> IngestCounts:
     """Publish every parsed record of one source and return its counts (after a full flush).
 
-    A record comes as its event, or already encoded as (host name, event JSON) by ``parse.encode``.
+    A record comes as its event, or already encoded as (host name, event JSON) by ``parse.encode``:
+    ``WireEnveloper`` takes both (the model ``Enveloper`` keeps models and cannot take bytes).
 
     ``max_open_events`` None: envelopes also close on their linger (a live stream). Set (a file
     read as fast as it goes, like the tail behind its writer): they close by count and bytes, and
@@ -67,10 +56,10 @@ def ingest_records(
             _reject(publisher, counts, source, position, raw, result)
         else:
             counts.accepted += 1
-            if type(result) is tuple:
+            if isinstance(result, WorkstationEvent):  # a parser's model (evtx, the drop folder)
+                full = enveloper.add(result, len(raw), clock())
+            else:  # (host name, event JSON) from parse.encode
                 full = enveloper.add_encoded(result[0], result[1], len(raw), clock())
-            else:
-                full = enveloper.add(result, len(raw), clock())  # type: ignore[arg-type]
             if full is not None:
                 publisher.send_batch(full)
         if counts.read % 4096 == 0:
@@ -83,7 +72,7 @@ def ingest_records(
     return counts
 
 
-def _send_due(enveloper: Envelopes, publisher: Publisher, now: float, max_open_events: int | None) -> None:
+def _send_due(enveloper: WireEnveloper, publisher: Publisher, now: float, max_open_events: int | None) -> None:
     if max_open_events is None:
         due = enveloper.due(now)
     else:

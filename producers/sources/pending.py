@@ -9,29 +9,34 @@ letter in flight), never the end of the last acknowledged envelope. Pure: no I/O
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Container
 from dataclasses import dataclass
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Ticket:
-    """One send unit (an envelope or a dead letter); ``seq`` is set when it is handed to the broker."""
+    """One send unit (an envelope or a dead letter) and the start of its first line; ``seq`` is set
+    when it is handed to the broker."""
 
+    first: int
     seq: int | None = None
 
 
 class PendingLines:
-    """Lines in read order with the ticket that will carry them; the checkpoint is the oldest open one.
+    """Tickets in the order of their first lines; the checkpoint is the first line of the oldest open one.
 
     Sends are numbered 0, 1, 2 … and the broker acknowledges them in send order, so "send ``s`` is
     acknowledged" implies every send before it is too. A dead letter carries no number of its own
     through the publisher: it gets the number of the next envelope send, and is settled by that
     send's acknowledgement or by a full flush (``confirm_all``).
+
+    One entry per ticket, not per line: a ticket's lines all start at or after its first line, and
+    tickets are queued in the order of their first lines, so the oldest unacknowledged line is the
+    first line of the first unacknowledged ticket. A line into an already open envelope costs one
+    dict lookup (the tail: 0.1 us instead of 1 us for two deque appends per line).
     """
 
     def __init__(self, start: int = 0) -> None:
-        # Two parallel queues, not one of (start, ticket) tuples: 100k open lines would be 100k
-        # GC-tracked tuples that every full collection walks; ints and shared tickets are not.
-        self._starts: deque[int] = deque()
         self._tickets: deque[Ticket] = deque()
         self._open: dict[str, Ticket] = {}
         self._read_end = start
@@ -41,23 +46,37 @@ class PendingLines:
 
     def add_to_envelope(self, host: str, start: int, end: int) -> None:
         """A line [start, end) went into ``host``'s open envelope."""
-        ticket = self._open.get(host)
-        if ticket is None:
-            ticket = self._open[host] = Ticket()
-        self._push(start, end, ticket)
+        if host not in self._open:
+            self.open_envelope(host, start)
+        self.skip(end)
+
+    def open_envelope(self, host: str, start: int) -> None:
+        """The line at ``start`` is the first of ``host``'s new envelope (the caller then ``skip``s past it).
+
+        For a reader of many lines at once: call it only when ``host`` is not in ``open_hosts``.
+        """
+        ticket = self._open[host] = Ticket(start)
+        self._tickets.append(ticket)
+
+    @property
+    def open_hosts(self) -> Container[str]:
+        """The hosts whose envelope is open (a line for them needs no ``open_envelope``)."""
+        return self._open.keys()
 
     def add_dead_letter(self, start: int, end: int) -> None:
         """A line [start, end) was sent as a dead letter; settled by the next envelope's ack or a flush."""
         self._highest = max(self._highest, self._next_seq)
-        self._push(start, end, Ticket(seq=self._next_seq))
+        self._tickets.append(Ticket(start, seq=self._next_seq))
+        self.skip(end)
 
     def skip(self, end: int) -> None:
-        """Bytes up to ``end`` were read and carry no record (blank lines)."""
-        self._read_end = max(self._read_end, end)
+        """Bytes up to ``end`` were read (blank lines, or the end of lines already ticketed)."""
+        if end > self._read_end:
+            self._read_end = end
 
     def envelope_sent(self, host: str) -> int:
         """``host``'s open envelope is handed to the broker; returns its send number (the watermark)."""
-        ticket = self._open.pop(host, None) or Ticket()
+        ticket = self._open.pop(host, None) or Ticket(self._read_end)
         ticket.seq = self._next_seq
         self._next_seq += 1
         self._highest = ticket.seq
@@ -75,16 +94,15 @@ class PendingLines:
 
     def checkpoint(self) -> int:
         """The offset to resume from: start of the oldest unacknowledged line, else the read end."""
-        starts, tickets, confirmed = self._starts, self._tickets, self._confirmed
+        tickets, confirmed = self._tickets, self._confirmed
         while tickets and tickets[0].seq is not None and tickets[0].seq <= confirmed:
             tickets.popleft()
-            starts.popleft()
-        return starts[0] if starts else self._read_end
+        return tickets[0].first if tickets else self._read_end
 
     @property
     def pending(self) -> int:
-        """Lines not known to be acknowledged (an upper bound until ``checkpoint`` prunes)."""
-        return len(self._starts)
+        """Send units not known to be acknowledged (an upper bound until ``checkpoint`` prunes)."""
+        return len(self._tickets)
 
     @property
     def unsent(self) -> bool:
@@ -95,9 +113,3 @@ class PendingLines:
     def unconfirmed(self) -> bool:
         """Something was sent and is not known to be acknowledged."""
         return self._highest > self._confirmed
-
-    def _push(self, start: int, end: int, ticket: Ticket) -> None:
-        self._starts.append(start)
-        self._tickets.append(ticket)
-        if end > self._read_end:
-            self._read_end = end

@@ -20,7 +20,7 @@ from deskwatch.producers.parse.contract import Rejected, SourceContext
 from deskwatch.producers.parse.encode import encoder_for
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.checkpoint import Checkpoint, CheckpointStore
-from deskwatch.producers.sources.follow import Change, FileFollower, Line
+from deskwatch.producers.sources.follow import NO_LINES, Change, FileFollower, Lines
 from deskwatch.producers.sources.pending import PendingLines
 from deskwatch.schemas import DeadLetter
 
@@ -65,9 +65,9 @@ class FileTail:
         opened = self._open(self._store.load())
         while not should_stop():
             now = self._clock()
-            lines = self._follower.read(now) if opened else []
-            for line in lines:
-                self._handle(line, now)
+            lines = self._follower.read(now) if opened else NO_LINES
+            if lines:
+                self._handle(lines, now)
             self._tick(now, drained=not lines)
             if lines:
                 if on_progress is not None:
@@ -95,29 +95,41 @@ class FileTail:
                      offset=self._follower.position)
         return opened
 
-    def _handle(self, line: Line, now: float) -> None:
-        raw = line.raw
-        if not raw or raw.isspace():  # the test of line.strip(), without copying every line
-            self._pending.skip(line.end)
+    def _handle(self, lines: Lines, now: float) -> None:
+        """Encode a chunk's lines into their hosts' envelopes (or dead letters), counted once per chunk."""
+        if not lines:
             return
-        self.counts.read += 1
         # inode:offset, not the offset alone: a rotated file's first line must not share the id of
         # the identical first line of the file before it (downstream dedup would drop it).
-        position = f"{self._follower.inode}:{line.start}"
-        result = self._encode(raw, position, self._opt.context)
-        if isinstance(result, Rejected):
-            self.counts.rejected[result.reason] += 1
-            self._pending.add_dead_letter(line.start, line.end)
-            self._publisher.send_dead_letter(DeadLetter.of(
-                reason=result.reason, detail=result.detail, stage="producer",
-                source=self._opt.context.source, position=position, original=line.raw))
-            return
-        self.counts.accepted += 1
-        host, value = result
-        self._pending.add_to_envelope(host, line.start, line.end)
-        full = self._enveloper.add_encoded(host, value, len(line.raw), now)
-        if full is not None:
-            self._send(full)
+        prefix, encode, ctx = f"{self._follower.inode}:", self._encode, self._opt.context
+        pending, add = self._pending, self._enveloper.add_encoded
+        opened, accepted, blank = pending.open_hosts, 0, 0
+        for start, raw in zip(lines.starts, lines.raws):
+            if not raw or raw.isspace():  # the test of line.strip(), without copying every line
+                blank += 1
+                continue
+            position = prefix + str(start)
+            result = encode(raw, position, ctx)
+            if isinstance(result, Rejected):
+                self._reject(result, position, raw)
+                pending.add_dead_letter(start, start)
+                continue
+            accepted += 1
+            host = result[0]
+            if host not in opened:
+                pending.open_envelope(host, start)
+            full = add(host, result[1], len(raw), now)
+            if full is not None:
+                self._send(full)
+        pending.skip(lines.end)  # every line of the chunk is ticketed, blank or sent
+        self.counts.read += len(lines) - blank
+        self.counts.accepted += accepted
+
+    def _reject(self, why: Rejected, position: str, raw: bytes) -> None:
+        self.counts.rejected[why.reason] += 1
+        self._publisher.send_dead_letter(DeadLetter.of(
+            reason=why.reason, detail=why.detail, stage="producer",
+            source=self._opt.context.source, position=position, original=raw))
 
     def _send(self, batch: WireBatch) -> None:
         self._publisher.send_batch(batch, self._pending.envelope_sent(batch.host))
@@ -149,11 +161,10 @@ class FileTail:
         change = self._follower.change()
         if change is Change.NONE:
             if self._opt.until_eof:
-                for line in self._follower.finish():
-                    self._handle(line, now)
+                self._handle(self._follower.finish(), now)
             return self._opt.until_eof
-        for line in self._follower.finish() if change is Change.ROTATED else []:
-            self._handle(line, now)
+        if change is Change.ROTATED:
+            self._handle(self._follower.finish(), now)
         log.info("tail switching file", path=str(self._opt.path), change=change.value)
         self._flush_all()
         self._open(None)
