@@ -7,17 +7,24 @@ node (same fields, aliases, constraints, defaults, ``extra="forbid"``), so the v
 bytes are the model's own, at less than half the CPU (simulated lines: validate 21 -> 9 us,
 serialise 5.5 -> 3.4 us). Any line this pass does not accept, and any line with an integer
 orjson would refuse, goes through ``parse_jsonl``: rejections keep its reasons and messages.
+
+Before it, a msgspec ``Struct`` derived from the same core schema (``derive_struct``) takes the
+lines it reads exactly as pydantic does (every simulated line): ~5 us instead of ~13. The lines it
+does not take go on to the typed-dict pass, then ``parse_jsonl``, unchanged.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
+import msgspec
 from pydantic import ValidationError
 from pydantic_core import CoreSchema, SchemaSerializer, SchemaValidator
 
 from deskwatch.producers.parse.assemble import strip_terminator
 from deskwatch.producers.parse.contract import ParseError, Rejected, SourceContext
+from deskwatch.producers.parse.derive_struct import SchemaMirrorError as StructMirrorError
+from deskwatch.producers.parse.derive_struct import StructMirror, derive_struct
 from deskwatch.producers.parse.jsonl import DATASET, parse_jsonl
 from deskwatch.schemas.event import WorkstationEvent, compute_event_id
 
@@ -77,7 +84,15 @@ def _mirror() -> tuple[SchemaValidator, SchemaSerializer] | None:
     return SchemaValidator(schema), SchemaSerializer(schema)
 
 
+def _struct_mirror() -> StructMirror | None:
+    try:
+        return derive_struct(WorkstationEvent.__pydantic_core_schema__)
+    except StructMirrorError:
+        return None  # every line takes the typed-dict pass
+
+
 _MIRROR: Final = _mirror()
+_STRUCT: Final = _struct_mirror()
 
 
 def encode_jsonl(raw: bytes, position: int | str, ctx: SourceContext) -> tuple[str, bytes] | Rejected:
@@ -86,7 +101,9 @@ def encode_jsonl(raw: bytes, position: int | str, ctx: SourceContext) -> tuple[s
     Same verdict, reasons and bytes as ``parse_jsonl`` followed by the event's serialiser.
     """
     raw = strip_terminator(raw)
-    fast = _encode_fast(raw, position, ctx)
+    fast = _encode_struct(raw, position, ctx)
+    if fast is None:
+        fast = _encode_fast(raw, position, ctx)
     if fast is not None:
         return fast
     result = parse_jsonl(raw, position, ctx)
@@ -114,4 +131,23 @@ def _encode_fast(raw: bytes, position: int | str, ctx: SourceContext) -> tuple[s
     try:
         return host, _MIRROR[1].to_json(data, by_alias=True, exclude_none=True)
     except ValueError:  # e.g. a lone surrogate escape the JSON reader let through
+        return None
+
+
+def _encode_struct(raw: bytes, position: int | str, ctx: SourceContext) -> tuple[str, bytes] | None:
+    """The msgspec pass: None for any line it does not read exactly as pydantic does."""
+    if _STRUCT is None:
+        return None
+    try:
+        data = _STRUCT.decode(raw)
+        _STRUCT.finish(data)
+        event, host = data.event, data.host.name
+        if event.original is None:  # a sender's own original, dataset and id are kept
+            event.original = raw.decode()
+        if event.dataset is None:
+            event.dataset = DATASET
+        if event.id is None:
+            event.id = compute_event_id(ctx.source, host, raw, position)
+        return host, _STRUCT.encode(data)
+    except (msgspec.DecodeError, ValueError):  # refused, an impossible time, a lone surrogate
         return None

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from deskwatch.producers.parse import Rejected, SourceContext
+from deskwatch.producers.parse import Rejected, SourceContext, parse_jsonl
 
 # A fixed reference time: year inference must not depend on when the tests run.
 REFERENCE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -29,6 +29,14 @@ GOOD_JSONL: dict[str, Any] = {
 def jsonl_line(**top: Any) -> bytes:
     """``GOOD_JSONL`` with some top-level fields replaced, as one JSON line."""
     return json.dumps({**GOOD_JSONL, **top}).encode()
+
+
+def through_models(raw: bytes, position: int | str, ctx: SourceContext) -> tuple[str, bytes] | Rejected:
+    """The reference of the jsonl encoders: parse_jsonl, then the model's own serialiser."""
+    result = parse_jsonl(raw, position, ctx)
+    if isinstance(result, Rejected):
+        return result
+    return result.host.name, result.__pydantic_serializer__.to_json(result, by_alias=True, exclude_none=True)
 
 
 def make_ctx(source: str = "test", **overrides: Any) -> SourceContext:

@@ -21,17 +21,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, field_validator
 
-from .samples import GOOD_JSONL, REFERENCE, jsonl_line, make_ctx
+from .samples import GOOD_JSONL, REFERENCE, jsonl_line, make_ctx, through_models
 
 CTX = make_ctx("agent.jsonl")
 
 
 def _through_models(raw: bytes, position: int | str, ctx: SourceContext = CTX) -> tuple[str, bytes] | Rejected:
     """The reference: parse_jsonl, then the model's own serialiser (what WireEnveloper did)."""
-    result = parse_jsonl(raw, position, ctx)
-    if isinstance(result, Rejected):
-        return result
-    return result.host.name, result.__pydantic_serializer__.to_json(result, by_alias=True, exclude_none=True)
+    return through_models(raw, position, ctx)
 
 
 LINES = {
