@@ -54,6 +54,10 @@ class MaskRule:
         """:meth:`apply` for a caller that knows ``message`` holds a digit (or ``digit`` is off)."""
         if not self._needs_hold(message):
             return message
+        return self.apply_given_needs(message)
+
+    def apply_given_needs(self, message: str) -> str:
+        """:meth:`apply` for a caller that has checked ``digit`` and ``needs`` already."""
         if self.anchor is not None:
             return anchored_sub(
                 self.pattern, self.expand, self.anchor, self.reach, message, self.run
@@ -149,7 +153,8 @@ MASK_RULES: tuple[MaskRule, ...] = (
     _rule(
         "weekday_date",
         rf"\b{_WEEKDAY}\s+{_MONTH}\s+\d{{1,2}}\s+{_CLOCK}(?:\s+\d{{4}})?\b",
-        needs=((":",),),
+        # A day's name before the clock: an ``in`` scan each, far cheaper than the anchor's.
+        needs=((":",), ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")),
         digit=True,
         anchor=(rf"{_WEEKDAY}\s+{_MONTH}", 0),
     ),
@@ -201,6 +206,7 @@ MASK_RULES: tuple[MaskRule, ...] = (
     _rule(
         "duration",
         r"\b\d+(?:\.\d+)?\s?(?:ms|us|ns|secs?|seconds?|mins?|minutes?|hours?)\b",
+        needs=(("ms", "us", "ns", "sec", "min", "hour"),),  # the unit: before the core's scan
         digit=True,
         core=r"\d\s?(?:ms|us|ns|sec|min|hour)",
     ),
@@ -208,6 +214,7 @@ MASK_RULES: tuple[MaskRule, ...] = (
         "size",
         r"\b\d+(?:\.\d+)?\s?(?:[KMGT]i?B|bytes?)\b",
         flags=re.IGNORECASE,
+        needs=(("b",),),  # every unit ends in or holds a B, any case (compared case-folded)
         digit=True,
         core=r"\d\s?(?:[KMGT]i?B|byte)",
     ),
@@ -258,11 +265,30 @@ MASK_RULES: tuple[MaskRule, ...] = (
 )
 
 
+# Each rule's guards unpacked once: mask() checks them inline, ~20 rules per message.
+_GUARDS = tuple((rule, rule.digit, rule.fold, rule.needs) for rule in MASK_RULES)
+
+
 def mask(message: str) -> str:
     """Replace each variable value in ``message`` with ``<*>``, applying the rules in order."""
     # Replacements bring no digit: a message without one never gets one, so look once.
     digits = _ANY_DIGIT.search(message) is not None
-    for rule in MASK_RULES:
-        if digits or not rule.digit:
-            message = rule.apply_given_digit(message)
+    folded, folded_of = "", None  # the case-folded message, made at most once per version of it
+    for rule, digit, fold, needs in _GUARDS:
+        if digit and not digits:
+            continue
+        if fold:
+            if folded_of is not message:
+                folded, folded_of = message.casefold(), message
+            text = folded
+        else:
+            text = message
+        for group in needs:  # MaskRule._needs_hold, inline: this runs ~20 times per message
+            for part in group:
+                if part in text:
+                    break
+            else:
+                break
+        else:
+            message = rule.apply_given_needs(message)
     return message

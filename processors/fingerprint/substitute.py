@@ -23,11 +23,20 @@ import re
 from collections.abc import Callable
 
 
+# One group reference between two literals, the shape of every mask rule's replacement.
+_ONE_GROUP = re.compile(r"([^\\]*)\\([1-9])(?![0-9])([^\\]*)")
+
+
 def expander(replacement: str) -> Callable[[re.Match[str]], str]:
     """What a match becomes: the literal replacement, or its group references expanded."""
     if "\\" not in replacement:
         return lambda match: replacement
-    return lambda match: match.expand(replacement)
+    shape = _ONE_GROUP.fullmatch(replacement)
+    if shape is None:
+        return lambda match: match.expand(replacement)
+    # Match.expand parses the replacement on every call (Python 3.11): parse it here, once.
+    head, group, tail = shape.group(1), int(shape.group(2)), shape.group(3)
+    return lambda match: f"{head}{match.group(group) or ''}{tail}"
 
 
 def anchored_sub(

@@ -65,13 +65,20 @@ def test_anchored_rules_equal_plain_substitution_on_generated_text(text: str) ->
         assert rule.apply(text) == plain(rule, text), rule.name
 
 
-REPLACEMENTS = [("literal", "<*>"), ("group", r"\1=<*>"), ("escaped", r"a\\b")]
+REPLACEMENTS = [
+    ("literal", "<*>"),
+    ("group", r"\1=<*>"),
+    ("group_first", r"\1"),
+    ("group_last", r"<\1"),
+    ("escaped", r"a\\b"),
+    ("two_groups", r"\1\2"),
+]
 
 
 @pytest.mark.parametrize("case", REPLACEMENTS, ids=[c[0] for c in REPLACEMENTS])
 def test_expander_matches_what_sub_writes(case: tuple[str, str]) -> None:
     _, replacement = case
-    pattern, anchor = re.compile(r"(k\w*)=\d+"), re.compile("=")
+    pattern, anchor = re.compile(r"(k\w*)=(\d+)"), re.compile("=")
     text = "x=1 key=22 k=3 =4 kk==5"
     expected = pattern.sub(replacement, text)
     assert anchored_sub(pattern, expander(replacement), anchor, 40, text) == expected
