@@ -23,7 +23,6 @@ spelled by its field name) is left to the caller's pydantic path.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,10 +34,14 @@ import msgspec
 from deskwatch.producers.parse.contract import ParseError
 
 # RFC 3339 with a 'T', seconds, at most 6 fractional digits and an offset: the strings whose
-# datetime.fromisoformat reading is pydantic's (tests/producers/parse/test_derive_struct.py)
-AWARE_TIME: Final = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})")
-_STRICT_TIME: Final = AWARE_TIME.fullmatch
+# datetime.fromisoformat reading is pydantic's (tests/producers/parse/test_derive_struct.py). A
+# string is in that form when its UTF-8 bytes, each digit turned into 0, are one of these shapes:
+# 0.14 us a line where the equivalent regular expression's fullmatch took 0.39.
+AWARE_TIME_SHAPES: Final = frozenset(
+    b"0000-00-00T00:00:00" + fraction + zone
+    for fraction in (b"", *(b"." + b"0" * digits for digits in range(1, 7)))
+    for zone in (b"Z", b"+00:00", b"-00:00"))
+_DIGITS_TO_ZERO: Final = bytes.maketrans(b"0123456789", b"0" * 10)
 _FROM_ISO: Final = datetime.fromisoformat
 # msgspec reads integers of any size; the reference path's JSON reader (orjson, in parse_jsonl)
 # reads those beyond [-2**63, 2**64) as floats, which an int field refuses. msgspec bounds must fit
@@ -89,8 +92,8 @@ class StructMirror:
         """Check the stripped strings and parse the datetimes of a decoded value, in place.
 
         Raises ``ValueError`` where pydantic could read a value otherwise: whitespace to strip, a
-        time outside ``AWARE_TIME``, a well-formed but impossible one (month 13, offset 24:00), or
-        a path through a null model.
+        time outside ``AWARE_TIME_SHAPES``, a well-formed but impossible one (month 13, offset
+        24:00), or a path through a null model.
         """
         try:
             for get in self._strips:  # type: ignore[attr-defined]
@@ -101,7 +104,7 @@ class StructMirror:
                 owner = get_owner(value)
                 text = getattr(owner, name)
                 if text is not None:
-                    if _STRICT_TIME(text) is None:
+                    if text.encode().translate(_DIGITS_TO_ZERO) not in AWARE_TIME_SHAPES:
                         raise ValueError("not in the strict RFC 3339 form")
                     setattr(owner, name, _FROM_ISO(text))
         except AttributeError as exc:

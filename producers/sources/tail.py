@@ -112,7 +112,7 @@ class FileTail:
             result = encode(raw, position, ctx)
             if isinstance(result, Rejected):
                 self._reject(result, position, raw)
-                pending.add_dead_letter(start, start)
+                pending.add_dead_letter(start, start)  # the read end moves with the chunk, below
                 continue
             accepted += 1
             host = result[0]

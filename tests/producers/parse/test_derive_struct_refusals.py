@@ -1,0 +1,78 @@
+"""derive_struct refuses every schema node it cannot read exactly as pydantic does."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from deskwatch.producers.parse.derive_struct import SchemaMirrorError, derive_struct
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_serializer, field_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _WithValidator(_Strict):
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+
+class _WithFloat(_Strict):
+    ratio: float
+
+
+class _WithUnion(_Strict):
+    value: int | str
+
+
+class _WithNaiveTime(_Strict):
+    at: datetime
+
+
+class _WithNullableDefault(_Strict):
+    value: int | None = 3
+
+
+class _WithAliasChoices(_Strict):
+    value: int = Field(validation_alias=AliasChoices("v", "value"))
+
+
+class _ExtraAllowed(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    value: int
+
+
+class _StripAll(_Strict):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    value: str
+
+
+class _TimesInDict(_Strict):
+    times: dict[str, datetime]
+
+
+class _WithFieldSerializer(_Strict):
+    name: str
+
+    @field_serializer("name")
+    def _shout(self, value: str) -> str:
+        return value.upper()
+
+
+class _WithPattern(_Strict):
+    name: str = Field(pattern=r"^[a-z]+$")
+
+
+@pytest.mark.parametrize("model", [_WithValidator, _WithFloat, _WithUnion, _WithNaiveTime, _WithNullableDefault,
+                                   _WithAliasChoices, _ExtraAllowed, _StripAll, _TimesInDict, _WithFieldSerializer,
+                                   _WithPattern],
+                         ids=lambda m: m.__name__)
+def test_schemas_it_cannot_read_exactly_are_not_mirrored(model: type[BaseModel]) -> None:
+    with pytest.raises(SchemaMirrorError):
+        derive_struct(model.__pydantic_core_schema__)  # type: ignore[arg-type]
+
