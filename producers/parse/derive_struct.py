@@ -30,7 +30,6 @@ from operator import attrgetter
 from typing import Annotated, Any, Final, Literal
 
 import msgspec
-
 from deskwatch.producers.parse.contract import ParseError
 
 # RFC 3339 with a 'T', seconds, at most 6 fractional digits and an offset: the strings whose
@@ -176,8 +175,7 @@ def _type(node: dict[str, Any], path: FieldPath, paths: _Paths) -> Any:
             paths.strips.append(path)
         return Annotated[str, msgspec.Meta(min_length=node.get("min_length"), max_length=node.get("max_length"))]
     if kind == "int":
-        ge, le = max(node.get("ge", JSON_INTS[0]), JSON_INTS[0]), min(node.get("le", JSON_INTS[1]), JSON_INTS[1])
-        return Annotated[int, msgspec.Meta(ge=ge, le=le, gt=node.get("gt"), lt=node.get("lt"))]
+        return Annotated[int, msgspec.Meta(**_int_bounds(node, path))]
     if kind == "datetime" and node.get("tz_constraint") == "aware":
         paths.times.append(path)
         return str
@@ -186,8 +184,18 @@ def _type(node: dict[str, Any], path: FieldPath, paths: _Paths) -> Any:
     if kind == "dict":
         keys, values = node.get("keys_schema", {"type": "any"}), node.get("values_schema", {"type": "any"})
         inside = _Paths([], [])  # a dict's values have no attribute path for ``finish``
-        mirrored = dict[_type(keys, path, inside), _type(values, path, inside)]  # type: ignore[misc]
+        mirrored = dict[_type(keys, path, inside), _type(values, path, inside)]  # type: ignore[misc,valid-type]
         if keys.get("type") != "str" or values.get("type") == "model" or inside.times or inside.strips:
             raise SchemaMirrorError(f"no msgspec mirror for dict of {values.get('type')!r} at {'.'.join(path)}")
         return mirrored
     raise SchemaMirrorError(f"no msgspec mirror for core schema node {kind!r} at {'.'.join(path)}")
+
+
+def _int_bounds(node: dict[str, Any], path: FieldPath) -> dict[str, Any]:
+    """An int node's bounds as ``ge``/``le`` (for integers ``gt x`` is ``ge x + 1``), within ``JSON_INTS``."""
+    bounds = [node[key] for key in ("ge", "gt", "le", "lt") if key in node]
+    if any(type(bound) is not int for bound in bounds):
+        raise SchemaMirrorError(f"no msgspec mirror for non-integer bounds at {'.'.join(path)}")
+    low = max(node.get("ge", JSON_INTS[0]), node.get("gt", JSON_INTS[0] - 1) + 1, JSON_INTS[0])
+    high = min(node.get("le", JSON_INTS[1]), node.get("lt", JSON_INTS[1] + 1) - 1, JSON_INTS[1])
+    return {"ge": low, "le": high}

@@ -18,15 +18,14 @@ from __future__ import annotations
 from typing import Any, Final
 
 import msgspec
-from pydantic import ValidationError
-from pydantic_core import CoreSchema, SchemaSerializer, SchemaValidator
-
 from deskwatch.producers.parse.assemble import strip_terminator
 from deskwatch.producers.parse.contract import ParseError, Rejected, SourceContext
 from deskwatch.producers.parse.derive_struct import SchemaMirrorError as StructMirrorError
 from deskwatch.producers.parse.derive_struct import StructMirror, derive_struct
 from deskwatch.producers.parse.jsonl import DATASET, parse_jsonl
 from deskwatch.schemas.event import WorkstationEvent, compute_event_id
+from pydantic import ValidationError
+from pydantic_core import CoreSchema, SchemaSerializer, SchemaValidator
 
 _EVENT_JSON: Final = WorkstationEvent.__pydantic_serializer__.to_json
 _INT_RANGE: Final = range(-(2**63), 2**64)  # what orjson (parse_jsonl's decoder) reads as an integer

@@ -71,8 +71,7 @@ class PendingLines:
 
     def skip(self, end: int) -> None:
         """Bytes up to ``end`` were read (blank lines, or the end of lines already ticketed)."""
-        if end > self._read_end:
-            self._read_end = end
+        self._read_end = max(self._read_end, end)
 
     def envelope_sent(self, host: str) -> int:
         """``host``'s open envelope is handed to the broker; returns its send number (the watermark)."""
