@@ -24,6 +24,19 @@ _ASSET_PATHS: Final = tuple((f"asset.{name}", name) for name in ASSET_FIELDS)
 
 def enrich(event: WorkstationEvent, asset: Asset | None) -> dict[str, Any]:
     """The flat view of one event plus its asset; absent values are left out, not None."""
+    return enrich_with(event, asset_view(asset))
+
+
+def asset_view(asset: Asset | None) -> dict[str, Any]:
+    """The ``asset.*`` part of a view: once per asset, not once per event (see enrich_with)."""
+    if asset is None:
+        return {"asset.device_class": DEFAULT_DEVICE_CLASS}
+    # An asset's own None device class stays absent: the default is for unknown hosts only.
+    return {path: value for path, name in _ASSET_PATHS if (value := getattr(asset, name)) is not None}
+
+
+def enrich_with(event: WorkstationEvent, assets: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`enrich` with the asset's part of the view made already (``asset_view``)."""
     fields, host, log = event.event, event.host, event.log  # once each: this runs per event
     view: dict[str, Any] = {
         "@timestamp": event.timestamp,
@@ -40,11 +53,9 @@ def enrich(event: WorkstationEvent, asset: Asset | None) -> dict[str, Any]:
     }
     for key, value in event.labels.items():
         view[f"labels.{key}"] = value
-    if asset is not None:
-        for path, name in _ASSET_PATHS:
-            view[path] = getattr(asset, name)
-    view.setdefault("asset.device_class", DEFAULT_DEVICE_CLASS)
-    return {key: value for key, value in view.items() if value is not None}
+    view = {key: value for key, value in view.items() if value is not None}
+    view.update(assets)  # its keys are none of the above: they come last, as before
+    return view
 
 
 def population_key(group: Mapping[str, str]) -> str | None:

@@ -21,7 +21,7 @@ from deskwatch.processors.stage1.decision import (
 )
 from deskwatch.processors.stage1.deduplicate import ContentOutcome, count_content
 from deskwatch.processors.stage1.digest import DigestBook
-from deskwatch.processors.stage1.enrich import enrich, population_of
+from deskwatch.processors.stage1.enrich import asset_view, enrich_with, population_of
 from deskwatch.processors.stage1.identify import identify
 from deskwatch.processors.stage1.state import HostState, HostStateStore, StateLimits
 from deskwatch.processors.stage1.work import Floors, RuleGroup, Work, event_id_of
@@ -59,6 +59,8 @@ class Stage1:
         # host -> (the last state made for it, its floors): a memo of a function of that very
         # object (checked by identity), so results never depend on it, only the cost does.
         self._floors: dict[str, tuple[HostState, Floors]] = {}
+        # host -> (its inventory row, that row's part of every view): checked by identity too.
+        self._asset_views: dict[str, tuple[Asset | None, dict[str, Any]]] = {}
 
     def process(self, batch: EventBatch, state: HostState | None, now: datetime) -> Stage1Result:
         """Decide every event of one envelope; ``state`` is not modified."""
@@ -99,31 +101,22 @@ class Stage1:
         dropped = work.admit(eid, event.timestamp, now, self._limits)
         if dropped is not None:
             return dropped
-        view = enrich(event, self._asset(event.host.name))
+        view = enrich_with(event, self._asset_view(event.host.name))
         fp, template = identify(event)
         hits = [self._group(rule, view) for rule in self._rules.matching(view)]
         window = min((g.rule.dedup_window for g in hits), default=self._limits.default_dedup_window)
         keys = tuple(g.key for g in hits)
-        outcome, counted = count_content(
-            work.content.get(fp), event.timestamp, window, tuple(g.rule.id for g in hits), keys
-        )
+        rule_ids = tuple(g.rule.id for g in hits)
+        outcome, counted = count_content(work.content.get(fp), event.timestamp, window, rule_ids, keys)
         work.count(fp, counted)
         book.note(fp, counted, event, template, view)
         repeat = outcome is ContentOutcome.REPEAT
         for hit in hits:
             self._fold(co, hit, eid, event, fp, view, repeat, recovery=False)
             work.remember_hit(hit, event.timestamp)
-        recovered = self._recover(event, eid, fp, view, work, co, {g.rule.id for g in hits})
+        recovered = self._recover(event, eid, fp, view, work, co, rule_ids)
         kind = _KIND[(outcome, bool(hits))]
-        return EventDecision(
-            eid,
-            kind,
-            _reason(kind, counted.count),
-            fp,
-            tuple(g.rule.id for g in hits),
-            keys,
-            recovered,
-        )
+        return EventDecision(eid, kind, _reason(kind, counted.count), fp, rule_ids, keys, recovered)
 
     def _recover(
         self,
@@ -133,7 +126,7 @@ class Stage1:
         view: dict[str, Any],
         work: Work,
         co: Coalescer,
-        matched: set[str],
+        matched: tuple[str, ...],
     ) -> tuple[str, ...]:
         if not work.hits:
             return ()  # no open hit: nothing on this host can recover
@@ -189,6 +182,18 @@ class Stage1:
 
     def _asset(self, host: str) -> Asset | None:
         return self._inventory.get(host) or self._inventory.get(host.casefold())
+
+    def _asset_view(self, host: str) -> dict[str, Any]:
+        """The host's asset part of a view, made again only when its inventory row changed."""
+        asset = self._asset(host)
+        memo = self._asset_views.get(host)
+        if memo is not None and memo[0] is asset:
+            return memo[1]
+        if len(self._asset_views) >= FLOORS_MAX:
+            self._asset_views.clear()
+        view = asset_view(asset)
+        self._asset_views[host] = (asset, view)
+        return view
 
 
 def _extracted(rule: Rule, view: dict[str, Any]) -> dict[str, Any]:
