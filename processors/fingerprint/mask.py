@@ -35,7 +35,8 @@ class MaskRule:
     digit: bool = False
     fold: bool = False  # compare case-folded: the pattern ignores case ("ſ" matches "s")
     # A run of characters every match contains, without the lookarounds that make the full
-    # pattern slow to scan: searched after ``needs``, for rules that run often and rarely match.
+    # pattern slow to scan: searched after ``needs`` (and before the anchor's starts are tried),
+    # for rules that run often and rarely match.
     core: re.Pattern[str] | None = None
     # Every match starting at s has an anchor occurrence starting in [s, s + reach]: only the
     # starts near an anchor are tried (see .substitute), instead of every position.
@@ -58,12 +59,12 @@ class MaskRule:
 
     def apply_given_needs(self, message: str) -> str:
         """:meth:`apply` for a caller that has checked ``digit`` and ``needs`` already."""
+        if self.core is not None and self.core.search(message) is None:
+            return message
         if self.anchor is not None:
             return anchored_sub(
                 self.pattern, self.expand, self.anchor, self.reach, message, self.run
             )
-        if self.core is not None and self.core.search(message) is None:
-            return message
         return self.pattern.sub(self.replacement, message)
 
     def may_match(self, message: str) -> bool:
@@ -200,6 +201,9 @@ MASK_RULES: tuple[MaskRule, ...] = (
         # dots starts (_START refuses any of them before a start).
         anchor=(r"\.[A-Za-z]{2}", 0),
         run=string.ascii_letters + string.digits + ".-",
+        # The last dot, a top-level domain and the end of the token: ".exe" and ".ad." are
+        # no host names, and most messages with a dot have no such ending at all.
+        core=rf"\.{_TLD}{_END}",
     ),
     _rule("hex_number", rf"(?<!\w)@?0x{_HEX}+\b", needs=(("0x",),), anchor=("0x", 1)),
     _rule("sid", r"\bS-1-\d+(?:-\d+)+\b", needs=(("S-1-",),), anchor=("S-1-", 0)),

@@ -81,7 +81,7 @@ def test_fast_template_equals_the_reference(load) -> None:  # type: ignore[no-un
 GUARD_ALPHABET = st.sampled_from(
     list("aAsSuUeErRfFoOmMxX019٣ſ\u212a-_:/\\.@'=(),{}<*> \t")
     + ["user", "for x from", "S-1-5-", "0x1f", "Mon ", "Jan", "ms", "sec", "kB", "Bytes"]
-    + [".dll", ".com", "1.2.3", "ab:cd", "fe80::"]
+    + [".dll", ".com", "1.2.3", "ab:cd", "fe80::", ".fr", ".exe", "a.b-c.de."]
 )
 
 
