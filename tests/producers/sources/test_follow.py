@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from deskwatch.producers.sources.checkpoint import Checkpoint, CheckpointStore
 from deskwatch.producers.sources.follow import Change, FileFollower
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def _follower(path: Path, settle_s: float = 30.0, max_line: int = 1024) -> FileFollower:
@@ -147,3 +149,20 @@ def test_checkpoint_store_round_trip_and_atomic_replace(tmp_path: Path) -> None:
     store.save(Checkpoint("f.log", 1, 2, 40))
     assert store.load() == Checkpoint("f.log", 1, 2, 40)
     assert os.listdir(tmp_path / "state") == [store.path.name]  # no temp file left behind
+
+
+def _state_after(split: str, buffer: bytes, offset: int, max_line: int) -> tuple[list[tuple[int, int, bytes]], bytes, int]:
+    f = FileFollower(Path("unused"), settle_s=30.0, chunk_bytes=4096, max_line_bytes=max_line)
+    f._partial, f._offset = buffer, offset
+    lines = getattr(f, split)()
+    return [tuple(line) for line in lines], f._partial, f._offset
+
+
+@settings(max_examples=400, deadline=None)
+@given(buffer=st.lists(st.sampled_from([b"a", b"bc", b" ", b"\r", b"\n", b"\r\n", b"\n\n", b"x" * 9]),
+                       max_size=40).map(b"".join),
+       offset=st.integers(0, 2**40), max_line=st.sampled_from([8, 16, 1024]))
+def test_bulk_split_gives_the_cutting_loops_lines(buffer: bytes, offset: int, max_line: int) -> None:
+    """``_split`` (bytes.split) and ``_split_cutting`` (the find loop it replaced) agree on any buffer:
+    lines, their offsets, the held partial line and the next offset, overlong lines included."""
+    assert _state_after("_split", buffer, offset, max_line) == _state_after("_split_cutting", buffer, offset, max_line)
