@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from deskwatch.producers.parse import Rejected, SourceContext, parse_jsonl
+from pydantic import BaseModel, ConfigDict, field_validator
 
 # A fixed reference time: year inference must not depend on when the tests run.
 REFERENCE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -74,3 +75,15 @@ def zip_lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 continue
             with archive.open(info) as member:
                 yield from enumerate(member, 1)
+
+
+class ValidatedName(BaseModel):
+    """A model with a field validator: no schema mirror (typed dict or msgspec) may reproduce it."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()

@@ -7,20 +7,13 @@ from datetime import datetime
 import msgspec
 import pytest
 from deskwatch.producers.parse.derive_struct import SchemaMirrorError, derive_struct
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_serializer
+
+from .samples import ValidatedName
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class _WithValidator(_Strict):
-    name: str
-
-    @field_validator("name")
-    @classmethod
-    def _upper(cls, value: str) -> str:
-        return value.upper()
 
 
 class _WithFloat(_Strict):
@@ -69,7 +62,7 @@ class _WithPattern(_Strict):
     name: str = Field(pattern=r"^[a-z]+$")
 
 
-@pytest.mark.parametrize("model", [_WithValidator, _WithFloat, _WithUnion, _WithNaiveTime, _WithNullableDefault,
+@pytest.mark.parametrize("model", [ValidatedName, _WithFloat, _WithUnion, _WithNaiveTime, _WithNullableDefault,
                                    _WithAliasChoices, _ExtraAllowed, _StripAll, _TimesInDict, _WithFieldSerializer,
                                    _WithPattern],
                          ids=lambda m: m.__name__)

@@ -19,9 +19,8 @@ from deskwatch.producers.simulate import FleetSpec, simulate_fleet
 from deskwatch.schemas import EventBatch, WorkstationEvent, decode_events_record
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel, field_validator
 
-from .samples import GOOD_JSONL, REFERENCE, jsonl_line, make_ctx, through_models
+from .samples import GOOD_JSONL, REFERENCE, ValidatedName, jsonl_line, make_ctx, through_models
 
 CTX = make_ctx("agent.jsonl")
 
@@ -105,18 +104,9 @@ def test_any_object_gets_the_models_verdict(fields: dict[str, Any]) -> None:
     assert encode_jsonl(raw, 5, CTX) == _through_models(raw, 5)
 
 
-class _Validated(BaseModel):
-    name: str
-
-    @field_validator("name")
-    @classmethod
-    def _upper(cls, value: str) -> str:
-        return value.upper()
-
-
 def test_a_schema_with_a_validator_is_not_mirrored() -> None:
     with pytest.raises(SchemaMirrorError):
-        typed_dict_schema(_Validated.__pydantic_core_schema__)
+        typed_dict_schema(ValidatedName.__pydantic_core_schema__)
 
 
 def test_the_event_schema_is_mirrored() -> None:
