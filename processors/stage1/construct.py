@@ -32,13 +32,12 @@ def constructor(model: type[M]) -> Callable[..., M]:
     new, set_attr = model.__new__, object.__setattr__
 
     def build(**values: Any) -> M:
-        missing = required.difference(values)  # iterates the few required names: cheapest check
-        if missing:
-            raise ConstructError(f"{model.__name__}: missing {sorted(missing)}")
-        fields = template.copy()
-        fields.update(values)  # existing keys keep their place: __dict__ stays in field order
+        if not values.keys() >= required:  # a subset test in C: no set is made when all are given
+            missing = sorted(required.difference(values))
+            raise ConstructError(f"{model.__name__}: missing {missing}")
         instance = new(model)
-        set_attr(instance, "__dict__", fields)
+        # template | values: existing keys keep their place, so __dict__ stays in field order.
+        set_attr(instance, "__dict__", template | values)
         set_attr(instance, "__pydantic_fields_set__", set(values))
         set_attr(instance, "__pydantic_extra__", None)
         set_attr(instance, "__pydantic_private__", None)
