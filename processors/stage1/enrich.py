@@ -32,7 +32,8 @@ def asset_view(asset: Asset | None) -> dict[str, Any]:
     if asset is None:
         return {"asset.device_class": DEFAULT_DEVICE_CLASS}
     # An asset's own None device class stays absent: the default is for unknown hosts only.
-    return {path: value for path, name in _ASSET_PATHS if (value := getattr(asset, name)) is not None}
+    values = ((path, getattr(asset, name)) for path, name in _ASSET_PATHS)
+    return {path: value for path, value in values if value is not None}
 
 
 def enrich_with(event: WorkstationEvent, assets: Mapping[str, Any]) -> dict[str, Any]:

@@ -107,7 +107,8 @@ class Stage1:
         window = min((g.rule.dedup_window for g in hits), default=self._limits.default_dedup_window)
         keys = tuple(g.key for g in hits)
         rule_ids = tuple(g.rule.id for g in hits)
-        outcome, counted = count_content(work.content.get(fp), event.timestamp, window, rule_ids, keys)
+        previous = work.content.get(fp)
+        outcome, counted = count_content(previous, event.timestamp, window, rule_ids, keys)
         work.count(fp, counted)
         book.note(fp, counted, event, template, view)
         repeat = outcome is ContentOutcome.REPEAT
