@@ -38,10 +38,13 @@ from typing import Any
 import orjson
 import psutil
 
+from kafka.admin import KafkaAdminClient
+
 from deskwatch.components import Component, write_settings_file
+from deskwatch.connect import kafka_python_options
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet, write_inventory_csv
 from deskwatch.settings import Settings, load_settings
-from deskwatch.topics import consumer_lag, end_offsets, ensure_topics
+from deskwatch.topics import consumer_lag, delete_topics, end_offsets, ensure_topics
 from deskwatch.topology import EVENT_DIGESTS, EVENTS
 
 SCENARIOS = ["disk-errors", "gpo-failure-site", "service-crash-loop", "app-crash-storm", "dns-timeouts"]
@@ -267,6 +270,25 @@ def main() -> None:
 def measure(hosts: int, events: int, reps: int, processor_reps: int | None = None) -> dict[str, object]:
     """Publish once, time the three systems; the medians (s), every run and the peak RSS (bytes)."""
     settings = bench_settings(uuid.uuid4().hex[:8])
+    try:
+        return _measure(settings, hosts, events, reps, processor_reps)
+    finally:
+        drop_run_topics(settings)
+
+
+def drop_run_topics(settings: Settings) -> list[str]:
+    """Delete the run's topics: its own, its workers' changelogs (app ids start with the run's) and
+    Quix Streams' changelogs of the per-event topic (``changelog__<group>--<topic>--<store>``)."""
+    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
+    try:
+        prefix = settings.kafka.topic_prefix
+        quix = [t for t in admin.list_topics() if t.startswith("changelog__") and f"--{prefix}" in t]
+    finally:
+        admin.close()
+    return delete_topics(settings.kafka, prefix, f"{settings.processor.app_id}-", *quix)
+
+
+def _measure(settings: Settings, hosts: int, events: int, reps: int, processor_reps: int | None) -> dict[str, object]:
     folder = Path(tempfile.mkdtemp(prefix="deskwatch-bench-"))
     t0 = time.monotonic()
     events, envelopes, per_event = prepare(settings, folder, hosts, events)

@@ -17,14 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from deskwatch.schemas import DeadLetter, decode_events_record
+import structlog
 from kafka import KafkaConsumer
+from kafka.errors import KafkaError
 from pydantic import SecretStr
 
 from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import kafka_python_options
 from deskwatch.settings import Settings, load_settings
-from deskwatch.topics import ensure_topics
+from deskwatch.topics import delete_topics, ensure_topics
 from deskwatch.topology import DEAD_LETTER, EVENTS
+
+log = structlog.get_logger(__name__)
 
 LISTENING = re.compile(rb"listening (?:syslog udp=(\d+) tcp=(\d+)|http port=(\d+))")
 
@@ -39,7 +43,9 @@ def campaign_settings(base: Settings | None = None, **sections: dict[str, Any]) 
     base = base or load_settings()
     tag = uuid.uuid4().hex[:8]
     updates: dict[str, Any] = {
-        "kafka": base.kafka.model_copy(update={"topic_prefix": f"fuzz-{tag}.", "partitions": 2}),
+        # under the base prefix: a test session's cleanup, and the broker's topic ACLs, cover them
+        "kafka": base.kafka.model_copy(update={"topic_prefix": f"{base.kafka.topic_prefix}fuzz-{tag}.",
+                                               "partitions": 2}),
         "syslog": base.syslog.model_copy(update={"udp_port": 0, "tcp_port": 0}),
         "http_ingest": base.http_ingest.model_copy(update={"port": 0, "token": SecretStr(f"fuzz-{tag}")}),
     }
@@ -81,10 +87,15 @@ class Listener:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        # A campaign that failed mid-way must not leave its listener running.
+        # A campaign that failed mid-way must not leave its listener running, nor (read back or
+        # not) its topics: each run makes nine, and a broker holding every run's ran out of files.
         if self.alive:
             self._sampling = False
             self._component.stop()  # type: ignore[union-attr]
+        try:
+            delete_topics(self.settings.kafka, self.settings.kafka.topic_prefix)
+        except KafkaError as err:
+            log.warning("campaign topics not deleted", prefix=self.settings.kafka.topic_prefix, error=str(err))
 
     @property
     def alive(self) -> bool:
