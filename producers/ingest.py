@@ -53,7 +53,7 @@ def ingest_records(
     for position, raw, result in parsed:
         counts.read += 1
         if isinstance(result, Rejected):
-            _reject(publisher, counts, source, position, raw, result)
+            send_rejected(publisher, counts.rejected, source, position, raw, result)
         else:
             counts.accepted += 1
             if isinstance(result, WorkstationEvent):  # a parser's model (evtx, the drop folder)
@@ -81,10 +81,11 @@ def _send_due(enveloper: WireEnveloper, publisher: Publisher, now: float, max_op
         publisher.send_batch(batch)
 
 
-def _reject(
-    publisher: Publisher, counts: IngestCounts, source: str, position: int | str, raw: bytes, why: Rejected
+def send_rejected(
+    publisher: Publisher, rejected: Counter[str], source: str, position: int | str | None, raw: bytes, why: Rejected
 ) -> None:
-    counts.rejected[why.reason] += 1
+    """Count one rejected record by its reason and dead-letter it with its original bytes (every source)."""
+    rejected[why.reason] += 1
     publisher.send_dead_letter(
         DeadLetter.of(
             reason=why.reason, detail=why.detail, stage="producer", source=source, position=position, original=raw

@@ -15,9 +15,9 @@ from collections import Counter
 
 import structlog
 from deskwatch.producers.envelope import EnvelopeLimits, WireEnveloper
+from deskwatch.producers.ingest import send_rejected
 from deskwatch.producers.parse.contract import ParseResult, Rejected
 from deskwatch.producers.publish import Publisher, PublishError
-from deskwatch.schemas import DeadLetter
 from kafka.errors import KafkaError
 
 log = structlog.get_logger(__name__)
@@ -54,10 +54,7 @@ class AsyncPublishing:
 
     def reject(self, source: str, position: str | int | None, raw: bytes, why: Rejected) -> None:
         """Dead-letter one record with its reason and original bytes."""
-        self.rejected[why.reason] += 1
-        self._publisher.send_dead_letter(DeadLetter.of(
-            reason=why.reason, detail=why.detail, stage="producer", source=source,
-            position=position, original=raw))
+        send_rejected(self._publisher, self.rejected, source, position, raw, why)
 
     async def durable(self) -> None:
         """Return once everything queued before this call is acknowledged by the broker."""

@@ -15,14 +15,13 @@ from pathlib import Path
 
 import structlog
 from deskwatch.producers.envelope import EnvelopeLimits, WireBatch, WireEnveloper
-from deskwatch.producers.ingest import IngestCounts
+from deskwatch.producers.ingest import IngestCounts, send_rejected
 from deskwatch.producers.parse.contract import Rejected, SourceContext
 from deskwatch.producers.parse.encode import encoder_for
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.checkpoint import Checkpoint, CheckpointStore
 from deskwatch.producers.sources.follow import NO_LINES, Change, FileFollower, Lines
 from deskwatch.producers.sources.pending import PendingLines
-from deskwatch.schemas import DeadLetter
 
 from deskwatch.settings import TailSettings
 
@@ -97,8 +96,6 @@ class FileTail:
 
     def _handle(self, lines: Lines, now: float) -> None:
         """Encode a chunk's lines into their hosts' envelopes (or dead letters), counted once per chunk."""
-        if not lines:
-            return
         # inode:offset, not the offset alone: a rotated file's first line must not share the id of
         # the identical first line of the file before it (downstream dedup would drop it).
         prefix, encode, ctx = f"{self._follower.inode}:", self._encode, self._opt.context
@@ -111,7 +108,7 @@ class FileTail:
             position = prefix + str(start)
             result = encode(raw, position, ctx)
             if isinstance(result, Rejected):
-                self._reject(result, position, raw)
+                send_rejected(self._publisher, self.counts.rejected, ctx.source, position, raw, result)
                 pending.add_dead_letter(start, start)  # the read end moves with the chunk, below
                 continue
             accepted += 1
@@ -124,12 +121,6 @@ class FileTail:
         pending.skip(lines.end)  # every line of the chunk is ticketed, blank or sent
         self.counts.read += len(lines) - blank
         self.counts.accepted += accepted
-
-    def _reject(self, why: Rejected, position: str, raw: bytes) -> None:
-        self.counts.rejected[why.reason] += 1
-        self._publisher.send_dead_letter(DeadLetter.of(
-            reason=why.reason, detail=why.detail, stage="producer",
-            source=self._opt.context.source, position=position, original=raw))
 
     def _send(self, batch: WireBatch) -> None:
         self._publisher.send_batch(batch, self._pending.envelope_sent(batch.host))
