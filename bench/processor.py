@@ -38,10 +38,7 @@ from typing import Any
 import orjson
 import psutil
 
-from kafka.admin import KafkaAdminClient
-
 from deskwatch.components import Component, write_settings_file
-from deskwatch.connect import kafka_python_options
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet, write_inventory_csv
 from deskwatch.settings import Settings, load_settings
 from deskwatch.topics import consumer_lag, delete_topics, end_offsets, ensure_topics
@@ -279,13 +276,8 @@ def measure(hosts: int, events: int, reps: int, processor_reps: int | None = Non
 def drop_run_topics(settings: Settings) -> list[str]:
     """Delete the run's topics: its own, its workers' changelogs (app ids start with the run's) and
     Quix Streams' changelogs of the per-event topic (``changelog__<group>--<topic>--<store>``)."""
-    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
-    try:
-        prefix = settings.kafka.topic_prefix
-        quix = [t for t in admin.list_topics() if t.startswith("changelog__") and f"--{prefix}" in t]
-    finally:
-        admin.close()
-    return delete_topics(settings.kafka, prefix, f"{settings.processor.app_id}-", *quix)
+    prefix = settings.kafka.topic_prefix
+    return delete_topics(settings.kafka, prefix, f"{settings.processor.app_id}-", containing=(f"--{prefix}",))
 
 
 def _measure(settings: Settings, hosts: int, events: int, reps: int, processor_reps: int | None) -> dict[str, object]:

@@ -74,12 +74,14 @@ def _wait_until_served(admin: KafkaAdminClient, names: list[str], timeout_s: flo
         raise TopicsNotReadyError(f"topics not served by the broker after {timeout_s:g} s: {exc}") from exc
 
 
-def delete_topics(kafka: KafkaSettings, *starts: str) -> list[str]:
+def delete_topics(kafka: KafkaSettings, *starts: str, containing: tuple[str, ...] = ()) -> list[str]:
     """Delete every topic whose name begins with one of ``starts`` (a run's or a test session's
-    own, faust's changelog topics included when the app id is among them); the names deleted."""
+    own, faust's changelog topics included when the app id is among them) or holds one of
+    ``containing`` (topics another library names after a run's topic); the names deleted."""
     admin = KafkaAdminClient(**kafka_python_options(kafka))
     try:
-        doomed = sorted(t for t in admin.list_topics() if t.startswith(starts))
+        doomed = sorted(t for t in admin.list_topics()
+                        if t.startswith(starts) or any(part in t for part in containing))
         for i in range(0, len(doomed), 200):  # bounded requests, however many a session left
             admin.delete_topics(doomed[i : i + 200])
         return doomed

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kafka.admin import KafkaAdminClient
+from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaTimeoutError
 
 from deskwatch.connect import kafka_python_options
@@ -88,3 +88,19 @@ def test_delete_topics_takes_only_the_names_that_begin_with_a_start(settings: Se
     finally:
         admin.close()
     assert not left & set(deleted) and {spec.name(other.kafka) for spec in TOPICS} <= left
+
+
+def test_delete_topics_also_takes_the_names_that_hold_a_given_part(settings: Settings) -> None:
+    """Another library's topics named after a run's topic (Quix Streams' changelog__<group>--<topic>)."""
+    mine, other = prefixed(settings, 1), prefixed(settings, 1)
+    base = settings.kafka.topic_prefix
+    of_mine, of_other = (f"{base}lib__g--{s.kafka.topic_prefix}events--default" for s in (mine, other))
+    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
+    try:
+        admin.create_topics([NewTopic(of_mine, 1, 1), NewTopic(of_other, 1, 1)])
+        deleted = delete_topics(mine.kafka, containing=(f"--{mine.kafka.topic_prefix}",))
+        left = set(admin.list_topics())
+    finally:
+        admin.close()
+    assert deleted == [of_mine]
+    assert of_mine not in left and of_other in left
