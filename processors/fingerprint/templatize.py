@@ -14,20 +14,37 @@ regex-substitution step), so drain3 is not a dependency. The price is that a var
 with no digit and no known shape (a bare user name after an unusual verb) stays in the
 template and splits its group; the loghub evaluation (``deskwatch evaluate grouping``)
 measures that cost.
+
+Decision: templates are remembered by the message's *digit skeleton* (every ASCII digit read as
+``0``), not by the message. No digit survives into a template (a token holding one becomes
+``<*>``), and every pattern here and in :mod:`.mask` treats the ten ASCII digits alike (digit and
+word classes, classes holding all ten or none), except the literals in :data:`DIGIT_LITERALS`, whose
+positions join the key when a message holds one. So two messages with the same key get the same
+template, and "disk 3, sector 81234" costs the masks once for every disk and sector: on a
+simulated fleet, 21,005 messages had 11,365 distinct texts but 5,879 distinct keys.
+tests/processors/fingerprint/test_skeleton.py checks the patterns' digits and compares cached
+with direct templates over real and generated messages.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from .mask import WILDCARD, mask
 
-# Logs repeat verbatim (the same service line on every boot, the same failure every minute):
-# remember the templates of recent short messages. Bounded in entries and in message length, so
-# the cache holds at most CACHE_ENTRIES x CACHE_MESSAGE_MAX characters of messages.
+# Logs repeat up to their numbers (the same service line on every boot, the same failure every
+# minute with another count): remember the templates of recent short messages by digit skeleton.
+# Bounded in entries and in message length, so the cache holds at most CACHE_ENTRIES x
+# CACHE_MESSAGE_MAX characters (x4 bytes at worst) of keys.
 CACHE_ENTRIES = 8192
 CACHE_MESSAGE_MAX = 2048
+
+# The only digits a pattern names: a message holding one keeps their positions in its key.
+DIGIT_LITERALS = ("0x", "S-1-")
+_DIGIT_LITERAL = re.compile("|".join(map(re.escape, DIGIT_LITERALS)))
+# On UTF-8 bytes: ASCII digits are single bytes there, and no other character's bytes are digits.
+_ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+SkeletonKey = bytes | tuple[bytes, tuple[int, ...]]
 
 # A token's core is what is left after opening and closing punctuation; the punctuation is
 # kept so that "(<*>)" and "<*>," still read like the message they came from.
@@ -44,12 +61,28 @@ def message_template(message: str) -> str:
     """The message's template: variable values replaced by ``<*>``; deterministic."""
     if len(message) > CACHE_MESSAGE_MAX:
         return _template(message)
-    return _cached_template(message)
+    key = skeleton_key(message)
+    template = _TEMPLATES.get(key)
+    if template is None:
+        if len(_TEMPLATES) >= CACHE_ENTRIES:
+            del _TEMPLATES[next(iter(_TEMPLATES))]  # the oldest entry: first in, first out
+        template = _TEMPLATES[key] = _template(message)
+    return template
+
+
+def skeleton_key(message: str) -> SkeletonKey:
+    """What the template depends on: the message with its ASCII digits read as ``0``, and where
+    it holds a :data:`DIGIT_LITERALS` string, if it does."""
+    skeleton = message.encode("utf-8", "surrogatepass").translate(_ZERO_DIGITS)
+    for literal in DIGIT_LITERALS:
+        if literal in message:
+            return skeleton, tuple(found.start() for found in _DIGIT_LITERAL.finditer(message))
+    return skeleton
 
 
 def clear_template_cache() -> None:
     """Forget every remembered template (benchmarks start cold with it)."""
-    _cached_template.cache_clear()
+    _TEMPLATES.clear()
 
 
 def _template(message: str) -> str:
@@ -61,7 +94,7 @@ def _template(message: str) -> str:
     return _RUN_OF_WILDCARDS.sub(WILDCARD, joined)
 
 
-_cached_template = lru_cache(maxsize=CACHE_ENTRIES)(_template)
+_TEMPLATES: dict[SkeletonKey, str] = {}
 
 
 def _generalise_tokens(joined: str) -> str:

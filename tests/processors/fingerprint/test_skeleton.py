@@ -1,0 +1,185 @@
+"""Templates remembered by digit skeleton: two messages with the same key get the same template.
+
+The claim rests on the patterns: each treats the ten ASCII digits alike, except the literals of
+``DIGIT_LITERALS`` (whose positions join the key). The first tests read every pattern's parse
+tree to check that; the others compare templates of messages that differ only in their digits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from re import _constants as C  # type: ignore[attr-defined]  # the parse tree's node kinds
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deskwatch.processors.fingerprint import mask as mask_module
+from deskwatch.processors.fingerprint import templatize
+from deskwatch.processors.fingerprint.mask import MASK_RULES
+from deskwatch.processors.fingerprint.templatize import (
+    DIGIT_LITERALS,
+    _template,
+    clear_template_cache,
+    message_template,
+    skeleton_key,
+)
+
+ASCII_DIGITS = frozenset("0123456789")
+
+
+def every_pattern() -> list[tuple[str, re.Pattern[str]]]:
+    """Every regex a template depends on: each rule's pattern, anchor and core, and the modules'."""
+    found = []
+    for rule in MASK_RULES:
+        for part in ("pattern", "anchor", "core"):
+            compiled = getattr(rule, part)
+            if compiled is not None:
+                found.append((f"{rule.name}.{part}", compiled))
+    for module in (mask_module, templatize):
+        for name, value in vars(module).items():
+            if isinstance(value, re.Pattern) and name != "_DIGIT_LITERAL":
+                found.append((f"{module.__name__}.{name}", value))
+    return found
+
+
+def class_digits(items: list[tuple[object, object]]) -> set[str]:
+    """The ASCII digits a character class holds."""
+    held: set[str] = set()
+    negate = False
+    for op, arg in items:
+        if op is C.NEGATE:
+            negate = True
+        elif op is C.LITERAL and chr(arg) in ASCII_DIGITS:  # type: ignore[arg-type]
+            held.add(chr(arg))  # type: ignore[arg-type]
+        elif op is C.RANGE:
+            low, high = arg  # type: ignore[misc]
+            held |= {d for d in ASCII_DIGITS if low <= ord(d) <= high}
+        elif op is C.CATEGORY and arg in (C.CATEGORY_DIGIT, C.CATEGORY_WORD, C.CATEGORY_NOT_SPACE,
+                                          C.CATEGORY_UNI_DIGIT, C.CATEGORY_UNI_WORD,
+                                          C.CATEGORY_UNI_NOT_SPACE):
+            held |= ASCII_DIGITS
+    return set(ASCII_DIGITS - held) if negate else held
+
+
+def walk(tree: sre_parse.SubPattern) -> Iterator[tuple[str, object]]:
+    """("class", digits held) for each class; ("literals", text) for each run of literals."""
+    run = ""
+    for op, arg in tree:
+        if op is C.LITERAL:
+            run += chr(arg)
+            continue
+        if run:
+            yield "literals", run
+            run = ""
+        if op is C.IN:
+            yield "class", class_digits(arg)
+        elif op is C.NOT_LITERAL:
+            yield "class", ASCII_DIGITS - {chr(arg)}
+        for child in _children(op, arg):
+            yield from walk(child)
+    if run:
+        yield "literals", run
+
+
+def _children(op: object, arg: object) -> list[sre_parse.SubPattern]:
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+        return [arg[2]]  # type: ignore[index]
+    if op is C.SUBPATTERN:
+        return [arg[3]]  # type: ignore[index]
+    if op in (C.ASSERT, C.ASSERT_NOT):
+        return [arg[1]]  # type: ignore[index]
+    if op is C.BRANCH:
+        return list(arg[1])  # type: ignore[index]
+    if op is C.ATOMIC_GROUP:
+        return [arg]  # type: ignore[list-item]
+    if op is C.GROUPREF_EXISTS:
+        return [a for a in arg[1:] if a is not None]  # type: ignore[index]
+    return []
+
+
+PATTERNS = every_pattern()
+
+
+@pytest.mark.parametrize("compiled", [p[1] for p in PATTERNS], ids=[p[0] for p in PATTERNS])
+def test_every_pattern_treats_ascii_digits_alike_but_its_digit_literals(compiled: re.Pattern[str]) -> None:
+    for kind, value in walk(sre_parse.parse(compiled.pattern, compiled.flags)):
+        if kind == "class":
+            assert value in (set(), set(ASCII_DIGITS)), f"a class holds only digits {sorted(value)}"  # type: ignore[arg-type]
+            continue
+        digits = [i for i, ch in enumerate(value) if ch in ASCII_DIGITS]  # type: ignore[arg-type]
+        covered = {i for literal in DIGIT_LITERALS for m in re.finditer(re.escape(literal), value)  # type: ignore[arg-type]
+                   for i in range(m.start(), m.end())}
+        assert set(digits) <= covered, f"digit literal outside {DIGIT_LITERALS}: {value!r}"
+        if digits:
+            assert not compiled.flags & re.IGNORECASE, "a digit literal must match its own case only"
+
+
+def test_the_walk_sees_what_breaks_the_claim() -> None:
+    """The check above fails on patterns that tell digits apart (so it can fail at all)."""
+    bad = {"range": r"[0-5]", "literal": r"port 22", "not_literal": r"[^7]x"}
+    for name, source in bad.items():
+        parsed = list(walk(sre_parse.parse(source)))
+        broken = [v for k, v in parsed if k == "class" and v not in (set(), set(ASCII_DIGITS))]
+        broken += [v for k, v in parsed if k == "literals" and set(v) & ASCII_DIGITS]  # type: ignore[arg-type]
+        assert broken, name
+
+
+SAME_KEY = [
+    ("counts", "disk 3 error at sector 81234", "disk 7 error at sector 99999"),
+    ("addresses", "from 10.0.0.1 port 22", "from 99.9.9.9 port 55"),
+    ("hex_literal_kept", "error 0x80070005 code 4", "error 0x12345678 code 9"),
+    ("sid_kept", "user S-1-5-21-100 denied", "user S-1-9-88-555 denied"),
+]
+
+
+@pytest.mark.parametrize(("first", "second"), [c[1:] for c in SAME_KEY], ids=[c[0] for c in SAME_KEY])
+def test_messages_with_one_key_share_the_template(first: str, second: str) -> None:
+    assert skeleton_key(first) == skeleton_key(second)
+    assert _template(first) == _template(second)
+
+
+DIFFERENT_KEY = [
+    ("hex_literal_made_by_digits", "value 5x10 here", "value 0x10 here"),
+    ("sid_made_by_digits", "id S-2-5-21 here", "id S-1-5-21 here"),
+    ("length", "pid 7", "pid 77"),
+    ("unicode_digit", "code ٣", "code ٤"),
+]
+
+
+@pytest.mark.parametrize(("first", "second"), [c[1:] for c in DIFFERENT_KEY], ids=[c[0] for c in DIFFERENT_KEY])
+def test_digits_a_pattern_names_keep_keys_apart(first: str, second: str) -> None:
+    assert skeleton_key(first) != skeleton_key(second)
+    clear_template_cache()
+    assert message_template(first) == _template(first)
+    assert message_template(second) == _template(second)
+
+
+FRAGMENTS = st.sampled_from(
+    list("0123456789xXsS-_:/\\.@'=(),{} \tabcdefABCDEF")
+    + ["user ", "for a from ", "S-1-", "0x", "Mon ", "Jan ", "ms", " sec", "KB", "bytes", ".com",
+       ".dll", "fe80::", "T", "Z", "+", "٣", "ſ"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(FRAGMENTS, max_size=40).map("".join), st.randoms(use_true_random=False))
+def test_redrawn_digits_keep_the_template(message: str, rng) -> None:  # type: ignore[no-untyped-def]
+    redrawn = "".join(rng.choice("0123456789") if ch in ASCII_DIGITS else ch for ch in message)
+    if skeleton_key(redrawn) != skeleton_key(message):
+        return  # a digit literal appeared or vanished: the keys differ, nothing is shared
+    assert _template(redrawn) == _template(message)
+    clear_template_cache()
+    assert message_template(message) == _template(message)
+    assert message_template(redrawn) == _template(redrawn)  # from the cache, made by ``message``
+
+
+def test_every_guard_string_with_a_digit_is_a_digit_literal() -> None:
+    """A rule's ``needs`` are ``in`` tests on the message: a digit in one must be in the key too."""
+    for rule in MASK_RULES:
+        for group in rule.needs:
+            for part in group:
+                if set(part) & ASCII_DIGITS:
+                    assert any(part in literal for literal in DIGIT_LITERALS), (rule.name, part)
