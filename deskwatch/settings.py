@@ -174,6 +174,8 @@ class TailSettings(_Section):
     max_open_events: int = Field(default=100_000, ge=1, description="events in open envelopes before all are sent")
     drain_when_caught_up: bool = Field(
         default=True, description="a read that finds nothing new sends every open envelope; off: they wait for the linger")
+    parse_process: bool = Field(
+        default=False, description="the file tail reads and encodes in a child process; this one only sends")
     drop_extensions: tuple[str, ...] = (".evtx", ".jsonl", ".log")
     drop_settle_s: float = Field(default=2.0, ge=0, description="a dropped file must be unchanged this long")
     drop_move_done: bool = Field(default=True, description="move ingested files into a done/ subfolder")

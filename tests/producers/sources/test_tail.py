@@ -44,12 +44,14 @@ def _append(path: Path, data: bytes) -> None:
         out.write(data)
 
 
+@pytest.mark.parametrize("parse_process", [False, True], ids=["in-process", "parse-process"])
 def test_tail_follows_crlf_partial_rotation_truncation(
-    broker_settings: Settings, publisher: Publisher, tmp_path: Path
+    broker_settings: Settings, publisher: Publisher, tmp_path: Path, parse_process: bool
 ) -> None:
     path = tmp_path / "app.jsonl"
     path.write_bytes(_line("m1", 80) + b"\r\n" + _line("m2", 80) + b"\n" + _line("m3")[:20])
-    settings = TailSettings(state_dir=tmp_path / "state", poll_interval_s=0.02, checkpoint_interval_s=0.05)
+    settings = TailSettings(state_dir=tmp_path / "state", poll_interval_s=0.02, checkpoint_interval_s=0.05,
+                            parse_process=parse_process)
     ctx = SourceContext(source=str(path), reference_time=datetime.now(UTC))
     tail = FileTail(TailOptions(path, "jsonl", ctx, LIMITS), settings, publisher)
     store = CheckpointStore(settings.state_dir, path)
