@@ -25,8 +25,8 @@ from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.checkpoint import Checkpoint, CheckpointStore
 from deskwatch.producers.sources.pending import PendingLines
 from deskwatch.producers.sources.tail_process import ReaderProcess
-from deskwatch.producers.sources.tail_read import (DEAD, IDLE, OPEN, OPENED, SEND, SKIP, SWITCH, Chunk,
-                                                    TailOptions, TailReader)
+from deskwatch.producers.sources.tail_read import (DEAD, IDLE, OPEN, OPENED, SEND, SKIP, SWITCH,
+                                                    Chunk, TailOptions, TailReader)
 
 from deskwatch.settings import TailSettings
 
@@ -51,7 +51,8 @@ class ChunkSource(Protocol):
 class LocalReader:
     """The reader in this process: one step per call, a poll interval's sleep after a quiet one."""
 
-    def __init__(self, reader: TailReader, poll_interval_s: float, clock: Callable[[], float]) -> None:
+    def __init__(self, reader: TailReader, poll_interval_s: float,
+                 clock: Callable[[], float]) -> None:
         self._reader, self._poll, self._clock = reader, poll_interval_s, clock
         self._quiet = False
 
@@ -92,7 +93,7 @@ class FileTail:
 
     def run(self, should_stop: Callable[[], bool],
             on_progress: Callable[[IngestCounts, int], None] | None = None) -> IngestCounts:
-        """Follow until ``should_stop()`` (or end of file with ``until_eof``); flush, checkpoint, return."""
+        """Follow until ``should_stop()`` (or end of file with ``until_eof``); flush, checkpoint."""
         source = self._source()
         try:
             chunk = source.start(self._store.load())
@@ -145,12 +146,14 @@ class FileTail:
         self._publisher.send_batch(batch, self._pending.envelope_sent(batch.host))
 
     def _dead(self, start: int, position: str, raw: bytes, why: Rejected) -> None:
-        send_rejected(self._publisher, self.counts.rejected, self._opt.context.source, position, raw, why)
+        source = self._opt.context.source
+        send_rejected(self._publisher, self.counts.rejected, source, position, raw, why)
         self._pending.add_dead_letter(start, start)  # the read end moves with the chunk's SKIP
 
     def _idle(self) -> None:
         if self._pending.unconfirmed and not self._pending.unsent:
-            self._publisher.flush()  # idle: settle what send_batch's own backpressure settled silently
+            # idle: settle what send_batch's own backpressure settled silently
+            self._publisher.flush()
             self._pending.confirm_all()
 
     def _switch(self, change: str) -> None:
@@ -170,7 +173,8 @@ class FileTail:
     def _save(self, now: float) -> None:
         if not self._inode:
             return
-        checkpoint = Checkpoint(str(self._opt.path), self._device, self._inode, self._pending.checkpoint())
+        checkpoint = Checkpoint(str(self._opt.path), self._device, self._inode,
+                                self._pending.checkpoint())
         if checkpoint != self._saved:
             self._store.save(checkpoint)
             self._saved = checkpoint

@@ -32,13 +32,14 @@ from multiprocessing.connection import Connection
 from typing import NoReturn
 
 from deskwatch.producers.sources.checkpoint import Checkpoint
-from deskwatch.producers.sources.tail_read import Chunk, TailOptions, TailReader
+from deskwatch.producers.sources.tail_read import SEND, Chunk, TailOptions, TailReader
 
 from deskwatch.settings import TailSettings
 
 _PR_SET_PDEATHSIG = 1
 _STOP = b"stop"
 _REAP_TIMEOUT_S = 10.0
+_MESSAGE_BYTES = 1 << 20
 
 
 class TailProcessError(Exception):
@@ -72,7 +73,7 @@ class ReaderProcess:
         return self._pid
 
     def next(self, stopping: bool) -> Chunk | None:
-        """The child's next chunk, or None after a poll interval without one; asks it to stop once."""
+        """The child's next chunk, or None after a poll interval without one; asks it to stop."""
         conn = self._connection()
         if stopping and not self._stop_sent:
             self._stop_sent = True
@@ -88,7 +89,8 @@ class ReaderProcess:
             raise TailProcessError(f"the tail's reader process {self._pid} ended without finishing "
                                    f"({self._reap()})") from None
         if isinstance(message, str):
-            raise TailProcessError(f"the tail's reader process {self._pid} failed ({self._reap()}):\n{message}")
+            raise TailProcessError(
+                f"the tail's reader process {self._pid} failed ({self._reap()}):\n{message}")
         chunk: Chunk = message
         return chunk
 
@@ -136,13 +138,14 @@ def _child(conn: Connection, reader: TailReader, checkpoint: Checkpoint | None, 
     except (EOFError, OSError) as exc:
         if not isinstance(exc, (EOFError, BrokenPipeError, ConnectionResetError)):
             _report(conn)  # a file error: the parent says so; a broken pipe: the parent is gone
-    except BaseException:  # noqa: BLE001 - whatever it is, the parent must hear it, never a silent stop
+    except BaseException:  # noqa: BLE001 - whatever it is, the parent must hear it: no silent stop
         _report(conn)
     finally:
         os._exit(code)
 
 
-def _read(conn: Connection, reader: TailReader, checkpoint: Checkpoint | None, poll_s: float) -> None:
+def _read(conn: Connection, reader: TailReader, checkpoint: Checkpoint | None,
+          poll_s: float) -> None:
     """Step the reader and send its chunks; one quiet chunk per quiet spell, not one per poll."""
     clock = time.monotonic
     conn.send(reader.start(checkpoint, clock()))
@@ -154,10 +157,27 @@ def _read(conn: Connection, reader: TailReader, checkpoint: Checkpoint | None, p
         else:
             chunk = reader.step(clock())
         if chunk.finished or (chunk.ops and not (quiet and chunk.only_idle)):
-            conn.send(chunk)
+            _send(conn, chunk)
         if chunk.finished:
             return
         quiet = not chunk.lines
+
+
+def _send(conn: Connection, chunk: Chunk) -> None:
+    """Send a chunk in messages of about ``_MESSAGE_BYTES`` of envelopes, in order, counts last.
+
+    A drain (end of file, ``max_open_events``) closes every open envelope in one step: sent as one
+    message, the parent would wait for all of it to be pickled and copied before sending the first.
+    """
+    ops, start, size = chunk.ops, 0, 0
+    for i, op in enumerate(ops):
+        if op[0] == SEND:
+            size += len(op[1].value)
+            if size >= _MESSAGE_BYTES:
+                conn.send(Chunk(ops[start:i + 1]))
+                start, size = i + 1, 0
+    chunk.ops = ops[start:]
+    conn.send(chunk)
 
 
 def _report(conn: Connection) -> None:

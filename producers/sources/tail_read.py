@@ -1,4 +1,4 @@
-"""The tail's reading half: follow the file, encode its lines, pack host envelopes, decide when to send.
+"""The tail's reading half: follow the file, encode its lines, pack envelopes, decide when to send.
 
 No Kafka and no checkpoint here. Each ``step`` returns a ``Chunk``: the operations of one read, in
 line order (an envelope opened at a line, an envelope complete, a dead letter, the read end, a
@@ -28,7 +28,7 @@ SEND: Final = 2  # (SEND, WireBatch): host's envelope is complete, send it
 DEAD: Final = 3  # (DEAD, start, position, raw, Rejected): the line at start is a dead letter
 SKIP: Final = 4  # (SKIP, end): every byte before end is read and ticketed
 IDLE: Final = 5  # (IDLE,): at end of file, nothing new: settle what was sent
-SWITCH: Final = 6  # (SWITCH, change): rotated or truncated; all before was sent, flush before the next file
+SWITCH: Final = 6  # (SWITCH, change): rotated or truncated, all before it sent: flush, switch
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Chunk:
 
 
 class TailReader:
-    """Reads one followed path into chunks of operations; ``step`` once per poll, ``finish`` to stop."""
+    """Reads one followed path into chunks of operations; ``step`` per poll, ``finish`` to stop."""
 
     def __init__(self, options: TailOptions, settings: TailSettings) -> None:
         self._opt = options
@@ -69,17 +69,17 @@ class TailReader:
         self._follower = FileFollower(options.path, settings.partial_line_settle_s,
                                       settings.chunk_bytes, settings.max_line_bytes)
         self._enveloper = WireEnveloper(options.limits, options.context.source)
-        self._open_hosts: set[str] = set()  # hosts with an open envelope (an OPEN sent, no SEND yet)
+        self._open_hosts: set[str] = set()  # hosts with an open envelope (an OPEN, no SEND yet)
         self._opened = False
 
     def start(self, checkpoint: Checkpoint | None, now: float) -> Chunk:
-        """Open the file where ``checkpoint`` says (or at 0; later, if the path does not exist yet)."""
+        """Open the file where ``checkpoint`` says (or at 0; later if the path is not there)."""
         chunk = Chunk()
         self._open(checkpoint, now, chunk)
         return chunk
 
     def step(self, now: float) -> Chunk:
-        """Read once: lines into envelopes, due envelopes out; at end of file, rotation and truncation."""
+        """Read once: lines into envelopes, due ones out; at end of file, rotation, truncation."""
         chunk = Chunk()
         lines = self._follower.read(now) if self._opened else NO_LINES
         if lines:
@@ -95,7 +95,7 @@ class TailReader:
         return chunk
 
     def finish(self) -> Chunk:
-        """Stop: every open envelope out, the file closed (its unread lines stay past the checkpoint)."""
+        """Stop: every open envelope out, the file closed; unread lines stay past the checkpoint."""
         chunk = Chunk(finished=True)
         self._drain(chunk)
         self._follower.close()
@@ -109,7 +109,7 @@ class TailReader:
             chunk.ops.append((OPENED, f.device, f.inode, f.position))
 
     def _handle(self, lines: Lines, now: float, chunk: Chunk) -> None:
-        """Encode a chunk's lines into their hosts' envelopes (or dead letters), counted once per chunk."""
+        """Encode a chunk's lines into their hosts' envelopes (or dead letters), counted once."""
         # inode:offset, not the offset alone: a rotated file's first line must not share the id of
         # the identical first line of the file before it (downstream dedup would drop it).
         prefix, encode, ctx = f"{self._follower.inode}:", self._encode, self._opt.context
@@ -163,7 +163,7 @@ class TailReader:
             self._sent(batch, chunk.ops)
 
     def _at_end(self, now: float, chunk: Chunk) -> None:
-        """At end of file: settle (IDLE), then follow rotation or truncation; ``until_eof`` finishes."""
+        """At end of file: settle (IDLE), follow rotation or truncation; ``until_eof`` finishes."""
         chunk.ops.append((IDLE,))
         change = self._follower.change()
         if change is Change.NONE:
