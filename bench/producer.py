@@ -190,14 +190,19 @@ def per_event_records(path: Path) -> list[tuple[bytes, bytes]]:
 
 
 def run_source(settings: Settings, name: str, path: Path, events: int, figures: Figures) -> list[tuple[bytes, bytes]]:
-    """One repetition of one file source: parse only, then through Kafka; returns its envelopes."""
-    recorder = Recorder()
-    figures.run(f"{name} parse only", events, lambda: SOURCES[name](settings, path, recorder))
+    """One repetition of one file source: through Kafka, parse only, then the raw loop of its envelopes.
+
+    Through Kafka first, while this process holds no recorded envelopes: the parse process is a
+    fork of this one, and data held here (freed or not) leaves its heap fragmented, so the child
+    would pay copy-on-write faults that ``deskwatch ingest tail``, which holds nothing, does not.
+    """
     publisher = Publisher(settings.kafka, settings.producer, settings.tail.max_in_flight)
     try:
         figures.run(name, events, lambda: SOURCES[name](settings, path, publisher))
     finally:
         publisher.close()
+    recorder = Recorder()
+    figures.run(f"{name} parse only", events, lambda: SOURCES[name](settings, path, recorder))
     figures.run(f"raw envelopes ({name})", events, lambda: raw_loop(settings, recorder.records))
     return recorder.records
 
@@ -210,21 +215,31 @@ def wire_bytes(compression: str, records: list[tuple[bytes, bytes]]) -> float:
 
 
 def measure(settings: Settings, path: Path, events: int, reps: int) -> Figures:
-    """events/s (and CPU per event) per mode and repetition."""
-    figures = Figures()
-    per_event = per_event_records(path)
-    lines = path.read_bytes().splitlines()
+    """events/s (and CPU per event) per mode and repetition; each mode's inputs held only for it."""
+    figures, summary = Figures(), []
     for rep in range(reps):
+        lines = path.read_bytes().splitlines()
         figures.run(ENCODE_ONLY, events, lambda: encode_only(lines, str(path)))
-        envelopes = {name: run_source(settings, name, path, events, figures) for name in SOURCES}
+        del lines
+        for name in SOURCES:
+            records = run_source(settings, name, path, events, figures)
+            if rep == reps - 1:
+                summary.append(envelope_summary(settings.producer.compression, name, records, events))
+            del records
+        per_event = per_event_records(path)
         figures.run("raw per event", events, lambda: raw_loop(settings, per_event))
+        del per_event
         console.print(f"rep {rep + 1}: " + ", ".join(f"{m} {v[-1]:,.0f}/s" for m, v in figures.items()))
-    compression = settings.producer.compression
-    for name, records in envelopes.items():
-        console.print(f"{name}: {len(records)} envelopes per run (mean {events / len(records):.0f} events, "
-                      f"{statistics.mean(len(v) for _, v in records) / 1024:.0f} KiB before compression, "
-                      f"{wire_bytes(compression, records) * len(records) / events:.0f} B/event after {compression})")
+    for line in summary:
+        console.print(line)
     return figures
+
+
+def envelope_summary(compression: str, name: str, records: list[tuple[bytes, bytes]], events: int) -> str:
+    """One source's envelopes per run, their mean size and the bytes per event after the codec."""
+    return (f"{name}: {len(records)} envelopes per run (mean {events / len(records):.0f} events, "
+            f"{statistics.mean(len(v) for _, v in records) / 1024:.0f} KiB before compression, "
+            f"{wire_bytes(compression, records) * len(records) / events:.0f} B/event after {compression})")
 
 
 def report(figures: Figures) -> None:

@@ -118,7 +118,7 @@ class FileTail:
 
     def _source(self) -> ChunkSource:
         s = self._settings
-        if s.parse_process:
+        if s.parse_process:  # the child reads time.monotonic: an injected clock is for this one
             return ReaderProcess(self._opt, s)
         return LocalReader(TailReader(self._opt, s), s.poll_interval_s, self._clock)
 

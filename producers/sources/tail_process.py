@@ -60,10 +60,12 @@ class ReaderProcess:
         parent_end, child_end = Pipe(duplex=True)
         parent_pid = os.getpid()
         pid = os.fork()
-        if pid == 0:  # the child never returns from here
-            parent_end.close()
-            _child(child_end, TailReader(self._options, self._settings), checkpoint, parent_pid,
-                   self._settings.poll_interval_s)
+        if pid == 0:  # the child never returns from here, whatever happens
+            try:
+                parent_end.close()
+                _child(child_end, self._options, self._settings, checkpoint, parent_pid)
+            finally:
+                os._exit(1)
         child_end.close()  # else the parent would never see the child's end of file
         self._conn, self._pid = parent_end, pid
 
@@ -124,8 +126,8 @@ class ReaderProcess:
         return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
-def _child(conn: Connection, reader: TailReader, checkpoint: Checkpoint | None, parent_pid: int,
-           poll_s: float) -> NoReturn:
+def _child(conn: Connection, options: TailOptions, settings: TailSettings,
+           checkpoint: Checkpoint | None, parent_pid: int) -> NoReturn:
     """The forked child's whole life: read until stopped or finished, then ``os._exit``."""
     code = 1
     try:
@@ -133,7 +135,7 @@ def _child(conn: Connection, reader: TailReader, checkpoint: Checkpoint | None, 
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         gc.freeze()  # the parent's objects: never scanned by the child's collections, never copied
-        _read(conn, reader, checkpoint, poll_s)
+        _read(conn, TailReader(options, settings), checkpoint, settings.poll_interval_s)
         code = 0
     except (EOFError, OSError) as exc:
         if not isinstance(exc, (EOFError, BrokenPipeError, ConnectionResetError)):

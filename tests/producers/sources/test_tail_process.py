@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 import psutil
 import pytest
-from deskwatch.producers.parse.contract import SourceContext
+from deskwatch.producers.parse.contract import SourceContext, UnknownFormatError
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.checkpoint import CheckpointStore
 from deskwatch.producers.sources.tail import FileTail, TailOptions
@@ -32,22 +32,37 @@ def _lines(n: int) -> bytes:
                     for i in range(n))
 
 
-def _tail(path: Path, tmp_path: Path, publisher: Publisher, parse_process: bool, until_eof: bool) -> FileTail:
-    settings = TailSettings(state_dir=tmp_path / "state", poll_interval_s=0.02, checkpoint_interval_s=0.05,
-                            parse_process=parse_process)
+def _tail(path: Path, tmp_path: Path, publisher: Publisher, parse_process: bool, until_eof: bool,
+          fmt: str = "jsonl") -> FileTail:
+    settings = TailSettings(state_dir=tmp_path / "state", poll_interval_s=0.02,
+                            checkpoint_interval_s=0.05, parse_process=parse_process)
     ctx = SourceContext(source=str(path), reference_time=datetime.now(UTC))
-    return FileTail(TailOptions(path, "jsonl", ctx, LIMITS, until_eof=until_eof), settings, publisher)
+    return FileTail(TailOptions(path, fmt, ctx, LIMITS, until_eof=until_eof), settings, publisher)
 
 
-@pytest.mark.parametrize(("parse_process", "error"), [(False, IsADirectoryError), (True, TailProcessError)],
-                         ids=["in-process", "parse-process"])
+# (id, parse_process, the path is a folder, format, error raised by run, what its message says)
+FAILURES = [
+    ("folder-in-process", False, True, "jsonl", IsADirectoryError, "Is a directory"),
+    ("folder-parse-process", True, True, "jsonl", TailProcessError, "IsADirectoryError"),
+    ("format-in-process", False, False, "nope", UnknownFormatError, "unknown format 'nope'"),
+    ("format-parse-process", True, False, "nope", TailProcessError, "UnknownFormatError"),
+]
+
+
+@pytest.mark.parametrize(("parse_process", "folder", "fmt", "error", "says"), [c[1:] for c in FAILURES],
+                         ids=[c[0] for c in FAILURES])
 def test_a_reader_failure_is_raised_by_the_tail(
-    publisher: Publisher, tmp_path: Path, parse_process: bool, error: type[Exception]
+    publisher: Publisher, tmp_path: Path, parse_process: bool, folder: bool, fmt: str,
+    error: type[Exception], says: str
 ) -> None:
-    path = tmp_path / "a-folder.jsonl"
-    path.mkdir()  # opening it fails inside the reader, wherever the reader runs
-    with pytest.raises(error, match="IsADirectoryError|Is a directory"):
-        _tail(path, tmp_path, publisher, parse_process, until_eof=True).run(lambda: False)
+    """Opening a folder, or building the reader, fails wherever the reader runs: run() raises."""
+    path = tmp_path / "app.jsonl"
+    if folder:
+        path.mkdir()
+    else:
+        path.write_bytes(_lines(3))
+    with pytest.raises(error, match=says):
+        _tail(path, tmp_path, publisher, parse_process, until_eof=True, fmt=fmt).run(lambda: False)
 
 
 def test_a_killed_reader_process_is_an_error_not_a_stop(publisher: Publisher, tmp_path: Path) -> None:
