@@ -2,9 +2,10 @@
 
 One process cannot pass ~0.5 of the raw send loop's rate: encoding a line costs about as much CPU
 as sending it, on one GIL. Here the child runs ``TailReader`` (read, split, encode, envelope) and
-sends each step's ``Chunk`` through a pipe, pickled whole: whole envelopes plus a few operations
-per envelope, never an object per event. The parent replays the chunks exactly as it replays the
-in-process reader's, so the checkpoint, dead letters and counts are one code path.
+sends each step's ``Chunk`` through a pipe: a few operations per envelope, never an object per
+event, with the envelopes' bytes in a shared-memory ``EnvelopeRing`` (11 % less CPU in the child
+than pickling them into the pipe, medians of 5 alternated runs). The parent replays the chunks
+exactly as it replays the in-process reader's: checkpoint, dead letters, counts are one code path.
 
 Decisions:
 - ``os.fork``, not spawn: a spawned interpreter imports deskwatch again (about a second of CPU and
@@ -29,9 +30,12 @@ import time
 import traceback
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
+from collections.abc import Callable
 from typing import NoReturn
 
+from deskwatch.producers.envelope import WireBatch
 from deskwatch.producers.sources.checkpoint import Checkpoint
+from deskwatch.producers.sources.envelope_ring import EnvelopeRing
 from deskwatch.producers.sources.tail_read import SEND, Chunk, TailOptions, TailReader
 
 from deskwatch.settings import TailSettings
@@ -40,6 +44,8 @@ _PR_SET_PDEATHSIG = 1
 _STOP = b"stop"
 _REAP_TIMEOUT_S = 10.0
 _MESSAGE_BYTES = 1 << 20
+_RING_BYTES = 16 << 20
+_RING_SEND = -1  # (_RING_SEND, host, source, count, start, end): a SEND whose bytes are in the ring
 
 
 class TailProcessError(Exception):
@@ -54,16 +60,18 @@ class ReaderProcess:
         self._conn: Connection | None = None
         self._pid = 0
         self._stop_sent = False
+        self._ring: EnvelopeRing | None = None
 
     def start(self, checkpoint: Checkpoint | None) -> None:
         """Fork the reader; its first chunk (the file opened) comes through ``next``."""
         parent_end, child_end = Pipe(duplex=True)
+        ring = self._ring = EnvelopeRing(_RING_BYTES)
         parent_pid = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child never returns from here, whatever happens
             try:
                 parent_end.close()
-                _child(child_end, self._options, self._settings, checkpoint, parent_pid)
+                _child(child_end, ring, self._options, self._settings, checkpoint, parent_pid)
             finally:
                 os._exit(1)
         child_end.close()  # else the parent would never see the child's end of file
@@ -93,8 +101,7 @@ class ReaderProcess:
         if isinstance(message, str):
             raise TailProcessError(
                 f"the tail's reader process {self._pid} failed ({self._reap()}):\n{message}")
-        chunk: Chunk = message
-        return chunk
+        return self._unpacked(message)
 
     def close(self) -> None:
         """Close the pipe (a child still reading sees its end and exits) and reap the child."""
@@ -102,6 +109,20 @@ class ReaderProcess:
             self._conn.close()
         if self._pid:
             self._reap()
+        if self._ring is not None:
+            self._ring.close()
+            self._ring = None
+
+    def _unpacked(self, chunk: Chunk) -> Chunk:
+        """The chunk with its envelopes' bytes copied out of the ring, and their room released."""
+        ring, ops, end = self._ring, chunk.ops, None
+        for i, op in enumerate(ops):
+            if op[0] == _RING_SEND and ring is not None:
+                _, host, source, count, start, end = op
+                ops[i] = (SEND, WireBatch(host, source, count, ring.take(start, end)))
+        if end is not None and ring is not None:
+            ring.release(end)
+        return chunk
 
     def _connection(self) -> Connection:
         if self._conn is None:
@@ -126,7 +147,7 @@ class ReaderProcess:
         return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
-def _child(conn: Connection, options: TailOptions, settings: TailSettings,
+def _child(conn: Connection, ring: EnvelopeRing, options: TailOptions, settings: TailSettings,
            checkpoint: Checkpoint | None, parent_pid: int) -> NoReturn:
     """The forked child's whole life: read until stopped or finished, then ``os._exit``."""
     code = 1
@@ -135,7 +156,9 @@ def _child(conn: Connection, options: TailOptions, settings: TailSettings,
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         gc.freeze()  # the parent's objects: never scanned by the child's collections, never copied
-        _read(conn, TailReader(options, settings), checkpoint, settings.poll_interval_s)
+        reader, alive = TailReader(options, settings), lambda: os.getppid() == parent_pid
+        _read(conn, reader, checkpoint, settings.poll_interval_s,
+              lambda chunk: _send(conn, chunk, ring, alive))
         code = 0
     except (EOFError, OSError) as exc:
         if not isinstance(exc, (EOFError, BrokenPipeError, ConnectionResetError)):
@@ -146,11 +169,11 @@ def _child(conn: Connection, options: TailOptions, settings: TailSettings,
         os._exit(code)
 
 
-def _read(conn: Connection, reader: TailReader, checkpoint: Checkpoint | None,
-          poll_s: float) -> None:
+def _read(conn: Connection, reader: TailReader, checkpoint: Checkpoint | None, poll_s: float,
+          send: Callable[[Chunk], None]) -> None:
     """Step the reader and send its chunks; one quiet chunk per quiet spell, not one per poll."""
     clock = time.monotonic
-    conn.send(reader.start(checkpoint, clock()))
+    send(reader.start(checkpoint, clock()))
     quiet = False
     while True:
         if conn.poll(poll_s if quiet else 0):
@@ -159,22 +182,27 @@ def _read(conn: Connection, reader: TailReader, checkpoint: Checkpoint | None,
         else:
             chunk = reader.step(clock())
         if chunk.finished or (chunk.ops and not (quiet and chunk.only_idle)):
-            _send(conn, chunk)
+            send(chunk)
         if chunk.finished:
             return
         quiet = not chunk.lines
 
 
-def _send(conn: Connection, chunk: Chunk) -> None:
-    """Send a chunk in messages of about ``_MESSAGE_BYTES`` of envelopes, in order, counts last.
+def _send(conn: Connection, chunk: Chunk, ring: EnvelopeRing, alive: Callable[[], bool]) -> None:
+    """Send a chunk in messages of about ``_MESSAGE_BYTES`` of envelopes, in order, counts last;
+    the envelopes' bytes through the ring (the rare one too large for it, through the pipe).
 
     A drain (end of file, ``max_open_events``) closes every open envelope in one step: sent as one
-    message, the parent would wait for all of it to be pickled and copied before sending the first.
+    message, the parent would wait for all of it to be copied before sending the first.
     """
     ops, start, size = chunk.ops, 0, 0
     for i, op in enumerate(ops):
         if op[0] == SEND:
-            size += len(op[1].value)
+            batch: WireBatch = op[1]
+            if ring.fits(len(batch.value)):
+                ops[i] = (_RING_SEND, batch.host, batch.source, batch.count,
+                          *ring.put(batch.value, alive))
+            size += len(batch.value)
             if size >= _MESSAGE_BYTES:
                 conn.send(Chunk(ops[start:i + 1]))
                 start, size = i + 1, 0
