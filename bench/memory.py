@@ -8,8 +8,10 @@ processor runs) process ``--events`` simulated events in this process (host enve
 events per hour of event time, at most 500, which keeps the build near stage 1's cost per event;
 the processor's own state limits), and every host's
 and group's final state is written, as the raw key/value bytes the processor's tables write, to
-the changelog topics faust recovers from (``<app_id>-hosts-changelog`` /
-``<app_id>-groups-changelog``, partition = the default partitioner's, as for the events). The
+the changelog topics faust recovers from (``<app_id>-hosts-changelog`` and
+``<app_id>-host-ids-changelog`` as processors/host_table.py splits a host's state, and
+``<app_id>-groups-changelog``; partition = the default partitioner's of the host or group, as for
+the events). The
 fleet's inventory is published too. Then a real ``deskwatch processor run`` starts on them; it
 recovers both tables, then processes one sentinel envelope: the fleet's first event again, which a
 recovered state knows (an exact duplicate: no digest is written; without the state it would be).
@@ -35,6 +37,9 @@ from kafka.errors import TopicAlreadyExistsError
 
 from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import kafka_python_options
+from deskwatch.processors.encode import encode
+from deskwatch.processors.host_table import HOST_IDS_TABLE, state_records
+from deskwatch.processors.produce import key_hash
 from deskwatch.processors.rules import load_default_pack
 from deskwatch.processors.stage1 import HostState, Stage1, StateLimits, count_populations
 from deskwatch.processors.stage2 import GroupState, Stage2
@@ -121,7 +126,7 @@ def write_changelogs(settings: Settings, tables: dict[str, dict[str, HostState] 
     admin = KafkaAdminClient(**kafka_python_options(k))
     configs = {"cleanup.policy": "compact", "max.message.bytes": str(p.state_max_record_bytes)}
     try:
-        for table in tables:
+        for table in (*tables, HOST_IDS_TABLE):
             try:
                 admin.create_topics([NewTopic(changelog(p.app_id, table), k.partitions, k.replication_factor,
                                               topic_configs=configs)])
@@ -135,9 +140,13 @@ def write_changelogs(settings: Settings, tables: dict[str, dict[str, HostState] 
     try:
         for table, states in tables.items():
             for key, state in states.items():
-                value = state.model_dump_json().encode()  # as ModelTable.__setitem__ encodes it
-                producer.send(changelog(p.app_id, table), key=key.encode(), value=value)
-                written += len(key) + len(value)
+                # As the processor's tables write them: HostStateTable's records, ModelTable's one.
+                records = (state_records(key, state) if isinstance(state, HostState)
+                           else [(table, key.encode(), encode(state))])
+                partition = key_hash(key.encode()) % k.partitions
+                for name, record_key, value in records:
+                    producer.send(changelog(p.app_id, name), key=record_key, value=value, partition=partition)
+                    written += len(record_key) + len(value)
         producer.flush()
     finally:
         producer.close()

@@ -28,11 +28,14 @@ class Outbox:
 
     dead_letters: Any  # the dead-letter topic
     stage: str
-    records: list[tuple[Any, bytes, bytes, Headers]] = field(default_factory=list)
+    records: list[tuple[Any, bytes, bytes | None, Headers, bytes | None]] = field(default_factory=list)
     letters: int = 0
 
-    def add(self, topic: Any, key: bytes, value: bytes, headers: Headers = None) -> None:
-        self.records.append((topic, key, value, headers))
+    def add(self, topic: Any, key: bytes, value: bytes | None, headers: Headers = None,
+            route: bytes | None = None) -> None:
+        """One record; ``value`` None is a tombstone, ``route`` the key whose partition it goes to
+        (default: its own key's)."""
+        self.records.append((topic, key, value, headers, route))
 
     def letter(self, event: Any, reason: str, detail: str) -> None:
         """The record's original bytes to the dead-letter topic, with why."""
@@ -57,7 +60,7 @@ class Outbox:
         hash per record, which a batch has no use for.
         """
         names: dict[int, str] = {}
-        records = [(names.get(id(t)) or names.setdefault(id(t), t.get_topic_name()), key, value, headers)
-                   for t, key, value, headers in self.records]
+        records = [(names.get(id(t)) or names.setdefault(id(t), t.get_topic_name()), key, value, headers, route)
+                   for t, key, value, headers, route in self.records]
         await PartitionedBatches(producer._ensure_producer()).send(records)
         self.records.clear()

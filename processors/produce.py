@@ -21,7 +21,8 @@ from typing import Any
 
 from aiokafka.partitioner import DefaultPartitioner, murmur2
 
-Record = tuple[str, bytes | None, bytes, "list[tuple[str, bytes]] | None"]
+# (topic, key, value or None for a tombstone, headers, the key whose partition it goes to or None)
+Record = tuple[str, bytes | None, bytes | None, "list[tuple[str, bytes]] | None", bytes | None]
 
 # Hosts and group keys recur batch after batch (and within a batch: a host's digests and its
 # changelog record share the key): remember each key's hash. 262,144 keys of < 100 bytes.
@@ -51,10 +52,10 @@ class PartitionedBatches:
         """Append every record, in order per partition; submit each full and each last batch."""
         for topic in dict.fromkeys(r[0] for r in records):
             await self._learn(topic)
-        for topic, key, value, headers in records:
-            if len(value) > self._check_above:
+        for topic, key, value, headers, route in records:
+            if value is not None and len(value) > self._check_above:
                 self._producer._serialize(key, value, headers or [])  # raises MessageSizeTooLargeError
-            partition = self._partition(topic, key)
+            partition = self._partition(topic, key if route is None else route)
             builder = self._open.get((topic, partition))
             if builder is None:
                 builder = self._open[(topic, partition)] = self._producer.create_batch()

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from deskwatch.processors.encode import encode
 from deskwatch.processors.outbox import Outbox
-from deskwatch.processors.stage1 import HostState, Stage1
-from deskwatch.processors.views import ModelTable
+from deskwatch.processors.stage1 import Stage1
+from deskwatch.processors.host_table import HostStateTable
 from deskwatch.processors.wiring import Wiring, forget_on_rebalance, record_time, summarise
 from deskwatch.schemas import EventBatch, decode_events_record
 from deskwatch.settings import ProcessorSettings
@@ -25,7 +25,7 @@ log = structlog.get_logger(__name__)
 
 def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSettings) -> None:
     """One agent, concurrency 1 (more could commit past an in-flight envelope)."""
-    states: ModelTable[HostState] = ModelTable(wiring.hosts, HostState)
+    states = HostStateTable(wiring.hosts, wiring.host_ids)
 
     @app.agent(wiring.events, concurrency=1, name="stage1")
     async def stage1(stream: Any) -> None:
@@ -43,7 +43,7 @@ def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSett
     forget_on_rebalance(app, states)
 
 
-def _envelope(wiring: Wiring, core: Stage1, states: ModelTable[HostState], out: Outbox, event: Any) -> None:
+def _envelope(wiring: Wiring, core: Stage1, states: HostStateTable, out: Outbox, event: Any) -> None:
     try:
         batch = decode_events_record(event.value)
     except ValidationError as exc:

@@ -12,6 +12,7 @@ from deskwatch.processors.stage1.state import (
     ContentWindow,
     HostState,
     HostStateStore,
+    IdBucket,
     RuleHit,
     StateLimits,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "EventDecision",
     "HostState",
     "HostStateStore",
+    "IdBucket",
     "RuleHit",
     "Stage1",
     "Stage1Counters",

@@ -1,7 +1,8 @@
 """Keep a host's state bounded: expire by event time, then cap, oldest first.
 
 Eviction of seen ids raises the id horizon, so an evicted id can never come back as NEW: an event
-older than the horizon is rejected as too old to check, and a replay stays a no-op.
+older than the horizon is rejected as too old to check, and a replay stays a no-op. Seen ids go a
+bucket at a time (the horizon moves to the bucket's end), except in a host's newest bucket.
 
 Each function takes a *floor*, a lower bound on the times it holds (None when it holds nothing,
 or when no bound is known): when the floor is at or past the expiry cutoff nothing can expire and
@@ -15,7 +16,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import TypeVar
 
-from deskwatch.processors.stage1.state import ContentWindow, RuleHit, StateLimits
+from deskwatch.processors.stage1.state import ContentWindow, IdBucket, RuleHit, StateLimits
 
 _LAST_SEEN = attrgetter("last_seen")
 W = TypeVar("W", ContentWindow, RuleHit)
@@ -24,6 +25,34 @@ W = TypeVar("W", ContentWindow, RuleHit)
 def to_ms(when: datetime) -> int:
     """Epoch milliseconds of an aware datetime."""
     return round(when.timestamp() * 1000)
+
+
+def bound_id_buckets(
+    buckets: dict[int, IdBucket],
+    horizon_ms: int,
+    watermark: datetime | None,
+    limits: StateLimits,
+    width_ms: int,
+) -> tuple[dict[int, IdBucket], int]:
+    """Drop the buckets wholly older than the retention, then the oldest beyond the cap; the
+    buckets and the new horizon. A newest bucket alone over the cap is trimmed by event time."""
+    if watermark is not None:
+        horizon_ms = max(horizon_ms, to_ms(watermark - limits.id_retention))
+    if buckets and min(buckets) + width_ms <= horizon_ms:
+        buckets = {start: b for start, b in buckets.items() if start + width_ms > horizon_ms}
+    total = sum(len(b.ids) for b in buckets.values())
+    if total <= limits.max_ids:
+        return buckets, horizon_ms
+    starts = sorted(buckets)
+    while total > limits.max_ids and len(starts) > 1:
+        oldest = starts.pop(0)
+        total -= len(buckets[oldest].ids)
+        horizon_ms = max(horizon_ms, oldest + width_ms)
+    kept = {start: buckets[start] for start in starts}
+    if total > limits.max_ids:
+        ids, horizon_ms, _ = bound_ids(kept[starts[0]].ids, horizon_ms, None, limits)
+        kept[starts[0]] = IdBucket.model_construct(ids=ids)
+    return kept, horizon_ms
 
 
 def bound_ids(

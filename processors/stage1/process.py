@@ -56,6 +56,7 @@ class Stage1:
         self._inventory = inventory
         self._populations = populations
         self._limits = limits or StateLimits()
+        self._bucket_ms = round(self._limits.id_bucket.total_seconds() * 1000)
         # host -> (the last state made for it, its floors): a memo of a function of that very
         # object (checked by identity), so results never depend on it, only the cost does.
         self._floors: dict[str, tuple[HostState, Floors]] = {}
@@ -65,7 +66,7 @@ class Stage1:
     def process(self, batch: EventBatch, state: HostState | None, now: datetime) -> Stage1Result:
         """Decide every event of one envelope; ``state`` is not modified."""
         memo = self._floors.get(batch.host)
-        work = Work.start(batch.host, state, memo[1] if memo and memo[0] is state else None)
+        work = Work.start(batch.host, state, self._bucket_ms, memo[1] if memo and memo[0] is state else None)
         coalescer, book, counters = Coalescer(), DigestBook(), Stage1Counters()
         decisions = []
         for event in batch.events:

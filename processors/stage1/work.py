@@ -7,15 +7,16 @@ from datetime import datetime
 from operator import attrgetter
 
 from deskwatch.processors.rules import Rule
-from deskwatch.processors.stage1.bound import bound_content, bound_hits, bound_ids, to_ms
+from deskwatch.processors.stage1.bound import bound_content, bound_hits, bound_id_buckets, to_ms
 from deskwatch.processors.stage1.construct import constructor
 from deskwatch.processors.stage1.decision import DecisionKind, EventDecision
-from deskwatch.processors.stage1.state import ContentWindow, HostState, RuleHit, StateLimits
+from deskwatch.processors.stage1.state import ContentWindow, HostState, IdBucket, RuleHit, StateLimits
 from deskwatch.schemas.event import WorkstationEvent, compute_event_id
 
 # The parts are typed already; validating up to 8000 ids per envelope would dominate.
 _host_state = constructor(HostState)
 _rule_hit = constructor(RuleHit)
+_id_bucket = constructor(IdBucket)
 _LAST_SEEN = attrgetter("last_seen")
 
 
@@ -23,7 +24,6 @@ _LAST_SEEN = attrgetter("last_seen")
 class Floors:
     """Lower bounds on the times a host's state holds (None: it holds none); see bound.py."""
 
-    ids: int | None
     content: datetime | None
     hits: datetime | None
 
@@ -31,7 +31,6 @@ class Floors:
     def of(cls, state: HostState) -> Floors:
         """The exact floors of a state: one pass over it."""
         return cls(
-            min(state.seen_ids.values(), default=None),
             min(map(_LAST_SEEN, state.content.values()), default=None),
             min(map(_LAST_SEEN, state.hits.values()), default=None),
         )
@@ -54,27 +53,30 @@ class Work:
     host: str
     watermark: datetime | None
     horizon_ms: int
-    seen: dict[str, int]
+    width_ms: int  # of an id bucket
+    buckets: dict[int, IdBucket]  # the state's, as they were
+    grown: dict[int, dict[str, int]]  # copies of the buckets this envelope adds ids to
     content: dict[str, ContentWindow]
     hits: dict[str, RuleHit]
     floors: Floors
 
     @classmethod
-    def start(cls, host: str, state: HostState | None, floors: Floors | None = None) -> Work:
-        """Copy the parts of ``state`` (or start empty) for one envelope.
-
-        ``floors`` are the state's, when the caller kept them from the envelope that made it.
+    def start(cls, host: str, state: HostState | None, width_ms: int, floors: Floors | None = None) -> Work:
+        """Copy the parts of ``state`` (or start empty) for one envelope; ``width_ms``: an id
+        bucket's. ``floors`` are the state's, when the caller kept them from the envelope that made it.
         """
         if state is None:
-            return cls(host, None, 0, {}, {}, {}, Floors(None, None, None))
+            return cls(host, None, 0, width_ms, {}, {}, {}, {}, Floors(None, None))
         return cls(
             host,
             state.watermark,
             state.id_horizon_ms,
-            dict(state.seen_ids),
+            width_ms,
+            state.id_buckets,  # read only: a bucket that grows is copied into ``grown``
+            {},
             dict(state.content),
             dict(state.hits),
-            Floors(floors.ids, floors.content, floors.hits) if floors else Floors.of(state),
+            Floors(floors.content, floors.hits) if floors else Floors.of(state),
         )
 
     def admit(
@@ -84,12 +86,16 @@ class Work:
         when_ms = to_ms(when)
         if when_ms < self.horizon_ms:
             return EventDecision(eid, DecisionKind.TOO_OLD, "older than the exact-dedup horizon")
-        if eid in self.seen:
+        start = when_ms - when_ms % self.width_ms  # the same event has the same time: one bucket
+        ids = self.grown.get(start)
+        if ids is None:
+            old = self.buckets.get(start)
+            if old is not None and eid in old.ids:
+                return EventDecision(eid, DecisionKind.DUPLICATE_ID, "event id already processed")
+            ids = self.grown[start] = {} if old is None else dict(old.ids)
+        elif eid in ids:
             return EventDecision(eid, DecisionKind.DUPLICATE_ID, "event id already processed")
-        self.seen[eid] = when_ms
-        floors = self.floors
-        if floors.ids is None or when_ms < floors.ids:
-            floors.ids = when_ms
+        ids[eid] = when_ms
         # A clock far in the future must not expire everything else: cap the watermark at now + skew.
         capped = min(when, now + limits.max_future_skew)
         if self.watermark is None or capped > self.watermark:
@@ -135,18 +141,21 @@ class Work:
     def finish(self, limits: StateLimits) -> tuple[HostState, Floors]:
         """The bounded new state, and its floors."""
         mark, floors = self.watermark, self.floors
-        seen, horizon, ids_floor = bound_ids(self.seen, self.horizon_ms, mark, limits, floors.ids)
+        buckets = self.buckets
+        if self.grown:
+            buckets = buckets | {start: _id_bucket(ids=ids) for start, ids in self.grown.items()}
+        buckets, horizon = bound_id_buckets(buckets, self.horizon_ms, mark, limits, self.width_ms)
         content, content_floor = bound_content(self.content, mark, limits, floors.content)
         hits, hits_floor = bound_hits(self.hits, mark, limits, floors.hits)
         state = _host_state(
             host=self.host,
             watermark=mark,
             id_horizon_ms=horizon,
-            seen_ids=seen,
+            id_buckets=buckets,
             content=content,
             hits=hits,
         )
-        return state, Floors(ids_floor, content_floor, hits_floor)
+        return state, Floors(content_floor, hits_floor)
 
 
 def event_id_of(event: WorkstationEvent, source: str) -> str:

@@ -35,19 +35,22 @@ def _send(records: list, producer: FakeAIOKafkaProducer) -> FakeAIOKafkaProducer
 def _expected(records: list, partitioner: object, partitions: dict[str, int]) -> dict:
     """Per (topic, partition), the records in the order they were given."""
     out: dict = {}
-    for topic, key, value, headers in records:
+    for topic, key, value, headers, route in records:
         everything = list(range(partitions[topic]))
-        partition = partitioner(key, everything, everything)  # type: ignore[operator]
+        partition = partitioner(key if route is None else route, everything, everything)  # type: ignore[operator]
         out.setdefault((topic, partition), []).append((key, value, headers or []))
     return out
 
 
-RECORDS = [("p.digests", f"PC-{i % 7}".encode(), f"d{i}".encode(), None) for i in range(40)] + [
-    ("p.signals", b"r1|site=A", b"s1", None),
-    ("p.changes", b"inc-1", b"c1", [("ce_type", b"deskwatch.incident.opened")]),
-    ("p.digests", b"PC-3", b"last", None),
+RECORDS = [("p.digests", f"PC-{i % 7}".encode(), f"d{i}".encode(), None, None) for i in range(40)] + [
+    ("p.signals", b"r1|site=A", b"s1", None, None),
+    ("p.changes", b"inc-1", b"c1", [("ce_type", b"deskwatch.incident.opened")], None),
+    ("p.digests", b"PC-3", b"last", None, None),
+    # Routed by another key (a host's id bucket goes to its host's partition), and a tombstone.
+    *[("p.host-ids", f"{n}@PC-{n % 5}".encode(), b"ids", None, f"PC-{n % 5}".encode()) for n in range(20)],
+    ("p.host-ids", b"7@PC-2", None, None, b"PC-2"),
 ]
-PARTITIONS = {"p.digests": 8, "p.signals": 3, "p.changes": 1}
+PARTITIONS = {"p.digests": 8, "p.signals": 3, "p.changes": 1, "p.host-ids": 8}
 
 
 @pytest.mark.parametrize(
@@ -71,14 +74,14 @@ def test_every_record_reaches_its_partition_in_order(batch_size: int, partitione
 
 
 def test_a_record_larger_than_a_batch_travels_alone() -> None:
-    big = ("p.signals", b"k", b"x" * 500, None)
-    producer = _send([("p.signals", b"k", b"a", None), big, ("p.signals", b"k", b"b", None)],
+    big = ("p.signals", b"k", b"x" * 500, None, None)
+    producer = _send([("p.signals", b"k", b"a", None, None), big, ("p.signals", b"k", b"b", None, None)],
                      FakeAIOKafkaProducer({"p.signals": 1}, batch_size=100))
     assert [[v for _, v, _ in records] for _, _, records in producer.sent] == [[b"a"], [b"x" * 500], [b"b"]]
 
 
 def test_a_keyless_record_gets_a_partition_from_the_producer() -> None:
-    producer = _send([("p.signals", None, b"v", None)], FakeAIOKafkaProducer({"p.signals": 4}))
+    producer = _send([("p.signals", None, b"v", None, None)], FakeAIOKafkaProducer({"p.signals": 4}))
     [(topic, partition, [(key, value, _)])] = producer.sent
     assert (topic, key, value) == ("p.signals", None, b"v") and 0 <= partition < 4
 
@@ -92,10 +95,24 @@ def test_a_keyless_record_gets_a_partition_from_the_producer() -> None:
 )
 def test_a_record_over_the_max_request_size_is_refused_as_send_refuses_it(size: int, refused: bool) -> None:
     producer = FakeAIOKafkaProducer({"p.signals": 1}, batch_size=100, max_request_size=1000)
-    records = [("p.signals", b"k", b"x" * size, None)]
+    records = [("p.signals", b"k", b"x" * size, None, None)]
     if refused:
         with pytest.raises(MessageSizeTooLargeError):
             _send(records, producer)
         assert producer.sent == []
     else:
         assert _send(records, producer).sent == [("p.signals", 0, [(b"k", b"x" * size, [])])]
+
+
+def test_a_routed_record_shares_its_route_keys_partition() -> None:
+    """A host's id bucket lands on the partition of the host's own records (faust recovers a
+    changelog partition for the input partition of the same number)."""
+    records = [("p.host-ids", b"PC-9", b"header", None, None),
+               ("p.host-ids", b"1795@PC-9", b"bucket", None, b"PC-9"),
+               ("p.host-ids", b"1796@PC-9", None, None, b"PC-9")]
+    producer = _send(records, FakeAIOKafkaProducer({"p.host-ids": 16}))
+    [(_, partition, got)] = producer.sent
+    assert partition == key_hash(b"PC-9") % 16
+    assert [(k, v) for k, v, _ in got] == [(b"PC-9", b"header"), (b"1795@PC-9", b"bucket"), (b"1796@PC-9", None)]
+    assert key_hash(b"1795@PC-9") % 16 != partition or key_hash(b"1796@PC-9") % 16 != partition, \
+        "the bucket keys' own partitions differ from the host's, so the route is what placed them"

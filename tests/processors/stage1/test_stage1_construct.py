@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, PrivateAttr
 
-from deskwatch.processors.stage1 import ContentWindow, HostState, RuleHit
+from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket, RuleHit
 from deskwatch.processors.stage1.construct import ConstructError, constructor
 from deskwatch.schemas.digest import EventDigest
 
@@ -20,8 +20,9 @@ CASES: list[tuple[str, type[BaseModel], dict[str, Any]]] = [
     ("window_defaults", ContentWindow, dict(window_start=T, window_s=1, first_seen=T,
                                             last_seen=T, count=1)),
     ("hit", RuleHit, dict(rule_id="r", first_seen=T, last_seen=T, count=3)),
-    ("host_state", HostState, dict(host="a", watermark=T, id_horizon_ms=5, seen_ids={"e": 1},
+    ("host_state", HostState, dict(host="a", watermark=T, id_horizon_ms=5, id_buckets={0: IdBucket(ids={"e": 1})},
                                    content={}, hits={})),
+    ("id_bucket", IdBucket, dict(ids={"e": 1, "f": 2})),
     ("digest", EventDigest, dict(digest_id="f-1", fingerprint="f", window_start=T, repeat_count=1,
                                  first_seen=T, last_seen=T, host="a", provider="p",
                                  event_code="7", template="t", rule_ids=[], group_keys=[])),
@@ -41,7 +42,7 @@ def test_built_equals_validated_and_model_construct(case: tuple[str, type[BaseMo
 
 
 def test_a_missing_required_or_factory_field_is_refused() -> None:
-    with pytest.raises(ConstructError, match="seen_ids"):
+    with pytest.raises(ConstructError, match="id_buckets"):
         constructor(HostState)(host="a", content={}, hits={})
 
 

@@ -6,10 +6,13 @@ import copy
 from datetime import timedelta
 
 from stage1_build import NOW, T0, batch, event, make_stage
+from deskwatch.processors.stage1.bound import to_ms
+from deskwatch.processors.host_table import encode_header, state_records
 from deskwatch.processors.stage1 import (
     ContentWindow,
     DecisionKind,
     HostState,
+    IdBucket,
     RuleHit,
     Stage1,
     StateLimits,
@@ -149,9 +152,38 @@ def test_a_full_state_at_default_caps_fits_one_kafka_record() -> None:
     state = HostState(
         host="JUS-MAR-WS0033.corp.example.gouv",
         watermark=T0,
-        seen_ids={f"{n:032x}": 1_795_000_000_000 + n for n in range(limits.max_ids)},
+        # The worst case: every id in one bucket (a burst within one bucket's ten minutes).
+        id_buckets={0: IdBucket(ids={f"{n:032x}": 1_795_000_000_000 + n for n in range(limits.max_ids)})},
         content={f"{n:032x}": window for n in range(limits.max_fingerprints)},
         hits={f"{group}{n}": hit for n in range(limits.max_hits)},
     )
-    # Kafka's default message.max.bytes is 1,048,588; the state is one changelog record
-    assert len(state.model_dump_json()) < 1_000_000
+    # Kafka's default message.max.bytes is 1,048,588: the header and each bucket are one record each
+    assert [len(value) for _, _, value in state_records(state.host, state)] == [
+        len(state.id_buckets[0].model_dump_json()), len(encode_header(state))]
+    assert all(len(value) < 1_000_000 for _, _, value in state_records(state.host, state))
+
+
+def test_an_envelope_makes_new_only_the_id_buckets_it_adds_to() -> None:
+    """What the table writes per envelope: untouched buckets stay the very same objects."""
+    stage = make_stage(limits=StateLimits(id_bucket=timedelta(minutes=10)))
+    early = [event(at=T0 + timedelta(minutes=n)) for n in (1, 2, 11, 12)]
+    state = stage.process(batch(*early), None, NOW).new_state
+    assert sorted(state.id_buckets) == [s - s % 600_000 for s in (to_ms(T0), to_ms(T0) + 600_000)]
+    later = stage.process(batch(event(at=T0 + timedelta(minutes=13))), state, NOW).new_state
+    first, second = sorted(state.id_buckets)
+    assert later.id_buckets[first] is state.id_buckets[first], "an untouched bucket is kept as is"
+    assert later.id_buckets[second] is not state.id_buckets[second]
+    assert len(later.id_buckets[second].ids) == 3
+    replay = stage.process(batch(*early), later, NOW)
+    assert [d.kind for d in replay.decisions] == [DecisionKind.DUPLICATE_ID] * 4
+    assert all(replay.new_state.id_buckets[s] is later.id_buckets[s] for s in later.id_buckets)
+
+
+def test_expired_id_buckets_go_whole_and_move_the_horizon_to_their_end() -> None:
+    stage = make_stage(limits=StateLimits(id_retention=timedelta(hours=1), id_bucket=timedelta(minutes=10)))
+    old = event(at=T0 + timedelta(minutes=3))
+    state = stage.process(batch(old), None, NOW).new_state
+    later = stage.process(batch(event(at=T0 + timedelta(hours=1, minutes=15))), state, NOW + timedelta(hours=2))
+    assert len(later.new_state.id_buckets) == 1
+    assert later.new_state.id_horizon_ms >= to_ms(T0 + timedelta(minutes=15))
+    assert stage.process(batch(old), later.new_state, NOW).decisions[0].kind is DecisionKind.TOO_OLD
