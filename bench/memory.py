@@ -9,7 +9,7 @@ events per hour of event time, at most 500, which keeps the build near stage 1's
 the processor's own state limits), and every host's
 and group's final state is written, as the raw key/value bytes the processor's tables write, to
 the changelog topics faust recovers from (``<app_id>-hosts-changelog`` and
-``<app_id>-host-ids-changelog`` as processors/host_table.py splits a host's state, and
+``<app_id>-host-parts-changelog`` as processors/host_table.py splits a host's state, and
 ``<app_id>-groups-changelog``; partition = the default partitioner's of the host or group, as for
 the events). The
 fleet's inventory is published too. Then a real ``deskwatch processor run`` starts on them; it
@@ -38,7 +38,7 @@ from kafka.errors import TopicAlreadyExistsError
 from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import kafka_python_options
 from deskwatch.processors.encode import encode
-from deskwatch.processors.host_table import HOST_IDS_TABLE, state_records
+from deskwatch.processors.host_table import HOST_PARTS_TABLE, state_records
 from deskwatch.processors.produce import key_hash
 from deskwatch.processors.rules import load_default_pack
 from deskwatch.processors.stage1 import HostState, Stage1, StateLimits, count_populations
@@ -126,7 +126,7 @@ def write_changelogs(settings: Settings, tables: dict[str, dict[str, HostState] 
     admin = KafkaAdminClient(**kafka_python_options(k))
     configs = {"cleanup.policy": "compact", "max.message.bytes": str(p.state_max_record_bytes)}
     try:
-        for table in (*tables, HOST_IDS_TABLE):
+        for table in (*tables, HOST_PARTS_TABLE):
             try:
                 admin.create_topics([NewTopic(changelog(p.app_id, table), k.partitions, k.replication_factor,
                                               topic_configs=configs)])

@@ -1,60 +1,116 @@
-"""Stage 1's host states in two faust tables: a header per host, and its seen ids by bucket.
+"""Stage 1's host states in two faust tables: a small header per host, and its parts.
 
-A :class:`HostState` is written as a *header* under the host (the state with every id bucket
-emptied: watermark, horizon, content windows, hits and which buckets exist) and one record per id
-bucket under ``"<bucket start>@<host>"`` in the ``host-ids`` table. A write sends the header and
-only the buckets that are new objects since the state this worker last wrote or read for the
-host (stage 1 makes a new bucket object only when it adds ids, see stage1/work.py); a bucket that
-left the state is deleted (a tombstone, so compaction forgets it too). Every record goes to the
-host's partition of its changelog, where faust's recovery for that partition reads it back.
+A :class:`HostState` is written as a *header* under the host in ``hosts`` (watermark, horizon,
+rule hits, and which id buckets exist), and as *parts* in ``host-parts``, on the host's partition:
+- each id bucket under ``"i<bucket start>@<host>"``;
+- the content windows in ``CONTENT_SHARDS`` shards by fingerprint, under ``"c<shard>@<host>"``.
 
-Reads assemble the header and its buckets once, then serve the decoded state from a cache, as
+A write sends the header and only the parts that changed since the state this worker last wrote
+or read for the host: stage 1 makes a new bucket object only when it adds ids (stage1/work.py),
+and keeps every content window it did not touch as the same object, so a part changed when one of
+its objects is not the very one written before. A part left empty is deleted (a tombstone, so
+compaction forgets it too). Every record goes to the host's partition of its changelog, where
+faust's recovery for that partition reads it back.
+
+Decision: only the table knows about shards; the core sees one ``content`` mapping. Content
+windows change in place (a repeat moves ``last_seen``), so they cannot be bucketed by time as
+ids are; a fixed number of shards by fingerprint bounds a write to ~1/CONTENT_SHARDS of them.
+
+Reads assemble the header and its parts once, then serve the decoded state from a cache, as
 :class:`~deskwatch.processors.views.ModelTable` does; a rebalance clears it (``forget``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from deskwatch.processors.encode import encode
-from deskwatch.processors.stage1 import HostState, IdBucket
+from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket
 
 HOSTS_TABLE = "hosts"  # each host's header, under the host
-HOST_IDS_TABLE = "host-ids"  # each host's id buckets, under bucket_key(host, start)
+HOST_PARTS_TABLE = "host-parts"  # each host's id buckets and content shards
+# 32 shards: a host's 76 windows of a simulated day (~17 KB) are ~0.5 KB a shard; at the
+# 1,000-window cap, ~8 KB.
+CONTENT_SHARDS = 32
 
-# The header: the state with each bucket's ids left out, so each bucket reads back as empty.
-_HEADER = {"id_buckets": {"__all__": {"ids"}}}
+# The header: every bucket's ids and the content windows left out (a bucket reads back empty).
+_HEADER = {"id_buckets": {"__all__": {"ids"}}, "content": True}
 _EMPTY = IdBucket()
 
 # send(topic, key, value or None for a tombstone, headers, the key whose partition to use)
 Send = Callable[[Any, bytes, bytes | None, None, bytes], None]
 
 
+class ContentShard(BaseModel):
+    """The content windows of one host whose fingerprints fall in one shard."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    windows: dict[str, ContentWindow]
+
+
 def bucket_key(host: str, start_ms: int) -> bytes:
-    """The ``host-ids`` key of one bucket: its start first, so the key reads back unambiguously."""
-    return f"{start_ms}@{host}".encode()
+    """The ``host-parts`` key of one id bucket (the prefix and start first: unambiguous)."""
+    return f"i{start_ms}@{host}".encode()
+
+
+def shard_key(host: str, shard: int) -> bytes:
+    """The ``host-parts`` key of one content shard."""
+    return f"c{shard}@{host}".encode()
+
+
+_SHARD_OF: dict[str, int] = {}  # fingerprints recur: each hashed once (bounded below)
+
+
+def shard_of(fingerprint: str) -> int:
+    """The content shard of a fingerprint: CRC-32 of its text, the same in every process."""
+    shard = _SHARD_OF.get(fingerprint)
+    if shard is None:
+        if len(_SHARD_OF) >= 1_000_000:
+            _SHARD_OF.clear()
+        shard = _SHARD_OF[fingerprint] = zlib.crc32(fingerprint.encode()) % CONTENT_SHARDS
+    return shard
 
 
 def encode_header(state: HostState) -> bytes:
-    """The host's header record: its state's JSON with every bucket's ids left out."""
+    """The host's header record: its state's JSON without ids and content windows."""
     return state.__pydantic_serializer__.to_json(state, exclude=_HEADER)
+
+
+def _shards(content: Mapping[str, ContentWindow], only: set[int] | None = None) -> dict[int, dict[str, ContentWindow]]:
+    """The windows grouped by shard (only the shards in ``only``, when given)."""
+    grouped: dict[int, dict[str, ContentWindow]] = {}
+    for fp, window in content.items():
+        shard = shard_of(fp)
+        if only is None or shard in only:
+            grouped.setdefault(shard, {})[fp] = window
+    return grouped
+
+
+def _encode_shard(windows: dict[str, ContentWindow]) -> bytes:
+    return encode(ContentShard.model_construct(windows=windows))
 
 
 def state_records(host: str, state: HostState) -> list[tuple[str, bytes, bytes]]:
     """Every record a first write of ``state`` makes, as (table name, key, value); each goes to
     the partition of the host's key."""
-    records = [(HOST_IDS_TABLE, bucket_key(host, start), encode(bucket))
+    records = [(HOST_PARTS_TABLE, bucket_key(host, start), encode(bucket))
                for start, bucket in state.id_buckets.items()]
+    records += [(HOST_PARTS_TABLE, shard_key(host, shard), _encode_shard(windows))
+                for shard, windows in sorted(_shards(state.content).items())]
     return [*records, (HOSTS_TABLE, host.encode(), encode_header(state))]
 
 
 class HostStateTable:
-    """``host -> HostState`` over the ``hosts`` and ``host-ids`` faust tables (bytes to bytes)."""
+    """``host -> HostState`` over the ``hosts`` and ``host-parts`` faust tables (bytes to bytes)."""
 
-    def __init__(self, hosts: Any, ids: Any) -> None:
+    def __init__(self, hosts: Any, parts: Any) -> None:
         self._hosts = hosts
-        self._ids = ids
+        self._parts = parts
         self._cache: dict[str, HostState] = {}  # what the tables hold for each host read or written
         self._staged: dict[str, HostState] = {}
 
@@ -75,18 +131,14 @@ class HostStateTable:
         self._staged[host] = state
 
     def flush(self, send: Send) -> int:
-        """Write each staged host's header and changed buckets, delete its dropped buckets, in
-        staging order; every record also goes to ``send``. Returns the hosts written."""
+        """Write each staged host's changed parts and header, in staging order; every record
+        also goes to ``send``. Returns the hosts written."""
         staged, self._staged = self._staged, {}
         for host, state in staged.items():
             key = host.encode()
             before = self._cache.get(host)
-            old = before.id_buckets if before is not None else {}
-            for start, bucket in state.id_buckets.items():
-                if old.get(start) is not bucket:
-                    self._write(self._ids, bucket_key(host, start), encode(bucket), key, send)
-            for start in old.keys() - state.id_buckets.keys():
-                self._write(self._ids, bucket_key(host, start), None, key, send)
+            self._write_buckets(host, key, before.id_buckets if before else {}, state.id_buckets, send)
+            self._write_content(host, key, before.content if before else {}, state.content, send)
             self._write(self._hosts, key, encode_header(state), key, send)
             self._cache[host] = state
         return len(staged)
@@ -96,15 +148,45 @@ class HostStateTable:
         self._cache.clear()
         self._staged.clear()
 
+    def _write_buckets(self, host: str, key: bytes, old: dict[int, IdBucket], new: dict[int, IdBucket],
+                       send: Send) -> None:
+        for start, bucket in new.items():
+            if old.get(start) is not bucket:
+                self._write(self._parts, bucket_key(host, start), encode(bucket), key, send)
+        for start in old.keys() - new.keys():
+            self._write(self._parts, bucket_key(host, start), None, key, send)
+
+    def _write_content(self, host: str, key: bytes, old: dict[str, ContentWindow],
+                       new: dict[str, ContentWindow], send: Send) -> None:
+        changed, kept = set(), 0
+        for fp, window in new.items():
+            was = old.get(fp)
+            if was is not None:
+                kept += 1
+            if was is not window:
+                changed.add(shard_of(fp))
+        if kept < len(old):  # some windows went: their shards changed too
+            changed.update(shard_of(fp) for fp in old.keys() - new.keys())
+        if not changed:
+            return
+        grouped = _shards(new, changed)
+        for shard in sorted(changed):
+            windows = grouped.get(shard)
+            self._write(self._parts, shard_key(host, shard), windows and _encode_shard(windows), key, send)
+
     def _assemble(self, host: str, header: HostState) -> HostState:
-        """The header with its buckets read back (a bucket a crash left unwritten reads as empty)."""
-        if not header.id_buckets:
-            return header
-        store, buckets = self._ids.data, {}
+        """The header with its parts read back (a part a crash left unwritten reads as empty)."""
+        store = self._parts.data
+        buckets = {}
         for start in header.id_buckets:
             raw = store.get(bucket_key(host, start))
             buckets[start] = _EMPTY if raw is None else IdBucket.model_validate_json(raw)
-        return header.model_copy(update={"id_buckets": buckets})
+        content: dict[str, ContentWindow] = {}
+        for shard in range(CONTENT_SHARDS):
+            raw = store.get(shard_key(host, shard))
+            if raw is not None:
+                content.update(ContentShard.model_validate_json(raw).windows)
+        return header.model_copy(update={"id_buckets": buckets, "content": content})
 
     @staticmethod
     def _write(table: Any, key: bytes, raw: bytes | None, route: bytes, send: Send) -> None:

@@ -25,7 +25,7 @@ log = structlog.get_logger(__name__)
 
 def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSettings) -> None:
     """One agent, concurrency 1 (more could commit past an in-flight envelope)."""
-    states = HostStateTable(wiring.hosts, wiring.host_ids)
+    states = HostStateTable(wiring.hosts, wiring.host_parts)
 
     @app.agent(wiring.events, concurrency=1, name="stage1")
     async def stage1(stream: Any) -> None:

@@ -1,4 +1,4 @@
-"""HostStateTable: a host's header and only its changed id buckets are written, and read back whole."""
+"""HostStateTable: a host's header and only its changed parts are written, and read back whole."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from deskwatch.processors.host_table import HostStateTable, bucket_key, encode_header, state_records
+from deskwatch.processors.host_table import (
+    CONTENT_SHARDS,
+    HostStateTable,
+    bucket_key,
+    encode_header,
+    shard_key,
+    shard_of,
+    state_records,
+)
 from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket
 
 T = datetime(2026, 11, 29, 9, tzinfo=UTC)
@@ -24,7 +32,7 @@ class Table:
 
 class Tables:
     def __init__(self) -> None:
-        self.hosts, self.ids = Table("hosts-changelog"), Table("host-ids-changelog")
+        self.hosts, self.ids = Table("hosts-changelog"), Table("host-parts-changelog")
         self.sent: list[tuple[str, bytes, bytes | None, bytes]] = []
 
     def send(self, topic: str, key: bytes, value: bytes | None, headers: None, route: bytes) -> None:
@@ -36,8 +44,8 @@ class Tables:
         return HostStateTable(self.hosts, self.ids)
 
 
-def state(**buckets: IdBucket) -> HostState:
-    return HostState(host=HOST, watermark=T, id_horizon_ms=3, content={"fp": WINDOW},
+def state(content: dict[str, ContentWindow] | None = None, **buckets: IdBucket) -> HostState:
+    return HostState(host=HOST, watermark=T, id_horizon_ms=3, content={"fp": WINDOW} if content is None else content,
                      id_buckets={int(start[1:]): b for start, b in buckets.items()})
 
 
@@ -51,20 +59,21 @@ def test_a_first_write_sends_every_bucket_and_the_header_and_reads_back_whole() 
     view.stage(HOST, first)
     assert view.flush(tables.send) == 1
     assert [(t, k) for t, k, _, _ in tables.sent] == [
-        ("host-ids-changelog", b"0@PC-LYON-01"), ("host-ids-changelog", b"600000@PC-LYON-01"),
-        ("hosts-changelog", b"PC-LYON-01")]
+        ("host-parts-changelog", b"i0@PC-LYON-01"), ("host-parts-changelog", b"i600000@PC-LYON-01"),
+        ("host-parts-changelog", shard_key(HOST, shard_of("fp"))), ("hosts-changelog", b"PC-LYON-01")]
     assert {route for *_, route in tables.sent} == {b"PC-LYON-01"}, "every record on the host's partition"
-    assert b'"e1"' not in tables.hosts.data[b"PC-LYON-01"], "the header holds no ids"
+    header = tables.hosts.data[b"PC-LYON-01"]
+    assert b'"e1"' not in header and b'"fp"' not in header, "the header holds no ids and no windows"
     assert tables.view().get(HOST) == first  # a fresh view (after a restart) assembles it again
     assert [(name, k, v) for name, k, v in state_records(HOST, first)] == [
-        ("host-ids", k, v) for _, k, v, _ in tables.sent[:2]] + [("hosts", b"PC-LYON-01", encode_header(first))]
+        ("host-parts", k, v) for _, k, v, _ in tables.sent[:3]] + [("hosts", b"PC-LYON-01", encode_header(first))]
 
 
 CHANGES = [
     pytest.param(lambda: state(s0=A, s600000=B), [], id="nothing-grew-header-only"),
     pytest.param(lambda: state(s0=A, s600000=IdBucket(ids={**B.ids, "e5": 600_003})),
-                 [(b"600000@PC-LYON-01", True)], id="one-bucket-grew"),
-    pytest.param(lambda: state(s600000=B, s1200000=C), [(b"1200000@PC-LYON-01", True), (b"0@PC-LYON-01", False)],
+                 [(b"i600000@PC-LYON-01", True)], id="one-bucket-grew"),
+    pytest.param(lambda: state(s600000=B, s1200000=C), [(b"i1200000@PC-LYON-01", True), (b"i0@PC-LYON-01", False)],
                  id="one-new-one-dropped"),
 ]
 
@@ -79,10 +88,12 @@ def test_a_later_write_sends_only_new_bucket_objects_and_tombstones(later, bucke
     new = later()
     view.stage(HOST, new)
     view.flush(tables.send)
-    assert [(k, v is not None) for t, k, v, _ in tables.sent if t == "host-ids-changelog"] == bucket_writes
+    assert [(k, v is not None) for t, k, v, _ in tables.sent if k.startswith(b"i")] == bucket_writes
+    assert not [k for _, k, _, _ in tables.sent if k.startswith(b"c")], "no window changed: no shard written"
     assert tables.sent[-1][:2] == ("hosts-changelog", b"PC-LYON-01")
     assert tables.view().get(HOST) == new
-    assert set(tables.ids.data) == {bucket_key(HOST, start) for start in new.id_buckets}, "no bucket left behind"
+    buckets = {k for k in tables.ids.data if k.startswith(b"i")}
+    assert buckets == {bucket_key(HOST, start) for start in new.id_buckets}, "no bucket left behind"
 
 
 def test_a_bucket_a_crash_left_unwritten_reads_as_empty() -> None:
@@ -110,3 +121,41 @@ def test_forget_reads_the_stores_again_and_an_unknown_host_is_none() -> None:
     assert view.get(HOST) == state(s0=A), "served from the cache"
     view.forget()
     assert view.get(HOST) == state(s0=A, s600000=B), "read again from the stores"
+
+
+def window(n: int) -> ContentWindow:
+    return ContentWindow(window_start=T, window_s=600, first_seen=T, last_seen=T, count=n)
+
+
+def test_content_shards_written_are_those_whose_windows_changed_or_went() -> None:
+    fps = [f"{n:032x}" for n in range(200)]
+    content = {fp: window(1) for fp in fps}
+    tables = Tables()
+    view = tables.view()
+    view.stage(HOST, state(content))
+    view.flush(tables.send)
+    shards = {k for _, k, _, _ in tables.sent if k.startswith(b"c")}
+    assert shards == {shard_key(HOST, s) for s in range(CONTENT_SHARDS)}, "200 windows fill every shard"
+    tables.sent.clear()
+    grown, gone = fps[3], fps[7]
+    later = {fp: w for fp, w in content.items() if fp != gone} | {grown: window(2), "new": window(1)}
+    view.stage(HOST, state(later))
+    view.flush(tables.send)
+    written = [k for _, k, _, _ in tables.sent if k.startswith(b"c")]
+    assert written == [shard_key(HOST, s) for s in sorted({shard_of(grown), shard_of(gone), shard_of("new")})]
+    assert tables.view().get(HOST) == state(later)
+
+
+def test_a_shard_left_empty_is_deleted() -> None:
+    other = next(f"o{n}" for n in range(100) if shard_of(f"o{n}") != shard_of("fp"))
+    tables = Tables()
+    view = tables.view()
+    kept = window(3)
+    view.stage(HOST, state({"fp": WINDOW, other: kept}))
+    view.flush(tables.send)
+    tables.sent.clear()
+    view.stage(HOST, state({other: kept}))  # the same window object: its shard is unchanged
+    view.flush(tables.send)
+    assert [(k, v) for _, k, v, _ in tables.sent if k.startswith(b"c")] == [(shard_key(HOST, shard_of("fp")), None)]
+    assert shard_key(HOST, shard_of("fp")) not in tables.ids.data
+    assert tables.view().get(HOST) == state({other: window(3)})
