@@ -119,7 +119,8 @@ class FileTail:
     def _source(self) -> ChunkSource:
         s = self._settings
         if s.parse_process:  # the child reads time.monotonic: an injected clock is for this one
-            return ReaderProcess(self._opt, s)
+            child: ChunkSource = ReaderProcess(self._opt, s)
+            return child
         return LocalReader(TailReader(self._opt, s), s.poll_interval_s, self._clock)
 
     def _apply(self, chunk: Chunk) -> None:
