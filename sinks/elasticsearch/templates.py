@@ -72,7 +72,8 @@ def template_body(es: ElasticsearchSettings, kind: Kind | str) -> dict[str, Any]
     """The composable index template of ``kind`` (settings, explicit mapping, events' read alias)."""
     kind = Kind(kind)
     template: dict[str, Any] = {
-        "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": es.refresh_interval},
+        "settings": {"number_of_shards": 1, "number_of_replicas": 0,
+                     "refresh_interval": es.events_refresh_interval if kind is Kind.EVENTS else es.refresh_interval},
         "mappings": mapping(kind),
     }
     if kind is Kind.EVENTS:

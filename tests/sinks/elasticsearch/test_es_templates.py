@@ -77,3 +77,16 @@ def test_names_and_template() -> None:
     body = template_body(ES, Kind.EVENTS)
     assert body["index_patterns"] == ["dw-events-*"] and body["template"]["aliases"] == {"dw-events": {}}
     assert "aliases" not in template_body(ES, Kind.INCIDENTS)["template"]
+
+
+REFRESH = [(Kind.EVENTS, "7s"), (Kind.INCIDENTS, "2s"), (Kind.HISTORY, "2s")]
+
+
+@pytest.mark.parametrize(("kind", "interval"), REFRESH, ids=[k.value for k, _ in REFRESH])
+def test_events_indices_take_their_own_refresh_interval(kind: Kind, interval: str) -> None:
+    es = ElasticsearchSettings(index_prefix="dw", refresh_interval="2s", events_refresh_interval="7s")
+    assert template_body(es, kind)["template"]["settings"]["refresh_interval"] == interval
+
+
+def test_events_refresh_less_often_than_incidents_by_default() -> None:
+    assert (ElasticsearchSettings().refresh_interval, ElasticsearchSettings().events_refresh_interval) == ("1s", "5s")
