@@ -99,3 +99,17 @@ def test_cpu_split_counts_a_launchers_children() -> None:
         for pid in reversed(found):  # the child first, then the launcher: only what this test started
             os.kill(pid, signal.SIGKILL)
         launcher.wait()
+
+
+def test_state_write_measures_both_ways_per_hour() -> None:
+    from bench.state_write import one_host_day, run
+    from deskwatch.processors.rules import load_default_pack
+    from deskwatch.processors.stage1 import Stage1, count_populations
+
+    events, sim = one_host_day(100.0, 2)
+    rules = load_default_pack()
+    hours = run(events, Stage1(rules, {a.host: a for a in sim.assets}, count_populations(sim.assets, rules)))
+    assert sum(h.envelopes for h in hours) == len(events) > 100
+    assert hours[-1].ids > hours[0].ids > 0
+    last = hours[-1]
+    assert last.split_bytes < last.whole_bytes, "after an hour, parts cost less than the whole state"
