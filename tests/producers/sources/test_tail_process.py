@@ -78,11 +78,15 @@ def test_a_killed_reader_process_is_an_error_not_a_stop(publisher: Publisher, tm
         except BaseException as exc:  # noqa: BLE001 - the test inspects it
             raised.append(exc)
 
+    # The test session may have children of its own already (the engines it started): the
+    # reader is the child that appears once the tail runs.
+    before = {child.pid for child in psutil.Process().children()}
     runner = threading.Thread(target=run)
     runner.start()
     try:
         deadline = time.monotonic() + 20
-        while not (children := psutil.Process().children()) and time.monotonic() < deadline:
+        while (not (children := [c for c in psutil.Process().children() if c.pid not in before])
+               and time.monotonic() < deadline):
             time.sleep(0.02)
         assert len(children) == 1, children
         children[0].kill()
