@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,7 +45,6 @@ class Hour:
     whole_bytes: int = 0
     whole_s: float = 0.0
     ids: int = 0
-    sent: list[int] = field(default_factory=list)
 
 
 def one_host_day(per_hour: float, hours: int) -> tuple[list[WorkstationEvent], Any]:

@@ -16,8 +16,8 @@ Decision: only the table knows about shards; the core sees one ``content`` mappi
 windows change in place (a repeat moves ``last_seen``), so they cannot be bucketed by time as
 ids are; a fixed number of shards by fingerprint bounds a write to ~1/CONTENT_SHARDS of them.
 
-Reads assemble the header and its parts once, then serve the decoded state from a cache, as
-:class:`~deskwatch.processors.views.ModelTable` does; a rebalance clears it (``forget``).
+Reads assemble the header and its parts once, then serve the decoded state from
+:class:`~deskwatch.processors.views.ModelTable`'s cache; a rebalance clears it (``forget``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict
 
 from deskwatch.processors.encode import encode
 from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket
+from deskwatch.processors.views import ModelTable
 
 HOSTS_TABLE = "hosts"  # each host's header, under the host
 HOST_PARTS_TABLE = "host-parts"  # each host's id buckets and content shards
@@ -95,40 +96,40 @@ def _encode_shard(windows: dict[str, ContentWindow]) -> bytes:
     return encode(ContentShard.model_construct(windows=windows))
 
 
+class _Store:
+    """A table's store and changelog, in memory: where ``state_records`` lets a table write."""
+
+    def __init__(self, name: str) -> None:
+        self.changelog_topic = name
+        self.data: dict[bytes, bytes] = {}
+
+
 def state_records(host: str, state: HostState) -> list[tuple[str, bytes, bytes]]:
-    """Every record a first write of ``state`` makes, as (table name, key, value); each goes to
-    the partition of the host's key."""
-    records = [(HOST_PARTS_TABLE, bucket_key(host, start), encode(bucket))
-               for start, bucket in state.id_buckets.items()]
-    records += [(HOST_PARTS_TABLE, shard_key(host, shard), _encode_shard(windows))
-                for shard, windows in sorted(_shards(state.content).items())]
-    return [*records, (HOSTS_TABLE, host.encode(), encode_header(state))]
+    """Every record a first write of ``state`` makes, as (table name, key, value), in the order
+    ``HostStateTable.flush`` sends them; each goes to the partition of the host's key."""
+    records: list[tuple[str, bytes, bytes]] = []
+
+    def send(topic: Any, key: bytes, value: bytes | None, headers: None, route: bytes) -> None:
+        assert value is not None  # a first write deletes nothing
+        records.append((topic, key, value))
+
+    table = HostStateTable(_Store(HOSTS_TABLE), _Store(HOST_PARTS_TABLE))
+    table.stage(host, state)
+    table.flush(send)
+    return records
 
 
-class HostStateTable:
-    """``host -> HostState`` over the ``hosts`` and ``host-parts`` faust tables (bytes to bytes)."""
+class HostStateTable(ModelTable[HostState]):
+    """``host -> HostState`` over the ``hosts`` and ``host-parts`` faust tables (bytes to bytes);
+    caching and staging as :class:`ModelTable`, reads and writes split into header and parts."""
 
     def __init__(self, hosts: Any, parts: Any) -> None:
-        self._hosts = hosts
+        super().__init__(hosts, HostState)
         self._parts = parts
-        self._cache: dict[str, HostState] = {}  # what the tables hold for each host read or written
-        self._staged: dict[str, HostState] = {}
 
-    def get(self, host: str) -> HostState | None:
-        """The host's state: staged, cached, or read from the tables' stores."""
-        state = self._staged.get(host) or self._cache.get(host)
-        if state is not None:
-            return state
-        raw = self._hosts.data.get(host.encode())
-        if raw is None:
-            return None
-        state = self._assemble(host, HostState.model_validate_json(raw))
-        self._cache[host] = state
-        return state
-
-    def stage(self, host: str, state: HostState) -> None:
-        """Remember a new state; ``get`` sees it at once, the tables at the next ``flush``."""
-        self._staged[host] = state
+    def _read(self, host: str) -> HostState | None:
+        header = super()._read(host)
+        return None if header is None else self._assemble(host, header)
 
     def flush(self, send: Send) -> int:
         """Write each staged host's changed parts and header, in staging order; every record
@@ -139,14 +140,9 @@ class HostStateTable:
             before = self._cache.get(host)
             self._write_buckets(host, key, before.id_buckets if before else {}, state.id_buckets, send)
             self._write_content(host, key, before.content if before else {}, state.content, send)
-            self._write(self._hosts, key, encode_header(state), key, send)
+            self._write(self._table, key, encode_header(state), key, send)
             self._cache[host] = state
         return len(staged)
-
-    def forget(self) -> None:
-        """Drop what is cached and staged (partitions moved: another worker may own them now)."""
-        self._cache.clear()
-        self._staged.clear()
 
     def _write_buckets(self, host: str, key: bytes, old: dict[int, IdBucket], new: dict[int, IdBucket],
                        send: Send) -> None:

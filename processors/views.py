@@ -35,14 +35,17 @@ class ModelTable(Generic[M]):
         cached = self._staged.get(key) or self._cache.get(key)
         if cached is not None:
             return cached
+        value = self._read(key)
+        if value is not None:
+            self._cache[key] = value
+        return value
+
+    def _read(self, key: str) -> M | None:
+        """The key's value in the table's store, decoded; None when the store has none."""
         # The table's store, as flush writes it: faust's own get adds a sensor call per read and
         # raises and catches a KeyError for every key it does not hold (every new host).
         raw = self._table.data.get(key.encode())
-        if raw is None:
-            return None
-        value = self._model.model_validate_json(raw)
-        self._cache[key] = value
-        return value
+        return None if raw is None else self._model.model_validate_json(raw)
 
     def stage(self, key: str, value: M) -> None:
         """Remember a new value; ``get`` sees it at once, the table at the next ``flush``."""

@@ -87,15 +87,17 @@ class Work:
         if when_ms < self.horizon_ms:
             return EventDecision(eid, DecisionKind.TOO_OLD, "older than the exact-dedup horizon")
         start = when_ms - when_ms % self.width_ms  # the same event has the same time: one bucket
-        ids = self.grown.get(start)
-        if ids is None:
+        grown = self.grown.get(start)
+        if grown is not None:
+            seen = grown
+        else:
             old = self.buckets.get(start)
-            if old is not None and eid in old.ids:
-                return EventDecision(eid, DecisionKind.DUPLICATE_ID, "event id already processed")
-            ids = self.grown[start] = {} if old is None else dict(old.ids)
-        elif eid in ids:
+            seen = old.ids if old is not None else {}
+        if eid in seen:
             return EventDecision(eid, DecisionKind.DUPLICATE_ID, "event id already processed")
-        ids[eid] = when_ms
+        if grown is None:  # the bucket's first new id this envelope: copy it, the state's stays
+            grown = self.grown[start] = dict(seen)
+        grown[eid] = when_ms
         # A clock far in the future must not expire everything else: cap the watermark at now + skew.
         capped = min(when, now + limits.max_future_skew)
         if self.watermark is None or capped > self.watermark:
