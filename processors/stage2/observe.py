@@ -14,9 +14,11 @@ from deskwatch.processors.stage2.policy import LifecyclePolicy
 from deskwatch.processors.stage2.state import WINDOW_CAP, WindowEntry
 from deskwatch.processors.stage2.tally import (
     blank_incident,
+    cleared_hits,
     crossing_time,
     earlier_opening,
     escalated_severity,
+    event_order,
     fold,
     opening_time,
 )
@@ -58,12 +60,14 @@ def _recover(draft: Draft, incident: Incident | None, signal: Signal) -> None:
     if incident is not None:
         _recover_host(draft, incident, signal)
         return
-    # Only this host's pending hits: other hosts' hits reach the group in any order around it.
-    window = draft.state.window
-    dropped = tuple(s.source_id for s in window if s.host == signal.host)
-    draft.state.window = [s for s in window if s.host != signal.host]
+    # Held as an entry of the window, not applied by deleting the host's hits: other hosts' hits,
+    # and this host's from other envelopes, reach the group in any order around it, and the
+    # thresholds must see the recovery where it is in event time (tally.crossing_time).
+    cleared = tuple(s.source_id for s in draft.state.window
+                    if s.host == signal.host and not s.recovery and s.last_seen <= signal.last_seen)
+    _hold(draft, signal)
     draft.decide(
-        Outcome.RECOVERY_WITHOUT_INCIDENT, source_ids=dropped, detail="host's pending hits cleared"
+        Outcome.RECOVERY_WITHOUT_INCIDENT, source_ids=cleared, detail="host's pending hits cleared"
     )
 
 
@@ -168,11 +172,7 @@ def _pend(draft: Draft, policy: LifecyclePolicy, signal: Signal) -> None:
     and ticks by wall time, expire them): the crossing is then a function of the set of hits.
     """
     state = draft.state
-    bisect.insort(state.window, WindowEntry.of(signal), key=lambda e: e.last_seen)
-    overflow = state.window[:-WINDOW_CAP]
-    if overflow:
-        del state.window[:-WINDOW_CAP]
-        draft.decide(Outcome.WINDOW_EXPIRED, source_ids=tuple(s.source_id for s in overflow))
+    _hold(draft, signal)
     population = next(
         (s.population for s in reversed(state.window) if s.population), state.population
     )
@@ -182,12 +182,24 @@ def _pend(draft: Draft, policy: LifecyclePolicy, signal: Signal) -> None:
         draft.decide(Outcome.PENDING, source_ids=(signal.source_id,))
 
 
+def _hold(draft: Draft, signal: Signal) -> None:
+    """Keep a hit or a recovery in the window, in event-time order, within its cap."""
+    window = draft.state.window
+    bisect.insort(window, WindowEntry.of(signal), key=event_order)
+    overflow = window[:-WINDOW_CAP]
+    if overflow:
+        del window[:-WINDOW_CAP]
+        draft.decide(Outcome.WINDOW_EXPIRED, source_ids=tuple(s.source_id for s in overflow))
+
+
 def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal) -> None:
     state = draft.state
     held, state.window = state.window, []
     opened_at = opening_time(policy, state, held)
-    entries = [s for s in held if s.last_seen >= opened_at - policy.window]
-    expired = tuple(s.source_id for s in held if s.last_seen < opened_at - policy.window)
+    cleared = cleared_hits(held, opened_at)
+    hits = [s for s in held if not s.recovery]
+    entries = [s for s in hits if s.last_seen >= opened_at - policy.window and s.source_id not in cleared]
+    expired = tuple(s.source_id for s in hits if s.last_seen < opened_at - policy.window)
     if expired:
         draft.decide(Outcome.WINDOW_EXPIRED, source_ids=expired, detail=f"before {opened_at}")
     state.last_opened_at = opened_at
@@ -207,3 +219,20 @@ def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal) -> None:
     draft.decide(Outcome.APPLIED, opened.id, source_ids=tuple(s.source_id for s in entries))
     if policy.absorbs:
         send_absorbs(draft, policy, opened, state.hosts)
+    _recover_after(draft, opened, held, opened_at)
+
+
+def _recover_after(draft: Draft, incident: Incident, held: list[WindowEntry], opened_at: datetime) -> None:
+    """Recoveries held past the opening count as if they had arrived after it, in event-time
+    order: a host recovers, fails again, recovers; once every host has recovered, it resolves."""
+    state = draft.state
+    recovered = False
+    for entry in sorted((s for s in held if s.last_seen > opened_at), key=event_order):
+        if not entry.recovery:
+            state.recovered.pop(entry.host, None)
+        elif entry.host in state.hosts:
+            state.recovered[entry.host] = max(state.recovered.get(entry.host, entry.last_seen), entry.last_seen)
+            recovered = True
+    if recovered and all(host in state.recovered for host in state.hosts):
+        at = max(state.recovered.values())
+        resolve(draft, incident, Trigger.RECOVERY, at, detail="every host recovered")

@@ -46,6 +46,7 @@ class WindowEntry(BaseModel):
     event_code: str = ""
     provider: str = ""
     sample: str = ""
+    recovery: bool = Field(default=False, description="the host recovered here: its hits until now no longer count")
 
     @classmethod
     def of(cls, signal: Signal) -> WindowEntry:
@@ -61,6 +62,7 @@ class WindowEntry(BaseModel):
             event_code=signal.event_code,
             provider=signal.provider,
             sample=signal.sample_message,
+            recovery=signal.recovery,
         )
 
 
@@ -81,7 +83,7 @@ class GroupState(BaseModel):
         description="absorbable groups: resolved incidents before last_resolved, oldest first",
     )
     window: list[WindowEntry] = Field(
-        default_factory=list, description="pending signals, oldest first"
+        default_factory=list, description="pending hits and recoveries, in event-time order"
     )
     recent_source_ids: list[str] = Field(default_factory=list, description="oldest first, capped")
     hosts: list[str] = Field(default_factory=list, description="sorted; exact up to HOSTS_CAP")

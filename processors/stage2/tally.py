@@ -35,34 +35,60 @@ def population_pct(hosts: int, population: int | None) -> float | None:
     return 100.0 * hosts / population
 
 
-def thresholds_met(
-    policy: LifecyclePolicy, window: Sequence[WindowEntry], population: int | None
-) -> bool:
-    """Whether the pending window may open an incident."""
-    return _met(policy, sum(s.count for s in window), len({s.host for s in window}), population)
+def event_order(entry: WindowEntry) -> tuple[datetime, bool, str]:
+    """The window's order: event time; at one instant hits before recoveries (a recovery clears the
+    hits at its own time), then source id, so that equal times still sort one way."""
+    return entry.last_seen, entry.recovery, entry.source_id
+
+
+def cleared_hits(entries: Sequence[WindowEntry], until: datetime) -> set[str]:
+    """Source ids of the hits a recovery of their host cleared at or before ``until``: in event
+    time the host had recovered from them, whatever order the signals arrived in."""
+    cleared: set[str] = set()
+    pending: dict[str, list[str]] = {}
+    for entry in sorted(entries, key=event_order):
+        if entry.last_seen > until:
+            break
+        if entry.recovery:
+            cleared.update(pending.pop(entry.host, ()))
+        else:
+            pending.setdefault(entry.host, []).append(entry.source_id)
+    return cleared
 
 
 def crossing_time(
     policy: LifecyclePolicy, entries: Sequence[WindowEntry], population: int | None
 ) -> datetime | None:
-    """The earliest event time at which the entries inside one window met the thresholds.
+    """The earliest event time at which the hits inside one window met the thresholds.
 
-    A function of the set of entries, not of their arrival order: hits from several stage-1
-    partitions reach a multi-host group in any order, and the opening time must not depend on it.
+    A function of the set of entries, not of their arrival order: hits and recoveries from several
+    stage-1 partitions reach a multi-host group in any order, and the opening time must not depend
+    on it. A recovery takes its host's hits until then out of the count, as it did when it arrived
+    in event-time order and cleared the host's pending hits.
     """
-    ordered = sorted(entries, key=lambda e: e.last_seen)
+    ordered = sorted(entries, key=event_order)
     hosts: Counter[str] = Counter()
+    counted: dict[str, list[int]] = {}  # per host, the indices of its hits in the count
     events, start = 0, 0
-    for entry in ordered:
-        events += entry.count
-        hosts[entry.host] += 1
+    for at, entry in enumerate(ordered):
         while ordered[start].last_seen < entry.last_seen - policy.window:
             old = ordered[start]
-            events -= old.count
-            hosts[old.host] -= 1
-            if not hosts[old.host]:
-                del hosts[old.host]
+            mine = counted.get(old.host)
+            if not old.recovery and mine and mine[0] == start:
+                mine.pop(0)
+                events -= old.count
+                hosts[old.host] -= 1
+                if not hosts[old.host]:
+                    del hosts[old.host]
             start += 1
+        if entry.recovery:
+            for index in counted.pop(entry.host, ()):
+                events -= ordered[index].count
+            hosts.pop(entry.host, None)
+            continue
+        counted.setdefault(entry.host, []).append(at)
+        events += entry.count
+        hosts[entry.host] += 1
         if _met(policy, events, len(hosts), population):
             return entry.last_seen
     return None
@@ -174,7 +200,7 @@ def opening_time(
     floor = None if state.last_opened_at is None else state.last_opened_at + _TICK
     state.opening_floor = floor
     at = at if floor is None else max(at, floor)
-    state.opening = sorted((s for s in window if s.last_seen <= at), key=lambda e: e.last_seen)[-WINDOW_CAP:]
+    state.opening = sorted((s for s in window if s.last_seen <= at), key=event_order)[-WINDOW_CAP:]
     return at
 
 
@@ -187,7 +213,7 @@ def earlier_opening(
     if opened is None or hit.last_seen >= opened:
         return None, []
     previous = list(state.opening)
-    bisect.insort(state.opening, hit, key=lambda e: e.last_seen)
+    bisect.insort(state.opening, hit, key=event_order)
     del state.opening[:-WINDOW_CAP]
     if opened == state.opening_floor:
         return None, []
@@ -198,7 +224,9 @@ def earlier_opening(
     if at >= opened:
         return None, []
     since, before = at - policy.window, opened - policy.window
-    readmitted = [e for e in previous if since <= e.last_seen < before]
+    cleared = cleared_hits(state.opening, at)
+    readmitted = [e for e in previous
+                  if since <= e.last_seen < before and not e.recovery and e.source_id not in cleared]
     state.opening = [e for e in state.opening if e.last_seen <= at]
     return at, readmitted
 

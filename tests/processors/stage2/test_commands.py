@@ -86,3 +86,27 @@ def test_recovery_before_threshold_clears_the_pending_window() -> None:
     )
     assert results[1].decisions[0].source_ids == (signal(0).source_id,)
     assert all(r.incidents == [] for r in results)
+
+
+def test_a_recovery_arriving_early_clears_only_the_hits_before_it_in_event_time() -> None:
+    """The two-worker run's order: one host's hits and its later recovery reach the site group
+    before the other hosts' hits that, in event time, opened the incident with it."""
+    stage = Stage2({"disk-full": Policy(min_hosts=3)})
+    a_hit, a_recovery = signal(0, "a"), signal(30, "a", recovery=True)
+    others = [signal(1, "b"), signal(2, "c")]
+    in_order = run(stage, [("signal", s, s.last_seen.minute) for s in (a_hit, *others, a_recovery)])
+    arrived = run(stage, [("signal", s, 40) for s in (a_hit, a_recovery, *others)])
+    opened = [i for r in arrived for i in r.incidents if i.status is IncidentStatus.OPEN]
+    assert opened and opened[0].hosts == ["a", "b", "c"] and opened[0].opened_at == at(2)
+    assert [d.outcome for d in arrived[1].decisions] == [Outcome.RECOVERY_WITHOUT_INCIDENT]
+    assert arrived[-1].state.recovered == {"a": at(30)}, "a's recovery counts after the opening"
+    assert arrived[-1].state.window == [] and in_order[-1].state.recovered == {"a": at(30)}
+
+
+def test_recoveries_after_the_opening_resolve_it_when_every_host_recovered() -> None:
+    stage = Stage2({"disk-full": Policy(min_hosts=2)})
+    signals = [signal(0, "a"), signal(5, "a", recovery=True), signal(6, "b", recovery=True), signal(1, "b")]
+    results = run(stage, [("signal", s, 10) for s in signals])
+    final = results[-1].incidents[-1]
+    assert final.status is IncidentStatus.RESOLVED and final.resolved_at == at(6)
+    assert final.opened_at == at(1) and final.hosts == ["a", "b"]
