@@ -14,6 +14,7 @@ import faust
 from deskwatch.connect import faust_broker_options
 from deskwatch.processors.collect import pace_collector
 from deskwatch.processors.heartbeat import Heartbeat, kafka_offsets, read_pulse
+from deskwatch.processors.in_order import InOrderApp
 from deskwatch.processors.positions import seek_fresh_inputs_to_beginning
 from deskwatch.processors.rules import RuleSet, load_default_pack, load_rules
 from deskwatch.processors.run_stage1 import attach_stage1
@@ -32,7 +33,8 @@ from deskwatch.topology import COMMANDS, EVENTS, SIGNALS
 
 def build_app(settings: Settings) -> tuple[faust.App, Wiring]:
     """A faust App configured from the settings tree, with its agents attached (no I/O yet)."""
-    app = faust.App(settings.processor.app_id, **_app_options(settings))
+    # In offset order: faust's own fetch loop can skip input records when partitions move (in_order.py).
+    app = InOrderApp(settings.processor.app_id, ordered_topics=input_topics(settings), **_app_options(settings))
     rules = load_ruleset(settings.processor)
     populations = DerivedMapping(lambda: count_populations(inventory.values(), rules))  # rebuilt on change
     wiring = declare(app, settings, on_inventory_change=populations.invalidate)

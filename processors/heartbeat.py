@@ -62,7 +62,9 @@ def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets) -> Pulse:
             nxt = max(read.get(tp, 0), committed.get(tp, 0), beginnings.get(tp, 0))  # the next record it needs
             if ends.get(tp, 0) > nxt:
                 behind += ends[tp] - nxt
-                waiting.append((*tp, nxt))
+                # A stalled partition is re-read from its commit: records read since may never
+                # have reached an agent (a queue cleared by a rebalance), and re-reads are idempotent.
+                waiting.append((*tp, max(committed.get(tp, 0), beginnings.get(tp, 0))))
     consumer = getattr(app, "consumer", None)
     active = getattr(consumer, "_active_partitions", None)  # faust internals, read for diagnosis only
     return Pulse(

@@ -6,7 +6,8 @@ loaded machine (a memory bench's worker recovered 200k state records, then never
 waiting on its input), and in a CI run's worker restarted after a SIGKILL. In both, faust's flow
 was active and no input partition paused, so resuming alone (what faust itself does when a
 recovery completes) changed nothing; what recovers the worker is seeking each waiting partition
-to the next offset it needs (see ``positions.py`` for why faust's own seek can skip them).
+back to its committed offset (see ``positions.py`` and ``in_order.py`` for how faust's own fetch
+loop can pass records by).
 Delivery stays at-least-once: offsets are still committed only after the agents processed them.
 """
 
@@ -61,8 +62,8 @@ def _generator_behind(awaitable: Any) -> Any:
 
 def resume_inputs(app: Any, inputs: frozenset[str], waiting: tuple[tuple[str, int, int], ...]) -> None:
     """On the event loop: resume the assigned input partitions and the consumer's flow, and seek each
-    partition with records waiting to the next offset the worker needs (records a cancelled fetch
-    had taken off the client's buffer are read again; anything re-read is idempotent downstream)."""
+    partition with records waiting back to its committed offset (records a cancelled fetch had
+    taken off the client's buffer are read again; anything re-read is idempotent downstream)."""
 
     async def resume() -> None:
         consumer = app.consumer

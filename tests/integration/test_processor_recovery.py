@@ -28,7 +28,7 @@ from deskwatch.processors.evaluate.compare import diff_incidents
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet, write_inventory_csv, write_jsonl
 from deskwatch.schemas.incident import Incident
 from deskwatch.settings import Settings
-from deskwatch.topics import committed_offsets, consumer_lag
+from deskwatch.topics import committed_offsets, consumer_lag, end_offsets
 from deskwatch.topology import COMMANDS, EVENTS, INCIDENTS, SIGNALS
 
 from .conftest import read_topic, wait_for
@@ -89,6 +89,18 @@ class Run:
         k = self.settings.kafka
         return consumer_lag(k, self.settings.processor.app_id, topic.name(k))
 
+    def lagging(self) -> list[str]:
+        """Each input partition not committed to its end: where it stands."""
+        k = self.settings.kafka
+        admin = KafkaAdminClient(**kafka_python_options(k))
+        try:
+            committed = committed_offsets(admin, self.settings.processor.app_id)
+        finally:
+            admin.close()
+        return [f"{tp.topic}[{tp.partition}] committed {committed[tp].offset if tp in committed else None} of {end}"
+                for topic in (EVENTS, SIGNALS, COMMANDS) for tp, end in sorted(end_offsets(k, topic.name(k)).items())
+                if end != (committed[tp].offset if tp in committed else 0)]
+
     def drained(self) -> bool:
         return all(self.lag(topic) == 0 for topic in (EVENTS, SIGNALS, COMMANDS))
 
@@ -114,7 +126,7 @@ def runs(settings: Settings, tmp_path: Path) -> Iterator[Callable[[], Run]]:
 def settle(run: Run, workers: list[Component], timeout: float = 240) -> dict[str, Incident]:
     """Wait until every input is committed twice in a row, then read the incidents."""
     def tails() -> str:
-        return "\n---\n".join(w.tail(15) for w in workers)
+        return "\n---\n".join([f"lagging: {run.lagging()}", *(w.tail(15) for w in workers)])
 
     def quiet() -> bool:
         assert all(w.running() for w in workers), tails()
@@ -166,9 +178,20 @@ def test_two_workers_give_the_incidents_of_one(fleet: tuple[Path, Path, int], ru
     total = one.produce(events, inventory)
     assert two.produce(events, inventory) == total
     want = settle(one, [one.start("processor", "run")])
-    workers = [two.start("processor", "run"), two.start("processor", "run")]
+    # The second worker joins while the first is mid-stream, so partitions move with records in
+    # flight (two workers started together mostly left one of them nothing to do): the first is
+    # stopped (SIGSTOP) after its first commit and continued once the second asked to join.
+    first = two.start("processor", "run")
+    assert first_progress(two, total, first) > 0, "the first worker is mid-stream"
+    first.proc.send_signal(signal.SIGSTOP)
+    try:
+        workers = [first, two.start("processor", "run")]
+        wait_for(lambda: group_state(two) != "Stable", 120, "the second worker to ask to join", workers[1].tail)
+    finally:
+        first.proc.send_signal(signal.SIGCONT)
     got = settle(two, workers, timeout=300)
     assert members(two) == 2, "both workers are in the group, so both own partitions"
+    assert all("first batch" in w.tail(10_000) for w in workers), "both workers processed records"
     assert_same(got, want)
 
 
@@ -188,6 +211,16 @@ def first_progress(run: Run, total: int, worker: Component, timeout: float = 180
     finally:
         admin.close()
     pytest.fail(f"the worker committed nothing in {timeout:.0f}s\n{worker.tail()}")
+
+
+def group_state(run: Run) -> str:
+    """The run's consumer group state: Stable, PreparingRebalance, CompletingRebalance, ..."""
+    admin = KafkaAdminClient(**kafka_python_options(run.settings.kafka))
+    try:
+        group_id = run.settings.processor.app_id
+        return str(admin.describe_groups([group_id])[group_id]["group_state"])
+    finally:
+        admin.close()
 
 
 def members(run: Run) -> int:

@@ -48,13 +48,14 @@ def test_read_pulse_counts_what_waits_past_the_read_offsets() -> None:
         monitor=SimpleNamespace(messages_received_total=7, tp_read_offsets={a: 9},  # offsets 0..9 read
                                 tp_committed_offsets={a: 5, b: 3}),
     )
-    ends = {("events", 0): 10, ("events", 1): 8, ("signals", 0): 6}
+    ends = {("events", 0): 12, ("events", 1): 8, ("signals", 0): 6}
     begins = {("events", 0): 0, ("events", 1): 0, ("signals", 0): 2}
     got = read_pulse(app, frozenset({"events", "signals"}), lambda tps: (begins, ends))
-    # events-0 read to its end; events-1: 8 - committed 3; signals-0 never read: 6 - its beginning 2
-    assert (got.assigned, got.received, got.committed, got.behind) == (3, 7, 8, 5 + 4)
+    # events-0: 12 - read to 9; events-1: 8 - committed 3; signals-0 never read: 6 - its beginning 2
+    assert (got.assigned, got.received, got.committed, got.behind) == (3, 7, 8, 2 + 5 + 4)
     assert (got.flow_active, got.paused, got.fetching) == (True, 0, -1), "a consumer without faust's bookkeeping"
-    assert got.waiting == (("events", 1, 3), ("signals", 0, 2)), "the next offset each stalled partition needs"
+    assert got.waiting == (("events", 0, 5), ("events", 1, 3), ("signals", 0, 2)), \
+        "where each stalled partition is read again from: its commit (events-0 read to 9, committed 5)"
 
 
 def test_read_pulse_reports_faust_paused_partitions_and_flow() -> None:

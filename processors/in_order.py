@@ -1,0 +1,257 @@
+"""Input records reach the agents in offset order, each partition from where it was last sought.
+
+faust-streaming's fetch loop can lose input records when partitions move. Seen on the real broker
+with two workers and a rebalance in mid-stream (tests/integration/test_processor_recovery.py):
+
+1. A batch is fetched in the consumer thread before the rebalance. It reaches the fetch loop only
+   after faust has sought the partition back to its committed offset C.
+2. The loop hands over the batch's first record, at offset X > C, and records C+1..X as a "gap",
+   which faust treats as offsets that never existed.
+3. The records C..X-1 are read again from C, and the loop drops them as below its read offset.
+4. The next commit passes over them with the gap's help. They were never processed, and no error
+   was raised.
+
+When X is C+1, nothing is filled. The commit then stops at C for good, and the worker's lag never
+drains: this is the other way the same race showed. The same class of defect is reported upstream
+(faust-streaming issues #216 and #606, robinhood/faust #559).
+
+Our inputs (events, signals, commands) are neither compacted nor transactional. Every offset in
+them is a record, so a jump in offsets is never a real gap. ``InputOrder`` keeps the offset each
+input partition must deliver next. This is the target of the last seek, or one past the last
+record handed over. Each record is then:
+
+- handed over when it is the next one;
+- skipped when it is below the next one, as a stale copy that was already handed over or
+  re-sought;
+- the start of a re-seek when it is beyond the next one: the partition is sought back to the next
+  offset, and the batch's further records for it are skipped.
+
+One case is left: records removed by retention. The partition's first offset is then past the
+next one, and the jump is accepted, with an error in the log naming the lost range.
+
+``InOrderConsumer`` runs this check in place of faust's own fetch loop. It is wired through
+``InOrderApp`` and ``InOrderTransport``. Other topics, such as the compacted changelogs faust
+reads while it recovers, keep faust's behaviour: gaps are allowed, and records below the read
+offset are dropped. The loop commits between records, never between taking a record and handing
+it over: faust's own loop awaits its commit there, and a whole rebalance can pass inside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import faust
+import structlog
+from faust.transport.consumer import CONSUMER_FETCHING
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+
+log = structlog.get_logger(__name__)
+
+
+class Step(enum.Enum):
+    DELIVER = "deliver"
+    SKIP = "skip"  # below the next offset: already handed over, or re-sought
+    RESEEK = "reseek"  # beyond the next offset: records in between were not handed over
+
+
+class InputOrder:
+    """The next offset each ordered partition must hand over; pure bookkeeping, no I/O."""
+
+    def __init__(self, topics: Iterable[str]) -> None:
+        self.topics = frozenset(topics)
+        self._next: dict[TP, int] = {}
+        self.revocations = 0  # bumped when partitions leave: a hand-over under way is then stale
+        self.reseeks = 0
+        self.skipped = 0
+
+    def ordered(self, tp: TP) -> bool:
+        return tp.topic in self.topics
+
+    def step(self, tp: TP, offset: int) -> Step:
+        """What to do with the record at ``offset`` of an ordered partition."""
+        expected = self._next.get(tp)
+        if expected is None or offset == expected:
+            return Step.DELIVER
+        if offset < expected:
+            self.skipped += 1
+            return Step.SKIP
+        self.reseeks += 1
+        return Step.RESEEK
+
+    def delivered(self, tp: TP, offset: int) -> None:
+        if tp.topic in self.topics:
+            self._next[tp] = offset + 1
+
+    def sought(self, tp: TP, offset: int) -> None:
+        """The partition's position was set to ``offset``: it is read again from there."""
+        if tp.topic in self.topics:
+            self._next[tp] = offset
+
+    def sought_committed(self, committed: Mapping[TP, Any]) -> None:
+        """After a seek to committed offsets: the client moves only partitions with an offset > 0
+        (a fresh partition keeps its position, see ``positions.py``), so only those are set."""
+        for tp, offset in committed.items():
+            if offset is not None and offset > 0:
+                self.sought(tp, int(offset))
+
+    def next_offset(self, tp: TP) -> int | None:
+        return self._next.get(tp)
+
+    def forget(self, tps: Iterable[TP]) -> None:
+        self.revocations += 1
+        for tp in tps:
+            self._next.pop(tp, None)
+
+
+class InOrderConsumer(faust_aiokafka.Consumer):
+    """faust's aiokafka consumer whose fetch loop hands ordered partitions over in offset order.
+
+    A position never moves while a record is being handed over (``_moving``): a seek that came
+    in between once let a record from before it through after it, and the record's offset then
+    replaced the seek's target, so the records the seek meant to read again were skipped.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.order = InputOrder(getattr(self.app, "ordered_topics", ()))
+        self._moving = asyncio.Lock()
+
+    # Every way a position moves goes through one of these three.
+    async def _seek(self, partition: TP, offset: int) -> None:
+        async with self._moving:
+            await super()._seek(partition, offset)
+            self.order.sought(partition, offset)
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        async with self._moving:
+            committed = await super().seek_to_committed()
+            self.order.sought_committed(committed)
+            return committed
+
+    async def seek_wait(self, partitions: Mapping[TP, int]) -> None:
+        async with self._moving:
+            await super().seek_wait(partitions)
+            for tp, offset in partitions.items():
+                self.order.sought(tp, offset)
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        # Not under ``_moving``: a hand-over blocked on a full queue ends only when the flow
+        # stops, which this revocation is about to do. ``revocations`` marks it stale instead.
+        self.order.forget(revoked)
+        await super().on_partitions_revoked(revoked)
+
+    async def _drain_messages(self, fetcher: Any) -> None:
+        """Fetch and hand over records until the consumer or the fetcher stops."""
+        try:
+            while not (self._stopped.is_set() or fetcher._stopped.is_set()):
+                self.diag.set_flag(CONSUMER_FETCHING)
+                await self.sleep(0)
+                if self.should_stop:
+                    break
+                await self._hand_over(self.getmany(timeout=1.0))
+                self.diag.unset_flag(CONSUMER_FETCHING)
+        except self.consumer_stopped_errors:
+            if self.transport.app.should_stop:
+                return
+            raise
+        finally:
+            self.diag.unset_flag(CONSUMER_FETCHING)
+
+    async def _hand_over(self, batch: Any) -> None:
+        """Hand one fetched batch's records to the agents' channels, in order."""
+        order, read = self.order, self._read_offset
+        acks_enabled_for = self.app.topics.acks_enabled_for
+        commit_every = self._commit_every
+        resought: set[TP] = set()
+        since_yield = 0
+        async for tp, message in batch:
+            since_yield += 1
+            if since_yield > 100:
+                await self.sleep(0)
+                since_yield = 0
+            offset = message.offset
+            if order.ordered(tp):
+                if tp in resought:
+                    continue
+                step = await self._hand_over_ordered(tp, message)
+                if step is None:
+                    break  # the flow stopped (a rebalance): the record is read again after its seek
+                if step is Step.RESEEK:
+                    resought.add(tp)
+            else:  # faust's own rule: records below the read offset are dropped, jumps are gaps
+                r_offset = read.get(tp)
+                if r_offset is not None and offset < r_offset:
+                    continue
+                if r_offset and offset - r_offset > 1 and acks_enabled_for(message.topic):
+                    await self._add_gap(tp, r_offset + 1, offset)
+                if not await self._deliver(message):
+                    break
+                read[tp] = offset
+            if commit_every is not None and self._n_acked >= commit_every:
+                # Between records, never with one in hand: partitions may move while it commits,
+                # and the batch's further records are then stale, which the order check sees.
+                self._n_acked = 0
+                await self.commit()
+
+    async def _hand_over_ordered(self, tp: TP, message: Any) -> Step | None:
+        """Deliver, skip or re-seek one record of an ordered partition; None when the flow stopped."""
+        order, offset = self.order, message.offset
+        async with self._moving:
+            step = order.step(tp, offset)
+            if step is Step.DELIVER:
+                revocations = order.revocations
+                if not await self._deliver(message):
+                    return None
+                if order.revocations == revocations:
+                    self._read_offset[tp] = offset
+                    order.delivered(tp, offset)
+                return step
+        if step is Step.SKIP:
+            return step
+        if await self._reseek(tp, offset):
+            return step
+        order.sought(tp, offset)  # retention removed what came before: this record is the next
+        return await self._hand_over_ordered(tp, message)
+
+    async def _deliver(self, message: Any) -> bool:
+        """Hand one record to the agents' channels; False when the flow stopped first."""
+        if not self.flow_active:
+            return False
+        handed = self.callback(message)
+        outcome = await self.wait_first(handed, self.suspend_flow.wait())
+        return handed in outcome.done
+
+    async def _reseek(self, tp: TP, offset: int) -> bool:
+        """Records before ``offset`` were not handed over: seek back to them and return True; or,
+        when retention removed them, say so and return False."""
+        expected = self.order.next_offset(tp)
+        if expected is None:  # the partition left meanwhile: its next owner seeks it
+            return True
+        first = (await self.earliest_offsets(tp)).get(tp, 0)
+        if first > expected:
+            log.error("input records removed by retention before they were processed",
+                      topic=tp.topic, partition=tp.partition, first_missing=expected, first_present=first)
+            return False
+        log.warning("input records arrived past the next offset; reading them again from it",
+                    topic=tp.topic, partition=tp.partition, next_offset=expected, arrived=offset)
+        await self.seek(tp, expected)
+        return True
+
+
+class InOrderTransport(faust_aiokafka.Transport):
+    Consumer = InOrderConsumer
+
+
+class InOrderApp(faust.App):
+    """A faust App whose consumer hands ``ordered_topics`` over in offset order."""
+
+    def __init__(self, *args: Any, ordered_topics: Iterable[str] = (), **kwargs: Any) -> None:
+        self.ordered_topics = frozenset(ordered_topics)
+        super().__init__(*args, **kwargs)
+
+    def _new_transport(self) -> Any:
+        return InOrderTransport(self.conf.broker_consumer, self)

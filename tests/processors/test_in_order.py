@@ -1,0 +1,152 @@
+"""Input records in offset order: the bookkeeping, and the fetch loop's hand-over on faust's real
+consumer object (records fed in, no broker: the race itself is reproduced on the real broker by
+tests/integration/test_processor_recovery.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+
+from deskwatch.processors.app import build_app
+from deskwatch.processors.in_order import InOrderConsumer, InputOrder, Step
+from deskwatch.settings import Settings
+
+EVENTS = TP("events", 3)
+CHANGELOG = TP("app-hosts-changelog", 3)
+
+
+def test_records_in_order_are_delivered_from_wherever_an_unsought_partition_starts() -> None:
+    order = InputOrder({"events"})
+    assert order.step(EVENTS, 40) is Step.DELIVER
+    order.delivered(EVENTS, 40)
+    assert order.step(EVENTS, 41) is Step.DELIVER and order.next_offset(EVENTS) == 41
+
+
+def test_a_stale_batch_after_a_seek_to_the_committed_offset_is_resought_not_gap_filled() -> None:
+    """The race seen on the broker: 0..4 committed, 5..59 handed over then cleared by a rebalance,
+    the seek back to 5, and a batch fetched before it arriving at 60."""
+    order = InputOrder({"events"})
+    for offset in range(60):
+        order.delivered(EVENTS, offset)
+    order.sought_committed({EVENTS: 5})
+    assert order.step(EVENTS, 60) is Step.RESEEK, "5..59 would be lost"
+    assert order.step(EVENTS, 5) is Step.DELIVER
+    order.delivered(EVENTS, 5)
+    assert order.step(EVENTS, 5) is Step.SKIP and order.step(EVENTS, 3) is Step.SKIP
+    assert (order.reseeks, order.skipped) == (1, 2)
+
+
+def test_one_past_the_committed_offset_is_not_the_next_record() -> None:
+    """faust let offset C+1 through after a seek to C (no gap to fill, C dropped, the commit stuck)."""
+    order = InputOrder({"events"})
+    order.sought_committed({EVENTS: 9})
+    assert order.step(EVENTS, 10) is Step.RESEEK and order.step(EVENTS, 9) is Step.DELIVER
+
+
+def test_seeks_to_nothing_committed_leave_the_fresh_position_alone() -> None:
+    order = InputOrder({"events"})
+    order.sought(EVENTS, 0)  # positions.py: a fresh partition to its beginning
+    order.sought_committed({EVENTS: None})
+    order.sought_committed({EVENTS: 0})
+    assert order.next_offset(EVENTS) == 0
+
+
+def test_other_topics_and_revoked_partitions_are_not_tracked() -> None:
+    order = InputOrder({"events"})
+    order.delivered(CHANGELOG, 7)
+    order.sought(CHANGELOG, 2)
+    assert not order.ordered(CHANGELOG) and order.next_offset(CHANGELOG) is None
+    order.delivered(EVENTS, 7)
+    order.forget([EVENTS])
+    assert order.next_offset(EVENTS) is None
+
+
+@dataclass
+class Record:
+    topic: str
+    offset: int
+
+
+async def batch(*records: tuple[TP, int]) -> AsyncIterator[tuple[TP, Record]]:
+    for tp, offset in records:
+        yield tp, Record(tp.topic, offset)
+
+
+@pytest.fixture
+def consumer(monkeypatch: pytest.MonkeyPatch) -> tuple[InOrderConsumer, list[tuple[str, int]], list[Any]]:
+    """The processor's own consumer object, not started: hand-overs and seeks recorded."""
+    settings = Settings()
+    app, _ = build_app(settings)
+    c = app.consumer
+    assert isinstance(c, InOrderConsumer)
+    events = TP(settings.kafka.topic_prefix + "events", 3)
+    handed: list[tuple[str, int]] = []
+    seeks: list[Any] = []
+
+    async def deliver(message: Record) -> None:
+        handed.append((message.topic, message.offset))
+
+    async def seek(tp: TP, offset: int) -> None:
+        seeks.append((tp, offset))
+        c.order.sought(tp, offset)
+
+    async def earliest(*tps: TP) -> dict[TP, int]:
+        return {tp: 0 for tp in tps}
+
+    monkeypatch.setattr(c, "callback", deliver)
+    monkeypatch.setattr(c, "seek", seek)
+    monkeypatch.setattr(c, "earliest_offsets", earliest)
+    c.order.sought(events, 5)
+    return c, handed, [events, seeks]
+
+
+def test_the_hand_over_reseeks_a_jump_and_skips_the_rest_of_that_partition(consumer: Any) -> None:
+    c, handed, (events, seeks) = consumer
+    c.loop.run_until_complete(c._hand_over(batch((events, 60), (events, 61), (CHANGELOG, 4), (CHANGELOG, 9))))
+    assert seeks == [(events, 5)], "sought back to the next record"
+    assert handed == [("app-hosts-changelog", 4), ("app-hosts-changelog", 9)], "compacted: gaps are fine"
+    c.loop.run_until_complete(c._hand_over(batch((events, 5), (events, 6), (events, 6), (events, 7))))
+    assert handed[2:] == [(events.topic, 5), (events.topic, 6), (events.topic, 7)], "in order, once"
+
+
+def test_records_removed_by_retention_are_named_and_the_partition_goes_on(consumer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    c, handed, (events, seeks) = consumer
+
+    async def earliest(*tps: TP) -> dict[TP, int]:
+        return {tp: 50 for tp in tps}
+
+    monkeypatch.setattr(c, "earliest_offsets", earliest)
+    c.loop.run_until_complete(c._hand_over(batch((events, 50), (events, 51))))
+    assert seeks == [] and handed == [(events.topic, 50), (events.topic, 51)]
+
+
+def test_a_seek_that_comes_during_a_hand_over_waits_for_it_and_is_not_overwritten(
+    consumer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen on the broker: a rebalance's seek back to the commit came while a record was being
+    handed over; the record's offset then replaced the seek's target and the re-read was skipped."""
+    c, handed, (events, seeks) = consumer
+
+    async def client_seek(self: Any, tp: TP, offset: int) -> None:
+        """The client's own seek (a call into the consumer thread): nothing to do without one."""
+
+    monkeypatch.setattr(faust_aiokafka.Consumer, "_seek", client_seek)
+    rebalance: list[asyncio.Task[None]] = []
+
+    async def deliver(message: Record) -> None:
+        if message.offset == 5:  # the rebalance's seek to the committed offset 2 arrives now
+            rebalance.append(asyncio.ensure_future(c._seek(events, 2)))
+            await asyncio.sleep(0.01)
+        handed.append((message.topic, message.offset))
+
+    monkeypatch.setattr(c, "callback", deliver)
+    c.loop.run_until_complete(c._hand_over(batch((events, 5), (events, 6))))
+    c.loop.run_until_complete(asyncio.gather(*rebalance))
+    assert handed == [(events.topic, 5)], "6 came from before the seek"
+    assert seeks == [(events, 2)] and c.order.next_offset(events) == 2, "2..4 are read again"
