@@ -26,6 +26,19 @@ record handed over. Each record is then:
 - the start of a re-seek when it is beyond the next one: the partition is sought back to the next
   offset, and the batch's further records for it are skipped.
 
+A stream of faust's drops a record, and acknowledges it, when it arrives stamped with an older
+consumer generation than the app's, or while faust's flow control is suspended: the next commit
+then passes it. A record fetched while an assignment was completing carried the old stamp (the
+two-worker run's second diff: a group's first signal, offset 0, never processed). Ordered records
+are therefore handed over only while the flow control is active, and stamped with the current
+generation once the order check has passed them.
+
+Last, a stream may drop a record with or without acknowledging it, so the consumer acknowledges
+an input record only once an agent said it processed it (``processed``), commits only a run of
+acknowledged offsets that starts exactly at the committed offset (faust's own rule passed over a
+missing first offset), and reads a partition again from its commit when later records were
+acknowledged and an earlier one never was (``_heal``).
+
 One case is left: records removed by retention. The partition's first offset is then past the
 next one, and the jump is accepted, with an error in the log naming the lost range.
 
@@ -46,6 +59,7 @@ from typing import Any
 import faust
 import structlog
 from faust.transport.consumer import CONSUMER_FETCHING
+from faust.types.tuples import ack_lock
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
@@ -64,6 +78,7 @@ class InputOrder:
     def __init__(self, topics: Iterable[str]) -> None:
         self.topics = frozenset(topics)
         self._next: dict[TP, int] = {}
+        self._origin: dict[TP, int] = {}
         self.revocations = 0  # bumped when partitions leave: a hand-over under way is then stale
         self.reseeks = 0
         self.skipped = 0
@@ -90,6 +105,11 @@ class InputOrder:
         """The partition's position was set to ``offset``: it is read again from there."""
         if tp.topic in self.topics:
             self._next[tp] = offset
+            self._origin[tp] = offset
+
+    def origin(self, tp: TP) -> int | None:
+        """Where the partition was last sought to: its first record when nothing is committed."""
+        return self._origin.get(tp)
 
     def sought_committed(self, committed: Mapping[TP, Any]) -> None:
         """After a seek to committed offsets: the client moves only partitions with an offset > 0
@@ -105,6 +125,7 @@ class InputOrder:
         self.revocations += 1
         for tp in tps:
             self._next.pop(tp, None)
+            self._origin.pop(tp, None)
 
 
 class InOrderConsumer(faust_aiokafka.Consumer):
@@ -119,6 +140,37 @@ class InOrderConsumer(faust_aiokafka.Consumer):
         super().__init__(*args, **kwargs)
         self.order = InputOrder(getattr(self.app, "ordered_topics", ()))
         self._moving = asyncio.Lock()
+        self._processed: set[tuple[TP, int]] = set()  # ordered records an agent has finished
+        self.unprocessed_acks = 0
+        self._healed: dict[TP, float] = {}
+        self.heals = 0
+
+    def processed(self, messages: Iterable[Any]) -> None:
+        """The agents' word that these records went through the core and their outputs were sent."""
+        self._processed.update((m.tp, m.offset) for m in messages if m.topic in self.order.topics)
+
+    def ack(self, message: Any) -> bool:
+        """Acknowledge an ordered record only if an agent processed it.
+
+        A stream of faust's acknowledges the records it drops: those it takes from its queue while
+        a rebalance has suspended the flow, or stamped with an older generation. The next commit
+        then passed over them (a two-worker run lost an event so: its host's state never saw it).
+        Refused here, such a record holds its partition's commit where it is; the seek back to
+        the commit that ends every rebalance reads it again.
+        """
+        if message.topic in self.order.topics:
+            key = (message.tp, message.offset)
+            if key in self._processed:
+                self._processed.discard(key)
+            else:
+                with ack_lock:
+                    message.acked = True
+                    self._unacked_messages.discard(message)
+                self.unprocessed_acks += 1
+                log.warning("input record acknowledged without being processed: not committed",
+                            topic=message.topic, partition=message.partition, offset=message.offset)
+                return False
+        return super().ack(message)
 
     # Every way a position moves goes through one of these three.
     async def _seek(self, partition: TP, offset: int) -> None:
@@ -143,6 +195,53 @@ class InOrderConsumer(faust_aiokafka.Consumer):
         # stops, which this revocation is about to do. ``revocations`` marks it stale instead.
         self.order.forget(revoked)
         await super().on_partitions_revoked(revoked)
+
+    def _new_offset(self, tp: TP) -> int | None:
+        """The offset to commit for ``tp``: one past the acknowledged run that starts exactly at the
+        committed offset (or, with nothing committed, where the partition was sought to).
+
+        faust's own rule commits the first run of acknowledged offsets even when the committed
+        offset itself is missing from it, and checks nothing when nothing is committed yet: a
+        record that a stream dropped without acknowledging it was so passed over. Here such a hole
+        holds the commit, and the partition is read again from the commit (``_heal``).
+        """
+        if tp.topic not in self.order.topics:
+            return super()._new_offset(tp)
+        acked, index = self._acked[tp], self._acked_index[tp]
+        if not acked:
+            return None
+        committed = self._committed_offset[tp]
+        start = committed if committed is not None else self.order.origin(tp)
+        if start is None:
+            return None
+        acked.sort()
+        below = 0
+        while below < len(acked) and acked[below] < start:
+            below += 1
+        index.difference_update(acked[:below])
+        del acked[:below]
+        if not acked:
+            return None
+        if acked[0] != start:
+            self._heal(tp, start, acked[0])
+            return None
+        end = start
+        while end - start < len(acked) and acked[end - start] == end:
+            end += 1
+        index.difference_update(acked[: end - start])
+        del acked[: end - start]
+        return end
+
+    def _heal(self, tp: TP, start: int, first_acked: int) -> None:
+        """Records from ``start`` were never acknowledged while later ones were: read them again."""
+        now = self.loop.time()
+        if now - self._healed.get(tp, -1e9) < 10.0:
+            return
+        self._healed[tp] = now
+        self.heals += 1
+        log.warning("input records were not processed; reading the partition again from its commit",
+                    topic=tp.topic, partition=tp.partition, commit=start, first_acknowledged=first_acked)
+        asyncio.ensure_future(self.seek(tp, start))
 
     async def _drain_messages(self, fetcher: Any) -> None:
         """Fetch and hand over records until the consumer or the fetcher stops."""
@@ -199,10 +298,23 @@ class InOrderConsumer(faust_aiokafka.Consumer):
 
     async def _hand_over_ordered(self, tp: TP, message: Any) -> Step | None:
         """Deliver, skip or re-seek one record of an ordered partition; None when the flow stopped."""
-        order, offset = self.order, message.offset
+        order, offset, app = self.order, message.offset, self.app
+        while not app.flow_control.is_active():
+            # Streams drop (and acknowledge) what reaches them while faust's flow control is
+            # suspended (at start, and until a rebalance's recovery ends): wait for it here, not
+            # inside the lock, where it would hold up the very seek that precedes the resume.
+            waited = await self.wait_first(app.flow_control.acquire(), self.suspend_flow.wait())
+            if self.suspend_flow.is_set() or waited.stopped:
+                return None
         async with self._moving:
             step = order.step(tp, offset)
             if step is Step.DELIVER:
+                if not app.flow_control.is_active():
+                    return None
+                # A stream also drops (and acknowledges) a record stamped with an older
+                # generation than the app's: one fetched before an assignment completed. The
+                # order check has just shown this one is the next the partition needs.
+                message.generation_id = app.consumer_generation_id
                 revocations = order.revocations
                 if not await self._deliver(message):
                     return None
@@ -255,3 +367,10 @@ class InOrderApp(faust.App):
 
     def _new_transport(self) -> Any:
         return InOrderTransport(self.conf.broker_consumer, self)
+
+
+def mark_processed(app: Any, events: Iterable[Any]) -> None:
+    """Tell an ``InOrderConsumer`` that an agent finished ``events`` (no-op for another consumer)."""
+    consumer = app.consumer
+    if isinstance(consumer, InOrderConsumer):
+        consumer.processed(event.message for event in events)

@@ -13,6 +13,7 @@ import structlog
 from pydantic import ValidationError
 
 from deskwatch.processors.encode import encode
+from deskwatch.processors.in_order import mark_processed
 from deskwatch.processors.outbox import Outbox
 from deskwatch.processors.stage1 import Stage1
 from deskwatch.processors.host_table import HostStateTable
@@ -39,6 +40,7 @@ def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSett
                 _envelope(wiring, core, states, out, event)
             states.flush(out.add)
             await out.send(app.producer)
+            mark_processed(app, events)  # only now may faust's ack let a commit pass them
 
     forget_on_rebalance(app, states)
 

@@ -10,6 +10,7 @@ import faust
 from pydantic import ValidationError
 
 from deskwatch.processors.encode import encode
+from deskwatch.processors.in_order import mark_processed
 from deskwatch.processors.outbox import Outbox
 from deskwatch.processors.produce import key_hash
 from deskwatch.processors.stage2 import GroupState, Stage2, Stage2Result
@@ -92,5 +93,6 @@ def attach_stage2(app: faust.App, wiring: Wiring, core: Stage2, commands_topic: 
                 batch.record(event)
             groups.flush(batch.out.add)
             await batch.out.send(app.producer)
+            mark_processed(app, events)  # only now may faust's ack let a commit pass them
 
     forget_on_rebalance(app, groups)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
+from faust.types.tuples import ConsumerMessage
 
 from deskwatch.processors.app import build_app
 from deskwatch.processors.in_order import InOrderConsumer, InputOrder, Step
@@ -71,6 +72,7 @@ def test_other_topics_and_revoked_partitions_are_not_tracked() -> None:
 class Record:
     topic: str
     offset: int
+    generation_id: int = 0
 
 
 async def batch(*records: tuple[TP, int]) -> AsyncIterator[tuple[TP, Record]]:
@@ -103,6 +105,7 @@ def consumer(monkeypatch: pytest.MonkeyPatch) -> tuple[InOrderConsumer, list[tup
     monkeypatch.setattr(c, "seek", seek)
     monkeypatch.setattr(c, "earliest_offsets", earliest)
     c.order.sought(events, 5)
+    app.flow_control.resume()  # a worker's streams flow (faust starts them suspended)
     return c, handed, [events, seeks]
 
 
@@ -150,3 +153,68 @@ def test_a_seek_that_comes_during_a_hand_over_waits_for_it_and_is_not_overwritte
     c.loop.run_until_complete(asyncio.gather(*rebalance))
     assert handed == [(events.topic, 5)], "6 came from before the seek"
     assert seeks == [(events, 2)] and c.order.next_offset(events) == 2, "2..4 are read again"
+
+
+def test_an_ordered_record_waits_for_the_flow_and_carries_the_current_generation(consumer: Any) -> None:
+    """faust's streams drop, and acknowledge, a record stamped with an older generation or arriving
+    while the flow control is suspended: a group's first signal was lost so in a two-worker run."""
+    c, handed, (events, _) = consumer
+    stamped: list[int] = []
+
+    async def deliver(message: Record) -> None:
+        stamped.append(message.generation_id)
+        handed.append((message.topic, message.offset))
+
+    c.callback = deliver
+    c.app.consumer_generation_id = 7
+    c.app.flow_control.suspend()
+    old = Record(events.topic, 5, generation_id=6)  # fetched before the assignment completed
+
+    async def resume_later() -> None:
+        await asyncio.sleep(0.05)
+        assert handed == [], "nothing reaches a stream while the flow is suspended"
+        c.app.flow_control.resume()
+
+    async def both() -> None:
+        await asyncio.gather(c._hand_over_ordered(events, old), resume_later())
+
+    c.loop.run_until_complete(both())
+    assert handed == [(events.topic, 5)] and stamped == [7]
+
+
+def test_only_records_an_agent_processed_are_acknowledged(consumer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stream acknowledges what it drops around a rebalance; the commit must not pass those."""
+    c, _, (events, _) = consumer
+    monkeypatch.setattr(c.app.topics, "acks_enabled_for", lambda topic: True)  # set when subscribed
+
+    def message(offset: int) -> Any:
+        return ConsumerMessage(events.topic, events.partition, offset, 0.0, 0, [], b"k", b"v", None, 1, 1, events,
+                               generation_id=c.app.consumer_generation_id)
+
+    done, dropped = message(5), message(6)
+    c.processed([done])
+    assert c.ack(done) is True and c.ack(dropped) is False
+    assert list(c._acked[events]) == [5] and c.unprocessed_acks == 1, "6 holds the commit until read again"
+
+
+def test_a_commit_starts_exactly_at_the_committed_offset_and_a_hole_is_read_again(consumer: Any) -> None:
+    """faust committed past a first record that a stream dropped without acknowledging (offset 0
+    of a fresh partition: a group's first signal, lost in a two-worker run)."""
+    c, _, (events, seeks) = consumer
+    c.order.sought(events, 0)  # a fresh partition, sought to its beginning
+    c._acked[events].extend([1, 2])
+    c._acked_index[events].update([1, 2])
+
+    async def commit_round() -> int | None:
+        offset = c._new_offset(events)
+        await asyncio.sleep(0)  # the re-read it scheduled
+        return offset
+
+    assert c.loop.run_until_complete(commit_round()) is None, "0 was never processed"
+    assert seeks == [(events, 0)] and c.heals == 1
+    c._acked[events].append(0)
+    c._acked_index[events].add(0)
+    assert c._new_offset(events) == 3
+    c._committed_offset[events] = 3
+    c._acked[events].extend([2, 3, 4])  # 2: a re-read of what was committed
+    assert c._new_offset(events) == 5 and list(c._acked[events]) == []
