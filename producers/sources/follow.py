@@ -22,7 +22,7 @@ from deskwatch.producers.sources.checkpoint import Checkpoint
 class Change(Enum):
     """What happened at the followed path once the open file is read to its end."""
 
-    NONE = "none"
+    NONE = "none"  # also: rotated, but the old file grew since the last read (read it out first)
     ROTATED = "rotated"  # a new inode at the path (or the path is gone): finish the old file, then switch
     TRUNCATED = "truncated"  # the same inode, now shorter than what was read: restart at 0
 
@@ -125,6 +125,10 @@ class FileFollower:
         except FileNotFoundError:
             return Change.NONE  # rotated away and not yet recreated: keep the old one
         if (st.st_dev, st.st_ino) != (self.device, self.inode):
+            # The path is stat-ed first: a writer that appended to the old file before creating
+            # the new one is then always seen here, and those lines are read before the switch.
+            if os.fstat(self._file.fileno()).st_size > self._offset + len(self._partial):
+                return Change.NONE
             return Change.ROTATED
         if st.st_size < self._offset + len(self._partial):
             return Change.TRUNCATED

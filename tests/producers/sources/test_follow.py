@@ -91,6 +91,24 @@ def test_rotation_finishes_old_file_then_reports_rotated(tmp_path: Path) -> None
     assert _raws(f) == [b"new"]
 
 
+def test_lines_written_to_the_old_file_after_the_last_read_come_before_the_switch(tmp_path: Path) -> None:
+    # The race CI met: the reader found the old file at its end, then the writer renamed it,
+    # appended one more line to it and created the new file, all before the rotation check.
+    path = tmp_path / "app.log"
+    path.write_bytes(b"a\n")
+    f = _follower(path)
+    f.open(None, 0.0)
+    assert _raws(f) == [b"a"]
+    assert _raws(f) == []  # at the end of the old file
+    path.rename(tmp_path / "app.log.1")
+    with (tmp_path / "app.log.1").open("ab") as out:
+        out.write(b"late\n")
+    path.write_bytes(b"new\n")
+    assert f.change() is Change.NONE  # the old file grew since the read: not done with it yet
+    assert _raws(f) == [b"late"]
+    assert f.change() is Change.ROTATED
+
+
 def test_truncation_detected(tmp_path: Path) -> None:
     path = tmp_path / "f.log"
     path.write_bytes(b"long line one\nlong line two\n")
