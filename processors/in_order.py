@@ -144,6 +144,28 @@ class InOrderConsumer(faust_aiokafka.Consumer):
         self.unprocessed_acks = 0
         self._healed: dict[TP, float] = {}
         self.heals = 0
+        self.output_failure: BaseException | None = None  # an output batch not delivered
+
+    def output_failed(self, exc: BaseException) -> None:
+        """An output batch was lost: commit nothing from now on, and stop the worker.
+
+        faust's commit waits for the producer's ``flush``, which returns when every batch is done,
+        delivered or failed, then commits. Without this a batch that expired (no leader for its
+        partition until the producer's request timeout) or that the broker refused would be
+        committed past: its input never read again. Refusing every later commit (``_commit``) and
+        crashing leaves the group's offsets before it; a restarted worker reads it again.
+        """
+        if self.output_failure is None:
+            self.output_failure = exc
+            log.error("an output batch was not delivered; no offset is committed from now on, stopping",
+                      error=type(exc).__name__, detail=str(exc)[:300])
+            asyncio.ensure_future(self.app.crash(exc))
+
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        if self.output_failure is not None:
+            return False
+        committed: bool = await super()._commit(offsets)
+        return committed
 
     def processed(self, messages: Iterable[Any]) -> None:
         """The agents' word that these records went through the core and their outputs were sent."""
@@ -367,6 +389,15 @@ class InOrderApp(faust.App):
 
     def _new_transport(self) -> Any:
         return InOrderTransport(self.conf.broker_consumer, self)
+
+
+def output_failed(app: Any, exc: BaseException) -> None:
+    """Tell an ``InOrderConsumer`` that an output batch was not delivered (else: crash the app)."""
+    consumer = app.consumer
+    if isinstance(consumer, InOrderConsumer):
+        consumer.output_failed(exc)
+    else:
+        asyncio.ensure_future(app.crash(exc))
 
 
 def mark_processed(app: Any, events: Iterable[Any]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 
 from deskwatch.processors.encode import encode
+from deskwatch.processors.in_order import output_failed
 from deskwatch.processors.produce import PartitionedBatches
 from deskwatch.schemas import DeadLetter
 
@@ -62,5 +63,14 @@ class Outbox:
         names: dict[int, str] = {}
         records = [(names.get(id(t)) or names.setdefault(id(t), t.get_topic_name()), key, value, headers, route)
                    for t, key, value, headers, route in self.records]
-        await PartitionedBatches(producer._ensure_producer()).send(records)
+        delivered = await PartitionedBatches(producer._ensure_producer()).send(records)
         self.records.clear()
+        for future in delivered:
+            future.add_done_callback(lambda f, app=producer.app: _check_delivery(app, f))
+
+
+def _check_delivery(app: Any, future: Any) -> None:
+    """A batch the broker did not take (expired, refused): no commit may pass its input again."""
+    if future.cancelled() or future.exception() is None:
+        return
+    output_failed(app, future.exception())

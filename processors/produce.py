@@ -11,10 +11,20 @@ hosts). Here the records are appended to aiokafka's own ``BatchBuilder`` per top
 wire, the same partition for every key (Kafka's default partitioner, with each key's hash
 remembered), the record's timestamp taken at append time as ``send`` takes it, and the
 producer's ``flush`` still covers every batch before faust commits.
+
+Decision: every topic written here is tracked by name in the producer client's metadata
+(``_track``). aiokafka's client starts tracking no topic by name, which means all of them, and
+its ``_wait_on_metadata`` adds a topic only when the metadata does not know it yet; the first
+topic that is added (a changelog created while the worker started) narrows every later metadata
+request to the tracked set. A batch already handed over for a topic outside it then has no
+leader, and aiokafka's sender asks for metadata in a loop that never names that topic: the
+processor bench hung 30 minutes that way with the worker's first batches unsent (stage 2's
+first write to its new changelog narrowed the set while stage 1's batches waited).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -48,9 +58,16 @@ class PartitionedBatches:
         # no one awaits a batch's future): the same check, made where it can apply at all.
         self._check_above = producer._max_request_size // 2
 
-    async def send(self, records: Sequence[Record]) -> None:
-        """Append every record, in order per partition; submit each full and each last batch."""
-        for topic in dict.fromkeys(r[0] for r in records):
+    async def send(self, records: Sequence[Record]) -> list[asyncio.Future[Any]]:
+        """Append every record, in order per partition; submit each full and each last batch.
+
+        Returns each batch's delivery future: the caller must see a failed one (the producer's
+        ``flush`` waits for them all but raises nothing).
+        """
+        delivered: list[asyncio.Future[Any]] = []
+        topics = list(dict.fromkeys(r[0] for r in records))
+        self._track(topics)
+        for topic in topics:
             await self._learn(topic)
         for topic, key, value, headers, route in records:
             if value is not None and len(value) > self._check_above:
@@ -61,12 +78,25 @@ class PartitionedBatches:
                 builder = self._open[(topic, partition)] = self._producer.create_batch()
             if builder.append(timestamp=None, key=key, value=value, headers=headers or []) is None:
                 # Full: submit it; the record opens the next one (a batch's first record always fits).
-                await self._producer.send_batch(builder, topic, partition=partition)
+                delivered.append(await self._producer.send_batch(builder, topic, partition=partition))
                 builder = self._open[(topic, partition)] = self._producer.create_batch()
                 builder.append(timestamp=None, key=key, value=value, headers=headers or [])
         open_batches, self._open = self._open, {}
         for (topic, partition), builder in open_batches.items():
-            await self._producer.send_batch(builder, topic, partition=partition)
+            delivered.append(await self._producer.send_batch(builder, topic, partition=partition))
+        return delivered
+
+    def _track(self, topics: list[str]) -> None:
+        """Have the client's metadata name these topics, and every topic with a batch waiting.
+
+        The tracked set only grows here: no topic written before can fall out of the metadata.
+        """
+        client = self._producer.client
+        tracked = client._topics
+        if all(topic in tracked for topic in topics):
+            return
+        waiting = {tp.topic for tp in self._producer._message_accumulator._batches}
+        client.set_topics([*tracked, *waiting, *topics])
 
     async def _learn(self, topic: str) -> None:
         """The topic's partitions, sorted (as the partitioner sees them), once metadata has them."""

@@ -213,21 +213,22 @@ def first_progress(run: Run, total: int, worker: Component, timeout: float = 180
     pytest.fail(f"the worker committed nothing in {timeout:.0f}s\n{worker.tail()}")
 
 
-def group_state(run: Run) -> str:
-    """The run's consumer group state: Stable, PreparingRebalance, CompletingRebalance, ..."""
+def _describe_group(run: Run) -> dict[str, Any]:
+    """The run's consumer group as the broker describes it now."""
     admin = KafkaAdminClient(**kafka_python_options(run.settings.kafka))
     try:
         group_id = run.settings.processor.app_id
-        return str(admin.describe_groups([group_id])[group_id]["group_state"])
+        described: dict[str, Any] = admin.describe_groups([group_id])[group_id]
+        return described
     finally:
         admin.close()
+
+
+def group_state(run: Run) -> str:
+    """The run's consumer group state: Stable, PreparingRebalance, CompletingRebalance, ..."""
+    return str(_describe_group(run)["group_state"])
 
 
 def members(run: Run) -> int:
     """How many members the run's consumer group has now."""
-    admin = KafkaAdminClient(**kafka_python_options(run.settings.kafka))
-    try:
-        group_id = run.settings.processor.app_id
-        return len(admin.describe_groups([group_id])[group_id]["members"])
-    finally:
-        admin.close()
+    return len(_describe_group(run)["members"])

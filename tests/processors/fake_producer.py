@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -26,6 +28,10 @@ class _Metadata:
 class _Client:
     def __init__(self) -> None:
         self.metadata_waits: list[str] = []
+        self._topics: set[str] = set()
+
+    def set_topics(self, topics: list[str]) -> None:
+        self._topics = set(topics)
 
     async def _wait_on_metadata(self, topic: str) -> None:
         self.metadata_waits.append(topic)
@@ -41,16 +47,25 @@ class FakeAIOKafkaProducer:
         self._partitioner = partitioner or DefaultPartitioner()
         self._key_serializer = self._value_serializer = None
         self.client = _Client()
+        self._message_accumulator = SimpleNamespace(_batches={})
         self.batch_size = batch_size
         self.sent: list[Sent] = []
         self._max_request_size = max_request_size
+        self.refuse: BaseException | None = None  # every batch fails with it, when set
 
     def create_batch(self) -> BatchBuilder:
         return BatchBuilder(self.batch_size, 0)  # 0: no compression
 
-    async def send_batch(self, batch: BatchBuilder, topic: str, *, partition: int) -> None:
+    async def send_batch(self, batch: BatchBuilder, topic: str, *, partition: int) -> asyncio.Future[None]:
+        """The batch's delivery future: done at once, failed with ``refuse`` when it is set."""
         records = DefaultRecordBatch(bytes(batch._build()))
         self.sent.append((topic, partition, [(r.key, r.value, list(r.headers)) for r in records]))
+        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.refuse is not None:
+            delivered.set_exception(self.refuse)
+        else:
+            delivered.set_result(None)
+        return delivered
 
     def _serialize(self, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> tuple[Any, Any]:
         """aiokafka's own check (this method is AIOKafkaProducer's, on this object)."""
@@ -65,8 +80,21 @@ class FakeAIOKafkaProducer:
 class FakeFaustProducer:
     """faust's Producer as the outbox uses it: the aiokafka producer behind it."""
 
-    def __init__(self, producer: FakeAIOKafkaProducer) -> None:
+    def __init__(self, producer: FakeAIOKafkaProducer, app: Any = None) -> None:
         self.producer = producer
+        self.app = app if app is not None else FakeApp()
 
     def _ensure_producer(self) -> FakeAIOKafkaProducer:
         return self.producer
+
+
+class FakeApp:
+    """An app without the processor's consumer: a lost output batch crashes it."""
+
+    consumer = None
+
+    def __init__(self) -> None:
+        self.crashed: list[BaseException] = []
+
+    async def crash(self, reason: BaseException) -> None:
+        self.crashed.append(reason)

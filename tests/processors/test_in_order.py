@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aiokafka.errors import KafkaTimeoutError
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
 from deskwatch.processors.app import build_app
-from deskwatch.processors.in_order import InOrderConsumer, InputOrder, Step
+from deskwatch.processors.in_order import InOrderConsumer, InputOrder, Step, output_failed
 from deskwatch.settings import Settings
 
 EVENTS = TP("events", 3)
@@ -218,3 +219,32 @@ def test_a_commit_starts_exactly_at_the_committed_offset_and_a_hole_is_read_agai
     c._committed_offset[events] = 3
     c._acked[events].extend([2, 3, 4])  # 2: a re-read of what was committed
     assert c._new_offset(events) == 5 and list(c._acked[events]) == []
+
+
+def test_after_a_lost_output_batch_nothing_is_committed_and_the_worker_stops(
+    consumer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c, _, (events, _) = consumer
+    committed: list[Any] = []
+    crashed: list[BaseException] = []
+
+    async def commit_upstream(self: Any, offsets: Any) -> bool:
+        committed.append(dict(offsets))
+        return True
+
+    async def crash(reason: BaseException) -> None:
+        crashed.append(reason)
+
+    monkeypatch.setattr(faust_aiokafka.Consumer, "_commit", commit_upstream)
+    monkeypatch.setattr(c.app, "crash", crash)
+
+    async def scenario() -> tuple[bool, bool]:
+        before = await c._commit({events: 6})
+        output_failed(c.app, KafkaTimeoutError("batch expired"))
+        await asyncio.sleep(0)
+        after = await c._commit({events: 9})
+        return before, after
+
+    assert asyncio.run(scenario()) == (True, False)
+    assert committed == [{events: 6}], "nothing committed once an output batch was lost"
+    assert [type(e) for e in crashed] == [KafkaTimeoutError]

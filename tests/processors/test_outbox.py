@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import orjson
 import pytest
+from aiokafka.errors import NotLeaderForPartitionError
 
 from deskwatch.processors.outbox import Outbox
 from tests.processors.fake_producer import FakeAIOKafkaProducer, FakeFaustProducer
@@ -76,3 +77,34 @@ def test_rejected_records_are_dead_lettered_with_reason_position_and_original_by
     assert letter["position"] == "3:41"
     assert base64.b64decode(letter["original_b64"]) == original
     assert out.letters == 1
+
+
+def test_a_batch_the_broker_did_not_take_crashes_the_app() -> None:
+    """The producer's flush, which faust awaits before it commits, raises nothing for it."""
+    producer = FakeAIOKafkaProducer({"p.signals": 1, "p.dead-letter": 1})
+    producer.refuse = NotLeaderForPartitionError()
+    faust_producer = FakeFaustProducer(producer)
+    out = Outbox(DLQ, "stage1")
+    out.add(SIGNALS, b"g1", b"1")
+
+    async def send() -> None:
+        await out.send(faust_producer)
+        await asyncio.sleep(0)  # the delivery callbacks, then the crash they scheduled
+        await asyncio.sleep(0)
+
+    asyncio.run(send())
+    assert [type(e) for e in faust_producer.app.crashed] == [NotLeaderForPartitionError]
+
+
+def test_delivered_batches_crash_nothing() -> None:
+    faust_producer = FakeFaustProducer(FakeAIOKafkaProducer({"p.signals": 1, "p.dead-letter": 1}))
+    out = Outbox(DLQ, "stage1")
+    out.add(SIGNALS, b"g1", b"1")
+
+    async def send() -> None:
+        await out.send(faust_producer)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+
+    asyncio.run(send())
+    assert faust_producer.app.crashed == []

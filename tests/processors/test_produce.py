@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.partitioner import DefaultPartitioner
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from deskwatch.connect import kafka_python_options
 from deskwatch.processors.produce import PartitionedBatches, key_hash
+from deskwatch.settings import Settings
 from tests.processors.fake_producer import FakeAIOKafkaProducer
+from tests.records import read_topic
 
 
 @given(key=st.binary(min_size=0, max_size=64), partitions=st.integers(min_value=1, max_value=64))
@@ -116,3 +124,44 @@ def test_a_routed_record_shares_its_route_keys_partition() -> None:
     assert [(k, v) for k, v, _ in got] == [(b"PC-9", b"header"), (b"1795@PC-9", b"bucket"), (b"1796@PC-9", None)]
     assert key_hash(b"1795@PC-9") % 16 != partition or key_hash(b"1796@PC-9") % 16 != partition, \
         "the bucket keys' own partitions differ from the host's, so the route is what placed them"
+
+
+def _create_topic(settings: Settings, name: str) -> None:
+    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
+    try:
+        admin.create_topics([NewTopic(name, 2, 1)])
+        deadline = time.monotonic() + 30
+        while not admin.describe_topics([name])[0]["partitions"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        admin.close()
+
+
+def test_a_topic_created_after_start_does_not_strand_batches_waiting_for_known_topics(settings: Settings) -> None:
+    """On the real broker: the producer learned every topic at start (its client tracked none by
+    name); a batch of a known topic waits in its linger; then the first write to a topic created
+    since. aiokafka narrows its metadata to the topics tracked by name: without ``_track`` the
+    waiting batch lost its leader and ``flush`` never returned (the processor bench's 30-minute hang)."""
+    known, new = (f"{settings.kafka.topic_prefix}strand-{uuid.uuid4().hex[:6]}-{n}" for n in ("known", "new"))
+    _create_topic(settings, known)
+
+    async def scenario() -> None:
+        # The linger outlasts creating the new topic: the known batch is still waiting when the
+        # metadata narrows (a batch without a leader fails only after request_timeout_ms).
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, linger_ms=6000,
+                                    request_timeout_ms=40_000)
+        await producer.start()
+        try:
+            await producer.client.force_metadata_update()  # as the worker's did: every topic known
+            assert not producer.client._topics, "aiokafka starts tracking no topic by name (all of them)"
+            assert known in producer.client.cluster.topics()
+            await PartitionedBatches(producer).send([(known, b"k", b"waiting", None, None)])
+            _create_topic(settings, new)
+            await PartitionedBatches(producer).send([(new, b"k", b"first", None, None)])
+            await asyncio.wait_for(producer.flush(), timeout=25)
+        finally:
+            await producer.stop()
+
+    asyncio.run(scenario())
+    for topic, value in ((known, b"waiting"), (new, b"first")):
+        assert [r.value for r in read_topic(settings, topic)] == [value]
