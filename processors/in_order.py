@@ -52,6 +52,7 @@ it over: faust's own loop awaits its commit there, and a whole rebalance can pas
 from __future__ import annotations
 
 import asyncio
+import bisect
 import enum
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -237,9 +238,7 @@ class InOrderConsumer(faust_aiokafka.Consumer):
         if start is None:
             return None
         acked.sort()
-        below = 0
-        while below < len(acked) and acked[below] < start:
-            below += 1
+        below = bisect.bisect_left(acked, start)
         index.difference_update(acked[:below])
         del acked[:below]
         if not acked:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 
 import pytest
@@ -130,9 +129,7 @@ def _create_topic(settings: Settings, name: str) -> None:
     admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
     try:
         admin.create_topics([NewTopic(name, 2, 1)])
-        deadline = time.monotonic() + 30
-        while not admin.describe_topics([name])[0]["partitions"] and time.monotonic() < deadline:
-            time.sleep(0.1)
+        admin.wait_for_topics([name], timeout_ms=30_000)
     finally:
         admin.close()
 
