@@ -13,7 +13,7 @@ import faust
 
 from deskwatch.connect import faust_broker_options
 from deskwatch.processors.collect import pace_collector
-from deskwatch.processors.heartbeat import Heartbeat, kafka_offsets, read_pulse
+from deskwatch.processors.heartbeat import Heartbeat, exit_now, kafka_offsets, read_pulse
 from deskwatch.processors.in_order import InOrderApp
 from deskwatch.processors.positions import seek_fresh_inputs_to_beginning
 from deskwatch.processors.rules import RuleSet, load_default_pack, load_rules
@@ -94,12 +94,18 @@ def run_worker(settings: Settings) -> None:
     inputs = input_topics(settings)
     Heartbeat(app, p.heartbeat_interval_s, p.heartbeat_stall_after_s,
               lambda a: read_pulse(a, inputs, offsets),
-              on_stall=lambda a, pulse: on_stall(a, inputs, pulse.waiting, p.heartbeat_resume_stalled)).start()
+              on_stall=lambda a, pulse: on_stall(a, inputs, pulse.waiting, p.heartbeat_resume_stalled),
+              exit_after_s=p.heartbeat_exit_after_s).start()
     wiring.inventory.start()  # the inventory and silences are loaded before the first event
     wiring.silences.start()
     pace_collector()  # after the startup objects exist, so the freeze covers them
     worker = faust.Worker(app, loglevel=settings.logging.level, quiet=True)
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as done:  # how faust's worker always ends
+        # A crashed faust consumer thread that never stopped would hold a normal interpreter exit
+        # forever (seen after a broker was killed while the worker started): leave at once.
+        exit_now(0 if done.code is None else done.code if isinstance(done.code, int) else 1)
 
 
 def use_event_loop(kind: str) -> None:

@@ -4,10 +4,19 @@ faust runs quiet, so a worker that waits (for partitions, a table recovery, a re
 that has nothing to do looked the same in its log. The line is written from a daemon thread, not
 a faust timer, so it also appears while the worker is starting or its event loop is blocked; a
 phase other than processing/idle that lasts past ``stall_after_s`` is logged as a warning.
+
+A worker that keeps waiting past ``exit_after_s`` exits (``on_exit``, code ``EX_TEMPFAIL``) so its
+supervisor starts a fresh one. faust has states it does not leave by itself: a broker killed while
+a worker starts left one in a rebalance whose offset lookup timed out after the broker was back,
+its consumer thread crashed and never stopped. A new process joins the group again and reads from
+the committed offsets; everything it re-reads is idempotent downstream. Table recovery is not
+counted: a large changelog legitimately takes long, and faust's recovery times out on its own.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -100,6 +109,14 @@ def phase(before: Pulse, now: Pulse) -> str:
 
 
 WORKING = frozenset({"processing", "idle"})
+EX_TEMPFAIL = 75  # sysexits: a temporary failure, try again
+
+
+def exit_now(code: int) -> None:
+    """Leave the process at once: flush what was logged, skip threads that would never join."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # noqa: SLF001 - a stuck faust thread would hold a normal exit forever
 
 
 class Heartbeat:
@@ -107,12 +124,14 @@ class Heartbeat:
 
     def __init__(self, app: Any, interval_s: float, stall_after_s: float, read: Callable[[Any], Pulse],
                  clock: Callable[[], float] = time.monotonic, on_stall: Callable[[Any, Pulse], None] = lambda app, pulse: None,
-                 ) -> None:
+                 exit_after_s: float | None = None, on_exit: Callable[[int], None] = exit_now) -> None:
         self._app, self._interval, self._stall_after = app, interval_s, stall_after_s
         self._read, self._clock, self._on_stall = read, clock, on_stall
+        self._exit_after, self._on_exit = exit_after_s, on_exit
         self._stop = threading.Event()
         self._last = Pulse(False, False, False, 0, 0, 0)
         self._waiting_since: float | None = None
+        self._stuck_since: float | None = None  # waiting, table recovery aside
 
     def start(self) -> None:
         """Beat in a daemon thread (faust creates its monitor lazily: do it here, in the caller's thread)."""
@@ -123,7 +142,7 @@ class Heartbeat:
         self._stop.set()
 
     def _run(self) -> None:
-        self._waiting_since = self._clock()  # a worker starts waiting
+        self._waiting_since = self._stuck_since = self._clock()  # a worker starts waiting
         while not self._stop.wait(self._interval):
             self.beat()
 
@@ -140,12 +159,21 @@ class Heartbeat:
                   "flow_active": now.flow_active, "paused": now.paused, "fetching": now.fetching}
         self._last = now
         if current in WORKING:
-            self._waiting_since = None
+            self._waiting_since = self._stuck_since = None
             log.info("processor heartbeat", **fields)
             return current
         since = self._waiting_since = self._waiting_since if self._waiting_since is not None else self._clock()
         waited = self._clock() - since
-        if waited >= self._stall_after:
+        # A table recovery restarts the count that leads to an exit (see the module's note).
+        if current == "recovering":
+            self._stuck_since = None
+        elif self._stuck_since is None:
+            self._stuck_since = self._clock()
+        stuck = self._clock() - self._stuck_since if self._stuck_since is not None else 0.0
+        if self._exit_after is not None and stuck >= self._exit_after:
+            log.error("processor exits: waited too long", waited_s=round(waited, 1), exit_code=EX_TEMPFAIL, **fields)
+            self._on_exit(EX_TEMPFAIL)
+        elif waited >= self._stall_after:
             log.warning("processor not processing", waited_s=round(waited, 1), **fields)
             if waited - self._interval < self._stall_after:  # once per waiting stretch: where it waits
                 self._on_stall(self._app, now)

@@ -36,7 +36,10 @@ def run_settings(base: Settings, kafka: str, es_url: str, folder: Path) -> Setti
         "producer": base.producer.model_copy(update={"batch_max_events": 20}),  # many records in flight
         # Ticks carry wall time: far beyond a run's length, so runs differ only by their faults.
         "processor": base.processor.model_copy(update={"app_id": f"faults-proc-{tag}", "datadir": folder / "proc",
-                                                       "tick_interval_s": 3600.0, "commit_every": 100}),
+                                                       "tick_interval_s": 3600.0, "commit_every": 100,
+                                                       # a worker faust leaves stuck is restarted within a row
+                                                       "heartbeat_interval_s": 5.0, "heartbeat_stall_after_s": 30.0,
+                                                       "heartbeat_exit_after_s": 75.0}),
         "sink": base.sink.model_copy(update={"group_id": f"faults-sink-{tag}", "flush_interval_s": 0.2,
                                              "retry_max_backoff_s": 2.0}),
         "tail": base.tail.model_copy(update={"state_dir": folder / "tail-state"}),

@@ -101,6 +101,33 @@ def test_a_wait_past_the_limit_is_a_warning_and_work_clears_it() -> None:
     assert stalls == [130.0], "the stacks are dumped once, at the warning"
 
 
+def _beats(pulses: list[Pulse], times: list[float], exit_after_s: float) -> tuple[list[float], list[dict[str, Any]]]:
+    """Beat once at each time; return when the heartbeat asked to exit, and what it logged."""
+    clock, feed, exits = [0.0], iter(pulses), []
+    beat = Heartbeat(SimpleNamespace(monitor=None), 30.0, 60.0, lambda app: next(feed), clock=lambda: clock[0],
+                     exit_after_s=exit_after_s, on_exit=lambda code: exits.append((clock[0], code)))
+    with capture_logs() as logs:
+        for t in times:
+            clock[0] = t
+            beat.beat()
+    return exits, logs
+
+
+def test_a_worker_waiting_past_the_exit_limit_asks_to_exit_for_a_restart() -> None:
+    waiting = pulse(rebalancing=True, received=0)
+    exits, logs = _beats([waiting] * 5, [0.0, 30.0, 60.0, 90.0, 120.0], exit_after_s=90.0)
+    assert exits == [(90.0, 75), (120.0, 75)], "EX_TEMPFAIL from the first beat past the limit"
+    assert logs[3]["event"] == "processor exits: waited too long" and logs[3]["log_level"] == "error"
+
+
+def test_work_or_a_table_recovery_restarts_the_count_towards_an_exit() -> None:
+    waiting, recovering = pulse(rebalancing=True, received=0), pulse(in_recovery=True, received=0)
+    worked = pulse(received=5)
+    exits, _ = _beats([waiting, waiting, worked, waiting, recovering, recovering, waiting, waiting, waiting],
+                      [0.0, 60.0, 90.0, 100.0, 150.0, 600.0, 610.0, 660.0, 700.0], exit_after_s=90.0)
+    assert exits == [(700.0, 75)], "counted from 610 s: the last stretch outside work and recovery"
+
+
 def test_an_unreadable_worker_is_logged_not_raised() -> None:
     def broken(app: Any) -> Pulse:
         raise ConnectionError("broker gone")
