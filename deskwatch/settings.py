@@ -127,8 +127,9 @@ class ProcessorSettings(_Section):
     heartbeat_resume_stalled: bool = Field(
         default=True, description="resume the input partitions of a worker stalled that long (see processors/stall.py)")
     heartbeat_exit_after_s: float = Field(
-        default=300.0, gt=0, description="a worker waiting this long (starting, rebalancing, stalled; not while "
-                                         "recovering its tables) exits with code 75 for its supervisor to restart it")
+        default=300.0, gt=0,
+        description="a worker waiting this long (starting, rebalancing, stalled; not when recovering its tables "
+                    "or without partitions) exits with code 75 for its supervisor to restart it")
     host_max_event_ids: int = Field(default=8_000, ge=10, description="exact-dedup ids kept per host (24 h horizon)")
     host_max_fingerprints: int = Field(default=1_000, ge=1, description="content-dedup windows kept per host")
     state_max_record_bytes: int = Field(default=4_194_304, ge=1_048_576,

@@ -11,6 +11,7 @@ a worker starts left one in a rebalance whose offset lookup timed out after the 
 its consumer thread crashed and never stopped. A new process joins the group again and reads from
 the committed offsets; everything it re-reads is idempotent downstream. Table recovery is not
 counted: a large changelog legitimately takes long, and faust's recovery times out on its own.
+Nor is having no partition: a worker beyond the partition count stands by.
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ def phase(before: Pulse, now: Pulse) -> str:
 
 
 WORKING = frozenset({"processing", "idle"})
+PATIENT = frozenset({"recovering", "no partitions"})  # waits that never lead to an exit
 EX_TEMPFAIL = 75  # sysexits: a temporary failure, try again
 
 
@@ -164,8 +166,10 @@ class Heartbeat:
             return current
         since = self._waiting_since = self._waiting_since if self._waiting_since is not None else self._clock()
         waited = self._clock() - since
-        # A table recovery restarts the count that leads to an exit (see the module's note).
-        if current == "recovering":
+        # A table recovery restarts the count that leads to an exit (see the module's note), and so
+        # does having no partition: a worker beyond the partition count stands by, and its exit
+        # would make the whole group rebalance every few minutes.
+        if current in PATIENT:
             self._stuck_since = None
         elif self._stuck_since is None:
             self._stuck_since = self._clock()

@@ -128,6 +128,12 @@ def test_work_or_a_table_recovery_restarts_the_count_towards_an_exit() -> None:
     assert exits == [(700.0, 75)], "counted from 610 s: the last stretch outside work and recovery"
 
 
+def test_a_standby_worker_without_partitions_never_exits() -> None:
+    standby = pulse(assigned=0, received=0)
+    exits, logs = _beats([standby] * 4, [0.0, 300.0, 600.0, 900.0], exit_after_s=90.0)
+    assert exits == [] and logs[-1]["phase"] == "no partitions"
+
+
 def test_an_unreadable_worker_is_logged_not_raised() -> None:
     def broken(app: Any) -> Pulse:
         raise ConnectionError("broker gone")
