@@ -133,7 +133,7 @@ class Heartbeat:
         self._stop = threading.Event()
         self._last = Pulse(False, False, False, 0, 0, 0)
         self._waiting_since: float | None = None
-        self._stuck_since: float | None = None  # waiting, table recovery aside
+        self._stuck_since: float | None = None  # waiting in a phase that is not PATIENT
 
     def start(self) -> None:
         """Beat in a daemon thread (faust creates its monitor lazily: do it here, in the caller's thread)."""
