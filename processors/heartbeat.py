@@ -11,7 +11,10 @@ a worker starts left one in a rebalance whose offset lookup timed out after the 
 its consumer thread crashed and never stopped. A new process joins the group again and reads from
 the committed offsets; everything it re-reads is idempotent downstream. Table recovery is not
 counted: a large changelog legitimately takes long, and faust's recovery times out on its own.
-Nor is having no partition: a worker beyond the partition count stands by.
+Nor is having no partition: a worker beyond the partition count stands by. A faust app that was
+told to stop or crashed is "stopping", whatever else it reports: a CI run's worker had its start
+fail ("got Future attached to a different loop") while Kafka was away, began to stop, never
+finished, and, holding no partition, would otherwise have waited forever.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class Pulse:
     paused: int = 0  # assigned input partitions faust holds paused
     fetching: int = -1  # assigned input partitions faust fetches from (-1: all assigned, not narrowed yet)
     waiting: tuple[tuple[str, int, int], ...] = ()  # (topic, partition, next offset it needs) with records past it
+    stopping: bool = False  # faust's app was told to stop, or crashed
 
 
 Offsets = Callable[[list[tuple[str, int]]], tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]]
@@ -82,6 +86,7 @@ def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets) -> Pulse:
         paused=sum(1 for tp in set(getattr(consumer, "_paused_partitions", ())) if tp.topic in inputs),
         fetching=-1 if active is None else sum(1 for tp in set(active) if tp.topic in inputs),
         started=bool(getattr(app, "started", False)),
+        stopping=bool(getattr(app, "should_stop", False)),  # mode: stopped or crashed
         in_recovery=bool(getattr(app, "in_recovery", False)),
         rebalancing=bool(getattr(app, "rebalancing", False)),
         assigned=len(assigned),
@@ -96,6 +101,8 @@ def phase(before: Pulse, now: Pulse) -> str:
     """The worker's phase over one interval, waiting states first."""
     if now.received > before.received:
         return "processing"
+    if now.stopping:
+        return "stopping"
     if not now.started:
         return "starting"
     if now.rebalancing:

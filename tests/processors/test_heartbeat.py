@@ -26,8 +26,9 @@ def pulse(**kw: Any) -> Pulse:
     (pulse(assigned=0), "no partitions"),
     (pulse(behind=5), "stalled"),
     (pulse(), "idle"),
+    (pulse(stopping=True, assigned=0), "stopping"),
 ], ids=["received", "received-while-starting", "starting", "rebalancing", "recovering", "no-partitions",
-        "stalled", "idle"])
+        "stalled", "idle", "stopping"])
 def test_phase(now: Pulse, want: str) -> None:
     assert phase(pulse(), now) == want
 
@@ -126,6 +127,12 @@ def test_work_or_a_table_recovery_restarts_the_count_towards_an_exit() -> None:
     exits, _ = _beats([waiting, waiting, worked, waiting, recovering, recovering, waiting, waiting, waiting],
                       [0.0, 60.0, 90.0, 100.0, 150.0, 600.0, 610.0, 660.0, 700.0], exit_after_s=90.0)
     assert exits == [(700.0, 75)], "counted from 610 s: the last stretch outside work and recovery"
+
+
+def test_a_worker_whose_app_stopped_without_leaving_exits_even_without_partitions() -> None:
+    stuck = pulse(assigned=0, received=0, stopping=True)
+    exits, logs = _beats([stuck] * 3, [0.0, 45.0, 90.0], exit_after_s=90.0)
+    assert exits == [(90.0, 75)] and logs[-1]["phase"] == "stopping"
 
 
 def test_a_standby_worker_without_partitions_never_exits() -> None:
