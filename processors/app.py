@@ -104,8 +104,10 @@ def run_worker(settings: Settings) -> None:
         worker.execute_from_commandline()
     except SystemExit as done:  # how faust's worker always ends
         # A crashed faust consumer thread that never stopped would hold a normal interpreter exit
-        # forever (seen after a broker was killed while the worker started): leave at once.
-        exit_now(0 if done.code is None else done.code if isinstance(done.code, int) else 1)
+        # forever (seen after a broker was killed while the worker started): leave at once, with
+        # the code the interpreter would give (None is 0, anything but an int is 1).
+        code = done.code if done.code is not None else 0
+        exit_now(code if isinstance(code, int) else 1)
 
 
 def use_event_loop(kind: str) -> None:

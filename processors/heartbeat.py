@@ -5,7 +5,7 @@ that has nothing to do looked the same in its log. The line is written from a da
 a faust timer, so it also appears while the worker is starting or its event loop is blocked; a
 phase other than processing/idle that lasts past ``stall_after_s`` is logged as a warning.
 
-A worker that keeps waiting past ``exit_after_s`` exits (``on_exit``, code ``EX_TEMPFAIL``) so its
+A worker that keeps waiting past ``exit_after_s`` exits (``on_exit``, code ``os.EX_TEMPFAIL``, 75) so its
 supervisor starts a fresh one. faust has states it does not leave by itself: a broker killed while
 a worker starts left one in a rebalance whose offset lookup timed out after the broker was back,
 its consumer thread crashed and never stopped. A new process joins the group again and reads from
@@ -118,7 +118,6 @@ def phase(before: Pulse, now: Pulse) -> str:
 
 WORKING = frozenset({"processing", "idle"})
 PATIENT = frozenset({"recovering", "no partitions"})  # waits that never lead to an exit
-EX_TEMPFAIL = 75  # sysexits: a temporary failure, try again
 
 
 def exit_now(code: int) -> None:
@@ -182,8 +181,8 @@ class Heartbeat:
             self._stuck_since = self._clock()
         stuck = self._clock() - self._stuck_since if self._stuck_since is not None else 0.0
         if self._exit_after is not None and stuck >= self._exit_after:
-            log.error("processor exits: waited too long", waited_s=round(waited, 1), exit_code=EX_TEMPFAIL, **fields)
-            self._on_exit(EX_TEMPFAIL)
+            log.error("processor exits: waited too long", waited_s=round(waited, 1), exit_code=os.EX_TEMPFAIL, **fields)
+            self._on_exit(os.EX_TEMPFAIL)
         elif waited >= self._stall_after:
             log.warning("processor not processing", waited_s=round(waited, 1), **fields)
             if waited - self._interval < self._stall_after:  # once per waiting stretch: where it waits

@@ -102,9 +102,11 @@ def test_a_wait_past_the_limit_is_a_warning_and_work_clears_it() -> None:
     assert stalls == [130.0], "the stacks are dumped once, at the warning"
 
 
-def _beats(pulses: list[Pulse], times: list[float], exit_after_s: float) -> tuple[list[float], list[dict[str, Any]]]:
-    """Beat once at each time; return when the heartbeat asked to exit, and what it logged."""
-    clock, feed, exits = [0.0], iter(pulses), []
+def _beats(pulses: list[Pulse], times: list[float],
+           exit_after_s: float) -> tuple[list[tuple[float, int]], list[dict[str, Any]]]:
+    """Beat once at each time; return (time, code) of each exit asked for, and what it logged."""
+    clock, feed = [0.0], iter(pulses)
+    exits: list[tuple[float, int]] = []
     beat = Heartbeat(SimpleNamespace(monitor=None), 30.0, 60.0, lambda app: next(feed), clock=lambda: clock[0],
                      exit_after_s=exit_after_s, on_exit=lambda code: exits.append((clock[0], code)))
     with capture_logs() as logs:
