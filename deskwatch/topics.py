@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,10 @@ READY_TIMEOUT_S = 30.0
 
 class TopicsNotReadyError(KafkaError):
     """Topics exist (or were just created) but the broker does not serve them with a leader per partition."""
+
+
+class TopicsNotGoneError(KafkaError):
+    """Topics were deleted but the broker still lists them after the timeout."""
 
 
 @dataclass(frozen=True)
@@ -74,19 +79,40 @@ def _wait_until_served(admin: KafkaAdminClient, names: list[str], timeout_s: flo
         raise TopicsNotReadyError(f"topics not served by the broker after {timeout_s:g} s: {exc}") from exc
 
 
-def delete_topics(kafka: KafkaSettings, *starts: str, containing: tuple[str, ...] = ()) -> list[str]:
+def delete_topics(kafka: KafkaSettings, *starts: str, containing: tuple[str, ...] = (),
+                  gone_timeout_s: float = READY_TIMEOUT_S) -> list[str]:
     """Delete every topic whose name begins with one of ``starts`` (a run's or a test session's
     own, faust's changelog topics included when the app id is among them) or holds one of
-    ``containing`` (topics another library names after a run's topic); the names deleted."""
+    ``containing`` (topics another library names after a run's topic), then wait until the broker
+    no longer lists them (``TopicsNotGoneError`` if it still does); the names deleted."""
     admin = KafkaAdminClient(**kafka_python_options(kafka))
     try:
         doomed = sorted(t for t in admin.list_topics()
                         if t.startswith(starts) or any(part in t for part in containing))
         for i in range(0, len(doomed), 200):  # bounded requests, however many a session left
             admin.delete_topics(doomed[i : i + 200])
+        _wait_until_gone(admin, doomed, gone_timeout_s)
         return doomed
     finally:
         admin.close()
+
+
+def _wait_until_gone(admin: KafkaAdminClient, names: list[str], timeout_s: float) -> None:
+    """Block until no topic of ``names`` is in the broker's metadata.
+
+    Why: DeleteTopics returns once the controller has recorded the deletion, before the broker's
+    metadata cache drops the topic. A Metadata request straight after still listed a deleted topic
+    once in a CI run of this project's tests, and a topic recreated under a name still being
+    deleted is refused. Polled every 0.1 s; one request when the broker is already up to date.
+    """
+    deadline = time.monotonic() + timeout_s
+    left = set(names) & set(admin.list_topics())
+    while left:
+        if time.monotonic() >= deadline:
+            raise TopicsNotGoneError(f"{len(left)} deleted topics still listed by the broker after "
+                                     f"{timeout_s:g} s: {sorted(left)[:5]}")
+        time.sleep(0.1)
+        left &= set(admin.list_topics())
 
 
 def end_offsets(kafka: KafkaSettings, topic: str) -> dict[TopicPartition, int]:

@@ -14,7 +14,14 @@ from kafka.errors import KafkaTimeoutError
 
 from deskwatch.connect import kafka_python_options
 from deskwatch.settings import Settings
-from deskwatch.topics import TopicsNotReadyError, _wait_until_served, delete_topics, ensure_topics
+from deskwatch.topics import (
+    TopicsNotGoneError,
+    TopicsNotReadyError,
+    _wait_until_gone,
+    _wait_until_served,
+    delete_topics,
+    ensure_topics,
+)
 from deskwatch.topology import TOPICS
 from tests.prefixed import prefixed
 
@@ -46,6 +53,31 @@ def test_wait_until_served(pending: dict[str, str], error: str | None) -> None:
             _wait_until_served(admin, ["dw.incidents", "dw.signals"], 2.5)
         assert "after 2.5 s" in str(caught.value)
     assert admin.asked == [(["dw.incidents", "dw.signals"], 2500)]
+
+
+class _Listing:
+    """Answers ``list_topics`` with the next listing of a script, then the last one for ever."""
+
+    def __init__(self, *listings: list[str]) -> None:
+        self.listings = list(listings)
+        self.asked = 0
+
+    def list_topics(self) -> list[str]:
+        self.asked += 1
+        return self.listings.pop(0) if len(self.listings) > 1 else self.listings[0]
+
+
+def test_wait_until_gone_asks_again_until_the_broker_stops_listing_the_deleted_topics() -> None:
+    admin: Any = _Listing(["dw.a", "dw.b", "other"], ["dw.b", "other"], ["other"])
+    _wait_until_gone(admin, ["dw.a", "dw.b"], 5.0)
+    assert admin.asked == 3
+
+
+def test_wait_until_gone_names_the_topics_still_listed_after_the_timeout() -> None:
+    admin: Any = _Listing(["dw.a", "dw.b", "other"])
+    with pytest.raises(TopicsNotGoneError, match=r"2 deleted topics still listed .* after 0.3 s: \['dw.a', 'dw.b'\]"):
+        _wait_until_gone(admin, ["dw.a", "dw.b"], 0.3)
+    assert admin.asked >= 2
 
 
 def _not_served(settings: Settings, names: list[str]) -> dict[str, str]:
