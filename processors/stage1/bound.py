@@ -35,24 +35,44 @@ def bound_id_buckets(
     width_ms: int,
 ) -> tuple[dict[int, IdBucket], int]:
     """Drop the buckets wholly older than the retention, then the oldest beyond the cap; the
-    buckets and the new horizon. A newest bucket alone over the cap is trimmed by event time."""
+    parts of buckets (keyed by start + part number, state.py) and the new horizon. A bucket goes
+    with all its parts. A newest bucket alone over the cap is trimmed by event time."""
     if watermark is not None:
         horizon_ms = max(horizon_ms, to_ms(watermark - limits.id_retention))
-    if buckets and min(buckets) + width_ms <= horizon_ms:
-        buckets = {start: b for start, b in buckets.items() if start + width_ms > horizon_ms}
+    if buckets and _start(min(buckets), width_ms) + width_ms <= horizon_ms:
+        buckets = {key: b for key, b in buckets.items() if _start(key, width_ms) + width_ms > horizon_ms}
     total = sum(len(b.ids) for b in buckets.values())
     if total <= limits.max_ids:
         return buckets, horizon_ms
-    starts = sorted(buckets)
+    by_start: dict[int, list[int]] = {}
+    for key in sorted(buckets):
+        by_start.setdefault(_start(key, width_ms), []).append(key)
+    starts = list(by_start)
     while total > limits.max_ids and len(starts) > 1:
         oldest = starts.pop(0)
-        total -= len(buckets[oldest].ids)
+        total -= sum(len(buckets[key].ids) for key in by_start[oldest])
         horizon_ms = max(horizon_ms, oldest + width_ms)
-    kept = {start: buckets[start] for start in starts}
-    if total > limits.max_ids:
-        ids, horizon_ms, _ = bound_ids(kept[starts[0]].ids, horizon_ms, None, limits)
-        kept[starts[0]] = IdBucket.model_construct(ids=ids)
+    kept = {key: buckets[key] for start in starts for key in by_start[start]}
+    if total > limits.max_ids:  # one bucket left: trim its ids by time, then part them again
+        start = starts[0]
+        every = {eid: ms for key in by_start[start] for eid, ms in kept.pop(key).ids.items()}
+        ids, horizon_ms, _ = bound_ids(every, horizon_ms, None, limits)
+        kept.update(_parts(start, ids, limits.ids_per_part, width_ms))
     return kept, horizon_ms
+
+
+def _start(key: int, width_ms: int) -> int:
+    """The start of the bucket a part's key belongs to."""
+    return key - key % width_ms
+
+
+def _parts(start: int, ids: dict[str, int], per_part: int, width_ms: int) -> dict[int, IdBucket]:
+    """``ids`` as the parts of the bucket at ``start``, in their order (the last part takes the
+    rest if a bucket's width in ms could not number them all)."""
+    items = list(ids.items())
+    count = min(max(1, -(-len(items) // per_part)), width_ms)
+    return {start + n: IdBucket.model_construct(ids=dict(items[n * per_part : None if n == count - 1 else (n + 1) * per_part]))
+            for n in range(count)}
 
 
 def bound_ids(

@@ -54,8 +54,8 @@ class Work:
     watermark: datetime | None
     horizon_ms: int
     width_ms: int  # of an id bucket
-    buckets: dict[int, IdBucket]  # the state's, as they were
-    grown: dict[int, dict[str, int]]  # copies of the buckets this envelope adds ids to
+    buckets: dict[int, IdBucket]  # the state's parts of buckets, as they were
+    grown: dict[int, dict[str, int]]  # copies of the parts this envelope adds ids to
     content: dict[str, ContentWindow]
     hits: dict[str, RuleHit]
     floors: Floors
@@ -87,16 +87,25 @@ class Work:
         if when_ms < self.horizon_ms:
             return EventDecision(eid, DecisionKind.TOO_OLD, "older than the exact-dedup horizon")
         start = when_ms - when_ms % self.width_ms  # the same event has the same time: one bucket
-        grown = self.grown.get(start)
-        if grown is not None:
-            seen = grown
-        else:
-            old = self.buckets.get(start)
-            seen = old.ids if old is not None else {}
-        if eid in seen:
-            return EventDecision(eid, DecisionKind.DUPLICATE_ID, "event id already processed")
-        if grown is None:  # the bucket's first new id this envelope: copy it, the state's stays
-            grown = self.grown[start] = dict(seen)
+        # The bucket's parts are the keys start, start + 1, ... up to the first one missing.
+        end, key, last, size = start + self.width_ms, start, None, 0
+        while key < end:
+            ids = self.grown.get(key)
+            if ids is None:
+                part = self.buckets.get(key)
+                if part is None:
+                    break
+                ids = part.ids
+            if eid in ids:
+                return EventDecision(eid, DecisionKind.DUPLICATE_ID, "event id already processed")
+            last, size = key, len(ids)
+            key += 1
+        if last is None or (size >= limits.ids_per_part and key < end):
+            last = key  # the bucket's first part, or the next one: the newest is full
+        grown = self.grown.get(last)
+        if grown is None:  # the part's first new id this envelope: copy it, the state's stays
+            part = self.buckets.get(last)
+            grown = self.grown[last] = dict(part.ids) if part is not None else {}
         grown[eid] = when_ms
         # A clock far in the future must not expire everything else: cap the watermark at now + skew.
         capped = min(when, now + limits.max_future_skew)
@@ -145,7 +154,7 @@ class Work:
         mark, floors = self.watermark, self.floors
         buckets = self.buckets
         if self.grown:
-            buckets = buckets | {start: _id_bucket(ids=ids) for start, ids in self.grown.items()}
+            buckets = buckets | {key: _id_bucket(ids=ids) for key, ids in self.grown.items()}
         buckets, horizon = bound_id_buckets(buckets, self.horizon_ms, mark, limits, self.width_ms)
         content, content_floor = bound_content(self.content, mark, limits, floors.content)
         hits, hits_floor = bound_hits(self.hits, mark, limits, floors.hits)

@@ -131,3 +131,21 @@ def test_kept_floors_change_nothing(chunks: list[list[WorkstationEvent]]) -> Non
             b.new_state, b.decisions, b.signals, b.digests
         )
         state_a, state_b = a.new_state, b.new_state
+
+
+@settings(max_examples=150, deadline=None)
+@given(envelopes(), st.integers(1, 3), st.sampled_from([LIMITS, SHORT]))
+def test_parts_of_id_buckets_change_nothing(chunks: list[list[WorkstationEvent]], per_part: int,
+                                            limits: StateLimits) -> None:
+    """Buckets in parts of one to three ids decide, count and remember as whole buckets do (caps,
+    expiry and the trim of a newest bucket alone over the cap exercised by the small limits)."""
+    parted = make_stage(limits=limits.model_copy(update={"ids_per_part": per_part}))
+    whole = make_stage(limits=limits.model_copy(update={"ids_per_part": 1_000_000}))
+    state_p = state_w = None
+    for chunk in chunks:
+        p = parted.process(batch(*chunk, host="PC-LYON-01"), state_p, NOW)
+        w = whole.process(batch(*chunk, host="PC-LYON-01"), state_w, NOW)
+        assert (p.decisions, p.signals, p.digests, p.counters) == (w.decisions, w.signals, w.digests, w.counters)
+        state_p, state_w = p.new_state, w.new_state
+        assert state_p.seen_ids == state_w.seen_ids and state_p.id_horizon_ms == state_w.id_horizon_ms
+        assert all(len(part.ids) <= per_part for part in state_p.id_buckets.values())

@@ -188,3 +188,46 @@ def test_expired_id_buckets_go_whole_and_move_the_horizon_to_their_end() -> None
     assert len(later.new_state.id_buckets) == 1
     assert later.new_state.id_horizon_ms >= to_ms(T0 + timedelta(minutes=15))
     assert stage.process(batch(old), later.new_state, NOW).decisions[0].kind is DecisionKind.TOO_OLD
+
+
+def test_a_full_part_of_a_bucket_opens_the_next_and_only_the_newest_part_is_new() -> None:
+    stage = make_stage(limits=StateLimits(id_bucket=timedelta(minutes=10), ids_per_part=2))
+    events = [event(at=T0 + timedelta(seconds=n), eid=f"e{n}") for n in range(5)]
+    state = stage.process(batch(*events[:3]), None, NOW).new_state
+    start = to_ms(T0) - to_ms(T0) % 600_000
+    assert {k: sorted(b.ids) for k, b in state.id_buckets.items()} == {start: ["e0", "e1"], start + 1: ["e2"]}
+    later = stage.process(batch(*events[3:]), state, NOW).new_state
+    assert {k: sorted(b.ids) for k, b in later.id_buckets.items()} == {
+        start: ["e0", "e1"], start + 1: ["e2", "e3"], start + 2: ["e4"]}
+    assert later.id_buckets[start] is state.id_buckets[start], "a full part is never written again"
+    replay = stage.process(batch(*events), later, NOW)
+    assert [d.kind for d in replay.decisions] == [DecisionKind.DUPLICATE_ID] * 5
+    assert replay.new_state.id_buckets == later.id_buckets
+
+
+def test_a_bucket_over_the_cap_goes_with_all_its_parts() -> None:
+    stage = make_stage(limits=StateLimits(id_bucket=timedelta(minutes=10), ids_per_part=6, max_ids=10))
+    first = [event(at=T0 + timedelta(seconds=n), eid=f"a{n}") for n in range(7)]  # two parts
+    second = [event(at=T0 + timedelta(minutes=10, seconds=n), eid=f"b{n}") for n in range(7)]
+    state = stage.process(batch(*first), None, NOW).new_state
+    state = stage.process(batch(*second), state, NOW).new_state
+    start = to_ms(T0) - to_ms(T0) % 600_000
+    assert sorted(state.id_buckets) == [start + 600_000, start + 600_001]
+    assert state.id_horizon_ms == start + 600_000
+    assert stage.process(batch(first[0]), state, NOW).decisions[0].kind is DecisionKind.TOO_OLD
+
+
+def test_a_newest_bucket_alone_over_the_cap_is_trimmed_by_time_and_parted_again() -> None:
+    stage = make_stage(limits=StateLimits(id_bucket=timedelta(minutes=10), ids_per_part=3, max_ids=10))
+    events = [event(at=T0 + timedelta(seconds=n), eid=f"e{n:02}") for n in range(14)]
+    state = None
+    for chunk in (events[:5], events[5:9], events[9:]):
+        state = stage.process(batch(*chunk), state, NOW).new_state
+    assert state is not None
+    start = to_ms(T0) - to_ms(T0) % 600_000
+    assert sorted(state.id_buckets) == [start, start + 1, start + 2, start + 3]
+    assert [len(state.id_buckets[k].ids) for k in sorted(state.id_buckets)] == [3, 3, 3, 1]
+    assert sorted(state.seen_ids) == [f"e{n:02}" for n in range(4, 14)]
+    assert state.id_horizon_ms == to_ms(T0 + timedelta(seconds=3)) + 1  # just past the newest id gone
+    assert [d.kind for d in stage.process(batch(events[3], events[4]), state, NOW).decisions] == [
+        DecisionKind.TOO_OLD, DecisionKind.DUPLICATE_ID]
