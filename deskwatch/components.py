@@ -41,12 +41,25 @@ class Component:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DESKWATCH_")}
         env["DESKWATCH_CONFIG"] = str(config)
         self.args = args
-        self.log = log
+        self.config = config
+        self.log = self.first_log = log
+        self._stdin = stdin
         log.parent.mkdir(parents=True, exist_ok=True)
         self._out = log.open("wb")
         exe = str(Path(sys.executable).with_name("deskwatch"))
         self.proc = subprocess.Popen([exe, *args], env=env, stdin=stdin, stdout=self._out,
                                      stderr=subprocess.STDOUT, start_new_session=True)
+
+    def again(self) -> Component:
+        """A fresh process with the same arguments and settings, logging to a numbered file beside
+        this one's (whose log stays as it was)."""
+        self._out.close()
+        first, n = self.first_log, 1
+        while (log := first.with_name(f"{first.stem}.{n}{first.suffix}")).exists():
+            n += 1
+        again = Component(self.args, self.config, log, self._stdin)
+        again.first_log = first
+        return again
 
     def running(self) -> bool:
         return self.proc.poll() is None

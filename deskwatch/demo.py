@@ -6,7 +6,9 @@ the pipeline recognises: the second run changes no incident.
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -19,6 +21,9 @@ from deskwatch.topics import consumer_lag, ensure_topics
 from deskwatch.topology import EVENTS, INCIDENTS
 
 DEMO_START = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+# Restarts of a worker that exits with os.EX_TEMPFAIL (processors/heartbeat.py) before the demo
+# gives up: one is what a stuck consumer needs; more means something is wrong that waits won't fix.
+RESTARTS_MAX = 3
 
 
 def write_demo_fleet(folder: Path) -> tuple[Path, int, int]:
@@ -63,10 +68,9 @@ def _wait_drained(settings: Settings, workers: list[Component], report: ElapsedR
     k = settings.kafka
     deadline = time.monotonic() + timeout_s
     last = ""
+    restarts = 0
     while time.monotonic() < deadline:
-        for w in workers:
-            if not w.running():
-                raise click.ClickException(f"`deskwatch {' '.join(w.args)}` exited:\n{w.tail()}")
+        restarts = restart_exited(workers, restarts, report)
         lag_p = consumer_lag(k, settings.processor.app_id, EVENTS.name(k))
         lag_s = consumer_lag(k, settings.sink.group_id, INCIDENTS.name(k))
         line = f"waiting: processor {lag_p} envelopes behind, sink {lag_s} incident revisions behind"
@@ -78,6 +82,23 @@ def _wait_drained(settings: Settings, workers: list[Component], report: ElapsedR
         time.sleep(1.0)
     raise click.ClickException(f"the pipeline did not drain within {timeout_s:.0f}s\n"
                                + "\n".join(w.tail(20) for w in workers))
+
+
+def restart_exited(workers: list[Component], restarts: int, report: Callable[[str], None]) -> int:
+    """Replace, in ``workers``, each that exited asking for a restart (``os.EX_TEMPFAIL``: a
+    processor whose heartbeat saw it stuck), as a service manager would, up to
+    ``RESTARTS_MAX`` in all; any other exit is an error. Returns the restarts made so far."""
+    for i, w in enumerate(workers):
+        if w.running():
+            continue
+        command = f"`deskwatch {' '.join(w.args)}`"
+        if w.proc.returncode != os.EX_TEMPFAIL or restarts >= RESTARTS_MAX:
+            raise click.ClickException(f"{command} exited with code {w.proc.returncode}:\n{w.tail()}")
+        restarts += 1
+        report(f"{command} exited asking for a restart (code {os.EX_TEMPFAIL}); "
+               f"restarting it ({restarts} of at most {RESTARTS_MAX}); its log: {w.log}")
+        workers[i] = w.again()
+    return restarts
 
 
 def _incidents_present(settings: Settings) -> bool:
