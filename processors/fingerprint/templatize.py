@@ -24,13 +24,30 @@ template, and "disk 3, sector 81234" costs the masks once for every disk and sec
 simulated fleet, 21,005 messages had 11,365 distinct texts but 5,879 distinct keys.
 tests/processors/fingerprint/test_skeleton.py checks the patterns' digits and compares cached
 with direct templates over real and generated messages.
+
+Decision: inside a GUID the key reads every hex letter as ``0`` too. The GUID rule is the first
+mask and replaces each GUID it finds by ``<*>``, and its pattern tells hex characters apart only
+from the rest, so zeroing the hex letters of the spans it would replace leaves its replacement,
+and the text every later rule sees, as they were. Without it, every Windows logon (4624: a fresh
+logon GUID) or DCOM error (CLSIDs) was a new key: on the processor bench's fleet 27.8 % of
+messages missed the cache, 92 % of those for a GUID.
+
+Decision: so does a token that is all ``0x`` and hex digits between white space (or the ends), as
+in "Logon ID:\t\t0x3E7\r\n". The ``hex_number`` rule replaces such a token whole by ``<*>``,
+and no rule before it reads past the token's "0x": each needs, from its first character on,
+text such a token lacks (a separator among ``:./\\@-``, a backslash, a letter where the token has
+"0", ``://``), or refuses to start after a word character, and the two that cross white space
+(``weekday_date``, ``iso_datetime``) expect a month name, a clock or digits only where the token
+has "0x". tests/processors/fingerprint/test_skeleton.py pins the rules before ``hex_number`` so
+a new one there is checked again. With GUIDs alone 21.5 % of the bench fleet's messages missed;
+with these tokens too, 2.3 %.
 """
 
 from __future__ import annotations
 
 import re
 
-from .mask import WILDCARD, mask
+from .mask import MASK_RULES, WILDCARD, mask
 
 # Logs repeat up to their numbers (the same service line on every boot, the same failure every
 # minute with another count): remember the templates of recent short messages by digit skeleton.
@@ -45,6 +62,13 @@ _DIGIT_LITERAL = re.compile("|".join(map(re.escape, DIGIT_LITERALS)))
 # On UTF-8 bytes: ASCII digits are single bytes there, and no other character's bytes are digits.
 _ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
 SkeletonKey = bytes | tuple[bytes, tuple[int, ...]]
+# The GUID rule, which mask() applies first: the key zeroes the spans its own pattern replaces,
+# once its anchor showed there is one.
+_GUID_RULE = MASK_RULES[0]
+assert _GUID_RULE.name == "guid" and _GUID_RULE.anchor is not None, "the key's GUID step needs the GUID rule first"
+_ZERO_HEX_LETTERS = str.maketrans("abcdefABCDEF", "000000000000")
+# A whole white-space-delimited token of "0x" and hex digits (what hex_number replaces whole).
+_HEX_TOKEN = re.compile(r"(?<!\S)0x[0-9A-Fa-f]+(?!\S)")
 
 # A token's core is what is left after opening and closing punctuation; the punctuation is
 # kept so that "(<*>)" and "<*>," still read like the message they came from.
@@ -71,13 +95,22 @@ def message_template(message: str) -> str:
 
 
 def skeleton_key(message: str) -> SkeletonKey:
-    """What the template depends on: the message with its ASCII digits read as ``0``, and where
-    it holds a :data:`DIGIT_LITERALS` string, if it does."""
+    """What the template depends on: the message with its ASCII digits, and the hex letters of
+    its GUIDs and ``0x`` tokens, read as ``0``, and where it holds a :data:`DIGIT_LITERALS`
+    string, if it does."""
+    if "-" in message and _GUID_RULE.anchor.search(message) is not None:  # type: ignore[union-attr]
+        message = _GUID_RULE.pattern.sub(_zero_hex_letters, message)
+    if "0x" in message:
+        message = _HEX_TOKEN.sub(_zero_hex_letters, message)
     skeleton = message.encode("utf-8", "surrogatepass").translate(_ZERO_DIGITS)
     for literal in DIGIT_LITERALS:
         if literal in message:
             return skeleton, tuple(found.start() for found in _DIGIT_LITERAL.finditer(message))
     return skeleton
+
+
+def _zero_hex_letters(guid: re.Match[str]) -> str:
+    return guid.group().translate(_ZERO_HEX_LETTERS)
 
 
 def clear_template_cache() -> None:

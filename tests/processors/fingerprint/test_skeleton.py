@@ -129,6 +129,8 @@ def test_the_walk_sees_what_breaks_the_claim() -> None:
 
 SAME_KEY = [
     ("counts", "disk 3 error at sector 81234", "disk 7 error at sector 99999"),
+    ("guid_letters", "Logon GUID: {9fcc4a47-6386-ca1c-385b-016bee1c8c13} x", "Logon GUID: {0fabb2e5-f53d-40c3-7412-be9eef69c727} x"),
+    ("hex_token_letters", "Logon ID:\t\t0x0D65A47D\r\n\tPID 0x454", "Logon ID:\t\t0x42015FFF\r\n\tPID 0xabc"),
     ("addresses", "from 10.0.0.1 port 22", "from 99.9.9.9 port 55"),
     ("hex_literal_kept", "error 0x80070005 code 4", "error 0x12345678 code 9"),
     ("sid_kept", "user S-1-5-21-100 denied", "user S-1-9-88-555 denied"),
@@ -143,6 +145,8 @@ def test_messages_with_one_key_share_the_template(first: str, second: str) -> No
 
 DIFFERENT_KEY = [
     ("hex_literal_made_by_digits", "value 5x10 here", "value 0x10 here"),
+    ("hex_letters_outside_a_whole_token", "error 0xAB, retry", "error 0x12, retry"),
+    ("hex_letters_outside_a_guid", "id abcdef12-1234 here", "id 12345678-1234 here"),
     ("sid_made_by_digits", "id S-2-5-21 here", "id S-1-5-21 here"),
     ("length", "pid 7", "pid 77"),
     ("unicode_digit", "code ٣", "code ٤"),
@@ -174,6 +178,39 @@ def test_redrawn_digits_keep_the_template(message: str, rng) -> None:  # type: i
     clear_template_cache()
     assert message_template(message) == _template(message)
     assert message_template(redrawn) == _template(redrawn)  # from the cache, made by ``message``
+
+
+def test_the_rules_a_keys_hex_letters_rely_on_come_first() -> None:
+    """The key reads hex letters as 0 in GUIDs (the first rule's spans) and in whole 0x tokens,
+    because no rule before hex_number reads past such a token's "0x" (templatize.py says why for
+    each). A rule added before hex_number must be checked against that claim, then listed here."""
+    names = [rule.name for rule in MASK_RULES]
+    assert names[0] == "guid"
+    assert names[: names.index("hex_number")] == [
+        "guid", "url", "windows_path", "unix_path", "email", "weekday_date", "iso_datetime",
+        "clock", "mac", "ipv6", "ipv4", "hostname"]
+
+
+HEX_FRAGMENTS = st.sampled_from(
+    [" ", "\t", "\r\n", ",", "(", ")", ":", "-", ".", "/", "\\", "@", "=", "'", "{", "}", "x", "0x",
+     "0xAb", "0x1f", "0xdeadBEEF", "Mon ", "Dec ", "Jan 5 ", "10:00:00 ", "2024-01-02 ", "user ",
+     "fe80::", "a.b.com", "ab:cd:ef:01:23:45", "1.2.3.4", "http://h/", "C:\\W\\", "/usr/lib/",
+     "9fcc4a47-6386-ca1c-385b-016bee1c8c13", "ms", "KB", "id=", "S-1-5-", "abc", "DEF", "12"]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(HEX_FRAGMENTS, max_size=30).map("".join), st.randoms(use_true_random=False))
+def test_redrawn_hex_letters_with_the_same_key_keep_the_template(message: str, rng) -> None:  # type: ignore[no-untyped-def]
+    """Any hex digit redrawn (letters included, anywhere): where the key stays, so does the template."""
+    redrawn = "".join(rng.choice("0123456789abcdefABCDEF") if ch in "0123456789abcdefABCDEF" and rng.random() < 0.5
+                      else ch for ch in message)
+    if skeleton_key(redrawn) != skeleton_key(message):
+        return
+    assert _template(redrawn) == _template(message)
+    clear_template_cache()
+    assert message_template(message) == _template(message)
+    assert message_template(redrawn) == _template(redrawn)
 
 
 def test_every_guard_string_with_a_digit_is_a_digit_literal() -> None:
