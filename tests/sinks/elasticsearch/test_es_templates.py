@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from pydantic import BaseModel
@@ -14,6 +14,7 @@ from deskwatch.settings import ElasticsearchSettings
 from deskwatch.sinks.elasticsearch.templates import (
     Kind,
     alias,
+    events_alias,
     events_day,
     events_index,
     mapping,
@@ -90,3 +91,15 @@ def test_events_indices_take_their_own_refresh_interval(kind: Kind, interval: st
 
 def test_events_refresh_less_often_than_incidents_by_default() -> None:
     assert (ElasticsearchSettings().refresh_interval, ElasticsearchSettings().events_refresh_interval) == ("1s", "5s")
+
+
+@pytest.mark.parametrize("when", [
+    datetime(2026, 1, 2, 23, 59, tzinfo=timezone.utc),
+    datetime(2026, 1, 2, 23, 30, tzinfo=timezone(timedelta(hours=-5))),  # 04:30 UTC the next day
+    datetime(2026, 1, 3, 0, 30, tzinfo=timezone(timedelta(hours=2))),  # 22:30 UTC the day before
+    date(2026, 12, 31),
+])
+def test_events_index_is_the_day_of_the_window_start_in_its_own_zone_for_every_prefix(when: datetime | date) -> None:
+    other = ES.model_copy(update={"index_prefix": "other"})
+    for es in (ES, other, ES):  # the remembered names never cross prefixes
+        assert events_index(es, when) == f"{events_alias(es)}-{when.strftime('%Y.%m.%d')}"
