@@ -35,7 +35,11 @@ EVENTS_DATE_FORMAT = "%Y.%m.%d"
 
 def alias(es: ElasticsearchSettings, kind: Kind | str) -> str:
     """The alias readers (and, but for events, writers) name: ``<prefix>-<kind>``."""
-    return f"{es.index_prefix}-{Kind(kind).value}"
+    return _alias(es.index_prefix, Kind(kind))
+
+
+def _alias(prefix: str, kind: Kind) -> str:
+    return f"{prefix}-{kind.value}"
 
 
 def incidents_alias(es: ElasticsearchSettings) -> str:
@@ -64,7 +68,7 @@ def events_index(es: ElasticsearchSettings, window_start: datetime | date) -> st
 def _events_index(prefix: str, day: date) -> str:
     """Every digest of a day has the same index: the name, its enum lookup and ``strftime`` were
     13 % of the sink's CPU in a py-spy profile of ``bench/sink.py``, made once per document."""
-    return f"{prefix}-{Kind.EVENTS.value}-{day.strftime(EVENTS_DATE_FORMAT)}"
+    return f"{_alias(prefix, Kind.EVENTS)}-{day.strftime(EVENTS_DATE_FORMAT)}"
 
 
 def events_day(es: ElasticsearchSettings, index: str) -> date | None:
