@@ -39,14 +39,14 @@ def bound_id_buckets(
     with all its parts. A newest bucket alone over the cap is trimmed by event time."""
     if watermark is not None:
         horizon_ms = max(horizon_ms, to_ms(watermark - limits.id_retention))
-    if buckets and _start(min(buckets), width_ms) + width_ms <= horizon_ms:
-        buckets = {key: b for key, b in buckets.items() if _start(key, width_ms) + width_ms > horizon_ms}
+    if buckets and bucket_start(min(buckets), width_ms) + width_ms <= horizon_ms:
+        buckets = {key: b for key, b in buckets.items() if bucket_start(key, width_ms) + width_ms > horizon_ms}
     total = sum(len(b.ids) for b in buckets.values())
     if total <= limits.max_ids:
         return buckets, horizon_ms
     by_start: dict[int, list[int]] = {}
     for key in sorted(buckets):
-        by_start.setdefault(_start(key, width_ms), []).append(key)
+        by_start.setdefault(bucket_start(key, width_ms), []).append(key)
     starts = list(by_start)
     while total > limits.max_ids and len(starts) > 1:
         oldest = starts.pop(0)
@@ -61,9 +61,9 @@ def bound_id_buckets(
     return kept, horizon_ms
 
 
-def _start(key: int, width_ms: int) -> int:
-    """The start of the bucket a part's key belongs to."""
-    return key - key % width_ms
+def bucket_start(ms: int, width_ms: int) -> int:
+    """The start of the id bucket an event time, or a part's key (start + part number), is in."""
+    return ms - ms % width_ms
 
 
 def _parts(start: int, ids: dict[str, int], per_part: int, width_ms: int) -> dict[int, IdBucket]:

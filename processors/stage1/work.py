@@ -7,7 +7,7 @@ from datetime import datetime
 from operator import attrgetter
 
 from deskwatch.processors.rules import Rule
-from deskwatch.processors.stage1.bound import bound_content, bound_hits, bound_id_buckets, to_ms
+from deskwatch.processors.stage1.bound import bound_content, bound_hits, bound_id_buckets, bucket_start, to_ms
 from deskwatch.processors.stage1.construct import constructor
 from deskwatch.processors.stage1.decision import DecisionKind, EventDecision
 from deskwatch.processors.stage1.state import ContentWindow, HostState, IdBucket, RuleHit, StateLimits
@@ -86,7 +86,7 @@ class Work:
         when_ms = to_ms(when)
         if when_ms < self.horizon_ms:
             return EventDecision(eid, DecisionKind.TOO_OLD, "older than the exact-dedup horizon")
-        start = when_ms - when_ms % self.width_ms  # the same event has the same time: one bucket
+        start = bucket_start(when_ms, self.width_ms)  # the same event has the same time: one bucket
         # The bucket's parts are the keys start, start + 1, ... up to the first one missing.
         end, key, last, size = start + self.width_ms, start, None, 0
         while key < end:
