@@ -109,8 +109,8 @@ def skeleton_key(message: str) -> SkeletonKey:
     return skeleton
 
 
-def _zero_hex_letters(guid: re.Match[str]) -> str:
-    return guid.group().translate(_ZERO_HEX_LETTERS)
+def _zero_hex_letters(found: re.Match[str]) -> str:
+    return found.group().translate(_ZERO_HEX_LETTERS)
 
 
 def clear_template_cache() -> None:
