@@ -18,7 +18,7 @@ from deskwatch.processors.outbox import Outbox
 from deskwatch.processors.stage1 import Stage1
 from deskwatch.processors.host_table import HostStateTable
 from deskwatch.processors.wiring import Wiring, forget_on_rebalance, record_time, summarise
-from deskwatch.schemas import EventBatch, decode_events_record
+from deskwatch.schemas import Tick, read_events_record
 from deskwatch.settings import ProcessorSettings
 
 log = structlog.get_logger(__name__)
@@ -47,11 +47,11 @@ def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSett
 
 def _envelope(wiring: Wiring, core: Stage1, states: HostStateTable, out: Outbox, event: Any) -> None:
     try:
-        batch = decode_events_record(event.value)
+        batch = read_events_record(event.value)
     except ValidationError as exc:
         out.letter(event, "invalid_envelope", summarise(exc))
         return
-    if not isinstance(batch, EventBatch):
+    if isinstance(batch, Tick):
         return  # a tick: stage 1 keeps no clock
     try:
         state = states.get(batch.host)

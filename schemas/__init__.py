@@ -8,13 +8,14 @@ from deskwatch.schemas.event import (
     WorkstationEvent,
     compute_event_id,
 )
-from deskwatch.schemas.envelope import EventBatch, Tick, decode_events_record
+from deskwatch.schemas.envelope import EnvelopeView, EventBatch, Tick, decode_events_record, read_events_record
 from deskwatch.schemas.incident import Incident, IncidentStatus, Severity
 from deskwatch.schemas.dead_letter import DeadLetter
 
 __all__ = [
     "SCHEMA_VERSION",
     "DeadLetter",
+    "EnvelopeView",
     "EventBatch",
     "EventFields",
     "HostFields",
@@ -26,4 +27,5 @@ __all__ = [
     "WorkstationEvent",
     "compute_event_id",
     "decode_events_record",
+    "read_events_record",
 ]

@@ -7,11 +7,14 @@ envelope. Ticks carry wall time to every partition so time-based transitions fir
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Sequence
+from typing import Annotated, Final, Literal, Protocol
 
+import msgspec
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
-from deskwatch.schemas.event import SCHEMA_VERSION, WorkstationEvent
+from deskwatch.schemas.event import SCHEMA_VERSION, EventView, WorkstationEvent
+from deskwatch.schemas.struct_mirror import SchemaMirrorError, StructMirror, derive_struct
 
 
 class EventBatch(BaseModel):
@@ -44,3 +47,46 @@ _EVENTS_RECORD: TypeAdapter[EventBatch | Tick] = TypeAdapter(EventsRecord)
 def decode_events_record(raw: bytes) -> EventBatch | Tick:
     """Validate one record of the ``events`` topic; raises pydantic.ValidationError."""
     return _EVENTS_RECORD.validate_json(raw)
+
+
+class EnvelopeView(Protocol):
+    """A host envelope as stage 1 reads it: an ``EventBatch`` or its msgspec mirror."""
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def events(self) -> Sequence[EventView]: ...
+
+
+def _batch_mirror() -> StructMirror | None:
+    try:
+        return derive_struct(EventBatch.__pydantic_core_schema__)  # type: ignore[arg-type]
+    except SchemaMirrorError:
+        return None  # every record takes decode_events_record: slower, never different
+
+
+_BATCH_MIRROR: Final = _batch_mirror()
+
+
+def read_events_record(raw: bytes) -> EnvelopeView | Tick:
+    """:func:`decode_events_record` for a reader of attributes, at a third of its cost.
+
+    Validating an envelope into models took ~20 % of stage 1's CPU. An envelope the msgspec
+    mirror of ``EventBatch`` reads exactly as pydantic does (``schemas/struct_mirror.py``), and
+    whose every event has its ``event.id`` (producers always set it; an event without one is
+    identified by its model's JSON), comes back as that mirror: the same values, read by the same
+    attribute names. Any other record, a tick or an invalid one included, goes through
+    ``decode_events_record``: same verdict, same ``ValidationError``.
+    """
+    if _BATCH_MIRROR is not None:
+        try:
+            batch = _BATCH_MIRROR.decode(raw)
+            _BATCH_MIRROR.finish(batch)
+        except (msgspec.DecodeError, ValueError):  # msgspec.ValidationError is a DecodeError
+            pass
+        else:
+            if all(event.event.id is not None for event in batch.events):
+                return batch  # type: ignore[no-any-return]
+    return decode_events_record(raw)

@@ -7,8 +7,9 @@ On the wire and in Elasticsearch the fields nest as ECS does (``{"event": {"code
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -73,6 +74,56 @@ class WorkstationEvent(_Model):
             return self
         eid = compute_event_id(source, self.host.name, original, position)
         return self.model_copy(update={"event": self.event.model_copy(update={"id": eid})})
+
+
+class EventFieldsView(Protocol):
+    """What reading ``event.*`` needs: an ``EventFields`` or its msgspec mirror (``envelope``)."""
+
+    @property
+    def id(self) -> str | None: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def severity(self) -> int | None: ...
+    @property
+    def dataset(self) -> str | None: ...
+
+
+class HostFieldsView(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def id(self) -> str | None: ...
+
+
+class LogFieldsView(Protocol):
+    @property
+    def level(self) -> str: ...
+    @property
+    def file_path(self) -> str | None: ...
+
+
+class EventView(Protocol):
+    """A validated event as stage 1 reads it: by attribute, never by a model method.
+
+    A ``WorkstationEvent`` is one; so is the msgspec mirror ``read_events_record`` decodes, whose
+    values are those pydantic would have read (``schemas/struct_mirror.py``).
+    """
+
+    @property
+    def timestamp(self) -> datetime: ...
+    @property
+    def event(self) -> EventFieldsView: ...
+    @property
+    def host(self) -> HostFieldsView: ...
+    @property
+    def log(self) -> LogFieldsView: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def labels(self) -> Mapping[str, str]: ...
 
 
 def compute_event_id(source: str, host: str, original: bytes, position: str | int | None) -> str:

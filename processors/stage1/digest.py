@@ -8,7 +8,7 @@ from typing import Any
 from deskwatch.processors.stage1.construct import constructor
 from deskwatch.processors.stage1.state import ContentWindow
 from deskwatch.schemas.digest import EventDigest, digest_id
-from deskwatch.schemas.event import WorkstationEvent
+from deskwatch.schemas.event import EventView
 
 SAMPLE_MAX = 2048
 _event_digest = constructor(EventDigest)  # one per event: its values are typed already
@@ -17,7 +17,7 @@ _event_digest = constructor(EventDigest)  # one per event: its values are typed 
 @dataclass(slots=True)
 class _Entry:
     fingerprint: str
-    event: WorkstationEvent
+    event: EventView
     template: str
     view: dict[str, Any]
     window: ContentWindow
@@ -34,7 +34,7 @@ class DigestBook:
         self,
         fp: str,
         window: ContentWindow,
-        event: WorkstationEvent,
+        event: EventView,
         template: str,
         view: dict[str, Any],
     ) -> None:

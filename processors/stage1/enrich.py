@@ -14,7 +14,7 @@ from typing import Any, Final
 from deskwatch.processors.rules import RuleSet
 from deskwatch.processors.rules.group import MISSING
 from deskwatch.schemas.asset import Asset
-from deskwatch.schemas.event import WorkstationEvent
+from deskwatch.schemas.event import EventView
 
 ASSET_FIELDS: Final = ("site", "directorate", "os_build", "model", "device_class")
 DEFAULT_DEVICE_CLASS: Final = "workstation"
@@ -22,7 +22,7 @@ FLEET: Final = "*"
 _ASSET_PATHS: Final = tuple((f"asset.{name}", name) for name in ASSET_FIELDS)
 
 
-def enrich(event: WorkstationEvent, asset: Asset | None) -> dict[str, Any]:
+def enrich(event: EventView, asset: Asset | None) -> dict[str, Any]:
     """The flat view of one event plus its asset; absent values are left out, not None."""
     return enrich_with(event, asset_view(asset))
 
@@ -36,7 +36,7 @@ def asset_view(asset: Asset | None) -> dict[str, Any]:
     return {path: value for path, value in values if value is not None}
 
 
-def enrich_with(event: WorkstationEvent, assets: Mapping[str, Any]) -> dict[str, Any]:
+def enrich_with(event: EventView, assets: Mapping[str, Any]) -> dict[str, Any]:
     """:func:`enrich` with the asset's part of the view made already (``asset_view``)."""
     fields, host, log = event.event, event.host, event.log  # once each: this runs per event
     view: dict[str, Any] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from deskwatch.processors.fingerprint import fingerprint, message_template
-from deskwatch.schemas.event import WorkstationEvent
+from deskwatch.schemas.event import EventView
 
 TEMPLATE_MAX = 1024
 # A host repeats the same few (provider, code, template) all day: hash each one once. Templates
@@ -19,7 +19,7 @@ def _template_of(message: str) -> str:
     return message_template(message)[:TEMPLATE_MAX]
 
 
-def identify(event: WorkstationEvent) -> tuple[str, str]:
+def identify(event: EventView) -> tuple[str, str]:
     """``(fingerprint, template)`` of one event."""
     template = _template_of(event.message)
     return _fingerprint(event.host.name, event.event.provider, event.event.code, template), template

@@ -26,8 +26,8 @@ from deskwatch.processors.stage1.identify import identify
 from deskwatch.processors.stage1.state import HostState, HostStateStore, StateLimits
 from deskwatch.processors.stage1.work import Floors, RuleGroup, Work, event_id_of
 from deskwatch.schemas.asset import Asset
-from deskwatch.schemas.envelope import EventBatch
-from deskwatch.schemas.event import WorkstationEvent
+from deskwatch.schemas.envelope import EnvelopeView
+from deskwatch.schemas.event import EventView
 
 # Hosts whose last new state's floors are remembered (see bound.py); forgotten all at once when full.
 FLOORS_MAX = 100_000
@@ -63,7 +63,7 @@ class Stage1:
         # host -> (its inventory row, that row's part of every view): checked by identity too.
         self._asset_views: dict[str, tuple[Asset | None, dict[str, Any]]] = {}
 
-    def process(self, batch: EventBatch, state: HostState | None, now: datetime) -> Stage1Result:
+    def process(self, batch: EnvelopeView, state: HostState | None, now: datetime) -> Stage1Result:
         """Decide every event of one envelope; ``state`` is not modified."""
         memo = self._floors.get(batch.host)
         work = Work.start(batch.host, state, self._bucket_ms, memo[1] if memo and memo[0] is state else None)
@@ -81,7 +81,7 @@ class Stage1:
         self._floors[batch.host] = (new_state, floors)
         return Stage1Result(new_state, decisions, signals, digests, counters)
 
-    def apply(self, store: HostStateStore, batch: EventBatch, now: datetime) -> Stage1Result:
+    def apply(self, store: HostStateStore, batch: EnvelopeView, now: datetime) -> Stage1Result:
         """Read the host's state, process the envelope, write the state once (only if it changed)."""
         state = store.get(batch.host)
         result = self.process(batch, state, now)
@@ -91,7 +91,7 @@ class Stage1:
 
     def _decide(
         self,
-        event: WorkstationEvent,
+        event: EventView,
         source: str,
         work: Work,
         co: Coalescer,
@@ -122,7 +122,7 @@ class Stage1:
 
     def _recover(
         self,
-        event: WorkstationEvent,
+        event: EventView,
         eid: str,
         fp: str,
         view: dict[str, Any],
@@ -156,7 +156,7 @@ class Stage1:
         co: Coalescer,
         hit: RuleGroup,
         eid: str,
-        event: WorkstationEvent,
+        event: EventView,
         fp: str,
         view: dict[str, Any],
         repeat: bool,

@@ -11,7 +11,7 @@ from deskwatch.processors.stage1.bound import bound_content, bound_hits, bound_i
 from deskwatch.processors.stage1.construct import constructor
 from deskwatch.processors.stage1.decision import DecisionKind, EventDecision
 from deskwatch.processors.stage1.state import ContentWindow, HostState, IdBucket, RuleHit, StateLimits
-from deskwatch.schemas.event import WorkstationEvent, compute_event_id
+from deskwatch.schemas.event import EventView, WorkstationEvent, compute_event_id
 
 # The parts are typed already; validating up to 8000 ids per envelope would dominate.
 _host_state = constructor(HostState)
@@ -169,10 +169,12 @@ class Work:
         return state, Floors(content_floor, hits_floor)
 
 
-def event_id_of(event: WorkstationEvent, source: str) -> str:
+def event_id_of(event: EventView, source: str) -> str:
     """The event's id; an event that arrives without one gets a hash of its own content."""
     if event.event.id is not None:
         return event.event.id
+    if not isinstance(event, WorkstationEvent):  # read_events_record gives models for these
+        raise TypeError("an event without an id must be a WorkstationEvent: its id hashes the model's JSON")
     return compute_event_id(
         source, event.host.name, event.model_dump_json(by_alias=True).encode(), None
     )

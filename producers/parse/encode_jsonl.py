@@ -20,8 +20,8 @@ from typing import Any, Final
 import msgspec
 from deskwatch.producers.parse.assemble import strip_terminator
 from deskwatch.producers.parse.contract import ParseError, Rejected, SourceContext
-from deskwatch.producers.parse.derive_struct import SchemaMirrorError as StructMirrorError
-from deskwatch.producers.parse.derive_struct import StructMirror, derive_struct
+from deskwatch.schemas.struct_mirror import SchemaMirrorError as StructMirrorError
+from deskwatch.schemas.struct_mirror import StructMirror, derive_struct
 from deskwatch.producers.parse.jsonl import DATASET, parse_jsonl
 from deskwatch.schemas.event import WorkstationEvent, compute_event_id
 from pydantic import ValidationError

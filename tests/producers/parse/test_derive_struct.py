@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from deskwatch.producers.parse.derive_struct import AWARE_TIME_SHAPES, derive_struct
+from deskwatch.schemas.struct_mirror import AWARE_TIME_SHAPES, derive_struct
 from deskwatch.producers.parse.encode_jsonl import _encode_struct, encode_jsonl
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
 from deskwatch.schemas.event import NonEmpty, WorkstationEvent

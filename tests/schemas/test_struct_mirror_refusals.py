@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 import pytest
-from deskwatch.producers.parse.derive_struct import SchemaMirrorError, derive_struct
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_serializer
-
-from .samples import ValidatedName
+from deskwatch.schemas.struct_mirror import SchemaMirrorError, derive_struct
+from pydantic import (
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_serializer,
+    field_validator,
+)
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class ValidatedName(_Strict):
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
 
 
 class _WithFloat(_Strict):
@@ -62,9 +80,26 @@ class _WithPattern(_Strict):
     name: str = Field(pattern=r"^[a-z]+$")
 
 
+class _Stamped(_Strict):
+    at: AwareDatetime
+    name: Annotated[str, StringConstraints(strip_whitespace=True)]
+
+
+class _ListsInDict(_Strict):
+    groups: dict[str, list[_Stamped]]
+
+
+class _ListsOfLists(_Strict):
+    rows: list[list[_Stamped]]
+
+
+class _ListOfTimes(_Strict):
+    times: list[AwareDatetime]
+
+
 @pytest.mark.parametrize("model", [ValidatedName, _WithFloat, _WithUnion, _WithNaiveTime, _WithNullableDefault,
                                    _WithAliasChoices, _ExtraAllowed, _StripAll, _TimesInDict, _WithFieldSerializer,
-                                   _WithPattern],
+                                   _WithPattern, _ListsInDict, _ListsOfLists, _ListOfTimes],
                          ids=lambda m: m.__name__)
 def test_schemas_it_cannot_read_exactly_are_not_mirrored(model: type[BaseModel]) -> None:
     with pytest.raises(SchemaMirrorError):
@@ -90,3 +125,31 @@ def test_int_bounds_are_pydantics_within_int64(value: int, wide: int, accepted: 
         assert not accepted
     else:
         assert accepted and _Bounded.model_validate_json(raw).open_range == value
+
+
+class _Listed(_Strict):
+    items: list[_Stamped] = Field(min_length=1, max_length=3)
+    tags: list[str] | None = None
+
+
+@pytest.mark.parametrize(("items", "accepted"), [
+    ([("2024-03-04T08:15:02Z", "a")], True),
+    ([("2024-03-04T08:15:02Z", "a"), ("2024-03-04T08:15:02+05:00", "b")], True),
+    ([], False),  # min_length
+    ([("2024-03-04T08:15:02Z", "a")] * 4, False),  # max_length
+    ([("2024-03-04T08:15:02Z", "a"), ("2024-03-04T08:15:02Z", " b")], False),  # the second item's strip
+    ([("2024-03-04T08:15:02Z", "a"), ("2024-03-04 08:15:02Z", "b")], False),  # the second item's time
+], ids=["one", "two", "empty", "too-many", "strip-in-second", "time-in-second"])
+def test_a_list_of_models_is_bounded_and_each_item_checked(items: list[tuple[str, str]], accepted: bool) -> None:
+    mirror = derive_struct(_Listed.__pydantic_core_schema__)  # type: ignore[arg-type]
+    raw = json.dumps({"items": [{"at": at, "name": name} for at, name in items], "tags": ["x"]}).encode()
+    try:
+        value = mirror.decode(raw)
+        mirror.finish(value)
+    except ValueError:  # msgspec.ValidationError is one too
+        assert not accepted
+    else:
+        assert accepted
+        model = _Listed.model_validate_json(raw)
+        assert [(i.at, i.name) for i in value.items] == [(i.at, i.name) for i in model.items]
+        assert value.tags == model.tags
