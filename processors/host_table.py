@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict
 
-from deskwatch.processors.encode import encode
+from deskwatch.processors.encode import encoder
 from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket
+from deskwatch.processors.stage1.construct import constructor
 from deskwatch.processors.views import ModelTable
 
 HOSTS_TABLE = "hosts"  # each host's header, under the host
@@ -92,8 +93,13 @@ def _shards(content: Mapping[str, ContentWindow], only: set[int] | None = None) 
     return grouped
 
 
+_ENCODE_SHARD: Final = encoder(ContentShard)
+_ENCODE_BUCKET: Final = encoder(IdBucket)
+_content_shard: Final = constructor(ContentShard)  # its windows are typed already
+
+
 def _encode_shard(windows: dict[str, ContentWindow]) -> bytes:
-    return encode(ContentShard.model_construct(windows=windows))
+    return _ENCODE_SHARD(_content_shard(windows=windows))
 
 
 class _Store:
@@ -148,7 +154,7 @@ class HostStateTable(ModelTable[HostState]):
                        send: Send) -> None:
         for start, bucket in new.items():
             if old.get(start) is not bucket:
-                self._write(self._parts, bucket_key(host, start), encode(bucket), key, send)
+                self._write(self._parts, bucket_key(host, start), _ENCODE_BUCKET(bucket), key, send)
         for start in old.keys() - new.keys():
             self._write(self._parts, bucket_key(host, start), None, key, send)
 

@@ -6,22 +6,26 @@ and written once per batch, then the batch's outputs are sent (see ``outbox``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import faust
 import structlog
 from pydantic import ValidationError
 
-from deskwatch.processors.encode import encode
+from deskwatch.processors.encode import encoder
 from deskwatch.processors.in_order import mark_processed
 from deskwatch.processors.outbox import Outbox
 from deskwatch.processors.stage1 import Stage1
 from deskwatch.processors.host_table import HostStateTable
 from deskwatch.processors.wiring import Wiring, forget_on_rebalance, record_time, summarise
 from deskwatch.schemas import Tick, read_events_record
+from deskwatch.schemas.digest import EventDigest
+from deskwatch.schemas.signal import Signal
 from deskwatch.settings import ProcessorSettings
 
 log = structlog.get_logger(__name__)
+_ENCODE_SIGNAL: Final = encoder(Signal)
+_ENCODE_DIGEST: Final = encoder(EventDigest)
 
 
 def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSettings) -> None:
@@ -62,7 +66,7 @@ def _envelope(wiring: Wiring, core: Stage1, states: HostStateTable, out: Outbox,
     if result.new_state != state:
         states.stage(batch.host, result.new_state)
     for signal in result.signals:
-        out.add(wiring.signals, signal.group_key.encode(), encode(signal))
+        out.add(wiring.signals, signal.group_key.encode(), _ENCODE_SIGNAL(signal))
     key = batch.host.encode()
     for digest in result.digests:
-        out.add(wiring.digests, key, encode(digest))
+        out.add(wiring.digests, key, _ENCODE_DIGEST(digest))

@@ -14,6 +14,8 @@ is narrower than the model, never wider, and never a second hand-written copy of
 - both are checked in Python after decoding (``StructMirror.finish``): a msgspec ``pattern``
   cost ~1 us per field, the checks there ~0.1 us (strip) and ~0.7 us (time);
 - integers are bounded to int64 (``JSON_INTS``);
+- a list keeps its length bounds; a list of models has each item's checks run by ``finish``
+  (``list_paths``); a list of other checked values (times, strings to strip) is not mirrored;
 - any node outside that list (validators, unions, floats, naive datetimes …) raises
   ``SchemaMirrorError``: the caller then keeps the pydantic path for every line.
 
