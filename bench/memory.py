@@ -13,10 +13,11 @@ the changelog topics faust recovers from (``<app_id>-hosts-changelog`` and
 ``<app_id>-groups-changelog``; partition = the default partitioner's of the host or group, as for
 the events). The
 fleet's inventory is published too. Then a real ``deskwatch processor run`` starts on them; it
-recovers both tables, then processes one sentinel envelope: the fleet's first event again, which a
-recovered state knows (an exact duplicate: no digest is written; without the state it would be).
-Recovery is over once the sentinel's offset is committed; RSS is sampled from start to 3 s after. The figure is
-the peak. Decoded-model caches fill only as hosts send again, so they are not part of it.
+recovers both tables, then processes one sentinel envelope per host: the host's first event again,
+which a recovered state knows (an exact duplicate: no digest is written; without the state it would
+be). So every host's state is read, as when the whole fleet sends again after a restart, and the
+decoded-state caches hold what they hold in service. Done once the sentinels' offsets are
+committed; RSS is sampled from start to 3 s after. The figure is the peak.
 """
 
 from __future__ import annotations
@@ -27,11 +28,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from itertools import islice
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import orjson
 import psutil
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -137,6 +141,7 @@ def write_changelogs(settings: Settings, tables: dict[str, dict[str, HostState] 
     producer = KafkaProducer(acks="all", linger_ms=20, batch_size=1_048_576, compression_type="gzip",
                              max_request_size=p.state_max_record_bytes, **kafka_python_options(k))
     written = 0
+    sent: list[Any] = []
     try:
         for table, states in tables.items():
             for key, state in states.items():
@@ -145,23 +150,28 @@ def write_changelogs(settings: Settings, tables: dict[str, dict[str, HostState] 
                            else [(table, key.encode(), encode(state))])
                 partition = key_hash(key.encode()) % k.partitions
                 for name, record_key, value in records:
-                    producer.send(changelog(p.app_id, name), key=record_key, value=value, partition=partition)
+                    sent.append(producer.send(changelog(p.app_id, name), key=record_key, value=value,
+                                              partition=partition))
                     written += len(record_key) + len(value)
         producer.flush()
+        failed = [f.exception for f in sent if f.failed()]
+        if failed or not all(f.succeeded() for f in sent):
+            raise MemoryBenchError(f"{len(failed)} of {len(sent)} changelog records were not written: {failed[:3]}")
     finally:
         producer.close()
     return written
 
 
-def run_processor(settings: Settings, folder: Path, sentinel: bytes, timeout_s: float = 600) -> tuple[float, float, float]:
-    """Start a processor, wait for its sentinel commit; (recovery s, RSS after, peak RSS) in MiB."""
+def run_processor(settings: Settings, folder: Path, sentinels: list[bytes],
+                  timeout_s: float = 600) -> tuple[float, float, float]:
+    """Start a processor, wait for its sentinels' commit; (seconds, RSS after, peak RSS) in MiB."""
     config = write_settings_file(settings, folder / "settings.yaml")
     worker = Component(["processor", "run"], config, folder / "processor.log")
     start = time.monotonic()
     peak = 0
     try:
         proc = psutil.Process(worker.proc.pid)
-        (folder / "sentinel.jsonl").write_bytes(sentinel + b"\n")
+        (folder / "sentinel.jsonl").write_bytes(b"".join(line + b"\n" for line in sentinels))
         sender = Component(["produce", "--format", "jsonl", str(folder / "sentinel.jsonl")], config,
                            folder / "sentinel.log")
         if sender.proc.wait() != 0:
@@ -179,11 +189,39 @@ def run_processor(settings: Settings, folder: Path, sentinel: bytes, timeout_s: 
         for _ in range(12):
             after = max(after, proc.memory_info().rss)
             time.sleep(0.25)
-        if sum(end_offsets(settings.kafka, EVENT_DIGESTS.name(settings.kafka)).values()):
-            raise MemoryBenchError("the sentinel made a digest: the processor did not recover the state")
+        made = sum(end_offsets(settings.kafka, EVENT_DIGESTS.name(settings.kafka)).values())
+        if made:
+            kept = Path(tempfile.gettempdir()) / f"deskwatch-bench-memory-{settings.processor.app_id}.log"
+            kept.write_bytes((folder / "processor.log").read_bytes())
+            raise MemoryBenchError(f"{made} sentinels made a digest: the processor did not recover their "
+                                   f"state; the first: {first_digests(settings, 5)}; processor log: {kept}")
         return recovered, after / 2**20, max(peak, after) / 2**20
     finally:
         worker.stop()
+
+
+def first_digests(settings: Settings, n: int) -> list[str]:
+    """What the first ``n`` digests on the digests topic say (host, event id, first seen)."""
+    consumer = KafkaConsumer(EVENT_DIGESTS.name(settings.kafka), auto_offset_reset="earliest",
+                             consumer_timeout_ms=5000, **kafka_python_options(settings.kafka))
+    try:
+        found = []
+        for record in consumer:
+            digest = orjson.loads(record.value)
+            found.append(f"{digest['host']} {digest['sample_event_id']} {digest['first_seen']}")
+            if len(found) >= n:
+                break
+        return found
+    finally:
+        consumer.close()
+
+
+def first_per_host(sim: Simulation, limit: int) -> list[bytes]:
+    """Each host's first event among the first ``limit``, as the JSON line the simulator writes."""
+    first: dict[str, bytes] = {}
+    for line in islice(sim.events.json_lines(), limit):
+        first.setdefault(orjson.loads(line)["host"]["name"], line)
+    return list(first.values())
 
 
 def publish_inventory(config: Path, assets: list[Asset], folder: Path) -> None:
@@ -210,10 +248,10 @@ def measure_one(base: Settings, hosts: int, events: int, folder: Path) -> Memory
     publish_inventory(write_settings_file(s, folder / "settings.yaml"), sim.assets, folder)
     size = write_changelogs(s, {"hosts": host_states, "groups": group_states})
     counts = (len(host_states), len(group_states))
-    sentinel = next(iter(sim.events.json_lines()))
+    sentinels = first_per_host(sim, seen)
     del host_states, group_states, sim
     try:
-        recovered, after, peak = run_processor(s, folder, sentinel)
+        recovered, after, peak = run_processor(s, folder, sentinels)
     finally:
         delete_topics(s.kafka, s.kafka.topic_prefix, f"{s.processor.app_id}-")
     return MemoryFigure(hosts, seen, counts[0], counts[1], size, built, recovered, after, peak)
@@ -225,7 +263,8 @@ def measure_size(base: Settings, hosts: int, events: int) -> dict[str, object]:
         figure = measure_one(base, hosts, events, Path(tmp))
     print(f"  memory: {hosts} hosts, {figure.events} events -> {figure.host_states} host and "
           f"{figure.group_states} group states, {figure.changelog_bytes / 2**20:.0f} MiB of changelog; "
-          f"RSS {figure.rss_after_recovery_mib:.0f} MiB after recovery ({figure.recovery_s:.0f}s), "
+          f"RSS {figure.rss_after_recovery_mib:.0f} MiB after recovery and every host's sentinel "
+          f"({figure.recovery_s:.0f}s), "
           f"peak {figure.rss_peak_mib:.0f} MiB (state built in {figure.build_s:.0f}s)", flush=True)
     return asdict(figure)
 

@@ -132,6 +132,10 @@ class ProcessorSettings(_Section):
                     "or without partitions) exits with code 75 for its supervisor to restart it")
     host_max_event_ids: int = Field(default=8_000, ge=10, description="exact-dedup ids kept per host (24 h horizon)")
     host_max_fingerprints: int = Field(default=1_000, ge=1, description="content-dedup windows kept per host")
+    state_cache_max: int = Field(
+        default=20_000, ge=1,
+        description="decoded host and group states kept in memory per table (the most recently used); "
+                    "the others are decoded again from the table when next needed")
     state_max_record_bytes: int = Field(default=4_194_304, ge=1_048_576,
                                         description="largest state record a changelog accepts")
     rule_files: list[Path] = Field(default_factory=list, description="rule YAML files; empty = the default pack")

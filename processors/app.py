@@ -41,7 +41,7 @@ def build_app(settings: Settings) -> tuple[faust.App, Wiring]:
     inventory = DecodedMapping(wiring.inventory, Asset)
     limits = StateLimits(max_ids=settings.processor.host_max_event_ids,
                          max_fingerprints=settings.processor.host_max_fingerprints)
-    stage1 = Stage1(rules, inventory, populations, limits)
+    stage1 = Stage1(rules, inventory, populations, limits, floors_max=settings.processor.state_cache_max)
     stage2 = Stage2({rule.id: rule for rule in rules}, DecodedMapping(wiring.silences, Silence))
     attach_stage1(app, wiring, stage1, settings.processor)
     attach_stage2(app, wiring, stage2, COMMANDS.name(settings.kafka), settings.processor)

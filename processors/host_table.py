@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict
 from deskwatch.processors.encode import encoder
 from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket
 from deskwatch.processors.stage1.construct import constructor
-from deskwatch.processors.views import ModelTable
+from deskwatch.processors.views import CACHE_MAX, ModelTable
 
 HOSTS_TABLE = "hosts"  # each host's header, under the host
 HOST_PARTS_TABLE = "host-parts"  # each host's id buckets and content shards
@@ -129,8 +129,8 @@ class HostStateTable(ModelTable[HostState]):
     """``host -> HostState`` over the ``hosts`` and ``host-parts`` faust tables (bytes to bytes);
     caching and staging as :class:`ModelTable`, reads and writes split into header and parts."""
 
-    def __init__(self, hosts: Any, parts: Any) -> None:
-        super().__init__(hosts, HostState)
+    def __init__(self, hosts: Any, parts: Any, cache_max: int = CACHE_MAX) -> None:
+        super().__init__(hosts, HostState, cache_max)
         self._parts = parts
 
     def _read(self, host: str) -> HostState | None:
@@ -147,7 +147,8 @@ class HostStateTable(ModelTable[HostState]):
             self._write_buckets(host, key, before.id_buckets if before else {}, state.id_buckets, send)
             self._write_content(host, key, before.content if before else {}, state.content, send)
             self._write(self._table, key, encode_header(state), key, send)
-            self._cache[host] = state
+            self._remember(host, state)
+        self._evict()
         return len(staged)
 
     def _write_buckets(self, host: str, key: bytes, old: dict[int, IdBucket], new: dict[int, IdBucket],

@@ -83,7 +83,7 @@ class _Stage2Batch:
 
 def attach_stage2(app: faust.App, wiring: Wiring, core: Stage2, commands_topic: str, p: ProcessorSettings) -> None:
     """One agent over signals + commands, concurrency 1."""
-    groups: ModelTable[GroupState] = ModelTable(wiring.groups, GroupState)
+    groups: ModelTable[GroupState] = ModelTable(wiring.groups, GroupState, p.state_cache_max)
 
     @app.agent(wiring.stage2_input, concurrency=1, name="stage2")
     async def stage2(stream: Any) -> None:

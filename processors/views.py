@@ -7,6 +7,7 @@ encode and the changelog stays readable by any consumer.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from itertools import islice
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -15,30 +16,43 @@ from deskwatch.processors.encode import encode
 
 M = TypeVar("M", bound=BaseModel)
 
+# Decoded values a table keeps by default. Decision: a bound, because the cache held every key the
+# worker ever touched: ~10 KB of Python objects per host of a few events, against ~1-2 KB of JSON
+# in the table's store. bench/memory.py --hosts 50000 --events 500000 (every host sends again after
+# a restart): 1,570 MiB RSS unbounded, 1,007 MiB with 20,000. A key beyond it is decoded again from
+# the store when next needed.
+CACHE_MAX = 20_000
+
 
 class ModelTable(Generic[M]):
     """A faust Table (bytes → bytes) seen as ``str → model``; decoded values are cached per key.
 
-    The cache holds the last value this worker wrote or read for a key; a rebalance clears it
-    (``forget``), since another worker may have written the key meanwhile. Writes are staged
-    (``stage``) and written once per key at the end of a batch (``flush``): a key changed by ten
-    records of a batch costs one changelog record, not ten.
+    The cache holds the last value this worker wrote or read for a key, the ``cache_max`` most
+    recently used ones; a rebalance clears it (``forget``), since another worker may have written
+    the key meanwhile. Writes are staged (``stage``) and written once per key at the end of a
+    batch (``flush``): a key changed by ten records of a batch costs one changelog record, not
+    ten. Keys are evicted only at the end of a flush, so a batch's keys stay cached through it (a
+    subclass's flush compares a key's new value with its cached one).
     """
 
-    def __init__(self, table: Any, model: type[M]) -> None:
+    def __init__(self, table: Any, model: type[M], cache_max: int = CACHE_MAX) -> None:
         self._table = table
         self._model = model
-        self._cache: dict[str, M] = {}
+        self._cache: dict[str, M] = {}  # in order of use: the least recently used first
+        self._cache_max = cache_max
         self._staged: dict[str, M] = {}
 
     def get(self, key: str) -> M | None:
-        cached = self._staged.get(key) or self._cache.get(key)
-        if cached is not None:
-            return cached
-        value = self._read(key)
-        if value is not None:
-            self._cache[key] = value
-        return value
+        staged = self._staged.get(key)
+        if staged is not None:
+            return staged
+        cached = self._cache.pop(key, None)
+        if cached is None:
+            cached = self._read(key)
+            if cached is None:
+                return None
+        self._cache[key] = cached  # now the most recently used
+        return cached
 
     def _read(self, key: str) -> M | None:
         """The key's value in the table's store, decoded; None when the store has none."""
@@ -65,8 +79,20 @@ class ModelTable(Generic[M]):
             k, raw = key.encode(), encode(value)
             store[k] = raw
             send(changelog, k, raw)
-            self._cache[key] = value
+            self._remember(key, value)
+        self._evict()
         return len(staged)
+
+    def _remember(self, key: str, value: M) -> None:
+        self._cache.pop(key, None)
+        self._cache[key] = value
+
+    def _evict(self) -> None:
+        """Drop the least recently used keys beyond ``cache_max``."""
+        cache, over = self._cache, len(self._cache) - self._cache_max
+        if over > 0:
+            for key in list(islice(cache, over)):
+                del cache[key]
 
     def keys(self) -> Iterator[str]:
         """Every key in the table, and the staged ones not written yet."""

@@ -30,6 +30,8 @@ from deskwatch.schemas.envelope import EnvelopeView
 from deskwatch.schemas.event import EventView
 
 # Hosts whose last new state's floors are remembered (see bound.py); forgotten all at once when full.
+# The memo holds those states: the processor sets it to its state cache's size (views.CACHE_MAX),
+# or it would keep alive the states the cache dropped.
 FLOORS_MAX = 100_000
 
 _KIND = {
@@ -51,8 +53,10 @@ class Stage1:
         inventory: Mapping[str, Asset],
         populations: Mapping[str, int],
         limits: StateLimits | None = None,
+        floors_max: int = FLOORS_MAX,
     ) -> None:
         self._rules = rules
+        self._floors_max = floors_max
         self._inventory = inventory
         self._populations = populations
         self._limits = limits or StateLimits()
@@ -76,7 +80,7 @@ class Stage1:
         signals, digests = coalescer.signals(), book.digests()
         counters.signals, counters.digests = len(signals), len(digests)
         new_state, floors = work.finish(self._limits)
-        if len(self._floors) >= FLOORS_MAX:
+        if len(self._floors) >= self._floors_max:
             self._floors.clear()
         self._floors[batch.host] = (new_state, floors)
         return Stage1Result(new_state, decisions, signals, digests, counters)

@@ -159,3 +159,23 @@ def test_a_shard_left_empty_is_deleted() -> None:
     assert [(k, v) for _, k, v, _ in tables.sent if k.startswith(b"c")] == [(shard_key(HOST, shard_of("fp")), None)]
     assert shard_key(HOST, shard_of("fp")) not in tables.ids.data
     assert tables.view().get(HOST) == state({other: window(3)})
+
+
+def test_a_host_evicted_from_the_cache_still_gets_its_gone_parts_deleted() -> None:
+    """The parts a new state drops are found from the state before it: read again after eviction."""
+    tables = Tables()
+    view = HostStateTable(tables.hosts, tables.ids, cache_max=1)
+    fps = [f"{n:032x}" for n in range(40)]
+    states = [state({fp: window(1) for fp in fps[:30]}, s0=A, s600000=B),
+              state({fp: window(2) for fp in fps[20:]}, s600000=B, s1200000=C),
+              state({fps[0]: window(3)}, s1200000=C)]
+    for before, new in zip([None, *states], states, strict=False):
+        assert view.get(HOST) == before
+        view.stage(HOST, new)
+        view.get("OTHER-HOST")
+        view.stage("OTHER-HOST", state(s0=A).model_copy(update={"host": "OTHER-HOST"}))
+        view.flush(tables.send)  # OTHER-HOST, written last, evicts HOST
+        assert HOST not in view._cache
+    assert tables.view().get(HOST) == states[-1]
+    parts = {k for k in tables.ids.data if k.endswith(HOST.encode())}
+    assert parts == {bucket_key(HOST, 1_200_000), shard_key(HOST, shard_of(fps[0]))}, "no part left behind"

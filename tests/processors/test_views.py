@@ -78,3 +78,31 @@ def test_forget_drops_staged_and_cached_values() -> None:
     assert view.get("k") == Count(n=2)
     assert view.get("other") is None
     assert view.flush(table.send) == 0
+
+
+def test_the_cache_keeps_the_most_recently_used_keys_and_evicts_only_at_a_flush() -> None:
+    table = RecordingTable()
+    view = ModelTable(table, Count, cache_max=2)
+    for key in "abc":
+        view.stage(key, Count(n=ord(key)))
+    view.flush(table.send)
+    assert list(view._cache) == ["b", "c"], "the least recently written key went"
+    assert view.get("b") == Count(n=ord("b"))  # b is now the most recently used
+    for key in "de":  # a batch touching more keys than the cache holds keeps them all until its flush
+        view.stage(key, Count(n=ord(key)))
+        assert view.get(key) is not None
+    assert view.get("a") == Count(n=ord("a")), "an evicted key is read again from the store"
+    assert len(view._cache) == 3  # b, c and a: nothing is evicted before the flush
+    view.flush(table.send)
+    assert list(view._cache) == ["d", "e"]
+
+
+def test_an_evicted_key_reads_back_as_written() -> None:
+    table = RecordingTable()
+    view = ModelTable(table, Count, cache_max=1)
+    for n in range(5):
+        for key in ("a", "b"):
+            current = view.get(key)
+            view.stage(key, Count(n=(current.n if current else 0) + n))
+        view.flush(table.send)
+    assert (view.get("a"), view.get("b")) == (Count(n=10), Count(n=10))
