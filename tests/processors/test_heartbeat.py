@@ -150,3 +150,32 @@ def test_an_unreadable_worker_is_logged_not_raised() -> None:
     with capture_logs() as logs:
         assert Heartbeat(SimpleNamespace(), 1.0, 1.0, broken).beat() == "unknown"
     assert logs[0]["event"] == "processor heartbeat unreadable" and "broker gone" in logs[0]["error"]
+
+
+def _stalls(pulses: list[Pulse], times: list[float]) -> tuple[list[float], list[dict[str, Any]]]:
+    """Beat once at each time (interval 30 s, stall after 60 s); when on_stall ran, and the log."""
+    clock, feed = [0.0], iter(pulses)
+    stalls: list[float] = []
+    beat = Heartbeat(SimpleNamespace(monitor=None), 30.0, 60.0, lambda app: next(feed), clock=lambda: clock[0],
+                     on_stall=lambda app, pulse: stalls.append(clock[0]))
+    with capture_logs() as logs:
+        for t in times:
+            clock[0] = t
+            beat.beat()
+    return stalls, logs
+
+
+def test_a_long_table_recovery_is_recovering_and_never_resumed_as_a_stall() -> None:
+    """faust sets rebalancing and in_recovery together while it recovers tables; resuming the inputs
+    then would let the agents read input against a state not yet recovered."""
+    recovering = pulse(rebalancing=True, in_recovery=True, received=0, behind=100)
+    stalls, logs = _stalls([recovering] * 6, [30.0, 60.0, 90.0, 120.0, 150.0, 180.0])
+    assert {e["phase"] for e in logs} == {"recovering"}
+    assert logs[-1]["event"] == "processor not processing", "a long wait is still said"
+    assert stalls == []
+
+
+def test_a_rebalance_is_not_resumed_as_a_stall_but_a_stall_after_it_is() -> None:
+    rebalancing, stalled = pulse(rebalancing=True, received=0, behind=9), pulse(received=0, behind=9)
+    stalls, _ = _stalls([rebalancing] * 4 + [stalled] * 5, [30.0 * n for n in range(1, 10)])
+    assert stalls == [210.0], "60 s into the stalled stretch (from 150 s), once"
