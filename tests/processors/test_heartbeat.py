@@ -102,13 +102,15 @@ def test_a_wait_past_the_limit_is_a_warning_and_work_clears_it() -> None:
     assert stalls == [130.0], "the stacks are dumped once, at the warning"
 
 
-def _beats(pulses: list[Pulse], times: list[float],
-           exit_after_s: float) -> tuple[list[tuple[float, int]], list[dict[str, Any]]]:
-    """Beat once at each time; return (time, code) of each exit asked for, and what it logged."""
+def _beats(pulses: list[Pulse], times: list[float], exit_after_s: float | None,
+           stalls: list[float] | None = None) -> tuple[list[tuple[float, int]], list[dict[str, Any]]]:
+    """Beat once at each time (interval 30 s, stall after 60 s); return (time, code) of each exit
+    asked for, and what it logged; the times on_stall ran go to ``stalls``."""
     clock, feed = [0.0], iter(pulses)
     exits: list[tuple[float, int]] = []
     beat = Heartbeat(SimpleNamespace(monitor=None), 30.0, 60.0, lambda app: next(feed), clock=lambda: clock[0],
-                     exit_after_s=exit_after_s, on_exit=lambda code: exits.append((clock[0], code)))
+                     exit_after_s=exit_after_s, on_exit=lambda code: exits.append((clock[0], code)),
+                     on_stall=lambda app, pulse: (stalls if stalls is not None else []).append(clock[0]))
     with capture_logs() as logs:
         for t in times:
             clock[0] = t
@@ -153,15 +155,9 @@ def test_an_unreadable_worker_is_logged_not_raised() -> None:
 
 
 def _stalls(pulses: list[Pulse], times: list[float]) -> tuple[list[float], list[dict[str, Any]]]:
-    """Beat once at each time (interval 30 s, stall after 60 s); when on_stall ran, and the log."""
-    clock, feed = [0.0], iter(pulses)
+    """When on_stall ran over these beats, and what was logged (no exit limit)."""
     stalls: list[float] = []
-    beat = Heartbeat(SimpleNamespace(monitor=None), 30.0, 60.0, lambda app: next(feed), clock=lambda: clock[0],
-                     on_stall=lambda app, pulse: stalls.append(clock[0]))
-    with capture_logs() as logs:
-        for t in times:
-            clock[0] = t
-            beat.beat()
+    _, logs = _beats(pulses, times, exit_after_s=None, stalls=stalls)
     return stalls, logs
 
 
