@@ -23,26 +23,19 @@ from typing import Any, Final, TypeVar
 import orjson
 from pydantic import BaseModel
 
+from deskwatch.schemas.struct_mirror import COMMON_KEYS, CONFIG_KEYS, NODE_KEYS
+
 M = TypeVar("M", bound=BaseModel)
 
-_COMMON: Final = frozenset({"type", "ref", "metadata", "strict"})
 # The keys each plain node may have; any other (a serializer, an alias) could change the bytes.
+# The struct mirror's whitelist (the core-schema keys known not to change what pydantic reads or
+# writes), without serialization aliases, with booleans and tuples.
 _KEYS: Final = {
-    "model": _COMMON | {"cls", "schema", "config", "custom_init", "root_model", "post_init", "generic_origin"},
-    "model-fields": _COMMON | {"fields", "computed_fields", "model_name"},
-    "model-field": frozenset({"type", "schema", "validation_alias", "frozen", "metadata"}),
-    "default": _COMMON | {"schema", "default", "default_factory", "default_factory_takes_data", "validate_default"},
-    "nullable": _COMMON | {"schema"},
-    "str": _COMMON | {"min_length", "max_length", "strip_whitespace"},
-    "int": _COMMON | {"ge", "gt", "le", "lt"},
-    "bool": _COMMON,
-    "literal": _COMMON | {"expected"},
-    "datetime": _COMMON | {"tz_constraint", "microseconds_precision"},
-    "list": _COMMON | {"items_schema", "min_length", "max_length"},
-    "tuple": _COMMON | {"items_schema", "variadic_item_index", "min_length", "max_length"},
-    "dict": _COMMON | {"keys_schema", "values_schema"},
+    **NODE_KEYS,
+    "model-field": NODE_KEYS["model-field"] - {"serialization_alias"},
+    "bool": COMMON_KEYS,
+    "tuple": COMMON_KEYS | {"items_schema", "variadic_item_index", "min_length", "max_length"},
 }
-_CONFIG_KEYS: Final = frozenset({"title", "extra_fields_behavior", "validate_by_alias", "validate_by_name"})
 
 
 def encode(model: BaseModel) -> bytes:
@@ -79,7 +72,7 @@ def plain(node: Mapping[str, Any]) -> bool:
         return False
     if kind == "model":
         config = node.get("config", {})
-        return (not node.get("root_model") and not set(config) - _CONFIG_KEYS
+        return (not node.get("root_model") and not set(config) - CONFIG_KEYS
                 and config.get("extra_fields_behavior") != "allow" and plain(node["schema"]))
     if kind == "model-fields":
         return not node.get("computed_fields") and all(plain(f) for f in node["fields"].values())
@@ -93,8 +86,8 @@ def plain(node: Mapping[str, Any]) -> bool:
         return "items_schema" in node and plain(node["items_schema"])
     if kind == "dict":
         keys, values = node.get("keys_schema"), node.get("values_schema")
-        return keys is not None and keys.get("type") == "str" and set(keys) <= _KEYS["str"] \
-            and values is not None and plain(values)
+        return (keys is not None and keys.get("type") == "str" and plain(keys)
+                and values is not None and plain(values))
     if kind in ("model-field", "default", "nullable"):
         return plain(node["schema"])
     return True

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Final, Literal, Protocol
 
-import msgspec
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from deskwatch.schemas.event import SCHEMA_VERSION, EventView, WorkstationEvent
@@ -84,7 +83,7 @@ def read_events_record(raw: bytes) -> EnvelopeView | Tick:
         try:
             batch = _BATCH_MIRROR.decode(raw)
             _BATCH_MIRROR.finish(batch)
-        except (msgspec.DecodeError, ValueError):  # msgspec.ValidationError is a DecodeError
+        except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors, as finish's are
             pass
         else:
             if all(event.event.id is not None for event in batch.events):

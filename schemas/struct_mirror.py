@@ -47,23 +47,24 @@ _FROM_ISO: Final = datetime.fromisoformat
 # reads those beyond [-2**63, 2**64) as floats, which an int field refuses. msgspec bounds must fit
 # an int64, so the mirror takes the int64 range and leaves [2**63, 2**64) to the fallback.
 JSON_INTS: Final = (-(2**63), 2**63 - 1)
-_COMMON: Final = frozenset({"type", "ref", "metadata", "strict"})
+COMMON_KEYS: Final = frozenset({"type", "ref", "metadata", "strict"})
 # The keys each mirrored node may have: any other (a custom serializer, a pattern, a validator's
 # settings) could make pydantic's verdict or bytes differ, so the schema is not mirrored.
-_KEYS: Final = {
-    "model": _COMMON | {"cls", "config", "custom_init", "root_model", "post_init", "schema", "generic_origin"},
-    "model-fields": _COMMON | {"fields", "computed_fields", "model_name"},
+# processors/encode.py derives its whitelist from this one.
+NODE_KEYS: Final = {
+    "model": COMMON_KEYS | {"cls", "config", "custom_init", "root_model", "post_init", "schema", "generic_origin"},
+    "model-fields": COMMON_KEYS | {"fields", "computed_fields", "model_name"},
     "model-field": frozenset({"type", "schema", "validation_alias", "serialization_alias", "frozen", "metadata"}),
-    "default": _COMMON | {"schema", "default", "default_factory", "default_factory_takes_data", "validate_default"},
-    "nullable": _COMMON | {"schema"},
-    "str": _COMMON | {"min_length", "max_length", "strip_whitespace"},
-    "int": _COMMON | {"ge", "le", "gt", "lt"},
-    "datetime": _COMMON | {"tz_constraint", "microseconds_precision"},
-    "literal": _COMMON | {"expected"},
-    "dict": _COMMON | {"keys_schema", "values_schema"},
-    "list": _COMMON | {"items_schema", "min_length", "max_length"},
+    "default": COMMON_KEYS | {"schema", "default", "default_factory", "default_factory_takes_data", "validate_default"},
+    "nullable": COMMON_KEYS | {"schema"},
+    "str": COMMON_KEYS | {"min_length", "max_length", "strip_whitespace"},
+    "int": COMMON_KEYS | {"ge", "le", "gt", "lt"},
+    "datetime": COMMON_KEYS | {"tz_constraint", "microseconds_precision"},
+    "literal": COMMON_KEYS | {"expected"},
+    "dict": COMMON_KEYS | {"keys_schema", "values_schema"},
+    "list": COMMON_KEYS | {"items_schema", "min_length", "max_length"},
 }
-_CONFIG_KEYS: Final = frozenset({"title", "extra_fields_behavior", "validate_by_alias", "validate_by_name"})
+CONFIG_KEYS: Final = frozenset({"title", "extra_fields_behavior", "validate_by_alias", "validate_by_name"})
 _MISSING: Final = object()
 
 FieldPath = tuple[str, ...]
@@ -149,7 +150,7 @@ def _model(schema: dict[str, Any], path: FieldPath, paths: _Paths) -> type[msgsp
     if (not _plain(schema, "model") or not _plain(inner, "model-fields") or inner.get("computed_fields")
             or schema.get("custom_init") or schema.get("root_model") or schema.get("post_init")
             or config.get("extra_fields_behavior") not in ("forbid", "ignore")
-            or set(config) - _CONFIG_KEYS or config.get("validate_by_alias") is False):
+            or set(config) - CONFIG_KEYS or config.get("validate_by_alias") is False):
         raise SchemaMirrorError(f"no msgspec mirror for model {config.get('title')!r}")
     fields = [_field(name, field, (*path, name), paths) for name, field in inner["fields"].items()]
     return msgspec.defstruct(config.get("title", "Mirror"), fields, kw_only=True, omit_defaults=True,
@@ -174,12 +175,12 @@ def _field(name: str, field: dict[str, Any], path: FieldPath, paths: _Paths) -> 
 
 def _plain(node: dict[str, Any], kind: str) -> bool:
     """``node`` is of ``kind`` and has no key outside that kind's mirrored ones."""
-    return node.get("type") == kind and not set(node) - _KEYS[kind]
+    return node.get("type") == kind and not set(node) - NODE_KEYS[kind]
 
 
 def _type(node: dict[str, Any], path: FieldPath, paths: _Paths) -> Any:
     kind = node.get("type")
-    if kind not in _KEYS or not _plain(node, kind):
+    if kind not in NODE_KEYS or not _plain(node, kind):
         raise SchemaMirrorError(f"no msgspec mirror for core schema node {kind!r} at {'.'.join(path)}")
     if kind == "nullable":
         return _type(node["schema"], path, paths) | None
