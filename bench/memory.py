@@ -42,6 +42,7 @@ from kafka.errors import TopicAlreadyExistsError
 from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import kafka_python_options
 from deskwatch.processors.encode import encode
+from deskwatch.processors.state_codec import pack
 from deskwatch.processors.host_table import HOST_PARTS_TABLE, state_records
 from deskwatch.processors.produce import key_hash
 from deskwatch.processors.rules import load_default_pack
@@ -147,7 +148,7 @@ def write_changelogs(settings: Settings, tables: dict[str, dict[str, HostState] 
             for key, state in states.items():
                 # As the processor's tables write them: HostStateTable's records, ModelTable's one.
                 records = (state_records(key, state) if isinstance(state, HostState)
-                           else [(table, key.encode(), encode(state))])
+                           else [(table, key.encode(), pack(encode(state)))])
                 partition = key_hash(key.encode()) % k.partitions
                 for name, record_key, value in records:
                     sent.append(producer.send(changelog(p.app_id, name), key=record_key, value=value,

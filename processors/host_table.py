@@ -9,8 +9,9 @@ A write sends the header and only the parts that changed since the state this wo
 or read for the host: stage 1 makes a new bucket object only when it adds ids (stage1/work.py),
 and keeps every content window it did not touch as the same object, so a part changed when one of
 its objects is not the very one written before. A part left empty is deleted (a tombstone, so
-compaction forgets it too). Every record goes to the host's partition of its changelog, where
-faust's recovery for that partition reads it back.
+compaction forgets it too). Every record is stored compressed (processors/state_codec.py) and
+goes to the host's partition of its changelog, where faust's recovery for that partition reads it
+back.
 
 Decision: only the table knows about shards; the core sees one ``content`` mapping. Content
 windows change in place (a repeat moves ``last_seen``), so they cannot be bucketed by time as
@@ -31,6 +32,7 @@ from pydantic import BaseModel, ConfigDict
 from deskwatch.processors.encode import encoder
 from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket
 from deskwatch.processors.stage1.construct import constructor
+from deskwatch.processors.state_codec import pack, unpack
 from deskwatch.processors.views import CACHE_MAX, ModelTable
 
 HOSTS_TABLE = "hosts"  # each host's header, under the host
@@ -183,12 +185,12 @@ class HostStateTable(ModelTable[HostState]):
         buckets = {}
         for start in header.id_buckets:
             raw = store.get(bucket_key(host, start))
-            buckets[start] = _EMPTY if raw is None else IdBucket.model_validate_json(raw)
+            buckets[start] = _EMPTY if raw is None else IdBucket.model_validate_json(unpack(raw))
         content: dict[str, ContentWindow] = {}
         for shard in range(CONTENT_SHARDS):
             raw = store.get(shard_key(host, shard))
             if raw is not None:
-                content.update(ContentShard.model_validate_json(raw).windows)
+                content.update(ContentShard.model_validate_json(unpack(raw)).windows)
         return header.model_copy(update={"id_buckets": buckets, "content": content})
 
     @staticmethod
@@ -196,5 +198,5 @@ class HostStateTable(ModelTable[HostState]):
         if raw is None:
             table.data.pop(key, None)
         else:
-            table.data[key] = raw
+            table.data[key] = raw = pack(raw)
         send(table.changelog_topic, key, raw, None, route)

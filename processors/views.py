@@ -1,7 +1,7 @@
 """Typed views over faust tables: the pure core sees mappings of models, never bytes or faust.
 
-Table keys and values are raw bytes (one JSON document per key), so a table write costs one
-encode and the changelog stays readable by any consumer.
+Table keys and values are raw bytes: one JSON document per key, stored compressed
+(processors/state_codec.py), so a table write costs one encode and one compression.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from deskwatch.processors.encode import encode
+from deskwatch.processors.state_codec import pack, unpack
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -59,7 +60,7 @@ class ModelTable(Generic[M]):
         # The table's store, as flush writes it: faust's own get adds a sensor call per read and
         # raises and catches a KeyError for every key it does not hold (every new host).
         raw = self._table.data.get(key.encode())
-        return None if raw is None else self._model.model_validate_json(raw)
+        return None if raw is None else self._model.model_validate_json(unpack(raw))
 
     def stage(self, key: str, value: M) -> None:
         """Remember a new value; ``get`` sees it at once, the table at the next ``flush``."""
@@ -76,7 +77,7 @@ class ModelTable(Generic[M]):
         staged, self._staged = self._staged, {}
         store, changelog = self._table.data, self._table.changelog_topic
         for key, value in staged.items():
-            k, raw = key.encode(), encode(value)
+            k, raw = key.encode(), pack(encode(value))
             store[k] = raw
             send(changelog, k, raw)
             self._remember(key, value)

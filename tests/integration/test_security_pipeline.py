@@ -29,6 +29,7 @@ from elasticsearch import ApiError
 from kafka import KafkaAdminClient, KafkaConsumer
 
 from deskwatch.components import Component, write_settings_file
+from deskwatch.processors.state_codec import unpack
 from deskwatch.connect import elasticsearch_client, kafka_python_options
 from deskwatch.settings import Settings
 from deskwatch.stack.layout import Layout
@@ -142,7 +143,8 @@ def _post(s: Settings, body: bytes, token: str) -> tuple[int, bytes]:
 
 
 def topic_records(s: Settings, tag: str) -> dict[str, bytes]:
-    """Every record (key, value, headers) of every topic whose name carries ``tag``, by topic."""
+    """Every record (key, value, headers) of every topic whose name carries ``tag``, by topic;
+    changelog values as the JSON they store."""
     opts = kafka_python_options(s.kafka)
     admin = KafkaAdminClient(**opts)
     try:
@@ -159,8 +161,10 @@ def topic_records(s: Settings, tag: str) -> dict[str, bytes]:
             **opts,
         )
         try:
+            # a table's changelog stores its records compressed: scan what they hold
+            value = unpack if name.endswith("-changelog") else bytes
             out[f"topic {name}"] = b"\n".join(
-                b"|".join([r.key or b"", r.value or b"", *(v or b"" for _, v in r.headers)])
+                b"|".join([r.key or b"", value(r.value or b"{}"), *(v or b"" for _, v in r.headers)])
                 for r in consumer
             )
         finally:
