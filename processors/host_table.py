@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict
 
 from deskwatch.processors.encode import encoder
 from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket
-from deskwatch.processors.stage1.construct import constructor
+from deskwatch.processors.stage1.construct import constructor, share_fields_set
 from deskwatch.processors.state_codec import pack, unpack
 from deskwatch.processors.views import CACHE_MAX, ModelTable
 
@@ -185,13 +185,21 @@ class HostStateTable(ModelTable[HostState]):
         buckets = {}
         for start in header.id_buckets:
             raw = store.get(bucket_key(host, start))
-            buckets[start] = _EMPTY if raw is None else IdBucket.model_validate_json(unpack(raw))
+            buckets[start] = bucket = _EMPTY if raw is None else IdBucket.model_validate_json(unpack(raw))
+            share_fields_set(bucket)
         content: dict[str, ContentWindow] = {}
         for shard in range(CONTENT_SHARDS):
             raw = store.get(shard_key(host, shard))
             if raw is not None:
-                content.update(ContentShard.model_validate_json(unpack(raw)).windows)
-        return header.model_copy(update={"id_buckets": buckets, "content": content})
+                windows = ContentShard.model_validate_json(unpack(raw)).windows
+                for window in windows.values():
+                    share_fields_set(window)  # half a decoded state's bytes are these sets
+                content.update(windows)
+        for hit in header.hits.values():
+            share_fields_set(hit)
+        state = header.model_copy(update={"id_buckets": buckets, "content": content})
+        share_fields_set(state)
+        return state
 
     @staticmethod
     def _write(table: Any, key: bytes, raw: bytes | None, route: bytes, send: Send) -> None:

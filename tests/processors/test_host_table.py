@@ -16,7 +16,8 @@ from deskwatch.processors.host_table import (
     shard_of,
     state_records,
 )
-from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket
+from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket, RuleHit
+from deskwatch.processors.stage1.construct import every_field_set
 
 T = datetime(2026, 11, 29, 9, tzinfo=UTC)
 HOST = "PC-LYON-01"
@@ -182,3 +183,18 @@ def test_a_host_evicted_from_the_cache_still_gets_its_gone_parts_deleted() -> No
     assert tables.view().get(HOST) == states[-1]
     parts = {k for k in tables.ids.data if k.endswith(HOST.encode())}
     assert parts == {bucket_key(HOST, 1_200_000), shard_key(HOST, shard_of(fps[0]))}, "no part left behind"
+
+
+def test_a_state_read_back_shares_its_models_fields_sets() -> None:
+    tables = Tables()
+    view = tables.view()
+    hit = RuleHit(rule_id="r", first_seen=T, last_seen=T, count=1)
+    written = state(s0=A).model_copy(update={"hits": {"r|host.name=PC-LYON-01": hit}})
+    view.stage(HOST, written)
+    view.flush(tables.send)
+    read = tables.view().get(HOST)
+    assert read == written
+    models = [read, *read.content.values(), *read.id_buckets.values(), *read.hits.values()]
+    assert len(models) == 4
+    for model in models:
+        assert model.__pydantic_fields_set__ is every_field_set(type(model)), type(model).__name__
