@@ -2,21 +2,20 @@
 
     .venv/bin/python -m bench.memory [--hosts 10000 100000] [--events 1000000]
 
-The processor runs ~1k events/s today, so pushing 1M events through it would not fit the bench's
-budget. The state is built honestly another way: the pure stage-1 and stage-2 cores (the code the
-processor runs) process ``--events`` simulated events in this process (host envelopes: a host's
-events per hour of event time, at most 500, which keeps the build near stage 1's cost per event;
-the processor's own state limits), and every host's
-and group's final state is written, as the raw key/value bytes the processor's tables write, to
-the changelog topics faust recovers from (``<app_id>-hosts-changelog`` and
-``<app_id>-host-parts-changelog`` as processors/host_table.py splits a host's state, and
-``<app_id>-groups-changelog``; partition = the default partitioner's of the host or group, as for
-the events). The
-fleet's inventory is published too. Then a real ``deskwatch processor run`` starts on them; it
-recovers both tables, then processes one sentinel envelope per host: the host's first event again,
-which a recovered state knows (an exact duplicate: no digest is written; without the state it would
-be). So every host's state is read, as when the whole fleet sends again after a restart, and the
-decoded-state caches hold what they hold in service. Done once the sentinels' offsets are
+The state is built without the broker in the way: the pure stage-1 and stage-2 cores (the code
+the processor runs) process ``--events`` simulated events in this process (host envelopes: a
+host's events per hour of event time, at most 500; the processor's own state limits), and every
+host's and group's final state is written, as the key/value bytes the processor's tables store
+(compressed, processors/state_codec.py), to the changelog topics faust recovers from
+(``<app_id>-hosts-changelog`` and ``<app_id>-host-parts-changelog`` as processors/host_table.py
+splits a host's state, and ``<app_id>-groups-changelog``; partition = the default partitioner's
+of the host or group, as for the events). The fleet's inventory is published too. Then a real
+``deskwatch processor run`` starts on them; it recovers the tables, then processes one sentinel
+envelope per host, the host's first event again, which a recovered state knows (an exact
+duplicate: no digest is written; without the state it would be), and each group's last signal
+again, which a recovered group knows (a replay: no incident change is written). So every host's
+and group's state is read, as when the whole fleet sends again after a restart, and the
+decoded-state caches hold what they hold in service. Done once the inputs' offsets are
 committed; RSS is sampled from start to 3 s after. The figure is the peak.
 """
 
@@ -41,7 +40,7 @@ from kafka.errors import TopicAlreadyExistsError
 
 from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import kafka_python_options
-from deskwatch.processors.encode import encode
+from deskwatch.processors.encode import encode, encoder
 from deskwatch.processors.state_codec import pack
 from deskwatch.processors.host_table import HOST_PARTS_TABLE, state_records
 from deskwatch.processors.produce import key_hash
@@ -52,13 +51,15 @@ from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
 from deskwatch.producers.simulate import FleetSpec, Simulation, simulate_fleet, write_inventory_csv
 from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.envelope import EventBatch
+from deskwatch.schemas.signal import Signal
 from deskwatch.settings import Settings, load_settings
 from deskwatch.topics import consumer_lag, delete_topics, end_offsets, ensure_topics
-from deskwatch.topology import EVENT_DIGESTS, EVENTS
+from deskwatch.topology import EVENT_DIGESTS, EVENTS, INCIDENT_CHANGES, SIGNALS
 
 START = datetime(2026, 11, 23, 8, tzinfo=UTC)  # a Monday: the whole fleet is at work
 LINGER = timedelta(hours=1)
 TARGET_MIB = 1024
+_ENCODE_SIGNAL = encoder(Signal)  # as stage 1 writes a signal
 
 
 class MemoryBenchError(Exception):
@@ -103,8 +104,10 @@ def envelopes(sim: Simulation, limit: int) -> Iterator[tuple[EventBatch, datetim
     yield from ((batch, cut) for batch in packer.drain())
 
 
-def build_states(sim: Simulation, events: int, settings: Settings) -> tuple[dict[str, HostState], dict[str, GroupState], int]:
-    """Run both cores over the fleet's events; the final tables and the events processed."""
+def build_states(sim: Simulation, events: int, settings: Settings
+                 ) -> tuple[dict[str, HostState], dict[str, GroupState], dict[str, Signal], int]:
+    """Run both cores over the fleet's events; the final tables, each group's last signal and the
+    events processed."""
     rules = load_default_pack()
     limits = StateLimits(max_ids=settings.processor.host_max_event_ids,
                          max_fingerprints=settings.processor.host_max_fingerprints)
@@ -112,12 +115,14 @@ def build_states(sim: Simulation, events: int, settings: Settings) -> tuple[dict
     stage2 = Stage2({rule.id: rule for rule in rules})
     hosts: dict[str, HostState] = {}
     groups: dict[str, GroupState] = {}
+    last: dict[str, Signal] = {}
     seen = 0
     for batch, now in envelopes(sim, events):
         seen += len(batch.events)
         for signal in stage1.apply(hosts, batch, now).signals:
             groups[signal.group_key] = stage2.on_signal(groups.get(signal.group_key), signal, now).state
-    return hosts, groups, seen
+            last[signal.group_key] = signal
+    return hosts, groups, last, seen
 
 
 def changelog(app_id: str, table: str) -> str:
@@ -163,9 +168,10 @@ def write_changelogs(settings: Settings, tables: dict[str, dict[str, HostState] 
     return written
 
 
-def run_processor(settings: Settings, folder: Path, sentinels: list[bytes],
+def run_processor(settings: Settings, folder: Path, sentinels: list[bytes], replays: list[tuple[bytes, bytes]],
                   timeout_s: float = 600) -> tuple[float, float, float]:
-    """Start a processor, wait for its sentinels' commit; (seconds, RSS after, peak RSS) in MiB."""
+    """Start a processor, wait for its sentinels' and replayed signals' commits; (seconds, RSS
+    after, peak RSS) in MiB."""
     config = write_settings_file(settings, folder / "settings.yaml")
     worker = Component(["processor", "run"], config, folder / "processor.log")
     start = time.monotonic()
@@ -177,8 +183,9 @@ def run_processor(settings: Settings, folder: Path, sentinels: list[bytes],
                            folder / "sentinel.log")
         if sender.proc.wait() != 0:
             raise MemoryBenchError(f"the sentinel was not published:\n{sender.tail()}")
-        topic = EVENTS.name(settings.kafka)
-        while consumer_lag(settings.kafka, settings.processor.app_id, topic) > 0:
+        send_replays(settings, replays)
+        topics = (EVENTS.name(settings.kafka), SIGNALS.name(settings.kafka))
+        while any(consumer_lag(settings.kafka, settings.processor.app_id, topic) > 0 for topic in topics):
             peak = max(peak, proc.memory_info().rss)
             if not worker.running():
                 raise MemoryBenchError(f"the processor exited:\n{worker.tail()}")
@@ -196,9 +203,29 @@ def run_processor(settings: Settings, folder: Path, sentinels: list[bytes],
             kept.write_bytes((folder / "processor.log").read_bytes())
             raise MemoryBenchError(f"{made} sentinels made a digest: the processor did not recover their "
                                    f"state; the first: {first_digests(settings, 5)}; processor log: {kept}")
+        changed = sum(end_offsets(settings.kafka, INCIDENT_CHANGES.name(settings.kafka)).values())
+        if changed:
+            raise MemoryBenchError(f"{changed} incident changes from replayed signals: the processor did not "
+                                   "recover the groups' state")
         return recovered, after / 2**20, max(peak, after) / 2**20
     finally:
         worker.stop()
+
+
+def send_replays(settings: Settings, replays: list[tuple[bytes, bytes]]) -> None:
+    """Each group's last signal again, on the group's partition of the signals topic, as stage 1
+    sends it: stage 2 reads the group's state and knows the signal (a replay: nothing is written)."""
+    k = settings.kafka
+    producer = KafkaProducer(acks="all", linger_ms=20, batch_size=1_048_576, compression_type="zstd",
+                             **kafka_python_options(k))
+    try:
+        sent = [producer.send(SIGNALS.name(k), key=key, value=value, partition=key_hash(key) % k.partitions)
+                for key, value in replays]
+        producer.flush()
+        if not all(f.succeeded() for f in sent):
+            raise MemoryBenchError(f"{sum(not f.succeeded() for f in sent)} of {len(sent)} replays were not sent")
+    finally:
+        producer.close()
 
 
 def first_digests(settings: Settings, n: int) -> list[str]:
@@ -243,16 +270,17 @@ def measure_one(base: Settings, hosts: int, events: int, folder: Path) -> Memory
     })
     t0 = time.monotonic()
     sim = fleet(hosts, events)
-    host_states, group_states, seen = build_states(sim, events, s)
+    host_states, group_states, last_signals, seen = build_states(sim, events, s)
     built = time.monotonic() - t0
     ensure_topics(s.kafka)
     publish_inventory(write_settings_file(s, folder / "settings.yaml"), sim.assets, folder)
     size = write_changelogs(s, {"hosts": host_states, "groups": group_states})
     counts = (len(host_states), len(group_states))
     sentinels = first_per_host(sim, seen)
-    del host_states, group_states, sim
+    replays = [(key.encode(), _ENCODE_SIGNAL(signal)) for key, signal in last_signals.items()]
+    del host_states, group_states, last_signals, sim
     try:
-        recovered, after, peak = run_processor(s, folder, sentinels)
+        recovered, after, peak = run_processor(s, folder, sentinels, replays)
     finally:
         delete_topics(s.kafka, s.kafka.topic_prefix, f"{s.processor.app_id}-")
     return MemoryFigure(hosts, seen, counts[0], counts[1], size, built, recovered, after, peak)

@@ -31,7 +31,8 @@ from pydantic import BaseModel, ConfigDict
 
 from deskwatch.processors.encode import encoder
 from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket
-from deskwatch.processors.stage1.construct import constructor, share_fields_set
+from deskwatch.processors.fields_set import share_fields_set
+from deskwatch.processors.stage1.construct import constructor
 from deskwatch.processors.state_codec import pack, unpack
 from deskwatch.processors.views import CACHE_MAX, ModelTable
 
@@ -195,8 +196,6 @@ class HostStateTable(ModelTable[HostState]):
                 for window in windows.values():
                     share_fields_set(window)  # half a decoded state's bytes are these sets
                 content.update(windows)
-        for hit in header.hits.values():
-            share_fields_set(hit)
         state = header.model_copy(update={"id_buckets": buckets, "content": content})
         share_fields_set(state)
         return state

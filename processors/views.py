@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from deskwatch.processors.encode import encode
+from deskwatch.processors.fields_set import share_nested
 from deskwatch.processors.state_codec import pack, unpack
 
 M = TypeVar("M", bound=BaseModel)
@@ -60,7 +61,11 @@ class ModelTable(Generic[M]):
         # The table's store, as flush writes it: faust's own get adds a sensor call per read and
         # raises and catches a KeyError for every key it does not hold (every new host).
         raw = self._table.data.get(key.encode())
-        return None if raw is None else self._model.model_validate_json(unpack(raw))
+        if raw is None:
+            return None
+        value = self._model.model_validate_json(unpack(raw))
+        share_nested(value)  # a decoded state's frozen models share their fields sets
+        return value
 
     def stage(self, key: str, value: M) -> None:
         """Remember a new value; ``get`` sees it at once, the table at the next ``flush``."""

@@ -3,8 +3,9 @@
 Stage 1 makes one content window and one digest per event. Validation would check types that are
 known, and pydantic's ``model_construct`` walks every field (aliases, defaults) in Python: here
 that costs more than validation does. :func:`constructor` does what ``model_construct`` does, set
-``__dict__`` (in field order, defaults filled) and ``__pydantic_fields_set__``, with the per-field
-work done once per model class instead of once per instance.
+``__dict__`` (in field order, defaults filled) and ``__pydantic_fields_set__`` (a frozen model's
+one shared set when every field is given: processors/fields_set.py), with the per-field work done
+once per model class instead of once per instance.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
+
+from deskwatch.processors.fields_set import every_field_set
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -40,41 +43,13 @@ def constructor(model: type[M]) -> Callable[..., M]:
         instance = new(model)
         # template | values: existing keys keep their place, so __dict__ stays in field order.
         set_attr(instance, "__dict__", template | values)
-        set_attr(instance, "__pydantic_fields_set__", set(values) if shared is None or values.keys() != every else shared)
+        fields_set = shared if shared is not None and values.keys() == every else set(values)
+        set_attr(instance, "__pydantic_fields_set__", fields_set)
         set_attr(instance, "__pydantic_extra__", None)
         set_attr(instance, "__pydantic_private__", None)
         return instance
 
     return build
-
-
-# One set per frozen model class: every field's name.
-_EVERY_FIELD: dict[type[BaseModel], set[str]] = {}
-
-
-def every_field_set(model: type[BaseModel]) -> set[str] | None:
-    """The ``__pydantic_fields_set__`` every fully set instance of a frozen ``model`` may share;
-    None for a model that is not frozen.
-
-    Decision: shared, because pydantic gives each instance its own set of the names given, ~730
-    bytes for a content window's seven fields: 40 % of a decoded host state, in a cache of 20,000.
-    Nothing changes a frozen instance's set in place (assignment is refused; ``model_copy`` copies
-    the set before it updates it), and a set that names every field says what a fresh one would.
-    """
-    if not model.model_config.get("frozen"):
-        return None  # assignment adds to an instance's own set
-    every = _EVERY_FIELD.get(model)
-    if every is None:
-        every = _EVERY_FIELD[model] = set(model.model_fields)
-    return every
-
-
-def share_fields_set(instance: BaseModel) -> None:
-    """Let a frozen instance that has every field set (one just decoded) use its class's shared
-    set (:func:`every_field_set`); any other instance is left as it is."""
-    every = every_field_set(type(instance))
-    if every is not None and instance.__pydantic_fields_set__ == every:
-        object.__setattr__(instance, "__pydantic_fields_set__", every)
 
 
 def _template(model: type[BaseModel]) -> tuple[dict[str, Any], frozenset[str]]:

@@ -17,7 +17,7 @@ from deskwatch.processors.host_table import (
     state_records,
 )
 from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket, RuleHit
-from deskwatch.processors.stage1.construct import every_field_set
+from deskwatch.processors.fields_set import every_field_set
 
 T = datetime(2026, 11, 29, 9, tzinfo=UTC)
 HOST = "PC-LYON-01"

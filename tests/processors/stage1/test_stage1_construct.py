@@ -9,7 +9,8 @@ import pytest
 from pydantic import BaseModel, PrivateAttr
 
 from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket, RuleHit
-from deskwatch.processors.stage1.construct import ConstructError, constructor, every_field_set, share_fields_set
+from deskwatch.processors.fields_set import every_field_set
+from deskwatch.processors.stage1.construct import ConstructError, constructor
 from deskwatch.schemas.digest import EventDigest
 
 T = datetime(2026, 11, 29, 9, tzinfo=UTC)
@@ -69,23 +70,3 @@ def test_fully_set_frozen_instances_share_one_fields_set_and_copies_leave_it_alo
     assert moved.count == 9 and moved.__pydantic_fields_set__ is not every
     assert every == set(ContentWindow.model_fields), "a copy's update left the shared set as it was"
 
-
-def test_a_decoded_instance_shares_the_set_only_when_frozen_and_fully_set() -> None:
-    decoded = ContentWindow.model_validate_json(window_json := ContentWindow(**CASES[0][2]).model_dump_json())
-    share_fields_set(decoded)
-    assert decoded.__pydantic_fields_set__ is every_field_set(ContentWindow)
-    assert decoded == ContentWindow.model_validate_json(window_json)
-    sparse = ContentWindow.model_validate_json(b'{"window_start":"2026-11-29T09:00:00Z","window_s":1,'
-                                               b'"first_seen":"2026-11-29T09:00:00Z",'
-                                               b'"last_seen":"2026-11-29T09:00:00Z","count":1}')
-    share_fields_set(sparse)
-    assert sparse.__pydantic_fields_set__ is not every_field_set(ContentWindow)
-
-    class Mutable(BaseModel):
-        a: int = 0
-
-    assert every_field_set(Mutable) is None, "assignment adds to a mutable instance's own set"
-    mutable = Mutable(a=1)
-    own = mutable.__pydantic_fields_set__
-    share_fields_set(mutable)
-    assert mutable.__pydantic_fields_set__ is own

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from deskwatch.processors.fields_set import every_field_set, share_nested
 from deskwatch.processors.stage2.state import SOURCE_IDS_CAP, GroupState, WindowEntry
 
 from .build import at, signal
@@ -64,3 +65,15 @@ def test_remember_keeps_the_newest_ids_up_to_the_cap(held: int) -> None:
     state.remember("latest")
     assert state.recent_source_ids == (ids + ["latest"])[-SOURCE_IDS_CAP:]
     assert state.seen("latest") and not state.seen("never")
+
+
+def test_a_decoded_group_shares_its_frozen_models_sets_and_keeps_its_own() -> None:
+    decoded = GroupState.model_validate_json(_state().model_dump_json())
+    own = decoded.__pydantic_fields_set__
+    share_nested(decoded)
+    assert decoded.__pydantic_fields_set__ is own, "GroupState is mutable: its set stays its own"
+    nested = [decoded.incident, *decoded.window, *decoded.opening]
+    assert len(nested) > 1
+    for model in nested:
+        assert model.__pydantic_fields_set__ is every_field_set(type(model)), type(model).__name__
+    assert decoded == _state() and decoded.fork() == decoded
