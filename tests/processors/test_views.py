@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from deskwatch.processors.views import ModelTable
+from deskwatch.processors.fields_set import every_field_set
+from deskwatch.processors.views import DecodedMapping, ModelTable
+from deskwatch.schemas.asset import Asset
 
 
 class Count(BaseModel):
@@ -106,3 +108,16 @@ def test_an_evicted_key_reads_back_as_written() -> None:
             view.stage(key, Count(n=(current.n if current else 0) + n))
         view.flush(table.send)
     assert (view.get("a"), view.get("b")) == (Count(n=10), Count(n=10))
+
+
+def test_decoded_values_share_their_fields_sets() -> None:
+    asset = Asset(host="pc-1", site="LYON", directorate="FIN", os_build="10.0.19045", model="M", device_class="laptop")
+    view = DecodedMapping({b"pc-1": asset.model_dump_json().encode()}, Asset)
+    assert view["pc-1"] == asset
+    assert view["pc-1"].__pydantic_fields_set__ is every_field_set(Asset)
+    table = RecordingTable()
+    written = ModelTable(table, Asset)
+    written.stage("pc-1", asset)
+    written.flush(table.send)
+    read = ModelTable(table, Asset).get("pc-1")
+    assert read == asset and read.__pydantic_fields_set__ is every_field_set(Asset)
