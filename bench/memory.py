@@ -292,7 +292,7 @@ def measure_size(base: Settings, hosts: int, events: int) -> dict[str, object]:
         figure = measure_one(base, hosts, events, Path(tmp))
     print(f"  memory: {hosts} hosts, {figure.events} events -> {figure.host_states} host and "
           f"{figure.group_states} group states, {figure.changelog_bytes / 2**20:.0f} MiB of changelog; "
-          f"RSS {figure.rss_after_recovery_mib:.0f} MiB after recovery and every host's sentinel "
+          f"RSS {figure.rss_after_recovery_mib:.0f} MiB after recovery, every host's sentinel and every group's replay "
           f"({figure.recovery_s:.0f}s), "
           f"peak {figure.rss_peak_mib:.0f} MiB (state built in {figure.build_s:.0f}s)", flush=True)
     return asdict(figure)
