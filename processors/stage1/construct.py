@@ -33,7 +33,7 @@ def constructor(model: type[M]) -> Callable[..., M]:
     """
     template, required = _template(model)
     new, set_attr = model.__new__, object.__setattr__
-    every = template.keys()
+    size = len(template)
     shared = every_field_set(model)
 
     def build(**values: Any) -> M:
@@ -42,9 +42,12 @@ def constructor(model: type[M]) -> Callable[..., M]:
             raise ConstructError(f"{model.__name__}: missing {missing}")
         instance = new(model)
         # template | values: existing keys keep their place, so __dict__ stays in field order.
-        set_attr(instance, "__dict__", template | values)
-        fields_set = shared if shared is not None and values.keys() == every else set(values)
-        set_attr(instance, "__pydantic_fields_set__", fields_set)
+        fields = template | values
+        set_attr(instance, "__dict__", fields)
+        # Every field given and no other: as many values as fields, none added to the template
+        # (two lengths compared, where comparing the keys cost ~3 % of stage 1's samples).
+        whole = shared is not None and len(values) == len(fields) == size
+        set_attr(instance, "__pydantic_fields_set__", shared if whole else set(values))
         set_attr(instance, "__pydantic_extra__", None)
         set_attr(instance, "__pydantic_private__", None)
         return instance

@@ -70,3 +70,10 @@ def test_fully_set_frozen_instances_share_one_fields_set_and_copies_leave_it_alo
     assert moved.count == 9 and moved.__pydantic_fields_set__ is not every
     assert every == set(ContentWindow.model_fields), "a copy's update left the shared set as it was"
 
+
+
+def test_an_unknown_name_in_place_of_a_field_does_not_claim_every_field_set() -> None:
+    values = dict(CASES[0][2])
+    del values["group_keys"]
+    odd = constructor(ContentWindow)(**values, other=1)
+    assert odd.__pydantic_fields_set__ == set(values) | {"other"}
