@@ -133,7 +133,7 @@ class ProcessorSettings(_Section):
     host_max_event_ids: int = Field(default=8_000, ge=10, description="exact-dedup ids kept per host (24 h horizon)")
     host_max_fingerprints: int = Field(default=1_000, ge=1, description="content-dedup windows kept per host")
     state_cache_max: int = Field(
-        default=20_000, ge=1,
+        default=10_000, ge=1,  # processors/views.py CACHE_MAX says why
         description="decoded host and group states kept in memory per table (the most recently used); "
                     "the others are decoded again from the table when next needed")
     state_max_record_bytes: int = Field(default=4_194_304, ge=1_048_576,
