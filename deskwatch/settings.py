@@ -132,8 +132,16 @@ class ProcessorSettings(_Section):
                     "or without partitions) exits with code 75 for its supervisor to restart it")
     host_max_event_ids: int = Field(default=8_000, ge=10, description="exact-dedup ids kept per host (24 h horizon)")
     host_max_fingerprints: int = Field(default=1_000, ge=1, description="content-dedup windows kept per host")
+    # Decoded states kept per table (processors/views.py). Decision: a bound, because the cache held
+    # every key the worker ever touched: ~10 KB of Python objects per host of a few events, against
+    # ~1-2 KB of JSON in the table's store. bench/memory.py --hosts 50000 --events 500000 (every host
+    # sends again after a restart): 1,570 MiB RSS unbounded, 1,007 MiB with 20,000. A key beyond it is
+    # decoded again from the store when next needed (~100 us a host state). 10,000 rather than 20,000:
+    # at 100k hosts and 1M events the two caches held ~340 MB at 20,000 (983 MiB RSS, the goal 1 GiB);
+    # what a cache spares is the decode of a host or group that comes back soon (a chatty host, an
+    # incident's group), and a host sending once a minute outlives either size in a fleet that large.
     state_cache_max: int = Field(
-        default=10_000, ge=1,  # processors/views.py CACHE_MAX says why
+        default=10_000, ge=1,
         description="decoded host and group states kept in memory per table (the most recently used); "
                     "the others are decoded again from the table when next needed")
     state_max_record_bytes: int = Field(default=4_194_304, ge=1_048_576,

@@ -8,25 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from itertools import islice
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from deskwatch.processors.encode import encode
 from deskwatch.processors.fields_set import share_nested
 from deskwatch.processors.state_codec import pack, unpack
+from deskwatch.settings import ProcessorSettings
 
 M = TypeVar("M", bound=BaseModel)
 
-# Decoded values a table keeps by default. Decision: a bound, because the cache held every key the
-# worker ever touched: ~10 KB of Python objects per host of a few events, against ~1-2 KB of JSON
-# in the table's store. bench/memory.py --hosts 50000 --events 500000 (every host sends again after
-# a restart): 1,570 MiB RSS unbounded, 1,007 MiB with 20,000. A key beyond it is decoded again from
-# the store when next needed (~100 us a host state). 10,000 rather than 20,000: at 100k hosts and
-# 1M events the two caches held ~340 MB at 20,000 (983 MiB RSS, the goal 1 GiB); what a cache
-# spares is the decode of a host or group that comes back soon (a chatty host, an incident's
-# group), and a host sending once a minute outlives either size in a fleet that large.
-CACHE_MAX = 10_000
+# Decoded values a table keeps by default: the setting's default (deskwatch/settings.py says why).
+CACHE_MAX: Final[int] = ProcessorSettings.model_fields["state_cache_max"].default
 
 
 class ModelTable(Generic[M]):
