@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict
 
 from deskwatch.processors.encode import encoder
 from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket
-from deskwatch.processors.fields_set import share_fields_set
+from deskwatch.processors.fields_set import share_nested
 from deskwatch.processors.stage1.construct import constructor
 from deskwatch.processors.state_codec import pack, unpack
 from deskwatch.processors.views import CACHE_MAX, ModelTable
@@ -186,18 +186,14 @@ class HostStateTable(ModelTable[HostState]):
         buckets = {}
         for start in header.id_buckets:
             raw = store.get(bucket_key(host, start))
-            buckets[start] = bucket = _EMPTY if raw is None else IdBucket.model_validate_json(unpack(raw))
-            share_fields_set(bucket)
+            buckets[start] = _EMPTY if raw is None else IdBucket.model_validate_json(unpack(raw))
         content: dict[str, ContentWindow] = {}
         for shard in range(CONTENT_SHARDS):
             raw = store.get(shard_key(host, shard))
             if raw is not None:
-                windows = ContentShard.model_validate_json(unpack(raw)).windows
-                for window in windows.values():
-                    share_fields_set(window)  # half a decoded state's bytes are these sets
-                content.update(windows)
+                content.update(ContentShard.model_validate_json(unpack(raw)).windows)
         state = header.model_copy(update={"id_buckets": buckets, "content": content})
-        share_fields_set(state)
+        share_nested(state)  # half a decoded state's bytes were its models' own fields sets
         return state
 
     @staticmethod
