@@ -22,13 +22,11 @@ from pathlib import Path
 
 from deskwatch.processors.encode import encode
 from deskwatch.processors.host_table import HOSTS_TABLE, state_records
-from deskwatch.processors.rules import load_default_pack
-from deskwatch.processors.stage1 import Stage1, StateLimits, count_populations
-from deskwatch.processors.stage2 import GroupState, Stage2
+from deskwatch.processors.state_codec import unpack
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
 from deskwatch.settings import load_settings
 
-from bench.memory import envelopes
+from bench.memory import build_states
 
 
 MAX_GROUP = 4_096
@@ -39,32 +37,22 @@ def median(values: list[bytes]) -> bytes:
 
 
 def sample_records() -> list[bytes]:
-    """One median-sized record of each kind, in dictionary order (rarest first)."""
+    """One record of each kind as JSON, in dictionary order (rarest first)."""
     spec = FleetSpec(seed=7, start=datetime(2026, 11, 23, 8, tzinfo=UTC), duration=timedelta(hours=1),
                      hosts=2_000, noise_events_per_host_per_hour=10)
-    sim = simulate_fleet(spec)
-    p = load_settings().processor
-    rules = load_default_pack()
-    stage1 = Stage1(rules, {a.host: a for a in sim.assets}, count_populations(sim.assets, rules),
-                    StateLimits(max_ids=p.host_max_event_ids, max_fingerprints=p.host_max_fingerprints))
-    stage2 = Stage2({rule.id: rule for rule in rules})
-    hosts: dict = {}
-    groups: dict[str, GroupState] = {}
-    for batch, now in envelopes(sim, 10**9):
-        for signal in stage1.apply(hosts, batch, now).signals:
-            groups[signal.group_key] = stage2.on_signal(groups.get(signal.group_key), signal, now).state
+    hosts, groups, _, _ = build_states(simulate_fleet(spec), 10**9, load_settings())
     by_rule: dict[str, list[bytes]] = defaultdict(list)
     for state in groups.values():
         by_rule[state.rule_id].append(encode(state))
     by_kind: dict[str, list[bytes]] = defaultdict(list)
     for host, state in hosts.items():
-        for table, key, value in state_records(host, state):
-            by_kind["header" if table == HOSTS_TABLE else key[:1].decode()].append(value)
+        for table, key, value in state_records(host, state):  # as stored: compressed, so unpacked
+            by_kind["header" if table == HOSTS_TABLE else key[:1].decode()].append(unpack(value))
     rarest_first = sorted(by_rule.values(), key=len)
-    # A rule's smallest group state: a fleet-wide group's host list is its own, not shared text.
-    # A fleet-wide group (one per fleet, tens of KB of host names) is left out.
-    groups = [record for record in (min(v, key=len) for v in rarest_first) if len(record) <= MAX_GROUP]
-    return groups + [min(by_kind["i"], key=len)] + [median(by_kind[k]) for k in ("header", "c")]
+    # A rule's smallest group state; a fleet-wide group (one per fleet, tens of KB of host names,
+    # its own text rather than shared text) is left out.
+    kept = [record for record in (min(v, key=len) for v in rarest_first) if len(record) <= MAX_GROUP]
+    return kept + [min(by_kind["i"], key=len)] + [median(by_kind[k]) for k in ("header", "c")]
 
 
 def main() -> None:
