@@ -160,9 +160,7 @@ def write_changelogs(settings: Settings, tables: dict[str, dict[str, HostState] 
                                               partition=partition))
                     written += len(record_key) + len(value)
         producer.flush()
-        failed = [f.exception for f in sent if f.failed()]
-        if failed or not all(f.succeeded() for f in sent):
-            raise MemoryBenchError(f"{len(failed)} of {len(sent)} changelog records were not written: {failed[:3]}")
+        check_sent(sent, "changelog records")
     finally:
         producer.close()
     return written
@@ -212,6 +210,14 @@ def run_processor(settings: Settings, folder: Path, sentinels: list[bytes], repl
         worker.stop()
 
 
+def check_sent(sent: list[Any], what: str) -> None:
+    """After the producer's flush: raise unless every send of ``sent`` succeeded."""
+    failed = [f.exception for f in sent if f.failed()]
+    if failed or not all(f.succeeded() for f in sent):
+        raise MemoryBenchError(f"{len(sent) - sum(f.succeeded() for f in sent)} of {len(sent)} {what} were not "
+                               f"written: {failed[:3]}")
+
+
 def send_replays(settings: Settings, replays: list[tuple[bytes, bytes]]) -> None:
     """Each group's last signal again, on the group's partition of the signals topic, as stage 1
     sends it: stage 2 reads the group's state and knows the signal (a replay: nothing is written)."""
@@ -222,8 +228,7 @@ def send_replays(settings: Settings, replays: list[tuple[bytes, bytes]]) -> None
         sent = [producer.send(SIGNALS.name(k), key=key, value=value, partition=key_hash(key) % k.partitions)
                 for key, value in replays]
         producer.flush()
-        if not all(f.succeeded() for f in sent):
-            raise MemoryBenchError(f"{sum(not f.succeeded() for f in sent)} of {len(sent)} replays were not sent")
+        check_sent(sent, "replayed signals")
     finally:
         producer.close()
 
