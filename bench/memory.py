@@ -7,9 +7,9 @@ the processor runs) process ``--events`` simulated events in this process (host 
 host's events per hour of event time, at most 500; the processor's own state limits), and every
 host's and group's final state is written, as the key/value bytes the processor's tables store
 (compressed, processors/state_codec.py), to the changelog topics faust recovers from
-(``<app_id>-hosts-changelog`` and ``<app_id>-host-parts-changelog`` as processors/host_table.py
-splits a host's state, and ``<app_id>-groups-changelog``; partition = the default partitioner's
-of the host or group, as for the events). The fleet's inventory is published too. Then a real
+(``<app_id>-host-state-changelog``, a host's header and parts as processors/host_table.py splits
+its state, and ``<app_id>-groups-changelog``; partition = the default partitioner's of the host
+or group, as for the events). The fleet's inventory is published too. Then a real
 ``deskwatch processor run`` starts on them; it recovers the tables, then processes one sentinel
 envelope per host, the host's first event again, which a recovered state knows (an exact
 duplicate: no digest is written; without the state it would be), and each group's last signal
@@ -42,7 +42,7 @@ from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import kafka_python_options
 from deskwatch.processors.encode import encode, encoder
 from deskwatch.processors.state_codec import pack
-from deskwatch.processors.host_table import HOST_PARTS_TABLE, state_records
+from deskwatch.processors.host_table import HOST_STATE_TABLE, state_records
 from deskwatch.processors.produce import key_hash
 from deskwatch.processors.rules import load_default_pack
 from deskwatch.processors.stage1 import HostState, Stage1, StateLimits, count_populations
@@ -136,7 +136,7 @@ def write_changelogs(settings: Settings, tables: dict[str, dict[str, HostState] 
     admin = KafkaAdminClient(**kafka_python_options(k))
     configs = {"cleanup.policy": "compact", "max.message.bytes": str(p.state_max_record_bytes)}
     try:
-        for table in (*tables, HOST_PARTS_TABLE):
+        for table in tables:
             try:
                 admin.create_topics([NewTopic(changelog(p.app_id, table), k.partitions, k.replication_factor,
                                               topic_configs=configs)])
@@ -153,10 +153,10 @@ def write_changelogs(settings: Settings, tables: dict[str, dict[str, HostState] 
             for key, state in states.items():
                 # As the processor's tables write them: HostStateTable's records, ModelTable's one.
                 records = (state_records(key, state) if isinstance(state, HostState)
-                           else [(table, key.encode(), pack(encode(state)))])
+                           else [(key.encode(), pack(encode(state)))])
                 partition = key_hash(key.encode()) % k.partitions
-                for name, record_key, value in records:
-                    sent.append(producer.send(changelog(p.app_id, name), key=record_key, value=value,
+                for record_key, value in records:
+                    sent.append(producer.send(changelog(p.app_id, table), key=record_key, value=value,
                                               partition=partition))
                     written += len(record_key) + len(value)
         producer.flush()
@@ -279,7 +279,7 @@ def measure_one(base: Settings, hosts: int, events: int, folder: Path) -> Memory
     built = time.monotonic() - t0
     ensure_topics(s.kafka)
     publish_inventory(write_settings_file(s, folder / "settings.yaml"), sim.assets, folder)
-    size = write_changelogs(s, {"hosts": host_states, "groups": group_states})
+    size = write_changelogs(s, {HOST_STATE_TABLE: host_states, "groups": group_states})
     counts = (len(host_states), len(group_states))
     sentinels = first_per_host(sim, seen)
     replays = [(key.encode(), _ENCODE_SIGNAL(signal)) for key, signal in last_signals.items()]

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from deskwatch.processors.encode import encode
-from deskwatch.processors.host_table import HOSTS_TABLE, state_records
+from deskwatch.processors.host_table import state_records
 from deskwatch.processors.state_codec import unpack
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
 from deskwatch.settings import load_settings
@@ -46,13 +46,13 @@ def sample_records() -> list[bytes]:
         by_rule[state.rule_id].append(encode(state))
     by_kind: dict[str, list[bytes]] = defaultdict(list)
     for host, state in hosts.items():
-        for table, key, value in state_records(host, state):  # as stored: compressed, so unpacked
-            by_kind["header" if table == HOSTS_TABLE else key[:1].decode()].append(unpack(value))
+        for key, value in state_records(host, state):  # as stored: compressed, so unpacked
+            by_kind[key[:1].decode()].append(unpack(value))
     rarest_first = sorted(by_rule.values(), key=len)
     # A rule's smallest group state; a fleet-wide group (one per fleet, tens of KB of host names,
     # its own text rather than shared text) is left out.
     kept = [record for record in (min(v, key=len) for v in rarest_first) if len(record) <= MAX_GROUP]
-    return kept + [min(by_kind["i"], key=len)] + [median(by_kind[k]) for k in ("header", "c")]
+    return kept + [min(by_kind["i"], key=len)] + [median(by_kind[k]) for k in ("h", "c")]
 
 
 def main() -> None:

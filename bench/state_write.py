@@ -61,12 +61,12 @@ def one_host_day(per_hour: float, hours: int) -> tuple[list[WorkstationEvent], A
 
 def run(events: list[WorkstationEvent], core: Stage1) -> list[Hour]:
     """Every event as its own envelope; per hour: bytes and CPU of the table write and of one record."""
-    table = HostStateTable(Store("hosts"), Store("host-parts"))
+    table = HostStateTable(Store("host-state"))
     hours: dict[int, Hour] = {}
     sent: list[int] = []
 
-    def send(topic: Any, key: bytes, value: bytes | None, headers: None = None, route: bytes | None = None) -> None:
-        sent.append(len(key) + len(value or b""))
+    def send(topic: Any, route: bytes, unit: list[tuple[bytes, bytes | None]]) -> None:
+        sent.extend(len(key) + len(value or b"") for key, value in unit)
 
     host = events[0].host.name
     for event in events:

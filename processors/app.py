@@ -60,6 +60,12 @@ def load_ruleset(p: ProcessorSettings) -> RuleSet:
     return load_rules(p.rule_files) if p.rule_files else load_default_pack()
 
 
+# 16 KiB (faust's default) makes a produce request per few records: outputs and changelog writes
+# of a whole batch travel together instead. A host's whole state write must fit one record batch
+# to be atomic (processors/outbox.py); the largest StateLimits allows does (tests/processors/stage1).
+PRODUCER_BATCH_BYTES = 1_048_576
+
+
 def _app_options(settings: Settings) -> dict[str, object]:
     k, p = settings.kafka, settings.processor
     return {
@@ -77,9 +83,7 @@ def _app_options(settings: Settings) -> dict[str, object]:
         "broker_max_poll_records": 5000,
         "stream_buffer_maxsize": 65536,
         "producer_linger_ms": p.producer_linger_ms,
-        # 16 KiB (faust's default) makes a produce request per few records: outputs and changelog
-        # writes of a whole batch travel together instead.
-        "producer_max_batch_size": 1_048_576,
+        "producer_max_batch_size": PRODUCER_BATCH_BYTES,
         # A host's state is one changelog record: let the producer send what the topic accepts.
         "producer_max_request_size": p.state_max_record_bytes,
         "table_cleanup_interval": 3600.0,

@@ -1,17 +1,23 @@
-"""Stage 1's host states in two faust tables: a small header per host, and its parts.
+"""Stage 1's host states in one faust table: a small header per host, and its parts.
 
-A :class:`HostState` is written as a *header* under the host in ``hosts`` (watermark, horizon,
-rule hits, and which id buckets exist), and as *parts* in ``host-parts``, on the host's partition:
+A :class:`HostState` is written as records of the ``host-state`` table, all on the host's
+partition and all in one record batch (processors/outbox.py says why):
+- its *header* under ``"h@<host>"`` (watermark, horizon, rule hits, and which id buckets exist);
 - each id bucket under ``"i<bucket start>@<host>"``;
 - the content windows in ``CONTENT_SHARDS`` shards by fingerprint, under ``"c<shard>@<host>"``.
+A key is its kind, its number, ``@`` and the host: unambiguous whatever the host's name.
 
 A write sends the header and only the parts that changed since the state this worker last wrote
 or read for the host: stage 1 makes a new bucket object only when it adds ids (stage1/work.py),
 and keeps every content window it did not touch as the same object, so a part changed when one of
 its objects is not the very one written before. A part left empty is deleted (a tombstone, so
 compaction forgets it too). Every record is stored compressed (processors/state_codec.py) and
-goes to the host's partition of its changelog, where faust's recovery for that partition reads it
+goes to the host's partition of the changelog, where faust's recovery for that partition reads it
 back.
+
+Decision: one table, not a header table and a parts table (as until 2026-12-01): a host's records
+must share a record batch to be written whole or not at all, and a batch belongs to one topic
+partition. The earlier ``hosts`` and ``host-parts`` changelogs are not read.
 
 Decision: only the table knows about shards; the core sees one ``content`` mapping. Content
 windows change in place (a repeat moves ``last_seen``), so they cannot be bucketed by time as
@@ -24,7 +30,7 @@ Reads assemble the header and its parts once, then serve the decoded state from
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict
@@ -34,10 +40,9 @@ from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket
 from deskwatch.processors.fields_set import share_nested
 from deskwatch.processors.stage1.construct import constructor
 from deskwatch.processors.state_codec import pack, unpack
-from deskwatch.processors.views import CACHE_MAX, ModelTable
+from deskwatch.processors.views import CACHE_MAX, ModelTable, WriteState
 
-HOSTS_TABLE = "hosts"  # each host's header, under the host
-HOST_PARTS_TABLE = "host-parts"  # each host's id buckets and content shards
+HOST_STATE_TABLE = "host-state"  # each host's header, id buckets and content shards
 # 32 shards: a host's 76 windows of a simulated day (~17 KB) are ~0.5 KB a shard; at the
 # 1,000-window cap, ~8 KB.
 CONTENT_SHARDS = 32
@@ -46,8 +51,6 @@ CONTENT_SHARDS = 32
 _HEADER = {"id_buckets": {"__all__": {"ids"}}, "content": True}
 _EMPTY = IdBucket()
 
-# send(topic, key, value or None for a tombstone, headers, the key whose partition to use)
-Send = Callable[[Any, bytes, bytes | None, None, bytes], None]
 
 
 class ContentShard(BaseModel):
@@ -58,13 +61,18 @@ class ContentShard(BaseModel):
     windows: dict[str, ContentWindow]
 
 
+def header_key(host: str) -> bytes:
+    """The key of a host's header."""
+    return f"h@{host}".encode()
+
+
 def bucket_key(host: str, start_ms: int) -> bytes:
-    """The ``host-parts`` key of one id bucket (the prefix and start first: unambiguous)."""
+    """The key of one id bucket of a host."""
     return f"i{start_ms}@{host}".encode()
 
 
 def shard_key(host: str, shard: int) -> bytes:
-    """The ``host-parts`` key of one content shard."""
+    """The key of one content shard of a host."""
     return f"c{shard}@{host}".encode()
 
 
@@ -113,57 +121,62 @@ class _Store:
         self.data: dict[bytes, bytes] = {}
 
 
-def state_records(host: str, state: HostState) -> list[tuple[str, bytes, bytes]]:
-    """Every record a first write of ``state`` makes, as (table name, key, value), in the order
-    ``HostStateTable.flush`` sends them; each goes to the partition of the host's key."""
-    records: list[tuple[str, bytes, bytes]] = []
+def state_records(host: str, state: HostState) -> list[tuple[bytes, bytes]]:
+    """Every record a first write of ``state`` makes, as (key, value), in the order
+    ``HostStateTable.flush`` writes them; all go to the partition of the host's key."""
+    records: list[tuple[bytes, bytes]] = []
 
-    def send(topic: Any, key: bytes, value: bytes | None, headers: None, route: bytes) -> None:
-        assert value is not None  # a first write deletes nothing
-        records.append((topic, key, value))
+    def write(changelog: Any, route: bytes, unit: list[tuple[bytes, bytes | None]]) -> None:
+        for key, value in unit:
+            assert value is not None  # a first write deletes nothing
+            records.append((key, value))
 
-    table = HostStateTable(_Store(HOSTS_TABLE), _Store(HOST_PARTS_TABLE))
+    table = HostStateTable(_Store(HOST_STATE_TABLE))
     table.stage(host, state)
-    table.flush(send)
+    table.flush(write)
     return records
 
 
 class HostStateTable(ModelTable[HostState]):
-    """``host -> HostState`` over the ``hosts`` and ``host-parts`` faust tables (bytes to bytes);
-    caching and staging as :class:`ModelTable`, reads and writes split into header and parts."""
+    """``host -> HostState`` over the ``host-state`` faust table (bytes to bytes); caching and
+    staging as :class:`ModelTable`, each host's reads and writes split into header and parts."""
 
-    def __init__(self, hosts: Any, parts: Any, cache_max: int = CACHE_MAX) -> None:
-        super().__init__(hosts, HostState, cache_max)
-        self._parts = parts
+    def __init__(self, table: Any, cache_max: int = CACHE_MAX) -> None:
+        super().__init__(table, HostState, cache_max)
 
     def _read(self, host: str) -> HostState | None:
-        header = super()._read(host)
-        return None if header is None else self._assemble(host, header)
+        raw = self._table.data.get(header_key(host))
+        return None if raw is None else self._assemble(host, self._decode(raw))
 
-    def flush(self, send: Send) -> int:
-        """Write each staged host's changed parts and header, in staging order; every record
-        also goes to ``send``. Returns the hosts written."""
+    def keys(self) -> Iterator[str]:
+        raise NotImplementedError("the host-state table holds parts beside its hosts' headers")
+
+    def flush(self, write: WriteState) -> int:
+        """Write each staged host's changed parts, then its header, in staging order: into the
+        store, and as one unit of records handed to ``write``. Returns the hosts written."""
         staged, self._staged = self._staged, {}
+        changelog = self._table.changelog_topic
         for host, state in staged.items():
-            key = host.encode()
             before = self._cache.get(host)
-            self._write_buckets(host, key, before.id_buckets if before else {}, state.id_buckets, send)
-            self._write_content(host, key, before.content if before else {}, state.content, send)
-            self._write(self._table, key, encode_header(state), key, send)
+            unit: list[tuple[bytes, bytes | None]] = []
+            self._write_buckets(host, before.id_buckets if before else {}, state.id_buckets, unit)
+            self._write_content(host, before.content if before else {}, state.content, unit)
+            self._write(header_key(host), encode_header(state), unit)
+            write(changelog, host.encode(), unit)
             self._remember(host, state)
         self._evict()
         return len(staged)
 
-    def _write_buckets(self, host: str, key: bytes, old: dict[int, IdBucket], new: dict[int, IdBucket],
-                       send: Send) -> None:
+    def _write_buckets(self, host: str, old: dict[int, IdBucket], new: dict[int, IdBucket],
+                       unit: list[tuple[bytes, bytes | None]]) -> None:
         for start, bucket in new.items():
             if old.get(start) is not bucket:
-                self._write(self._parts, bucket_key(host, start), _ENCODE_BUCKET(bucket), key, send)
+                self._write(bucket_key(host, start), _ENCODE_BUCKET(bucket), unit)
         for start in old.keys() - new.keys():
-            self._write(self._parts, bucket_key(host, start), None, key, send)
+            self._write(bucket_key(host, start), None, unit)
 
-    def _write_content(self, host: str, key: bytes, old: dict[str, ContentWindow],
-                       new: dict[str, ContentWindow], send: Send) -> None:
+    def _write_content(self, host: str, old: dict[str, ContentWindow], new: dict[str, ContentWindow],
+                       unit: list[tuple[bytes, bytes | None]]) -> None:
         changed, kept = set(), 0
         for fp, window in new.items():
             was = old.get(fp)
@@ -178,11 +191,11 @@ class HostStateTable(ModelTable[HostState]):
         grouped = _shards(new, changed)
         for shard in sorted(changed):
             windows = grouped.get(shard)
-            self._write(self._parts, shard_key(host, shard), windows and _encode_shard(windows), key, send)
+            self._write(shard_key(host, shard), windows and _encode_shard(windows), unit)
 
     def _assemble(self, host: str, header: HostState) -> HostState:
-        """The header with its parts read back (a part a crash left unwritten reads as empty)."""
-        store = self._parts.data
+        """The header with its parts read back (a bucket missing from the store reads as empty)."""
+        store = self._table.data
         buckets = {}
         for start in header.id_buckets:
             raw = store.get(bucket_key(host, start))
@@ -196,10 +209,9 @@ class HostStateTable(ModelTable[HostState]):
         share_nested(state)  # half a decoded state's bytes were its models' own fields sets
         return state
 
-    @staticmethod
-    def _write(table: Any, key: bytes, raw: bytes | None, route: bytes, send: Send) -> None:
+    def _write(self, key: bytes, raw: bytes | None, unit: list[tuple[bytes, bytes | None]]) -> None:
         if raw is None:
-            table.data.pop(key, None)
+            self._table.data.pop(key, None)
         else:
-            table.data[key] = raw = pack(raw)
-        send(table.changelog_topic, key, raw, None, route)
+            self._table.data[key] = raw = pack(raw)
+        unit.append((key, raw))

@@ -1,13 +1,24 @@
-"""Outbox: the records one batch of input produces, sent in order after the batch's state is staged.
+"""Outbox: the records one batch of input produces; its outputs first, then its state.
 
 An agent processes a whole batch without awaiting (so no rebalance can cut between a record and
-its state), stages each changed table key once, flushes the tables, then sends the outbox. Faust
-acknowledges the batch's input only after the agent body returns, and commits an offset only
-after the producer flushed: a crash anywhere replays the batch, which the idempotent cores absorb.
+its state), stages each changed table key once, flushes the tables into the outbox, then sends
+it. Faust acknowledges the batch's input only after the agent body returns, and commits an offset
+only after the producer flushed: a crash anywhere replays the batch, which the idempotent cores
+absorb, as long as the state a crash leaves behind never claims more than the log holds.
+
+Decision: the state is sent only once the broker has every output, and each table key's records
+(a host's header and parts) travel in one record batch, which Kafka appends whole or not at all.
+A state record says what was processed, and a replay skips it (exact dedup, signals already
+applied): a state written before the outputs it implies would lose them if a crash fell between,
+and a host's parts written without its header made a replay count content repeats twice (seen in
+CI). So a crash leaves, for each key, either the state before the batch (the batch is replayed in
+full and its outputs sent again: downstream absorbs them) or the state after it, whole, with its
+outputs in the log. The cost is one acknowledgement's wait per batch that has state to write.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +26,7 @@ import structlog
 
 from deskwatch.processors.encode import encode
 from deskwatch.processors.in_order import output_failed
-from deskwatch.processors.produce import PartitionedBatches
+from deskwatch.processors.produce import PartitionedBatches, Unit
 from deskwatch.schemas import DeadLetter
 
 log = structlog.get_logger(__name__)
@@ -30,6 +41,7 @@ class Outbox:
     dead_letters: Any  # the dead-letter topic
     stage: str
     records: list[tuple[Any, bytes, bytes | None, Headers, bytes | None]] = field(default_factory=list)
+    units: list[tuple[Any, bytes, list[tuple[bytes, bytes | None]]]] = field(default_factory=list)
     letters: int = 0
 
     def add(self, topic: Any, key: bytes, value: bytes | None, headers: Headers = None,
@@ -37,6 +49,11 @@ class Outbox:
         """One record; ``value`` None is a tombstone, ``route`` the key whose partition it goes to
         (default: its own key's)."""
         self.records.append((topic, key, value, headers, route))
+
+    def write_state(self, changelog: Any, route: bytes, records: list[tuple[bytes, bytes | None]]) -> None:
+        """One table key's state records, (key, value or None for a tombstone), for ``changelog``'s
+        partition of ``route``: sent after every output, all in one record batch."""
+        self.units.append((changelog, route, records))
 
     def letter(self, event: Any, reason: str, detail: str) -> None:
         """The record's original bytes to the dead-letter topic, with why."""
@@ -54,19 +71,39 @@ class Outbox:
         self.letter(event, "processing_error", f"{type(exc).__name__}: {exc}"[:500])
 
     async def send(self, producer: Any) -> None:
-        """Hand every record to the app's producer; faust flushes it before it commits.
+        """Hand the outputs to the app's producer, wait until the broker has them all, then hand it
+        the state units; faust flushes the producer before it commits.
 
         Appended straight into aiokafka's record batches (``produce``), in order per partition:
         the topic layer and the per-record ``send`` add futures, sensor calls and a pure-Python
-        hash per record, which a batch has no use for.
+        hash per record, which a batch has no use for. An output the broker did not take stops
+        the worker (``output_failed``) and no state of the batch is sent.
         """
         names: dict[int, str] = {}
-        records = [(names.get(id(t)) or names.setdefault(id(t), t.get_topic_name()), key, value, headers, route)
-                   for t, key, value, headers, route in self.records]
-        delivered = await PartitionedBatches(producer._ensure_producer()).send(records)
+
+        def name(topic: Any) -> str:
+            return names.get(id(topic)) or names.setdefault(id(topic), topic.get_topic_name())
+
+        batches = PartitionedBatches(producer._ensure_producer())
+        records = [(name(t), key, value, headers, route) for t, key, value, headers, route in self.records]
+        delivered = await batches.send(records)
         self.records.clear()
         for future in delivered:
             future.add_done_callback(lambda f, app=producer.app: _check_delivery(app, f))
+        if not self.units:
+            return
+        if delivered:
+            await asyncio.wait(delivered)
+            if not all(f.done() and not f.cancelled() and f.exception() is None for f in delivered):
+                raise OutputsNotDelivered(f"{self.stage}: an output batch was not delivered; its state is not written")
+        units: list[Unit] = [(name(t), route, unit) for t, route, unit in self.units]
+        self.units.clear()
+        for future in await batches.send_units(units):
+            future.add_done_callback(lambda f, app=producer.app: _check_delivery(app, f))
+
+
+class OutputsNotDelivered(Exception):
+    """A batch's outputs did not reach the broker: its state must not be written (the worker stops)."""
 
 
 def _check_delivery(app: Any, future: Any) -> None:

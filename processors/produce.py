@@ -29,10 +29,20 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+import structlog
 from aiokafka.partitioner import DefaultPartitioner, murmur2
+
+log = structlog.get_logger(__name__)
 
 # (topic, key, value or None for a tombstone, headers, the key whose partition it goes to or None)
 Record = tuple[str, bytes | None, bytes | None, "list[tuple[str, bytes]] | None", bytes | None]
+# (topic, the key whose partition they go to, [(key, value or None), ...]): records that must land
+# in the log together (one table key's state records)
+Unit = tuple[str, bytes, "list[tuple[bytes, bytes | None]]"]
+
+# The most a v2 record adds to its key and value: length, attributes, timestamp and offset deltas,
+# key and value lengths (varints, at their widest) and the header count.
+RECORD_OVERHEAD = 32
 
 # Hosts and group keys recur batch after batch (and within a batch: a host's digests and its
 # changelog record share the key): remember each key's hash. 262,144 keys of < 100 bytes.
@@ -81,6 +91,47 @@ class PartitionedBatches:
                 delivered.append(await self._producer.send_batch(builder, topic, partition=partition))
                 builder = self._open[(topic, partition)] = self._producer.create_batch()
                 builder.append(timestamp=None, key=key, value=value, headers=headers or [])
+        open_batches, self._open = self._open, {}
+        for (topic, partition), builder in open_batches.items():
+            delivered.append(await self._producer.send_batch(builder, topic, partition=partition))
+        return delivered
+
+    async def send_units(self, units: Sequence[Unit]) -> list[asyncio.Future[Any]]:
+        """Append each unit's records to one record batch of its partition, in order; submit each
+        batch a unit would overflow, and each last one. Returns each batch's delivery future.
+
+        Kafka appends a record batch to the log whole or not at all, so a crash of this process
+        never leaves a unit half written. A unit larger than a whole batch (the producer's
+        ``max_batch_size``: 1 MiB in the processor, far above a host's state) cannot be: it is
+        split across batches, and said so in the log.
+        """
+        delivered: list[asyncio.Future[Any]] = []
+        topics = list(dict.fromkeys(u[0] for u in units))
+        self._track(topics)
+        for topic in topics:
+            await self._learn(topic)
+        batch_size = self._producer._message_accumulator._batch_size
+        for topic, route, records in units:
+            partition = self._partition(topic, route)
+            size = sum(len(key) + (0 if value is None else len(value)) + RECORD_OVERHEAD for key, value in records)
+            builder = self._open.get((topic, partition))
+            if builder is not None and builder.size() + size > batch_size:
+                delivered.append(await self._producer.send_batch(builder, topic, partition=partition))
+                builder = None
+            if builder is None:
+                builder = self._open[(topic, partition)] = self._producer.create_batch()
+            split = False
+            for key, value in records:
+                if value is not None and len(value) > self._check_above:
+                    self._producer._serialize(key, value, [])  # raises MessageSizeTooLargeError
+                if builder.append(timestamp=None, key=key, value=value, headers=[]) is None:
+                    split = True
+                    delivered.append(await self._producer.send_batch(builder, topic, partition=partition))
+                    builder = self._open[(topic, partition)] = self._producer.create_batch()
+                    builder.append(timestamp=None, key=key, value=value, headers=[])
+            if split:
+                log.warning("a state write larger than a record batch was split: not atomic", topic=topic,
+                            partition=partition, records=len(records), bytes=size, batch_bytes=batch_size)
         open_batches, self._open = self._open, {}
         for (topic, partition), builder in open_batches.items():
             delivered.append(await self._producer.send_batch(builder, topic, partition=partition))

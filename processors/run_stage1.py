@@ -30,7 +30,7 @@ _ENCODE_DIGEST: Final = encoder(EventDigest)
 
 def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSettings) -> None:
     """One agent, concurrency 1 (more could commit past an in-flight envelope)."""
-    states = HostStateTable(wiring.hosts, wiring.host_parts, p.state_cache_max)
+    states = HostStateTable(wiring.host_state, p.state_cache_max)
 
     @app.agent(wiring.events, concurrency=1, name="stage1")
     async def stage1(stream: Any) -> None:
@@ -42,7 +42,7 @@ def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSett
             out = Outbox(wiring.dead_letters, "stage1")
             for event in events:
                 _envelope(wiring, core, states, out, event)
-            states.flush(out.add)
+            states.flush(out.write_state)
             await out.send(app.producer)
             mark_processed(app, events)  # only now may faust's ack let a commit pass them
 

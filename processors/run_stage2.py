@@ -91,7 +91,7 @@ def attach_stage2(app: faust.App, wiring: Wiring, core: Stage2, commands_topic: 
             batch = _Stage2Batch(wiring, core, groups, commands_topic)
             for event in events:
                 batch.record(event)
-            groups.flush(batch.out.add)
+            groups.flush(batch.out.write_state)
             await batch.out.send(app.producer)
             mark_processed(app, events)  # only now may faust's ack let a commit pass them
 

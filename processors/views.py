@@ -18,6 +18,9 @@ from deskwatch.processors.state_codec import pack, unpack
 from deskwatch.settings import ProcessorSettings
 
 M = TypeVar("M", bound=BaseModel)
+# write(changelog topic, the key whose partition it goes to, [(key, value or None), ...]): one
+# table key's records, which must land together (``Outbox.write_state``)
+WriteState = Callable[[Any, bytes, list[tuple[bytes, bytes | None]]], None]
 
 # Decoded values a table keeps by default: the setting's default (deskwatch/settings.py says why).
 CACHE_MAX: Final[int] = ProcessorSettings.model_fields["state_cache_max"].default
@@ -58,8 +61,9 @@ class ModelTable(Generic[M]):
         # The table's store, as flush writes it: faust's own get adds a sensor call per read and
         # raises and catches a KeyError for every key it does not hold (every new host).
         raw = self._table.data.get(key.encode())
-        if raw is None:
-            return None
+        return None if raw is None else self._decode(raw)
+
+    def _decode(self, raw: bytes) -> M:
         value = self._model.model_validate_json(unpack(raw))
         share_nested(value)  # a decoded state's frozen models share their fields sets
         return value
@@ -68,20 +72,21 @@ class ModelTable(Generic[M]):
         """Remember a new value; ``get`` sees it at once, the table at the next ``flush``."""
         self._staged[key] = value
 
-    def flush(self, send: Callable[[Any, bytes, bytes], None]) -> int:
+    def flush(self, write: WriteState) -> int:
         """Write every staged value once, in staging order: into the table's store, and as a
-        changelog record handed to ``send(changelog_topic, key, value)``. Returns the keys written.
+        changelog record handed to ``write(changelog_topic, key, [(key, value)])``. Returns the
+        keys written.
 
         The changelog record goes out with the batch's other outputs (one producer, flushed
-        before the commit) rather than through faust's per-write buffer, which sends one record
-        per task step and made commits take seconds under load.
+        before the commit; see processors/outbox.py) rather than through faust's per-write
+        buffer, which sends one record per task step and made commits take seconds under load.
         """
         staged, self._staged = self._staged, {}
         store, changelog = self._table.data, self._table.changelog_topic
         for key, value in staged.items():
             k, raw = key.encode(), pack(encode(value))
             store[k] = raw
-            send(changelog, k, raw)
+            write(changelog, k, [(k, raw)])
             self._remember(key, value)
         self._evict()
         return len(staged)

@@ -10,7 +10,7 @@ import faust
 from pydantic import ValidationError
 
 from deskwatch.processors.follow import CompactedFollower
-from deskwatch.processors.host_table import HOST_PARTS_TABLE, HOSTS_TABLE
+from deskwatch.processors.host_table import HOST_STATE_TABLE
 from deskwatch.settings import Settings
 from deskwatch.topology import (
     COMMANDS, DEAD_LETTER, EVENT_DIGESTS, EVENTS, INCIDENT_CHANGES, INCIDENTS, INVENTORY, SIGNALS, SILENCES,
@@ -32,8 +32,7 @@ class Wiring:
     incidents: Any
     changes: Any
     dead_letters: Any
-    hosts: Any  # stage 1 state, by host: each host's header (see host_table.py)
-    host_parts: Any  # stage 1 state: each host's id buckets and content shards, on the host's partition
+    host_state: Any  # stage 1 state: each host's header and parts, on the host's partition (host_table.py)
     groups: Any  # stage 2 state, by group key
     inventory: CompactedFollower  # every partition's view of the compacted inventory topic
     silences: CompactedFollower  # every partition's view of the compacted silences topic
@@ -52,15 +51,14 @@ def declare(app: faust.App, settings: Settings, on_inventory_change: Any = None)
     # use_partitioner: a batch writes keys after its records were iterated, so the changelog
     # partition comes from the key (Kafka's default partitioner), which is the partition the key's
     # input records are on: events are keyed by host, signals and commands by group key. A host's
-    # parts are sent by the host's key too (host_table.py routes them).
+    # header and parts are sent by the host's key (host_table.py routes them).
     table_types = {"key_type": bytes, "value_type": bytes, "use_partitioner": True}
     big = {"max.message.bytes": str(settings.processor.state_max_record_bytes)}
     return Wiring(
         events=topic(EVENTS), signals=topic(SIGNALS), commands=topic(COMMANDS),
         stage2_input=topic(SIGNALS, COMMANDS), digests=topic(EVENT_DIGESTS), incidents=topic(INCIDENTS),
         changes=topic(INCIDENT_CHANGES), dead_letters=topic(DEAD_LETTER),
-        hosts=app.Table(HOSTS_TABLE, partitions=k.partitions, extra_topic_configs=big, **table_types),
-        host_parts=app.Table(HOST_PARTS_TABLE, partitions=k.partitions, extra_topic_configs=big, **table_types),
+        host_state=app.Table(HOST_STATE_TABLE, partitions=k.partitions, extra_topic_configs=big, **table_types),
         groups=app.Table("groups", partitions=k.partitions, extra_topic_configs=big, **table_types),
         inventory=CompactedFollower(k, INVENTORY.name(k), on_change=on_inventory_change or (lambda: None)),
         silences=CompactedFollower(k, SILENCES.name(k)),

@@ -47,21 +47,26 @@ class FakeAIOKafkaProducer:
         self._partitioner = partitioner or DefaultPartitioner()
         self._key_serializer = self._value_serializer = None
         self.client = _Client()
-        self._message_accumulator = SimpleNamespace(_batches={})
+        self._message_accumulator = SimpleNamespace(_batches={}, _batch_size=batch_size)
         self.batch_size = batch_size
         self.sent: list[Sent] = []
         self._max_request_size = max_request_size
         self.refuse: BaseException | None = None  # every batch fails with it, when set
+        self.hold = False  # when set, batches stay undelivered (in ``pending``) until resolved
+        self.pending: list[asyncio.Future[None]] = []
 
     def create_batch(self) -> BatchBuilder:
         return BatchBuilder(self.batch_size, 0)  # 0: no compression
 
     async def send_batch(self, batch: BatchBuilder, topic: str, *, partition: int) -> asyncio.Future[None]:
-        """The batch's delivery future: done at once, failed with ``refuse`` when it is set."""
+        """The batch's delivery future: done at once (failed with ``refuse`` when it is set), or
+        pending when ``hold`` is set."""
         records = DefaultRecordBatch(bytes(batch._build()))
         self.sent.append((topic, partition, [(r.key, r.value, list(r.headers)) for r in records]))
         delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if self.refuse is not None:
+        if self.hold:
+            self.pending.append(delivered)
+        elif self.refuse is not None:
             delivered.set_exception(self.refuse)
         else:
             delivered.set_result(None)

@@ -1,4 +1,5 @@
-"""HostStateTable: a host's header and only its changed parts are written, and read back whole."""
+"""HostStateTable: a host's header and only its changed parts are written, as one unit, and read
+back whole."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from deskwatch.processors.host_table import (
     HostStateTable,
     bucket_key,
     encode_header,
+    header_key,
     shard_key,
     shard_of,
     state_records,
@@ -34,16 +36,25 @@ class Table:
 
 class Tables:
     def __init__(self) -> None:
-        self.hosts, self.ids = Table("hosts-changelog"), Table("host-parts-changelog")
-        self.sent: list[tuple[str, bytes, bytes | None, bytes]] = []
+        self.table = Table("host-state-changelog")
+        self.units: list[list[tuple[bytes, bytes | None]]] = []
 
-    def send(self, topic: str, key: bytes, value: bytes | None, headers: None, route: bytes) -> None:
-        table = self.hosts if topic == self.hosts.changelog_topic else self.ids
-        assert table.data.get(key) == value  # the store holds the value before its record leaves
-        self.sent.append((topic, key, value, route))
+    @property
+    def sent(self) -> list[tuple[bytes, bytes | None]]:
+        return [record for unit in self.units for record in unit]
+
+    def write(self, topic: str, route: bytes, unit: list[tuple[bytes, bytes | None]]) -> None:
+        assert topic == "host-state-changelog"
+        for key, value in unit:
+            assert self.table.data.get(key) == value  # the store holds the value before its record leaves
+            assert key.endswith(b"@" + route), "every record of the unit is the route's host's"
+        self.units.append(unit)
+
+    def clear(self) -> None:
+        self.units.clear()
 
     def view(self) -> HostStateTable:
-        return HostStateTable(self.hosts, self.ids)
+        return HostStateTable(self.table)
 
 
 def state(content: dict[str, ContentWindow] | None = None, **buckets: IdBucket) -> HostState:
@@ -59,17 +70,30 @@ def test_a_first_write_sends_every_bucket_and_the_header_and_reads_back_whole() 
     first = state(s0=A, s600000=B)
     view = tables.view()
     view.stage(HOST, first)
-    assert view.flush(tables.send) == 1
-    assert [(t, k) for t, k, _, _ in tables.sent] == [
-        ("host-parts-changelog", b"i0@PC-LYON-01"), ("host-parts-changelog", b"i600000@PC-LYON-01"),
-        ("host-parts-changelog", shard_key(HOST, shard_of("fp"))), ("hosts-changelog", b"PC-LYON-01")]
-    assert {route for *_, route in tables.sent} == {b"PC-LYON-01"}, "every record on the host's partition"
-    header = unpack(tables.hosts.data[b"PC-LYON-01"])
+    assert view.flush(tables.write) == 1
+    [unit] = tables.units
+    assert [k for k, _ in unit] == [b"i0@PC-LYON-01", b"i600000@PC-LYON-01", shard_key(HOST, shard_of("fp")),
+                                    b"h@PC-LYON-01"], "one unit: the parts, then the header"
+    header = unpack(tables.table.data[b"h@PC-LYON-01"])
     assert b'"e1"' not in header and b'"fp"' not in header, "the header holds no ids and no windows"
     assert tables.view().get(HOST) == first  # a fresh view (after a restart) assembles it again
     records = state_records(HOST, first)
-    assert [(name, k, v) for name, k, v in records[:3]] == [("host-parts", k, v) for _, k, v, _ in tables.sent[:3]]
-    assert records[3][:2] == ("hosts", b"PC-LYON-01") and unpack(records[3][2]) == encode_header(first)
+    assert records == unit
+    assert unpack(records[3][1]) == encode_header(first)
+
+
+def test_a_host_named_like_another_hosts_part_keeps_its_own_state() -> None:
+    """Keys are kind, number, ``@``, host: a host called ``i0@PC-LYON-01`` is not a bucket of PC-LYON-01."""
+    tables = Tables()
+    view = tables.view()
+    view.stage(HOST, state(s0=A))
+    view.flush(tables.write)
+    odd = f"i0@{HOST}"
+    view.stage(odd, state(s600000=B).model_copy(update={"host": odd}))
+    view.flush(tables.write)
+    fresh = tables.view()
+    assert fresh.get(HOST) == state(s0=A)
+    assert fresh.get(odd) == state(s600000=B).model_copy(update={"host": odd})
 
 
 CHANGES = [
@@ -86,16 +110,17 @@ def test_a_later_write_sends_only_new_bucket_objects_and_tombstones(later, bucke
     tables = Tables()
     view = tables.view()
     view.stage(HOST, state(s0=A, s600000=B))
-    view.flush(tables.send)
-    tables.sent.clear()
+    view.flush(tables.write)
+    tables.clear()
     new = later()
     view.stage(HOST, new)
-    view.flush(tables.send)
-    assert [(k, v is not None) for t, k, v, _ in tables.sent if k.startswith(b"i")] == bucket_writes
-    assert not [k for _, k, _, _ in tables.sent if k.startswith(b"c")], "no window changed: no shard written"
-    assert tables.sent[-1][:2] == ("hosts-changelog", b"PC-LYON-01")
+    view.flush(tables.write)
+    assert [(k, v is not None) for k, v in tables.sent if k.startswith(b"i")] == bucket_writes
+    assert not [k for k, _ in tables.sent if k.startswith(b"c")], "no window changed: no shard written"
+    assert tables.sent[-1][0] == header_key(HOST), "the header last"
+    assert len(tables.units) == 1, "one unit: one record batch"
     assert tables.view().get(HOST) == new
-    buckets = {k for k in tables.ids.data if k.startswith(b"i")}
+    buckets = {k for k in tables.table.data if k.startswith(b"i")}
     assert buckets == {bucket_key(HOST, start) for start in new.id_buckets}, "no bucket left behind"
 
 
@@ -103,8 +128,8 @@ def test_a_bucket_a_crash_left_unwritten_reads_as_empty() -> None:
     tables = Tables()
     view = tables.view()
     view.stage(HOST, state(s0=A, s600000=B))
-    view.flush(tables.send)
-    del tables.ids.data[bucket_key(HOST, 600_000)]
+    view.flush(tables.write)
+    del tables.table.data[bucket_key(HOST, 600_000)]
     got = tables.view().get(HOST)
     assert got is not None and got.id_buckets == {0: A, 600_000: IdBucket()}
 
@@ -118,10 +143,10 @@ def test_forget_reads_the_stores_again_and_an_unknown_host_is_none() -> None:
     view.forget()
     assert view.get(HOST) is None, "forget drops what was staged and never flushed"
     view.stage(HOST, state(s0=A))
-    view.flush(tables.send)
+    view.flush(tables.write)
     # plain JSON, as records were stored before compression: still read
-    tables.hosts.data[HOST.encode()] = encode_header(state(s0=A, s600000=B))
-    tables.ids.data[bucket_key(HOST, 600_000)] = B.model_dump_json().encode()
+    tables.table.data[header_key(HOST)] = encode_header(state(s0=A, s600000=B))
+    tables.table.data[bucket_key(HOST, 600_000)] = B.model_dump_json().encode()
     assert view.get(HOST) == state(s0=A), "served from the cache"
     view.forget()
     assert view.get(HOST) == state(s0=A, s600000=B), "read again from the stores"
@@ -137,15 +162,15 @@ def test_content_shards_written_are_those_whose_windows_changed_or_went() -> Non
     tables = Tables()
     view = tables.view()
     view.stage(HOST, state(content))
-    view.flush(tables.send)
-    shards = {k for _, k, _, _ in tables.sent if k.startswith(b"c")}
+    view.flush(tables.write)
+    shards = {k for k, _ in tables.sent if k.startswith(b"c")}
     assert shards == {shard_key(HOST, s) for s in range(CONTENT_SHARDS)}, "200 windows fill every shard"
-    tables.sent.clear()
+    tables.clear()
     grown, gone = fps[3], fps[7]
     later = {fp: w for fp, w in content.items() if fp != gone} | {grown: window(2), "new": window(1)}
     view.stage(HOST, state(later))
-    view.flush(tables.send)
-    written = [k for _, k, _, _ in tables.sent if k.startswith(b"c")]
+    view.flush(tables.write)
+    written = [k for k, _ in tables.sent if k.startswith(b"c")]
     assert written == [shard_key(HOST, s) for s in sorted({shard_of(grown), shard_of(gone), shard_of("new")})]
     assert tables.view().get(HOST) == state(later)
 
@@ -156,19 +181,19 @@ def test_a_shard_left_empty_is_deleted() -> None:
     view = tables.view()
     kept = window(3)
     view.stage(HOST, state({"fp": WINDOW, other: kept}))
-    view.flush(tables.send)
-    tables.sent.clear()
+    view.flush(tables.write)
+    tables.clear()
     view.stage(HOST, state({other: kept}))  # the same window object: its shard is unchanged
-    view.flush(tables.send)
-    assert [(k, v) for _, k, v, _ in tables.sent if k.startswith(b"c")] == [(shard_key(HOST, shard_of("fp")), None)]
-    assert shard_key(HOST, shard_of("fp")) not in tables.ids.data
+    view.flush(tables.write)
+    assert [(k, v) for k, v in tables.sent if k.startswith(b"c")] == [(shard_key(HOST, shard_of("fp")), None)]
+    assert shard_key(HOST, shard_of("fp")) not in tables.table.data
     assert tables.view().get(HOST) == state({other: window(3)})
 
 
 def test_a_host_evicted_from_the_cache_still_gets_its_gone_parts_deleted() -> None:
     """The parts a new state drops are found from the state before it: read again after eviction."""
     tables = Tables()
-    view = HostStateTable(tables.hosts, tables.ids, cache_max=1)
+    view = HostStateTable(tables.table, cache_max=1)
     fps = [f"{n:032x}" for n in range(40)]
     states = [state({fp: window(1) for fp in fps[:30]}, s0=A, s600000=B),
               state({fp: window(2) for fp in fps[20:]}, s600000=B, s1200000=C),
@@ -178,11 +203,12 @@ def test_a_host_evicted_from_the_cache_still_gets_its_gone_parts_deleted() -> No
         view.stage(HOST, new)
         view.get("OTHER-HOST")
         view.stage("OTHER-HOST", state(s0=A).model_copy(update={"host": "OTHER-HOST"}))
-        view.flush(tables.send)  # OTHER-HOST, written last, evicts HOST
+        view.flush(tables.write)  # OTHER-HOST, written last, evicts HOST
         assert HOST not in view._cache
     assert tables.view().get(HOST) == states[-1]
-    parts = {k for k in tables.ids.data if k.endswith(HOST.encode())}
-    assert parts == {bucket_key(HOST, 1_200_000), shard_key(HOST, shard_of(fps[0]))}, "no part left behind"
+    parts = {k for k in tables.table.data if k.endswith(HOST.encode())}
+    assert parts == {header_key(HOST), bucket_key(HOST, 1_200_000), shard_key(HOST, shard_of(fps[0]))}, \
+        "no part left behind"
 
 
 def test_a_state_read_back_shares_its_models_fields_sets() -> None:
@@ -191,7 +217,7 @@ def test_a_state_read_back_shares_its_models_fields_sets() -> None:
     hit = RuleHit(rule_id="r", first_seen=T, last_seen=T, count=1)
     written = state(s0=A).model_copy(update={"hits": {"r|host.name=PC-LYON-01": hit}})
     view.stage(HOST, written)
-    view.flush(tables.send)
+    view.flush(tables.write)
     read = tables.view().get(HOST)
     assert read == written
     models = [read, *read.content.values(), *read.id_buckets.values(), *read.hits.values()]

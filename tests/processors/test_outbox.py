@@ -10,7 +10,7 @@ import orjson
 import pytest
 from aiokafka.errors import NotLeaderForPartitionError
 
-from deskwatch.processors.outbox import Outbox
+from deskwatch.processors.outbox import Outbox, OutputsNotDelivered
 from tests.processors.fake_producer import FakeAIOKafkaProducer, FakeFaustProducer
 
 
@@ -108,3 +108,60 @@ def test_delivered_batches_crash_nothing() -> None:
 
     asyncio.run(send())
     assert faust_producer.app.crashed == []
+
+
+CHANGELOG = Topic("app-host-state-changelog")
+
+
+def _with_state() -> Outbox:
+    out = Outbox(DLQ, "stage1")
+    out.add(SIGNALS, b"g1", b"signal")
+    out.write_state(CHANGELOG, b"PC-1", [(b"i0@PC-1", b"ids"), (b"h@PC-1", b"header")])
+    out.add(SIGNALS, b"g2", b"signal 2")  # an output added after the state: still sent before it
+    return out
+
+
+def test_the_state_is_sent_only_once_the_broker_has_every_output() -> None:
+    producer = FakeAIOKafkaProducer({"p.signals": 1, "p.dead-letter": 1, CHANGELOG.name: 1})
+    producer.hold = True
+    out = _with_state()
+
+    async def scenario() -> None:
+        sending = asyncio.ensure_future(out.send(FakeFaustProducer(producer)))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert [topic for topic, _, _ in producer.sent] == ["p.signals"], "no state before the outputs are in"
+        assert not sending.done()
+        for future in producer.pending:
+            future.set_result(None)
+        await sending
+
+    asyncio.run(scenario())
+    assert [(topic, [k for k, _, _ in records]) for topic, _, records in producer.sent] == [
+        ("p.signals", [b"g1", b"g2"]), (CHANGELOG.name, [b"i0@PC-1", b"h@PC-1"])]
+    assert out.units == []
+
+
+def test_no_state_is_sent_when_an_output_was_not_delivered() -> None:
+    producer = FakeAIOKafkaProducer({"p.signals": 1, "p.dead-letter": 1, CHANGELOG.name: 1})
+    producer.refuse = NotLeaderForPartitionError()
+    faust_producer = FakeFaustProducer(producer)
+    out = _with_state()
+
+    async def send() -> None:
+        with pytest.raises(OutputsNotDelivered):
+            await out.send(faust_producer)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+
+    asyncio.run(send())
+    assert [topic for topic, _, _ in producer.sent] == ["p.signals"]
+    assert [type(e) for e in faust_producer.app.crashed] == [NotLeaderForPartitionError]
+
+
+def test_a_batch_with_state_and_no_output_sends_the_state_at_once() -> None:
+    producer = FakeAIOKafkaProducer({"p.signals": 1, "p.dead-letter": 1, CHANGELOG.name: 1})
+    out = Outbox(DLQ, "stage2")
+    out.write_state(CHANGELOG, b"g", [(b"g", b"group")])
+    asyncio.run(out.send(FakeFaustProducer(producer)))
+    assert producer.sent == [(CHANGELOG.name, 0, [(b"g", b"group", [])])]

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.partitioner import DefaultPartitioner
@@ -162,3 +163,50 @@ def test_a_topic_created_after_start_does_not_strand_batches_waiting_for_known_t
     asyncio.run(scenario())
     for topic, value in ((known, b"waiting"), (new, b"first")):
         assert [r.value for r in read_topic(settings, topic)] == [value]
+
+
+unit_records = st.lists(st.tuples(st.binary(min_size=1, max_size=12), st.one_of(st.none(), st.binary(max_size=60))),
+                        min_size=1, max_size=5)
+
+
+@given(units=st.lists(st.tuples(st.sampled_from([b"PC-1", b"PC-2", b"PC-3", b"PC-4"]), unit_records), max_size=30),
+       batch_size=st.integers(min_value=400, max_value=2000))
+def test_a_units_records_land_together_in_one_batch_in_order(units: list, batch_size: int) -> None:
+    """Every unit fits a batch here (at most 5 x (12 + 60 + overhead) bytes): none is ever split."""
+    producer = FakeAIOKafkaProducer({"p.state": 4}, batch_size)
+    asyncio.run(PartitionedBatches(producer).send_units([("p.state", route, records) for route, records in units]))
+    where: dict = {}  # (route, the unit's records) -> the batch index they were found in
+    got: dict = {}
+    for index, (_, partition, records) in enumerate(producer.sent):
+        got.setdefault(partition, []).extend((k, v) for k, v, _ in records)
+        where[index] = [(k, v) for k, v, _ in records]
+    expected: dict = {}
+    for route, records in units:
+        expected.setdefault(key_hash(route) % 4, []).extend(records)
+    assert got == expected, "every record on its route's partition, in order"
+    for route, records in units:
+        partition = key_hash(route) % 4
+        assert any(_contains(batch, records) for index, batch in where.items()
+                   if producer.sent[index][1] == partition), "a unit's records are in one batch, together"
+
+
+def _contains(batch: list, records: list) -> bool:
+    n = len(records)
+    return any(batch[i:i + n] == records for i in range(len(batch) - n + 1))
+
+
+def test_a_unit_that_would_overflow_the_open_batch_starts_the_next() -> None:
+    producer = FakeAIOKafkaProducer({"p.state": 1}, batch_size=300)
+    units = [("p.state", b"PC-1", [(b"a", b"x" * 100)]), ("p.state", b"PC-2", [(b"b", b"y" * 80), (b"c", b"z" * 80)])]
+    asyncio.run(PartitionedBatches(producer).send_units(units))
+    assert [[k for k, _, _ in records] for _, _, records in producer.sent] == [[b"a"], [b"b", b"c"]]
+
+
+def test_a_unit_larger_than_a_batch_is_split_and_said_so() -> None:
+    producer = FakeAIOKafkaProducer({"p.state": 1}, batch_size=200)
+    unit = [(f"k{n}".encode(), b"v" * 90) for n in range(4)]
+    with structlog.testing.capture_logs() as logs:
+        asyncio.run(PartitionedBatches(producer).send_units([("p.state", b"PC-1", unit)]))
+    assert [(k, v) for _, _, records in producer.sent for k, v, _ in records] == unit
+    assert len(producer.sent) > 1
+    assert [entry["event"] for entry in logs] == ["a state write larger than a record batch was split: not atomic"]

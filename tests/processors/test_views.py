@@ -30,8 +30,10 @@ class RecordingTable(dict[bytes, bytes]):
     def data(self) -> RecordingTable:
         return self
 
-    def send(self, topic: object, key: bytes, value: bytes) -> None:
+    def send(self, topic: object, route: bytes, unit: list[tuple[bytes, bytes | None]]) -> None:
         assert topic is CHANGELOG
+        [(key, value)] = unit  # one record per key, on the key's own partition
+        assert route == key
         assert self[key] == value  # the store holds the value before its changelog record leaves
         self.writes.append((key, value))
 

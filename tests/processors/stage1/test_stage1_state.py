@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from datetime import timedelta
 
 from stage1_build import NOW, T0, batch, event, make_stage
 from deskwatch.processors.stage1.bound import to_ms
 from deskwatch.processors.state_codec import unpack
+from deskwatch.processors.app import PRODUCER_BATCH_BYTES
 from deskwatch.processors.host_table import CONTENT_SHARDS, encode_header, state_records
+from deskwatch.processors.produce import RECORD_OVERHEAD
 from deskwatch.processors.stage1 import (
     ContentWindow,
     DecisionKind,
@@ -135,7 +138,15 @@ def test_apply_writes_once_per_envelope_and_not_for_a_replay(stage: Stage1) -> N
     assert store.writes == 1 and replay.counters.duplicate_id == 50
 
 
+BATCH_HEADER = 61  # a v2 record batch's header
+
+
+def _hex(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 def test_a_full_state_at_default_caps_fits_one_kafka_record() -> None:
+    """Ids and fingerprints as random as real ones (sequential hex would compress to nothing)."""
     limits = StateLimits()
     group = (
         "service-crash-loop|host.name=JUS-MAR-WS0033.corp.example.gouv|service.name=Print Spooler"
@@ -154,16 +165,19 @@ def test_a_full_state_at_default_caps_fits_one_kafka_record() -> None:
         host="JUS-MAR-WS0033.corp.example.gouv",
         watermark=T0,
         # The worst case: every id in one bucket (a burst within one bucket's ten minutes).
-        id_buckets={0: IdBucket(ids={f"{n:032x}": 1_795_000_000_000 + n for n in range(limits.max_ids)})},
-        content={f"{n:032x}": window for n in range(limits.max_fingerprints)},
+        id_buckets={0: IdBucket(ids={_hex(f"id{n}"): 1_795_000_000_000 + n for n in range(limits.max_ids)})},
+        content={_hex(f"fp{n}"): window for n in range(limits.max_fingerprints)},
         hits={f"{group}{n}": hit for n in range(limits.max_hits)},
     )
     # Kafka's default message.max.bytes is 1,048,588: the header and each part are one record each
     records = state_records(state.host, state)
     assert len(records) == 1 + CONTENT_SHARDS + 1  # one bucket, every content shard, the header
-    assert unpack(records[-1][2]) == encode_header(state)
+    assert unpack(records[-1][1]) == encode_header(state)
     # uncompressed: a record compression would not shrink is stored as its JSON
-    assert max(len(unpack(value)) for _, _, value in records) < 1_000_000
+    assert max(len(unpack(value)) for _, value in records) < 1_000_000
+    # and the whole write fits the worker's record batch, so it lands whole or not at all
+    unit = sum(len(key) + len(value) + RECORD_OVERHEAD for key, value in records)
+    assert unit + BATCH_HEADER < PRODUCER_BATCH_BYTES, f"{unit} bytes"
 
 
 def test_an_envelope_makes_new_only_the_id_buckets_it_adds_to() -> None:
