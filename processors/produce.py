@@ -25,7 +25,7 @@ first write to its new changelog narrowed the set while stage 1's batches waited
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -75,10 +75,7 @@ class PartitionedBatches:
         ``flush`` waits for them all but raises nothing).
         """
         delivered: list[asyncio.Future[Any]] = []
-        topics = list(dict.fromkeys(r[0] for r in records))
-        self._track(topics)
-        for topic in topics:
-            await self._learn(topic)
+        await self._prepare(r[0] for r in records)
         for topic, key, value, headers, route in records:
             if value is not None and len(value) > self._check_above:
                 self._producer._serialize(key, value, headers or [])  # raises MessageSizeTooLargeError
@@ -91,10 +88,7 @@ class PartitionedBatches:
                 delivered.append(await self._producer.send_batch(builder, topic, partition=partition))
                 builder = self._open[(topic, partition)] = self._producer.create_batch()
                 builder.append(timestamp=None, key=key, value=value, headers=headers or [])
-        open_batches, self._open = self._open, {}
-        for (topic, partition), builder in open_batches.items():
-            delivered.append(await self._producer.send_batch(builder, topic, partition=partition))
-        return delivered
+        return delivered + await self._submit_open()
 
     async def send_units(self, units: Sequence[Unit]) -> list[asyncio.Future[Any]]:
         """Append each unit's records to one record batch of its partition, in order; submit each
@@ -106,10 +100,7 @@ class PartitionedBatches:
         split across batches, and said so in the log.
         """
         delivered: list[asyncio.Future[Any]] = []
-        topics = list(dict.fromkeys(u[0] for u in units))
-        self._track(topics)
-        for topic in topics:
-            await self._learn(topic)
+        await self._prepare(u[0] for u in units)
         batch_size = self._producer._message_accumulator._batch_size
         for topic, route, records in units:
             partition = self._partition(topic, route)
@@ -132,10 +123,20 @@ class PartitionedBatches:
             if split:
                 log.warning("a state write larger than a record batch was split: not atomic", topic=topic,
                             partition=partition, records=len(records), bytes=size, batch_bytes=batch_size)
+        return delivered + await self._submit_open()
+
+    async def _prepare(self, names: Iterable[str]) -> None:
+        """Have every topic tracked and its partitions known before appending to it."""
+        topics = list(dict.fromkeys(names))
+        self._track(topics)
+        for topic in topics:
+            await self._learn(topic)
+
+    async def _submit_open(self) -> list[asyncio.Future[Any]]:
+        """Submit every batch still open."""
         open_batches, self._open = self._open, {}
-        for (topic, partition), builder in open_batches.items():
-            delivered.append(await self._producer.send_batch(builder, topic, partition=partition))
-        return delivered
+        return [await self._producer.send_batch(builder, topic, partition=partition)
+                for (topic, partition), builder in open_batches.items()]
 
     def _track(self, topics: list[str]) -> None:
         """Have the client's metadata name these topics, and every topic with a batch waiting.
