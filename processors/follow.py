@@ -57,15 +57,19 @@ class CompactedFollower(Mapping[bytes, bytes]):
             consumer.close()
 
     def _apply(self, polled: dict[Any, list[Any]]) -> None:
+        """Take polled records in; ``on_change`` once if any key's value changed (a record that
+        repeats a key's value, as a re-published inventory export does, changes nothing: the
+        processor recounts every population on a change)."""
         changed = False
+        values = self._values
         for records in polled.values():
             for r in records:
                 if r.key is None:
                     continue
                 if r.value is None:
-                    changed |= self._values.pop(r.key, None) is not None
-                else:
-                    self._values[r.key] = r.value
+                    changed |= values.pop(r.key, None) is not None
+                elif values.get(r.key) != r.value:
+                    values[r.key] = r.value
                     changed = True
         if changed:
             self._on_change()
