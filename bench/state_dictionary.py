@@ -11,6 +11,8 @@ changelogs. This script made ``state_dictionary_v1.ndjson``: the final states of
 simulated hour of a 2,000-host fleet with every scenario, through the stage-1 and stage-2 cores, one
 record per kind: each rule's smallest group state (up to 4 KiB), the smallest id bucket, then a median host header
 and content shard, the most frequent kinds last (zstd reaches the end of a dictionary most cheaply).
+v1's host header is the format before 2026-12-01 (the state's JSON without ids); run now, the
+script writes today's (processors/host_table.py ``HostHeader``).
 """
 
 from __future__ import annotations
