@@ -136,37 +136,45 @@ def first_batch_at(log: Path) -> float:
 
 
 def time_processor(settings: Settings, folder: Path, rep: int, envelopes: int,
-                   events: int) -> tuple[float, int, float, float]:
-    """Seconds from start to drained, peak RSS in bytes, CPU seconds, and the steady rate (events
-    from stage 1's first batch to its last output: the worker's start-up is its warm-up)."""
+                   events: int, workers: int = 1) -> tuple[float, int, float, float]:
+    """Seconds from start to drained, peak RSS in bytes (the largest worker's), CPU seconds (every
+    worker's) and the steady rate (events from the first "stage 1 first batch" of any worker to the
+    last output: the workers' start-up is their warm-up). ``workers`` processes of one app share the
+    partitions, each with its own data dir, as ``deskwatch processor run`` is scaled out."""
     tag = f"{settings.processor.app_id}-{rep}-{uuid.uuid4().hex[:4]}"
-    run = settings.model_copy(update={"processor": settings.processor.model_copy(
-        update={"app_id": tag, "datadir": folder / tag})})
-    config = write_settings_file(run, folder / f"{tag}.yaml")
     start = time.monotonic()
-    worker = Component(["processor", "run"], config, folder / f"{tag}.log")
-    peak, first = 0, None
+    procs: list[Component] = []
+    for n in range(workers):
+        run = settings.model_copy(update={"processor": settings.processor.model_copy(
+            update={"app_id": tag, "datadir": folder / f"{tag}-{n}"})})
+        procs.append(Component(["processor", "run"], write_settings_file(run, folder / f"{tag}-{n}.yaml"),
+                               folder / f"{tag}-{n}.log"))
+    peaks, first = [0] * workers, None
     try:
-        proc = psutil.Process(worker.proc.pid)
+        handles = [psutil.Process(c.proc.pid) for c in procs]
         while True:
-            peak = max(peak, proc.memory_info().rss)
-            times = proc.cpu_times()
-            if not worker.running():
-                sys.exit(f"the processor exited:\n{worker.tail()}")
+            peaks = [max(peak, h.memory_info().rss) for peak, h in zip(peaks, handles, strict=True)]
+            times = [h.cpu_times() for h in handles]
+            for c in procs:
+                if not c.running():
+                    sys.exit(f"a processor worker exited:\n{c.tail()}")
             lag = consumer_lag(run.kafka, tag, EVENTS.name(run.kafka))
             now = time.monotonic() - start
             if first is None and lag < envelopes:
                 first = now  # the first commit: startup (join, recovery) is over
             if lag == 0:
-                cpu = times.user + times.system
-                span = last_output_at(run, EVENT_DIGESTS.name(run.kafka)) - first_batch_at(folder / f"{tag}.log")
+                cpu = sum(t.user + t.system for t in times)
+                began = min((t for t in (first_batch_at(c.log) for c in procs) if t), default=0.0)
+                span = last_output_at(run, EVENT_DIGESTS.name(run.kafka)) - began
                 steady = events / span if 0 < span < now else 0.0
-                print(f"  processor rep {rep}: first commit at {first:.1f}s, drained at {now:.1f}s, "
-                      f"CPU {cpu:.1f}s, peak RSS {peak / 2**20:.0f} MiB, steady {steady:,.0f} events/s", flush=True)
-                return now, peak, cpu, steady
+                print(f"  processor rep {rep} ({workers} worker{'s' if workers > 1 else ''}): first commit at "
+                      f"{first:.1f}s, drained at {now:.1f}s, CPU {cpu:.1f}s, peak RSS {max(peaks) / 2**20:.0f} MiB, "
+                      f"steady {steady:,.0f} events/s", flush=True)
+                return now, max(peaks), cpu, steady
             time.sleep(0.5)
     finally:
-        worker.stop()
+        for c in procs:
+            c.stop()
 
 
 async def _bare_loop(settings: Settings, topic: str, out: str, expected: int) -> float:
@@ -257,18 +265,24 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=220_000)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--processor-reps", type=int, default=None, help="default: --reps")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1],
+                        help="processor worker processes sharing the partitions; several counts: each is timed")
     args = parser.parse_args()
-    r = measure(args.hosts, args.events, args.reps, args.processor_reps)
+    r = measure(args.hosts, args.events, args.reps, args.processor_reps, args.workers)
     print_table(r["events"], r["processor_s"], r["bare_s"], r["quix_s"], r["rss_bytes"], args.hosts)
     print_steady(r)
     print_cpu(r)
+    print_workers(r)
 
 
-def measure(hosts: int, events: int, reps: int, processor_reps: int | None = None) -> dict[str, object]:
-    """Publish once, time the three systems; the medians (s), every run and the peak RSS (bytes)."""
+def measure(hosts: int, events: int, reps: int, processor_reps: int | None = None,
+            workers: list[int] | None = None) -> dict[str, object]:
+    """Publish once, time the three systems; the medians (s), every run and the peak RSS (bytes).
+    With several ``workers`` counts, the first is the one the table's processor figures are of and
+    ``by_workers`` holds each count's medians."""
     settings = bench_settings(uuid.uuid4().hex[:8])
     try:
-        return _measure(settings, hosts, events, reps, processor_reps)
+        return _measure(settings, hosts, events, reps, processor_reps, workers or [1])
     finally:
         drop_run_topics(settings)
 
@@ -280,14 +294,20 @@ def drop_run_topics(settings: Settings) -> list[str]:
     return delete_topics(settings.kafka, prefix, f"{settings.processor.app_id}-", containing=(f"--{prefix}",))
 
 
-def _measure(settings: Settings, hosts: int, events: int, reps: int, processor_reps: int | None) -> dict[str, object]:
+def _measure(settings: Settings, hosts: int, events: int, reps: int, processor_reps: int | None,
+             workers: list[int]) -> dict[str, object]:
     folder = Path(tempfile.mkdtemp(prefix="deskwatch-bench-"))
     t0 = time.monotonic()
     events, envelopes, per_event = prepare(settings, folder, hosts, events)
     print(f"published {events} events in {envelopes} envelopes ({hosts} hosts) "
           f"and {events} per-event records in {time.monotonic() - t0:.0f}s; "
           f"topics prefixed {settings.kafka.topic_prefix}", flush=True)
-    runs = [time_processor(settings, folder, i, envelopes, events) for i in range(processor_reps or reps)]
+    by_workers: dict[int, list[tuple[float, int, float, float]]] = {n: [] for n in workers}
+    for i in range(processor_reps or reps):  # the counts alternate, so the machine's drift hits each alike
+        for n in workers:
+            by_workers[n].append(time_processor(settings, folder, len(workers) * i + workers.index(n),
+                                                envelopes, events, n))
+    runs = by_workers[workers[0]]
     processor = statistics.median(r[0] for r in runs)
     rss = max(r[1] for r in runs)
     print(f"processor runs (s): {[round(r[0], 1) for r in runs]}", flush=True)
@@ -301,7 +321,11 @@ def _measure(settings: Settings, hosts: int, events: int, reps: int, processor_r
             "quix_runs_s": [r[0] for r in quix], "processor_cpu_s": statistics.median(r[2] for r in runs),
             "bare_cpu_s": statistics.median(r[1] for r in bare), "quix_cpu_s": statistics.median(r[1] for r in quix),
             "processor_steady": statistics.median(r[3] for r in runs),
-            "bare_steady": statistics.median(r[2] for r in bare), "quix_steady": statistics.median(r[2] for r in quix)}
+            "bare_steady": statistics.median(r[2] for r in bare), "quix_steady": statistics.median(r[2] for r in quix),
+            "workers": workers[0],
+            "by_workers": {n: {"steady": statistics.median(r[3] for r in rs), "cpu_s": statistics.median(r[2] for r in rs),
+                               "wall_s": statistics.median(r[0] for r in rs), "rss_bytes": max(r[1] for r in rs)}
+                           for n, rs in by_workers.items()}}
 
 
 def print_table(events: int, processor: float, bare: float, quix: float, rss: int, hosts: int) -> None:
@@ -332,5 +356,15 @@ def print_cpu(r: dict[str, Any]) -> None:
           f"to Quix Streams: {r['quix_cpu_s'] / r['processor_cpu_s']:.2f}")
 
 
+def print_workers(r: dict[str, Any]) -> None:
+    """Each worker count's steady rate and CPU per event, against Quix Streams' (one process)."""
+    quix, n = r["quix_steady"], r["events"]
+    for count, f in r["by_workers"].items():
+        print(f"{count} worker{'s' if count > 1 else ' '}: {f['steady']:,.0f} events/s after warm-up, "
+              f"CPU {f['cpu_s'] * 1e6 / n:.1f} us/event, largest RSS {f['rss_bytes'] / 2**20:.0f} MiB; "
+              f"ratio to Quix Streams (one process) {f['steady'] / quix if quix else 0:.2f}")
+
+
 if __name__ == "__main__":
     main()
+
