@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import click
+import yaml
+from pydantic import ValidationError
 
 from deskwatch.context import Context, pass_context
 from deskwatch.logs import configure_logging
@@ -11,11 +13,75 @@ from deskwatch.settings import load_settings
 __all__ = ["Context", "main", "pass_context"]
 
 
-@click.group()
+# sysexits.h EX_UNAVAILABLE: a service the command needs is unavailable. A supervisor or a script
+# can tell "start the engines, then retry" from other failures.
+EX_UNAVAILABLE = 69
+EX_CONFIG = 78  # sysexits.h: the configuration is missing or wrong
+
+
+def settings_problem(exc: BaseException) -> str:
+    """What is wrong with the settings, naming each bad field but never its value (a mistyped
+    secret would otherwise be printed)."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                         for e in exc.errors(include_input=False, include_url=False))
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.strerror}: {exc.filename} (DESKWATCH_CONFIG)"
+    if isinstance(exc, yaml.YAMLError):  # where in the file, over several lines: keep them, on one
+        return f"not YAML: {' '.join(str(exc).split())}"
+    return _first_line(exc)
+
+
+class _Main(click.Group):
+    """The command group; an engine that cannot be reached is one clear line and status 69.
+
+    Without this, a command started while Kafka or Elasticsearch is down (or at a wrong address)
+    ends in a library's traceback. Only "could not connect at all" is turned into a message; any
+    other error stays as it is.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            engine = unreachable_engine(exc)
+            if engine is None:
+                raise
+            settings = ctx.obj.settings if isinstance(ctx.obj, Context) else load_settings()
+            where = settings.kafka.bootstrap_servers if engine == "Kafka" else settings.elasticsearch.url
+            click.echo(f"deskwatch: cannot reach {engine} at {where}: {type(exc).__name__}: {_first_line(exc)}\n"
+                       f"Is it running? 'deskwatch stack status' shows the local engines; "
+                       f"'deskwatch stack up' starts them.", err=True)
+            ctx.exit(EX_UNAVAILABLE)
+
+
+def unreachable_engine(exc: BaseException) -> str | None:
+    """``"Kafka"`` or ``"Elasticsearch"`` when ``exc`` says the engine could not be connected to."""
+    from elastic_transport import ConnectionError as EsConnectionError
+    from kafka.errors import KafkaTimeoutError
+
+    # kafka-python 3.0 raises this after its bootstrap deadline (the 2.x NoBrokersAvailable is gone)
+    if isinstance(exc, KafkaTimeoutError) and "bootstrap" in str(exc):
+        return "Kafka"
+    if isinstance(exc, EsConnectionError):
+        return "Elasticsearch"
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().removeprefix(f"{type(exc).__name__}: ")  # kafka-python repeats the name
+    return text.splitlines()[0] if text else ""
+
+
+@click.group(cls=_Main)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """deskwatch: workstation events in, incidents out."""
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # pydantic's ValidationError is a ValueError
+        click.echo(f"deskwatch: the settings cannot be read: {settings_problem(exc)}", err=True)
+        ctx.exit(EX_CONFIG)
     configure_logging(settings.logging)
     ctx.obj = Context(settings)
 

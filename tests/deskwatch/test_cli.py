@@ -1,0 +1,76 @@
+"""The ``deskwatch`` command when an engine cannot be reached (one clear line, status 69) or its
+settings cannot be read (status 78), instead of a traceback.
+
+Real sockets: port 1 on the loopback refuses every connection, as a stopped engine's port does.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from elastic_transport import ConnectionError as EsConnectionError
+from kafka.errors import KafkaTimeoutError
+
+from deskwatch.cli import EX_CONFIG, EX_UNAVAILABLE, unreachable_engine
+
+DESKWATCH = str(Path(sys.executable).with_name("deskwatch"))
+
+
+def _run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DESKWATCH_")}
+    return subprocess.run([DESKWATCH, *args], env={**clean, **env}, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.timeout(150)
+def test_produce_with_kafka_down_says_so_and_exits_69(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"message": "x"}\n')
+    done = _run(["produce", str(events)], DESKWATCH_KAFKA__BOOTSTRAP_SERVERS="127.0.0.1:1")
+    assert done.returncode == EX_UNAVAILABLE, done.stderr[-2000:]
+    assert "deskwatch: cannot reach Kafka at 127.0.0.1:1: KafkaTimeoutError: Unable to bootstrap" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_search_with_elasticsearch_down_says_so_and_exits_69() -> None:
+    done = _run(["search", "severity:high"], DESKWATCH_ELASTICSEARCH__URL="http://127.0.0.1:1")
+    assert done.returncode == EX_UNAVAILABLE, done.stderr[-2000:]
+    assert "deskwatch: cannot reach Elasticsearch at http://127.0.0.1:1: ConnectionError" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_only_a_failed_connection_is_read_as_an_unreachable_engine() -> None:
+    assert unreachable_engine(KafkaTimeoutError("Unable to bootstrap from ['127.0.0.1:1']")) == "Kafka"
+    assert unreachable_engine(EsConnectionError("refused")) == "Elasticsearch"
+    assert unreachable_engine(KafkaTimeoutError("Batch for TopicPartition expired")) is None
+    assert unreachable_engine(ValueError("bootstrap")) is None
+
+
+def test_a_missing_settings_file_is_named_with_status_78(tmp_path: Path) -> None:
+    missing = tmp_path / "settings.yaml"
+    done = _run(["produce", "-"], DESKWATCH_CONFIG=str(missing))
+    assert done.returncode == EX_CONFIG
+    assert f"deskwatch: the settings cannot be read: No such file or directory: {missing}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_bad_setting_is_named_without_its_value(tmp_path: Path) -> None:
+    config = tmp_path / "settings.yaml"
+    config.write_text("kafka:\n  partitions: zero\n  sasl_password: [hunter2-secret]\n")
+    done = _run(["produce", "-"], DESKWATCH_CONFIG=str(config))
+    assert done.returncode == EX_CONFIG
+    assert "kafka.partitions: Input should be a valid integer" in done.stderr
+    assert "kafka.sasl_password: Input should be a valid string" in done.stderr
+    assert "hunter2-secret" not in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_a_settings_file_that_is_not_yaml_says_where(tmp_path: Path) -> None:
+    config = tmp_path / "settings.yaml"
+    config.write_text("kafka: [1\n")
+    done = _run(["produce", "-"], DESKWATCH_CONFIG=str(config))
+    assert done.returncode == EX_CONFIG
+    assert "not YAML:" in done.stderr and "line 1, column 8" in done.stderr
