@@ -367,4 +367,3 @@ def print_workers(r: dict[str, Any]) -> None:
 
 if __name__ == "__main__":
     main()
-

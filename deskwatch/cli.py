@@ -47,7 +47,7 @@ class _Main(click.Group):
             engine = unreachable_engine(exc)
             if engine is None:
                 raise
-            settings = ctx.obj.settings if isinstance(ctx.obj, Context) else load_settings()
+            settings = ctx.obj.settings  # main() set it before any subcommand ran
             where = settings.kafka.bootstrap_servers if engine == "Kafka" else settings.elasticsearch.url
             click.echo(f"deskwatch: cannot reach {engine} at {where}: {type(exc).__name__}: {_first_line(exc)}\n"
                        f"Is it running? 'deskwatch stack status' shows the local engines; "

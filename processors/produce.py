@@ -77,17 +77,9 @@ class PartitionedBatches:
         delivered: list[asyncio.Future[Any]] = []
         await self._prepare(r[0] for r in records)
         for topic, key, value, headers, route in records:
-            if value is not None and len(value) > self._check_above:
-                self._producer._serialize(key, value, headers or [])  # raises MessageSizeTooLargeError
             partition = self._partition(topic, key if route is None else route)
-            builder = self._open.get((topic, partition))
-            if builder is None:
-                builder = self._open[(topic, partition)] = self._producer.create_batch()
-            if builder.append(timestamp=None, key=key, value=value, headers=headers or []) is None:
-                # Full: submit it; the record opens the next one (a batch's first record always fits).
-                delivered.append(await self._producer.send_batch(builder, topic, partition=partition))
-                builder = self._open[(topic, partition)] = self._producer.create_batch()
-                builder.append(timestamp=None, key=key, value=value, headers=headers or [])
+            if (full := self._append(topic, partition, key, value, headers or [])) is not None:
+                delivered.append(await self._producer.send_batch(full, topic, partition=partition))
         return delivered + await self._submit_open()
 
     async def send_units(self, units: Sequence[Unit]) -> list[asyncio.Future[Any]]:
@@ -107,23 +99,33 @@ class PartitionedBatches:
             size = sum(len(key) + (0 if value is None else len(value)) + RECORD_OVERHEAD for key, value in records)
             builder = self._open.get((topic, partition))
             if builder is not None and builder.size() + size > batch_size:
+                del self._open[(topic, partition)]  # the unit starts a batch of its own
                 delivered.append(await self._producer.send_batch(builder, topic, partition=partition))
-                builder = None
-            if builder is None:
-                builder = self._open[(topic, partition)] = self._producer.create_batch()
             split = False
             for key, value in records:
-                if value is not None and len(value) > self._check_above:
-                    self._producer._serialize(key, value, [])  # raises MessageSizeTooLargeError
-                if builder.append(timestamp=None, key=key, value=value, headers=[]) is None:
+                if (full := self._append(topic, partition, key, value, [])) is not None:
                     split = True
-                    delivered.append(await self._producer.send_batch(builder, topic, partition=partition))
-                    builder = self._open[(topic, partition)] = self._producer.create_batch()
-                    builder.append(timestamp=None, key=key, value=value, headers=[])
+                    delivered.append(await self._producer.send_batch(full, topic, partition=partition))
             if split:
                 log.warning("a state write larger than a record batch was split: not atomic", topic=topic,
                             partition=partition, records=len(records), bytes=size, batch_bytes=batch_size)
         return delivered + await self._submit_open()
+
+    def _append(self, topic: str, partition: int, key: bytes | None, value: bytes | None,
+                headers: list[tuple[str, bytes]]) -> Any | None:
+        """Append one record to its partition's open batch (opening one if none is). When that
+        batch is full, the record opens the next one (a batch's first record always fits) and the
+        full batch is returned for the caller to submit; else None."""
+        if value is not None and len(value) > self._check_above:
+            self._producer._serialize(key, value, headers)  # raises MessageSizeTooLargeError
+        builder = self._open.get((topic, partition))
+        if builder is None:
+            builder = self._open[(topic, partition)] = self._producer.create_batch()
+        if builder.append(timestamp=None, key=key, value=value, headers=headers) is not None:
+            return None
+        self._open[(topic, partition)] = fresh = self._producer.create_batch()
+        fresh.append(timestamp=None, key=key, value=value, headers=headers)
+        return builder
 
     async def _prepare(self, names: Iterable[str]) -> None:
         """Have every topic tracked and its partitions known before appending to it."""
