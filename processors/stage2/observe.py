@@ -80,8 +80,7 @@ def _recover_host(draft: Draft, incident: Incident, signal: Signal) -> None:
     """
     state = draft.state
     if signal.host in state.hosts:
-        previous = state.recovered.get(signal.host, signal.last_seen)
-        state.recovered[signal.host] = max(previous, signal.last_seen)
+        _mark_recovered(state.recovered, signal.host, signal.last_seen)
     waiting = sum(1 for host in state.hosts if host not in state.recovered)
     if waiting:
         draft.decide(
@@ -231,8 +230,17 @@ def _recover_after(draft: Draft, incident: Incident, held: list[WindowEntry], op
         if not entry.recovery:
             state.recovered.pop(entry.host, None)
         elif entry.host in state.hosts:
-            state.recovered[entry.host] = max(state.recovered.get(entry.host, entry.last_seen), entry.last_seen)
+            _mark_recovered(state.recovered, entry.host, entry.last_seen)
             recovered = True
     if recovered and all(host in state.recovered for host in state.hosts):
         at = max(state.recovered.values())
         resolve(draft, incident, Trigger.RECOVERY, at, detail="every host recovered")
+
+
+def _mark_recovered(recovered: dict[str, datetime], host: str, at: datetime) -> None:
+    """A host recovered at its first recovery since its last hit (a hit takes it out of
+    ``recovered``): a repeated recovery (an agent reporting "healthy" again) does not move that
+    time. Keeping the latest made the order of arrival matter: two recoveries held before the
+    opening put the resolution at the second, where in event-time order the first had already
+    let the incident resolve."""
+    recovered.setdefault(host, at)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from random import Random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from deskwatch.processors.rules import load_default_pack
@@ -90,8 +90,18 @@ def test_hosts_reaching_the_site_group_in_any_order_give_the_same_incidents(
     assert comparable(got.incidents) == comparable(want.incidents)
 
 
+# Found in CI: b's two recoveries held before a's crossing hit; the second, redundant one put the
+# site incident's resolution at 08:02:06 instead of 08:02, and b's hit at 08:22:06 then reopened it.
+_TWO_RECOVERIES_HELD = [
+    (0.1, "b", False), (0.2, "c", True), (1.0, "a", False), (1.1, "b", True), (2.0, "a", True),
+    (2.1, "b", True), (3.0, "a", True), (4.0, "a", True), (22.1, "b", False), (23.1, "b", True),
+    (24.1, "b", True),
+]
+
+
 @settings(max_examples=600, deadline=None)
 @given(fleets(recoveries=True), st.integers(1, 2), st.randoms(use_true_random=False))
+@example(_TWO_RECOVERIES_HELD, 1, Random(3)).via("found in CI")
 def test_recoveries_reaching_the_site_group_ahead_of_other_hosts_hits_change_nothing(
     events: list[Event], child_min_events: int, rng: Random
 ) -> None:
