@@ -23,7 +23,7 @@ from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
 from deskwatch.schemas.signal import Signal
 
-from .build import Policy, signal
+from .build import Policy, at, signal
 from .interleave import comparable, run_in_order, run_shuffled
 
 PARENT = Policy(
@@ -90,7 +90,7 @@ def test_hosts_reaching_the_site_group_in_any_order_give_the_same_incidents(
     assert comparable(got.incidents) == comparable(want.incidents)
 
 
-# Found in CI: b's two recoveries held before a's crossing hit; the second, redundant one put the
+# Found by a random run: b's two recoveries held before a's crossing hit; the second, redundant one put the
 # site incident's resolution at 08:02:06 instead of 08:02, and b's hit at 08:22:06 then reopened it.
 _TWO_RECOVERIES_HELD = [
     (0.1, "b", False), (0.2, "c", True), (1.0, "a", False), (1.1, "b", True), (2.0, "a", True),
@@ -101,7 +101,7 @@ _TWO_RECOVERIES_HELD = [
 
 @settings(max_examples=600, deadline=None)
 @given(fleets(recoveries=True), st.integers(1, 2), st.randoms(use_true_random=False))
-@example(_TWO_RECOVERIES_HELD, 1, Random(3)).via("found in CI")
+@example(_TWO_RECOVERIES_HELD, 1, Random(3)).via("found by a random run")
 def test_recoveries_reaching_the_site_group_ahead_of_other_hosts_hits_change_nothing(
     events: list[Event], child_min_events: int, rng: Random
 ) -> None:
@@ -118,6 +118,18 @@ def test_recoveries_reaching_the_site_group_ahead_of_other_hosts_hits_change_not
     crossing = next((s for s, _ in signals if s.rule_id == "fleet-disk" and openings and s.last_seen >= min(openings)), None)
     got = run_in_order(stage, _recoveries_ahead(signals, rng, crossing))
     assert comparable(got.incidents) == comparable(want.incidents)
+
+
+def test_a_host_recovers_at_its_first_recovery_since_its_last_hit_in_arrival_order() -> None:
+    # b's records arrive hit 08:05, recovery 08:08, then a stale recovery stamped 08:03 (a late
+    # file read); a recovers at 08:07. b failed again at 08:05 and recovered at 08:08: the site
+    # incident resolves at 08:08, neither at 08:07 (the earliest recovery) nor later.
+    events = [(0.0, "a", False), (1.0, "b", False), (5.0, "b", False), (8.0, "b", True),
+              (3.0, "b", True), (7.0, "a", True)]
+    got = run_in_order(_stage(1), _signals(events, parent_recovers=True))
+    (site,) = [i for i in got.incidents.values() if i.rule_id == "fleet-disk"]
+    assert site.status == "resolved"
+    assert site.resolved_at == at(8.0)
 
 
 def _recoveries_ahead(
