@@ -1,9 +1,10 @@
-"""structlog setup, done once at the entry point."""
+"""structlog setup, done once at the entry point; the engines' repeated lines collapsed."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterable
 
 import structlog
 
@@ -21,6 +22,7 @@ def configure_logging(settings: LoggingSettings) -> None:
     logging.getLogger("kafka").setLevel(max(level, logging.ERROR))
     # The ES transport logs a full traceback per retried request; the sink reports outages itself.
     logging.getLogger("elastic_transport").setLevel(max(level, logging.ERROR))
+    collapse_repeats(logging.root.handlers, settings.engine_repeat_window_s)
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if settings.json_output else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -35,3 +37,60 @@ def configure_logging(settings: LoggingSettings) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+# Loggers of the libraries the components run on; deskwatch's own lines are never collapsed.
+ENGINE_LOGGERS = ("aiokafka", "kafka", "faust", "mode", "elastic_transport", "elasticsearch")
+_KEYS_MAX = 1_000
+
+
+class RepeatFilter(logging.Filter):
+    """Let one line per engine message template through per window; count the rest.
+
+    While a broker is down, aiokafka and kafka-python log the same few errors dozens of times a
+    second (a 24-second Kafka outage wrote 1,816 ERROR lines into one worker's log, the fault
+    campaign's ``kafka SIGKILL`` row). The first line of a template in a window passes; repeats
+    inside the window are dropped and counted; the first line after it says how many were left
+    out. Keyed by logger, level and the unformatted message, so "Unable connect to node with id
+    %s" stays one key whatever the node.
+    """
+
+    def __init__(self, window_s: float, prefixes: tuple[str, ...] = ENGINE_LOGGERS) -> None:
+        super().__init__()
+        self.window_s = window_s
+        self._prefixes = prefixes
+        self._seen: dict[tuple[str, int, str], tuple[float, int]] = {}  # key -> (window start, dropped)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        verdict = getattr(record, "repeat_verdict", None)
+        if verdict is not None:  # the same record at another handler: the same answer
+            return bool(verdict)
+        record.repeat_verdict = verdict = self._verdict(record)
+        return verdict
+
+    def _verdict(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self._prefixes):
+            return True
+        key = (record.name, record.levelno, str(record.msg))
+        seen = self._seen.get(key)
+        if seen is not None and record.created - seen[0] < self.window_s:
+            self._seen[key] = (seen[0], seen[1] + 1)
+            return False
+        if len(self._seen) >= _KEYS_MAX:
+            self._seen.clear()
+        self._seen[key] = (record.created, 0)
+        if seen is not None and seen[1]:
+            # %-free text appended to the template: the record's args still format it
+            record.msg = f"{record.msg} [{seen[1]} more like this in the {self.window_s:g} s before, not shown]"
+        return True
+
+
+def collapse_repeats(handlers: Iterable[logging.Handler], window_s: float) -> None:
+    """Give the handlers one shared :class:`RepeatFilter` (none when ``window_s`` is 0; a handler
+    that has one keeps it)."""
+    if window_s <= 0:
+        return
+    shared = RepeatFilter(window_s)
+    for handler in handlers:
+        if not any(isinstance(f, RepeatFilter) for f in handler.filters):
+            handler.addFilter(shared)

@@ -8,10 +8,12 @@ key once per input record (faust's cost is per record and per table write).
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import faust
 
 from deskwatch.connect import faust_broker_options
+from deskwatch.logs import collapse_repeats
 from deskwatch.processors.collect import pace_collector
 from deskwatch.processors.heartbeat import Heartbeat, exit_now, kafka_offsets, read_pulse
 from deskwatch.processors.in_order import InOrderApp
@@ -103,7 +105,8 @@ def run_worker(settings: Settings) -> None:
     wiring.inventory.start()  # the inventory and silences are loaded before the first event
     wiring.silences.start()
     pace_collector()  # after the startup objects exist, so the freeze covers them
-    worker = faust.Worker(app, loglevel=settings.logging.level, quiet=True)
+    worker = _Worker(app, loglevel=settings.logging.level, quiet=True)
+    worker.repeat_window_s = settings.logging.engine_repeat_window_s
     try:
         worker.execute_from_commandline()
     except SystemExit as done:  # how faust's worker always ends
@@ -112,6 +115,17 @@ def run_worker(settings: Settings) -> None:
         # the code the interpreter would give (None is 0, anything but an int is 1).
         code = done.code if done.code is not None else 0
         exit_now(code if isinstance(code, int) else 1)
+
+
+class _Worker(faust.Worker):
+    """faust's worker, whose root log handlers (set up by mode, replacing ours) collapse the
+    engines' repeated lines as every other component's do (deskwatch/logs.py)."""
+
+    repeat_window_s: float = 0.0
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        super().on_setup_root_logger(logger, level)
+        collapse_repeats(logger.handlers, self.repeat_window_s)
 
 
 def use_event_loop(kind: str) -> None:
