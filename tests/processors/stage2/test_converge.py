@@ -143,10 +143,19 @@ def _recoveries_ahead(
         own = [j for j in range(i) if order[j][0].host == item[0].host]
         lo = own[-1] + 1 if own else 0
         cut = next((n for n, (s, _) in enumerate(order) if s is crossing), len(order))
+        if i > cut and _overtakes_a_later_arrival(item[0], order[cut + 1 : i]):
+            continue  # the case the test leaves out (above): the incident would resolve too soon
         hi = i if i <= cut else cut - 1
         if lo <= hi and rng.random() < 0.7:
             order.insert(rng.randint(lo, hi), order.pop(i))
     return order
+
+
+def _overtakes_a_later_arrival(recovery: Signal, between: list[tuple[Signal, datetime]]) -> bool:
+    """Moved before the crossing, this recovery would reach the opened incident ahead of another
+    host's hit into the same group that is earlier in event time and arrives after the opening."""
+    return any(not s.recovery and s.group_key == recovery.group_key and s.host != recovery.host
+               and s.last_seen <= recovery.last_seen for s, _ in between)
 
 
 FLEET = FleetSpec(seed=11, start=datetime(2026, 11, 23, tzinfo=UTC), duration=timedelta(hours=12),
