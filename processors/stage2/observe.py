@@ -195,7 +195,10 @@ def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal) -> None:
     state = draft.state
     held, state.window = state.window, []
     opened_at = opening_time(policy, state, held)
-    cleared = cleared_hits(held, opened_at)
+    # A recovery at the opening instant comes after the crossing hit (event_order): it does not
+    # clear hits the crossing counted, it recovers its host of the opened incident (_recover_after).
+    # Clearing them too opened an incident without a single counted hit.
+    cleared = cleared_hits(held, opened_at, at_until=False)
     hits = [s for s in held if not s.recovery]
     entries = [s for s in hits if s.last_seen >= opened_at - policy.window and s.source_id not in cleared]
     expired = tuple(s.source_id for s in hits if s.last_seen < opened_at - policy.window)
@@ -222,11 +225,11 @@ def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal) -> None:
 
 
 def _recover_after(draft: Draft, incident: Incident, held: list[WindowEntry], opened_at: datetime) -> None:
-    """Recoveries held past the opening count as if they had arrived after it, in event-time
+    """Recoveries held at or past the opening count as if they had arrived after it, in event-time
     order: a host recovers, fails again, recovers; once every host has recovered, it resolves."""
     state = draft.state
     recovered = False
-    for entry in sorted((s for s in held if s.last_seen > opened_at), key=event_order):
+    for entry in sorted((s for s in held if s.last_seen >= opened_at), key=event_order):
         if not entry.recovery:
             state.recovered.pop(entry.host, None)
         elif entry.host in state.hosts:

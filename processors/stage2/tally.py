@@ -41,13 +41,14 @@ def event_order(entry: WindowEntry) -> tuple[datetime, bool, str]:
     return entry.last_seen, entry.recovery, entry.source_id
 
 
-def cleared_hits(entries: Sequence[WindowEntry], until: datetime) -> set[str]:
-    """Source ids of the hits a recovery of their host cleared at or before ``until``: in event
-    time the host had recovered from them, whatever order the signals arrived in."""
+def cleared_hits(entries: Sequence[WindowEntry], until: datetime, *, at_until: bool = True) -> set[str]:
+    """Source ids of the hits a recovery of their host cleared at or before ``until`` (before it,
+    when not ``at_until``): in event time the host had recovered from them, whatever order the
+    signals arrived in."""
     cleared: set[str] = set()
     pending: dict[str, list[str]] = {}
     for entry in sorted(entries, key=event_order):
-        if entry.last_seen > until:
+        if entry.last_seen > until or (entry.last_seen == until and entry.recovery and not at_until):
             break
         if entry.recovery:
             cleared.update(pending.pop(entry.host, ()))

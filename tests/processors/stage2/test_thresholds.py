@@ -97,6 +97,25 @@ def test_opening_counts_every_signal_of_the_window() -> None:
     )
 
 
+@pytest.mark.parametrize("recovery_first", [False, True])
+def test_a_hit_and_its_hosts_recovery_at_one_instant_open_and_resolve_in_either_arrival_order(
+    recovery_first: bool,
+) -> None:
+    # At one instant a hit comes before a recovery (event_order): the hit opens the incident,
+    # the recovery resolves it. A random run found the recovery-first order opening an incident
+    # with no counted hit (event_count 0): the recovery had cleared the very hit that crossed.
+    hit, recovery = signal(0, "c"), signal(0, "c", recovery=True)
+    arrivals = [recovery, hit] if recovery_first else [hit, recovery]
+    results = run(Stage2({"disk-full": Policy(min_events=1)}), [("signal", s, 0) for s in arrivals])
+    latest = {i.id: i for r in results for i in r.incidents}
+    (incident,) = latest.values()
+    assert (incident.event_count, incident.hosts, incident.opened_at) == (1, ["c"], at(0))
+    assert (incident.status, incident.resolved_at) == (IncidentStatus.RESOLVED, at(0))
+    applied = {sid for r in results for d in r.decisions
+               if d.outcome is Outcome.APPLIED and d.incident_id == incident.id for sid in d.source_ids}
+    assert applied == {hit.source_id}
+
+
 def test_a_late_signal_is_held_in_event_time_order_and_counts_only_in_its_window() -> None:
     # Signals from several stage-1 partitions arrive in any order: a late one is not dropped,
     # and the crossing is computed over the held set by event time (window 10 min).
