@@ -14,7 +14,11 @@ from deskwatch.settings import LoggingSettings
 def configure_logging(settings: LoggingSettings) -> None:
     """Route structlog and stdlib logging to stderr at the configured level."""
     level = getattr(logging, settings.level)
+    before = list(logging.root.handlers)
     logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
+    # Only the handler made here: one that was there already (a host process's, pytest's shared
+    # capture handlers) keeps every line.
+    ours = [h for h in logging.root.handlers if h not in before]
     # faust and aiokafka build debug records nobody reads: WARNING by default (faust.md item 10).
     for noisy in ("faust", "aiokafka", "mode"):
         logging.getLogger(noisy).setLevel(max(level, getattr(logging, settings.engine_level)))
@@ -22,7 +26,7 @@ def configure_logging(settings: LoggingSettings) -> None:
     logging.getLogger("kafka").setLevel(max(level, logging.ERROR))
     # The ES transport logs a full traceback per retried request; the sink reports outages itself.
     logging.getLogger("elastic_transport").setLevel(max(level, logging.ERROR))
-    collapse_repeats(logging.root.handlers, settings.engine_repeat_window_s)
+    collapse_repeats(ours, settings.engine_repeat_window_s)
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if settings.json_output else structlog.dev.ConsoleRenderer(colors=False)
     )

@@ -55,39 +55,59 @@ def test_deskwatch_own_lines_are_never_collapsed() -> None:
     assert len(_shown(f, records)) == 3
 
 
-@pytest.fixture
-def engine_logger() -> Iterator[tuple[logging.Logger, io.StringIO]]:
-    out = io.StringIO()
-    handler = logging.StreamHandler(out)
-    logger = logging.getLogger("aiokafka.test_logs")
-    logger.addHandler(handler)
-    logger.propagate = False
-    try:
-        yield logger, out
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = True
+def _handlers(n: int) -> list[tuple[logging.Handler, io.StringIO]]:
+    out = []
+    for _ in range(n):
+        buffer = io.StringIO()
+        out.append((logging.StreamHandler(buffer), buffer))
+    return out
 
 
-def test_a_record_reaching_two_handlers_gets_the_same_answer_at_both(
-    engine_logger: tuple[logging.Logger, io.StringIO],
-) -> None:
-    logger, first = engine_logger
-    second = io.StringIO()
-    other = logging.StreamHandler(second)
-    logger.addHandler(other)
-    try:
-        collapse_repeats(logger.handlers, 30)
-        for _ in range(5):
-            logger.error("Heartbeat failed for group %s", "deskwatch")
-    finally:
-        logger.removeHandler(other)
-    assert first.getvalue() == second.getvalue() == "Heartbeat failed for group deskwatch\n"
+def test_a_record_reaching_two_handlers_gets_the_same_answer_at_both() -> None:
+    pairs = _handlers(2)
+    collapse_repeats([h for h, _ in pairs], 30)
+    for t in range(5):
+        record = _record("aiokafka.consumer.group_coordinator", "Heartbeat failed for group %s", "deskwatch",
+                         at=float(t))
+        for handler, _ in pairs:
+            handler.handle(record)
+    assert [b.getvalue() for _, b in pairs] == ["Heartbeat failed for group deskwatch\n"] * 2
 
 
-def test_window_zero_leaves_every_line(engine_logger: tuple[logging.Logger, io.StringIO]) -> None:
-    logger, out = engine_logger
-    collapse_repeats(logger.handlers, 0)
-    for _ in range(3):
-        logger.error("Fetch to node %s failed", 1)
+def test_window_zero_leaves_every_line() -> None:
+    ((handler, out),) = _handlers(1)
+    collapse_repeats([handler], 0)
+    for t in range(3):
+        handler.handle(_record("aiokafka.conn", "Fetch to node %s failed", 1, at=float(t)))
     assert out.getvalue().count("Fetch to node 1 failed") == 3
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """configure_logging sets process-wide levels and structlog's config: put them back."""
+    import structlog
+
+    names = ("", "faust", "aiokafka", "mode", "kafka", "elastic_transport")
+    levels = {name: logging.getLogger(name).level for name in names}
+    config = structlog.get_config()
+    try:
+        yield
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+        structlog.configure(**config)
+
+
+@pytest.mark.usefixtures("restored_logging")
+def test_configure_logging_leaves_handlers_it_did_not_make() -> None:
+    # Under pytest the root logger already has the session's capture handlers (reused by every
+    # test's caplog): a filter put on them by one test hid another test's log lines.
+    from deskwatch.logs import configure_logging
+    from deskwatch.settings import LoggingSettings
+
+    def filtered() -> list[logging.Handler]:
+        return [h for h in logging.root.handlers if any(isinstance(f, RepeatFilter) for f in h.filters)]
+
+    had = filtered()
+    configure_logging(LoggingSettings())
+    assert filtered() == had
