@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install bench stack-down clean
+.PHONY: demo test install bench explore stack-down clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "deskwatch needs Python 3.11, found " + sys.version' 
@@ -38,6 +38,15 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench
+
+# New counterexamples for the property tests: random seeds, ROUNDS times (the test command is
+# derandomized; tests/conftest.py says why). A failure prints its seed and a blob to reproduce it.
+ROUNDS ?= 5
+explore: $(STAMP)
+	for i in $$(seq $(ROUNDS)); do \
+	  DESKWATCH_HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -q \
+	    $$(grep -rl --include='test_*.py' '@given' tests) || exit 1; \
+	done
 
 stack-down:
 	$(BIN)/deskwatch stack down

@@ -7,6 +7,14 @@ end. Otherwise the project's own local stack (``ensure_up``) runs them as proces
 for the next session: CI's script stops them.
 ``settings`` points the settings tree at them with per-session topic and index prefixes, so tests
 never touch a user's data.
+
+Decision: property tests run derandomized by default (Hypothesis profile ``ci``): each test draws
+the same examples on every run until the test, Hypothesis or Python changes, so a run of the test
+command (and so CI) passes or fails on the code alone, never on the day's seed. Searching for new
+counterexamples is its own job, ``make explore`` (profile ``explore``: random seeds, more
+examples, failures saved to the local example database and replayed first by every later run).
+Random seeds in the gate had found three real stage-2 bugs (each now pinned as an ``@example``),
+but each time by failing a submission that had not touched stage 2.
 """
 
 from __future__ import annotations
@@ -16,6 +24,8 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from deskwatch.connect import elasticsearch_client
 from deskwatch.settings import Settings, StackSettings, load_settings
@@ -24,6 +34,17 @@ from deskwatch.stack.docker import ENGINE_SERVICES, compose_env, docker_answers
 from deskwatch.stack import Endpoints, ensure_up
 from deskwatch.stack.progress import ElapsedReport
 from deskwatch.topics import delete_topics
+
+
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile(
+    "explore",
+    derandomize=False,
+    print_blob=True,
+    max_examples=2_000,  # tests that set their own count keep it: `make explore` repeats them
+    suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.load_profile(os.environ.get("DESKWATCH_HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")
