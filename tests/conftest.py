@@ -13,8 +13,8 @@ the same examples on every run until the test, Hypothesis or Python changes, so 
 command (and so CI) passes or fails on the code alone, never on the day's seed. Searching for new
 counterexamples is its own job, ``make explore`` (profile ``explore``: random seeds, more
 examples, failures saved to the local example database and replayed first by every later run).
-Random seeds in the gate had found three real stage-2 bugs (each now pinned as an ``@example``),
-but each time by failing a submission that had not touched stage 2.
+Random seeds found three real stage-2 ordering bugs (each now pinned as an ``@example``); one of
+them surfaced as a failed CI run, which a random seed in the gate can do to any submission.
 """
 
 from __future__ import annotations
