@@ -235,6 +235,10 @@ def summarise(latencies: list[float], s: Settings, figures: dict[str, Any]) -> d
     refresh = refresh_seconds(s.elasticsearch.refresh_interval)
     out = {**figures, "refresh_interval": s.elasticsearch.refresh_interval, "poll_interval_ms": POLL_S * 1000,
            "incidents_measured": len(latencies), "target_p99_ms": (refresh + MARGIN_S) * 1000,
+           # the sink refreshes the incident indices itself after its writes, at most this often
+           # (None: off): the index setting above is the slower bound, the target is read against it
+           "sink_refresh_min_interval_s": (s.sink.incident_refresh_min_interval_s
+                                           if s.sink.incident_refresh else None),
            "p50_ms": None, "p99_ms": None, "max_ms": None, "method": __doc__}
     if latencies:
         out.update(p50_ms=percentile(latencies, 50) * 1000, p99_ms=percentile(latencies, 99) * 1000,

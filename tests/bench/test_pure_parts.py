@@ -113,3 +113,18 @@ def test_state_write_measures_both_ways_per_hour() -> None:
     assert hours[-1].ids > hours[0].ids > 0
     last = hours[-1]
     assert last.split_bytes < last.whole_bytes, "after an hour, parts cost less than the whole state"
+
+
+def test_cpu_of_an_exited_component_is_read_at_its_wait() -> None:
+    """The producer exits before the pipeline drains: its CPU must come from the wait, not /proc."""
+    import subprocess
+    import sys
+
+    from bench.e2e import cpu_seconds, reap
+
+    busy = subprocess.Popen([sys.executable, "-c", "import time\nend = time.process_time() + 0.3\n"
+                             "while time.process_time() < end: pass\nraise SystemExit(3)"])
+    code, cpu = reap(busy)
+    assert (code, busy.returncode) == (3, 3)
+    assert cpu >= 0.25
+    assert cpu_seconds([busy.pid]) == 0.0  # what the split read before: the entry is gone
