@@ -60,10 +60,17 @@ class Row:
     target: Target | None = None
     note: str = ""
     ratio_of: Literal["figure/baseline", "baseline/figure", "none"] = "figure/baseline"
+    # the median of each repetition's own ratio, where a scenario pairs deskwatch and its baseline
+    # per repetition: it is the ratio shown then (the medians' ratio can mix a slow rep of one with
+    # a fast rep of the other)
+    paired_ratio: float | None = None
 
     @property
     def ratio(self) -> float | None:
-        """figure ÷ baseline (rates) or baseline ÷ figure (durations), None without a baseline."""
+        """figure ÷ baseline (rates) or baseline ÷ figure (durations), None without a baseline;
+        the paired ratio where there is one."""
+        if self.paired_ratio is not None:
+            return self.paired_ratio
         if self.figure is None or not self.baseline or self.ratio_of == "none":
             return None
         if self.ratio_of == "figure/baseline":

@@ -20,6 +20,7 @@ RATIO_CASES = [
     ("no-figure", Row("x", None, "ms", 10.0), None),
     ("zero-baseline", Row("x", 4.0, "s", 0.0), None),
     ("ratio-not-wanted", Row("x", 900.0, "ms", 1000.0, ratio_of="none"), None),
+    ("paired-ratio-wins", Row("x", 2712.0, "events/s", 12729.0, paired_ratio=0.286), 0.286),
 ]
 
 
@@ -32,6 +33,7 @@ MET_CASES = [
     ("ratio-above", Row("x", 80.0, "/s", 100.0, target=Target(">=", 0.70)), True),
     ("ratio-equal", Row("x", 70.0, "/s", 100.0, target=Target(">=", 0.70)), True),
     ("ratio-below", Row("x", 69.0, "/s", 100.0, target=Target(">=", 0.70)), False),
+    ("paired-ratio-judged", Row("x", 60.0, "/s", 100.0, target=Target(">=", 0.70), paired_ratio=0.71), True),
     ("figure-under-cap", Row("x", 900.0, "MiB", target=Target("<=", 1024, on="figure")), True),
     ("figure-over-cap", Row("x", 1100.0, "MiB", target=Target("<=", 1024, on="figure")), False),
     ("ratio-missing", Row("x", 5.0, "/s", target=Target(">=", 0.5)), None),
