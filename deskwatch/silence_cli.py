@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import click
 
 from deskwatch.context import Context, pass_context
 from deskwatch.connect import kafka_python_options
 from deskwatch.incident_cli import _actor, actor_option, publish
-from deskwatch.schemas.command import Matcher, Silence
+from deskwatch.schemas.command import Matcher, MatchOp, Silence
 from deskwatch.settings import KafkaSettings
 from deskwatch.topology import SILENCES
 
@@ -37,7 +38,8 @@ def parse_matcher(text: str) -> Matcher:
     if not found:
         raise click.BadParameter(f"{text!r}: expected name=value, name!=value, name=~regex or name!~regex",
                                  param_hint="--match")
-    return Matcher(name=found.group(1), op=found.group(2), value=found.group(3))
+    # _MATCH's second group is one of the four operators
+    return Matcher(name=found.group(1), op=cast("MatchOp", found.group(2)), value=found.group(3))
 
 
 def parse_duration(text: str) -> timedelta:

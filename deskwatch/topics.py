@@ -23,11 +23,11 @@ log = structlog.get_logger(__name__)
 READY_TIMEOUT_S = 30.0
 
 
-class TopicsNotReadyError(KafkaError):
+class TopicsNotReadyError(KafkaError):  # type: ignore[misc]  # kafka-python is untyped: KafkaError is Any
     """Topics exist (or were just created) but the broker does not serve them with a leader per partition."""
 
 
-class TopicsNotGoneError(KafkaError):
+class TopicsNotGoneError(KafkaError):  # type: ignore[misc]  # as above
     """Topics were deleted but the broker still lists them after the timeout."""
 
 

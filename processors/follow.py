@@ -77,7 +77,7 @@ class CompactedFollower(Mapping[bytes, bytes]):
     def __getitem__(self, key: bytes) -> bytes:
         return self._values[key]
 
-    def get(self, key: bytes, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: bytes, default: Any = None) -> Any:
         return self._values.get(key, default)
 
     def __iter__(self) -> Iterator[bytes]:

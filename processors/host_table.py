@@ -39,7 +39,7 @@ import zlib
 from itertools import compress, repeat
 from operator import is_, is_not
 from collections.abc import Iterator
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -200,9 +200,9 @@ class HostStateTable(ModelTable[HostState]):
         gone = len(old) - (len(keys) - list(map(is_, before, repeat(None))).count(True))
         if gone == 0 and not any(differs):
             return
-        shards = list(map(_SHARD_OF.get, keys))
-        if None in shards:
-            shards = list(map(shard_of, keys))
+        cached = list(map(_SHARD_OF.get, keys))  # None for a fingerprint not hashed yet
+        # one cast per call, not per window: ``cached`` holds no None there
+        shards = list(map(shard_of, keys)) if None in cached else cast("list[int]", cached)
         changed = set(compress(shards, differs))
         if gone:
             changed.update(shard_of(fp) for fp in old.keys() - new.keys())
@@ -211,7 +211,7 @@ class HostStateTable(ModelTable[HostState]):
             grouped.setdefault(shard, {})[fp] = new[fp]
         for shard in sorted(changed):
             windows = grouped.get(shard)
-            self._write(shard_key(host, shard), windows and _encode_shard(windows), unit)
+            self._write(shard_key(host, shard), _encode_shard(windows) if windows else None, unit)
 
     def _assemble(self, host: str, header: HostHeader) -> HostState:
         """The header with its parts read back (a bucket missing from the store reads as empty)."""

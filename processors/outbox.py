@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import structlog
@@ -89,7 +90,7 @@ class Outbox:
         delivered = await batches.send(records)
         self.records.clear()
         for future in delivered:
-            future.add_done_callback(lambda f, app=producer.app: _check_delivery(app, f))
+            future.add_done_callback(partial(_check_delivery, producer.app))
         if not self.units:
             return
         if delivered:
@@ -99,7 +100,7 @@ class Outbox:
         units: list[Unit] = [(name(t), route, unit) for t, route, unit in self.units]
         self.units.clear()
         for future in await batches.send_units(units):
-            future.add_done_callback(lambda f, app=producer.app: _check_delivery(app, f))
+            future.add_done_callback(partial(_check_delivery, producer.app))
 
 
 class OutputsNotDelivered(Exception):

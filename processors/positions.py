@@ -24,8 +24,9 @@ log = structlog.get_logger(__name__)
 def seek_fresh_inputs_to_beginning(app: faust.App, inputs: frozenset[str]) -> None:
     """Connect the seek to ``app.on_rebalance_complete`` (sent before faust seeks and resumes)."""
 
+    # mode calls a receiver as receiver(sender, *args, signal=..., **kwargs)
     @app.on_rebalance_complete.connect
-    async def _on_rebalance_complete(sender: Any, **kwargs: Any) -> None:
+    async def _on_rebalance_complete(sender: Any, /, *args: Any, **kwargs: Any) -> None:
         await seek_uncommitted(app.consumer, inputs)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypedDict
 
 import faust
 from pydantic import ValidationError
@@ -17,7 +17,25 @@ from deskwatch.topology import (
     TopicSpec,
 )
 
-RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+
+class _TopicTypes(TypedDict):
+    """``App.topic``'s keyword arguments that make a topic bytes to bytes."""
+
+    key_type: type[bytes]
+    value_type: type[bytes]
+    key_serializer: str
+    value_serializer: str
+
+
+class _TableTypes(TypedDict):
+    """``App.Table``'s keyword arguments shared by the processor's tables (``declare`` says why)."""
+
+    key_type: type[bytes]
+    value_type: type[bytes]
+    use_partitioner: bool
+
+
+RAW: _TopicTypes = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +70,7 @@ def declare(app: faust.App, settings: Settings, on_inventory_change: Any = None)
     # partition comes from the key (Kafka's default partitioner), which is the partition the key's
     # input records are on: events are keyed by host, signals and commands by group key. A host's
     # header and parts are sent by the host's key (host_table.py routes them).
-    table_types = {"key_type": bytes, "value_type": bytes, "use_partitioner": True}
+    table_types: _TableTypes = {"key_type": bytes, "value_type": bytes, "use_partitioner": True}
     big = {"max.message.bytes": str(settings.processor.state_max_record_bytes)}
     return Wiring(
         events=topic(EVENTS), signals=topic(SIGNALS), commands=topic(COMMANDS),

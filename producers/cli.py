@@ -7,8 +7,9 @@ import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 from zoneinfo import ZoneInfo
 
 import click
@@ -64,22 +65,26 @@ def produce(ctx: Context, paths: tuple[Path, ...], fmt: str, host: str | None, y
         click.echo(summary(c))
 
 
-def _sources(path: Path) -> Iterator[tuple[str, Callable[[], BinaryIO], int | None]]:
+def _sources(path: Path) -> Iterator[tuple[str, Callable[[], io.BufferedReader[Any]], int | None]]:
     """(source name, opener, size) of a path: a file, standard input, or each file in a zip archive."""
     if str(path) == "-":
-        yield "-", lambda: sys.stdin.buffer, None  # type: ignore[misc]
+        yield "-", lambda: cast(io.BufferedReader, sys.stdin.buffer), None  # typeshed says BinaryIO
     elif path.suffix.lower() == ".zip":
         archive = zipfile.ZipFile(path)
         for info in archive.infolist():
             if info.is_dir() or info.filename.startswith("__MACOSX/"):
                 continue  # macOS resource forks are not logs
-            yield (f"{path}!{info.filename}", lambda info=info: io.BufferedReader(archive.open(info)),  # type: ignore[misc]
-                   info.file_size)
+            yield f"{path}!{info.filename}", partial(_open_member, archive, info), info.file_size
     else:
         yield str(path), lambda: open(path, "rb"), path.stat().st_size  # noqa: SIM115
 
 
-def _produce_one(path: Path, opener: Callable[[], BinaryIO], size: int | None, fmt: str, ctx: SourceContext,
+def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> io.BufferedReader[zipfile.ZipExtFile]:
+    # ZipFile.open reads a member as a ZipExtFile (typeshed says IO[bytes])
+    return io.BufferedReader(cast(zipfile.ZipExtFile, archive.open(info)))
+
+
+def _produce_one(path: Path, opener: Callable[[], io.BufferedReader[Any]], size: int | None, fmt: str, ctx: SourceContext,
                  publisher: Publisher, ps: ProducerSettings, ts: TailSettings) -> IngestCounts:
     enveloper = WireEnveloper(envelope_limits(ps), ctx.source)
     # A file is a backlog (close envelopes by size, bounded like the tail); standard input may be live.

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from deskwatch.producers.envelope import WireEnveloper
+from deskwatch.producers.envelope import WireBatch, WireEnveloper
 from deskwatch.producers.parse.contract import ParseResult, Rejected
 from deskwatch.producers.parse.encode import EncodeResult
 from deskwatch.producers.publish import Publisher
@@ -73,6 +73,7 @@ def ingest_records(
 
 
 def _send_due(enveloper: WireEnveloper, publisher: Publisher, now: float, max_open_events: int | None) -> None:
+    due: Iterable[WireBatch]
     if max_open_events is None:
         due = enveloper.due(now)
     else:

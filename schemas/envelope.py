@@ -61,7 +61,7 @@ class EnvelopeView(Protocol):
 
 def _batch_mirror() -> StructMirror | None:
     try:
-        return derive_struct(EventBatch.__pydantic_core_schema__)  # type: ignore[arg-type]
+        return derive_struct(EventBatch.__pydantic_core_schema__)
     except SchemaMirrorError:
         return None  # every record takes decode_events_record: slower, never different
 

@@ -25,7 +25,7 @@ spelled by its field name) is left to the caller's pydantic path.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
@@ -126,7 +126,7 @@ def _itself(value: Any) -> Any:
     return value
 
 
-def derive_struct(schema: dict[str, Any]) -> StructMirror:
+def derive_struct(schema: Mapping[str, Any]) -> StructMirror:
     """The mirror of a model's core schema (``Model.__pydantic_core_schema__``)."""
     paths = _Paths([], [], [])
     return _mirror(_model(schema, (), paths), paths)
@@ -145,7 +145,7 @@ class _Paths:
     lists: list[tuple[FieldPath, StructMirror]]
 
 
-def _model(schema: dict[str, Any], path: FieldPath, paths: _Paths) -> type[msgspec.Struct]:
+def _model(schema: Mapping[str, Any], path: FieldPath, paths: _Paths) -> type[msgspec.Struct]:
     inner, config = schema.get("schema", {}), schema.get("config", {})
     if (not _plain(schema, "model") or not _plain(inner, "model-fields") or inner.get("computed_fields")
             or schema.get("custom_init") or schema.get("root_model") or schema.get("post_init")
@@ -173,7 +173,7 @@ def _field(name: str, field: dict[str, Any], path: FieldPath, paths: _Paths) -> 
     return (name, annotation, spec)
 
 
-def _plain(node: dict[str, Any], kind: str) -> bool:
+def _plain(node: Mapping[str, Any], kind: str) -> bool:
     """``node`` is of ``kind`` and has no key outside that kind's mirrored ones."""
     return node.get("type") == kind and not set(node) - NODE_KEYS[kind]
 

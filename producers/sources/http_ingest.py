@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from deskwatch.producers.parse.contract import Rejected, SourceContext
 from deskwatch.producers.parse.dispatch import PARSERS
 from deskwatch.producers.publish import PublishError
@@ -63,7 +64,7 @@ class RateLimiter:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def rate_limit_middleware(limiter: RateLimiter) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def rate_limit_middleware(limiter: RateLimiter) -> Middleware:
     """Answer 429 with ``Retry-After`` (whole seconds, RFC 9110) to a client over its rate, on any path."""
 
     @web.middleware
