@@ -16,7 +16,6 @@ result is reported next to the index refresh interval (target p99 ≤ refresh + 
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import threading
 import time

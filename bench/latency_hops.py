@@ -118,6 +118,6 @@ def hop_times(s: Settings, opened: dict[str, float], found: dict[str, float],
         if ev_ts is None or not sig:
             continue
         marks = (at, ev_ts, min(sig), inc_ts, indexed[iid], found[iid])
-        for name, start, end in zip(HOPS, marks, marks[1:]):
+        for name, start, end in zip(HOPS, marks, marks[1:], strict=False):
             hops[name].append(end - start)
     return hops

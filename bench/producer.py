@@ -171,7 +171,7 @@ class Figures(defaultdict[str, list[float]]):
 
     def total_cpu(self, mode: str) -> float:
         """Median over repetitions of this process's plus its children's CPU us/event."""
-        return statistics.median(map(sum, zip(self.cpu[mode], self.child_cpu[mode])))
+        return statistics.median(map(sum, zip(self.cpu[mode], self.child_cpu[mode], strict=False)))
 
 
 def children_cpu_s() -> float:
@@ -219,7 +219,7 @@ def measure(settings: Settings, path: Path, events: int, reps: int) -> Figures:
     figures, summary = Figures(), []
     for rep in range(reps):
         lines = path.read_bytes().splitlines()
-        figures.run(ENCODE_ONLY, events, lambda: encode_only(lines, str(path)))
+        figures.run(ENCODE_ONLY, events, partial(encode_only, lines, str(path)))
         del lines
         for name in SOURCES:
             records = run_source(settings, name, path, events, figures)
@@ -227,7 +227,7 @@ def measure(settings: Settings, path: Path, events: int, reps: int) -> Figures:
                 summary.append(envelope_summary(settings.producer.compression, name, records, events))
             del records
         per_event = per_event_records(path)
-        figures.run("raw per event", events, lambda: raw_loop(settings, per_event))
+        figures.run("raw per event", events, partial(raw_loop, settings, per_event))
         del per_event
         console.print(f"rep {rep + 1}: " + ", ".join(f"{m} {v[-1]:,.0f}/s" for m, v in figures.items()))
     for line in summary:

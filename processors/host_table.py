@@ -207,7 +207,7 @@ class HostStateTable(ModelTable[HostState]):
         if gone:
             changed.update(shard_of(fp) for fp in old.keys() - new.keys())
         grouped: dict[int, dict[str, ContentWindow]] = {}
-        for fp, shard in compress(zip(keys, shards), map(changed.__contains__, shards)):
+        for fp, shard in compress(zip(keys, shards, strict=False), map(changed.__contains__, shards)):
             grouped.setdefault(shard, {})[fp] = new[fp]
         for shard in sorted(changed):
             windows = grouped.get(shard)

@@ -129,7 +129,7 @@ def _http_lines(count: int, seed: int) -> Iterator[tuple[str, bytes]]:
     per = count // len(formats) + 1
     streams = [_labelled(fmt, mutants(seeds()[fmt], per, seed + i)) for i, fmt in enumerate(formats)]
     produced = 0
-    for fmt, data in (item for group in zip(*streams) for item in group):
+    for fmt, data in (item for group in zip(*streams, strict=False) for item in group):
         data = data.replace(b"\n", b" ")
         if data.rstrip(b"\r").strip() and produced < count:
             produced += 1

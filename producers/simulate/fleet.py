@@ -179,7 +179,7 @@ def build_fleet(spec: FleetSpec) -> list[Host]:
     sites = _site_codes(spec.sites)
     clients = _clients_per_site(spec, rng)
     hosts: list[Host] = []
-    for site, count in zip(sites, clients):
+    for site, count in zip(sites, clients, strict=False):
         present = rng.sample(
             DIRECTORATES[: spec.directorates], k=min(spec.directorates, rng.randint(1, 3))
         )
@@ -257,7 +257,7 @@ def _clients_per_site(spec: FleetSpec, rng: Random) -> list[int]:
 def _build(table: tuple[tuple[str, int, tuple[int, ...]], ...], rng: Random) -> str:
     """An OS build with its patch level (UBR), e.g. ``10.0.19045.5131``."""
     draw = rng.random() * 100.0  # the tables' weights are percentages
-    for build, weight, ubrs in table:
+    for build, weight, ubrs in table:  # noqa: B007 - read after the loop: the entry the draw fell on
         draw -= weight
         if draw < 0:
             break

@@ -115,7 +115,7 @@ class TailReader:
         prefix, encode, ctx = f"{self._follower.inode}:", self._encode, self._opt.context
         ops, opened, add = chunk.ops, self._open_hosts, self._enveloper.add_encoded
         accepted, blank = 0, 0
-        for start, raw in zip(lines.starts, lines.raws):
+        for start, raw in zip(lines.starts, lines.raws, strict=False):
             if not raw or raw.isspace():  # the test of line.strip(), without copying every line
                 blank += 1
                 continue

@@ -7,7 +7,7 @@ conftest.py, and a bare ``from conftest import`` picks whichever was imported fi
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 

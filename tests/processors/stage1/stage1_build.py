@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from deskwatch.processors.rules import RuleSet, load_default_pack
 from deskwatch.processors.stage1 import Stage1, StateLimits, count_populations
 from deskwatch.schemas.asset import Asset

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from deskwatch.producers.parse import Rejected, parse_jsonl
 from deskwatch.schemas.event import WorkstationEvent, compute_event_id
