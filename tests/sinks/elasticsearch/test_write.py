@@ -11,7 +11,7 @@ from elasticsearch import ApiError
 from structlog.testing import capture_logs
 
 from deskwatch.sinks.elasticsearch.encode import BulkItem, bulk_body
-from deskwatch.sinks.elasticsearch.write import Outage, Outcome, write_items
+from deskwatch.sinks.elasticsearch.write import BULK_FILTER, Outage, Outcome, write_items
 
 
 def _item(i: int) -> BulkItem:
@@ -36,7 +36,8 @@ class ScriptedBulk:
         self.script = script
         self.calls: list[list[str]] = []
 
-    def bulk(self, operations: bytes, refresh: bool = False) -> dict[str, Any]:
+    def bulk(self, operations: bytes, refresh: bool = False, filter_path: str | None = None) -> dict[str, Any]:
+        assert filter_path == BULK_FILTER  # only status and error come back (the real server: tests/integration)
         lines = operations.strip().split(b"\n")
         self.calls.append([orjson.loads(a)["index"]["_id"] for a in lines[::2]])
         step = self.script.pop(0)
