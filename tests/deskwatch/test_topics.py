@@ -122,6 +122,7 @@ def test_delete_topics_takes_only_the_names_that_begin_with_a_start(settings: Se
     assert not left & set(deleted) and {spec.name(other.kafka) for spec in TOPICS} <= left
 
 
+@pytest.mark.integration
 def test_delete_topics_also_takes_the_names_that_hold_a_given_part(settings: Settings) -> None:
     """Another library's topics named after a run's topic (Quix Streams' changelog__<group>--<topic>)."""
     mine, other = prefixed(settings, 1), prefixed(settings, 1)

@@ -135,6 +135,7 @@ def _create_topic(settings: Settings, name: str) -> None:
         admin.close()
 
 
+@pytest.mark.integration
 def test_a_topic_created_after_start_does_not_strand_batches_waiting_for_known_topics(settings: Settings) -> None:
     """On the real broker: the producer learned every topic at start (its client tracked none by
     name); a batch of a known topic waits in its linger; then the first write to a topic created
