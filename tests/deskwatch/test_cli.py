@@ -15,7 +15,7 @@ import pytest
 from elastic_transport import ConnectionError as EsConnectionError
 from kafka.errors import KafkaTimeoutError
 
-from deskwatch.cli import EX_CONFIG, EX_UNAVAILABLE, unreachable_engine
+from deskwatch.cli import COMMANDS, EX_CONFIG, EX_UNAVAILABLE, main, unreachable_engine
 
 DESKWATCH = str(Path(sys.executable).with_name("deskwatch"))
 
@@ -74,3 +74,30 @@ def test_a_settings_file_that_is_not_yaml_says_where(tmp_path: Path) -> None:
     done = _run(["produce", "-"], DESKWATCH_CONFIG=str(config))
     assert done.returncode == EX_CONFIG
     assert "not YAML:" in done.stderr and "line 1, column 8" in done.stderr
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_each_lazy_subcommand_is_the_command_of_that_name(name: str) -> None:
+    """A name in COMMANDS loads the click command that calls itself so (a renamed command or a
+    moved module fails here, not in a user's shell)."""
+    import click
+
+    command = main.get_command(click.Context(main), name)
+    assert isinstance(command, click.Command) and command.name == name
+
+
+def test_produce_starts_without_the_clients_it_does_not_use() -> None:
+    """`deskwatch produce` imports neither faust nor Elasticsearch's client: subcommands load lazily."""
+    probe = ("import sys, click\nfrom deskwatch.cli import main\n"
+             "assert main.get_command(click.Context(main), 'produce') is not None\n"
+             "print(sorted(m for m in ('faust', 'elasticsearch', 'elastic_transport') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+
+
+def test_help_lists_every_subcommand() -> None:
+    done = _run(["--help"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    listed = {line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    assert listed == set(COMMANDS)
