@@ -7,8 +7,10 @@ the sink are started and ready, then the producer publishes the file, and the cl
 both consumer groups have committed everything and Elasticsearch has refreshed. The baseline,
 measured in the same run on the same server, is Elasticsearch alone bulk-indexing the final
 documents that run produced (pre-serialised; best bulk size found by doubling). The ratio is
-time(ES alone) ÷ time(pipeline). The CPU split sums utime + stime from /proc of the broker,
-Elasticsearch and the deskwatch processes over the pipeline run.
+time(ES alone) ÷ time(pipeline). The CPU split sums utime + stime over the pipeline run: from
+/proc for the broker, Elasticsearch, the processor and the sink (the two workers from the clock's
+start), from the kernel's accounting at its wait for the producer (it exits before the run ends);
+each deskwatch component apart.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def settings_problem(exc: BaseException) -> str:
 # components import Kafka, Elasticsearch and faust clients a command mostly does not need. Decision:
 # lazy, because `deskwatch produce` spent ~1 s of its start importing them all (python -X importtime:
 # deskwatch.cli 1.9 s against deskwatch.producers.cli 0.8 s on a loaded machine), inside every
-# script's, supervisor's and the end-to-end bench's clock. tests/deskwatch/test_cli_lazy.py checks
+# script's, supervisor's and the end-to-end bench's clock. tests/deskwatch/test_cli.py checks
 # that every name here is the command's own.
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("deskwatch.demo_cli", "demo"),
