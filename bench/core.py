@@ -84,7 +84,8 @@ def timed(work: Callable[[], object]) -> tuple[float, object]:
     """Seconds one cold call of ``work`` takes (template cache emptied first), and its result."""
     for clear in (
         getattr(templatize, "clear_template_cache", None),
-        getattr(getattr(identify, "_fingerprint", None), "cache_clear", None),
+        getattr(getattr(identify, "_fingerprint", None), "clear", None)
+        or getattr(getattr(identify, "_fingerprint", None), "cache_clear", None),
     ):
         if clear is not None:
             clear()

@@ -7,7 +7,7 @@ output of an online miner such as drain3.
 
 from __future__ import annotations
 
-from .digest import FINGERPRINT_VERSION, event_fingerprint, fingerprint
+from .digest import FINGERPRINT_VERSION, Fingerprinter, event_fingerprint, fingerprint
 
 # ``mask`` (the function) stays in its module: re-exported here it would hide the submodule.
 from .mask import MASK_RULES, WILDCARD, MaskRule
@@ -15,6 +15,7 @@ from .templatize import message_template
 
 __all__ = [
     "FINGERPRINT_VERSION",
+    "Fingerprinter",
     "MASK_RULES",
     "WILDCARD",
     "MaskRule",

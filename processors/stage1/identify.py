@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from deskwatch.processors.fingerprint import fingerprint, message_template
+from deskwatch.processors.fingerprint import Fingerprinter, message_template
 from deskwatch.schemas.event import EventView
 
 TEMPLATE_MAX = 1024
-# A host repeats the same few (provider, code, template) all day: hash each one once. Templates
-# are at most TEMPLATE_MAX long, so the cache holds at most ~8 MiB of keys.
-FINGERPRINT_CACHE = 8192
-_fingerprint = lru_cache(maxsize=FINGERPRINT_CACHE)(fingerprint)
+# Each host's and each (provider, code, template)'s part hashed once (Fingerprinter). Templates are
+# at most TEMPLATE_MAX long: the kinds' cache holds at most ~16 MiB of them, a fleet's few hundred
+# kinds far less.
+_fingerprint = Fingerprinter()
 
 
 def _template_of(message: str) -> str:

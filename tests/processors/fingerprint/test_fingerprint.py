@@ -9,9 +9,12 @@ import sys
 from datetime import datetime, UTC
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from deskwatch.processors.fingerprint import (
     FINGERPRINT_VERSION,
+    Fingerprinter,
     event_fingerprint,
     fingerprint,
     message_template,
@@ -94,3 +97,24 @@ def test_the_pure_core_imports_no_engine_client() -> None:
         [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=60
     )
     assert run.stdout.strip() == "[]"
+
+
+_FIELD = st.text(max_size=12) | st.sampled_from(["WS-0042", " ws-0042", "4625", "ß", "\ud800", ""])
+
+
+@given(calls=st.lists(st.tuples(_FIELD, _FIELD, _FIELD, _FIELD), min_size=1, max_size=30),
+       hosts_max=st.integers(1, 3), kinds_max=st.integers(1, 3))
+def test_fingerprinter_gives_fingerprint_whatever_its_caches_hold(
+        calls: list[tuple[str, str, str, str]], hosts_max: int, kinds_max: int) -> None:
+    """Small caches, emptied when full, and repeated or case-differing hosts: always the same digest."""
+    remembered = Fingerprinter(hosts_max=hosts_max, kinds_max=kinds_max)
+    for fields in calls + calls:
+        assert remembered(*fields) == fingerprint(*fields)
+
+
+def test_fingerprinter_clear_forgets_and_still_agrees() -> None:
+    remembered = Fingerprinter()
+    first = remembered(*BASE)
+    remembered.clear()
+    assert remembered(*BASE) == first == fingerprint(*BASE)
+    assert remembered("ws-0042", *BASE[1:]) == first  # the host is case-folded in its own part
