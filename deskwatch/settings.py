@@ -147,7 +147,21 @@ class ProcessorSettings(_Section):
     state_max_record_bytes: int = Field(default=4_194_304, ge=1_048_576,
                                         description="largest state record a changelog accepts")
     rule_files: list[Path] = Field(default_factory=list, description="rule YAML files; empty = the default pack")
-    batch_max_records: int = Field(default=2_000, ge=1, description="records an agent takes per batch")
+    # Decision: input held in memory is bounded in records, and each record is a host envelope of up
+    # to producer.batch_max_events events (~45 KB at 67 events in the dense bench, 900 KB at most by
+    # default), so the three bounds below are small. They were faust-sized (5,000 records a fetch,
+    # 65,536 in the stream's buffer, 2,000 a batch): a backlog was read into memory whole, and the
+    # processor's RSS grew with it. bench/processor.py --hosts 1500 --events 600000 --reps 1
+    # (2026-12-01, one run each, fetch / buffer / batch): peak RSS 1,279 MiB with 5,000 / 65,536 /
+    # 2,000; 874 with 500 / 1,024 / 2,000; 457 with 500 / 1,024 / 256; 448 with 256 / 512 / 256, at
+    # 8,632, 10,663, 10,795 and 9,139 events/s after warm-up (0.30, 0.39, 0.43, 0.41 of Quix Streams
+    # in the same runs: noise, no loss). The agent works through 256 dense envelopes in ~1.5 s; a
+    # live batch holds what batch_within_s brought, ~100-200 one-event envelopes; and a dense host
+    # sends one envelope in ~1,500, so a host's writes coalesce within a batch as before.
+    batch_max_records: int = Field(default=256, ge=1, description="records an agent takes per batch")
+    fetch_max_records: int = Field(default=256, ge=1, description="records one fetch from the broker hands over")
+    input_buffer_records: int = Field(
+        default=512, ge=1, description="records fetched and waiting for an agent, per input; fetching waits beyond")
     # Decision: 0.1 s, not 0.05. Each batch pays fixed costs (a state write per host it touched, one
     # wait for its outputs' acknowledgement), and live traffic brings about one event per host
     # envelope, so a longer batch coalesces more of a host's writes: in process, stage 1 and its

@@ -82,8 +82,8 @@ def _app_options(settings: Settings) -> dict[str, object]:
         "web_port": p.web_port,
         "datadir": str(p.datadir),
         "broker_commit_every": p.commit_every,
-        "broker_max_poll_records": 5000,
-        "stream_buffer_maxsize": 65536,
+        "broker_max_poll_records": p.fetch_max_records,  # bounds: ProcessorSettings.batch_max_records
+        "stream_buffer_maxsize": p.input_buffer_records,
         "producer_linger_ms": p.producer_linger_ms,
         "producer_max_batch_size": PRODUCER_BATCH_BYTES,
         # A host's state is one changelog record: let the producer send what the topic accepts.

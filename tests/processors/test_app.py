@@ -1,0 +1,22 @@
+"""The processor's faust app: the input bounds come from the settings tree, not from faust's defaults."""
+
+from __future__ import annotations
+
+from deskwatch.processors.app import build_app
+from deskwatch.settings import ProcessorSettings, Settings
+
+
+def test_input_bounds_are_the_settings() -> None:
+    processor = ProcessorSettings(fetch_max_records=37, input_buffer_records=41, batch_max_records=5)
+    app, _ = build_app(Settings(processor=processor))
+    assert app.conf.broker_max_poll_records == 37
+    assert app.conf.stream_buffer_maxsize == 41
+
+
+def test_default_input_bounds_hold_a_backlog_out_of_memory() -> None:
+    """A backlog stays on the broker: what a worker holds is a few hundred envelopes at most
+    (it held up to 65,536 and read a 600k-event backlog whole: bench/RESULTS.md)."""
+    p = ProcessorSettings()
+    assert p.fetch_max_records + p.input_buffer_records + p.batch_max_records <= 1_024
+    app, _ = build_app(Settings())
+    assert app.conf.stream_buffer_maxsize == p.input_buffer_records
