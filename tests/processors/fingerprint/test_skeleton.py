@@ -7,6 +7,7 @@ tree to check that; the others compare templates of messages that differ only in
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -174,7 +175,7 @@ FRAGMENTS = st.sampled_from(
 
 @settings(max_examples=500, deadline=None)
 @given(st.lists(FRAGMENTS, max_size=40).map("".join), st.randoms(use_true_random=False))
-def test_redrawn_digits_keep_the_template(message: str, rng) -> None:  # type: ignore[no-untyped-def]
+def test_redrawn_digits_keep_the_template(message: str, rng: random.Random) -> None:
     redrawn = "".join(rng.choice("0123456789") if ch in ASCII_DIGITS else ch for ch in message)
     if skeleton_key(redrawn) != skeleton_key(message):
         return  # a digit literal appeared or vanished: the keys differ, nothing is shared
@@ -205,7 +206,7 @@ HEX_FRAGMENTS = st.sampled_from(
 
 @settings(max_examples=1500, deadline=None)
 @given(st.lists(HEX_FRAGMENTS, max_size=30).map("".join), st.randoms(use_true_random=False))
-def test_redrawn_hex_letters_with_the_same_key_keep_the_template(message: str, rng) -> None:  # type: ignore[no-untyped-def]
+def test_redrawn_hex_letters_with_the_same_key_keep_the_template(message: str, rng: random.Random) -> None:
     """Any hex digit redrawn (letters included, anywhere): where the key stays, so does the template."""
     redrawn = "".join(rng.choice("0123456789abcdefABCDEF") if ch in "0123456789abcdefABCDEF" and rng.random() < 0.5
                       else ch for ch in message)
