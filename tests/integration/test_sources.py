@@ -107,7 +107,7 @@ def test_tail_killed_mid_file_loses_nothing(pipeline_settings: Settings, launch:
 
     good, bad = _expected_ids(path)
     seen = Counter(e.event_id for r in read_topic(s, EVENTS.name(s.kafka))
-                   for e in decode_events_record(r.value).events)  # type: ignore[union-attr]
+                   for e in cast(EventBatch, decode_events_record(r.value)).events)
     letters = Counter(DeadLetter.model_validate_json(r.value).position
                       for r in read_topic(s, DEAD_LETTER.name(s.kafka)))
     duplicates = sum(seen.values()) - len(seen)
@@ -144,7 +144,7 @@ def test_sigterm_flushes_open_envelopes_then_checkpoints(
     assert saved is not None and saved.offset == path.stat().st_size
     good, bad = _expected_ids(path)
     seen = Counter(e.event_id for r in read_topic(s, EVENTS.name(s.kafka))
-                   for e in decode_events_record(r.value).events)  # type: ignore[union-attr]
+                   for e in cast(EventBatch, decode_events_record(r.value)).events)
     assert set(seen) == good and sum(seen.values()) == len(good)
     assert f"read=500 published={len(good)} rejected={len(bad)}" in tail.tail(3)
 
@@ -166,6 +166,6 @@ def test_a_caught_up_tail_sends_its_open_envelopes_at_once(
              tail.tail)
     good, _ = _expected_ids(path)
     seen = Counter(e.event_id for r in read_topic(s, EVENTS.name(s.kafka))
-                   for e in decode_events_record(r.value).events)  # type: ignore[union-attr]
+                   for e in cast(EventBatch, decode_events_record(r.value)).events)
     assert set(seen) == good and sum(seen.values()) == len(good)
     assert tail.stop(signal.SIGTERM) == 0, tail.tail()

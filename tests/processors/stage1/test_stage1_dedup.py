@@ -6,13 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 from stage1_build import NOW, T0, batch, event, make_stage
-from deskwatch.processors.stage1 import DecisionKind, Stage1, StateLimits
+from deskwatch.processors.stage1 import DecisionKind, Stage1, Stage1Result, StateLimits
 
 K = DecisionKind
 
 
-def kinds(result: object) -> list[DecisionKind]:
-    return [d.kind for d in result.decisions]  # type: ignore[attr-defined]
+def kinds(result: Stage1Result) -> list[DecisionKind]:
+    return [d.kind for d in result.decisions]
 
 
 def test_repeats_fold_into_one_signal_and_one_digest(stage: Stage1) -> None:
