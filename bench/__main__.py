@@ -241,7 +241,7 @@ def run_memory(v: Volumes, results: Results) -> None:
         target = Target("<=", memory.TARGET_MIB, on="figure") if hosts >= 100_000 else None
         results.rows.append(Row(f"processor RSS, {hosts:,} hosts, {one['events']:,} events in state",
                                 float(one["rss_peak_mib"]), "MiB", None, "state from the cores via changelogs",
-                                target))  # type: ignore[arg-type]
+                                target))
 
 
 def default_json() -> Path:

@@ -20,6 +20,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from deskwatch.processors.collect import pace_collector
 from deskwatch.processors.fingerprint import templatize
@@ -32,6 +33,8 @@ from deskwatch.producers.simulate import FleetSpec, simulate_fleet
 from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.envelope import EventBatch
 from deskwatch.schemas.signal import Signal
+
+T = TypeVar("T")  # what a timed call returns
 
 START = datetime(2026, 11, 23, 8, tzinfo=UTC)
 Record = tuple[EventBatch, datetime]
@@ -80,7 +83,7 @@ def run_stage2(core: Stage2, signals: Sequence[tuple[Signal, datetime]]) -> int:
     return revisions
 
 
-def timed(work: Callable[[], object]) -> tuple[float, object]:
+def timed(work: Callable[[], T]) -> tuple[float, T]:
     """Seconds one cold call of ``work`` takes (template cache emptied first), and its result."""
     for clear in (
         getattr(templatize, "clear_template_cache", None),
@@ -111,12 +114,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     stage1 = Stage1(rules, inventory, count_populations(assets, rules))
     stage2 = Stage2({rule.id: rule for rule in rules})
     n_events = sum(len(batch.events) for batch, _ in records)
-    s1_times, s2_times, signals, revisions = [], [], [], 0
+    s1_times: list[float] = []
+    s2_times: list[float] = []
+    signals: list[tuple[Signal, datetime]] = []
+    revisions = 0
     for _ in range(args.reps):
-        seconds, signals = timed(lambda: run_stage1(stage1, records))  # type: ignore[assignment]
+        seconds, signals = timed(lambda: run_stage1(stage1, records))
         s1_times.append(seconds)
         # B023 (a closure over the loop's signals): timed calls it at once, in this repetition
-        seconds, revisions = timed(lambda: run_stage2(stage2, signals))  # type: ignore[assignment]  # noqa: B023
+        seconds, revisions = timed(lambda: run_stage2(stage2, signals))  # noqa: B023
         s2_times.append(seconds)
     s1, s2 = statistics.median(s1_times), statistics.median(s2_times)
     print(f"input: {n_events} events in {len(records)} envelopes, {len(signals)} signals, "

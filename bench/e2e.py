@@ -192,7 +192,7 @@ def one_rep(base: Settings, events_file: Path, events: int, logs: Path | None = 
 def report(runs: list[Run]) -> dict[str, Any]:
     med = statistics.median
     pipeline = med(r.pipeline_s for r in runs)
-    summary = {
+    summary: dict[str, Any] = {
         "events": runs[0].events, "docs": runs[0].docs, "pipeline_s": pipeline,
         "events_per_s": runs[0].events / pipeline, "es_alone_s": med(r.es_alone_s for r in runs),
         "ratio": med(r.ratio for r in runs), "target_ratio": 0.70,

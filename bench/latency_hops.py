@@ -69,7 +69,8 @@ class IndexWatcher(threading.Thread):
 
     def run(self) -> None:
         client, alias = elasticsearch_client(self._s.elasticsearch), incidents_alias(self._s.elasticsearch)
-        consumer, pending = _consumer(self._s, INCIDENTS), set()
+        consumer = _consumer(self._s, INCIDENTS)
+        pending: set[str] = set()
         try:
             while not self.stop.is_set():
                 for batch in consumer.poll(timeout_ms=1).values():

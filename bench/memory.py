@@ -291,7 +291,7 @@ def measure_one(base: Settings, hosts: int, events: int, folder: Path) -> Memory
     return MemoryFigure(hosts, seen, counts[0], counts[1], size, built, recovered, after, peak)
 
 
-def measure_size(base: Settings, hosts: int, events: int) -> dict[str, object]:
+def measure_size(base: Settings, hosts: int, events: int) -> dict[str, Any]:
     """One fleet size in a temporary folder; its figures as a JSON-ready dict (also printed)."""
     with tempfile.TemporaryDirectory(prefix="dw-mem-") as tmp:
         figure = measure_one(base, hosts, events, Path(tmp))
@@ -303,7 +303,7 @@ def measure_size(base: Settings, hosts: int, events: int) -> dict[str, object]:
     return asdict(figure)
 
 
-def measure(hosts: list[int], events: int) -> dict[str, object]:
+def measure(hosts: list[int], events: int) -> dict[str, Any]:
     """Every fleet size in turn; the figures as a JSON-ready dict."""
     base = load_settings()
     return {"target_mib": TARGET_MIB, "figures": [measure_size(base, n, events) for n in hosts], "method": __doc__}

@@ -244,7 +244,7 @@ def quix_child(servers: str, topic: str, events: int, folder: str) -> None:
 
     seen: list[float] = []  # [first record's time, records seen]
 
-    def count(value: dict[str, object], state: State) -> None:
+    def count(value: dict[str, object], state: State[str, int]) -> None:
         state.set("count", state.get("count", 0) + 1)
         if not seen:
             seen[:] = [time.monotonic(), 0]
@@ -276,7 +276,7 @@ def main() -> None:
 
 
 def measure(hosts: int, events: int, reps: int, processor_reps: int | None = None,
-            workers: list[int] | None = None) -> dict[str, object]:
+            workers: list[int] | None = None) -> dict[str, Any]:
     """Publish once, time the three systems; the medians (s), every run and the peak RSS (bytes).
     With several ``workers`` counts, the first is the one the table's processor figures are of and
     ``by_workers`` holds each count's medians."""
@@ -295,7 +295,7 @@ def drop_run_topics(settings: Settings) -> list[str]:
 
 
 def _measure(settings: Settings, hosts: int, events: int, reps: int, processor_reps: int | None,
-             workers: list[int]) -> dict[str, object]:
+             workers: list[int]) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="deskwatch-bench-"))
     t0 = time.monotonic()
     events, envelopes, per_event = prepare(settings, folder, hosts, events)

@@ -30,7 +30,7 @@ from kafka.admin import KafkaAdminClient
 from deskwatch.connect import elasticsearch_client, kafka_python_options
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.digest import EventDigest, digest_id
-from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus
+from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus, Severity
 from deskwatch.settings import Settings, load_settings
 from deskwatch.sinks.elasticsearch.consume import Sink
 from deskwatch.sinks.elasticsearch.encode import BulkItem, encode_record
@@ -56,7 +56,7 @@ def records(n: int) -> list[Record]:
         elif i % 10 == 1:
             ch = IncidentChange(incident_id=f"inc-{i - 1}", revision=1, rule_id="disk-errors", rule_version=1,
                                 group_key=f"PC-{i % 5000}", from_status=None, to_status=IncidentStatus.OPEN,
-                                reason=ChangeReason.OPENED, severity="medium", at=at)
+                                reason=ChangeReason.OPENED, severity=Severity.MEDIUM, at=at)
             out.append((INCIDENT_CHANGES.role, ch.incident_id.encode(), ch.model_dump_json().encode()))
         else:
             dg = EventDigest(digest_id=digest_id(f"fp{i}", at), fingerprint=f"fp{i}", window_start=at,

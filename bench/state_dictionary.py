@@ -47,8 +47,8 @@ def sample_records() -> list[bytes]:
     for state in groups.values():
         by_rule[state.rule_id].append(encode(state))
     by_kind: dict[str, list[bytes]] = defaultdict(list)
-    for host, state in hosts.items():
-        for key, value in state_records(host, state):  # as stored: compressed, so unpacked
+    for host, host_state in hosts.items():
+        for key, value in state_records(host, host_state):  # as stored: compressed, so unpacked
             by_kind[key[:1].decode()].append(unpack(value))
     rarest_first = sorted(by_rule.values(), key=len)
     # A rule's smallest group state; a fleet-wide group (one per fleet, tens of KB of host names,

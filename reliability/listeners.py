@@ -181,7 +181,8 @@ def _split(lines: list[bytes], rng: random.Random) -> Iterator[list[bytes]]:
 def _oversized_batch(limit: int) -> list[bytes]:
     """Real records, repeated past the body limit: a batch the server must refuse (413)."""
     records = list(seeds()["jsonl"])
-    size, batch = 0, []
+    size = 0
+    batch: list[bytes] = []
     while size <= limit:
         batch.append(records[len(batch) % len(records)])
         size += len(batch[-1]) + 1

@@ -6,6 +6,7 @@ tracemalloc peak over one input must stay under ``PEAK_BOUND`` (the 10 MB inputs
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 import time
@@ -67,7 +68,7 @@ def fuzz_framing(fmt: str, count: int, seed: int = 0) -> Outcome:
     lines = mutants(seeds()[fmt], count, seed)
     started = time.monotonic()
     while batch := [data for _, data in itertools.islice(lines, rng.randint(1, 30))]:
-        _measured(outcome, lambda batch=batch: _frame_batch(fmt, batch, outcome))
+        _measured(outcome, functools.partial(_frame_batch, fmt, batch, outcome))  # batch bound now
         del batch  # only one batch is alive at a time
     outcome.seconds = time.monotonic() - started
     return outcome

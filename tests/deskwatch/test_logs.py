@@ -56,7 +56,7 @@ def test_deskwatch_own_lines_are_never_collapsed() -> None:
 
 
 def _handlers(n: int) -> list[tuple[logging.Handler, io.StringIO]]:
-    out = []
+    out: list[tuple[logging.Handler, io.StringIO]] = []
     for _ in range(n):
         buffer = io.StringIO()
         out.append((logging.StreamHandler(buffer), buffer))

@@ -17,7 +17,7 @@ from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import elasticsearch_client
 from deskwatch.settings import Settings
 from tests.prefixed import prefixed
-from tests.records import read_topic  # noqa: F401 - integration tests import it from here
+from tests.records import read_topic as read_topic  # noqa: F401 - integration tests import it from here
 
 pytestmark = pytest.mark.integration
 

@@ -207,7 +207,8 @@ def first_progress(run: Run, total: int, worker: Component, timeout: float = 180
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             offsets = committed_offsets(admin, group)
-            lag = total - sum(o.offset for tp, o in offsets.items() if tp.topic == topic and o.offset >= 0)
+            # kafka-python's offsets are untyped: lag is an int
+            lag: int = total - sum(o.offset for tp, o in offsets.items() if tp.topic == topic and o.offset >= 0)
             if lag < total:
                 return lag
             time.sleep(0.01)

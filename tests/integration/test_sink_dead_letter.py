@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 from kafka import KafkaProducer
 
+from deskwatch.components import Component
 from deskwatch.connect import kafka_python_options
 from deskwatch.schemas.digest import EventDigest, digest_id
 from deskwatch.settings import Settings
@@ -58,7 +59,7 @@ def _produce(s: Settings, values: list[bytes | None]) -> list[Any]:
         producer.close()
 
 
-def test_rejected_document_is_dead_lettered_and_its_batch_proceeds(dl_settings: Settings, launch) -> None:  # type: ignore[no-untyped-def]
+def test_rejected_document_is_dead_lettered_and_its_batch_proceeds(dl_settings: Settings, launch: Callable[..., Component]) -> None:
     s = dl_settings
     good = [_digest(n) for n in range(20)]
     values: list[bytes | None] = [g.model_dump_json().encode() for g in good[:10]]

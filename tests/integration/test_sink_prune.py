@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from deskwatch.components import Component
 from deskwatch.connect import elasticsearch_client
 from deskwatch.schemas.digest import EventDigest, digest_id
 from deskwatch.settings import Settings
@@ -42,7 +43,7 @@ def aged_indices(pipeline_settings: Settings) -> Iterator[dict[int, str]]:
 
 
 def test_prune_deletes_only_indices_older_than_the_retention(
-    pipeline_settings: Settings, aged_indices: dict[int, str], launch  # type: ignore[no-untyped-def]
+    pipeline_settings: Settings, aged_indices: dict[int, str], launch: Callable[..., Component]
 ) -> None:
     prune = launch("sink", "prune", "--days", "30")
     assert prune.proc.wait(60) == 0, prune.tail()

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
+from deskwatch.components import Component
 from deskwatch.settings import Settings
 from deskwatch.sinks.elasticsearch.templates import incidents_alias
 from deskwatch.topology import DEAD_LETTER, EVENTS, INCIDENTS
@@ -42,14 +45,14 @@ BAD = {  # line → the reason it must be dead-lettered with
 }
 
 
-def _produce(launch, path: Path) -> str:  # type: ignore[no-untyped-def]
+def _produce(launch: Callable[..., Component], path: Path) -> str:
     producer = launch("produce", "--format", "jsonl", str(path))
     assert producer.proc.wait(120) == 0, producer.tail()
     return producer.tail(5)
 
 
 def test_events_become_incidents_and_a_replay_changes_nothing(
-    pipeline_settings: Settings, launch, tmp_path: Path  # type: ignore[no-untyped-def]
+    pipeline_settings: Settings, launch: Callable[..., Component], tmp_path: Path
 ) -> None:
     s = pipeline_settings
     path = tmp_path / "events.jsonl"
@@ -62,7 +65,7 @@ def test_events_become_incidents_and_a_replay_changes_nothing(
     sink = launch("sink", "run")
     alias = incidents_alias(s.elasticsearch)
 
-    def settled() -> dict[str, dict] | None:  # type: ignore[type-arg]
+    def settled() -> dict[str, dict[str, Any]] | None:
         try:
             docs = es_docs(s, alias)
         except Exception:  # index not created yet
@@ -87,7 +90,7 @@ def test_events_become_incidents_and_a_replay_changes_nothing(
 
 
 def test_invalid_lines_are_dead_lettered_with_reason_and_original_bytes(
-    pipeline_settings: Settings, launch, tmp_path: Path  # type: ignore[no-untyped-def]
+    pipeline_settings: Settings, launch: Callable[..., Component], tmp_path: Path
 ) -> None:
     s = pipeline_settings
     path = tmp_path / "mixed.jsonl"

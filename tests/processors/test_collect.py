@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -27,6 +27,6 @@ def restored_collector() -> Iterator[None]:
     ],
     ids=["thresholds", "freeze", "young"],
 )
-def test_pace_collector(restored_collector: None, what: str, check: object) -> None:
+def test_pace_collector(restored_collector: None, what: str, check: Callable[[], bool]) -> None:
     pace_collector()
-    assert check(), what  # type: ignore[operator]
+    assert check(), what

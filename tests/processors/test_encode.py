@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from deskwatch.processors.encode import encode
 from deskwatch.processors.rules import load_default_pack
 from deskwatch.processors.stage1 import Stage1
 from deskwatch.schemas import DeadLetter, EventBatch, WorkstationEvent
+from deskwatch.schemas.command import CommandAction
 from tests.processors.stage2.build import at, command, signal
 from tests.processors.stage2.test_state import STAGE
 
@@ -34,13 +36,13 @@ def _stage1_outputs() -> list[BaseModel]:
 def _stage2_outputs() -> list[BaseModel]:
     first = STAGE.on_signal(None, signal(0), at(0))
     opened = STAGE.on_signal(first.state, signal(1, "pc-2"), at(1))
-    ack = command("ack", 2, key=opened.incidents[0].group_key)
+    ack = command(CommandAction.ACK, 2, key=opened.incidents[0].group_key)
     acked = STAGE.on_command(opened.state, ack, at(2))
     assert opened.incidents and opened.changes and acked.changes
     return [opened.state, *opened.incidents, *opened.changes, ack, acked.state, *acked.changes]
 
 
-OUTPUTS = {
+OUTPUTS: dict[str, Callable[[], list[BaseModel]]] = {
     "stage1": _stage1_outputs,
     "stage2": _stage2_outputs,
     "dead-letter": lambda: [DeadLetter.of(reason="invalid_envelope", detail="x", stage="stage1",
@@ -142,7 +144,7 @@ def test_encoder_is_model_dump_json_on_stage1_outputs(kind: str) -> None:
         assert encoder(type(model))(model) == model.model_dump_json().encode(), type(model).__name__
 
 
-_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=20)
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
 _ZONES = st.one_of(st.just(UTC), st.just(timezone.utc),
                    st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m))))
 _TIMES = st.one_of(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -10,7 +11,8 @@ from deskwatch.processors.fields_set import every_field_set, share_fields_set, s
 from deskwatch.processors.stage1 import ContentWindow, HostState
 
 T = datetime(2026, 11, 29, 9, tzinfo=UTC)
-WINDOW = dict(window_start=T, window_s=600, first_seen=T, last_seen=T, count=2, rule_ids=("r",), group_keys=("g",))
+WINDOW: dict[str, Any] = dict(  # ContentWindow's fields, by name
+    window_start=T, window_s=600, first_seen=T, last_seen=T, count=2, rule_ids=("r",), group_keys=("g",))
 def test_a_decoded_instance_shares_the_set_only_when_frozen_and_fully_set() -> None:
     decoded = ContentWindow.model_validate_json(window_json := ContentWindow(**WINDOW).model_dump_json())
     share_fields_set(decoded)

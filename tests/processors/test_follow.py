@@ -24,7 +24,7 @@ def record(key: bytes | None, value: bytes | None) -> SimpleNamespace:
         pytest.param([[record(b"a", None), record(None, b"x")]], {}, 0, id="tombstone-of-unknown-and-keyless"),
     ],
 )
-def test_values_and_changes(polls: list, values: dict, changes: int) -> None:
+def test_values_and_changes(polls: list[list[SimpleNamespace]], values: dict[bytes, bytes], changes: int) -> None:
     seen: list[None] = []
     follower = CompactedFollower(KafkaSettings(), "p.inventory", on_change=lambda: seen.append(None))
     for poll in polls:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from collections.abc import MutableMapping
 from typing import Any, NamedTuple
 
 import pytest
@@ -103,7 +104,7 @@ def test_a_wait_past_the_limit_is_a_warning_and_work_clears_it() -> None:
 
 
 def _beats(pulses: list[Pulse], times: list[float], exit_after_s: float | None,
-           stalls: list[float] | None = None) -> tuple[list[tuple[float, int]], list[dict[str, Any]]]:
+           stalls: list[float] | None = None) -> tuple[list[tuple[float, int]], list[MutableMapping[str, Any]]]:
     """Beat once at each time (interval 30 s, stall after 60 s); return (time, code) of each exit
     asked for, and what it logged; the times on_stall ran go to ``stalls``."""
     clock, feed = [0.0], iter(pulses)
@@ -154,7 +155,7 @@ def test_an_unreadable_worker_is_logged_not_raised() -> None:
     assert logs[0]["event"] == "processor heartbeat unreadable" and "broker gone" in logs[0]["error"]
 
 
-def _stalls(pulses: list[Pulse], times: list[float]) -> tuple[list[float], list[dict[str, Any]]]:
+def _stalls(pulses: list[Pulse], times: list[float]) -> tuple[list[float], list[MutableMapping[str, Any]]]:
     """When on_stall ran over these beats, and what was logged (no exit limit)."""
     stalls: list[float] = []
     _, logs = _beats(pulses, times, exit_after_s=None, stalls=stalls)

@@ -3,6 +3,7 @@ back whole."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -106,7 +107,9 @@ CHANGES = [
 
 
 @pytest.mark.parametrize(("later", "bucket_writes"), CHANGES)
-def test_a_later_write_sends_only_new_bucket_objects_and_tombstones(later, bucket_writes) -> None:
+def test_a_later_write_sends_only_new_bucket_objects_and_tombstones(
+    later: Callable[[], HostState], bucket_writes: list[tuple[bytes, bool]]
+) -> None:
     tables = Tables()
     view = tables.view()
     view.stage(HOST, state(s0=A, s600000=B))

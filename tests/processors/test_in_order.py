@@ -207,7 +207,7 @@ def test_a_commit_starts_exactly_at_the_committed_offset_and_a_hole_is_read_agai
     c._acked_index[events].update([1, 2])
 
     async def commit_round() -> int | None:
-        offset = c._new_offset(events)
+        offset: int | None = c._new_offset(events)  # c: the fixture's consumer, untyped
         await asyncio.sleep(0)  # the re-read it scheduled
         return offset
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import orjson
@@ -38,7 +39,7 @@ class Event:
 DLQ, SIGNALS = Topic("p.dead-letter"), Topic("p.signals")
 
 
-def _sent(out: Outbox) -> list[tuple[str, bytes, bytes, object]]:
+def _sent(out: Outbox) -> list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]] | None]]:
     producer = FakeAIOKafkaProducer({"p.signals": 1, "p.dead-letter": 1})
     asyncio.run(out.send(FakeFaustProducer(producer)))
     assert out.records == []
@@ -64,8 +65,9 @@ def test_records_are_sent_in_the_order_they_were_added_per_topic_partition() -> 
                      id="core-exception"),
     ],
 )
-def test_rejected_records_are_dead_lettered_with_reason_position_and_original_bytes(reject, reason,
-                                                                                      detail_start) -> None:
+def test_rejected_records_are_dead_lettered_with_reason_position_and_original_bytes(
+    reject: Callable[[Outbox, Event], None], reason: str, detail_start: str
+) -> None:
     out = Outbox(DLQ, "stage1")
     original = b'{"kind":"events","host":"PC-1"\x00\xff'
     reject(out, Event(original))

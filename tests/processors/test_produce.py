@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable, Sequence
 
 import pytest
 import structlog
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from deskwatch.connect import kafka_python_options
-from deskwatch.processors.produce import PartitionedBatches, key_hash
+from deskwatch.processors.produce import PartitionedBatches, Record, Unit, key_hash
 from deskwatch.settings import Settings
 from tests.processors.fake_producer import FakeAIOKafkaProducer
 from tests.records import read_topic
@@ -35,17 +36,22 @@ class FirstPartition:
         return everything[0]
 
 
-def _send(records: list, producer: FakeAIOKafkaProducer) -> FakeAIOKafkaProducer:
+def _send(records: Sequence[Record], producer: FakeAIOKafkaProducer) -> FakeAIOKafkaProducer:
     asyncio.run(PartitionedBatches(producer).send(records))
     return producer
 
 
-def _expected(records: list, partitioner: object, partitions: dict[str, int]) -> dict:
+Partitioner = Callable[[bytes | None, list[int], list[int]], int]
+BatchRecord = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]  # key, value, headers
+
+
+def _expected(records: Sequence[Record], partitioner: Partitioner, partitions: dict[str, int]
+              ) -> dict[tuple[str, int], list[BatchRecord]]:
     """Per (topic, partition), the records in the order they were given."""
-    out: dict = {}
+    out: dict[tuple[str, int], list[BatchRecord]] = {}
     for topic, key, value, headers, route in records:
         everything = list(range(partitions[topic]))
-        partition = partitioner(key if route is None else route, everything, everything)  # type: ignore[operator]
+        partition = partitioner(key if route is None else route, everything, everything)
         out.setdefault((topic, partition), []).append((key, value, headers or []))
     return out
 
@@ -69,9 +75,10 @@ PARTITIONS = {"p.digests": 8, "p.signals": 3, "p.changes": 1, "p.host-ids": 8}
         pytest.param(16384, FirstPartition(), 3, id="custom-partitioner-asked"),
     ],
 )
-def test_every_record_reaches_its_partition_in_order(batch_size: int, partitioner: object, min_batches: int) -> None:
+def test_every_record_reaches_its_partition_in_order(batch_size: int, partitioner: Partitioner | None,
+                                                     min_batches: int) -> None:
     producer = _send(RECORDS, FakeAIOKafkaProducer(PARTITIONS, batch_size, partitioner))
-    got: dict = {}
+    got: dict[tuple[str, int], list[BatchRecord]] = {}
     for topic, partition, records in producer.sent:
         got.setdefault((topic, partition), []).extend(records)
     assert got == _expected(RECORDS, partitioner or DefaultPartitioner(), PARTITIONS)
@@ -172,16 +179,18 @@ unit_records = st.lists(st.tuples(st.binary(min_size=1, max_size=12), st.one_of(
 
 @given(units=st.lists(st.tuples(st.sampled_from([b"PC-1", b"PC-2", b"PC-3", b"PC-4"]), unit_records), max_size=30),
        batch_size=st.integers(min_value=400, max_value=2000))
-def test_a_units_records_land_together_in_one_batch_in_order(units: list, batch_size: int) -> None:
+def test_a_units_records_land_together_in_one_batch_in_order(
+    units: list[tuple[bytes, list[tuple[bytes, bytes | None]]]], batch_size: int
+) -> None:
     """Every unit fits a batch here (at most 5 x (12 + 60 + overhead) bytes): none is ever split."""
     producer = FakeAIOKafkaProducer({"p.state": 4}, batch_size)
     asyncio.run(PartitionedBatches(producer).send_units([("p.state", route, records) for route, records in units]))
-    where: dict = {}  # (route, the unit's records) -> the batch index they were found in
-    got: dict = {}
-    for index, (_, partition, records) in enumerate(producer.sent):
-        got.setdefault(partition, []).extend((k, v) for k, v, _ in records)
-        where[index] = [(k, v) for k, v, _ in records]
-    expected: dict = {}
+    where: dict[int, list[tuple[bytes | None, bytes]]] = {}  # (route, the unit's records) -> the batch index they were found in
+    got: dict[int, list[tuple[bytes | None, bytes]]] = {}
+    for index, (_, partition, sent) in enumerate(producer.sent):
+        got.setdefault(partition, []).extend((k, v) for k, v, _ in sent)
+        where[index] = [(k, v) for k, v, _ in sent]
+    expected: dict[int, list[tuple[bytes, bytes | None]]] = {}
     for route, records in units:
         expected.setdefault(key_hash(route) % 4, []).extend(records)
     assert got == expected, "every record on its route's partition, in order"
@@ -191,21 +200,21 @@ def test_a_units_records_land_together_in_one_batch_in_order(units: list, batch_
                    if producer.sent[index][1] == partition), "a unit's records are in one batch, together"
 
 
-def _contains(batch: list, records: list) -> bool:
+def _contains(batch: Sequence[tuple[bytes | None, bytes | None]], records: Sequence[tuple[bytes, bytes | None]]) -> bool:
     n = len(records)
     return any(batch[i:i + n] == records for i in range(len(batch) - n + 1))
 
 
 def test_a_unit_that_would_overflow_the_open_batch_starts_the_next() -> None:
     producer = FakeAIOKafkaProducer({"p.state": 1}, batch_size=300)
-    units = [("p.state", b"PC-1", [(b"a", b"x" * 100)]), ("p.state", b"PC-2", [(b"b", b"y" * 80), (b"c", b"z" * 80)])]
+    units: list[Unit] = [("p.state", b"PC-1", [(b"a", b"x" * 100)]), ("p.state", b"PC-2", [(b"b", b"y" * 80), (b"c", b"z" * 80)])]
     asyncio.run(PartitionedBatches(producer).send_units(units))
     assert [[k for k, _, _ in records] for _, _, records in producer.sent] == [[b"a"], [b"b", b"c"]]
 
 
 def test_a_unit_larger_than_a_batch_is_split_and_said_so() -> None:
     producer = FakeAIOKafkaProducer({"p.state": 1}, batch_size=200)
-    unit = [(f"k{n}".encode(), b"v" * 90) for n in range(4)]
+    unit: list[tuple[bytes, bytes | None]] = [(f"k{n}".encode(), b"v" * 90) for n in range(4)]
     with structlog.testing.capture_logs() as logs:
         asyncio.run(PartitionedBatches(producer).send_units([("p.state", b"PC-1", unit)]))
     assert [(k, v) for _, _, records in producer.sent for k, v, _ in records] == unit

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,7 +14,7 @@ from deskwatch.processors.stall import await_chain, dump_stacks, on_stall
 
 
 def test_dump_stacks_logs_threads_and_task_await_chains() -> None:
-    async def main() -> list[dict[str, Any]]:
+    async def main() -> list[MutableMapping[str, Any]]:
         with capture_logs() as logs:
             dump_stacks(SimpleNamespace(loop=asyncio.get_running_loop()))
             await asyncio.sleep(0.05)  # the task dump runs on the loop
@@ -76,7 +76,7 @@ def test_on_stall_resumes_and_reseeks_the_inputs_and_only_them() -> None:
     flow = SimpleNamespace(resumed=False)
     waiting = (("events", 1, 7), ("signals", 3, 2))  # signals[3] is no longer assigned here: not sought
 
-    async def main() -> list[dict[str, Any]]:
+    async def main() -> list[MutableMapping[str, Any]]:
         app = SimpleNamespace(loop=asyncio.get_running_loop(), consumer=consumer,
                               flow_control=SimpleNamespace(resume=lambda: setattr(flow, "resumed", True)))
         with capture_logs() as logs:

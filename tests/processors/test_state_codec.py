@@ -25,7 +25,7 @@ json_values = st.recursive(
 
 
 @given(st.dictionaries(st.text(), json_values, max_size=8))
-def test_any_json_object_reads_back_byte_for_byte(document: dict) -> None:
+def test_any_json_object_reads_back_byte_for_byte(document: dict[str, object]) -> None:
     raw = orjson.dumps(document)
     stored = pack(raw)
     assert unpack(stored) == raw

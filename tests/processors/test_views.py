@@ -52,7 +52,9 @@ def _view() -> tuple[RecordingTable, ModelTable[Count]]:
         pytest.param([], [], id="nothing-staged"),
     ],
 )
-def test_flush_writes_each_staged_key_once_with_its_last_value(staged, expected_writes) -> None:
+def test_flush_writes_each_staged_key_once_with_its_last_value(
+    staged: list[tuple[str, int]], expected_writes: list[tuple[bytes, bytes]]
+) -> None:
     table, view = _view()
     for key, n in staged:
         view.stage(key, Count(n=n))

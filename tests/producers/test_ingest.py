@@ -54,8 +54,9 @@ def _records(n: int, hosts: int, bad_every: int) -> list[tuple[int, bytes, Parse
 def test_read_is_published_plus_rejected(max_open: int | None, max_events: int, envelopes: int) -> None:
     records, publisher = _records(10_000, 4, bad_every=5), _Recorder()
     clock = itertools.count(step=0.001).__next__
-    counts = ingest_records(records, "src", publisher, WireEnveloper(EnvelopeLimits(max_events, 10**9, 1.0), "src"),
-                            clock=clock, max_open_events=max_open)  # type: ignore[arg-type]
+    # publisher: a recording stand-in for Publisher (same methods, no broker)
+    counts = ingest_records(records, "src", publisher, WireEnveloper(EnvelopeLimits(max_events, 10**9, 1.0), "src"),  # type: ignore[arg-type]
+                            clock=clock, max_open_events=max_open)
     published = [e for b in publisher.batches for e in EventBatch.model_validate_json(b.value).events]
     assert publisher.flushed and counts.read == 10_000 and counts.rejected == {"invalid_json": 2_000}
     assert counts.accepted == len(published) == 8_000 and len(publisher.letters) == 2_000

@@ -53,7 +53,8 @@ def late_topic_consumer(topic_settings: Settings) -> Iterator[tuple[KafkaConsume
 
     def joined() -> bool:  # the keeper mends a join the library orphans this early too (slow broker)
         keeper.check(consumer, 0)
-        return coordinator_state(consumer)["state"] == "STABLE"
+        state: str = coordinator_state(consumer)["state"]  # kafka-python's, untyped
+        return state == "STABLE"
 
     try:
         assert _poll_until(consumer, joined, 30), f"never joined: {coordinator_state(consumer)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -20,10 +21,10 @@ def found(iid: str, rule: str, hosts: list[str], start_min: int, end_min: int) -
                     event_count=2, revision=1)
 
 
-def injected(rule: str, hosts: list[str], start_min: int, end_min: int, **extra: object) -> InjectedIncident:
+def injected(rule: str, hosts: list[str], start_min: int, end_min: int, **extra: Any) -> InjectedIncident:
     return InjectedIncident(scenario=rule, rule_id=rule, hosts=hosts, start=T0 + timedelta(minutes=start_min),
                             end=T0 + timedelta(minutes=end_min), expected_event_count=2,
-                            signatures=[Signature(provider="p", code="1")], **extra)  # type: ignore[arg-type]
+                            signatures=[Signature(provider="p", code="1")], **extra)
 
 
 def absorbed(child: str, parent: str) -> IncidentChange:

@@ -10,6 +10,7 @@ short runs the rules' ``core`` prefilters look for).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -67,7 +68,7 @@ CORPORA = [("loghub", loghub_messages), ("simulated", simulated_messages)]
 
 
 @pytest.mark.parametrize("load", [c[1] for c in CORPORA], ids=[c[0] for c in CORPORA])
-def test_fast_template_equals_the_reference(load) -> None:  # type: ignore[no-untyped-def]
+def test_fast_template_equals_the_reference(load: Callable[[], list[str]]) -> None:
     messages = load()
     assert len(messages) > 200
     clear_template_cache()

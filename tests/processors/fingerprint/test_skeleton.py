@@ -7,8 +7,10 @@ tree to check that; the others compare templates of messages that differ only in
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Iterator
+from typing import Any
 from re import _constants as C  # type: ignore[attr-defined]  # the parse tree's node kinds
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 
@@ -45,17 +47,17 @@ def every_pattern() -> list[tuple[str, re.Pattern[str]]]:
     return found
 
 
-def class_digits(items: list[tuple[object, object]]) -> set[str]:
-    """The ASCII digits a character class holds."""
+def class_digits(items: list[tuple[object, Any]]) -> set[str]:
+    """The ASCII digits a character class holds (an item's argument is re._parser's, untyped)."""
     held: set[str] = set()
     negate = False
     for op, arg in items:
         if op is C.NEGATE:
             negate = True
-        elif op is C.LITERAL and chr(arg) in ASCII_DIGITS:  # type: ignore[arg-type]
-            held.add(chr(arg))  # type: ignore[arg-type]
+        elif op is C.LITERAL and chr(arg) in ASCII_DIGITS:
+            held.add(chr(arg))
         elif op is C.RANGE:
-            low, high = arg  # type: ignore[misc]
+            low, high = arg
             held |= {d for d in ASCII_DIGITS if low <= ord(d) <= high}
         elif op is C.CATEGORY and arg in (C.CATEGORY_DIGIT, C.CATEGORY_WORD, C.CATEGORY_NOT_SPACE,
                                           C.CATEGORY_UNI_DIGIT, C.CATEGORY_UNI_WORD,
@@ -64,8 +66,11 @@ def class_digits(items: list[tuple[object, object]]) -> set[str]:
     return set(ASCII_DIGITS - held) if negate else held
 
 
-def walk(tree: sre_parse.SubPattern) -> Iterator[tuple[str, object]]:
-    """("class", digits held) for each class; ("literals", text) for each run of literals."""
+def walk(tree: sre_parse.SubPattern) -> Iterator[tuple[str, Any]]:
+    """("class", digits held) for each class; ("literals", text) for each run of literals.
+
+    Any: the value's type follows the kind (a set of digits or a str).
+    """
     run = ""
     for op, arg in tree:
         if op is C.LITERAL:
@@ -84,19 +89,19 @@ def walk(tree: sre_parse.SubPattern) -> Iterator[tuple[str, object]]:
         yield "literals", run
 
 
-def _children(op: object, arg: object) -> list[sre_parse.SubPattern]:
+def _children(op: object, arg: Any) -> list[sre_parse.SubPattern]:  # arg: re._parser's, untyped
     if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
-        return [arg[2]]  # type: ignore[index]
+        return [arg[2]]
     if op is C.SUBPATTERN:
-        return [arg[3]]  # type: ignore[index]
+        return [arg[3]]
     if op in (C.ASSERT, C.ASSERT_NOT):
-        return [arg[1]]  # type: ignore[index]
+        return [arg[1]]
     if op is C.BRANCH:
-        return list(arg[1])  # type: ignore[index]
+        return list(arg[1])
     if op is C.ATOMIC_GROUP:
-        return [arg]  # type: ignore[list-item]
+        return [arg]
     if op is C.GROUPREF_EXISTS:
-        return [a for a in arg[1:] if a is not None]  # type: ignore[index]
+        return [a for a in arg[1:] if a is not None]
     return []
 
 
@@ -107,10 +112,10 @@ PATTERNS = every_pattern()
 def test_every_pattern_treats_ascii_digits_alike_but_its_digit_literals(compiled: re.Pattern[str]) -> None:
     for kind, value in walk(sre_parse.parse(compiled.pattern, compiled.flags)):
         if kind == "class":
-            assert value in (set(), set(ASCII_DIGITS)), f"a class holds only digits {sorted(value)}"  # type: ignore[arg-type]
+            assert value in (set(), set(ASCII_DIGITS)), f"a class holds only digits {sorted(value)}"
             continue
-        digits = [i for i, ch in enumerate(value) if ch in ASCII_DIGITS]  # type: ignore[arg-type]
-        covered = {i for literal in DIGIT_LITERALS for m in re.finditer(re.escape(literal), value)  # type: ignore[arg-type]
+        digits = [i for i, ch in enumerate(value) if ch in ASCII_DIGITS]
+        covered = {i for literal in DIGIT_LITERALS for m in re.finditer(re.escape(literal), value)
                    for i in range(m.start(), m.end())}
         assert set(digits) <= covered, f"digit literal outside {DIGIT_LITERALS}: {value!r}"
         if digits:
@@ -123,7 +128,7 @@ def test_the_walk_sees_what_breaks_the_claim() -> None:
     for name, source in bad.items():
         parsed = list(walk(sre_parse.parse(source)))
         broken = [v for k, v in parsed if k == "class" and v not in (set(), set(ASCII_DIGITS))]
-        broken += [v for k, v in parsed if k == "literals" and set(v) & ASCII_DIGITS]  # type: ignore[arg-type]
+        broken += [v for k, v in parsed if k == "literals" and set(v) & ASCII_DIGITS]
         assert broken, name
 
 
@@ -170,7 +175,7 @@ FRAGMENTS = st.sampled_from(
 
 @settings(max_examples=500, deadline=None)
 @given(st.lists(FRAGMENTS, max_size=40).map("".join), st.randoms(use_true_random=False))
-def test_redrawn_digits_keep_the_template(message: str, rng) -> None:  # type: ignore[no-untyped-def]
+def test_redrawn_digits_keep_the_template(message: str, rng: random.Random) -> None:
     redrawn = "".join(rng.choice("0123456789") if ch in ASCII_DIGITS else ch for ch in message)
     if skeleton_key(redrawn) != skeleton_key(message):
         return  # a digit literal appeared or vanished: the keys differ, nothing is shared
@@ -201,7 +206,7 @@ HEX_FRAGMENTS = st.sampled_from(
 
 @settings(max_examples=1500, deadline=None)
 @given(st.lists(HEX_FRAGMENTS, max_size=30).map("".join), st.randoms(use_true_random=False))
-def test_redrawn_hex_letters_with_the_same_key_keep_the_template(message: str, rng) -> None:  # type: ignore[no-untyped-def]
+def test_redrawn_hex_letters_with_the_same_key_keep_the_template(message: str, rng: random.Random) -> None:
     """Any hex digit redrawn (letters included, anywhere): where the key stays, so does the template."""
     redrawn = "".join(rng.choice("0123456789abcdefABCDEF") if ch in "0123456789abcdefABCDEF" and rng.random() < 0.5
                       else ch for ch in message)

@@ -7,7 +7,7 @@ condition trees (a condition that holds never has a value outside the set it cla
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -59,7 +59,7 @@ SOURCES = [("simulated", simulated_events), ("evtx", evtx_events)]
 
 
 @pytest.mark.parametrize("load", [s[1] for s in SOURCES], ids=[s[0] for s in SOURCES])
-def test_index_gives_the_same_rules_as_full_evaluation(load) -> None:  # type: ignore[no-untyped-def]
+def test_index_gives_the_same_rules_as_full_evaluation(load: Callable[[], list[WorkstationEvent]]) -> None:
     events = load()
     assert len(events) > 100
     views = [enrich(event, None) for event in events]

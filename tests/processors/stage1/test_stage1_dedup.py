@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from stage1_build import NOW, T0, batch, event, make_stage
-from deskwatch.processors.stage1 import DecisionKind, Stage1, StateLimits
+from deskwatch.processors.stage1 import DecisionKind, Stage1, Stage1Result, StateLimits
 
 K = DecisionKind
 
 
-def kinds(result: object) -> list[DecisionKind]:
-    return [d.kind for d in result.decisions]  # type: ignore[attr-defined]
+def kinds(result: Stage1Result) -> list[DecisionKind]:
+    return [d.kind for d in result.decisions]
 
 
 def test_repeats_fold_into_one_signal_and_one_digest(stage: Stage1) -> None:
@@ -103,7 +104,7 @@ def test_late_event_counts_into_the_open_window(stage: Stage1) -> None:
 def test_dedup_window_comes_from_the_rule() -> None:
     # gpo-failure-host has dedup_window 30m, disk-errors 10m: 20 minutes apart is a repeat for one only
     stage = make_stage()
-    gpo = {
+    gpo: dict[str, Any] = {
         "code": "1058",
         "provider": "Microsoft-Windows-GroupPolicy",
         "message": "The processing of Group Policy failed.",

@@ -7,6 +7,7 @@ from stage1_build import DISK_MSG, event
 
 from deskwatch.processors.fingerprint import fingerprint, message_template
 from deskwatch.processors.stage1.identify import TEMPLATE_MAX, identify
+from deskwatch.schemas.event import WorkstationEvent
 
 CASES = [
     ("disk", event(message=DISK_MSG)),
@@ -20,7 +21,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("ev", [c[1] for c in CASES], ids=[c[0] for c in CASES])
-def test_identify_equals_uncached_fingerprint(ev) -> None:  # type: ignore[no-untyped-def]
+def test_identify_equals_uncached_fingerprint(ev: WorkstationEvent) -> None:
     template = message_template(ev.message)[:TEMPLATE_MAX]
     expected = (fingerprint(ev.host.name, ev.event.provider, ev.event.code, template), template)
     assert identify(ev) == expected

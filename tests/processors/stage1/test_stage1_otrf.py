@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from stage1_build import PACK
-from deskwatch.processors.stage1 import DecisionKind, Stage1
+from deskwatch.processors.stage1 import DecisionKind, HostState, Stage1, Stage1Result
 from deskwatch.producers.parse import Rejected, SourceContext, parse_nxlog_json
 from deskwatch.schemas.envelope import EventBatch
 from deskwatch.schemas.event import WorkstationEvent
@@ -46,8 +46,9 @@ def events() -> list[WorkstationEvent]:
     return sorted(parsed, key=lambda e: e.timestamp)
 
 
-def _run(stage: Stage1, events: list[WorkstationEvent], size: int = 50) -> list:  # type: ignore[type-arg]
-    state, results = None, []
+def _run(stage: Stage1, events: list[WorkstationEvent], size: int = 50) -> list[Stage1Result]:
+    state: HostState | None = None
+    results: list[Stage1Result] = []
     for start in range(0, len(events), size):
         envelope = EventBatch(
             host=events[0].host.name, source=CAPTURE.name, events=events[start : start + size]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from stage1_build import NOW, T0, batch, event, make_stage
-from deskwatch.processors.stage1 import DecisionKind, StateLimits
+from deskwatch.processors.stage1 import DecisionKind, HostState, Stage1Result, StateLimits
 from deskwatch.schemas.event import WorkstationEvent
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,8 +49,9 @@ def envelopes(draw: st.DrawFn) -> list[list[WorkstationEvent]]:
     return draw(st.lists(picks, min_size=1, max_size=5))
 
 
-def _run(chunks: list[list[WorkstationEvent]]):  # type: ignore[no-untyped-def]
-    state, results = None, []
+def _run(chunks: list[list[WorkstationEvent]]) -> tuple[HostState | None, list[Stage1Result]]:
+    state: HostState | None = None
+    results: list[Stage1Result] = []
     for chunk in chunks:
         result = STAGE.process(batch(*chunk, host="PC-LYON-01"), state, NOW)
         results.append(result)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from stage1_build import INVENTORY, NOW, PACK, T0, batch, event, make_stage
 from deskwatch.processors.rules import group_key
 from deskwatch.processors.stage1 import Stage1, count_populations, enrich
+from deskwatch.schemas.event import WorkstationEvent
 
-GPO = {
+# event()'s keyword arguments (Any: a str here, a datetime for at=)
+GPO: dict[str, Any] = {
     "code": "1058",
     "provider": "Microsoft-Windows-GroupPolicy",
     "message": "The processing of Group Policy failed.",
 }
-GPO_OK = {
+GPO_OK: dict[str, Any] = {
     "code": "1502",
     "provider": "Microsoft-Windows-GroupPolicy",
     "message": "Group Policy processed successfully.",
@@ -22,7 +25,7 @@ GPO_OK = {
 SCM = "Service Control Manager"
 
 
-def crash(service: str = "Print Spooler", **kw: object) -> object:
+def crash(service: str = "Print Spooler", **kw: Any) -> WorkstationEvent:
     return event(
         "7031",
         SCM,
@@ -31,7 +34,7 @@ def crash(service: str = "Print Spooler", **kw: object) -> object:
     )
 
 
-def running(service: str = "Print Spooler", **kw: object) -> object:
+def running(service: str = "Print Spooler", **kw: Any) -> WorkstationEvent:
     return event("7036", SCM, f"The {service} service entered the running state.", **kw)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from deskwatch.processors.stage2 import Stage2, Stage2Result
 from deskwatch.schemas.command import Command, CommandAction, Matcher, Silence
@@ -102,7 +104,7 @@ def command(
     *,
     key: str = "disk-full|site=paris",
     actor: str = "alice",
-    **fields: str | None,
+    **fields: Any,  # Command's optional fields, by name: the model checks them
 ) -> Command:
     return Command(
         command_id=f"{action}-{minute}-{actor}",
@@ -111,7 +113,7 @@ def command(
         actor=actor,
         at=at(minute),
         **fields,
-    )  # type: ignore[arg-type]
+    )
 
 
 def silence(sid: str, start: float, end: float, **matchers: str) -> Silence:
@@ -124,7 +126,7 @@ def silence(sid: str, start: float, end: float, **matchers: str) -> Silence:
     )
 
 
-def run(stage: Stage2, steps: list[tuple[str, object, float]]) -> list[Stage2Result]:
+def run(stage: Stage2, steps: Sequence[tuple[str, object, float]]) -> list[Stage2Result]:
     """Feed (kind, payload, now-minute) steps from an empty state; returns every result."""
     results: list[Stage2Result] = []
     state = None

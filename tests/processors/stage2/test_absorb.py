@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from deskwatch.processors.stage2 import GroupState, Outcome, Stage2, child_group_key
+from deskwatch.schemas.command import Command
 from deskwatch.schemas.command import CommandAction as A
 from deskwatch.schemas.incident import ChangeReason
 
@@ -14,7 +15,7 @@ STAGE = Stage2({"fleet-disk": PARENT, "disk-full": CHILD})
 FLEET = {"site": "paris"}
 
 
-def _parent_open() -> tuple[GroupState, list]:  # type: ignore[type-arg]
+def _parent_open() -> tuple[GroupState, list[Command]]:
     first = STAGE.on_signal(None, signal(0, "pc-1", rule="fleet-disk", group=FLEET), at(0))
     second = STAGE.on_signal(first.state, signal(1, "pc-2", rule="fleet-disk", group=FLEET), at(1))
     return second.state, second.commands

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deskwatch.processors.stage2 import LEGAL, GroupState, Outcome, Stage2, Stage2Result
-from deskwatch.schemas.command import Command
+from deskwatch.schemas.command import Command, Silence
 from deskwatch.schemas.command import CommandAction as A
 from deskwatch.schemas.incident import Severity
 from deskwatch.schemas.signal import Signal
@@ -69,7 +70,7 @@ def steps(draw: st.DrawFn) -> list[Step]:
 @st.composite
 def _commands(draw: st.DrawFn, now: float) -> Command:
     action = draw(st.sampled_from(list(A)))
-    extra: dict[str, str | None] = {"actor": draw(st.sampled_from(["alice", "bob"]))}
+    extra: dict[str, Any] = {"actor": draw(st.sampled_from(["alice", "bob"]))}
     if action is A.ASSIGN:
         extra["assignee"] = draw(st.sampled_from(["carol", "dave"]))
     if action in (A.ABSORB, A.RELEASE):
@@ -99,8 +100,8 @@ def _run(stage: Stage2, plan: list[Step], state: GroupState | None = None) -> li
 @settings(max_examples=300, deadline=None)
 @given(POLICIES, SILENCES, steps())
 def test_revisions_increase_and_changes_are_legal(
-    policy: Policy, silences: dict, plan: list[Step]
-) -> None:  # type: ignore[type-arg]
+    policy: Policy, silences: dict[str, Silence], plan: list[Step]
+) -> None:
     results = _run(Stage2({"disk-full": policy}, silences), plan)
     last_revision: dict[str, int] = {}
     for result in results:
@@ -128,8 +129,8 @@ def test_revisions_increase_and_changes_are_legal(
 @given(POLICIES, SILENCES, steps(), st.data())
 def test_replaying_a_prefix_of_signals_changes_nothing(
     policy: Policy,
-    silences: dict,
-    plan: list[Step],  # type: ignore[type-arg]
+    silences: dict[str, Silence],
+    plan: list[Step],
     data: st.DataObject,
 ) -> None:
     stage = Stage2({"disk-full": policy}, silences)
@@ -146,7 +147,7 @@ def test_replaying_a_prefix_of_signals_changes_nothing(
 @given(POLICIES, SILENCES, steps())
 def test_event_count_is_the_sum_of_distinct_applied_signals(
     policy: Policy,
-    silences: dict,  # type: ignore[type-arg]
+    silences: dict[str, Silence],
     plan: list[Step],
 ) -> None:
     counts = {p.source_id: p.count for kind, p, _ in plan if isinstance(p, Signal)}
@@ -166,8 +167,8 @@ def test_event_count_is_the_sum_of_distinct_applied_signals(
 @settings(max_examples=100, deadline=None)
 @given(POLICIES, SILENCES, steps())
 def test_same_inputs_give_identical_outputs(
-    policy: Policy, silences: dict, plan: list[Step]
-) -> None:  # type: ignore[type-arg]
+    policy: Policy, silences: dict[str, Silence], plan: list[Step]
+) -> None:
     def dump(results: list[Stage2Result]) -> list[str]:
         return [
             repr(
@@ -189,7 +190,7 @@ def test_same_inputs_give_identical_outputs(
 
 @settings(max_examples=100, deadline=None)
 @given(POLICIES, SILENCES, steps())
-def test_no_call_mutates_an_earlier_state(policy: Policy, silences: dict, plan: list[Step]) -> None:  # type: ignore[type-arg]
+def test_no_call_mutates_an_earlier_state(policy: Policy, silences: dict[str, Silence], plan: list[Step]) -> None:
     stage = Stage2({"disk-full": policy}, silences)
     state: GroupState | None = None
     kept: list[tuple[GroupState, str]] = []

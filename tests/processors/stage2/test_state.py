@@ -79,6 +79,7 @@ def test_window_cap_drops_the_oldest_and_says_so() -> None:
     for i in range(WINDOW_CAP + 1):
         result = stage.on_signal(state, signal(i / 1000, sid=f"s{i}"), at(i / 1000))
         state = result.state
+    assert state is not None  # for mypy: the group's state after a signal
     assert len(state.window) == WINDOW_CAP and state.window[0].source_id == "s1"
     assert [(d.outcome, d.source_ids) for d in result.decisions] == [
         (Outcome.WINDOW_EXPIRED, ("s0",)),

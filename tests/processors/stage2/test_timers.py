@@ -65,10 +65,11 @@ def test_max_lifetime_on_a_signal_starts_a_new_incident_not_a_reopen() -> None:
         Stage2({"disk-full": policy}), [("signal", signal(0), 0), ("signal", signal(61), 61)]
     )
     old, new = results[0].incidents[0], results[1]
+    assert new.state.incident is not None  # for mypy: the opened incident (checked again below)
     assert [(c.incident_id, c.reason) for c in new.changes] == [
         (old.id, ChangeReason.MAX_LIFETIME),
         (new.state.incident.id, ChangeReason.OPENED),
-    ]  # type: ignore[union-attr]
+    ]
     assert new.state.incident is not None and new.state.incident.id != old.id
     assert new.state.incident.event_count == 1
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -300,5 +301,5 @@ ASSETS = [
         ),
     ],
 )
-def test_populations(count: object, expected: dict[str, int]) -> None:
-    assert count(ASSETS) == expected  # type: ignore[operator]
+def test_populations(count: Callable[[list[Asset]], dict[str, int]], expected: dict[str, int]) -> None:
+    assert count(ASSETS) == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -13,9 +14,9 @@ MONDAY_5AM = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)  # 2026-11-23 is a Monday
 SEEDS = (1, 2, 3)
 
 
-def small_spec(seed: int, **overrides: object) -> FleetSpec:
+def small_spec(seed: int, **overrides: Any) -> FleetSpec:
     """A fleet of a few hundred hosts over one working day, every scenario injected."""
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {  # FleetSpec's fields, by name
         "seed": seed,
         "start": MONDAY_5AM,
         "duration": timedelta(hours=24),
@@ -24,7 +25,7 @@ def small_spec(seed: int, **overrides: object) -> FleetSpec:
         "hosts_per_site": (15, 40),
     }
     fields.update(overrides)
-    return FleetSpec(**fields)  # type: ignore[arg-type]
+    return FleetSpec(**fields)
 
 
 @pytest.fixture(scope="session", params=SEEDS, ids=[f"seed{s}" for s in SEEDS])

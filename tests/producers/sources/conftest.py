@@ -10,7 +10,7 @@ from deskwatch.producers.publish import Publisher
 
 from deskwatch.settings import Settings
 from tests.prefixed import prefixed
-from tests.records import read_topic  # noqa: F401 - the sources' tests import it from here
+from tests.records import read_topic as read_topic  # noqa: F401 - the sources' tests import it from here
 from deskwatch.topics import ensure_topics
 
 LIMITS = EnvelopeLimits(max_events=50, max_bytes=900_000, linger_s=0.05)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import cast
 
 import orjson
 import pytest
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.drop_folder import DropFolder
-from deskwatch.schemas import decode_events_record
+from deskwatch.schemas import EventBatch, decode_events_record
 
 from deskwatch.settings import Settings, TailSettings
 from deskwatch.topology import EVENTS
@@ -57,7 +58,7 @@ def test_each_file_once_with_counts(broker_settings: Settings, publisher: Publis
     (folder / "again.jsonl").write_bytes(JSONL)
     assert [(o.name, o.status) for o in _drop(tmp_path, publisher).scan()] == [("again.jsonl", "already_ingested")]
     events = [e for r in read_topic(broker_settings, EVENTS.name(broker_settings.kafka))
-              for e in decode_events_record(r.value).events]  # type: ignore[union-attr]
+              for e in cast(EventBatch, decode_events_record(r.value)).events]
     assert len(events) == 5 + 2 + (17 if EVTX.exists() else 0)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import orjson
@@ -12,7 +12,7 @@ from aiohttp import web
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.http_ingest import HttpIngestError, build_app
 from deskwatch.producers.sources.publish_async import AsyncPublishing
-from deskwatch.schemas import DeadLetter, decode_events_record
+from deskwatch.schemas import DeadLetter, EventBatch, decode_events_record
 from pydantic import SecretStr
 
 from deskwatch.settings import HttpIngestSettings, Settings
@@ -79,7 +79,7 @@ def test_mixed_lines_get_per_line_results_and_200_means_published(
         (5, "accepted", None)]
     # The response came after the broker's acknowledgement: the records are on the topics now.
     events = [e for r in read_topic(broker_settings, EVENTS.name(broker_settings.kafka))
-              for e in decode_events_record(r.value).events]  # type: ignore[union-attr]
+              for e in cast(EventBatch, decode_events_record(r.value)).events]
     assert sorted(e.event_id for e in events) == sorted(r["id"] for r in payload["results"] if "id" in r)
     letters = [DeadLetter.model_validate_json(r.value) for r in read_topic(broker_settings, DEAD_LETTER.name(broker_settings.kafka))]
     assert sorted((d.reason, d.original) for d in letters) == [("invalid_json", b"not json"), ("missing_host", NO_HOST)]
@@ -132,5 +132,5 @@ def test_each_client_address_gets_its_own_rate_limit_answered_429_with_retry_aft
     assert got == [(200, None), (401, None), (200, None), (429, "4"), (429, "4"), (200, None), (429, "4")]
     # A refused request published nothing: only the three admitted GOOD lines reached the topic.
     events = [e for r in read_topic(broker_settings, EVENTS.name(broker_settings.kafka))
-              for e in decode_events_record(r.value).events]  # type: ignore[union-attr]
+              for e in cast(EventBatch, decode_events_record(r.value)).events]
     assert len(events) == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 from deskwatch.producers.sources.pending import PendingLines
@@ -40,7 +41,7 @@ CASES = [
 ]
 
 
-def _apply(p: PendingLines, step: tuple) -> None:  # type: ignore[type-arg]
+def _apply(p: PendingLines, step: tuple[Any, ...]) -> None:  # (kind, *arguments)
     kind, *args = step
     if kind == "line":
         p.add_to_envelope(*args)
@@ -57,7 +58,7 @@ def _apply(p: PendingLines, step: tuple) -> None:  # type: ignore[type-arg]
 
 
 @pytest.mark.parametrize(("steps", "expect"), [(s, e) for _, s, e in CASES], ids=[c[0] for c in CASES])
-def test_checkpoint_after_steps(steps: list[tuple], expect: int) -> None:  # type: ignore[type-arg]
+def test_checkpoint_after_steps(steps: list[tuple[Any, ...]], expect: int) -> None:
     p = PendingLines()
     for step in steps:
         _apply(p, step)

@@ -8,12 +8,13 @@ import ssl
 import subprocess
 from collections import Counter
 from pathlib import Path
+from typing import cast
 
 import pytest
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.publish_async import AsyncPublishing
 from deskwatch.producers.sources.syslog_server import SyslogServer
-from deskwatch.schemas import DeadLetter, decode_events_record
+from deskwatch.schemas import DeadLetter, EventBatch, decode_events_record
 
 from deskwatch.settings import Settings, SyslogSettings
 from deskwatch.topology import DEAD_LETTER, EVENTS
@@ -76,7 +77,7 @@ def test_syslog_udp_and_tcp_both_framings_and_limits(broker_settings: Settings, 
     assert flags == {"oversize_closed": True, "third_closed": True, "idle_closed": True}
     assert server.refused["too_many_connections"] == 1
     events = [e for r in read_topic(broker_settings, EVENTS.name(broker_settings.kafka))
-              for e in decode_events_record(r.value).events]  # type: ignore[union-attr]
+              for e in cast(EventBatch, decode_events_record(r.value)).events]
     by_message = {e.message: e for e in events}
     assert sorted(by_message) == sorted([(M5424 % i).split(b" - ")[-1].decode() for i in (1, 3, 5)]
                                         + [(M3164_NOHOST % i).split(b": ")[-1].decode() for i in (2, 4, 6)])
@@ -147,6 +148,6 @@ def test_syslog_over_tls_accepts_tls_senders_and_refuses_plain_tcp(
     server, plain_refused = asyncio.run(_tls(settings, publisher, cert))
     assert plain_refused, "a plaintext sender gets no syslog service on the TLS port"
     events = [e for r in read_topic(broker_settings, EVENTS.name(broker_settings.kafka))
-              for e in decode_events_record(r.value).events]  # type: ignore[union-attr]
+              for e in cast(EventBatch, decode_events_record(r.value)).events]
     assert [e.message for e in events] == [(M5424 % 7).split(b" - ")[-1].decode()]
     assert server.publishing.read == 1

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import orjson
 import pytest
@@ -15,7 +16,7 @@ from deskwatch.producers.parse.contract import SourceContext
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.checkpoint import Checkpoint, CheckpointStore
 from deskwatch.producers.sources.tail import FileTail, TailOptions
-from deskwatch.schemas import decode_events_record
+from deskwatch.schemas import EventBatch, decode_events_record
 
 from deskwatch.settings import Settings, TailSettings
 from deskwatch.topology import EVENTS
@@ -82,6 +83,6 @@ def test_tail_follows_crlf_partial_rotation_truncation(
         stop.set()
         runner.join(30)
     messages = Counter(e.message.rstrip(".") for r in read_topic(broker_settings, EVENTS.name(broker_settings.kafka))
-                       for e in decode_events_record(r.value).events)  # type: ignore[union-attr]
+                       for e in cast(EventBatch, decode_events_record(r.value)).events)
     assert messages == {f"m{i}": 1 for i in range(1, 8)}
     assert (tail.counts.read, tail.counts.accepted) == (7, 7)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 from elastic_transport import ConnectionError as TransportConnectionError
@@ -25,7 +26,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("steps", "now", "want"), CASES)
-def test_pacing(steps: list[tuple], now: float, want: float | None) -> None:
+def test_pacing(steps: list[tuple[Any, ...]], now: float, want: float | None) -> None:  # (name, *arguments)
     pacer = RefreshPacer(min_interval_s=0.2)
     for step in steps:
         if step[0] == "wrote":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -53,7 +54,7 @@ def test_mappings_are_explicit_and_aliases_point_at_declared_fields(kind: Kind) 
     assert body["dynamic"] is False
     fields = mapping_fields(kind)
 
-    def walk(props: dict, prefix: str = "") -> None:  # type: ignore[type-arg]
+    def walk(props: dict[str, Any], prefix: str = "") -> None:
         for name, spec in props.items():
             if "properties" in spec:
                 walk(spec["properties"], f"{prefix}{name}.")

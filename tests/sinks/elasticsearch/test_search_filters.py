@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from deskwatch.schemas.incident import Incident
@@ -47,7 +48,7 @@ def test_parse_since_refuses(text: str) -> None:
     (IncidentFilters(site=("LYON",), since=NOW), [{"terms": {"group.asset.site": ["LYON"]}},
                                                   {"range": {"last_seen": {"gte": NOW.isoformat()}}}]),
 ], ids=["none", "status", "severity-and-rule", "site-and-since"])
-def test_filter_clauses(filters: IncidentFilters, clauses: list[dict]) -> None:  # type: ignore[type-arg]
+def test_filter_clauses(filters: IncidentFilters, clauses: list[dict[str, Any]]) -> None:
     query = incident_query("", filters)
     assert query["bool"]["filter"] == clauses
     assert query["bool"]["must"][0]["query_string"]["query"] == "*", "an empty query matches everything"

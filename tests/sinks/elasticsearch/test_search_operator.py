@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.command import Command, Silence
 from deskwatch.schemas.digest import EventDigest
-from deskwatch.schemas.incident import ChangeReason, Incident
+from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus, Severity
 from deskwatch.sinks.elasticsearch.encode import change_item, digest_item, incident_item
 from deskwatch.sinks.elasticsearch.search import (
     IncidentFilters,
@@ -24,7 +24,7 @@ from deskwatch.sinks.elasticsearch.search import (
     search_incidents,
 )
 from deskwatch.sinks.elasticsearch.templates import ensure_indices, history_alias, incidents_alias
-from deskwatch.sinks.elasticsearch.write import write_items
+from deskwatch.sinks.elasticsearch.write import Outcome, write_items
 
 from deskwatch.cli import main
 from deskwatch.components import write_settings_file
@@ -57,14 +57,16 @@ INCIDENTS = [
 ]
 
 
-def _change(rev: int, reason: ChangeReason, frm: str | None, to: str, actor: str | None = None) -> IncidentChange:
+def _change(rev: int, reason: ChangeReason, frm: IncidentStatus | None, to: IncidentStatus,
+            actor: str | None = None) -> IncidentChange:
     return IncidentChange(incident_id="inc-disk", revision=rev, rule_id="disk-errors", rule_version=1,
                           group_key=INCIDENTS[0].group_key, from_status=frm, to_status=to, reason=reason,
-                          severity="high", at=T0 + timedelta(minutes=rev), actor=actor)  # type: ignore[arg-type]
+                          severity=Severity.HIGH, at=T0 + timedelta(minutes=rev), actor=actor)
 
 
-CHANGES = [_change(3, ChangeReason.ASSIGNED, "open", "open", "alice"), _change(1, ChangeReason.OPENED, None, "open"),
-           _change(2, ChangeReason.ESCALATED, "open", "open")]
+OPEN = IncidentStatus.OPEN
+CHANGES = [_change(3, ChangeReason.ASSIGNED, OPEN, OPEN, "alice"), _change(1, ChangeReason.OPENED, None, OPEN),
+           _change(2, ChangeReason.ESCALATED, OPEN, OPEN)]
 
 
 def _digest(n: int, group_key: str, at: datetime) -> EventDigest:
@@ -92,7 +94,7 @@ def world(settings: Settings) -> Settings:
              + [change_item(c, history_alias(es), "t:0:0", b"") for c in CHANGES]
              + [digest_item(d, es, "t:0:0", b"") for d in DIGESTS])
     report = write_items(client, items, 1.0, refresh=True)
-    assert report.counts["indexed"] == len(items), report
+    assert report.counts[Outcome.INDEXED] == len(items), report
     client.close()
     return s
 

@@ -24,7 +24,7 @@ def _api_error(status: int) -> ApiError:
     return ApiError(f"HTTP {status}", meta=meta, body={})
 
 
-DOWN = TransportConnectionError("connection refused")
+DOWN: Exception = TransportConnectionError("connection refused")  # a ScriptedBulk step
 
 
 class ScriptedBulk:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from click.testing import CliRunner
@@ -60,7 +60,8 @@ def _file_part(headers: dict[str, str], body: bytes) -> tuple[str | None, bytes]
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
     [part] = list(message.iter_parts())
     assert part.get_param("name", header="content-disposition") == "file"
-    return part.get_filename(), part.get_payload(decode=True)
+    # a leaf part's decoded payload is its bytes (typeshed's get_payload also returns Message, Any)
+    return part.get_filename(), cast(bytes, part.get_payload(decode=True))
 
 
 def _run(tmp_path: Path, *args: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from typing import TYPE_CHECKING
 
 import pytest
 import urllib3
@@ -10,6 +11,9 @@ from deskwatch.sinks.webhook.deliver import Outcome, backoff, deliver
 from deskwatch.sinks.webhook.sign import signature, verify
 
 from deskwatch.settings import WebhookSettings
+
+if TYPE_CHECKING:  # the fixture's type; its conftest is not imported at run time
+    from tests.sinks.webhook.conftest import Receiver
 
 SETTINGS = WebhookSettings(max_attempts=3, backoff_initial_s=0.01, backoff_max_s=0.02, connect_timeout_s=1,
                            read_timeout_s=2)
@@ -45,7 +49,9 @@ def test_backoff(attempt: int, delay: float) -> None:
     ((429, 400), Outcome.REFUSED, 2, 400),
     ((404,), Outcome.REFUSED, 1, 404),
 ], ids=["ok", "retried-then-ok", "exhausted", "throttled-then-refused", "refused"])
-def test_deliver_sorts_statuses(receiver, statuses, outcome, attempts, last) -> None:  # type: ignore[no-untyped-def]
+def test_deliver_sorts_statuses(
+    receiver: Receiver, statuses: tuple[int, ...], outcome: Outcome, attempts: int, last: int
+) -> None:
     url = receiver.on("/hook", *statuses)
     slept: list[float] = []
     result = deliver(urllib3.PoolManager(), url, BODY, {"X-Test": "1"}, SETTINGS, sleep=slept.append)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 import pytest
@@ -16,6 +17,9 @@ from deskwatch.components import Component, write_settings_file
 from deskwatch.settings import Settings
 from deskwatch.topology import INCIDENT_CHANGES
 from tests.integration.conftest import pipeline_settings, read_topic, wait_for  # noqa: F401  (fixture)
+
+if TYPE_CHECKING:  # the fixture's type; its conftest is not imported at run time
+    from tests.sinks.webhook.conftest import Receiver
 
 pytestmark = pytest.mark.integration
 SECRET = "pipeline-secret"
@@ -36,7 +40,7 @@ EVENTS = [
 
 
 @pytest.fixture
-def components(pipeline_settings: Settings, receiver, tmp_path: Path) -> Iterator[tuple[Settings, list[Component], str]]:  # noqa: F811
+def components(pipeline_settings: Settings, receiver: Receiver, tmp_path: Path) -> Iterator[tuple[Settings, list[Component], str]]:  # noqa: F811
     hook = pipeline_settings.webhook.model_copy(update={
         "urls": (receiver.on("/tickets"),), "secret": SecretStr(SECRET), "group_id": "dw-hook-e2e",
         "backoff_initial_s": 0.05})
@@ -48,7 +52,9 @@ def components(pipeline_settings: Settings, receiver, tmp_path: Path) -> Iterato
         c.stop()
 
 
-def test_changes_carry_cloudevents_headers_and_reach_the_webhook(components, receiver, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_changes_carry_cloudevents_headers_and_reach_the_webhook(
+    components: tuple[Settings, list[Component], str], receiver: Receiver, tmp_path: Path
+) -> None:
     s, started, config = components
     path = tmp_path / "events.jsonl"
     path.write_bytes(b"\n".join(EVENTS) + b"\n")

@@ -6,6 +6,7 @@ import base64
 import json
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from deskwatch.schemas.change import IncidentChange
@@ -21,6 +22,9 @@ from deskwatch.settings import Settings
 from deskwatch.topics import consumer_lag, ensure_topics
 from deskwatch.topology import DEAD_LETTER, INCIDENT_CHANGES
 from tests.prefixed import prefixed
+
+if TYPE_CHECKING:  # the fixture's type; its conftest is not imported at run time
+    from tests.sinks.webhook.conftest import Receiver
 
 pytestmark = pytest.mark.integration
 SECRET = "s3cret-for-tests"
@@ -62,13 +66,13 @@ def _drain(s: Settings, expected: int, timeout_s: float = 60) -> WebhookRelay:
     return relay
 
 
-def _dead_letters(s: Settings) -> list[dict]:  # type: ignore[type-arg]
+def _dead_letters(s: Settings) -> list[dict[str, Any]]:
     from tests.integration.conftest import read_topic
 
     return [json.loads(r.value) for r in read_topic(s, DEAD_LETTER.name(s.kafka), timeout_s=3)]
 
 
-def test_changes_are_signed_retried_and_committed(settings: Settings, receiver) -> None:  # type: ignore[no-untyped-def]
+def test_changes_are_signed_retried_and_committed(settings: Settings, receiver: Receiver) -> None:
     s = _settings(settings, [receiver.on("/ok"), receiver.on("/flaky", 500, 500)])
     good, quiet = _change("inc1", 3), _change("inc2", 1, notify=False)
     _send(s, [(b"inc1", good.model_dump_json().encode(), ce_headers(good, "dw-test")),
@@ -92,7 +96,7 @@ def test_changes_are_signed_retried_and_committed(settings: Settings, receiver) 
 
 
 def test_dead_letter_after_the_bound_with_last_status_and_original_bytes(
-    settings: Settings, receiver  # type: ignore[no-untyped-def]
+    settings: Settings, receiver: Receiver
 ) -> None:
     s = _settings(settings, [receiver.on("/down", *[500] * 10)], attempts=2)
     change = _change("inc9", 7)
@@ -111,7 +115,7 @@ def test_dead_letter_after_the_bound_with_last_status_and_original_bytes(
     ({"urls": ()}, "webhook.urls is empty"),
     ({"urls": ("http://127.0.0.1:1/x",), "secret": None}, "webhook.secret is not set"),
 ], ids=["no-urls", "no-secret"])
-def test_bad_configuration_fails_at_start(settings: Settings, update: dict, message: str) -> None:  # type: ignore[type-arg]
+def test_bad_configuration_fails_at_start(settings: Settings, update: dict[str, Any], message: str) -> None:
     s = settings.model_copy(update={"webhook": settings.webhook.model_copy(update=update)})
     with pytest.raises(WebhookConfigError, match=message):
         WebhookRelay(s)
