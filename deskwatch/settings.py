@@ -157,7 +157,10 @@ class ProcessorSettings(_Section):
     # 8,632, 10,663, 10,795 and 9,139 events/s after warm-up (0.30, 0.39, 0.43, 0.41 of Quix Streams
     # in the same runs: noise, no loss). The agent works through 256 dense envelopes in ~1.5 s; a
     # live batch holds what batch_within_s brought, ~100-200 one-event envelopes; and a dense host
-    # sends one envelope in ~1,500, so a host's writes coalesce within a batch as before.
+    # sends one envelope in ~1,500, so a host's writes coalesce within a batch as before. The cost:
+    # one fetch loop feeds every agent, so a full stage 1 buffer (~0.5 s of live input) holds stage
+    # 2's signals back behind it; a live A/B at 800 events/s put stage 1's hop p99 at 493 / 606 ms
+    # against 310 / 264 with the old values, within the machine's noise (bench/RESULTS.md).
     batch_max_records: int = Field(default=256, ge=1, description="records an agent takes per batch")
     fetch_max_records: int = Field(default=256, ge=1, description="records one fetch from the broker hands over")
     input_buffer_records: int = Field(
