@@ -43,7 +43,7 @@ def fingerprint(host: str, provider: str, code: str, template: str) -> str:
 
 
 class Fingerprinter:
-    """:func:`fingerprint` with its two halves remembered: the same digests, a fifth of the work.
+    """:func:`fingerprint` with its two halves remembered: the same digests, at under half the cost.
 
     A fleet's (host, provider, code, template) tuples are many (every host times every kind of
     message: 37,695 in 60,000 simulated events), so a cache of whole tuples misses; its hosts and
@@ -51,6 +51,7 @@ class Fingerprinter:
     version and host are kept per host, the encoded rest per triple; a call joins the two and
     hashes them: the bytes :func:`fingerprint` hashes, so its digest (tests/processors/fingerprint).
     Bytes, not a hasher fed with the host's part: that is ~460 bytes per host, 45 MiB at 100k.
+    Measured over the e2e bench's 60,000 tuples: 5.2 -> 2.5 us per call (bench/RESULTS.md).
     Each cache is emptied whole when full: results never depend on what it holds, only the cost.
     """
 

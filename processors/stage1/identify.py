@@ -6,9 +6,9 @@ from deskwatch.processors.fingerprint import Fingerprinter, message_template
 from deskwatch.schemas.event import EventView
 
 TEMPLATE_MAX = 1024
-# Each host's and each (provider, code, template)'s part hashed once (Fingerprinter). Templates are
-# at most TEMPLATE_MAX long: the kinds' cache holds at most ~16 MiB of them, a fleet's few hundred
-# kinds far less.
+# Each host's and each (provider, code, template)'s part encoded once (Fingerprinter). Templates are
+# at most TEMPLATE_MAX long, kept as the key's text and as bytes: the kinds' cache holds at most
+# ~32 MiB (16,384 kinds), a fleet's few hundred kinds far less; the hosts' ~10 MB at 100k hosts.
 _fingerprint = Fingerprinter()
 
 
