@@ -7,7 +7,7 @@ event time as its clock, ``--linger`` seconds of event time per envelope), then 
 runs ``Stage1.apply`` over all of them with empty host tables, then ``Stage2.on_signal`` over
 every signal stage 1 produced, with empty group tables. Every repetition starts cold: the
 template and fingerprint caches (``templatize.clear_template_cache``, stage 1's
-``identify._fingerprint``, where present) are emptied first, so a warm cache from the previous
+``identify._fingerprint``) are emptied first, so a warm cache from the previous
 repetition cannot flatter the figure. Prints the median of ``--reps``
 as events per second (stage 1, stage 2, and both as one stage-1 event's cost). The garbage
 collector is paced as the processor's worker paces it (``--gc default`` keeps CPython's).
@@ -84,14 +84,9 @@ def run_stage2(core: Stage2, signals: Sequence[tuple[Signal, datetime]]) -> int:
 
 
 def timed(work: Callable[[], T]) -> tuple[float, T]:
-    """Seconds one cold call of ``work`` takes (template cache emptied first), and its result."""
-    for clear in (
-        getattr(templatize, "clear_template_cache", None),
-        getattr(getattr(identify, "_fingerprint", None), "clear", None)
-        or getattr(getattr(identify, "_fingerprint", None), "cache_clear", None),
-    ):
-        if clear is not None:
-            clear()
+    """Seconds one cold call of ``work`` takes (template and fingerprint caches emptied first), and its result."""
+    templatize.clear_template_cache()
+    identify._fingerprint.clear()
     started = time.process_time()  # CPU time: the machine is shared, wall time is noise
     result = work()
     return time.process_time() - started, result
