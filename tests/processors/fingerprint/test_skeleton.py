@@ -225,3 +225,53 @@ def test_every_guard_string_with_a_digit_is_a_digit_literal() -> None:
             for part in group:
                 if set(part) & ASCII_DIGITS:
                     assert any(part in literal for literal in DIGIT_LITERALS), (rule.name, part)
+
+
+def full_scan_key(message: str) -> templatize.SkeletonKey:
+    """skeleton_key as first written: each step a pattern.sub over every position."""
+    guid = MASK_RULES[0]
+    if "-" in message and guid.anchor is not None and guid.anchor.search(message) is not None:
+        message = guid.pattern.sub(templatize._zero_hex_letters, message)
+    if "0x" in message:
+        message = templatize._HEX_TOKEN.sub(templatize._zero_hex_letters, message)
+    skeleton = message.encode("utf-8", "surrogatepass").translate(templatize._ZERO_DIGITS)
+    if any(literal in message for literal in DIGIT_LITERALS):
+        return skeleton, tuple(found.start() for found in templatize._DIGIT_LITERAL.finditer(message))
+    return skeleton
+
+
+def test_the_anchored_key_is_the_full_scan_key_on_real_and_simulated_messages() -> None:
+    from test_fast_paths import loghub_messages, simulated_messages
+
+    messages = loghub_messages() + simulated_messages()
+    assert sum("0x" in m for m in messages) > 20 and sum("-" in m for m in messages) > 20
+    for message in messages:
+        assert skeleton_key(message) == full_scan_key(message), message
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(HEX_FRAGMENTS, max_size=30).map("".join))
+def test_the_anchored_key_is_the_full_scan_key(message: str) -> None:
+    assert skeleton_key(message) == full_scan_key(message)
+
+
+def test_a_text_remembered_whole_gives_its_keys_template() -> None:
+    """The exact-text cache answers first; what it answers is the key's template, cached or not."""
+    clear_template_cache()
+    first, second = "disk 3 failed at 0x1F", "disk 4 failed at 0x2A"
+    assert message_template(first) == _template(first)
+    assert message_template(second) == _template(second)  # from the key's cache, new text
+    assert message_template(first) == message_template(second) == "disk <*> failed at <*>"
+    assert set(templatize._BY_TEXT) == {first, second}
+    assert len(templatize._TEMPLATES) == 1
+
+
+def test_both_caches_stay_within_their_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(templatize, "CACHE_ENTRIES", 3)
+    clear_template_cache()
+    for n in range(10):
+        message = f"event {'x' * n} number {n}"  # a new key and a new text each time
+        assert message_template(message) == _template(message)
+    assert len(templatize._BY_TEXT) == 3 and len(templatize._TEMPLATES) == 3
+    assert "event xxxxxxxxx number 9" in templatize._BY_TEXT
+    assert "event  number 0" not in templatize._BY_TEXT  # the oldest went first
