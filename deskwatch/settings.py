@@ -161,10 +161,19 @@ class ProcessorSettings(_Section):
     # one fetch loop feeds every agent, so a full stage 1 buffer (~0.5 s of live input) holds stage
     # 2's signals back behind it; a live A/B at 800 events/s put stage 1's hop p99 at 493 / 606 ms
     # against 310 / 264 with the old values, within the machine's noise (bench/RESULTS.md).
+    # Then the fetch and the buffer shrank (256 / 512 -> 64 / 128): envelopes near the producers'
+    # largest held ~2x more than those figures show. 727 envelopes of ~460 events (--hosts 100
+    # --events 300000, 15:33-15:46 UTC, fetch / buffer / batch): peak RSS 626 MiB with 256 / 512 /
+    # 256, 551 with 64 / 128 / 256, 319 with 64 / 128 / 64. A smaller batch costs CPU where a host's
+    # envelopes are spread over the backlog (dense shape, alternated: 129 and 116 us of CPU per event
+    # with batches of 64, 106 and 111 with 256: each batch writes the state of every host it
+    # touched), the smaller fetch and buffer do not (94 and 88 against 108 and 89). So at most 448
+    # envelopes are held, ~400 MB at 900 KB each (1,024 and ~920 MB before); 2,075 envelopes of ~485
+    # events (1M events): 642 MiB against 787 with 256 / 512 / 256, at 0.45 and 0.42 of Quix Streams.
     batch_max_records: int = Field(default=256, ge=1, description="records an agent takes per batch")
-    fetch_max_records: int = Field(default=256, ge=1, description="records one fetch from the broker hands over")
+    fetch_max_records: int = Field(default=64, ge=1, description="records one fetch from the broker hands over")
     input_buffer_records: int = Field(
-        default=512, ge=1, description="records fetched and waiting for an agent, per input; fetching waits beyond")
+        default=128, ge=1, description="records fetched and waiting for an agent, per input; fetching waits beyond")
     # Decision: 0.1 s, not 0.05. Each batch pays fixed costs (a state write per host it touched, one
     # wait for its outputs' acknowledgement), and live traffic brings about one event per host
     # envelope, so a longer batch coalesces more of a host's writes: in process, stage 1 and its
