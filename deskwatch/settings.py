@@ -158,9 +158,10 @@ class ProcessorSettings(_Section):
     # in the same runs: noise, no loss). The agent works through 256 dense envelopes in ~1.5 s; a
     # live batch holds what batch_within_s brought, ~100-200 one-event envelopes; and a dense host
     # sends one envelope in ~1,500, so a host's writes coalesce within a batch as before. The cost:
-    # one fetch loop feeds every agent, so a full stage 1 buffer (~0.5 s of live input) holds stage
-    # 2's signals back behind it; a live A/B at 800 events/s put stage 1's hop p99 at 493 / 606 ms
-    # against 310 / 264 with the old values, within the machine's noise (bench/RESULTS.md).
+    # one fetch loop feeds every agent, so a full stage 1 buffer (~0.5 s of live input at 512
+    # records) holds stage 2's signals back behind it; a live A/B at 800 events/s put stage 1's hop
+    # p99 at 493 / 606 ms against 310 / 264 with the old values, within the machine's noise
+    # (bench/RESULTS.md).
     # Then the fetch and the buffer shrank (256 / 512 -> 64 / 128): envelopes near the producers'
     # largest held ~2x more than those figures show. 727 envelopes of ~460 events (--hosts 100
     # --events 300000, 15:33-15:46 UTC, fetch / buffer / batch): peak RSS 626 MiB with 256 / 512 /

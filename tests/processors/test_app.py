@@ -21,5 +21,5 @@ def test_default_input_bounds_hold_a_backlog_out_of_memory() -> None:
     p = settings.processor
     held = p.fetch_max_records + p.input_buffer_records + p.batch_max_records
     assert held * settings.producer.batch_max_bytes <= 2**30 // 2
-    app, _ = build_app(Settings())
+    app, _ = build_app(settings)
     assert app.conf.stream_buffer_maxsize == p.input_buffer_records
