@@ -46,7 +46,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from deskwatch.processors.encode import encoder
 from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket, RuleHit
 from deskwatch.processors.fields_set import share_nested
-from deskwatch.processors.stage1.construct import constructor
+from deskwatch.processors.construct import constructor
 from deskwatch.processors.state_codec import pack, unpack
 from deskwatch.processors.views import CACHE_MAX, ModelTable, WriteState
 

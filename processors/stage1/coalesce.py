@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from deskwatch.processors.stage1.construct import constructor
+from deskwatch.processors.construct import constructor
 from deskwatch.schemas.signal import Signal
 
 SAMPLE_MAX = 1024

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from deskwatch.processors.stage1.construct import constructor
+from deskwatch.processors.construct import constructor
 from deskwatch.processors.stage1.state import ContentWindow
 
 LINKS_MAX = 16

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from deskwatch.processors.stage1.construct import constructor
+from deskwatch.processors.construct import constructor
 from deskwatch.processors.stage1.state import ContentWindow
 from deskwatch.schemas.digest import EventDigest, digest_id
 from deskwatch.schemas.event import EventView

@@ -8,7 +8,7 @@ from operator import attrgetter
 
 from deskwatch.processors.rules import Rule
 from deskwatch.processors.stage1.bound import bound_content, bound_hits, bound_id_buckets, bucket_start, to_ms
-from deskwatch.processors.stage1.construct import constructor
+from deskwatch.processors.construct import constructor
 from deskwatch.processors.stage1.decision import DecisionKind, EventDecision
 from deskwatch.processors.stage1.state import ContentWindow, HostState, IdBucket, RuleHit, StateLimits
 from deskwatch.schemas.event import EventView, WorkstationEvent, compute_event_id

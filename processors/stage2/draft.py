@@ -10,11 +10,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from deskwatch.processors.stage2.state import GroupState
+from deskwatch.processors.construct import replacer
+from deskwatch.processors.stage2.state import GroupState, replace_incident
 from deskwatch.processors.stage2.transition import SIDE_TRIGGERS, Outcome, Trigger, lookup, refusal
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.command import Command
 from deskwatch.schemas.incident import Incident, IncidentStatus
+
+
+# Copies of the changes this input made (their notify flag): model_copy's generic steps, without.
+_replace_change = replacer(IncidentChange)
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ class Draft:
 
     def touch(self, incident: Incident, **updates: Any) -> Incident:
         """Update counts without a transition; the revision is bumped once later."""
-        updated = incident.model_copy(update=updates)
+        updated = replace_incident(incident, **updates)
         self._place(updated)
         self._dirty[updated.id] = None
         return updated
@@ -92,14 +97,10 @@ class Draft:
         # Cross-group notes (absorb, link) keep the lifecycle's reason: their arrival order
         # relative to the group's own transitions is a race, the final incident must not be.
         reason = incident.reason if trigger in SIDE_TRIGGERS else row.reason
-        updated = incident.model_copy(
-            update={
-                **updates,
-                "status": row.to_status,
-                "reason": reason,
-                "revision": incident.revision + 1,
-                "updated_at": self.now,
-            }
+        updated = replace_incident(
+            incident,
+            **{**updates, "status": row.to_status, "reason": reason, "revision": incident.revision + 1,
+               "updated_at": self.now},
         )
         self._place(updated)
         self._emitted[updated.id] = updated
@@ -128,13 +129,8 @@ class Draft:
         if row is None:
             self.decide(refusal(None, trigger), incident.id)
             return None
-        opened = incident.model_copy(
-            update={
-                "status": row.to_status,
-                "reason": row.reason,
-                "revision": 1,
-                "updated_at": self.now,
-            }
+        opened = replace_incident(
+            incident, status=row.to_status, reason=row.reason, revision=1, updated_at=self.now
         )
         self._place(opened)
         self._emitted[opened.id] = opened
@@ -184,14 +180,11 @@ class Draft:
         for incident_id in self._dirty:
             current = self.find(incident_id)
             if current is not None:
-                bumped = current.model_copy(
-                    update={"revision": current.revision + 1, "updated_at": self.now}
-                )
+                bumped = replace_incident(current, revision=current.revision + 1, updated_at=self.now)
                 self._place(bumped)
                 self._emitted[incident_id] = bumped
         changes = [
-            c.model_copy(update={"notify": not self._emitted[c.incident_id].suppressed})
-            for c in self.changes
+            _replace_change(c, notify=not self._emitted[c.incident_id].suppressed) for c in self.changes
         ]
         return Stage2Result(
             self.state, list(self._emitted.values()), changes, self.commands, self.decisions

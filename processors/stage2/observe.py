@@ -11,7 +11,7 @@ from deskwatch.processors.stage2.advance import escalate, lifetime_over, reopena
 from deskwatch.processors.stage2.draft import Draft
 from deskwatch.processors.stage2.mute import apply_silences
 from deskwatch.processors.stage2.policy import LifecyclePolicy
-from deskwatch.processors.stage2.state import WINDOW_CAP, WindowEntry
+from deskwatch.processors.stage2.state import WINDOW_CAP, WindowEntry, replace_incident
 from deskwatch.processors.stage2.tally import (
     blank_incident,
     cleared_hits,
@@ -21,6 +21,7 @@ from deskwatch.processors.stage2.tally import (
     event_order,
     fold,
     opening_time,
+    threshold_population,
 )
 from deskwatch.processors.stage2.transition import Outcome, Trigger
 from deskwatch.schemas.command import Silence
@@ -102,7 +103,7 @@ def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Sign
     earlier, readmitted = earlier_opening(policy, state, incident, entry)
     if earlier is not None:
         state.last_opened_at = earlier
-        incident = incident.model_copy(update={"opened_at": earlier})
+        incident = replace_incident(incident, opened_at=earlier)
     for old in readmitted:
         incident, _ = fold(state, incident, old)
     applied = tuple(s.source_id for s in readmitted)
@@ -172,9 +173,7 @@ def _pend(draft: Draft, policy: LifecyclePolicy, signal: Signal) -> None:
     """
     state = draft.state
     _hold(draft, signal)
-    population = next(
-        (s.population for s in reversed(state.window) if s.population), state.population
-    )
+    population = threshold_population(policy, state.window, state.population)
     if crossing_time(policy, state.window, population) is not None:
         _open(draft, policy, signal)
     else:
@@ -211,8 +210,8 @@ def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal) -> None:
     state.episodes += 1
     for entry in sorted(entries, key=lambda e: (e.first_seen, e.sample)):
         incident, _ = fold(state, incident, entry)
-    incident = incident.model_copy(
-        update={"severity": escalated_severity(policy, incident, state.population, opened_at)}
+    incident = replace_incident(
+        incident, severity=escalated_severity(policy, incident, state.population, opened_at)
     )
     trigger = Trigger.FIRST_HIT if len(entries) == 1 else Trigger.THRESHOLD
     opened = draft.open(incident, trigger, opened_at)

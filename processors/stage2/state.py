@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from deskwatch.processors.construct import constructor, replacer
 from deskwatch.schemas.incident import Incident
 from deskwatch.schemas.signal import Signal
 
@@ -50,7 +51,7 @@ class WindowEntry(BaseModel):
 
     @classmethod
     def of(cls, signal: Signal) -> WindowEntry:
-        return cls(
+        return _window_entry(
             source_id=signal.source_id,
             first_seen=signal.first_seen,
             last_seen=signal.last_seen,
@@ -140,6 +141,12 @@ class GroupState(BaseModel):
         """The incident commands address when they name none."""
         return self.incident or self.last_resolved
 
+
+# One window entry per signal, from a signal's values, and a copy of its incident per count and
+# transition: the values are typed already. Validation and model_copy were ~21 % of stage 2's
+# samples on a sparse fleet (py-spy), these ~13 % (processors/construct.py).
+_window_entry = constructor(WindowEntry)
+replace_incident = replacer(Incident)
 
 _FORKED_LISTS = (
     "window", "hosts", "device_classes", "children", "absorb_targets", "linked", "opening", "earlier",

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from deskwatch.processors.construct import constructor
 from deskwatch.processors.stage2.policy import EscalationLevel, LifecyclePolicy
 from deskwatch.processors.stage2.state import (
     HOSTS_CAP,
@@ -20,11 +21,14 @@ from deskwatch.processors.stage2.state import (
     WINDOW_CAP,
     GroupState,
     WindowEntry,
+    replace_incident,
 )
 from deskwatch.schemas.incident import Incident, Severity, episode_incident_id
 from deskwatch.schemas.signal import Signal
 
 _RANK = {s: i for i, s in enumerate(Severity)}
+# A new incident is built from values stage 2 has typed: a signal's, a policy's (state.py).
+_incident = constructor(Incident)
 _TICK = timedelta(microseconds=1)
 
 
@@ -55,6 +59,19 @@ def cleared_hits(entries: Sequence[WindowEntry], until: datetime, *, at_until: b
         else:
             pending.setdefault(entry.host, []).append(entry.source_id)
     return cleared
+
+
+def threshold_population(
+    policy: LifecyclePolicy, window: Sequence[WindowEntry], known: int | None
+) -> int | None:
+    """The population a percentage threshold reads: the latest one a held hit carried, else
+    ``known`` (the group's). None without such a threshold, where nothing reads it: the window
+    is then not scanned. Groups the inventory does not count (not a host's, not a site's) carry
+    no population, and the scan went through all their held hits (up to WINDOW_CAP) per signal:
+    ~10 % of stage 2 on a sparse fleet."""
+    if policy.min_population_pct is None:
+        return None
+    return next((s.population for s in reversed(window) if s.population), known)
 
 
 def crossing_time(
@@ -134,19 +151,18 @@ def fold(state: GroupState, incident: Incident, hit: WindowEntry) -> tuple[Incid
     codes, providers = list(incident.event_codes), list(incident.providers)
     _insert_sorted(codes, hit.event_code, LABELS_CAP)
     _insert_sorted(providers, hit.provider, LABELS_CAP)
-    updated = incident.model_copy(
-        update={
-            "event_count": incident.event_count + hit.count,
-            "deduplicated_count": incident.deduplicated_count + hit.deduplicated,
-            "first_seen": min(incident.first_seen, hit.first_seen),
-            "last_seen": max(incident.last_seen, hit.last_seen),
-            "hosts": state.hosts[:INCIDENT_HOSTS_CAP],
-            "host_count": len(state.hosts),
-            "device_classes": list(state.device_classes),
-            "event_codes": codes,
-            "providers": providers,
-            "sample_message": hit.sample if _earliest(hit, incident) else incident.sample_message,
-        }
+    updated = replace_incident(
+        incident,
+        event_count=incident.event_count + hit.count,
+        deduplicated_count=incident.deduplicated_count + hit.deduplicated,
+        first_seen=min(incident.first_seen, hit.first_seen),
+        last_seen=max(incident.last_seen, hit.last_seen),
+        hosts=state.hosts[:INCIDENT_HOSTS_CAP],
+        host_count=len(state.hosts),
+        device_classes=list(state.device_classes),
+        event_codes=codes,
+        providers=providers,
+        sample_message=hit.sample if _earliest(hit, incident) else incident.sample_message,
     )
     return updated, new_host
 
@@ -168,7 +184,7 @@ def blank_incident(
     first from stage 1's partitions, so the crossing time depends on arrival order, which differs
     between a run and its crash-and-restart twin. The episode number does not.
     """
-    return Incident(
+    return _incident(
         id=episode_incident_id(first.rule_id, first.group_key, state.episodes),
         rule_id=first.rule_id,
         rule_version=first.rule_version,
@@ -184,6 +200,11 @@ def blank_incident(
         revision=1,
         window_seconds=int(policy.window.total_seconds()),
         parent_id=None,
+        hosts=[],
+        event_codes=[],
+        providers=[],
+        children=[],
+        device_classes=[],
     )
 
 
@@ -195,8 +216,7 @@ def opening_time(
     Sets ``state.opening_floor`` and keeps in ``state.opening`` the entries at or before it, so
     that a hit arriving late with an earlier time can move the opening back (``reopening_time``).
     """
-    population = next((s.population for s in reversed(window) if s.population), state.population)
-    crossed = crossing_time(policy, window, population)
+    crossed = crossing_time(policy, window, threshold_population(policy, window, state.population))
     at = crossed if crossed is not None else max(s.last_seen for s in window)
     floor = None if state.last_opened_at is None else state.last_opened_at + _TICK
     state.opening_floor = floor

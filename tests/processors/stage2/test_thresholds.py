@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 
 from deskwatch.processors.stage2 import Outcome, Stage2
+from deskwatch.processors.stage2.state import WindowEntry
+from deskwatch.processors.stage2.tally import threshold_population
 from deskwatch.schemas.incident import ChangeReason, IncidentStatus, Severity
 
 from .build import Level, Policy, at, run, signal
@@ -201,3 +203,11 @@ def test_escalates_by_population_share() -> None:
         [("signal", signal(0, "a", population=4), 0), ("signal", signal(1, "b", population=4), 1)],
     )
     assert [r.incidents[0].severity for r in results] == [Severity.MEDIUM, Severity.HIGH]
+
+
+def test_the_population_a_percentage_threshold_reads_is_the_latest_carried_and_only_it_reads_one() -> None:
+    window = [WindowEntry.of(signal(m, host, population=p)) for m, host, p in
+              ((0, "a", 40), (1, "b", None), (2, "c", 30), (3, "d", None))]
+    assert threshold_population(Policy(min_population_pct=10), window, 99) == 30
+    assert threshold_population(Policy(min_population_pct=10), window[1:2], 99) == 99  # none carried: the group's
+    assert threshold_population(Policy(min_hosts=2), window, 99) is None  # nothing reads it

@@ -1,4 +1,5 @@
-"""constructor(): the same model instance as validation gives, for stage 1's per-event models."""
+"""constructor(): the same model instance as validation gives, for stage 1's per-event models;
+replacer(): the same copy as model_copy(update=...) gives, for stage 2's incidents."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from pydantic import BaseModel, PrivateAttr
 
 from deskwatch.processors.stage1 import ContentWindow, HostState, IdBucket, RuleHit
 from deskwatch.processors.fields_set import every_field_set
-from deskwatch.processors.stage1.construct import ConstructError, constructor
+from deskwatch.processors.construct import ConstructError, constructor, replacer
+from deskwatch.processors.stage2 import GroupState
+from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.digest import EventDigest
+from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus, Severity
 
 T = datetime(2026, 11, 29, 9, tzinfo=UTC)
 
@@ -77,3 +81,54 @@ def test_an_unknown_name_in_place_of_a_field_does_not_claim_every_field_set() ->
     del values["group_keys"]
     odd = constructor(ContentWindow)(**values, other=1)
     assert odd.__pydantic_fields_set__ == set(values) | {"other"}
+
+
+# replacer: model_copy(update=...) without its generic steps.
+_INCIDENT = Incident(id="i", rule_id="r", group_key="r|site=a", title="t", first_seen=T, last_seen=T,
+                     event_count=1, revision=1, hosts=["a"])
+_CHANGE = IncidentChange(incident_id="i", revision=2, rule_id="r", rule_version=1, group_key="g",
+                         from_status=IncidentStatus.OPEN, to_status=IncidentStatus.RESOLVED,
+                         reason=ChangeReason.RECOVERY_EVENT, severity=Severity.LOW, at=T)
+REPLACED: list[tuple[str, BaseModel, dict[str, Any]]] = [
+    ("incident", _INCIDENT, dict(event_count=5, hosts=["a", "b"], host_count=2, revision=2, updated_at=T)),
+    ("incident_nothing", _INCIDENT, {}),
+    ("change", _CHANGE, dict(notify=False)),
+    ("window", ContentWindow(**CASES[1][2]), dict(count=3, rule_ids=("x",))),
+]
+
+
+@pytest.mark.parametrize("case", REPLACED, ids=[c[0] for c in REPLACED])
+def test_replaced_equals_model_copy(case: tuple[str, BaseModel, dict[str, Any]]) -> None:
+    _, instance, values = case
+    replaced = replacer(type(instance))(instance, **values)
+    copied = instance.model_copy(update=values)
+    assert type(replaced) is type(instance) and replaced is not instance
+    assert replaced == copied
+    assert list(replaced.__dict__) == list(copied.__dict__)
+    assert replaced.model_fields_set == copied.model_fields_set
+    assert replaced.model_dump_json() == copied.model_dump_json()
+    assert instance.model_dump() == case[1].model_dump(), "the original is left as it was"
+
+
+def test_a_replaced_shared_fields_set_stays_shared_and_an_own_one_is_never_mutated() -> None:
+    every = every_field_set(Incident)
+    full = Incident.model_validate_json(_INCIDENT.model_dump_json())  # decoded: every field set
+    object.__setattr__(full, "__pydantic_fields_set__", every)
+    assert replacer(Incident)(full, event_count=2).__pydantic_fields_set__ is every
+    own = _INCIDENT.__pydantic_fields_set__
+    before = set(own)
+    copied = replacer(Incident)(_INCIDENT, flapping=True)
+    assert copied.__pydantic_fields_set__ == before | {"flapping"} and own == before
+    assert copied.__pydantic_fields_set__ is not own
+
+
+def test_a_mutable_model_copy_gets_its_own_fields_set() -> None:
+    state = GroupState(rule_id="r")
+    copied = replacer(GroupState)(state, group_key="g")
+    copied.episodes = 3  # assignment adds to the copy's set only
+    assert "episodes" in copied.model_fields_set and "episodes" not in state.model_fields_set
+
+
+def test_replacer_refuses_what_constructor_refuses() -> None:
+    with pytest.raises(ConstructError, match="private"):
+        replacer(_Private)
