@@ -20,6 +20,7 @@ from deskwatch.processors.stage2.expire import expire
 from deskwatch.processors.stage2.obey import obey
 from deskwatch.processors.stage2.observe import observe
 from deskwatch.processors.stage2.policy import LifecyclePolicy
+from deskwatch.processors.stage2.replay import SourceIdIndex
 from deskwatch.processors.stage2.state import EARLIER_CAP, GroupState
 from deskwatch.processors.stage2.transition import Outcome
 from deskwatch.schemas.command import Command, Silence
@@ -37,6 +38,7 @@ class Stage2:
         # Groups of these rules keep a few older incidents: a late claim can still cover them.
         self._absorbable = frozenset(child for p in policies.values() for child in p.absorbs)
         self._silences: Mapping[str, Silence] = silences if silences is not None else {}
+        self._replays = SourceIdIndex()
 
     def on_signal(self, state: GroupState | None, signal: Signal, now: datetime) -> Stage2Result:
         """Apply one signal; a replayed ``source_id`` or an unknown rule changes nothing."""
@@ -46,12 +48,15 @@ class Stage2:
             return _unchanged(
                 state, Outcome.UNKNOWN_RULE, signal, f"rule {signal.rule_id!r} is not loaded"
             )
-        if state.seen(signal.source_id):
+        ids = state.recent_source_ids
+        if self._replays.seen(signal.group_key, ids, signal.source_id):
             return _unchanged(state, Outcome.DUPLICATE_SIGNAL, signal, "")
         draft = Draft(state, now, self._history(state))
         observe(draft, policy, signal, self._silences)
         reconcile(draft)
-        return draft.finish()
+        result = draft.finish()
+        self._replays.advance(signal.group_key, ids, result.state.recent_source_ids)
+        return result
 
     def on_tick(self, state: GroupState | None, tick_time: datetime) -> Stage2Result:
         """Apply one tick (its wall time): timeouts, lifetimes, window ends, silence starts/ends."""
