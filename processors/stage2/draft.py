@@ -69,7 +69,8 @@ class Draft:
 
     def touch(self, incident: Incident, **updates: Any) -> Incident:
         """Update counts without a transition; the revision is bumped once later."""
-        updated = replace_incident(incident, **updates)
+        # An incident is frozen: without updates it is placed as it is, not copied (35 fields).
+        updated = replace_incident(incident, **updates) if updates else incident
         self._place(updated)
         self._dirty[updated.id] = None
         return updated
@@ -163,8 +164,8 @@ class Draft:
             if state.incident is not None and state.incident.id == incident.id:
                 state.incident = None
             for at, old in enumerate(state.earlier):
-                if old.id == incident.id:
-                    state.earlier[at] = incident
+                if old.id == incident.id:  # a new list: forks share this one (GroupState.fork)
+                    state.earlier = [*state.earlier[:at], incident, *state.earlier[at + 1 :]]
                     return
             last = state.last_resolved
             if last is not None and last.id != incident.id and self._history:

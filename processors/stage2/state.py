@@ -114,7 +114,9 @@ class GroupState(BaseModel):
         """A copy safe to mutate: lists are copied, their frozen items and incidents are shared.
 
         What ``model_copy(update=...)`` does, without its generic steps: it runs per input record.
-        ``recent_source_ids`` is shared, not copied: ``remember`` replaces it, never mutates it.
+        Lists stage 2 replaces and never mutates are shared, not copied: ``recent_source_ids``
+        (``remember``), ``opening`` (up to WINDOW_CAP entries; changed by a late hit only,
+        tally.earlier_opening) and ``earlier`` (Draft._place).
         """
         fields = self.__dict__.copy()
         for name in _FORKED_LISTS:
@@ -148,10 +150,8 @@ class GroupState(BaseModel):
 _window_entry = constructor(WindowEntry)
 replace_incident = replacer(Incident)
 
-_FORKED_LISTS = (
-    "window", "hosts", "device_classes", "children", "absorb_targets", "linked", "opening", "earlier",
-)
+_FORKED_LISTS = ("window", "hosts", "device_classes", "children", "absorb_targets", "linked")
 # model_copy(update=...) marks the updated fields as set; so does fork (exclude_unset sees it).
-_FORKED = frozenset((*_FORKED_LISTS, "recent_source_ids", "group", "recovered"))
+_FORKED = frozenset((*_FORKED_LISTS, "recent_source_ids", "opening", "earlier", "group", "recovered"))
 _new_state = BaseModel.__new__
 _set = object.__setattr__

@@ -233,9 +233,11 @@ def earlier_opening(
     opened = incident.opened_at
     if opened is None or hit.last_seen >= opened:
         return None, []
-    previous = list(state.opening)
-    bisect.insort(state.opening, hit, key=event_order)
-    del state.opening[:-WINDOW_CAP]
+    previous = state.opening
+    opening = list(previous)  # a new list: forks share this one (GroupState.fork)
+    bisect.insort(opening, hit, key=event_order)
+    del opening[:-WINDOW_CAP]
+    state.opening = opening
     if opened == state.opening_floor:
         return None, []
     crossed = crossing_time(policy, state.opening, state.population)

@@ -7,9 +7,13 @@ from collections.abc import Callable
 import pytest
 
 from deskwatch.processors.fields_set import every_field_set, share_nested
+from deskwatch.processors.stage2 import Stage2
+from deskwatch.processors.stage2.draft import Draft
 from deskwatch.processors.stage2.state import SOURCE_IDS_CAP, GroupState, WindowEntry
 
-from .build import at, signal
+from deskwatch.schemas.incident import IncidentStatus
+
+from .build import Policy, at, signal
 from .test_state import STAGE
 
 Mutation = Callable[[GroupState], None]
@@ -29,8 +33,8 @@ def _state() -> GroupState:
         lambda s: s.children.append("c"),
         lambda s: s.absorb_targets.append("g"),
         lambda s: s.linked.append("i"),
-        lambda s: s.opening.clear(),
-        lambda s: s.earlier.append(s.incident),
+        lambda s: setattr(s, "opening", []),  # shared lists are replaced, never mutated
+        lambda s: setattr(s, "earlier", [*s.earlier, s.incident]),
         lambda s: s.group.update(x="y"),
         lambda s: s.recovered.update({"pc-1": at(5)}),
         lambda s: s.remember("new-id"),
@@ -46,6 +50,15 @@ def test_fork_mutations_leave_the_original(mutate: Mutation) -> None:
     mutate(forked)
     assert original.model_dump_json() == before
     assert forked.model_dump_json() != before
+
+
+def test_fork_shares_the_lists_stage_2_replaces_and_copies_those_it_mutates() -> None:
+    state = _state()
+    forked = state.fork()
+    for name in ("recent_source_ids", "opening", "earlier"):
+        assert getattr(forked, name) is getattr(state, name), name
+    for name in ("window", "hosts", "device_classes", "children", "absorb_targets", "linked"):
+        assert getattr(forked, name) is not getattr(state, name), name
 
 
 def test_fork_marks_the_same_fields_set_as_model_copy() -> None:
@@ -78,3 +91,28 @@ def test_a_decoded_group_shares_its_frozen_models_sets_and_keeps_its_own() -> No
     for model in nested:
         assert model.__pydantic_fields_set__ is every_field_set(type(model)), type(model).__name__
     assert decoded == _state() and decoded.fork() == decoded
+
+
+def test_a_late_hit_leaves_the_shared_opening_of_the_input_state() -> None:
+    # A late hit before the opening changes ``opening``, which forks share: it is replaced.
+    stage = Stage2({"disk-full": Policy(min_hosts=2)})
+    state = stage.on_signal(None, signal(5, "pc-1"), at(5)).state
+    opened = stage.on_signal(state, signal(6, "pc-2"), at(6)).state
+    assert opened.incident is not None and opened.opening
+    before = opened.model_dump_json()
+    late = stage.on_signal(opened, signal(2, "pc-3"), at(7))
+    assert late.state.opening != opened.opening, "the late hit went into the new state's opening"
+    assert opened.model_dump_json() == before
+
+
+def test_a_change_to_an_earlier_incident_leaves_the_shared_earlier_of_the_input_state() -> None:
+    resolved = _state().incident
+    assert resolved is not None
+    older = resolved.model_copy(update={"id": "older", "status": IncidentStatus.RESOLVED})
+    last = resolved.model_copy(update={"id": "last", "status": IncidentStatus.RESOLVED})
+    state = GroupState(rule_id="disk-full", earlier=[older], last_resolved=last)
+    before = state.model_dump_json()
+    draft = Draft(state, at(9), history=4)
+    draft.touch(older, parent_id="parent")  # an absorb's claim reaching an earlier incident
+    assert draft.state.earlier[0].parent_id == "parent"
+    assert state.model_dump_json() == before
