@@ -130,10 +130,6 @@ class GroupState(BaseModel):
         _set(forked, "__pydantic_private__", None)
         return forked
 
-    def seen(self, source_id: str) -> bool:
-        """Whether a signal with this id was already applied (replay)."""
-        return source_id in self.recent_source_ids
-
     def remember(self, source_id: str) -> None:
         """Record a signal id, forgetting the oldest beyond the cap (a new list: forks share it)."""
         kept = self.recent_source_ids[1 - SOURCE_IDS_CAP :]
