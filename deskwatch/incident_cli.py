@@ -1,4 +1,5 @@
-"""``deskwatch incident show|ack|resolve|assign``: one incident explained, and operators' commands.
+"""``deskwatch incident show|changes|ack|resolve|assign``: one incident explained, the changes to its
+hosts that came just before it, and operators' commands.
 
 Commands go to the ``commands`` topic keyed by the incident's group key (read from Elasticsearch),
 so the stage 2 partition that owns the group receives them.
@@ -8,8 +9,8 @@ from __future__ import annotations
 
 import getpass
 import uuid
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +22,9 @@ from deskwatch.schemas.digest import EventDigest
 from deskwatch.schemas.incident import Incident
 from deskwatch.settings import Settings
 from deskwatch.topology import COMMANDS
+
+if TYPE_CHECKING:  # imported where used: the CLI starts without Elasticsearch's client
+    from deskwatch.sinks.elasticsearch.suspects import SuspectReport
 
 
 class IncidentNotFoundError(click.ClickException):
@@ -67,19 +71,52 @@ def incident() -> None:
 @incident.command("show")
 @click.argument("incident_id")
 @click.option("--events", "event_limit", default=10, show_default=True, help="recent events to list")
+@click.option("--changes", "change_limit", default=3, show_default=True,
+              help="suspected changes to list (0: do not look for them)")
 @pass_context
-def show(ctx: Context, incident_id: str, event_limit: int) -> None:
-    """Why INCIDENT_ID exists, its history and its recent events."""
+def show(ctx: Context, incident_id: str, event_limit: int, change_limit: int) -> None:
+    """Why INCIDENT_ID exists, its history, its recent events and the changes to its hosts just before it."""
+    from deskwatch.processors.rules.host_change import load_changes
     from deskwatch.sinks.elasticsearch.search import incident_events, incident_history
+    from deskwatch.sinks.elasticsearch.suspects import suspected_changes
 
     es = ctx.settings.elasticsearch
     client, found = _load(ctx.settings, incident_id)
     try:
         history = incident_history(client, es, found.id)
         events = incident_events(client, es, found, event_limit)
+        report = suspected_changes(client, es, found, load_changes(), change_limit) if change_limit > 0 else None
     finally:
         client.close()
-    for line in explain(found, _remediation(found)) + history_lines(history) + event_lines(events):
+    lines = explain(found, _remediation(found)) + history_lines(history) + event_lines(events)
+    for line in lines + (suspect_lines(report) if report is not None else []):
+        click.echo(line)
+
+
+@incident.command("changes")
+@click.argument("incident_id")
+@click.option("--limit", default=10, show_default=True, help="suspects to list")
+@click.option("--definitions", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="a YAML file of change definitions (default: the shipped host_changes.yaml)")
+@pass_context
+def changes(ctx: Context, incident_id: str, limit: int, definitions: str | None) -> None:
+    """Changes to INCIDENT_ID's hosts (updates, software, drivers, policies) shortly before each failed,
+    ranked by how much more often its failing hosts had them than the other active hosts."""
+    from deskwatch.processors.rules import RuleError
+    from deskwatch.processors.rules.host_change import load_changes
+    from deskwatch.sinks.elasticsearch.suspects import suspected_changes
+
+    try:
+        loaded = load_changes(definitions)
+    except (RuleError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    client, found = _load(ctx.settings, incident_id)
+    try:
+        report = suspected_changes(client, ctx.settings.elasticsearch, found, loaded, limit)
+    finally:
+        client.close()
+    click.echo(f"incident   {found.id}  {found.title}")
+    for line in suspect_lines(report)[1:]:
         click.echo(line)
 
 
@@ -133,6 +170,24 @@ def event_lines(events: list[EventDigest]) -> list[str]:
     for d in events:
         lines.append(f"  {_when(d.last_seen)}  {d.host}  {d.provider}/{d.event_code}  x{d.repeat_count}  "
                      f"{d.sample_message[:80]}")
+    return lines
+
+
+def _lead(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def suspect_lines(report: SuspectReport) -> list[str]:
+    """The ranked suspects of a ``SuspectReport``, one line each, after a line saying what was read."""
+    lines = ["", f"changes before it ({report.failing} failing hosts, {report.others} other active hosts, "
+                 f"{report.change_events} change events read{', truncated' if report.truncated else ''})"]
+    if not report.suspects:
+        lines.append("  none found on the failing hosts within the lookback")
+    for s in report.suspects:
+        lines.append(f"  {s.kind.value:<8} {s.name}  on {len(s.hosts)}/{s.failing} failing hosts ({100 * s.share:.0f} %), "
+                     f"{s.elsewhere}/{s.others} others ({100 * s.base_rate:.0f} %)  {_when(s.first_at)} .. "
+                     f"{_when(s.last_at)}, {_lead(s.lead_min)}-{_lead(s.lead_max)} before  [{s.definition_id}]")
     return lines
 
 
