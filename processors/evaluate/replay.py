@@ -15,7 +15,7 @@ It is also the base of what-if: replay the same events under another rule set an
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -26,6 +26,7 @@ from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
 from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.command import Command, Silence
+from deskwatch.schemas.digest import EventDigest
 from deskwatch.schemas.envelope import EventBatch
 from deskwatch.schemas.event import WorkstationEvent
 from deskwatch.schemas.incident import Incident
@@ -60,13 +61,15 @@ class Replayer:
     """The two cores with dict tables, fed one envelope at a time; ``result`` grows as it goes."""
 
     def __init__(self, rules: RuleSet, assets: Iterable[Asset],
-                 silences: Mapping[str, Silence] | None = None) -> None:
+                 silences: Mapping[str, Silence] | None = None,
+                 on_digests: Callable[[list[EventDigest]], None] | None = None) -> None:
         inventory = {asset.host: asset for asset in assets}
         self.stage1 = Stage1(rules, inventory, count_populations(inventory.values(), rules))
         self.stage2 = Stage2({rule.id: rule for rule in rules}, silences)
         self.hosts: dict[str, HostState] = {}
         self.groups: dict[str, GroupState] = {}
         self.result = ReplayResult()
+        self._on_digests = on_digests  # sees each envelope's event digests, as the sink would
 
     def envelope(self, batch: EventBatch, now: datetime) -> None:
         """One record of ``events``: stage 1, then its signals and their commands through stage 2."""
@@ -74,6 +77,8 @@ class Replayer:
         self.result.envelopes += 1
         self.result.events += len(batch.events)
         self.result.digests += len(out.digests)
+        if self._on_digests is not None:
+            self._on_digests(out.digests)
         self.result.signals += len(out.signals)
         for signal in out.signals:
             self._signal(signal, now)
@@ -115,9 +120,10 @@ class Replayer:
 def replay(events: Iterable[WorkstationEvent], rules: RuleSet, assets: Iterable[Asset],
            tick_every: timedelta = timedelta(seconds=10), *, source: str = "replay",
            limits: EnvelopeLimits = DEFAULT_LIMITS,
-           silences: Mapping[str, Silence] | None = None) -> ReplayResult:
+           silences: Mapping[str, Silence] | None = None,
+           on_digests: Callable[[list[EventDigest]], None] | None = None) -> ReplayResult:
     """Feed time-ordered ``events`` through both cores; ticks every ``tick_every`` of event time."""
-    replayer = Replayer(rules, assets, silences)
+    replayer = Replayer(rules, assets, silences, on_digests)
     enveloper = Enveloper(limits, source)
     clock = _TickClock(tick_every, replayer)
     linger = timedelta(seconds=limits.linger_s)

@@ -1,4 +1,5 @@
-"""Evaluate the default rule pack on simulated fleets: simulate, replay, score, and tabulate."""
+"""Evaluate the default rule pack on simulated fleets: simulate, replay, score, and tabulate; and
+where the simulator injected a cause, where the suspected changes ranked it."""
 
 from __future__ import annotations
 
@@ -7,36 +8,46 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from deskwatch.processors.rules import RuleSet, load_default_pack
+from deskwatch.processors.rules.host_change import ChangeDefinition, load_changes
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
 
+from .causes import CauseCheck, DigestLog, check_cause
 from .incidents import IncidentScore, score
 from .replay import replay
 
 EVALUATION_START = datetime(2026, 11, 23, 0, 0, tzinfo=timezone.utc)  # a Monday: work hours happen
 _HEADERS = ("seed", "events", "injected", "found", "matched inj", "matched found", "absorbed",
-            "also fired", "false pos", "precision", "recall", "events/incident", "GPO wave = 1 parent")
+            "also fired", "false pos", "precision", "recall", "events/incident", "GPO wave = 1 parent",
+            "cause ranked 1st")
 
 
 @dataclass(frozen=True)
 class SeedScore:
-    """One seed's score (seed None = the sum over seeds)."""
+    """One seed's score (seed None = the sum over seeds), and its injected causes' rankings."""
 
     seed: int | None
     score: IncidentScore
+    causes: tuple[CauseCheck, ...] = ()
 
 
-def evaluate_seed(seed: int, duration: timedelta, tick_every: timedelta, rules: RuleSet | None = None) -> IncidentScore:
-    """Simulate one default fleet, replay it through both cores and score it."""
+def evaluate_seed(seed: int, duration: timedelta, tick_every: timedelta, rules: RuleSet | None = None,
+                  definitions: Sequence[ChangeDefinition] | None = None) -> SeedScore:
+    """Simulate one default fleet, replay it through both cores, score it and rank its causes."""
     sim = simulate_fleet(FleetSpec(seed=seed, start=EVALUATION_START, duration=duration))
-    result = replay(iter(sim.events), rules or load_default_pack(), sim.assets, tick_every, source="simulator")
-    return score(result.incidents, result.changes, sim.truth, result.events)
+    definitions = load_changes() if definitions is None else definitions
+    log = DigestLog.for_definitions(definitions)
+    result = replay(iter(sim.events), rules or load_default_pack(), sim.assets, tick_every, source="simulator",
+                    on_digests=log.add)
+    found = list(result.incidents.values())
+    checks = tuple(c for t in sim.truth if (c := check_cause(t, found, log, definitions)) is not None)
+    return SeedScore(seed, score(result.incidents, result.changes, sim.truth, result.events), checks)
 
 
 def evaluate_seeds(seeds: Sequence[int], duration: timedelta, tick_every: timedelta) -> list[SeedScore]:
     """Every seed's score, then the overall one."""
-    rules = load_default_pack()
-    rows = [SeedScore(seed, evaluate_seed(seed, duration, tick_every, rules)) for seed in seeds]
-    return rows + [SeedScore(None, total([r.score for r in rows]))]
+    rules, definitions = load_default_pack(), load_changes()
+    rows = [evaluate_seed(seed, duration, tick_every, rules, definitions) for seed in seeds]
+    return rows + [SeedScore(None, total([r.score for r in rows]), tuple(c for r in rows for c in r.causes))]
 
 
 def total(scores: Sequence[IncidentScore]) -> IncidentScore:
@@ -71,7 +82,25 @@ def _row(row: SeedScore, overall_wave: str) -> tuple[str, ...]:
         "all" if row.seed is None else str(row.seed), str(s.events), str(s.injected), str(s.found),
         str(s.matched_injected), str(s.matched_found), str(s.absorbed_found), str(s.also_fired_found),
         str(len(s.false_positives)), f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.noise_reduction:.1f}", wave,
+        _causes(row.causes, overall=row.seed is None),
     )
+
+
+def _causes(checks: Sequence[CauseCheck], overall: bool) -> str:
+    """How many injected causes the suspects ranked first; for one seed, the cause and its figures."""
+    if not checks:
+        return "no cause injected"
+    first = sum(1 for c in checks if c.rank == 1)
+    if overall or len(checks) > 1:
+        return f"{first}/{len(checks)}"
+    (check,) = checks
+    top = check.suspects[0] if check.suspects else None
+    if check.rank is None or top is None:
+        return f"NO ({check.cause} not among {len(check.suspects)} suspects)"
+    lead = next(s for s in check.suspects if s.name == check.cause)
+    verdict = "yes" if check.rank == 1 else f"NO (rank {check.rank})"
+    return (f"{verdict}: {check.cause} on {len(lead.hosts)}/{lead.failing} failing hosts, "
+            f"{100 * lead.base_rate:.0f} % of {lead.others} others")
 
 
 def _wave(s: IncidentScore) -> str:
@@ -89,6 +118,10 @@ def _errors(rows: Sequence[SeedScore]) -> list[str]:
             out.append(f"seed {r.seed} false positive: {i.rule_id} {i.group_key} hosts={i.hosts[:3]} "
                        f"events={i.event_count} {i.first_seen:%H:%M}-{i.last_seen:%H:%M} "
                        f"{'/'.join(i.providers)} {'/'.join(i.event_codes)} {i.sample_message[:60]!r}")
+        for c in r.causes:
+            if c.rank != 1:
+                listed = ", ".join(f"{s.name} ({s.score:.2f})" for s in c.suspects) or "none"
+                out.append(f"seed {r.seed} cause {c.cause} ranked {c.rank or '-'} for {c.incident_id}: {listed}")
         for t in r.score.missed:
             out.append(f"seed {r.seed} missed: {t.scenario} rule={t.rule_id} hosts={len(t.hosts)} "
                        f"{t.start:%H:%M}-{t.end:%H:%M} events={t.expected_event_count}")

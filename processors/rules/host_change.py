@@ -26,7 +26,7 @@ from deskwatch.processors.rules.duration import Duration
 from deskwatch.processors.rules.errors import RuleValidationError
 from deskwatch.processors.rules.model import RULE_ID, Extraction, _Frozen
 
-# The fields of an event digest's view (sinks/suspects.py makes it): all a definition may test.
+# The fields of an event digest's view (processors/suspects.py makes it): all a definition may test.
 DIGEST_FIELDS: Final = frozenset({
     "event.provider", "event.code", "host.name", "message", "log.level",
     "asset.site", "asset.directorate", "asset.os_build", "asset.device_class",

@@ -152,7 +152,8 @@ _DEFENDER_HEALTHY = (
 )
 _CEIP_LOGON = "User Logon Notification for Customer Experience Improvement Program"
 _CEIP_LOGOFF = "User Logoff Notification for Customer Experience Improvement Program"
-_WUC = "Microsoft-Windows-WindowsUpdateClient"
+WUC = "Microsoft-Windows-WindowsUpdateClient"
+_WUC = WUC
 _GP = "Microsoft-Windows-GroupPolicy"
 _DEFENDER = "Microsoft-Windows-Windows Defender"
 

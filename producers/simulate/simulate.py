@@ -99,7 +99,9 @@ class EventStream:
         rng = Random(self._render_seed)
         start, hosts = self._start, self._hosts
         noise = _without_suppressed(iter(self._noise), self._plans)
-        merged = heapq.merge(noise, *(p.events for p in self._plans), key=itemgetter(0))
+        planned = [p.events for p in self._plans] + [sorted(p.cause_events, key=itemgetter(0, 1))
+                                                     for p in self._plans if p.cause_events]
+        merged = heapq.merge(noise, *planned, key=itemgetter(0))
         for position, (offset, index, template) in enumerate(merged):
             host = hosts[index]
             when = start + timedelta(microseconds=round(offset * 1_000_000))

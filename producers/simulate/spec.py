@@ -125,3 +125,6 @@ class InjectedIncident(BaseModel):
         default_factory=list,
         description="other rules a correct pipeline also fires on these hosts (not false alarms)",
     )
+    cause: str | None = Field(
+        default=None, description="the change that caused it (an update's KB), when the scenario injected one"
+    )

@@ -1,4 +1,4 @@
-"""Read what ``sinks/suspects.py`` ranks from the events index: each failing host's first failure
+"""Read what ``processors/suspects.py`` ranks from the events index: each failing host's first failure
 in an incident, the change events of every host over the span before, and how many hosts were
 active in it. Three requests: two aggregations and one scroll over the change events only (their
 event codes narrow it; each definition's full match runs here, in Python)."""
@@ -19,7 +19,7 @@ from deskwatch.schemas.incident import Incident
 from deskwatch.settings import ElasticsearchSettings
 from deskwatch.sinks.elasticsearch.encode import digest_from_source
 from deskwatch.sinks.elasticsearch.templates import events_alias
-from deskwatch.sinks.suspects import Suspect, host_changes, rank, span_of
+from deskwatch.processors.suspects import Suspect, host_changes, rank, span_of
 
 # Hosts whose first failure is read (a terms aggregation's size); an incident lists at most its cap.
 FAILING_MAX = 10_000
@@ -58,7 +58,7 @@ def failures_of(client: Any, es: ElasticsearchSettings, incident: Incident) -> d
 
 def suspected_changes(client: Any, es: ElasticsearchSettings, incident: Incident,
                       definitions: Sequence[ChangeDefinition], limit: int = 5) -> SuspectReport:
-    """The incident's suspected changes, best first (``sinks/suspects.py`` says how they rank)."""
+    """The incident's suspected changes, best first (``processors/suspects.py`` says how they rank)."""
     failures = failures_of(client, es, incident)
     if not failures or not definitions:
         return SuspectReport([], len(failures), 0, 0, None)

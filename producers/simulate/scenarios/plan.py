@@ -72,6 +72,10 @@ class ScenarioPlan:
     # Healthy noise this problem makes impossible on its hosts while it lasts (a host whose
     # definitions cannot update logs no "definitions updated"), as (provider, code).
     suppresses: frozenset[tuple[str, str]] = frozenset()
+    # The change that caused the problem, and its events (on the failing hosts before they fail,
+    # and on some others): part of the stream, not of the incident or its event count.
+    cause: str | None = None
+    cause_events: list[Planned] = field(default_factory=list)
 
     def truth(self, hosts: Sequence[Host], start: datetime) -> InjectedIncident:
         """The ground truth of this plan; sorts its events in place."""
@@ -91,6 +95,7 @@ class ScenarioPlan:
             absorbs=self.absorbs,
             incidents=self.incidents,
             also_fires=self.also_fires,
+            cause=self.cause,
         )
 
 

@@ -7,14 +7,14 @@ from datetime import datetime
 from random import Random
 
 from deskwatch.producers.simulate.fleet import Host, print_server
-from deskwatch.producers.simulate.noise_catalog import SYSTEM
+from deskwatch.producers.simulate.noise_catalog import SYSTEM, WUC
 from deskwatch.producers.simulate.scenarios.plan import (
     PlanContext,
     ScenarioPlan,
     choose_window,
     pick_share,
 )
-from deskwatch.producers.simulate.vocabulary import Template, lookup_name
+from deskwatch.producers.simulate.vocabulary import Template, lookup_name, product
 
 GPO_SITE_SHARE = 0.6  # the wave reaches at least this share of the site's hosts...
 GPO_MIN_HOSTS = 5  # ...and at least this many (the rule's min_hosts)
@@ -29,7 +29,11 @@ DOCUMENTS = ("Microsoft Word - Note de service", "Courrier", "Rapport mensuel.pd
 
 
 def plan_gpo_failure_site(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
-    """GroupPolicy 1058 + 1030 on 65–90 % of one site's hosts within half an hour."""
+    """GroupPolicy 1058 + 1030 on 65–90 % of one site's hosts within half an hour.
+
+    Its cause is a change: a security update (hardened UNC paths) that reached the site's clients
+    first, 10 minutes to 3 hours before each failed, and some of the site's other hosts too (see
+    ``_bad_update``). The truth names its KB; the noise's own updates use other numbers."""
     sites = [s for s, members in ctx.by_site.items() if len(members) >= GPO_MIN_SITE]
     if not sites:
         return None
@@ -47,7 +51,35 @@ def plan_gpo_failure_site(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
             t = begin + rng.uniform(0.0, max(0.0, length - 5.0))
             plan.events.append((t, host, read_failed))
             plan.events.append((t + rng.uniform(0.05, 2.0), host, GPO_FAILED))
+    _bad_update(plan, ctx, rng, hosts, [i for i in members if i not in hosts])
     return plan
+
+
+BAD_UPDATE_LEAD = (10 * 60.0, 3 * 3600.0)  # how long before a host's first failure it installed
+BAD_UPDATE_OTHERS = 0.3  # share of the site's other hosts that installed it too
+
+
+def _bad_update(plan: ScenarioPlan, ctx: PlanContext, rng: Random, failing: list[int], others: list[int]) -> None:
+    """The change behind the plan: one update installed on every failing host before its first
+    event, and on a share of ``others`` over the same hours. Drawn after the plan's own events, so
+    the failures are the same with or without it."""
+    first: dict[int, float] = {}
+    for t, host, _ in plan.events:
+        first[host] = min(t, first.get(host, t))
+    kb = f"KB50{rng.randint(50000, 59999)}"  # the noise's updates are KB5040000-KB5049999
+    installed = Template(WUC, "19", "info", SYSTEM, lambda r, h, w: (
+        "Installation Successful: Windows successfully installed the following update: "
+        f"{w:%Y-%m} Security Update for {product(h)} for x64-based Systems ({kb})"))
+    shortest, longest = BAD_UPDATE_LEAD
+    if min(first.values()) < shortest:
+        return  # the stream begins too close to the failures to show what came before them
+    times = {host: first[host] - rng.uniform(shortest, min(longest, first[host])) for host in failing}
+    earliest = min(times.values())
+    for host in others:
+        if rng.random() < BAD_UPDATE_OTHERS:
+            times[host] = rng.uniform(earliest, min(first.values()))
+    plan.cause = kb
+    plan.cause_events = [(t, host, installed) for host, t in sorted(times.items())]
 
 
 def plan_spooler_failure(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:

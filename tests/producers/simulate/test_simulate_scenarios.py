@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from datetime import timedelta
 
@@ -109,6 +110,30 @@ def test_gpo_wave_covers_sixty_percent_of_the_site_within_half_an_hour(
     assert len(truth.hosts) >= max(5, math.ceil(0.6 * population))
     assert (truth.end - truth.start).total_seconds() <= 30 * 60
     assert truth.absorbs == ["gpo-failure-host"]
+
+
+def test_gpo_wave_follows_an_update_on_its_hosts(
+    simulated: tuple[Simulation, list[WorkstationEvent]],
+) -> None:
+    sim, events = simulated
+    truth = _truth(sim, "gpo-failure-site")
+    assert truth.cause is not None and re.fullmatch(r"KB505\d{4}", truth.cause)
+    first: dict[str, object] = {}
+    for e in _matching(truth, events):
+        first.setdefault(e.host.name, e.timestamp)
+    installs = {e.host.name: e for e in events if truth.cause in e.message}
+    assert all(e.event.provider == "Microsoft-Windows-WindowsUpdateClient" and e.event.code == "19"
+               for e in installs.values())
+    assert set(truth.hosts) <= installs.keys(), "every failing host installed it"
+    for host in truth.hosts:
+        lead = first[host] - installs[host].timestamp  # type: ignore[operator]
+        assert timedelta(minutes=10) <= lead <= timedelta(hours=3), (host, lead)
+    site_of = {a.host: a.site for a in sim.assets}
+    assert {site_of[h] for h in installs} == {truth.site}, "the update reached this site only"
+    assert len(_matching(truth, events)) == truth.expected_event_count, "the installs are not the incident's events"
+    noise_kbs = {m.group(0) for e in events if e.event.code == "19" and truth.cause not in e.message
+                 for m in [re.search(r"KB50\d{5}", e.message)] if m}
+    assert all(kb < "KB5050000" for kb in noise_kbs), "the noise's updates never carry the cause's number"
 
 
 def test_update_outage_spans_sites_and_uses_wsus_errors(

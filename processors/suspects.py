@@ -24,6 +24,7 @@ from typing import Any
 
 from deskwatch.processors.rules.host_change import ChangeDefinition, ChangeKind
 from deskwatch.schemas.digest import EventDigest
+from deskwatch.schemas.incident import Incident
 
 
 def digest_view(digest: EventDigest) -> dict[str, Any]:
@@ -90,6 +91,18 @@ class Suspect:
     @property
     def score(self) -> float:
         return self.share - self.base_rate
+
+
+def first_failures(digests: Iterable[EventDigest], incident: Incident) -> dict[str, datetime]:
+    """host -> its first event time among the digests counted in the incident (its rule and group,
+    overlapping its range): what sinks/elasticsearch/suspects.py asks Elasticsearch to aggregate."""
+    failures: dict[str, datetime] = {}
+    for d in digests:
+        if (incident.group_key in d.group_keys and incident.rule_id in d.rule_ids
+                and d.last_seen >= incident.first_seen and d.first_seen <= incident.last_seen):
+            earlier = failures.get(d.host)
+            failures[d.host] = d.first_seen if earlier is None else min(earlier, d.first_seen)
+    return failures
 
 
 def span_of(failures: Mapping[str, datetime], definitions: Sequence[ChangeDefinition]) -> tuple[datetime, datetime]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from deskwatch.processors.rules.host_change import load_changes
 from deskwatch.schemas.digest import EventDigest
-from deskwatch.sinks.suspects import HostChange, digest_view, host_changes, rank, span_of
+from deskwatch.processors.suspects import HostChange, digest_view, host_changes, rank, span_of
 
 T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 DEFS = {d.id: d for d in load_changes()}
