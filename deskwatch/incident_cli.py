@@ -179,16 +179,26 @@ def _lead(span: timedelta) -> str:
 
 
 def suspect_lines(report: SuspectReport) -> list[str]:
-    """The ranked suspects of a ``SuspectReport``, one line each, after a line saying what was read."""
+    """The ranked suspects of a ``SuspectReport``, two lines each, after a line saying what was read."""
     lines = ["", f"changes before it ({report.failing} failing hosts, {report.others} other active hosts, "
                  f"{report.change_events} change events read{', truncated' if report.truncated else ''})"]
     if not report.suspects:
         lines.append("  none found on the failing hosts within the lookback")
-    for s in report.suspects:
-        lines.append(f"  {s.kind.value:<8} {s.name}  on {len(s.hosts)}/{s.failing} failing hosts ({100 * s.share:.0f} %), "
-                     f"{s.elsewhere}/{s.others} others ({100 * s.base_rate:.0f} %)  {_when(s.first_at)} .. "
-                     f"{_when(s.last_at)}, {_lead(s.lead_min)}-{_lead(s.lead_max)} before  [{s.definition_id}]")
+    for n, s in enumerate(report.suspects, start=1):
+        lines.append(f"  {n}. {s.kind.value:<8} {s.name}  [{s.definition_id}]")
+        lines.append(f"     on {len(s.hosts)}/{s.failing} failing hosts ({100 * s.share:.0f} %), "
+                     f"{s.elsewhere}/{s.others} others ({100 * s.base_rate:.0f} %); {_span(s.first_at, s.last_at)}, "
+                     f"{_lead(s.lead_min)}-{_lead(s.lead_max)} before each failed")
     return lines
+
+
+def _span(first: datetime, last: datetime) -> str:
+    a, b = first.astimezone(UTC), last.astimezone(UTC)
+    if a == b:
+        return f"{a:%Y-%m-%d %H:%M} UTC"
+    if a.date() == b.date():
+        return f"{a:%Y-%m-%d %H:%M}-{b:%H:%M} UTC"
+    return f"{a:%Y-%m-%d %H:%M} - {b:%Y-%m-%d %H:%M} UTC"
 
 
 def _send_command(ctx: Context, incident_id: str, action: CommandAction, actor: str | None, comment: str,

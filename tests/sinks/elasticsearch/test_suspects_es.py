@@ -133,8 +133,12 @@ def test_cli_lists_suspects_in_changes_and_show(cli: Any, tmp_path: Path) -> Non
     lines = out.splitlines()
     assert lines[0] == "incident   inc-lyon  Application crashes across a site: LYON"
     assert lines[1] == "changes before it (8 failing hosts, 12 other active hosts, 28 change events read)"
-    assert lines[2].startswith("  update   KB5049999  on 7/8 failing hosts (88 %), 1/12 others (8 %)  ")
-    assert lines[2].endswith("08:30:00 UTC, 30m-48m before  [update-installed]") and "KB2267602  on 8/8" in lines[3]
+    assert lines[2:6] == [
+        "  1. update   KB5049999  [update-installed]",
+        "     on 7/8 failing hosts (88 %), 1/12 others (8 %); 2026-11-29 08:18-08:30 UTC, 30m-48m before each failed",
+        "  2. update   KB2267602  [update-installed]",
+        "     on 8/8 failing hosts (100 %), 12/12 others (100 %); 2026-11-29 04:00 UTC, 5h00m-5h07m before each failed",
+    ]
     show = cli("incident", "show", "inc-lyon", "--changes", "1").output
     assert "changes before it (8 failing hosts" in show and "KB5049999" in show and "KB2267602" not in show
     assert "changes before it" not in cli("incident", "show", "inc-lyon", "--changes", "0").output
@@ -143,3 +147,13 @@ def test_cli_lists_suspects_in_changes_and_show(cli: Any, tmp_path: Path) -> Non
                    "  identity: [{field: n}]\n")
     refused = cli("incident", "changes", "inc-lyon", "--definitions", str(bad))
     assert refused.exit_code == 1 and "change 'x'" in refused.output and "event.code" in refused.output
+
+
+
+def test_readme_example_is_what_the_command_prints(cli: Any) -> None:
+    """README.md's example of ``deskwatch incident changes`` is this world's output, exactly."""
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- changes-example -->", 1)[1].split("```console\n", 1)[1].split("```", 1)[0]
+    command, *expected = block.rstrip("\n").split("\n")
+    assert command == "$ deskwatch incident changes inc-lyon"
+    assert cli(*command.removeprefix("$ deskwatch ").split()).output.rstrip("\n").split("\n") == expected
