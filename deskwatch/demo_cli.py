@@ -23,4 +23,21 @@ def demo(ctx: Context, folder: str | None) -> None:
     example = "status:open AND severity:high"
     click.echo(f"\n$ deskwatch search '{example}'")
     print_incidents(settings, example, 5)
+    _print_wave_changes(ctx)
     click.echo("\nSearch yourself: .venv/bin/deskwatch search 'QUERY' (Elasticsearch query_string syntax)")
+
+
+def _print_wave_changes(ctx: Context) -> None:
+    """The site-wide GPO incident's suspected changes, as ``deskwatch incident changes`` prints them."""
+    from deskwatch.connect import elasticsearch_client
+    from deskwatch.incident_cli import changes
+    from deskwatch.sinks.elasticsearch.search import IncidentFilters, search_incidents
+
+    client = elasticsearch_client(ctx.settings.elasticsearch)
+    try:
+        _, waves = search_incidents(client, ctx.settings.elasticsearch, "*", 1, IncidentFilters(rule=("gpo-failure-site",)))
+    finally:
+        client.close()
+    if waves:
+        click.echo(f"\n$ deskwatch incident changes {waves[0].id}")
+        click.get_current_context().invoke(changes, incident_id=waves[0].id, limit=3, definitions=None)

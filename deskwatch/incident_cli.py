@@ -188,8 +188,13 @@ def suspect_lines(report: SuspectReport) -> list[str]:
         lines.append(f"  {n}. {s.kind.value:<8} {s.name}  [{s.definition_id}]")
         lines.append(f"     on {len(s.hosts)}/{s.failing} failing hosts ({100 * s.share:.0f} %), "
                      f"{s.elsewhere}/{s.others} others ({100 * s.base_rate:.0f} %); {_span(s.first_at, s.last_at)}, "
-                     f"{_lead(s.lead_min)}-{_lead(s.lead_max)} before each failed")
+                     f"{_leads(s.lead_min, s.lead_max)} before each failed")
     return lines
+
+
+def _leads(shortest: timedelta, longest: timedelta) -> str:
+    low, high = _lead(shortest), _lead(longest)
+    return low if low == high else f"{low}-{high}"
 
 
 def _span(first: datetime, last: datetime) -> str:
