@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "kibana": ("deskwatch.sinks.kibana.cli", "kibana"),
     "processor": ("deskwatch.processors.cli", "processor"),
     "produce": ("deskwatch.producers.cli", "produce"),
+    "rules": ("deskwatch.processors.rules.cli", "rules"),
     "search": ("deskwatch.sinks.cli", "search"),
     "silence": ("deskwatch.silence_cli", "silence"),
     "sink": ("deskwatch.sinks.cli", "sink"),

@@ -1,0 +1,167 @@
+"""``deskwatch rules check|whatif``: validate rule files, and replay past events under a candidate
+rule set to see which incidents it would open, close or change before it goes live."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from deskwatch.context import Context, pass_context
+
+if TYPE_CHECKING:
+    from deskwatch.processors.rules import RuleSet
+    from deskwatch.schemas.asset import Asset
+    from deskwatch.schemas.event import WorkstationEvent
+    from deskwatch.settings import Settings
+
+MAX_EVENTS = 2_000_000  # what-if holds its events in memory, sorted by event time (~1 KB each)
+_FILES = click.Path(exists=True, dir_okay=False, path_type=Path)
+_RULE_PATHS = click.Path(exists=True, path_type=Path)  # a YAML file, or a folder of them
+
+
+@click.group()
+def rules() -> None:
+    """Rule packs: check them, and see what a change would do before it goes live."""
+
+
+def _load(paths: Sequence[Path]) -> RuleSet:
+    """The rules of these files and folders' ``*.yaml`` / ``*.yml`` as one set; none: the default pack."""
+    from deskwatch.processors.rules import RuleError, load_default_pack, load_rules
+
+    files = [f for p in paths for f in (sorted(x for x in p.iterdir() if x.suffix in (".yaml", ".yml"))
+                                        if p.is_dir() else [p])]
+    if paths and not files:
+        raise click.ClickException(f"no .yaml or .yml rule files in {', '.join(map(str, paths))}")
+    try:
+        return load_rules(files) if files else load_default_pack()
+    except (RuleError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@rules.command("check")
+@click.argument("files", nargs=-1, type=_RULE_PATHS)
+def check(files: tuple[Path, ...]) -> None:
+    """Validate rule FILES (or folders of them) as one set (none: the default pack); exit 1 naming the
+    file, rule and field."""
+    loaded = _load(files)
+    click.echo(f"{len(loaded)} rules valid ({loaded.source}): {', '.join(loaded.ids)}")
+
+
+@rules.command("whatif")
+@click.option("--candidate", "candidate_files", multiple=True, required=True, type=_RULE_PATHS,
+              help="the candidate rule set: a YAML file or a folder of them (repeatable)")
+@click.option("--current", "current_files", multiple=True, type=_RULE_PATHS,
+              help="the rules in service (repeatable; default: processor.rule_files, else the default pack)")
+@click.option("--events", "event_files", multiple=True, type=_FILES,
+              help="JSON-lines files of events, as `deskwatch produce --format jsonl` reads (repeatable)")
+@click.option("--topic", "from_topic", is_flag=True, help="read the events topic from its start to its current end")
+@click.option("--inventory", type=_FILES, default=None, help="the inventory export the processor follows (CSV/JSON)")
+@click.option("--details", default=10, show_default=True, help="incidents listed per kind of difference")
+@click.option("--max-events", default=MAX_EVENTS, show_default=True, help="refuse to hold more events than this")
+@pass_context
+def whatif(ctx: Context, candidate_files: tuple[Path, ...], current_files: tuple[Path, ...],
+           event_files: tuple[Path, ...], from_topic: bool, inventory: Path | None, details: int,
+           max_events: int) -> None:
+    """Replay past events under the rules in service and under a candidate; print the incidents that
+    differ (not opened any more, new, changed), per rule. Nothing is written anywhere."""
+    from deskwatch.processors.evaluate.whatif import render, what_if
+
+    if bool(event_files) == from_topic:
+        raise click.UsageError("give --events FILE (repeatable) or --topic, not both and not neither")
+    current = _load(current_files or tuple(ctx.settings.processor.rule_files))
+    candidate = _load(candidate_files)
+    assets = _assets(inventory)
+    events = list(_capped(_from_topic(ctx.settings) if from_topic else _from_files(event_files), max_events))
+    click.echo(f"rules in service: {_named(current_files) or current.source} ({len(current)} rules); candidate: "
+               f"{_named(candidate_files)} ({len(candidate)} rules); "
+               f"inventory: {len(assets)} hosts" + ("" if assets else " (no --inventory: no site or population)"),
+               err=True)
+    for line in render(what_if(events, assets, current, candidate), details):
+        click.echo(line)
+
+
+def _named(paths: Sequence[Path]) -> str:
+    return ", ".join(map(str, paths))
+
+
+def _assets(path: Path | None) -> list[Asset]:
+    if path is None:
+        return []
+    from deskwatch.producers.inventory import read_inventory
+
+    assets, rejected = read_inventory(path)
+    for row in rejected[:5]:
+        click.echo(f"inventory: {row}", err=True)
+    return assets
+
+
+def _capped(events: Iterator[WorkstationEvent], cap: int) -> Iterator[WorkstationEvent]:
+    for n, event in enumerate(events, start=1):
+        if n > cap:
+            raise click.ClickException(f"more than {cap} events: narrow the input or raise --max-events")
+        yield event
+
+
+def _from_files(paths: Sequence[Path]) -> Iterator[WorkstationEvent]:
+    """Each valid line's event; a bad line is reported (file, line, reason) and skipped."""
+    from pydantic import ValidationError
+
+    from deskwatch.schemas.event import WorkstationEvent
+
+    for path in paths:
+        bad = 0
+        with path.open("rb") as lines, click.progressbar(length=path.stat().st_size, label=path.name,
+                                                          file=click.get_text_stream("stderr")) as bar:
+            for number, line in enumerate(lines, start=1):
+                bar.update(len(line))
+                if not line.strip():
+                    continue
+                try:
+                    yield WorkstationEvent.model_validate_json(line)
+                except ValidationError as exc:
+                    bad += 1
+                    if bad <= 5:
+                        click.echo(f"\n{path}:{number}: skipped, not an event: {exc.errors()[0]['msg']}", err=True)
+        if bad:
+            click.echo(f"{path}: {bad} lines skipped", err=True)
+
+
+def _from_topic(settings: Settings) -> Iterator[WorkstationEvent]:
+    """Every event of every envelope on the events topic, from its start to its end when asked."""
+    from kafka import KafkaConsumer, TopicPartition
+    from pydantic import ValidationError
+
+    from deskwatch.connect import kafka_python_options
+    from deskwatch.schemas.envelope import EventBatch, decode_events_record
+    from deskwatch.topology import EVENTS
+
+    topic = EVENTS.name(settings.kafka)
+    consumer = KafkaConsumer(client_id="deskwatch-whatif", enable_auto_commit=False,
+                             **kafka_python_options(settings.kafka))
+    try:
+        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not parts:
+            raise click.ClickException(f"no topic {topic!r}: nothing to replay")
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        ends = consumer.end_offsets(parts)
+        bad = 0
+        while any(consumer.position(tp) < end for tp, end in ends.items()):
+            for tp, records in consumer.poll(timeout_ms=1000).items():
+                for record in records:
+                    if record.offset >= ends[tp] or record.value is None:
+                        continue
+                    try:
+                        batch = decode_events_record(record.value)
+                    except ValidationError:
+                        bad += 1
+                        continue
+                    if isinstance(batch, EventBatch):
+                        yield from batch.events
+        if bad:
+            click.echo(f"{topic}: {bad} records skipped, not envelopes (the processor dead-letters them)", err=True)
+    finally:
+        consumer.close()

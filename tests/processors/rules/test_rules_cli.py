@@ -1,0 +1,139 @@
+"""``deskwatch rules check|whatif``: a pack is validated as one set; a candidate rule set replayed
+over the same events shows exactly the incidents it would no longer open, open anew or change —
+from a JSON-lines file, and (integration) from the real events topic."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from deskwatch.processors.evaluate.whatif import what_if
+from deskwatch.processors.rules import load_default_pack, load_rules
+from deskwatch.producers.simulate import FleetSpec, simulate_fleet
+from deskwatch.producers.simulate.write import write_inventory_csv, write_jsonl
+
+from deskwatch.cli import main
+from deskwatch.components import write_settings_file
+from deskwatch.settings import Settings
+from deskwatch.topics import ensure_topics
+from tests.prefixed import prefixed
+
+PACK = Path(__file__).parents[3] / "processors" / "rules" / "pack"
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), env=env or {}, catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's fleet shape (a GPO wave among others), as files."""
+    folder = tmp_path_factory.mktemp("fleet")
+    sim = simulate_fleet(FleetSpec(seed=7, start=datetime(2026, 11, 23, 6, 0, tzinfo=UTC), duration=timedelta(hours=8),
+                                   sites=4, directorates=3, hosts_per_site=(12, 25), noise_events_per_host_per_hour=2.0))
+    write_jsonl(sim, folder / "events.jsonl")
+    write_inventory_csv(sim.assets, folder / "inventory.csv")
+    return folder
+
+
+@pytest.fixture
+def stricter(tmp_path: Path) -> Path:
+    """The default pack, with the site-wide GPO rule needing 90 hosts."""
+    folder = tmp_path / "candidate"
+    shutil.copytree(PACK, folder, ignore=shutil.ignore_patterns("__*"))
+    gpo = folder / "grouppolicy.yaml"
+    text = gpo.read_text()
+    at = text.index("id: gpo-failure-site")
+    gpo.write_text(text[:at] + text[at:].replace("min_hosts: 5", "min_hosts: 90", 1).replace(
+        "min_population_pct: 20", "min_population_pct: 100", 1))
+    return folder
+
+
+def test_check_validates_a_pack_as_one_set(stricter: Path, tmp_path: Path) -> None:
+    ok = _run("rules", "check")
+    assert ok.exit_code == 0 and ok.output.startswith("22 rules valid (default pack): app-crash-storm, ")
+    assert _run("rules", "check", str(stricter)).output.startswith("22 rules valid (")
+    (tmp_path / "bad.yaml").write_text("- id: Bad Id\n  version: 1\n")
+    bad = _run("rules", "check", str(tmp_path / "bad.yaml"))
+    assert bad.exit_code == 1 and "bad.yaml: rule 'Bad Id'" in bad.output
+    assert "twice" in _run("rules", "check", str(PACK), str(PACK / "disk.yaml")).output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "no .yaml or .yml rule files" in _run("rules", "check", str(empty)).output
+
+
+def test_whatif_shows_the_wave_no_longer_opened(fleet: Path, stricter: Path) -> None:
+    out = _run("rules", "whatif", "--candidate", str(stricter), "--events", str(fleet / "events.jsonl"),
+               "--inventory", str(fleet / "inventory.csv"), "--details", "2")
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    summary = next(line for line in lines if " events replayed: " in line)
+    assert "; 1 no longer opened, 0 new, " in summary
+    table = lines[lines.index(next(line for line in lines if line.startswith("rule "))) + 1:]
+    assert any(line.split() == ["gpo-failure-site", "1", "0", "0"] for line in table)
+    removed = lines[lines.index("no longer opened (1):") + 1]
+    assert removed.startswith("  gpo-failure-site v1  gpo-failure-site|asset.site=") and "hosts=16" in removed
+
+
+def test_whatif_with_the_same_rules_changes_nothing(fleet: Path) -> None:
+    out = _run("rules", "whatif", "--candidate", str(PACK), "--events", str(fleet / "events.jsonl"),
+               "--inventory", str(fleet / "inventory.csv"))
+    assert out.output.rstrip().endswith("the candidate opens exactly the same incidents"), out.output
+    assert "; 0 no longer opened, 0 new, 0 changed, " in out.output
+
+
+def test_whatif_order_does_not_matter_and_a_bad_line_is_skipped_and_said(fleet: Path, stricter: Path,
+                                                                         tmp_path: Path) -> None:
+    from deskwatch.schemas.event import WorkstationEvent
+
+    events = [WorkstationEvent.model_validate_json(line) for line in (fleet / "events.jsonl").read_bytes().splitlines()]
+    from deskwatch.producers.inventory import read_inventory
+
+    assets, _ = read_inventory(fleet / "inventory.csv")
+    forward = what_if(events, assets, load_default_pack(), load_rules(sorted(stricter.glob("*.yaml"))))
+    backward = what_if(reversed(events), assets, load_default_pack(), load_rules(sorted(stricter.glob("*.yaml"))))
+    assert forward.diff == backward.diff and len(forward.diff.removed) == 1
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_bytes(b"not json\n" + (fleet / "events.jsonl").read_bytes() + b'{"x": 1}\n')
+    out = CliRunner().invoke(main, ["rules", "whatif", "--candidate", str(PACK), "--events", str(mixed)], env={})
+    assert out.exit_code == 0 and "mixed.jsonl:1: skipped, not an event" in out.output
+    assert "mixed.jsonl: 2 lines skipped" in out.output and "(no --inventory: no site or population)" in out.output
+
+
+def test_whatif_refuses_unclear_input(fleet: Path) -> None:
+    neither = _run("rules", "whatif", "--candidate", str(PACK))
+    assert neither.exit_code == 2 and "give --events FILE (repeatable) or --topic" in neither.output
+    capped = _run("rules", "whatif", "--candidate", str(PACK), "--events", str(fleet / "events.jsonl"),
+                  "--max-events", "10")
+    assert capped.exit_code == 1 and "more than 10 events" in capped.output
+
+
+@pytest.fixture
+def published(settings: Settings, fleet: Path, tmp_path: Path) -> Iterator[Path]:
+    """The fleet's events produced to a fresh events topic, as `deskwatch produce` sends them."""
+    s = prefixed(settings, 2)
+    ensure_topics(s.kafka)
+    config = write_settings_file(s, tmp_path / "settings.yaml")
+    produced = _run("produce", "--format", "jsonl", str(fleet / "events.jsonl"), env={"DESKWATCH_CONFIG": str(config)})
+    assert produced.exit_code == 0, produced.output
+    yield config
+
+
+@pytest.mark.integration
+def test_whatif_reads_the_events_topic(published: Path, fleet: Path, stricter: Path) -> None:
+    env: dict[str, Any] = {"DESKWATCH_CONFIG": str(published)}
+    from_file = _run("rules", "whatif", "--candidate", str(stricter), "--events", str(fleet / "events.jsonl"),
+                     "--inventory", str(fleet / "inventory.csv"))
+    from_topic = _run("rules", "whatif", "--candidate", str(stricter), "--topic",
+                      "--inventory", str(fleet / "inventory.csv"), env=env)
+    assert from_topic.exit_code == 0, from_topic.output
+
+    def result(out: str) -> list[str]:
+        return out[out.index(" events replayed: ") - 5:].splitlines()
+
+    assert result(from_topic.output) == result(from_file.output)
