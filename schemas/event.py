@@ -13,7 +13,9 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-SCHEMA_VERSION = 1
+# 2 (2026-12-01): ChangeReason gained "ack_expired" (a rule's ack_timeout lapsed an acknowledgement).
+# Payloads of version 1 read unchanged.
+SCHEMA_VERSION = 2
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 LogLevel = Literal["trace", "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]

@@ -26,6 +26,7 @@ class ChangeReason(StrEnum):
     THRESHOLD_REACHED = "threshold_reached"
     ESCALATED = "escalated"
     ACKNOWLEDGED = "acknowledged"
+    ACK_EXPIRED = "ack_expired"  # the rule's ack_timeout passed: open again
     ASSIGNED = "assigned"
     RECOVERY_EVENT = "recovery_event"
     QUIET_TIMEOUT = "quiet_timeout"

@@ -107,6 +107,8 @@ class Rule(_Frozen):
     resolve_on: Condition | None = None
     quiet_timeout: dict[QuietKey, Duration | None] = Field(default_factory=dict)
     max_lifetime: Duration | None = None
+    ack_timeout: Duration | None = Field(
+        default=None, description="an acknowledgement lapses after this long if the incident is still active")
     reopen_window: Duration | None = None
     flap_threshold: int | None = Field(default=None, ge=2)
     absorbs: list[str] = Field(default_factory=list)

@@ -1,4 +1,5 @@
-"""Transitions shared by signals, ticks and commands: resolve (and release children), escalate."""
+"""Transitions shared by signals, ticks and commands: resolve (and release children), escalate, and
+an acknowledgement's lapse."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from deskwatch.processors.stage2.draft import Draft
 from deskwatch.processors.stage2.policy import LifecyclePolicy
 from deskwatch.processors.stage2.tally import escalated_severity
 from deskwatch.processors.stage2.transition import Trigger
-from deskwatch.schemas.incident import ChangeReason, Incident
+from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus
 
 
 def resolve(
@@ -41,6 +42,20 @@ def escalate(draft: Draft, policy: LifecyclePolicy, incident: Incident, at: date
         severity=severity,
     )
     return raised or incident
+
+
+def lapse_ack(draft: Draft, policy: LifecyclePolicy, incident: Incident, at: datetime) -> Incident:
+    """An acknowledgement older than the rule's ``ack_timeout`` lapses while the incident is still
+    active: back to open, the acknowledgement cleared (the history keeps who and when), so that
+    someone looks again. A timer of its own: quiet timeout and lifetime end the incident, this only
+    the acknowledgement."""
+    timeout, acked = policy.ack_timeout, incident.acknowledged_at
+    if timeout is None or acked is None or incident.status is not IncidentStatus.ACKNOWLEDGED or at - acked < timeout:
+        return incident
+    lapsed = draft.change(incident, Trigger.ACK_EXPIRE, at,
+                          detail=f"acknowledged by {incident.acknowledged_by} at {acked.isoformat()}, {timeout} ago",
+                          acknowledged_by=None, acknowledged_at=None)
+    return lapsed or incident
 
 
 def lifetime_over(policy: LifecyclePolicy, incident: Incident, at: datetime) -> bool:

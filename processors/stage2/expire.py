@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from deskwatch.processors.stage2.advance import escalate, lifetime_over, resolve
+from deskwatch.processors.stage2.advance import escalate, lapse_ack, lifetime_over, resolve
 from deskwatch.processors.stage2.draft import Draft
 from deskwatch.processors.stage2.mute import apply_silences
 from deskwatch.processors.stage2.policy import LifecyclePolicy, quiet_timeout
@@ -16,7 +16,8 @@ from deskwatch.schemas.command import Silence
 def expire(
     draft: Draft, policy: LifecyclePolicy, tick_time: datetime, silences: Mapping[str, Silence]
 ) -> None:
-    """Apply one tick: resolve by quiet timeout or lifetime, escalate by age, expire the window."""
+    """Apply one tick: resolve by quiet timeout or lifetime, lapse an old acknowledgement, escalate
+    by age, expire the window."""
     state = draft.state
     incident = state.incident
     if incident is not None:
@@ -32,7 +33,7 @@ def expire(
                 detail=f"open for {policy.max_lifetime}",
             )
         else:
-            escalate(draft, policy, incident, tick_time)
+            escalate(draft, policy, lapse_ack(draft, policy, incident, tick_time), tick_time)
     cutoff = tick_time - policy.window
     expired = tuple(s.source_id for s in state.window if s.last_seen < cutoff)
     if expired:

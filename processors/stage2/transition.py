@@ -22,6 +22,7 @@ class Trigger(StrEnum):
     THRESHOLD = "threshold"  # a pending window reached its thresholds
     ESCALATE = "escalate"
     ACK = "ack"
+    ACK_EXPIRE = "ack_expire"  # the rule's ack_timeout passed while the incident stayed active
     ASSIGN = "assign"
     RECOVERY = "recovery"
     QUIET = "quiet"
@@ -58,6 +59,7 @@ TRANSITIONS: tuple[Row, ...] = (
     Row(None, Trigger.FIRST_HIT, OPEN, R.OPENED),
     Row(None, Trigger.THRESHOLD, OPEN, R.THRESHOLD_REACHED),
     Row(OPEN, Trigger.ACK, ACK, R.ACKNOWLEDGED),
+    Row(ACK, Trigger.ACK_EXPIRE, OPEN, R.ACK_EXPIRED),
     Row(RESOLVED, Trigger.REOPEN, OPEN, R.REOPENED),
     Row(OPEN, Trigger.FLAP, OPEN, R.FLAPPING),
     *_on_active(Trigger.ESCALATE, R.ESCALATED),

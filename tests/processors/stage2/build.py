@@ -45,6 +45,7 @@ class Policy:
     min_hosts: int | None = None
     min_population_pct: float | None = None
     max_lifetime: timedelta | None = None
+    ack_timeout: timedelta | None = None
     reopen_window: timedelta | None = timedelta(minutes=30)
     flap_threshold: int | None = None
     absorbs: tuple[str, ...] = ()

@@ -27,6 +27,7 @@ POLICIES = st.builds(
     reopen_window=st.sampled_from([None, timedelta(minutes=20)]),
     flap_threshold=st.sampled_from([None, 2]),
     max_lifetime=st.sampled_from([None, timedelta(minutes=45)]),
+    ack_timeout=st.sampled_from([None, timedelta(minutes=15)]),
     escalation=st.sampled_from(
         [(), (Level(Severity.HIGH, min_events=5), Level(Severity.CRITICAL, min_hosts=3))]
     ),

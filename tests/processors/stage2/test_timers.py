@@ -1,4 +1,4 @@
-"""Quiet timeouts per device class, max lifetime, reopen-or-new, flapping."""
+"""Quiet timeouts per device class, max lifetime, acknowledgements that lapse, reopen-or-new, flapping."""
 
 from __future__ import annotations
 
@@ -48,6 +48,55 @@ def test_quiet_is_measured_from_the_last_event() -> None:
     results = run(Stage2({"disk-full": Policy()}), steps)
     assert results[2].changes == []
     assert [c.reason for c in results[3].changes] == [ChangeReason.QUIET_TIMEOUT]
+
+
+ACK_AT_5 = [("signal", signal(0), 0), ("signal", signal(4), 4), ("command", command(A.ACK, 5, actor="alice"), 5)]
+
+
+def test_an_acknowledgement_lapses_after_the_rules_ack_timeout() -> None:
+    # quiet never: only the acknowledgement's timer runs
+    stage = Stage2({"disk-full": Policy(ack_timeout=timedelta(minutes=20), quiet={"workstation": None})})
+    results = run(stage, ACK_AT_5 + [("tick", None, 24), ("tick", None, 25), ("tick", None, 26)])
+    assert results[3].changes == [], "19 minutes: still acknowledged"
+    (change,) = results[4].changes
+    assert (change.from_status, change.to_status, change.reason) == (
+        IncidentStatus.ACKNOWLEDGED, IncidentStatus.OPEN, ChangeReason.ACK_EXPIRED)
+    assert change.detail == f"acknowledged by alice at {at(5).isoformat()}, 0:20:00 ago" and change.at == at(25)
+    (incident,) = results[4].incidents
+    assert incident.status is IncidentStatus.OPEN and (incident.acknowledged_by, incident.acknowledged_at) == (None, None)
+    assert results[5].changes == [], "lapsed once; open incidents have nothing to lapse"
+    again = run(stage, ACK_AT_5 + [("tick", None, 25), ("command", command(A.ACK, 26, actor="bob"), 26),
+                                   ("tick", None, 45), ("tick", None, 46)])
+    assert again[-2].changes == [] and [c.reason for c in again[-1].changes] == [ChangeReason.ACK_EXPIRED]
+    assert "acknowledged by bob" in again[-1].changes[0].detail, "a new acknowledgement starts its own timer"
+
+
+def test_ack_timeout_and_quiet_timeout_are_separate_timers() -> None:
+    # no ack_timeout: an acknowledgement stays; the quiet timeout (30 min) still resolves it
+    results = run(Stage2({"disk-full": Policy()}), ACK_AT_5 + [("tick", None, 33), ("tick", None, 34)])
+    assert results[3].changes == []
+    assert [(c.from_status, c.reason) for c in results[4].changes] == [
+        (IncidentStatus.ACKNOWLEDGED, ChangeReason.QUIET_TIMEOUT)]
+    # both due on one tick: the incident ends, nothing lapses
+    both = run(Stage2({"disk-full": Policy(ack_timeout=timedelta(minutes=20))}), ACK_AT_5 + [("tick", None, 40)])
+    assert [c.reason for c in both[-1].changes] == [ChangeReason.QUIET_TIMEOUT]
+
+
+def test_ack_timeout_is_read_from_the_rule_yaml() -> None:
+    from deskwatch.processors.rules import parse_rules
+
+    (rule,) = parse_rules("""
+- id: disk-full
+  version: 1
+  title: Disk full
+  remediation: Free space
+  severity: low
+  match: {field: event.code, equals: 7}
+  group_by: [host.name]
+  window: 10m
+  ack_timeout: 4h
+""")
+    assert rule.ack_timeout == timedelta(hours=4)
 
 
 def test_max_lifetime_resolves_even_a_busy_laptop_incident() -> None:

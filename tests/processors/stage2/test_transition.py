@@ -40,6 +40,8 @@ SCENARIOS: dict[Trigger, Scenario] = {
         act=[("signal", signal(5), 5)],
     ),
     Trigger.ACK: Scenario(act=[("command", command(A.ACK, 5), 5)]),
+    # Acknowledged at minute 2 (_prefix); the tick at 13 is past its 10 minutes, before the quiet 30.
+    Trigger.ACK_EXPIRE: Scenario(policy=Policy(ack_timeout=timedelta(minutes=10)), act=[("tick", None, 13)]),
     Trigger.ASSIGN: Scenario(act=[("command", command(A.ASSIGN, 5, assignee="carol"), 5)]),
     Trigger.RECOVERY: Scenario(act=[("signal", signal(5, recovery=True), 5)]),
     Trigger.QUIET: Scenario(act=[("tick", None, 31)]),
