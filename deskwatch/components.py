@@ -47,7 +47,7 @@ class Component:
         log.parent.mkdir(parents=True, exist_ok=True)
         self._out = log.open("wb")
         exe = str(Path(sys.executable).with_name("deskwatch"))
-        self.proc = subprocess.Popen([exe, *args], env=env, stdin=stdin, stdout=self._out,
+        self.proc = subprocess.Popen([exe, *args], env=env, stdin=stdin, stdout=self._out,  # noqa: S603 - our CLI, argv
                                      stderr=subprocess.STDOUT, start_new_session=True)
 
     def again(self) -> Component:

@@ -113,7 +113,9 @@ class ProducerSettings(_Section):
 
 class ProcessorSettings(_Section):
     app_id: str = "deskwatch-processor"
-    datadir: Path = Path("/tmp/deskwatch-processor")
+    # Beside the stack's home, not in /tmp: a fixed name in a world-writable folder can be made
+    # ahead of us by another user (ruff S108).
+    datadir: Path = Path("/var/lib/deskwatch/processor")
     web_enabled: bool = False
     web_host: str = "127.0.0.1"
     web_port: int = 6066

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -77,7 +77,7 @@ def events_day(es: ElasticsearchSettings, index: str) -> date | None:
     if not index.startswith(head):
         return None
     try:
-        return datetime.strptime(index[len(head):], EVENTS_DATE_FORMAT).date()
+        return datetime.strptime(index[len(head):], EVENTS_DATE_FORMAT).replace(tzinfo=UTC).date()
     except ValueError:
         return None
 
