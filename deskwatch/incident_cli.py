@@ -182,8 +182,10 @@ def suspect_lines(report: SuspectReport) -> list[str]:
     """The ranked suspects of a ``SuspectReport``, two lines each, after a line saying what was read."""
     lines = ["", f"changes before it ({report.failing} failing hosts, {report.others} other active hosts, "
                  f"{report.change_events} change events read{', truncated' if report.truncated else ''})"]
-    if not report.suspects:
-        lines.append("  none found on the failing hosts within the lookback")
+    if report.failing == 0:
+        lines.append("  none of the incident's events is in the events index (pruned, or not indexed yet)")
+    elif not report.suspects:
+        lines.append("  no change on the failing hosts within the lookback before they failed")
     for n, s in enumerate(report.suspects, start=1):
         lines.append(f"  {n}. {s.kind.value:<8} {s.name}  [{s.definition_id}]")
         lines.append(f"     on {len(s.hosts)}/{s.failing} failing hosts ({100 * s.share:.0f} %), "

@@ -69,7 +69,8 @@ def world(settings: Settings) -> Settings:
     s = prefixed(settings, 1)
     client = elasticsearch_client(s.elasticsearch)
     ensure_indices(client, s.elasticsearch)
-    items = [incident_item(INCIDENT, incidents_alias(s.elasticsearch), "t:0:0", b"")]
+    gone = INCIDENT.model_copy(update={"id": "inc-gone", "group_key": "app-crash-site|asset.site=GONE"})
+    items = [incident_item(i, incidents_alias(s.elasticsearch), "t:0:0", b"") for i in (INCIDENT, gone)]
     items += [digest_item(d, s.elasticsearch, "t:0:0", b"") for d in _world()]
     report = write_items(client, items, 1.0, refresh=True)
     assert report.counts[Outcome.INDEXED] == len(items), report
@@ -142,6 +143,7 @@ def test_cli_lists_suspects_in_changes_and_show(cli: Any, tmp_path: Path) -> Non
     show = cli("incident", "show", "inc-lyon", "--changes", "1").output
     assert "changes before it (8 failing hosts" in show and "KB5049999" in show and "KB2267602" not in show
     assert "changes before it" not in cli("incident", "show", "inc-lyon", "--changes", "0").output
+    assert "none of the incident's events is in the events index" in cli("incident", "changes", "inc-gone").output
     bad = tmp_path / "bad.yaml"
     bad.write_text("- id: x\n  version: 1\n  title: t\n  kind: update\n  match: {field: message, regex: a}\n"
                    "  identity: [{field: n}]\n")
