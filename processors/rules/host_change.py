@@ -24,6 +24,7 @@ from pydantic import Field, PrivateAttr, ValidationError, model_validator
 from deskwatch.processors.rules.condition import Condition, Predicate
 from deskwatch.processors.rules.duration import Duration
 from deskwatch.processors.rules.errors import RuleValidationError
+from deskwatch.processors.rules.load import describe_error
 from deskwatch.processors.rules.model import RULE_ID, Extraction, _Frozen
 
 # The fields of an event digest's view (processors/suspects.py makes it): all a definition may test.
@@ -128,8 +129,7 @@ def _parse(raw: Any, position: int, source: str) -> ChangeDefinition:
     try:
         return ChangeDefinition.model_validate(raw)
     except ValidationError as err:
-        problems = [f"field {'.'.join(str(p) for p in e['loc']) or '(change)'!r}: "
-                    f"{str(e['msg']).removeprefix('Value error, ')}" for e in err.errors()]
+        problems = [describe_error(e, "(change)") for e in err.errors()]
         raise RuleValidationError(source, who, problems, "change") from None
 
 

@@ -65,11 +65,12 @@ def _parse_rule(raw: Any, position: int, source: str) -> Rule:
     try:
         return Rule.model_validate(raw)
     except ValidationError as err:
-        raise RuleValidationError(source, rule_id, [_describe(e) for e in err.errors()]) from None
+        raise RuleValidationError(source, rule_id, [describe_error(e) for e in err.errors()]) from None
 
 
-def _describe(error: Any) -> str:
-    where = ".".join(str(part) for part in error["loc"]) or "(rule)"
+def describe_error(error: Any, whole: str = "(rule)") -> str:
+    """One pydantic error as a problem line: the field, the message, and the value it got."""
+    where = ".".join(str(part) for part in error["loc"]) or whole
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] in ("missing", "extra_forbidden"):
         return f"field {where!r}: {message}"

@@ -98,13 +98,18 @@ def incident_history(client: Any, es: ElasticsearchSettings, incident_id: str, s
     return [IncidentChange.model_validate(h["_source"]) for h in resp["hits"]["hits"]]
 
 
-def incident_events(client: Any, es: ElasticsearchSettings, incident: Incident, size: int = 20) -> list[EventDigest]:
-    """Event digests counted in the incident: its rule id and group key, inside its time range."""
-    query = {"bool": {"filter": [
+def counted_in(incident: Incident) -> dict[str, Any]:
+    """The query for event digests counted in the incident: its rule id and group key, inside its
+    time range (processors/suspects.py's ``first_failures`` applies the same test in memory)."""
+    return {"bool": {"filter": [
         {"term": {"rule_ids": incident.rule_id}}, {"term": {"group_keys": incident.group_key}},
         {"range": {"last_seen": {"gte": incident.first_seen.isoformat()}}},
         {"range": {"first_seen": {"lte": incident.last_seen.isoformat()}}},
     ]}}
-    resp = client.search(index=events_alias(es), query=query, sort=[{"last_seen": "desc"}], size=size,
+
+
+def incident_events(client: Any, es: ElasticsearchSettings, incident: Incident, size: int = 20) -> list[EventDigest]:
+    """Event digests counted in the incident (``counted_in``), newest first."""
+    resp = client.search(index=events_alias(es), query=counted_in(incident), sort=[{"last_seen": "desc"}], size=size,
                          ignore_unavailable=True, allow_no_indices=True)
     return [digest_from_source(h["_source"]) for h in resp["hits"]["hits"]]

@@ -18,6 +18,7 @@ from deskwatch.schemas.digest import EventDigest
 from deskwatch.schemas.incident import Incident
 from deskwatch.settings import ElasticsearchSettings
 from deskwatch.sinks.elasticsearch.encode import digest_from_source
+from deskwatch.sinks.elasticsearch.search import counted_in
 from deskwatch.sinks.elasticsearch.templates import events_alias
 from deskwatch.processors.suspects import Suspect, host_changes, rank, span_of
 
@@ -43,14 +44,9 @@ class SuspectReport:
 
 def failures_of(client: Any, es: ElasticsearchSettings, incident: Incident) -> dict[str, datetime]:
     """host -> the first event time of its digests counted in the incident (its group, its range)."""
-    query = {"bool": {"filter": [
-        {"term": {"rule_ids": incident.rule_id}}, {"term": {"group_keys": incident.group_key}},
-        {"range": {"last_seen": {"gte": incident.first_seen.isoformat()}}},
-        {"range": {"first_seen": {"lte": incident.last_seen.isoformat()}}},
-    ]}}
     aggs = {"hosts": {"terms": {"field": "host.name", "size": FAILING_MAX},
                       "aggs": {"first": {"min": {"field": "first_seen"}}}}}
-    resp = client.search(index=events_alias(es), query=query, aggs=aggs, size=0,
+    resp = client.search(index=events_alias(es), query=counted_in(incident), aggs=aggs, size=0,
                          ignore_unavailable=True, allow_no_indices=True)
     buckets = resp.get("aggregations", {}).get("hosts", {}).get("buckets", [])
     return {b["key"]: datetime.fromisoformat(b["first"]["value_as_string"]) for b in buckets}
