@@ -149,6 +149,10 @@ class ProcessorSettings(_Section):
     state_max_record_bytes: int = Field(default=4_194_304, ge=1_048_576,
                                         description="largest state record a changelog accepts")
     rule_files: list[Path] = Field(default_factory=list, description="rule YAML files; empty = the default pack")
+    change_file: Path | None = Field(
+        default=None, description="change definitions YAML (what names an update, an install, a policy change); "
+                                  "unset = the shipped processors/rules/host_changes.yaml. Stage 1 keeps each "
+                                  "named change's events apart, and `deskwatch incident show|changes` ranks them")
     # Decision: input held in memory is bounded in records, and each record is a host envelope of up
     # to producer.batch_max_events events (~45 KB at 67 events in the dense bench, 900 KB at most by
     # default), so the three bounds below are small. They were faust-sized (5,000 records a fetch,

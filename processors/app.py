@@ -19,6 +19,7 @@ from deskwatch.processors.heartbeat import Heartbeat, exit_now, kafka_offsets, r
 from deskwatch.processors.in_order import InOrderApp
 from deskwatch.processors.positions import seek_fresh_inputs_to_beginning
 from deskwatch.processors.rules import RuleSet, load_default_pack, load_rules
+from deskwatch.processors.rules.host_change import load_changes
 from deskwatch.processors.run_stage1 import attach_stage1
 from deskwatch.processors.run_stage2 import attach_stage2
 from deskwatch.processors.stage1 import Stage1, StateLimits, count_populations
@@ -43,7 +44,8 @@ def build_app(settings: Settings) -> tuple[faust.App, Wiring]:
     inventory = DecodedMapping(wiring.inventory, Asset)
     limits = StateLimits(max_ids=settings.processor.host_max_event_ids,
                          max_fingerprints=settings.processor.host_max_fingerprints)
-    stage1 = Stage1(rules, inventory, populations, limits, floors_max=settings.processor.state_cache_max)
+    stage1 = Stage1(rules, inventory, populations, limits, floors_max=settings.processor.state_cache_max,
+                    changes=load_changes(settings.processor.change_file))
     stage2 = Stage2({rule.id: rule for rule in rules}, DecodedMapping(wiring.silences, Silence))
     attach_stage1(app, wiring, stage1, settings.processor)
     attach_stage2(app, wiring, stage2, COMMANDS.name(settings.kafka), settings.processor)

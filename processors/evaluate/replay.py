@@ -15,11 +15,12 @@ It is also the base of what-if: replay the same events under another rule set an
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from deskwatch.processors.rules import RuleSet
+from deskwatch.processors.rules.host_change import ChangeDefinition
 from deskwatch.processors.stage1 import HostState, Stage1, count_populations
 from deskwatch.processors.stage2 import GroupState, Stage2, Stage2Result
 from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
@@ -62,9 +63,10 @@ class Replayer:
 
     def __init__(self, rules: RuleSet, assets: Iterable[Asset],
                  silences: Mapping[str, Silence] | None = None,
-                 on_digests: Callable[[list[EventDigest]], None] | None = None) -> None:
+                 on_digests: Callable[[list[EventDigest]], None] | None = None,
+                 changes: Sequence[ChangeDefinition] = ()) -> None:
         inventory = {asset.host: asset for asset in assets}
-        self.stage1 = Stage1(rules, inventory, count_populations(inventory.values(), rules))
+        self.stage1 = Stage1(rules, inventory, count_populations(inventory.values(), rules), changes=changes)
         self.stage2 = Stage2({rule.id: rule for rule in rules}, silences)
         self.hosts: dict[str, HostState] = {}
         self.groups: dict[str, GroupState] = {}
@@ -121,9 +123,10 @@ def replay(events: Iterable[WorkstationEvent], rules: RuleSet, assets: Iterable[
            tick_every: timedelta = timedelta(seconds=10), *, source: str = "replay",
            limits: EnvelopeLimits = DEFAULT_LIMITS,
            silences: Mapping[str, Silence] | None = None,
-           on_digests: Callable[[list[EventDigest]], None] | None = None) -> ReplayResult:
+           on_digests: Callable[[list[EventDigest]], None] | None = None,
+           changes: Sequence[ChangeDefinition] = ()) -> ReplayResult:
     """Feed time-ordered ``events`` through both cores; ticks every ``tick_every`` of event time."""
-    replayer = Replayer(rules, assets, silences, on_digests)
+    replayer = Replayer(rules, assets, silences, on_digests, changes)
     enveloper = Enveloper(limits, source)
     clock = _TickClock(tick_every, replayer)
     linger = timedelta(seconds=limits.linger_s)

@@ -37,7 +37,7 @@ def evaluate_seed(seed: int, duration: timedelta, tick_every: timedelta, rules: 
     definitions = load_changes() if definitions is None else definitions
     log = DigestLog.for_definitions(definitions)
     result = replay(iter(sim.events), rules or load_default_pack(), sim.assets, tick_every, source="simulator",
-                    on_digests=log.add)
+                    on_digests=log.add, changes=definitions)
     found = list(result.incidents.values())
     checks = tuple(c for t in sim.truth if (c := check_cause(t, found, log, definitions)) is not None)
     return SeedScore(seed, score(result.incidents, result.changes, sim.truth, result.events), checks)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from deskwatch.processors.rules import RuleSet
+from deskwatch.processors.rules.host_change import ChangeDefinition
 from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.event import WorkstationEvent
 from deskwatch.schemas.incident import Incident
@@ -35,11 +36,12 @@ class WhatIf:
 
 
 def what_if(events: Iterable[WorkstationEvent], assets: Sequence[Asset], current: RuleSet, candidate: RuleSet,
-            tick_every: timedelta = TICK_EVERY) -> WhatIf:
-    """Replay ``events`` (any order: sorted here by event time, stably) under both rule sets."""
+            tick_every: timedelta = TICK_EVERY, changes: Sequence[ChangeDefinition] = ()) -> WhatIf:
+    """Replay ``events`` (any order: sorted here by event time, stably) under both rule sets;
+    ``changes`` are the processor's change definitions (stage 1 keeps each named change apart)."""
     ordered = sorted(events, key=lambda e: e.timestamp)
-    before = replay(iter(ordered), current, assets, tick_every, source="whatif")
-    after = replay(iter(ordered), candidate, assets, tick_every, source="whatif")
+    before = replay(iter(ordered), current, assets, tick_every, source="whatif", changes=changes)
+    after = replay(iter(ordered), candidate, assets, tick_every, source="whatif", changes=changes)
     return WhatIf(len(ordered), before.incidents, after.incidents, diff_incidents(before.incidents, after.incidents))
 
 

@@ -7,7 +7,7 @@ output of an online miner such as drain3.
 
 from __future__ import annotations
 
-from .digest import FINGERPRINT_VERSION, Fingerprinter, event_fingerprint, fingerprint
+from .digest import FINGERPRINT_VERSION, Fingerprinter, event_fingerprint, fingerprint, with_change
 
 # ``mask`` (the function) stays in its module: re-exported here it would hide the submodule.
 from .mask import MASK_RULES, WILDCARD, MaskRule
@@ -22,4 +22,5 @@ __all__ = [
     "event_fingerprint",
     "fingerprint",
     "message_template",
+    "with_change",
 ]

@@ -82,6 +82,24 @@ class Fingerprinter:
         self._kinds.clear()
 
 
+_CHANGE_NAMES = tuple(len(name).to_bytes(8, "big") + name for name in (b"fingerprint", b"change"))
+
+
+def with_change(fp: str, change: str) -> str:
+    """The fingerprint of a change event: its content fingerprint and the change it names.
+
+    Decision: a change event's template masks what names the change (``KB5056578`` becomes
+    ``KB<*>``), so two updates a host installed within one dedup window shared a fingerprint, the
+    second was counted as a repeat of the first, and only the first reached the events index
+    (suspected changes read it there: processors/suspects.py). With the change's name in it, each
+    update keeps a digest of its own while the same update said again is still a repeat. Tagged
+    like :func:`fingerprint`, starting with another field's name: never equal to a plain one.
+    """
+    digest = _EMPTY.copy()
+    digest.update(_chunks(_CHANGE_NAMES, (fp, change)))
+    return digest.hexdigest()
+
+
 def _chunks(names: tuple[bytes, ...], values: tuple[str, ...]) -> bytes:
     chunks: list[bytes] = []
     for name, value in zip(names, values, strict=True):

@@ -1,17 +1,20 @@
 """Stage 1's core: one host envelope in, decisions, signals, digests and the new host state out.
 
 Pure: no faust or kafka, time passed in. Per event: exact dedup by id, enrichment from the
-inventory, rule matching, content dedup by fingerprint within the rule's dedup window, then
-the event is folded into its rule groups' signals. One call per envelope, one state write.
+inventory, rule matching, content dedup by fingerprint within the rule's dedup window (a change
+event's fingerprint also names its change: ``fingerprint.with_change``), then the event is folded
+into its rule groups' signals. One call per envelope, one state write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from deskwatch.processors.fingerprint import with_change
 from deskwatch.processors.rules import Rule, RuleSet, group_key, group_values
+from deskwatch.processors.rules.host_change import ChangeDefinition
 from deskwatch.processors.stage1.coalesce import Coalescer, SignalDraft
 from deskwatch.processors.stage1.decision import (
     DecisionKind,
@@ -54,8 +57,14 @@ class Stage1:
         populations: Mapping[str, int],
         limits: StateLimits | None = None,
         floors_max: int = FLOORS_MAX,
+        changes: Sequence[ChangeDefinition] = (),
     ) -> None:
         self._rules = rules
+        # event code -> the change definitions that may name an event with it (with_change says why)
+        self._changes: dict[str, list[ChangeDefinition]] = {}
+        for definition in changes:
+            for code in definition.codes:
+                self._changes.setdefault(code, []).append(definition)
         self._floors_max = floors_max
         self._inventory = inventory
         self._populations = populations
@@ -108,6 +117,8 @@ class Stage1:
             return dropped
         view = enrich_with(event, self._asset_view(event.host.name))
         fp, template = identify(event)
+        if event.event.code in self._changes:
+            fp = self._change_fingerprint(fp, event.event.code, view)
         hits = [self._group(rule, view) for rule in self._rules.matching(view)]
         window = min((g.rule.dedup_window for g in hits), default=self._limits.default_dedup_window)
         keys = tuple(g.key for g in hits)
@@ -146,6 +157,14 @@ class Stage1:
             self._fold(co, group, eid, event, fp, view, repeat=False, recovery=True)
             recovered.append(group.key)
         return tuple(recovered)
+
+    def _change_fingerprint(self, fp: str, code: str, view: dict[str, Any]) -> str:
+        """A change event's fingerprint names its change: the first definition that names one."""
+        for definition in self._changes[code]:
+            name = definition.name(view)
+            if name is not None:
+                return with_change(fp, f"{definition.id}:{name}")
+        return fp
 
     def _group(self, rule: Rule, view: dict[str, Any]) -> RuleGroup:
         rule_view = _extracted(rule, view)
