@@ -52,24 +52,19 @@ def parse_duration(text: str) -> timedelta:
 
 def read_silences(kafka: KafkaSettings, timeout_s: float = 10.0) -> dict[str, Silence]:
     """The latest record per silence id (tombstones remove it), read up to the topic's end."""
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import KafkaConsumer
 
-    topic = SILENCES.name(kafka)
+    from deskwatch.topics import read_to_end
+
     consumer = KafkaConsumer(enable_auto_commit=False, client_id="deskwatch-cli", **kafka_python_options(kafka))
     try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        ends = consumer.end_offsets(parts)
         latest: dict[str, Silence] = {}
-        deadline = datetime.now(UTC) + timedelta(seconds=timeout_s)
-        while any(consumer.position(tp) < ends[tp] for tp in parts) and datetime.now(UTC) < deadline:
-            for records in consumer.poll(timeout_ms=500).values():
-                for r in records:
-                    if r.value is None:
-                        latest.pop(r.key.decode(), None)
-                    else:
-                        latest[r.key.decode()] = Silence.model_validate_json(r.value)
+        for records in read_to_end(consumer, SILENCES.name(kafka), timeout_s=timeout_s):
+            for r in records:
+                if r.value is None:
+                    latest.pop(r.key.decode(), None)
+                else:
+                    latest[r.key.decode()] = Silence.model_validate_json(r.value)
         return latest
     finally:
         consumer.close()

@@ -1,8 +1,10 @@
-"""Create deskwatch's topics from the topology declaration (the broker never auto-creates them)."""
+"""deskwatch's topics: create them from the topology declaration (the broker never auto-creates
+them), and read one from its start to its end."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,6 +125,27 @@ def end_offsets(kafka: KafkaSettings, topic: str) -> dict[TopicPartition, int]:
         return dict(consumer.end_offsets(parts))
     finally:
         consumer.close()
+
+
+def read_to_end(consumer: KafkaConsumer, topic: str, poll_ms: int = 500,
+                timeout_s: float | None = None) -> Iterator[list[Any]]:
+    """Assign ``consumer`` every partition of ``topic`` and read them from their start, one list of
+    records per poll, until each has reached the end offset it had when called (a poll may bring
+    records written since: they come too). Nothing when the topic does not exist or is empty;
+    stops early when ``timeout_s`` passes. The consumer stays assigned, positioned past what came,
+    so a caller may keep polling (processors/follow.py follows the topic afterwards)."""
+    parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+    if not parts:
+        return
+    consumer.assign(parts)
+    consumer.seek_to_beginning(*parts)
+    ends = consumer.end_offsets(parts)
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    while any(consumer.position(tp) < end for tp, end in ends.items()):
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+        polled = consumer.poll(timeout_ms=poll_ms)
+        yield [record for records in polled.values() for record in records]
 
 
 def consumer_lag(kafka: KafkaSettings, group: str, topic: str) -> int:

@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import structlog
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer
 
 from deskwatch.connect import kafka_python_options
 from deskwatch.settings import KafkaSettings
+from deskwatch.topics import read_to_end
 
 log = structlog.get_logger(__name__)
 
@@ -35,12 +36,8 @@ class CompactedFollower(Mapping[bytes, bytes]):
         """Read the topic to its current end (blocking), then keep following in the background."""
         consumer = KafkaConsumer(client_id=f"deskwatch-follow-{self._topic}", enable_auto_commit=False,
                                  **kafka_python_options(self._kafka))
-        parts = [TopicPartition(self._topic, p) for p in sorted(consumer.partitions_for_topic(self._topic) or ())]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        ends = consumer.end_offsets(parts)
-        while any(consumer.position(tp) < end for tp, end in ends.items()):
-            self._apply(consumer.poll(timeout_ms=500))
+        for records in read_to_end(consumer, self._topic):
+            self._apply(records)
         log.info("compacted topic loaded", topic=self._topic, keys=len(self._values))
         self._thread = threading.Thread(target=self._follow, args=(consumer,), daemon=True,
                                         name=f"follow-{self._topic}")
@@ -52,25 +49,24 @@ class CompactedFollower(Mapping[bytes, bytes]):
     def _follow(self, consumer: Any) -> None:
         try:
             while not self._stop.is_set():
-                self._apply(consumer.poll(timeout_ms=1000))
+                self._apply([r for records in consumer.poll(timeout_ms=1000).values() for r in records])
         finally:
             consumer.close()
 
-    def _apply(self, polled: dict[Any, list[Any]]) -> None:
+    def _apply(self, records: list[Any]) -> None:
         """Take polled records in; ``on_change`` once if any key's value changed (a record that
         repeats a key's value, as a re-published inventory export does, changes nothing: the
         processor recounts every population on a change)."""
         changed = False
         values = self._values
-        for records in polled.values():
-            for r in records:
-                if r.key is None:
-                    continue
-                if r.value is None:
-                    changed |= values.pop(r.key, None) is not None
-                elif values.get(r.key) != r.value:
-                    values[r.key] = r.value
-                    changed = True
+        for r in records:
+            if r.key is None:
+                continue
+            if r.value is None:
+                changed |= values.pop(r.key, None) is not None
+            elif values.get(r.key) != r.value:
+                values[r.key] = r.value
+                changed = True
         if changed:
             self._on_change()
 

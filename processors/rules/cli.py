@@ -68,6 +68,7 @@ def whatif(ctx: Context, candidate_files: tuple[Path, ...], current_files: tuple
     """Replay past events under the rules in service and under a candidate; print the incidents that
     differ (not opened any more, new, changed), per rule. Nothing is written anywhere."""
     from deskwatch.processors.evaluate.whatif import render, what_if
+    from deskwatch.processors.rules.host_change import load_changes
 
     if bool(event_files) == from_topic:
         raise click.UsageError("give --events FILE (repeatable) or --topic, not both and not neither")
@@ -79,7 +80,8 @@ def whatif(ctx: Context, candidate_files: tuple[Path, ...], current_files: tuple
                f"{_named(candidate_files)} ({len(candidate)} rules); "
                f"inventory: {len(assets)} hosts" + ("" if assets else " (no --inventory: no site or population)"),
                err=True)
-    for line in render(what_if(events, assets, current, candidate), details):
+    changes = load_changes(ctx.settings.processor.change_file)
+    for line in render(what_if(events, assets, current, candidate, changes=changes), details):
         click.echo(line)
 
 
@@ -130,37 +132,34 @@ def _from_files(paths: Sequence[Path]) -> Iterator[WorkstationEvent]:
 
 
 def _from_topic(settings: Settings) -> Iterator[WorkstationEvent]:
-    """Every event of every envelope on the events topic, from its start to its end when asked."""
-    from kafka import KafkaConsumer, TopicPartition
+    """Every event of every envelope on the events topic, from its start to its end when asked (and
+    what a last fetch brought beyond it)."""
+    from kafka import KafkaConsumer
     from pydantic import ValidationError
 
     from deskwatch.connect import kafka_python_options
     from deskwatch.schemas.envelope import EventBatch, decode_events_record
+    from deskwatch.topics import read_to_end
     from deskwatch.topology import EVENTS
 
     topic = EVENTS.name(settings.kafka)
     consumer = KafkaConsumer(client_id="deskwatch-whatif", enable_auto_commit=False,
                              **kafka_python_options(settings.kafka))
     try:
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not parts:
+        if not consumer.partitions_for_topic(topic):
             raise click.ClickException(f"no topic {topic!r}: nothing to replay")
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        ends = consumer.end_offsets(parts)
         bad = 0
-        while any(consumer.position(tp) < end for tp, end in ends.items()):
-            for tp, records in consumer.poll(timeout_ms=1000).items():
-                for record in records:
-                    if record.offset >= ends[tp] or record.value is None:
-                        continue
-                    try:
-                        batch = decode_events_record(record.value)
-                    except ValidationError:
-                        bad += 1
-                        continue
-                    if isinstance(batch, EventBatch):
-                        yield from batch.events
+        for records in read_to_end(consumer, topic, poll_ms=1000):
+            for record in records:
+                if record.value is None:
+                    continue
+                try:
+                    batch = decode_events_record(record.value)
+                except ValidationError:
+                    bad += 1
+                    continue
+                if isinstance(batch, EventBatch):
+                    yield from batch.events
         if bad:
             click.echo(f"{topic}: {bad} records skipped, not envelopes (the processor dead-letters them)", err=True)
     finally:

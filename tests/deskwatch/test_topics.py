@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaTimeoutError
 
@@ -21,8 +22,9 @@ from deskwatch.topics import (
     _wait_until_served,
     delete_topics,
     ensure_topics,
+    read_to_end,
 )
-from deskwatch.topology import TOPICS
+from deskwatch.topology import SILENCES, TOPICS
 from tests.prefixed import prefixed
 
 
@@ -137,3 +139,26 @@ def test_delete_topics_also_takes_the_names_that_hold_a_given_part(settings: Set
         admin.close()
     assert deleted == [of_mine]
     assert of_mine not in left and of_other in left
+
+
+@pytest.mark.integration
+def test_read_to_end_brings_every_record_of_every_partition_then_stops(settings: Settings) -> None:
+    s = prefixed(settings, 3)
+    ensure_topics(s.kafka)
+    topic = SILENCES.name(s.kafka)
+    producer = KafkaProducer(**kafka_python_options(s.kafka))
+    try:
+        for n in range(30):
+            producer.send(topic, key=f"k{n}".encode(), value=f"v{n}".encode(), partition=n % 3)
+        producer.flush()
+    finally:
+        producer.close()
+    consumer = KafkaConsumer(enable_auto_commit=False, **kafka_python_options(s.kafka))
+    try:
+        polls = list(read_to_end(consumer, topic, poll_ms=200))
+        assert sorted(r.value for records in polls for r in records) == sorted(f"v{n}".encode() for n in range(30))
+        assert {tp.partition for tp in consumer.assignment()} == {0, 1, 2}  # still assigned: a caller may go on
+        assert list(read_to_end(consumer, f"{s.kafka.topic_prefix}no-such-topic")) == []
+        assert list(read_to_end(consumer, topic, timeout_s=0)) == []  # out of time before the first poll
+    finally:
+        consumer.close()

@@ -28,6 +28,6 @@ def test_values_and_changes(polls: list[list[SimpleNamespace]], values: dict[byt
     seen: list[None] = []
     follower = CompactedFollower(KafkaSettings(), "p.inventory", on_change=lambda: seen.append(None))
     for poll in polls:
-        follower._apply({"tp": poll})
+        follower._apply(poll)
     assert dict(follower.items()) == values
     assert len(seen) == changes
