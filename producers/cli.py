@@ -20,7 +20,7 @@ from deskwatch.context import Context, pass_context
 from deskwatch.producers.envelope import WireEnveloper
 from deskwatch.producers.ingest import IngestCounts, ingest_records
 from deskwatch.producers.parse.contract import ParseResult, SourceContext
-from deskwatch.producers.parse.dispatch import detect_format
+from deskwatch.producers.parse.dispatch import archive_members, detect_format
 from deskwatch.producers.parse.encode import EncodeResult, encode_lines
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.cli import envelope_limits, summary
@@ -71,9 +71,7 @@ def _sources(path: Path) -> Iterator[tuple[str, Callable[[], io.BufferedReader[A
         yield "-", lambda: cast(io.BufferedReader, sys.stdin.buffer), None  # typeshed says BinaryIO
     elif path.suffix.lower() == ".zip":
         archive = zipfile.ZipFile(path)
-        for info in archive.infolist():
-            if info.is_dir() or info.filename.startswith("__MACOSX/"):
-                continue  # macOS resource forks are not logs
+        for info in archive_members(archive):
             yield f"{path}!{info.filename}", partial(_open_member, archive, info), info.file_size
     else:
         yield str(path), lambda: open(path, "rb"), path.stat().st_size  # noqa: SIM115

@@ -3,7 +3,7 @@ rule set to see which incidents it would open, close or change before it goes li
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +13,7 @@ from deskwatch.context import Context, pass_context
 
 if TYPE_CHECKING:
     from deskwatch.processors.rules import RuleSet
+    from deskwatch.producers.parse.contract import SourceContext
     from deskwatch.schemas.asset import Asset
     from deskwatch.schemas.event import WorkstationEvent
     from deskwatch.settings import Settings
@@ -56,15 +57,21 @@ def check(files: tuple[Path, ...]) -> None:
 @click.option("--current", "current_files", multiple=True, type=_RULE_PATHS,
               help="the rules in service (repeatable; default: processor.rule_files, else the default pack)")
 @click.option("--events", "event_files", multiple=True, type=_FILES,
-              help="JSON-lines files of events, as `deskwatch produce --format jsonl` reads (repeatable)")
+              help="log files in any format `deskwatch produce` reads: evtx, ECS or NXLog JSON, syslog, CBS, "
+                   "JSON lines of events (repeatable)")
+@click.option("--format", "fmt", default="auto", show_default=True,
+              help="the files' format: jsonl, ecs_json, nxlog_json, syslog, cbs, evtx (auto: sniffed per file)")
+@click.option("--host", default=None, help="host name for lines that carry none (else producer.default_host)")
+@click.option("--year", type=int, default=None, help="year for formats without one (default: inferred)")
+@click.option("--tz", default="UTC", show_default=True, help="zone of timestamps that carry none")
 @click.option("--topic", "from_topic", is_flag=True, help="read the events topic from its start to its current end")
 @click.option("--inventory", type=_FILES, default=None, help="the inventory export the processor follows (CSV/JSON)")
 @click.option("--details", default=10, show_default=True, help="incidents listed per kind of difference")
 @click.option("--max-events", default=MAX_EVENTS, show_default=True, help="refuse to hold more events than this")
 @pass_context
 def whatif(ctx: Context, candidate_files: tuple[Path, ...], current_files: tuple[Path, ...],
-           event_files: tuple[Path, ...], from_topic: bool, inventory: Path | None, details: int,
-           max_events: int) -> None:
+           event_files: tuple[Path, ...], fmt: str, host: str | None, year: int | None, tz: str, from_topic: bool,
+           inventory: Path | None, details: int, max_events: int) -> None:
     """Replay past events under the rules in service and under a candidate; print the incidents that
     differ (not opened any more, new, changed), per rule. Nothing is written anywhere."""
     from deskwatch.processors.evaluate.whatif import render, what_if
@@ -75,7 +82,11 @@ def whatif(ctx: Context, candidate_files: tuple[Path, ...], current_files: tuple
     current = _load(current_files or tuple(ctx.settings.processor.rule_files))
     candidate = _load(candidate_files)
     assets = _assets(inventory)
-    events = list(_capped(_from_topic(ctx.settings) if from_topic else _from_files(event_files), max_events))
+    if from_topic:
+        read = _from_topic(ctx.settings)
+    else:
+        read = _from_files(event_files, fmt, _contexts(host or ctx.settings.producer.default_host, year, tz))
+    events = list(_capped(read, max_events))
     click.echo(f"rules in service: {_named(current_files) or current.source} ({len(current)} rules); candidate: "
                f"{_named(candidate_files)} ({len(candidate)} rules); "
                f"inventory: {len(assets)} hosts" + ("" if assets else " (no --inventory: no site or population)"),
@@ -107,28 +118,54 @@ def _capped(events: Iterator[WorkstationEvent], cap: int) -> Iterator[Workstatio
         yield event
 
 
-def _from_files(paths: Sequence[Path]) -> Iterator[WorkstationEvent]:
-    """Each valid line's event; a bad line is reported (file, line, reason) and skipped."""
-    from pydantic import ValidationError
+def _contexts(host: str | None, year: int | None, tz: str) -> Callable[[Path], SourceContext]:
+    """Each file's parsing context, as `deskwatch produce` makes it (its mtime infers missing years)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from deskwatch.schemas.event import WorkstationEvent
+    from deskwatch.producers.parse.contract import SourceContext
 
-    for path in paths:
-        bad = 0
-        with path.open("rb") as lines, click.progressbar(length=path.stat().st_size, label=path.name,
-                                                          file=click.get_text_stream("stderr")) as bar:
-            for number, line in enumerate(lines, start=1):
-                bar.update(len(line))
-                if not line.strip():
-                    continue
-                try:
-                    yield WorkstationEvent.model_validate_json(line)
-                except ValidationError as exc:
-                    bad += 1
-                    if bad <= 5:
-                        click.echo(f"\n{path}:{number}: skipped, not an event: {exc.errors()[0]['msg']}", err=True)
-        if bad:
-            click.echo(f"{path}: {bad} lines skipped", err=True)
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"{tz!r} is not a time zone (e.g. UTC, Europe/Paris)", param_hint="--tz") from None
+    return lambda path: SourceContext(source=str(path), default_host=host, year=year, tz=zone,
+                                      reference_time=datetime.fromtimestamp(path.stat().st_mtime, UTC))
+
+
+def _from_files(paths: Sequence[Path], fmt: str, context: Callable[[Path], SourceContext]) -> Iterator[WorkstationEvent]:
+    """Each file's events, parsed as `deskwatch produce` parses them; a rejected record is skipped
+    and said (file, position, reason; then a count per reason), as the producers dead-letter it."""
+    from collections import Counter
+
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from deskwatch.producers.parse.contract import ParseError, Rejected
+    from deskwatch.producers.parse.dispatch import parse_file
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.fields[n]} records"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        for path in paths:
+            task, reasons = bar.add_task(str(path), n=0), Counter[str]()
+            try:
+                for n, (position, _, result) in enumerate(parse_file(path, context(path), fmt), start=1):
+                    if n % 1000 == 0:
+                        bar.update(task, n=n)
+                    if isinstance(result, Rejected):
+                        reasons[result.reason] += 1
+                        if reasons.total() <= 5:
+                            bar.console.print(f"{path}:{position}: skipped, {result.reason}: {result.detail}",
+                                              markup=False, highlight=False, soft_wrap=True)
+                    else:
+                        yield result
+            except ParseError as exc:
+                raise click.ClickException(f"{exc} (name it with --format)") from None
+            bar.remove_task(task)
+            if reasons:
+                click.echo(f"{path}: {reasons.total()} records skipped ("
+                           + ", ".join(f"{reason} {count}" for reason, count in reasons.most_common()) + ")", err=True)
 
 
 def _from_topic(settings: Settings) -> Iterator[WorkstationEvent]:

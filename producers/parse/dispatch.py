@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Final
+from typing import Final, cast
 
 from deskwatch.producers.parse.cbs import parse_cbs
 from deskwatch.producers.parse.contract import (
@@ -17,6 +20,7 @@ from deskwatch.producers.parse.contract import (
     quote,
 )
 from deskwatch.producers.parse.ecs_json import parse_ecs_json
+from deskwatch.producers.parse.evtx_file import read_evtx
 from deskwatch.producers.parse.evtx_record import parse_evtx_record
 from deskwatch.producers.parse.frame import frame_records
 from deskwatch.producers.parse.jsonl import parse_jsonl
@@ -32,6 +36,7 @@ PARSERS: Final[dict[str, LineParser]] = {
     "evtx": parse_evtx_record,  # one record's JSON; whole files go through read_evtx
 }
 EVTX_MAGIC: Final = b"ElfFile\x00"
+SNIFF_LINES: Final = 10
 SYSLOG_START: Final = re.compile(rb"<\d{1,3}>|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d ")
 CBS_START: Final = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d, \w+")
 # When the first JSON line is cut off by the sniffing window, look for the telling keys instead.
@@ -52,21 +57,53 @@ def parser_for(fmt: str) -> LineParser:
 
 
 def detect_format(path: Path, first_bytes: bytes) -> str:
-    """The format of a file from its first bytes, then its extension; raises when neither tells."""
+    """The format of a file from its first bytes, then its extension; raises when neither tells.
+
+    The first of its first ``SNIFF_LINES`` non-blank lines that tells decides: one damaged or
+    foreign line at the top of a file (a banner, a cut record) no longer refuses the whole file;
+    it is parsed with the rest, rejected, and sent to the dead-letter topic like any bad line.
+    """
     if first_bytes.startswith(EVTX_MAGIC) or path.suffix.lower() == ".evtx":
         return "evtx"
-    line = _first_line(first_bytes)
+    lines = _first_lines(first_bytes)
+    for line in lines:
+        found = _line_format(path, line)
+        if found is not None:
+            return found
+    after = f" or the {len(lines) - 1} lines after it" if len(lines) > 1 else ""
+    raise UnknownFormatError(f"cannot tell the format of {str(path)!r} from {quote(lines[0] if lines else b'')}{after}")
+
+
+def _line_format(path: Path, line: bytes) -> str | None:
     if line.startswith(b"{"):
         found = _json_format(line)
         if found is not None:
             return found
-    elif SYSLOG_START.match(line):
+        return "jsonl" if path.suffix.lower() in (".jsonl", ".ndjson") else None
+    if SYSLOG_START.match(line):
         return "syslog"
-    elif CBS_START.match(line):
+    if CBS_START.match(line):
         return "cbs"
-    if path.suffix.lower() in (".jsonl", ".ndjson") and line.startswith(b"{"):
-        return "jsonl"
-    raise UnknownFormatError(f"cannot tell the format of {str(path)!r} from {quote(line)}")
+    return None
+
+
+def parse_file(path: Path, context: SourceContext, fmt: str = "auto") -> Iterator[tuple[int | str, bytes, ParseResult]]:
+    """Every record of one file, parsed: ``(position, original bytes, result)``; the format is
+    sniffed (``detect_format``) unless named. A damaged evtx chunk is one rejected result. A zip
+    archive's files are parsed in turn, each as its own source (``archive.zip!member``), as
+    ``deskwatch produce`` reads them (the OTRF captures come zipped)."""
+    if path.suffix.lower() == ".zip":
+        yield from _parse_zip(path, context, fmt)
+        return
+    if fmt == "auto":
+        with path.open("rb") as head:
+            fmt = detect_format(path, head.read(65536))
+    if fmt == "evtx":
+        yield from read_evtx(path, context)
+        return
+    parser_for(fmt)  # an unknown name fails here, before the file is opened
+    with path.open("rb") as stream:
+        yield from parse_lines(enumerate(stream, start=1), fmt, context)
 
 
 def parse_lines(
@@ -78,11 +115,25 @@ def parse_lines(
         yield position, record, parse(record, position, ctx)
 
 
-def _first_line(first_bytes: bytes) -> bytes:
-    for line in first_bytes.removeprefix(b"\xef\xbb\xbf").splitlines():
-        if line.strip():
-            return line.strip()
-    return b""
+def archive_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The files of a zip archive that may hold logs: not folders, not macOS resource forks."""
+    return [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+
+
+def _parse_zip(path: Path, context: SourceContext, fmt: str) -> Iterator[tuple[int | str, bytes, ParseResult]]:
+    with zipfile.ZipFile(path) as archive:
+        for info in archive_members(archive):
+            member = replace(context, source=f"{path}!{info.filename}")
+            with io.BufferedReader(cast(zipfile.ZipExtFile, archive.open(info))) as stream:
+                chosen = fmt if fmt != "auto" else detect_format(Path(info.filename), stream.peek(65536)[:65536])
+                if chosen == "evtx":
+                    raise UnknownFormatError(f"{member.source}: an evtx file inside a zip archive; extract it first")
+                yield from parse_lines(enumerate(stream, start=1), chosen, member)
+
+
+def _first_lines(first_bytes: bytes) -> list[bytes]:
+    lines = (line.strip() for line in first_bytes.removeprefix(b"\xef\xbb\xbf").splitlines())
+    return [line for line in lines if line][:SNIFF_LINES]
 
 
 def _json_format(line: bytes) -> str | None:

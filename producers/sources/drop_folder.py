@@ -20,9 +20,8 @@ from pathlib import Path
 import structlog
 from deskwatch.producers.envelope import EnvelopeLimits, WireEnveloper
 from deskwatch.producers.ingest import IngestCounts, ingest_records
-from deskwatch.producers.parse.contract import ParseError, ParseResult, SourceContext
-from deskwatch.producers.parse.dispatch import detect_format, parse_lines
-from deskwatch.producers.parse.evtx_file import read_evtx
+from deskwatch.producers.parse.contract import ParseError, SourceContext
+from deskwatch.producers.parse.dispatch import parse_file
 from deskwatch.producers.publish import Publisher
 
 from deskwatch.settings import TailSettings
@@ -127,7 +126,7 @@ class DropFolder:
         context = SourceContext(source=str(path), default_host=self._default_host,
                                 reference_time=datetime.fromtimestamp(path.stat().st_mtime, UTC))
         enveloper = WireEnveloper(self._limits, context.source)
-        return ingest_records(_parsed(path, context), context.source, self._publisher, enveloper)
+        return ingest_records(parse_file(path, context), context.source, self._publisher, enveloper)
 
     def _finish(self, path: Path, where: str) -> None:
         if not self._settings.drop_move_done and where == "done":
@@ -137,16 +136,6 @@ class DropFolder:
         target = self.folder / where
         target.mkdir(exist_ok=True)
         os.replace(path, target / path.name)
-
-
-def _parsed(path: Path, context: SourceContext) -> Iterator[tuple[int | str, bytes, ParseResult]]:
-    with path.open("rb") as head:
-        fmt = detect_format(path, head.read(65536))
-    if fmt == "evtx":
-        yield from read_evtx(path, context)
-        return
-    with path.open("rb") as stream:
-        yield from parse_lines(enumerate(stream, start=1), fmt, context)
 
 
 def _sha256(path: Path) -> str:

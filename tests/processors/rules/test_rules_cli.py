@@ -4,6 +4,7 @@ from a JSON-lines file, and (integration) from the real events topic."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from deskwatch.processors.evaluate.loghub import default_data_dir, loghub_dir
 from deskwatch.processors.evaluate.whatif import what_if
 from deskwatch.processors.rules import load_default_pack, load_rules
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
@@ -101,8 +103,43 @@ def test_whatif_order_does_not_matter_and_a_bad_line_is_skipped_and_said(fleet: 
     mixed = tmp_path / "mixed.jsonl"
     mixed.write_bytes(b"not json\n" + (fleet / "events.jsonl").read_bytes() + b'{"x": 1}\n')
     out = CliRunner().invoke(main, ["rules", "whatif", "--candidate", str(PACK), "--events", str(mixed)], env={})
-    assert out.exit_code == 0 and "mixed.jsonl:1: skipped, not an event" in out.output
-    assert "mixed.jsonl: 2 lines skipped" in out.output and "(no --inventory: no site or population)" in out.output
+    assert out.exit_code == 0 and "mixed.jsonl:1: skipped, invalid_json: " in out.output
+    assert "mixed.jsonl: 2 records skipped (invalid_json 1, missing_host 1)" in out.output
+    assert "(no --inventory: no site or population)" in out.output
+
+
+def test_whatif_reads_the_logs_the_producers_read(tmp_path: Path) -> None:
+    """loghub's OpenSSH log (syslog, no year, no zone: both given) replayed in place: a candidate that
+    wants 1,000 failures before it opens an sshd incident opens none of the ones in service."""
+    root = Path(os.environ.get("DESKWATCH_SHARED_DATA", default_data_dir()))
+    log = loghub_dir(root) / "OpenSSH_2k.log"
+    if not log.is_file():
+        pytest.skip(f"{log} not found (set DESKWATCH_SHARED_DATA)")
+    candidate = tmp_path / "candidate"
+    shutil.copytree(PACK, candidate, ignore=shutil.ignore_patterns("__*"))
+    linux = candidate / "linux.yaml"
+    linux.write_text(linux.read_text().replace("min_events: 10\n", "min_events: 1000\n", 1))
+    out = _run("rules", "whatif", "--candidate", str(candidate), "--events", str(log), "--year", "2024",
+               "--tz", "UTC")
+    assert out.exit_code == 0, out.output
+    head = out.output[out.output.index("2000 events replayed: "):].splitlines()
+    removed = int(head[0].split("; ")[1].split()[0])
+    assert removed > 0 and head[0].endswith(f"{removed} no longer opened, 0 new, 0 changed, 0 the same")
+    rows = {line.split()[0]: line.split()[1:] for line in head[3:] if line and not line.startswith(" ")}
+    assert rows["ssh-auth-failures"] == [str(removed), "0", "0"]
+    capture = root / "otrf" / "empire_ninjacopy_dumping_ntds_dit_file.zip"  # zipped NXLog-style JSON
+    same = _run("rules", "whatif", "--candidate", str(PACK), "--events", str(capture))
+    assert same.exit_code == 0, same.output
+    assert "13969 events replayed: 2 incidents with the rules in service, 2 with the candidate" in same.output
+
+
+def test_whatif_names_an_unreadable_format(tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\nworld\n")
+    out = _run("rules", "whatif", "--candidate", str(PACK), "--events", str(text))
+    assert out.exit_code == 1 and "cannot tell the format of" in out.output and "(name it with --format)" in out.output
+    wrong = _run("rules", "whatif", "--candidate", str(PACK), "--events", str(text), "--tz", "Mars/Olympus")
+    assert wrong.exit_code == 2 and "'Mars/Olympus' is not a time zone" in wrong.output
 
 
 def test_whatif_refuses_unclear_input(fleet: Path) -> None:

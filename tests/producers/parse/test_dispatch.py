@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
+from deskwatch.producers.parse.dispatch import SNIFF_LINES, parse_file
 from deskwatch.producers.parse import (
     PARSERS,
     UnknownFormatError,
@@ -82,6 +84,34 @@ def test_detect_format(name: str, head: bytes, fmt: str) -> None:
 def test_detect_format_refuses_to_guess(name: str, head: bytes) -> None:
     with pytest.raises(UnknownFormatError, match="cannot tell the format"):
         detect_format(Path(name), head)
+
+
+def test_a_foreign_first_line_does_not_hide_the_format_of_the_lines_after_it() -> None:
+    assert detect_format(Path("a.log"), b"-- log rotated --\n\n" + OWN) == "jsonl"
+    assert detect_format(Path("auth"), b"garbage\nJun 14 15:16:01 combo sshd[1]: x\n") == "syslog"
+    with pytest.raises(UnknownFormatError, match=r"from 'one' or the 2 lines after it"):
+        detect_format(Path("a.txt"), b"one\ntwo\nthree\n")
+    lines = b"".join(b"line %d\n" % n for n in range(SNIFF_LINES)) + OWN
+    with pytest.raises(UnknownFormatError, match=f"or the {SNIFF_LINES - 1} lines after it"):
+        detect_format(Path("a.log"), lines)  # only the first SNIFF_LINES lines are read
+
+
+def test_parse_file_reads_a_zip_archive_member_by_member(tmp_path: Path) -> None:
+    archive = tmp_path / "capture.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("a/events.json", OWN + b"not json\n")
+        z.writestr("b/auth.log", b"Jun 14 15:16:01 combo sshd[1]: x\n")
+        z.writestr("__MACOSX/._auth.log", b"\x00\x05\x16\x07")
+    got = [(pos, type(result).__name__, getattr(result, "reason", None))
+           for pos, _, result in parse_file(archive, make_ctx(str(archive), year=2024))]
+    assert got == [(1, "WorkstationEvent", None), (2, "Rejected", "invalid_json"), (1, "WorkstationEvent", None)]
+    sources = {r.event.id for _, _, r in parse_file(archive, make_ctx(str(archive), year=2024))
+               if isinstance(r, WorkstationEvent)}
+    assert len(sources) == 2  # each member is its own source: line 1 of each has its own id
+    with zipfile.ZipFile(archive, "a") as z:
+        z.writestr("c/System.evtx", b"ElfFile\x00")
+    with pytest.raises(UnknownFormatError, match=r"capture.zip!c/System.evtx: an evtx file inside a zip archive"):
+        list(parse_file(archive, make_ctx(str(archive), year=2024)))
 
 
 def test_parser_for_every_format_and_unknown() -> None:
