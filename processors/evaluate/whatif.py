@@ -10,13 +10,14 @@ up to its current end) is the command's job (``processors/rules/cli.py``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from deskwatch.processors.rules import RuleSet
 from deskwatch.processors.rules.host_change import ChangeDefinition
 from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.event import WorkstationEvent
+from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.incident import Incident
 
 from .compare import IncidentDiff, diff_incidents
@@ -33,6 +34,8 @@ class WhatIf:
     before: dict[str, Incident]
     after: dict[str, Incident]
     diff: IncidentDiff
+    before_changes: list[IncidentChange] = field(default_factory=list)  # every transition, as replayed
+    after_changes: list[IncidentChange] = field(default_factory=list)
 
 
 def what_if(events: Iterable[WorkstationEvent], assets: Sequence[Asset], current: RuleSet, candidate: RuleSet,
@@ -42,7 +45,8 @@ def what_if(events: Iterable[WorkstationEvent], assets: Sequence[Asset], current
     ordered = sorted(events, key=lambda e: e.timestamp)
     before = replay(iter(ordered), current, assets, tick_every, source="whatif", changes=changes)
     after = replay(iter(ordered), candidate, assets, tick_every, source="whatif", changes=changes)
-    return WhatIf(len(ordered), before.incidents, after.incidents, diff_incidents(before.incidents, after.incidents))
+    return WhatIf(len(ordered), before.incidents, after.incidents, diff_incidents(before.incidents, after.incidents),
+                  before.changes, after.changes)
 
 
 def render(result: WhatIf, details: int = 10) -> list[str]:

@@ -12,6 +12,7 @@ import click
 from deskwatch.context import Context, pass_context
 
 if TYPE_CHECKING:
+    from deskwatch.processors.evaluate.whatif import WhatIf
     from deskwatch.processors.rules import RuleSet
     from deskwatch.producers.parse.contract import SourceContext
     from deskwatch.schemas.asset import Asset
@@ -68,12 +69,16 @@ def check(files: tuple[Path, ...]) -> None:
 @click.option("--inventory", type=_FILES, default=None, help="the inventory export the processor follows (CSV/JSON)")
 @click.option("--details", default=10, show_default=True, help="incidents listed per kind of difference")
 @click.option("--max-events", default=MAX_EVENTS, show_default=True, help="refuse to hold more events than this")
+@click.option("--shadow", default=None, callback=lambda _c, _p, v: _shadow_name(v),
+              help="also write both runs' incidents to shadow indices <prefix>-whatif-NAME-current|candidate-* "
+                   "(replaced on every run of that NAME) to search and compare them in Kibana")
 @pass_context
 def whatif(ctx: Context, candidate_files: tuple[Path, ...], current_files: tuple[Path, ...],
            event_files: tuple[Path, ...], fmt: str, host: str | None, year: int | None, tz: str, from_topic: bool,
-           inventory: Path | None, details: int, max_events: int) -> None:
+           inventory: Path | None, details: int, max_events: int, shadow: str | None) -> None:
     """Replay past events under the rules in service and under a candidate; print the incidents that
-    differ (not opened any more, new, changed), per rule. Nothing is written anywhere."""
+    differ (not opened any more, new, changed), per rule. Nothing is written, but to the shadow
+    indices --shadow names."""
     from deskwatch.processors.evaluate.whatif import render, what_if
     from deskwatch.processors.rules.host_change import load_changes
 
@@ -92,8 +97,60 @@ def whatif(ctx: Context, candidate_files: tuple[Path, ...], current_files: tuple
                f"inventory: {len(assets)} hosts" + ("" if assets else " (no --inventory: no site or population)"),
                err=True)
     changes = load_changes(ctx.settings.processor.change_file)
-    for line in render(what_if(events, assets, current, candidate, changes=changes), details):
+    result = what_if(events, assets, current, candidate, changes=changes)
+    for line in render(result, details):
         click.echo(line)
+    if shadow is not None:
+        _write_shadow(ctx.settings, shadow, result)
+
+
+@rules.command("drop-shadow")
+@click.argument("name", callback=lambda _c, _p, v: _shadow_name(v))
+@pass_context
+def drop_shadow_command(ctx: Context, name: str) -> None:
+    """Delete the shadow indices (and their templates) of `rules whatif --shadow NAME`."""
+    from deskwatch.connect import elasticsearch_client
+    from deskwatch.sinks.elasticsearch.shadow import drop_shadow
+
+    client = elasticsearch_client(ctx.settings.elasticsearch)
+    try:
+        deleted = drop_shadow(client, ctx.settings.elasticsearch, name)
+    finally:
+        client.close()
+    click.echo(f"shadow {name}: {len(deleted)} indices deleted" + (f" ({', '.join(deleted)})" if deleted else ""))
+
+
+def _shadow_name(value: str | None) -> str | None:
+    from deskwatch.sinks.elasticsearch.shadow import SHADOW_NAME
+
+    if value is not None and not SHADOW_NAME.fullmatch(value):
+        raise click.BadParameter(f"{value!r}: 1-40 lower-case letters, digits or '_', starting with a letter or digit")
+    return value
+
+
+def _write_shadow(settings: Settings, name: str, result: WhatIf) -> None:
+    """Both runs' incidents and transitions into the shadow indices of ``name``, replacing them."""
+    from deskwatch.connect import elasticsearch_client
+    from deskwatch.sinks.elasticsearch.shadow import ShadowError, drop_shadow, write_shadow
+
+    es = settings.elasticsearch
+    client = elasticsearch_client(es)
+    try:
+        drop_shadow(client, es, name)
+        sides = [write_shadow(client, es, name, "current", result.before.values(), result.before_changes,
+                              settings.sink.retry_max_backoff_s),
+                 write_shadow(client, es, name, "candidate", result.after.values(), result.after_changes,
+                              settings.sink.retry_max_backoff_s)]
+    except ShadowError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        client.close()
+    click.echo("")
+    for side in sides:
+        click.echo(f"shadow {side.side:<9}  {side.index_prefix}-incidents ({side.incidents} incidents), "
+                   f"{side.index_prefix}-incident-history ({side.transitions} transitions)")
+    click.echo(f"read them with DESKWATCH_ELASTICSEARCH__INDEX_PREFIX={sides[1].index_prefix} deskwatch search ...; "
+               f"delete them with deskwatch rules drop-shadow {name}")
 
 
 def _named(paths: Sequence[Path]) -> str:

@@ -5,6 +5,7 @@ from a JSON-lines file, and (integration) from the real events topic."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,9 +19,11 @@ from deskwatch.processors.evaluate.whatif import what_if
 from deskwatch.processors.rules import load_default_pack, load_rules
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
 from deskwatch.producers.simulate.write import write_inventory_csv, write_jsonl
+from deskwatch.sinks.elasticsearch.templates import delete_indices, ensure_indices, incidents_alias
 
 from deskwatch.cli import main
 from deskwatch.components import write_settings_file
+from deskwatch.connect import elasticsearch_client
 from deskwatch.settings import Settings
 from deskwatch.topics import ensure_topics
 from tests.prefixed import prefixed
@@ -174,3 +177,51 @@ def test_whatif_reads_the_events_topic(published: Path, fleet: Path, stricter: P
         return out[out.index(" events replayed: ") - 5:].splitlines()
 
     assert result(from_topic.output) == result(from_file.output)
+
+
+@pytest.mark.integration
+def test_whatif_writes_both_runs_to_shadow_indices_and_drop_shadow_removes_them(
+        settings: Settings, fleet: Path, stricter: Path, tmp_path: Path) -> None:
+    """--shadow NAME: each run's incidents (latest revision) and transitions in indices of their own,
+    replaced by a second run of that NAME, deleted by drop-shadow; the real indices are never touched."""
+    s = prefixed(settings, 1)
+    es = elasticsearch_client(s.elasticsearch)
+    try:
+        ensure_indices(es, s.elasticsearch)  # the real indices, there before and after
+        env: dict[str, Any] = {"DESKWATCH_CONFIG": str(write_settings_file(s, tmp_path / "settings.yaml"))}
+        args = ("rules", "whatif", "--candidate", str(stricter), "--events", str(fleet / "events.jsonl"),
+                "--inventory", str(fleet / "inventory.csv"), "--shadow", "gpo_90")
+        for _ in range(2):  # the second run replaces the first: nothing doubles
+            out = _run(*args, env=env)
+            assert out.exit_code == 0, out.output
+            found = re.search(r"(\d+) incidents with the rules in service, (\d+) with the candidate", out.output)
+            assert found is not None
+            before, after = int(found[1]), int(found[2])
+            ids = {side: _ids(es, f"{s.elasticsearch.index_prefix}-whatif-gpo_90-{side}-incidents")
+                   for side in ("current", "candidate")}
+            assert (len(ids["current"]), len(ids["candidate"])) == (before, after) and before == after + 1
+            removed = ids["current"] - ids["candidate"]
+            assert len(removed) == 1 and es.get(
+                index=f"{s.elasticsearch.index_prefix}-whatif-gpo_90-current-incidents",
+                id=removed.pop())["_source"]["rule_id"] == "gpo-failure-site"
+            history = es.count(index=f"{s.elasticsearch.index_prefix}-whatif-gpo_90-candidate-incident-history")
+            assert f"({history['count']} transitions)" in out.output and history["count"] >= after
+        search = _run("search", "--rule", "gpo-failure-site", "--json",
+                      env={**env, "DESKWATCH_ELASTICSEARCH__INDEX_PREFIX": f"{s.elasticsearch.index_prefix}-whatif-"
+                                                                            "gpo_90-current"})
+        assert search.exit_code == 0 and '"gpo-failure-site"' in search.output
+        assert es.count(index=incidents_alias(s.elasticsearch))["count"] == 0  # the real ones: untouched
+        dropped = _run("rules", "drop-shadow", "gpo_90", env=env)
+        assert dropped.exit_code == 0 and "4 indices deleted" in dropped.output
+        assert es.indices.get(index=f"{s.elasticsearch.index_prefix}-whatif-*", allow_no_indices=True) == {}
+        assert es.indices.exists_alias(name=incidents_alias(s.elasticsearch))
+        bad = _run("rules", "drop-shadow", "Has-Capitals", env=env)
+        assert bad.exit_code == 2 and "lower-case letters" in bad.output
+    finally:
+        delete_indices(es, s.elasticsearch.index_prefix)
+        es.close()
+
+
+def _ids(es: Any, index: str) -> set[str]:
+    es.indices.refresh(index=index)
+    return {hit["_id"] for hit in es.search(index=index, size=1000, source=False)["hits"]["hits"]}
