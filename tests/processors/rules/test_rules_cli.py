@@ -82,7 +82,7 @@ def test_whatif_shows_the_wave_no_longer_opened(fleet: Path, stricter: Path) -> 
     table = lines[lines.index(next(line for line in lines if line.startswith("rule "))) + 1:]
     assert any(line.split() == ["gpo-failure-site", "1", "0", "0"] for line in table)
     removed = lines[lines.index("no longer opened (1):") + 1]
-    assert removed.startswith("  gpo-failure-site v1  gpo-failure-site|asset.site=") and "hosts=16" in removed
+    assert removed.startswith("  gpo-failure-site v2  gpo-failure-site|asset.site=") and "hosts=16" in removed
 
 
 def test_whatif_with_the_same_rules_changes_nothing(fleet: Path) -> None:

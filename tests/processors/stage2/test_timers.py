@@ -193,3 +193,11 @@ def test_no_reopen_past_max_lifetime() -> None:
     results = run(Stage2({"disk-full": policy}), steps)
     assert [c.reason for c in results[-1].changes] == [ChangeReason.OPENED]
     assert results[-1].incidents[0].id != results[0].incidents[0].id
+
+
+def test_the_default_pack_lets_acknowledgements_of_site_and_fleet_wide_incidents_lapse_after_a_working_day() -> None:
+    from deskwatch.processors.rules import load_default_pack
+
+    lapsing = {rule.id: rule.ack_timeout for rule in load_default_pack() if rule.ack_timeout is not None}
+    assert lapsing == dict.fromkeys(("av-definitions-stale", "gpo-failure-site", "update-server-outage"),
+                                    timedelta(hours=8))
