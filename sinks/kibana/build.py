@@ -19,12 +19,21 @@ TYPE_MIGRATION = {"index-pattern": "8.0.0", "search": "8.0.0", "lens": "8.9.0", 
 DEFAULT_PREFIX = "deskwatch"
 SEARCH_REF = "kibanaSavedObjectMeta.searchSourceJSON.index"
 
-#: data view id -> (index kind, time field, display name)
-DATA_VIEWS: dict[str, tuple[Kind, str, str]] = {
-    "deskwatch-incidents": (Kind.INCIDENTS, "last_seen", "deskwatch incidents"),
-    "deskwatch-events": (Kind.EVENTS, "last_seen", "deskwatch events (digests)"),
-    "deskwatch-incident-history": (Kind.HISTORY, "at", "deskwatch incident history"),
+#: data view id -> (index kind, time field, display name, what comes between the prefix and the kind)
+DATA_VIEWS: dict[str, tuple[Kind, str, str, str]] = {
+    "deskwatch-incidents": (Kind.INCIDENTS, "last_seen", "deskwatch incidents", ""),
+    "deskwatch-events": (Kind.EVENTS, "last_seen", "deskwatch events (digests)", ""),
+    "deskwatch-incident-history": (Kind.HISTORY, "at", "deskwatch incident history", ""),
+    # every what-if shadow's incidents, both sides (`deskwatch rules whatif --shadow NAME`): _index tells them apart
+    "deskwatch-whatif-incidents": (Kind.INCIDENTS, "last_seen", "deskwatch what-if incidents (shadow indices)",
+                                   "whatif-*-"),
 }
+
+
+def view_title(view_id: str, prefix: str = DEFAULT_PREFIX) -> str:
+    """The index pattern a data view reads: ``<prefix>-<kind>``, or the shadows' ``<prefix>-whatif-*-<kind>``."""
+    kind, _, _, infix = DATA_VIEWS[view_id]
+    return f"{prefix}-{infix}{kind.value}"
 
 
 def _saved(kind: str, object_id: str, attributes: dict[str, Any], references: list[dict[str, str]]) -> dict[str, Any]:
@@ -33,9 +42,9 @@ def _saved(kind: str, object_id: str, attributes: dict[str, Any], references: li
 
 
 def data_view(view_id: str, prefix: str = DEFAULT_PREFIX) -> dict[str, Any]:
-    """An index-pattern over ``<prefix>-<kind>`` (the alias readers name) with its time field."""
-    kind, time_field, name = DATA_VIEWS[view_id]
-    return _saved("index-pattern", view_id, {"title": f"{prefix}-{kind.value}", "timeFieldName": time_field,
+    """An index-pattern over ``view_title`` (the alias readers name, or the shadows) with its time field."""
+    _, time_field, name, _ = DATA_VIEWS[view_id]
+    return _saved("index-pattern", view_id, {"title": view_title(view_id, prefix), "timeFieldName": time_field,
                                              "name": name}, [])
 
 
@@ -126,6 +135,11 @@ def searches() -> list[dict[str, Any]]:
                      [["last_seen", "desc"]],
                      'Event digests by group; add  and rule_ids : "<rule id>" and group_keys : "<group key>"  from '
                      "deskwatch incident show, and set the time range to its first/last seen."),
+        saved_search("deskwatch-whatif-compare", "What-if: both runs' incidents", "deskwatch-whatif-incidents",
+                     "rule_id : *", ["_index", "rule_id", "status", "title", "host_count", "event_count"],
+                     [["rule_id", "asc"], ["first_seen", "asc"]],
+                     "The shadow indices of deskwatch rules whatif --shadow NAME: _index says which run "
+                     "(...-current-... or ...-candidate-...); narrow with  and _index : *-whatif-NAME-*"),
     ]
 
 

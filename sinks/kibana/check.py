@@ -35,10 +35,14 @@ def field_types(kind: Kind) -> dict[str, str]:
             for name, spec in flat.items()}
 
 
+# Elasticsearch's metadata fields: every index has them, Kibana shows them in every data view.
+META_FIELDS = frozenset({"_index", "_id"})
+
+
 def declared(kind: Kind, field: str) -> bool:
-    """Whether ``field`` is mapped, counting ``<flattened>.<any key>`` as mapped."""
+    """Whether ``field`` is mapped (or a metadata field), counting ``<flattened>.<any key>`` as mapped."""
     types = field_types(kind)
-    if field in types:
+    if field in types or field in META_FIELDS:
         return True
     return any(field.startswith(f"{name}.") for name, t in types.items() if t == "flattened")
 

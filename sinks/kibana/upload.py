@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 import urllib3
-from deskwatch.sinks.kibana.build import DATA_VIEWS, DEFAULT_PREFIX
+from deskwatch.sinks.kibana.build import DATA_VIEWS, DEFAULT_PREFIX, view_title
 from pydantic import SecretStr
 
 NDJSON_NAME = "saved_objects.ndjson"
@@ -57,7 +57,7 @@ def shipped_objects(prefix: str = DEFAULT_PREFIX) -> bytes:
     for line in raw.splitlines():
         obj = json.loads(line)
         if obj["type"] == "index-pattern" and obj["id"] in DATA_VIEWS:
-            obj["attributes"]["title"] = f"{prefix}-{DATA_VIEWS[obj['id']][0].value}"
+            obj["attributes"]["title"] = view_title(obj["id"], prefix)
         lines.append(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode())
     return b"\n".join(lines) + b"\n"
 

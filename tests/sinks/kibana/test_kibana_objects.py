@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from deskwatch.sinks.elasticsearch.mappings import Kind, mapping_fields
-from deskwatch.sinks.kibana.build import DATA_VIEWS, NDJSON, saved_objects, to_ndjson
+from deskwatch.sinks.kibana.build import DATA_VIEWS, NDJSON, saved_objects, to_ndjson, view_title
 from deskwatch.sinks.kibana.check import (
     declared,
     field_types,
@@ -32,7 +32,7 @@ def test_every_kind_of_object_is_shipped() -> None:
     for o in OBJECTS:
         by_type.setdefault(o["type"], []).append(o["id"])
     assert set(by_type["index-pattern"]) == set(DATA_VIEWS)
-    assert len(by_type["search"]) == 3 and len(by_type["lens"]) == 4 and by_type["dashboard"] == ["deskwatch-overview"]
+    assert len(by_type["search"]) == 4 and len(by_type["lens"]) == 4 and by_type["dashboard"] == ["deskwatch-overview"]
     assert len(set(IDS)) == len(IDS), "ids are unique"
 
 
@@ -55,8 +55,8 @@ def test_object_structure_and_references(obj: dict[str, Any]) -> None:
 @pytest.mark.parametrize("view_id", list(DATA_VIEWS), ids=list(DATA_VIEWS))
 def test_data_view_time_field_is_a_date(view_id: str) -> None:
     view = next(o for o in OBJECTS if o["id"] == view_id)
-    kind = DATA_VIEWS[view_id][0]
-    assert view["attributes"]["title"] == f"deskwatch-{kind.value}"
+    kind, infix = DATA_VIEWS[view_id][0], DATA_VIEWS[view_id][3]
+    assert view["attributes"]["title"] == f"deskwatch-{infix}{kind.value}"
     assert field_types(kind)[view["attributes"]["timeFieldName"]] == "date"
 
 
@@ -112,6 +112,7 @@ def test_kql_fields_and_referenced_fields() -> None:
 def test_prefix_rewrites_only_data_view_titles() -> None:
     moved = [json.loads(line) for line in shipped_objects("acme").splitlines()]
     assert [o["attributes"]["title"] for o in moved if o["type"] == "index-pattern"] == [
-        "acme-incidents", "acme-events", "acme-incident-history"]
+        "acme-incidents", "acme-events", "acme-incident-history", "acme-whatif-*-incidents"]
+    assert view_title("deskwatch-whatif-incidents", "acme") == "acme-whatif-*-incidents"
     assert [o["id"] for o in moved] == IDS
     assert shipped_objects() == NDJSON.read_bytes()
