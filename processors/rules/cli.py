@@ -86,6 +86,8 @@ def whatif(ctx: Context, candidate_files: tuple[Path, ...], current_files: tuple
         raise click.UsageError("give --events FILE (repeatable) or --topic, not both and not neither")
     current = _load(current_files or tuple(ctx.settings.processor.rule_files))
     candidate = _load(candidate_files)
+    if shadow is not None:
+        _check_reachable(ctx.settings)  # before the replay, which can take minutes, not after it
     assets = _assets(inventory)
     if from_topic:
         read = _from_topic(ctx.settings)
@@ -126,6 +128,17 @@ def _shadow_name(value: str | None) -> str | None:
     if value is not None and not SHADOW_NAME.fullmatch(value):
         raise click.BadParameter(f"{value!r}: 1-40 lower-case letters, digits or '_', starting with a letter or digit")
     return value
+
+
+def _check_reachable(settings: Settings) -> None:
+    """Ask Elasticsearch who it is: unreachable or refusing us, the CLI says so and exits 69."""
+    from deskwatch.connect import elasticsearch_client
+
+    client = elasticsearch_client(settings.elasticsearch)
+    try:
+        client.info()
+    finally:
+        client.close()
 
 
 def _write_shadow(settings: Settings, name: str, result: WhatIf) -> None:

@@ -225,3 +225,11 @@ def test_whatif_writes_both_runs_to_shadow_indices_and_drop_shadow_removes_them(
 def _ids(es: Any, index: str) -> set[str]:
     es.indices.refresh(index=index)
     return {hit["_id"] for hit in es.search(index=index, size=1000, source=False)["hits"]["hits"]}
+
+
+def test_whatif_with_a_shadow_checks_elasticsearch_before_it_replays(fleet: Path, stricter: Path) -> None:
+    result = CliRunner().invoke(main, ["rules", "whatif", "--candidate", str(stricter), "--events",
+                                       str(fleet / "events.jsonl"), "--shadow", "x"],
+                                env={"DESKWATCH_ELASTICSEARCH__URL": "http://127.0.0.1:9"})
+    assert result.exit_code == 69 and "cannot reach Elasticsearch at http://127.0.0.1:9" in result.output
+    assert "events replayed" not in result.output
