@@ -8,6 +8,7 @@ so the stage 2 partition that owns the group receives them.
 from __future__ import annotations
 
 import getpass
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -102,8 +103,9 @@ def show(ctx: Context, incident_id: str, event_limit: int, change_limit: int) ->
 @click.option("--definitions", type=click.Path(exists=True, dir_okay=False), default=None,
               help="a YAML file of change definitions (default: processor.change_file, else the shipped "
                    "host_changes.yaml)")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object (for a ticketing or chat integration)")
 @pass_context
-def changes(ctx: Context, incident_id: str, limit: int, definitions: str | None) -> None:
+def changes(ctx: Context, incident_id: str, limit: int, definitions: str | None, as_json: bool) -> None:
     """Changes to INCIDENT_ID's hosts (updates, software, drivers, policies) shortly before each failed,
     ranked by how much more often its failing hosts had them than the other active hosts."""
     from deskwatch.sinks.elasticsearch.suspects import suspected_changes
@@ -114,6 +116,9 @@ def changes(ctx: Context, incident_id: str, limit: int, definitions: str | None)
         report = suspected_changes(client, ctx.settings.elasticsearch, found, loaded, limit)
     finally:
         client.close()
+    if as_json:
+        click.echo(json.dumps(suspects_document(found, report), ensure_ascii=False))
+        return
     click.echo(f"incident   {found.id}  {found.title}")
     for line in suspect_lines(report)[1:]:
         click.echo(line)
@@ -186,6 +191,22 @@ def event_lines(events: list[EventDigest]) -> list[str]:
 def _lead(span: timedelta) -> str:
     minutes = int(span.total_seconds() // 60)
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def suspects_document(incident: Incident, report: SuspectReport) -> dict[str, Any]:
+    """A ``SuspectReport`` as plain JSON values, best suspect first; times in ISO 8601, leads in seconds."""
+    return {
+        "incident_id": incident.id, "title": incident.title,
+        "failing_hosts": report.failing, "other_active_hosts": report.others,
+        "change_events_read": report.change_events, "truncated": report.truncated,
+        "span": [t.isoformat() for t in report.span] if report.span else None,
+        "suspects": [{
+            "rank": rank, "definition_id": s.definition_id, "kind": s.kind.value, "title": s.title, "name": s.name,
+            "score": round(s.score, 4), "failing_with_it": len(s.hosts), "others_with_it": s.elsewhere,
+            "hosts": list(s.hosts), "first_at": s.first_at.isoformat(), "last_at": s.last_at.isoformat(),
+            "lead_min_s": s.lead_min.total_seconds(), "lead_max_s": s.lead_max.total_seconds(),
+        } for rank, s in enumerate(report.suspects, start=1)],
+    }
 
 
 def suspect_lines(report: SuspectReport) -> list[str]:

@@ -4,6 +4,7 @@ and through ``deskwatch incident changes|show``."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -149,6 +150,19 @@ def test_cli_lists_suspects_in_changes_and_show(cli: Any, tmp_path: Path) -> Non
                    "  identity: [{field: n}]\n")
     refused = cli("incident", "changes", "inc-lyon", "--definitions", str(bad))
     assert refused.exit_code == 1 and "change 'x'" in refused.output and "event.code" in refused.output
+
+
+
+def test_changes_as_json_for_an_integration(cli: Any) -> None:
+    doc = json.loads(cli("incident", "changes", "inc-lyon", "--json", "--limit", "2").output)
+    assert (doc["incident_id"], doc["failing_hosts"], doc["other_active_hosts"], doc["change_events_read"],
+            doc["truncated"]) == ("inc-lyon", 8, 12, 28, False)
+    first, second = doc["suspects"]
+    assert (first["rank"], first["name"], first["kind"], first["failing_with_it"], first["others_with_it"]) == (
+        1, "KB5049999", "update", 7, 1)
+    assert first["hosts"] == FAILING[:7] and first["score"] == round(7 / 8 - 1 / 12, 4)
+    assert (first["lead_min_s"], first["lead_max_s"]) == (30 * 60, 48 * 60)
+    assert (second["name"], second["score"]) == ("KB2267602", 0.0)
 
 
 
