@@ -25,9 +25,6 @@ from deskwatch.settings import Settings
 from deskwatch.topology import COMMANDS
 
 if TYPE_CHECKING:  # imported where used: the CLI starts without Elasticsearch's client
-    from pathlib import Path
-
-    from deskwatch.processors.rules.host_change import ChangeDefinition
     from deskwatch.sinks.elasticsearch.suspects import SuspectReport
 
 
@@ -80,11 +77,12 @@ def incident() -> None:
 @pass_context
 def show(ctx: Context, incident_id: str, event_limit: int, change_limit: int) -> None:
     """Why INCIDENT_ID exists, its history, its recent events and the changes to its hosts just before it."""
+    from deskwatch.processors.rules.cli import change_definitions
     from deskwatch.sinks.elasticsearch.search import incident_events, incident_history
     from deskwatch.sinks.elasticsearch.suspects import suspected_changes
 
     es = ctx.settings.elasticsearch
-    definitions = _change_definitions(ctx.settings.processor.change_file) if change_limit > 0 else []
+    definitions = change_definitions(ctx.settings.processor.change_file) if change_limit > 0 else []
     client, found = _load(ctx.settings, incident_id)
     try:
         history = incident_history(client, es, found.id)
@@ -108,9 +106,10 @@ def show(ctx: Context, incident_id: str, event_limit: int, change_limit: int) ->
 def changes(ctx: Context, incident_id: str, limit: int, definitions: str | None, as_json: bool) -> None:
     """Changes to INCIDENT_ID's hosts (updates, software, drivers, policies) shortly before each failed,
     ranked by how much more often its failing hosts had them than the other active hosts."""
+    from deskwatch.processors.rules.cli import change_definitions
     from deskwatch.sinks.elasticsearch.suspects import suspected_changes
 
-    loaded = _change_definitions(definitions or ctx.settings.processor.change_file)
+    loaded = change_definitions(definitions or ctx.settings.processor.change_file)
     client, found = _load(ctx.settings, incident_id)
     try:
         report = suspected_changes(client, ctx.settings.elasticsearch, found, loaded, limit)
@@ -122,17 +121,6 @@ def changes(ctx: Context, incident_id: str, limit: int, definitions: str | None,
     click.echo(f"incident   {found.id}  {found.title}")
     for line in suspect_lines(report)[1:]:
         click.echo(line)
-
-
-def _change_definitions(path: str | Path | None) -> list[ChangeDefinition]:
-    """The change definitions of ``path`` (the shipped set when None); a bad file is a clear error."""
-    from deskwatch.processors.rules import RuleError
-    from deskwatch.processors.rules.host_change import load_changes
-
-    try:
-        return load_changes(path)
-    except (RuleError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 def _remediation(found: Incident) -> str:

@@ -16,6 +16,15 @@ def processor() -> None:
 @pass_context
 def processor_run(ctx: Context) -> None:
     """Run a processor worker until SIGTERM/SIGINT (faust at-least-once)."""
-    from deskwatch.processors.app import run_worker
+    from deskwatch.cli import EX_CONFIG
+    from deskwatch.processors.app import load_ruleset, run_worker
+    from deskwatch.processors.rules import RuleError
+    from deskwatch.processors.rules.host_change import load_changes
 
+    try:  # the worker reads them again; here a bad file is one clear line, before any engine is asked
+        load_ruleset(ctx.settings.processor)
+        load_changes(ctx.settings.processor.change_file)
+    except (RuleError, OSError) as exc:
+        click.echo(f"deskwatch: the processor's rule or change files cannot be used: {exc}", err=True)
+        click.get_current_context().exit(EX_CONFIG)
     run_worker(ctx.settings)

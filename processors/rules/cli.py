@@ -14,6 +14,7 @@ from deskwatch.context import Context, pass_context
 if TYPE_CHECKING:
     from deskwatch.processors.evaluate.whatif import WhatIf
     from deskwatch.processors.rules import RuleSet
+    from deskwatch.processors.rules.host_change import ChangeDefinition
     from deskwatch.producers.parse.contract import SourceContext
     from deskwatch.schemas.asset import Asset
     from deskwatch.schemas.event import WorkstationEvent
@@ -39,6 +40,17 @@ def _load(paths: Sequence[Path]) -> RuleSet:
         raise click.ClickException(f"no .yaml or .yml rule files in {', '.join(map(str, paths))}")
     try:
         return load_rules(files) if files else load_default_pack()
+    except (RuleError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def change_definitions(path: str | Path | None) -> list[ChangeDefinition]:
+    """The change definitions of ``path`` (the shipped set when None); a bad file is a clear error."""
+    from deskwatch.processors.rules import RuleError
+    from deskwatch.processors.rules.host_change import load_changes
+
+    try:
+        return load_changes(path)
     except (RuleError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -80,12 +92,12 @@ def whatif(ctx: Context, candidate_files: tuple[Path, ...], current_files: tuple
     differ (not opened any more, new, changed), per rule. Nothing is written, but to the shadow
     indices --shadow names."""
     from deskwatch.processors.evaluate.whatif import render, what_if
-    from deskwatch.processors.rules.host_change import load_changes
 
     if bool(event_files) == from_topic:
         raise click.UsageError("give --events FILE (repeatable) or --topic, not both and not neither")
     current = _load(current_files or tuple(ctx.settings.processor.rule_files))
     candidate = _load(candidate_files)
+    changes = change_definitions(ctx.settings.processor.change_file)
     if shadow is not None:
         _check_reachable(ctx.settings)  # before the replay, which can take minutes, not after it
     assets = _assets(inventory)
@@ -98,7 +110,6 @@ def whatif(ctx: Context, candidate_files: tuple[Path, ...], current_files: tuple
                f"{_named(candidate_files)} ({len(candidate)} rules); "
                f"inventory: {len(assets)} hosts" + ("" if assets else " (no --inventory: no site or population)"),
                err=True)
-    changes = load_changes(ctx.settings.processor.change_file)
     result = what_if(events, assets, current, candidate, changes=changes)
     for line in render(result, details):
         click.echo(line)
@@ -123,20 +134,22 @@ def drop_shadow_command(ctx: Context, name: str) -> None:
 
 
 def _shadow_name(value: str | None) -> str | None:
-    from deskwatch.sinks.elasticsearch.shadow import SHADOW_NAME
+    from deskwatch.sinks.elasticsearch.shadow import ShadowError, check_shadow_name
 
-    if value is not None and not SHADOW_NAME.fullmatch(value):
-        raise click.BadParameter(f"{value!r}: 1-40 lower-case letters, digits or '_', starting with a letter or digit")
-    return value
+    try:
+        return None if value is None else check_shadow_name(value)
+    except ShadowError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _check_reachable(settings: Settings) -> None:
-    """Ask Elasticsearch who it is: unreachable or refusing us, the CLI says so and exits 69."""
+    """Ask Elasticsearch its cluster health (``GET /`` is missing from the integ-test build):
+    unreachable, the CLI says so and exits 69."""
     from deskwatch.connect import elasticsearch_client
 
     client = elasticsearch_client(settings.elasticsearch)
     try:
-        client.info()
+        client.cluster.health()
     finally:
         client.close()
 

@@ -47,11 +47,17 @@ class ShadowError(ValueError):
     """A shadow name Elasticsearch cannot take, or documents it refused."""
 
 
-def shadow_settings(es: ElasticsearchSettings, name: str, side: str) -> ElasticsearchSettings:
-    """``es`` with the index prefix of one side of shadow ``name``."""
+def check_shadow_name(name: str) -> str:
+    """``name`` when Elasticsearch can take it inside an index name; else ``ShadowError`` says why."""
     if not SHADOW_NAME.fullmatch(name):
         raise ShadowError(f"shadow name {name!r}: 1-40 lower-case letters, digits or '_', starting with a "
                           "letter or digit")
+    return name
+
+
+def shadow_settings(es: ElasticsearchSettings, name: str, side: str) -> ElasticsearchSettings:
+    """``es`` with the index prefix of one side of shadow ``name``."""
+    check_shadow_name(name)
     if side not in SIDES:
         raise ShadowError(f"side {side!r}: one of {', '.join(SIDES)}")
     return es.model_copy(update={"index_prefix": f"{shadow_prefix(es, name)}-{side}"})
