@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 MAX_EVENTS = 2_000_000  # what-if holds its events in memory, sorted by event time (~1 KB each)
 _FILES = click.Path(exists=True, dir_okay=False, path_type=Path)
-_RULE_PATHS = click.Path(exists=True, path_type=Path)  # a YAML file, or a folder of them
+_PATHS = click.Path(exists=True, path_type=Path)  # a file, or a folder of them
 
 
 @click.group()
@@ -56,7 +56,7 @@ def change_definitions(path: str | Path | None) -> list[ChangeDefinition]:
 
 
 @rules.command("check")
-@click.argument("files", nargs=-1, type=_RULE_PATHS)
+@click.argument("files", nargs=-1, type=_PATHS)
 def check(files: tuple[Path, ...]) -> None:
     """Validate rule FILES (or folders of them) as one set (none: the default pack); exit 1 naming the
     file, rule and field."""
@@ -65,13 +65,13 @@ def check(files: tuple[Path, ...]) -> None:
 
 
 @rules.command("whatif")
-@click.option("--candidate", "candidate_files", multiple=True, required=True, type=_RULE_PATHS,
+@click.option("--candidate", "candidate_files", multiple=True, required=True, type=_PATHS,
               help="the candidate rule set: a YAML file or a folder of them (repeatable)")
-@click.option("--current", "current_files", multiple=True, type=_RULE_PATHS,
+@click.option("--current", "current_files", multiple=True, type=_PATHS,
               help="the rules in service (repeatable; default: processor.rule_files, else the default pack)")
-@click.option("--events", "event_files", multiple=True, type=_FILES,
+@click.option("--events", "event_files", multiple=True, type=_PATHS,
               help="log files in any format `deskwatch produce` reads: evtx, ECS or NXLog JSON, syslog, CBS, "
-                   "JSON lines of events (repeatable)")
+                   "JSON lines of events, zip archives of them; or folders of them (repeatable)")
 @click.option("--format", "fmt", default="auto", show_default=True,
               help="the files' format: jsonl, ecs_json, nxlog_json, syslog, cbs, evtx (auto: sniffed per file)")
 @click.option("--host", default=None, help="host name for lines that carry none (else producer.default_host)")
@@ -104,7 +104,7 @@ def whatif(ctx: Context, candidate_files: tuple[Path, ...], current_files: tuple
     if from_topic:
         read = _from_topic(ctx.settings)
     else:
-        read = _from_files(event_files, fmt, _contexts(host or ctx.settings.producer.default_host, year, tz))
+        read = _from_files(_log_files(event_files), fmt, _contexts(host or ctx.settings.producer.default_host, year, tz))
     events = list(_capped(read, max_events))
     click.echo(f"rules in service: {_named(current_files) or current.source} ({len(current)} rules); candidate: "
                f"{_named(candidate_files)} ({len(candidate)} rules); "
@@ -199,6 +199,15 @@ def _capped(events: Iterator[WorkstationEvent], cap: int) -> Iterator[Workstatio
         if n > cap:
             raise click.ClickException(f"more than {cap} events: narrow the input or raise --max-events")
         yield event
+
+
+def _log_files(paths: Sequence[Path]) -> list[Path]:
+    """Files as given; a folder's files (not hidden, not in sub-folders), by name."""
+    found = [f for p in paths for f in (sorted(x for x in p.iterdir() if x.is_file() and not x.name.startswith("."))
+                                        if p.is_dir() else [p])]
+    if not found:
+        raise click.ClickException(f"no files in {', '.join(map(str, paths))}")
+    return found
 
 
 def _contexts(host: str | None, year: int | None, tz: str) -> Callable[[Path], SourceContext]:

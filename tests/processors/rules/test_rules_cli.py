@@ -233,3 +233,17 @@ def test_whatif_with_a_shadow_checks_elasticsearch_before_it_replays(fleet: Path
                                 env={"DESKWATCH_ELASTICSEARCH__URL": "http://127.0.0.1:9"})
     assert result.exit_code == 69 and "cannot reach Elasticsearch at http://127.0.0.1:9" in result.output
     assert "events replayed" not in result.output
+
+
+def test_whatif_reads_a_folder_of_logs_and_refuses_an_empty_one(fleet: Path, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    shutil.copy(fleet / "events.jsonl", logs / "a.jsonl")
+    (logs / ".hidden").write_text("not a log\n")
+    (logs / "sub").mkdir()
+    one = _run("rules", "whatif", "--candidate", str(PACK), "--events", str(logs))
+    assert one.exit_code == 0 and "1606 events replayed: 118 incidents" in one.output, one.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    none = _run("rules", "whatif", "--candidate", str(PACK), "--events", str(empty))
+    assert none.exit_code == 1 and f"no files in {empty}" in none.output
