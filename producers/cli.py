@@ -101,9 +101,11 @@ def _produce_one(path: Path, opener: Callable[[], io.BufferedReader[Any]], size:
 
 def _parsed(stream: BinaryIO, fmt: str, ctx: SourceContext) -> Iterator[tuple[int | str, bytes, ParseResult | EncodeResult]]:
     if fmt == "evtx":
-        from deskwatch.producers.parse.evtx_file import read_evtx
+        from deskwatch.producers.parse.evtx_file import read_evtx, read_evtx_stream
 
-        yield from read_evtx(Path(ctx.source), ctx)
+        on_disk = Path(ctx.source)
+        # A file given by path is read in place; a zip archive's member or standard input is copied first.
+        yield from read_evtx(on_disk, ctx) if ctx.source != "-" and on_disk.is_file() else read_evtx_stream(stream, ctx)
         return
     yield from encode_lines(enumerate(stream, start=1), fmt, ctx)  # host and JSON bytes, no model kept
 

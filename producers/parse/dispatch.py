@@ -20,7 +20,7 @@ from deskwatch.producers.parse.contract import (
     quote,
 )
 from deskwatch.producers.parse.ecs_json import parse_ecs_json
-from deskwatch.producers.parse.evtx_file import read_evtx
+from deskwatch.producers.parse.evtx_file import read_evtx, read_evtx_stream
 from deskwatch.producers.parse.evtx_record import parse_evtx_record
 from deskwatch.producers.parse.frame import frame_records
 from deskwatch.producers.parse.jsonl import parse_jsonl
@@ -91,7 +91,8 @@ def parse_file(path: Path, context: SourceContext, fmt: str = "auto") -> Iterato
     """Every record of one file, parsed: ``(position, original bytes, result)``; the format is
     sniffed (``detect_format``) unless named. A damaged evtx chunk is one rejected result. A zip
     archive's files are parsed in turn, each as its own source (``archive.zip!member``), as
-    ``deskwatch produce`` reads them (the OTRF captures come zipped)."""
+    ``deskwatch produce`` reads them (the OTRF captures come zipped; an evtx member is copied to a
+    temporary file first, ``read_evtx_stream``)."""
     if path.suffix.lower() == ".zip":
         yield from _parse_zip(path, context, fmt)
         return
@@ -127,8 +128,9 @@ def _parse_zip(path: Path, context: SourceContext, fmt: str) -> Iterator[tuple[i
             with io.BufferedReader(cast(zipfile.ZipExtFile, archive.open(info))) as stream:
                 chosen = fmt if fmt != "auto" else detect_format(Path(info.filename), stream.peek(65536)[:65536])
                 if chosen == "evtx":
-                    raise UnknownFormatError(f"{member.source}: an evtx file inside a zip archive; extract it first")
-                yield from parse_lines(enumerate(stream, start=1), chosen, member)
+                    yield from read_evtx_stream(stream, member)
+                else:
+                    yield from parse_lines(enumerate(stream, start=1), chosen, member)
 
 
 def _first_lines(first_bytes: bytes) -> list[bytes]:

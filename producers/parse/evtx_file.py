@@ -6,9 +6,11 @@ The thin adapter around ``evtx_record``: it owns the file and the Rust iterator,
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 import evtx
 from deskwatch.producers.parse.contract import ParseResult, Rejected, SourceContext, quote
@@ -33,6 +35,17 @@ def read_evtx(path: Path, ctx: SourceContext) -> Iterator[tuple[str, bytes, Pars
         return
     yield from _records(path, parser.records_json(), ctx)
     yield from _truncation(path)
+
+
+def read_evtx_stream(stream: BinaryIO, ctx: SourceContext) -> Iterator[tuple[str, bytes, ParseResult]]:
+    """:func:`read_evtx` of an evtx file that is not one on disk (a zip archive's member, standard
+    input): copied first to a private temporary folder (mode 0700), because the reader wants a file
+    it can seek in and a damaged chunk's bytes are read back from it; deleted when read."""
+    with tempfile.TemporaryDirectory(prefix="deskwatch-evtx-") as folder:
+        path = Path(folder) / "copy.evtx"
+        with path.open("wb") as copy:
+            shutil.copyfileobj(stream, copy, 1 << 20)
+        yield from read_evtx(path, ctx)
 
 
 def _records(

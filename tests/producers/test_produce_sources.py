@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
+import pytest
+from click.testing import CliRunner
+from deskwatch.processors.evaluate.loghub import default_data_dir
 from deskwatch.producers.cli import _sources
+from kafka import KafkaConsumer
+
+from deskwatch.cli import main
+from deskwatch.components import write_settings_file
+from deskwatch.connect import kafka_python_options
+from deskwatch.settings import Settings
+from deskwatch.topics import read_to_end
+from deskwatch.topology import EVENTS
+from tests.prefixed import prefixed
 
 
 def test_a_zip_yields_each_member_except_macos_resource_forks(tmp_path: Path) -> None:
@@ -28,3 +44,33 @@ def test_a_plain_file_is_one_source(tmp_path: Path) -> None:
     assert (name, size) == (str(log), 2)
     with opener() as stream:
         assert stream.read() == b"x\n"
+
+
+@pytest.mark.integration
+def test_produce_reads_an_evtx_file_inside_a_zip_and_from_standard_input(settings: Settings, tmp_path: Path) -> None:
+    """Both used to fail: the evtx reader was given 'archive.zip!member' (or '-') as a path."""
+    root = Path(os.environ.get("DESKWATCH_SHARED_DATA", default_data_dir()))
+    plain = root / "evtx" / "system.evtx"
+    if not plain.is_file():
+        pytest.skip(f"{plain} not found (set DESKWATCH_SHARED_DATA)")
+    archive = tmp_path / "capture.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(plain, "logs/system.evtx")
+    s = prefixed(settings, 1)
+    env = {"DESKWATCH_CONFIG": str(write_settings_file(s, tmp_path / "settings.yaml"))}
+    zipped = CliRunner().invoke(main, ["produce", str(archive)], env=env)
+    assert zipped.exit_code == 0, zipped.output
+    assert f"{archive}!logs/system.evtx: read=1881 published=1881 rejected=0" in zipped.output
+    with plain.open("rb") as stdin:  # a real pipe: CliRunner's input has no peek(), standard input has
+        piped = subprocess.run([str(Path(sys.executable).parent / "deskwatch"), "produce", "-"], stdin=stdin,
+                               env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False)
+    assert piped.returncode == 0 and "-: read=1881 published=1881 rejected=0" in piped.stdout, piped.stderr
+    assert sum(r.value.count(b'"message"') for r in _records(s, EVENTS.name(s.kafka))) == 2 * 1881
+
+
+def _records(s: Settings, topic: str) -> list[Any]:
+    consumer = KafkaConsumer(enable_auto_commit=False, **kafka_python_options(s.kafka))
+    try:
+        return [r for records in read_to_end(consumer, topic) for r in records]
+    finally:
+        consumer.close()
