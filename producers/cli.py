@@ -7,7 +7,6 @@ import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
-from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 from zoneinfo import ZoneInfo
@@ -20,7 +19,7 @@ from deskwatch.context import Context, pass_context
 from deskwatch.producers.envelope import WireEnveloper
 from deskwatch.producers.ingest import IngestCounts, ingest_records
 from deskwatch.producers.parse.contract import ParseResult, SourceContext
-from deskwatch.producers.parse.dispatch import archive_members, detect_format
+from deskwatch.producers.parse.dispatch import detect_format, zip_members
 from deskwatch.producers.parse.encode import EncodeResult, encode_lines
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.cli import envelope_limits, summary
@@ -70,16 +69,9 @@ def _sources(path: Path) -> Iterator[tuple[str, Callable[[], io.BufferedReader[A
     if str(path) == "-":
         yield "-", lambda: cast(io.BufferedReader, sys.stdin.buffer), None  # typeshed says BinaryIO
     elif path.suffix.lower() == ".zip":
-        archive = zipfile.ZipFile(path)
-        for info in archive_members(archive):
-            yield f"{path}!{info.filename}", partial(_open_member, archive, info), info.file_size
+        yield from zip_members(path, zipfile.ZipFile(path))  # open while its members' openers live
     else:
         yield str(path), lambda: open(path, "rb"), path.stat().st_size  # noqa: SIM115
-
-
-def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> io.BufferedReader[zipfile.ZipExtFile]:
-    # ZipFile.open reads a member as a ZipExtFile (typeshed says IO[bytes])
-    return io.BufferedReader(cast(zipfile.ZipExtFile, archive.open(info)))
 
 
 def _produce_one(path: Path, opener: Callable[[], io.BufferedReader[Any]], size: int | None, fmt: str, ctx: SourceContext,

@@ -34,8 +34,7 @@ def _load(paths: Sequence[Path]) -> RuleSet:
     """The rules of these files and folders' ``*.yaml`` / ``*.yml`` as one set; none: the default pack."""
     from deskwatch.processors.rules import RuleError, load_default_pack, load_rules
 
-    files = [f for p in paths for f in (sorted(x for x in p.iterdir() if x.suffix in (".yaml", ".yml"))
-                                        if p.is_dir() else [p])]
+    files = _files_in(paths, lambda x: x.suffix in (".yaml", ".yml"))
     if paths and not files:
         raise click.ClickException(f"no .yaml or .yml rule files in {', '.join(map(str, paths))}")
     try:
@@ -201,10 +200,14 @@ def _capped(events: Iterator[WorkstationEvent], cap: int) -> Iterator[Workstatio
         yield event
 
 
+def _files_in(paths: Sequence[Path], keep: Callable[[Path], bool]) -> list[Path]:
+    """Files as given; of a folder, the entries ``keep`` takes, by name (its sub-folders are not read)."""
+    return [f for p in paths for f in (sorted(x for x in p.iterdir() if keep(x)) if p.is_dir() else [p])]
+
+
 def _log_files(paths: Sequence[Path]) -> list[Path]:
     """Files as given; a folder's files (not hidden, not in sub-folders), by name."""
-    found = [f for p in paths for f in (sorted(x for x in p.iterdir() if x.is_file() and not x.name.startswith("."))
-                                        if p.is_dir() else [p])]
+    found = _files_in(paths, lambda x: x.is_file() and not x.name.startswith("."))
     if not found:
         raise click.ClickException(f"no files in {', '.join(map(str, paths))}")
     return found

@@ -6,10 +6,11 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import Final, cast
+from typing import Any, Final, cast
 
 from deskwatch.producers.parse.cbs import parse_cbs
 from deskwatch.producers.parse.contract import (
@@ -102,7 +103,6 @@ def parse_file(path: Path, context: SourceContext, fmt: str = "auto") -> Iterato
     if fmt == "evtx":
         yield from read_evtx(path, context)
         return
-    parser_for(fmt)  # an unknown name fails here, before the file is opened
     with path.open("rb") as stream:
         yield from parse_lines(enumerate(stream, start=1), fmt, context)
 
@@ -116,17 +116,26 @@ def parse_lines(
         yield position, record, parse(record, position, ctx)
 
 
-def archive_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
-    """The files of a zip archive that may hold logs: not folders, not macOS resource forks."""
-    return [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+def zip_members(path: Path, archive: zipfile.ZipFile) -> Iterator[tuple[str, Callable[[], io.BufferedReader[Any]], int]]:
+    """``(source name, opener, size)`` of each file of ``archive`` (opened from ``path``) that may
+    hold logs: not folders, not macOS resource forks. The source is ``archive.zip!member``."""
+    for info in archive.infolist():
+        if not info.is_dir() and not info.filename.startswith("__MACOSX/"):
+            yield f"{path}!{info.filename}", partial(_open_member, archive, info), info.file_size
+
+
+def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> io.BufferedReader[zipfile.ZipExtFile]:
+    # ZipFile.open reads a member as a ZipExtFile (typeshed says IO[bytes]); buffered for peek()
+    return io.BufferedReader(cast(zipfile.ZipExtFile, archive.open(info)))
 
 
 def _parse_zip(path: Path, context: SourceContext, fmt: str) -> Iterator[tuple[int | str, bytes, ParseResult]]:
     with zipfile.ZipFile(path) as archive:
-        for info in archive_members(archive):
-            member = replace(context, source=f"{path}!{info.filename}")
-            with io.BufferedReader(cast(zipfile.ZipExtFile, archive.open(info))) as stream:
-                chosen = fmt if fmt != "auto" else detect_format(Path(info.filename), stream.peek(65536)[:65536])
+        for source, opener, _ in zip_members(path, archive):
+            member = replace(context, source=source)
+            with opener() as stream:
+                name = Path(source.removeprefix(f"{path}!"))
+                chosen = fmt if fmt != "auto" else detect_format(name, stream.peek(65536)[:65536])
                 if chosen == "evtx":
                     yield from read_evtx_stream(stream, member)
                 else:

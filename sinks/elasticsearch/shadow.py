@@ -35,7 +35,7 @@ from deskwatch.sinks.elasticsearch.templates import (
     history_alias,
     incidents_alias,
 )
-from deskwatch.sinks.elasticsearch.write import Outcome, write_items
+from deskwatch.sinks.elasticsearch.write import write_items
 
 # Lower case (Elasticsearch index names are), no separator a prefix could be confused by.
 SHADOW_NAME: Final = re.compile(r"[a-z0-9][a-z0-9_]{0,39}")
@@ -83,17 +83,15 @@ def write_shadow(client: Any, es: ElasticsearchSettings, name: str, side: str, i
     """Write one side's incidents (latest revision each) and transitions, searchable on return."""
     target = shadow_settings(es, name, side)
     ensure_indices(client, target)
-    items = [incident_item(i, incidents_alias(target), ORIGIN, b"") for i in incidents]
-    items += [change_item(c, history_alias(target), ORIGIN, b"") for c in changes]
-    report = write_items(client, items, max_backoff_s)
-    if report.rejected:
+    documents = [incident_item(i, incidents_alias(target), ORIGIN, b"") for i in incidents]
+    transitions = [change_item(c, history_alias(target), ORIGIN, b"") for c in changes]
+    report = write_items(client, documents + transitions, max_backoff_s)
+    if report.rejected:  # else every item is written: write_items retries until written or refused
         item, error = report.rejected[0]
         raise ShadowError(f"Elasticsearch refused {len(report.rejected)} shadow documents, first {item.doc_id} in "
                           f"{item.index}: {error}")
     refresh_indices(client, [incidents_alias(target), history_alias(target)])
-    written = report.counts[Outcome.INDEXED] + report.counts[Outcome.ALREADY_APPLIED]
-    incident_count = sum(1 for item in items if item.index == incidents_alias(target))
-    return ShadowSide(side, target.index_prefix, incident_count, written - incident_count)
+    return ShadowSide(side, target.index_prefix, len(documents), len(transitions))
 
 
 def drop_shadow(client: Any, es: ElasticsearchSettings, name: str) -> list[str]:
