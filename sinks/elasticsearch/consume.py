@@ -182,6 +182,10 @@ class Sink:
         except ValidationError as exc:
             self._dead_letter(f"invalid_{role.replace('-', '_')}", str(exc)[:1500], origin, value)
             return None
+        except (TypeError, ValueError) as exc:  # valid for the contract, but no JSON can carry it (an
+            # integer beyond 64 bits): a poison record must not stop the sink at every restart
+            self._dead_letter(f"unencodable_{role.replace('-', '_')}", str(exc)[:1500], origin, value)
+            return None
 
     def _write(self, items: list[BulkItem]) -> None:
         report = write_items(self._es, items, self._settings.sink.retry_max_backoff_s,

@@ -37,6 +37,9 @@ def _digest(n: int) -> EventDigest:
 OUT_OF_RANGE = _digest(100).model_copy(update={"schema_version": 3_000_000_000}).model_dump_json().encode()
 # Not a digest at all: refused before Elasticsearch, by the contract.
 NOT_A_DIGEST = json.dumps({"digest_id": "x", "repeat_count": "many"}).encode()
+# Valid for the contract (a Python int), but no bulk body can carry it: it stopped the sink, at every
+# restart, until 2026-12-02.
+BEYOND_64_BITS = _digest(101).model_dump_json().replace('"repeat_count":102', f'"repeat_count":{2**70}').encode()
 
 
 @pytest.fixture
@@ -63,7 +66,7 @@ def test_rejected_document_is_dead_lettered_and_its_batch_proceeds(dl_settings: 
     s = dl_settings
     good = [_digest(n) for n in range(20)]
     values: list[bytes | None] = [g.model_dump_json().encode() for g in good[:10]]
-    values += [OUT_OF_RANGE, NOT_A_DIGEST, None] + [g.model_dump_json().encode() for g in good[10:]]
+    values += [OUT_OF_RANGE, NOT_A_DIGEST, None, BEYOND_64_BITS] + [g.model_dump_json().encode() for g in good[10:]]
     meta = _produce(s, values)  # one key, so one partition, so one poll: one batch
     sink = launch("sink", "run")
     topic = EVENT_DIGESTS.name(s.kafka)
@@ -73,9 +76,9 @@ def test_rejected_document_is_dead_lettered_and_its_batch_proceeds(dl_settings: 
     docs = es_docs(s, alias(s.elasticsearch, Kind.EVENTS))
     assert {i: d["_version"] for i, d in docs.items()} == {g.digest_id: g.repeat_count for g in good}
     letters = {json.loads(r.value)["position"]: json.loads(r.value) for r in read_topic(s, DEAD_LETTER.name(s.kafka))}
-    at = {n: f"{topic}:{meta[n].partition}:{meta[n].offset}" for n in (10, 11, 12)}
-    assert set(letters) == set(at.values()), "exactly the three bad records, by position"
-    rejected, invalid, tombstone = (letters[at[n]] for n in (10, 11, 12))
+    at = {n: f"{topic}:{meta[n].partition}:{meta[n].offset}" for n in (10, 11, 12, 13)}
+    assert set(letters) == set(at.values()), "exactly the four bad records, by position"
+    rejected, invalid, tombstone, unencodable = (letters[at[n]] for n in (10, 11, 12, 13))
 
     assert rejected["reason"] == "rejected_by_elasticsearch"
     assert base64.b64decode(rejected["original_b64"]) == OUT_OF_RANGE
@@ -84,6 +87,8 @@ def test_rejected_document_is_dead_lettered_and_its_batch_proceeds(dl_settings: 
     assert invalid["reason"] == tombstone["reason"] == "invalid_event_digests"
     assert base64.b64decode(invalid["original_b64"]) == NOT_A_DIGEST and "repeat_count" in invalid["detail"]
     assert tombstone["original_b64"] == ""
+    assert unencodable["reason"] == "unencodable_event_digests" and "64-bit" in unencodable["detail"]
+    assert base64.b64decode(unencodable["original_b64"]) == BEYOND_64_BITS
     assert sink.stop() == 0
     summary = sink.tail(3)
-    assert "indexed=20" in summary and "dead_lettered=3" in summary and "batches=1" in summary, summary
+    assert "indexed=20" in summary and "dead_lettered=4" in summary and "batches=1" in summary, summary
