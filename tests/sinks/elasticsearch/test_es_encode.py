@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import orjson
 import pytest
-from pydantic import ValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.digest import EventDigest, digest_id
 from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus, Severity
 from deskwatch.settings import ElasticsearchSettings
-from deskwatch.sinks.elasticsearch.encode import digest_from_source, encode_record
+from deskwatch.sinks.elasticsearch.encode import digest_body, digest_document, digest_from_source, encode_record
 
 ES = ElasticsearchSettings(index_prefix="dw")
 T0 = datetime(2026, 11, 29, 23, 59, 30, tzinfo=timezone.utc)
@@ -55,6 +57,35 @@ def test_digest_document_is_ecs_shaped_and_reads_back() -> None:
     source = orjson.loads(item.body)
     assert source["host"] == {"name": "PC-1"}
     assert digest_from_source(source) == DIGEST
+
+
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
+_ZONES = st.one_of(st.just(timezone.utc),
+                   st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m))))
+_TIMES = st.one_of(
+    st.datetimes(timezones=_ZONES),
+    # as the sink reads them: validated from the record's JSON (pydantic's own tzinfo class)
+    st.datetimes(timezones=_ZONES).map(lambda t: TypeAdapter(AwareDatetime).validate_json(f'"{t.isoformat()}"')),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.builds(EventDigest, digest_id=_TEXT, fingerprint=_TEXT, window_start=_TIMES,
+                 repeat_count=st.integers(1, 2**63 - 1), first_seen=_TIMES, last_seen=_TIMES, host=_TEXT,
+                 provider=_TEXT, event_code=_TEXT, template=_TEXT, sample_message=_TEXT,
+                 sample_event_id=st.none() | _TEXT, site=st.none() | _TEXT, os_build=st.none() | _TEXT,
+                 rule_ids=st.lists(_TEXT, max_size=3), group_keys=st.lists(_TEXT, max_size=3)))
+def test_digest_body_is_the_documents_json(digest: EventDigest) -> None:
+    """The orjson path writes the bytes pydantic's dump of the document would."""
+    assert digest_body(digest) == orjson.dumps(digest_document(digest))
+
+
+def test_a_digest_no_json_can_carry_raises_a_type_error() -> None:
+    """An integer beyond 64 bits is valid for the contract; the sink dead-letters this TypeError
+    (tests/integration/test_sink_dead_letter.py)."""
+    big = DIGEST.model_copy(update={"repeat_count": 2**70})
+    with pytest.raises(TypeError, match="64-bit"):
+        digest_body(big)
 
 
 @pytest.mark.parametrize("role", ["incidents", "incident-changes", "event-digests"],
