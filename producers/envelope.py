@@ -24,6 +24,9 @@ from deskwatch.schemas import EventBatch, WorkstationEvent
 _EVENT_JSON: Final = WorkstationEvent.__pydantic_serializer__.to_json
 # EventBatch.source's own constraints, checked once per WireEnveloper instead of per envelope
 _SOURCE: Final[TypeAdapter[str]] = TypeAdapter(Annotated[str, *EventBatch.model_fields["source"].metadata])
+# An envelope's first bytes; read once (a class's model_fields is a deprecation-checking property:
+# read per envelope, 2.3 % of the tail's parse-only samples).
+_HEAD: Final = b'{"kind":"events","schema_version":%d,"host":' % EventBatch.model_fields["schema_version"].default
 
 Item = TypeVar("Item")
 
@@ -163,6 +166,5 @@ class WireEnveloper(_Packer[bytes]):
         return [self._batch(h, events) for h, events in self._all()]
 
     def _batch(self, host: str, events: list[bytes]) -> WireBatch:
-        head = b'{"kind":"events","schema_version":%d,"host":' % EventBatch.model_fields["schema_version"].default
-        value = b"".join((head, pydantic_core.to_json(host), self._tail, b",".join(events), b"]}"))
+        value = b"".join((_HEAD, pydantic_core.to_json(host), self._tail, b",".join(events), b"]}"))
         return WireBatch(host, self._source, len(events), value)
