@@ -71,8 +71,9 @@ def incident() -> None:
 
 @incident.command("show")
 @click.argument("incident_id")
-@click.option("--events", "event_limit", default=10, show_default=True, help="recent events to list")
-@click.option("--changes", "change_limit", default=3, show_default=True,
+@click.option("--events", "event_limit", type=click.IntRange(0, 10_000), default=10, show_default=True,
+              help="recent events to list")
+@click.option("--changes", "change_limit", type=click.IntRange(0, 10_000), default=3, show_default=True,
               help="suspected changes to list (0: do not look for them)")
 @pass_context
 def show(ctx: Context, incident_id: str, event_limit: int, change_limit: int) -> None:
@@ -97,7 +98,7 @@ def show(ctx: Context, incident_id: str, event_limit: int, change_limit: int) ->
 
 @incident.command("changes")
 @click.argument("incident_id")
-@click.option("--limit", default=10, show_default=True, help="suspects to list")
+@click.option("--limit", type=click.IntRange(0, 10_000), default=10, show_default=True, help="suspects to list")
 @click.option("--definitions", type=click.Path(exists=True, dir_okay=False), default=None,
               help="a YAML file of change definitions (default: processor.change_file, else the shipped "
                    "host_changes.yaml)")

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import click
+from pydantic import ValidationError
 
 from deskwatch.context import Context, pass_context
 from deskwatch.connect import kafka_python_options
@@ -38,8 +39,11 @@ def parse_matcher(text: str) -> Matcher:
     if not found:
         raise click.BadParameter(f"{text!r}: expected name=value, name!=value, name=~regex or name!~regex",
                                  param_hint="--match")
-    # _MATCH's second group is one of the four operators
-    return Matcher(name=found.group(1), op=cast("MatchOp", found.group(2)), value=found.group(3))
+    try:  # _MATCH's second group is one of the four operators
+        return Matcher(name=found.group(1), op=cast("MatchOp", found.group(2)), value=found.group(3))
+    except ValidationError as exc:  # a regex that does not compile: the matcher's own words
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise click.BadParameter(f"{text!r}: {reasons}", param_hint="--match") from None
 
 
 def parse_duration(text: str) -> timedelta:

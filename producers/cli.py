@@ -18,8 +18,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from deskwatch.context import Context, pass_context
 from deskwatch.producers.envelope import WireEnveloper
 from deskwatch.producers.ingest import IngestCounts, ingest_records
-from deskwatch.producers.parse.contract import ParseResult, SourceContext
-from deskwatch.producers.parse.dispatch import detect_format, zip_members
+from deskwatch.producers.parse.contract import ParseResult, SourceContext, UnknownFormatError
+from deskwatch.producers.parse.dispatch import PARSERS, detect_format, zip_members
 from deskwatch.producers.parse.encode import EncodeResult, encode_lines
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.cli import envelope_limits, summary
@@ -30,8 +30,9 @@ console = Console(stderr=True)
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(allow_dash=True, path_type=Path))
-@click.option("--format", "fmt", default="auto", show_default=True, help="jsonl, ecs_json, nxlog_json, syslog, cbs, evtx")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["auto", *PARSERS]), default="auto", show_default=True,
+              help="auto: told from each file's first lines, then its extension")
 @click.option("--host", default=None, help="host name for lines that carry none (else producer.default_host)")
 @click.option("--year", type=int, default=None, help="year for formats without one (default: inferred)")
 @click.option("--tz", default="UTC", show_default=True, help="zone of timestamps that carry none")
@@ -50,18 +51,25 @@ def produce(ctx: Context, paths: tuple[Path, ...], fmt: str, host: str | None, y
         return
     ensure_topics(settings.kafka)
     publisher = Publisher(settings.kafka, settings.producer)
-    totals = []
+    totals, unread = [], []
     try:
         for path in paths or (Path("-"),):
             for source, opener, size in _sources(path):
                 source_ctx = SourceContext(source=source, default_host=host or settings.producer.default_host,
                                            year=year, tz=ZoneInfo(tz), reference_time=_reference_time(path))
-                totals.append(_produce_one(path, opener, size, fmt, source_ctx, publisher, settings.producer,
-                                           settings.tail))
+                try:
+                    totals.append(_produce_one(path, opener, size, fmt, source_ctx, publisher, settings.producer,
+                                               settings.tail))
+                except UnknownFormatError as exc:  # nothing of it was read: said, and the next one goes on
+                    unread.append(f"{exc} (name it with --format)")
     finally:
         publisher.close()
     for c in totals:
         click.echo(summary(c))
+    for line in unread:
+        click.echo(f"Error: {line}", err=True)
+    if unread:
+        raise SystemExit(1)
 
 
 def _sources(path: Path) -> Iterator[tuple[str, Callable[[], io.BufferedReader[Any]], int | None]]:
@@ -82,7 +90,9 @@ def _produce_one(path: Path, opener: Callable[[], io.BufferedReader[Any]], size:
     with opener() as stream, Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[n]} records"),
                                          TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task(ctx.source, total=size, n=0)
-        chosen = fmt if fmt != "auto" else detect_format(Path(ctx.source.split("!")[-1]), stream.peek(65536)[:65536])
+        head = stream.peek(65536)[:65536] if fmt == "auto" else b""
+        # An empty input holds no record in any format: it reads as none rather than as unknown.
+        chosen = fmt if fmt != "auto" else "jsonl" if not head else detect_format(Path(ctx.source.split("!")[-1]), head)
 
         def progress(c: IngestCounts) -> None:
             bar.update(task, completed=stream.tell() if size else None, n=c.read)

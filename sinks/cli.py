@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import click
+from elasticsearch import ApiError, BadRequestError, NotFoundError
 
 from deskwatch.context import Context, pass_context
 from deskwatch.connect import elasticsearch_client
@@ -66,7 +67,8 @@ def sink_prune(ctx: Context, days: int | None) -> None:
 @click.option("--site", multiple=True, help="site of a site-wide incident (group asset.site; repeatable)")
 @click.option("--rule", multiple=True, help="rule id (repeatable)")
 @click.option("--since", default=None, help="last seen within a span (2h, 7d) or since an ISO time")
-@click.option("--size", default=20, show_default=True, help="incidents to show")
+# Elasticsearch answers at most index.max_result_window (10,000) hits per search.
+@click.option("--size", type=click.IntRange(1, 10_000), default=20, show_default=True, help="incidents to show")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
 @pass_context
 def search(ctx: Context, query: str, status: tuple[str, ...], severity: tuple[str, ...], site: tuple[str, ...],
@@ -90,6 +92,11 @@ def print_incidents(settings: Settings, query: str, size: int, filters: Incident
     client = elasticsearch_client(settings.elasticsearch)
     try:
         total, incidents = search_incidents(client, settings.elasticsearch, query, size, filters)
+    except NotFoundError:  # nothing was ever indexed under this prefix: no incident, said as such
+        click.echo(f"no incidents index under the prefix {settings.elasticsearch.index_prefix!r} yet", err=True)
+        total, incidents = 0, []
+    except BadRequestError as err:  # a query Elasticsearch cannot parse: the user's to mend
+        raise click.UsageError(f"Elasticsearch refused the search: {refusal(err)}") from None
     finally:
         client.close()
     if as_json:
@@ -99,6 +106,17 @@ def print_incidents(settings: Settings, query: str, size: int, filters: Incident
     click.echo(f"{total} incident(s)" + (f", showing {len(incidents)}" if total > len(incidents) else ""))
     for line in incident_table(incidents):
         click.echo(line.rstrip())
+
+
+def refusal(err: ApiError) -> str:
+    """Elasticsearch's own reason for refusing a request (its root cause), else the error's text."""
+    body = err.body if isinstance(err.body, dict) else {}
+    error = body.get("error")
+    if not isinstance(error, dict):
+        return str(err.message)
+    causes = error.get("root_cause") or [error]
+    reason = causes[0].get("reason") if causes and isinstance(causes[0], dict) else None
+    return str(reason or err.message)
 
 
 _COLUMNS = (("id", 24), ("status", 12), ("severity", 8), ("rule", 22), ("title", 46), ("hosts", 5),

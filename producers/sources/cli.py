@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import click
 from deskwatch.producers.envelope import EnvelopeLimits
 from deskwatch.producers.ingest import IngestCounts
-from deskwatch.producers.parse.contract import SourceContext
-from deskwatch.producers.parse.dispatch import detect_format
+from deskwatch.producers.parse.contract import SourceContext, UnknownFormatError
+from deskwatch.producers.parse.dispatch import PARSERS, detect_format
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.stop import StopFlag
 from deskwatch.producers.sources.tail import FileTail, TailOptions
@@ -32,7 +32,14 @@ def envelope_limits(ps: ProducerSettings) -> EnvelopeLimits:
 def summary(c: IngestCounts) -> str:
     """One line of per-source counts: read / published / rejected by reason."""
     reasons = ", ".join(f"{r}={n}" for r, n in sorted(c.rejected.items())) or "-"
-    return f"{c.source}: read={c.read} published={c.accepted} rejected={c.rejected_total} ({reasons})"
+    line = f"{c.source}: read={c.read} published={c.accepted} rejected={c.rejected_total} ({reasons})"
+    if c.rejected.get("missing_host") and not c.accepted:  # e.g. CBS lines, which name no host
+        line += "\n  none of its lines names a host: give one with --host (or producer.default_host)"
+    return line
+
+
+# What a tail can follow: every format read line by line (an evtx file is read whole, by produce).
+LINE_FORMATS = tuple(f for f in PARSERS if f != "evtx")
 
 
 def tail_file(settings: Settings, path: Path, fmt: str, host: str | None, until_eof: bool) -> IngestCounts:
@@ -40,7 +47,12 @@ def tail_file(settings: Settings, path: Path, fmt: str, host: str | None, until_
     ensure_topics(settings.kafka)
     if fmt == "auto":
         with open(path, "rb") as head:
-            fmt = detect_format(path, head.read(65536))
+            try:
+                fmt = detect_format(path, head.read(65536))
+            except UnknownFormatError as exc:
+                raise click.ClickException(f"{exc} (name it with --format)") from None
+    if fmt == "evtx":
+        raise click.ClickException(f"{path}: an evtx file is read whole, not followed: use deskwatch produce")
     context = SourceContext(source=str(path), default_host=host or settings.producer.default_host,
                             reference_time=datetime.now(UTC), tz=ZoneInfo("UTC"))
     options = TailOptions(path, fmt, context, envelope_limits(settings.producer), until_eof)
@@ -65,8 +77,9 @@ def ingest() -> None:
 
 
 @ingest.command("tail")
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", default="auto", show_default=True, help="jsonl, ecs_json, nxlog_json, syslog, cbs")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["auto", *LINE_FORMATS]), default="auto", show_default=True,
+              help="auto: told from the file's first lines, then its extension")
 @click.option("--host", default=None, help="host name for lines that carry none")
 @click.option("--until-eof", is_flag=True, help="stop at the end of the file instead of following it")
 @pass_context

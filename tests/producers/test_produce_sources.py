@@ -74,3 +74,36 @@ def _records(s: Settings, topic: str) -> list[Any]:
         return [r for records in read_to_end(consumer, topic) for r in records]
     finally:
         consumer.close()
+
+
+@pytest.mark.integration
+def test_produce_and_tail_say_what_they_cannot_read_without_a_traceback(settings: Settings, tmp_path: Path) -> None:
+    """A missing path, a folder, an unknown format name, a file whose format cannot be told: each
+    is named, with the exit code of its kind; the readable files of the same run still go."""
+    s = prefixed(settings, 1)
+    env = {"DESKWATCH_CONFIG": str(write_settings_file(s, tmp_path / "settings.yaml"))}
+    (tmp_path / "folder").mkdir()
+    garbage, empty, hostless = tmp_path / "bin.dat", tmp_path / "empty.log", tmp_path / "cbs.log"
+    garbage.write_bytes(b"\x00\x01garbage\xff\n")
+    empty.write_bytes(b"")
+    hostless.write_bytes(b"2026-11-29 08:00:01, Info                  CBS    Starting TrustedInstaller\n")
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(main, list(args), env=env)
+
+    for args, said in [(["produce", str(tmp_path / "missing.log")], "does not exist"),
+                       (["produce", str(tmp_path / "folder")], "is a directory"),
+                       (["produce", "--format", "bogus", str(empty)], "'bogus' is not one of"),
+                       (["ingest", "tail", "--until-eof", str(tmp_path / "missing.log")], "does not exist"),
+                       (["ingest", "tail", "--format", "evtx", str(empty)], "'evtx' is not one of")]:
+        result = run(*args)
+        assert result.exit_code == 2 and said in result.output and result.exception is not None, (args, result.output)
+        assert isinstance(result.exception, SystemExit), result.exception  # click's usage error, no traceback
+    mixed = run("produce", str(garbage), str(empty), str(hostless))
+    assert mixed.exit_code == 1 and isinstance(mixed.exception, SystemExit), mixed.output
+    assert f"Error: cannot tell the format of '{garbage}'" in mixed.output and "(name it with --format)" in mixed.output
+    assert f"{empty}: read=0 published=0 rejected=0 (-)" in mixed.output
+    assert f"{hostless}: read=1 published=0 rejected=1 (missing_host=1)" in mixed.output
+    assert "give one with --host" in mixed.output
+    tail = run("ingest", "tail", "--until-eof", str(garbage))
+    assert tail.exit_code == 1 and "(name it with --format)" in tail.output and isinstance(tail.exception, SystemExit)

@@ -153,6 +153,27 @@ def test_search_cli_json_and_table(cli: Any) -> None:
     assert typo.exit_code == 2 and "'opne' is not one of" in typo.output
 
 
+def test_search_says_what_elasticsearch_refused_without_a_traceback(world: Settings, tmp_path: Path) -> None:
+    """A query Elasticsearch cannot parse, a size it would refuse, a prefix never indexed: each
+    used to end in the client's traceback (exit 1)."""
+    config = write_settings_file(world, tmp_path / "settings.yaml")
+    never = write_settings_file(world.model_copy(update={"elasticsearch": world.elasticsearch.model_copy(
+        update={"index_prefix": "test-never-indexed"})}), tmp_path / "never.yaml")
+
+    def run(settings_file: Path, *args: str) -> Result:
+        return CliRunner().invoke(main, list(args), env={"DESKWATCH_CONFIG": str(settings_file)})
+
+    unparsed = run(config, "search", "title:(")
+    assert unparsed.exit_code == 2 and "Elasticsearch refused the search: Failed to parse query [title:(]" in unparsed.output
+    assert isinstance(unparsed.exception, SystemExit), unparsed.exception  # click's usage error, no traceback
+    for args in (["search", "--size", "0"], ["search", "--size", "10001"], ["incident", "show", "x", "--events", "-1"]):
+        result = run(config, *args)
+        assert result.exit_code == 2 and "is not in the range" in result.output, (args, result.output)
+    empty = run(never, "search")
+    assert empty.exit_code == 0 and empty.output.startswith("no incidents index under the prefix 'test-never-indexed' yet")
+    assert "0 incident(s)" in empty.output
+
+
 def test_incident_show_explains(cli: Any) -> None:
     out = cli("incident", "show", "inc-disk").output
     for expected in ("rule       disk-errors v1", "group key  disk-errors|host.name=PC-1", "group      host.name=PC-1",
@@ -201,6 +222,10 @@ def test_silence_add_list_expire(cli: Any, world: Settings) -> None:
     assert first.created_by == last.created_by == "alice" and last.ends_at <= datetime.now(UTC)
     assert first.ends_at - first.starts_at == timedelta(hours=2)
     assert cli("silence", "add", "--match", "oops", "--duration", "2h").exit_code == 2
+    bad_regex = CliRunner().invoke(main, ["silence", "add", "--match", "rule_id=~(", "--duration", "2h"],
+                                   env={"DESKWATCH_CONFIG": cli.config})
+    assert bad_regex.exit_code == 2 and isinstance(bad_regex.exception, SystemExit), bad_regex.output
+    assert "'rule_id=~(': matcher rule_id: regex '(' does not compile" in bad_regex.output
 
 
 def test_tail_changes_prints_cloudevents_headers(cli: Any, world: Settings) -> None:
