@@ -1,7 +1,12 @@
 """``deskwatch demo``: a small simulated fleet through producer → processor → sink → search.
 
-Deterministic (a fixed seed and start time), so running it twice replays the same events, which
-the pipeline recognises: the second run changes no incident.
+The fleet's inventory is published first (sites, directorates, device classes: the site-wide rules
+count a site's hosts from it), then its events: the office hours 06:00-14:00 UTC of the latest
+weekday on which they are over. So the lifecycle's clock (ticks at the wall clock: quiet timeouts,
+lifetimes) meets them as it would a recent day of a live fleet's; with events of a fixed past day
+(until 2026-12-02), every incident was resolved as quiet at the first tick of any later run. The
+same seed and hours every day: run again the same day, the demo replays the same events, which
+the pipeline recognises (no incident changes).
 """
 
 from __future__ import annotations
@@ -18,42 +23,56 @@ from deskwatch.components import Component, write_settings_file
 from deskwatch.settings import Settings
 from deskwatch.stack.progress import ElapsedReport
 from deskwatch.topics import consumer_lag, ensure_topics
-from deskwatch.topology import EVENTS, INCIDENTS
+from deskwatch.topology import EVENT_DIGESTS, EVENTS, INCIDENT_CHANGES, INCIDENTS
 
-DEMO_START = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+DEMO_HOURS = 8
 # Restarts of a worker that exits with os.EX_TEMPFAIL (processors/heartbeat.py) before the demo
 # gives up: one is what a stuck consumer needs; more means something is wrong that waits won't fix.
 RESTARTS_MAX = 3
 
 
-def write_demo_fleet(folder: Path) -> tuple[Path, int, int]:
-    """Simulate the demo fleet into ``folder``; return the events file, events and injected incidents."""
+def demo_start(now: datetime) -> datetime:
+    """06:00 UTC of the latest weekday whose ``DEMO_HOURS`` from then have passed by ``now`` (the
+    simulated fleet works on weekdays: a Sunday's would be nearly silent)."""
+    day = now.astimezone(timezone.utc).replace(hour=6, minute=0, second=0, microsecond=0)
+    while day + timedelta(hours=DEMO_HOURS) > now or day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def write_demo_fleet(folder: Path, now: datetime) -> tuple[Path, Path, int, int]:
+    """Simulate the demo fleet into ``folder``; return the events and inventory files, the events
+    and the injected incidents."""
     from deskwatch.producers.simulate.simulate import simulate_fleet
     from deskwatch.producers.simulate.spec import FleetSpec
     from deskwatch.producers.simulate.write import write_inventory_csv, write_jsonl, write_truth_json
 
-    spec = FleetSpec(seed=7, start=DEMO_START, duration=timedelta(hours=8), sites=4, directorates=3,
+    spec = FleetSpec(seed=7, start=demo_start(now), duration=timedelta(hours=DEMO_HOURS), sites=4, directorates=3,
                      hosts_per_site=(12, 25), noise_events_per_host_per_hour=2.0)
     sim = simulate_fleet(spec)
     folder.mkdir(parents=True, exist_ok=True)
     events = folder / "events.jsonl"
     count = write_jsonl(sim, events)
-    write_inventory_csv(sim.assets, folder / "inventory.csv")
+    inventory = folder / "inventory.csv"
+    write_inventory_csv(sim.assets, inventory)
     write_truth_json(sim.truth, folder / "truth.json")
-    return events, count, len(sim.truth)
+    return events, inventory, count, len(sim.truth)
 
 
 def run_demo(settings: Settings, folder: Path, timeout_s: float = 300) -> None:
     """Produce the demo fleet, run processor and sink until both have drained, then stop them."""
     report = ElapsedReport()
     ensure_topics(settings.kafka)
-    events, count, injected = write_demo_fleet(folder)
+    events, inventory, count, injected = write_demo_fleet(folder, datetime.now(timezone.utc))
     report(f"simulated {count} events on the demo fleet ({injected} injected problems) → {events}")
     config = write_settings_file(settings, folder / "settings.yaml")
-    producer = Component(["produce", "--format", "jsonl", str(events)], config, folder / "logs" / "produce.log")
-    if producer.proc.wait() != 0:
-        raise click.ClickException(f"the producer failed:\n{producer.tail()}")
-    report(producer.tail(1))
+    # The inventory before the events: stage 1 enriches each event from what it has read of it.
+    for args, log in ((["inventory", "publish", str(inventory)], "inventory.log"),
+                      (["produce", "--format", "jsonl", str(events)], "produce.log")):
+        step = Component(args, config, folder / "logs" / log)
+        if step.proc.wait() != 0:
+            raise click.ClickException(f"`deskwatch {' '.join(args[:2])}` failed:\n{step.tail()}")
+        report(step.tail(1))
     workers = [Component(args, config, folder / "logs" / f"{args[0]}.log")
                for args in (["processor", "run"], ["sink", "run"])]
     try:
@@ -72,8 +91,9 @@ def _wait_drained(settings: Settings, workers: list[Component], report: ElapsedR
     while time.monotonic() < deadline:
         restarts = restart_exited(workers, restarts, report)
         lag_p = consumer_lag(k, settings.processor.app_id, EVENTS.name(k))
-        lag_s = consumer_lag(k, settings.sink.group_id, INCIDENTS.name(k))
-        line = f"waiting: processor {lag_p} envelopes behind, sink {lag_s} incident revisions behind"
+        # every topic the sink indexes: `incident changes` reads the events index
+        lag_s = sum(consumer_lag(k, settings.sink.group_id, t.name(k)) for t in (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS))
+        line = f"waiting: processor {lag_p} envelopes behind, sink {lag_s} records behind"
         if line != last:
             report(line)
             last = line

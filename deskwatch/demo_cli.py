@@ -19,7 +19,9 @@ def demo(ctx: Context, folder: str | None) -> None:
 
     settings = ctx.settings
     run_demo(settings, Path(folder) if folder else settings.stack.home / "demo")
-    print_incidents(settings, "*", 15)
+    top = "NOT _exists_:parent_id"  # absorbed per-host incidents are listed under their parent
+    click.echo(f"\n$ deskwatch search '{top}'")
+    print_incidents(settings, top, 15)
     example = "status:open AND severity:high"
     click.echo(f"\n$ deskwatch search '{example}'")
     print_incidents(settings, example, 5)

@@ -69,3 +69,18 @@ def test_a_component_started_again_runs_the_same_command_and_logs_beside_the_fir
     assert "Usage" in first.log.read_text() and "Usage" in third.log.read_text()
     for c in (first, second, third):
         c.stop()
+
+
+@pytest.mark.parametrize(("now", "start"), [
+    ("2026-12-02T15:10:00+00:00", "2026-12-02T06:00:00+00:00"),  # a Wednesday, its office hours over
+    ("2026-12-02T13:59:00+00:00", "2026-12-01T06:00:00+00:00"),  # not yet over: the day before
+    ("2026-12-02T14:00:00+01:00", "2026-12-01T06:00:00+00:00"),  # 13:00 UTC
+    ("2026-12-07T09:00:00+00:00", "2026-12-04T06:00:00+00:00"),  # a Monday morning: the Friday
+    ("2026-12-06T20:00:00+00:00", "2026-12-04T06:00:00+00:00"),  # a Sunday: the Friday
+])
+def test_the_demo_fleet_is_the_latest_weekday_office_hours_that_are_over(now: str, start: str) -> None:
+    from datetime import datetime
+
+    from deskwatch.demo import demo_start
+
+    assert demo_start(datetime.fromisoformat(now)) == datetime.fromisoformat(start)
