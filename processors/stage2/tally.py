@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from deskwatch.processors.construct import constructor
+from deskwatch.processors.rules.group import MISSING
 from deskwatch.processors.stage2.policy import EscalationLevel, LifecyclePolicy
 from deskwatch.processors.stage2.state import (
     HOSTS_CAP,
@@ -175,6 +176,20 @@ def _earliest(hit: WindowEntry, incident: Incident) -> bool:
     return (hit.first_seen, hit.sample) < (incident.first_seen, incident.sample_message)
 
 
+TITLE_SCOPE_MAX = 120  # characters of group values in a title; the group itself is kept whole
+
+
+def scoped_title(title: str, group: Mapping[str, str]) -> str:
+    """The rule's title and the group it is about: "Group Policy failures across a site: DOS",
+    "Disk or NTFS errors: PC-LYO-0142". An operator reads the scope in a list of incidents (the
+    search table, a notification) without opening each; values a group lacks (``-``) are left out,
+    and a fleet-wide rule's title stays as it is."""
+    scope = " / ".join(v for v in group.values() if v and v != MISSING)
+    if len(scope) > TITLE_SCOPE_MAX:
+        scope = scope[: TITLE_SCOPE_MAX - 1] + "…"
+    return f"{title}: {scope}" if scope else title
+
+
 def blank_incident(
     policy: LifecyclePolicy, state: GroupState, first: Signal, opened_at: datetime
 ) -> Incident:
@@ -190,7 +205,7 @@ def blank_incident(
         rule_version=first.rule_version,
         group_key=first.group_key,
         group=dict(first.group),
-        title=policy.title,
+        title=scoped_title(policy.title, first.group),
         remediation=policy.remediation,
         severity=policy.severity,
         first_seen=first.first_seen,

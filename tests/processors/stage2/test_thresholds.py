@@ -211,3 +211,16 @@ def test_the_population_a_percentage_threshold_reads_is_the_latest_carried_and_o
     assert threshold_population(Policy(min_population_pct=10), window, 99) == 30
     assert threshold_population(Policy(min_population_pct=10), window[1:2], 99) == 99  # none carried: the group's
     assert threshold_population(Policy(min_hosts=2), window, 99) is None  # nothing reads it
+
+
+@pytest.mark.parametrize(("group", "title"), [
+    ({"site": "paris"}, "Disk full: paris"),
+    ({"host.name": "PC-LYO-0142", "drive": "C:"}, "Disk full: PC-LYO-0142 / C:"),
+    ({"asset.site": "-"}, "Disk full"),  # a value the group lacks is left out
+    ({}, "Disk full"),  # a fleet-wide rule
+    ({"site": "x" * 200}, "Disk full: " + "x" * 119 + "…"),
+])
+def test_an_incident_title_names_its_scope(group: dict[str, str], title: str) -> None:
+    """The search table and notifications show the scope without opening the incident."""
+    incident = run(Stage2({"disk-full": Policy()}), [("signal", signal(0, group=group), 0)])[-1].incidents[0]
+    assert incident.title == title
