@@ -98,7 +98,7 @@ def run_worker(settings: Settings) -> None:
     """Run one processor worker until SIGTERM/SIGINT."""
     use_event_loop(settings.processor.event_loop)
     app, wiring = build_app(settings)
-    p, offsets = settings.processor, kafka_offsets(settings.kafka)
+    p, offsets = settings.processor, kafka_offsets(settings.kafka, settings.processor.app_id)
     inputs = input_topics(settings)
     Heartbeat(app, p.heartbeat_interval_s, p.heartbeat_stall_after_s,
               lambda a: read_pulse(a, inputs, offsets),

@@ -35,9 +35,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from deskwatch.connect import kafka_python_options
+from deskwatch.topics import committed_offsets
 from deskwatch.settings import KafkaSettings
 
 log = structlog.get_logger(__name__)
@@ -66,8 +67,8 @@ Offsets = Callable[[list[tuple[str, int]]], tuple[dict[tuple[str, int], int], di
 
 def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets) -> Pulse:
     """Read the faust app's state and its monitor's counters (plain attribute reads), and how far
-    the ends of its assigned ``inputs`` partitions are past what it read (``offsets``: beginnings
-    and ends). Changelog partitions are assigned too, but only read while recovering: not counted."""
+    the ends of its assigned ``inputs`` partitions are past what it read (``offsets``: the first offset
+    still needed, the log's start or the group's commit, and the end: ``kafka_offsets``). Changelog partitions are assigned too, but only read while recovering: not counted."""
     monitor = app.monitor
     try:
         assigned = [(tp.topic, tp.partition) for tp in app.consumer.assignment() if tp.topic in inputs]
@@ -207,17 +208,29 @@ class Heartbeat:
         return current
 
 
-def kafka_offsets(kafka: KafkaSettings) -> Offsets:
-    """Beginning and end offsets of partitions, through one kafka-python consumer made on first use."""
+def kafka_offsets(kafka: KafkaSettings, group: str) -> Offsets:
+    """The first offset of each partition the worker may still need, and its end, through one
+    kafka-python consumer and admin client made on first use.
+
+    The first needed is past the log's start and past ``group``'s commit, read from the broker:
+    after a restart faust's monitor knows no commit until the worker makes one, and an input whose
+    every record was committed before the restart read as wholly behind (a demo's 75 envelopes,
+    for minutes, while the worker had nothing to do)."""
     consumer: list[KafkaConsumer] = []
+    admin: list[KafkaAdminClient] = []
 
     def offsets(tps: list[tuple[str, int]]) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
         if not consumer:
             consumer.append(KafkaConsumer(client_id="deskwatch-heartbeat", enable_auto_commit=False,
                                           **kafka_python_options(kafka)))
+            admin.append(KafkaAdminClient(client_id="deskwatch-heartbeat", **kafka_python_options(kafka)))
         parts = [TopicPartition(t, p) for t, p in tps]
         begins, ends = consumer[0].beginning_offsets(parts), consumer[0].end_offsets(parts)
-        return ({(tp.topic, tp.partition): o for tp, o in begins.items()},
-                {(tp.topic, tp.partition): o for tp, o in ends.items()})
+        commits = committed_offsets(admin[0], group)
+        first = {}
+        for tp, start in begins.items():
+            commit = commits.get(tp)
+            first[(tp.topic, tp.partition)] = max(start, commit.offset) if commit is not None else start
+        return first, {(tp.topic, tp.partition): o for tp, o in ends.items()}
 
     return offsets

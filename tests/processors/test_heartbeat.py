@@ -176,3 +176,38 @@ def test_a_rebalance_is_not_resumed_as_a_stall_but_a_stall_after_it_is() -> None
     rebalancing, stalled = pulse(rebalancing=True, received=0, behind=9), pulse(received=0, behind=9)
     stalls, _ = _stalls([rebalancing] * 4 + [stalled] * 5, [30.0 * n for n in range(1, 10)])
     assert stalls == [210.0], "60 s into the stalled stretch (from 150 s), once"
+
+
+@pytest.mark.integration
+def test_offsets_start_past_the_groups_commit_after_a_restart(settings: Any) -> None:
+    """A worker restarted on a fully committed input is not behind: its monitor knows no commit
+    yet, so the first offset still needed comes from the broker (the demo's worker logged
+    behind=75, every envelope it had committed before, for minutes)."""
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    from deskwatch.connect import kafka_python_options
+    from deskwatch.processors.heartbeat import kafka_offsets
+    from deskwatch.topics import ensure_topics
+    from deskwatch.topology import EVENTS
+    from tests.prefixed import prefixed
+
+    s = prefixed(settings, 1)
+    ensure_topics(s.kafka)
+    topic = EVENTS.name(s.kafka)
+    producer = KafkaProducer(acks="all", **kafka_python_options(s.kafka))
+    for n in range(5):
+        producer.send(topic, key=b"PC-1", value=b"x%d" % n, partition=0)
+    producer.flush()
+    producer.close()
+    group = f"{s.processor.app_id}-hb"
+    committer = KafkaConsumer(group_id=group, enable_auto_commit=False, **kafka_python_options(s.kafka))
+    committer.commit({TopicPartition(topic, 0): OffsetAndMetadata(3, "", -1)})
+    committer.close()
+    first, ends = kafka_offsets(s.kafka, group)([(topic, 0)])
+    assert (first[(topic, 0)], ends[(topic, 0)]) == (3, 5), "two records left past the commit, not five"
+    never, _ = kafka_offsets(s.kafka, f"{group}-never")([(topic, 0)])
+    assert never[(topic, 0)] == 0, "a group that never committed needs the log from its start"
+    app = SimpleNamespace(monitor=SimpleNamespace(tp_read_offsets={}, tp_committed_offsets={}, messages_received_total=0),
+                          consumer=SimpleNamespace(assignment=lambda: [TopicPartition(topic, 0)]))
+    assert read_pulse(app, frozenset({topic}), kafka_offsets(s.kafka, group)).behind == 2
