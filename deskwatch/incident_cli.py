@@ -20,7 +20,7 @@ from deskwatch.connect import elasticsearch_client, kafka_python_options
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.command import Command, CommandAction
 from deskwatch.schemas.digest import EventDigest
-from deskwatch.schemas.incident import Incident
+from deskwatch.schemas.incident import Incident, IncidentStatus
 from deskwatch.settings import Settings
 from deskwatch.topology import COMMANDS
 
@@ -232,6 +232,10 @@ def _send_command(ctx: Context, incident_id: str, action: CommandAction, actor: 
                   assignee: str | None = None) -> Command:
     client, found = _load(ctx.settings, incident_id)
     client.close()
+    if found.status is IncidentStatus.RESOLVED:  # stage 2 would refuse it, and nobody would see why
+        when = f" at {found.resolved_at:%Y-%m-%d %H:%M} UTC" if found.resolved_at else ""
+        raise click.ClickException(f"incident {found.id} was resolved{when}: {action.value} would change nothing "
+                                   "(it reopens by itself if its problem comes back within its reopen window)")
     command = Command(command_id=uuid.uuid4().hex, action=action, group_key=found.group_key, incident_id=found.id,
                       actor=_actor(actor), at=datetime.now(UTC), comment=comment, assignee=assignee)
     publish(ctx.settings, COMMANDS.name(ctx.settings.kafka), command.group_key, command.model_dump_json().encode())

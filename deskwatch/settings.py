@@ -347,7 +347,8 @@ class _YamlSource(PydanticBaseSettingsSource):
         path = os.environ.get("DESKWATCH_CONFIG")
         if not path:
             return {}
-        data = yaml.safe_load(Path(path).read_text()) or {}
+        with Path(path).open(encoding="utf-8") as stream:  # a stream: YAML's errors name the file
+            data = yaml.safe_load(stream) or {}
         if not isinstance(data, dict):
             raise ValueError(f"DESKWATCH_CONFIG={path!r}: expected a mapping at the top level")
         return data

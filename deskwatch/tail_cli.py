@@ -1,7 +1,9 @@
-"""``deskwatch tail incidents|changes``: follow an incident topic from the terminal.
+"""``deskwatch tail incidents|changes|dead-letters``: follow an incident topic, or what every stage
+rejected, from the terminal.
 
 Reads without a consumer group (nothing is committed, nobody's offsets move): from the end by
-default, or ``--from-beginning``. Each line is the record's JSON value; ``--headers`` prefixes the
+default, or ``--from-beginning``. Each line is the record's JSON value (a dead letter: stage, source,
+position, reason, detail and the original bytes in base64); ``--headers`` prefixes the
 CloudEvents headers of ``incident-changes``.
 """
 
@@ -14,9 +16,9 @@ import click
 from deskwatch.context import Context, pass_context
 from deskwatch.connect import kafka_python_options
 from deskwatch.settings import KafkaSettings
-from deskwatch.topology import INCIDENT_CHANGES, INCIDENTS
+from deskwatch.topology import DEAD_LETTER, INCIDENT_CHANGES, INCIDENTS
 
-TOPICS = {"incidents": INCIDENTS, "changes": INCIDENT_CHANGES}
+TOPICS = {"incidents": INCIDENTS, "changes": INCIDENT_CHANGES, "dead-letters": DEAD_LETTER}
 
 
 def open_consumer(kafka: KafkaSettings, topic: str, from_beginning: bool) -> Any:
@@ -48,14 +50,18 @@ def render(record: Any, with_headers: bool) -> str:
 @click.argument("what", type=click.Choice(sorted(TOPICS)))
 @click.option("--from-beginning", is_flag=True, help="start at the oldest record instead of the newest")
 @click.option("--headers", "with_headers", is_flag=True, help="print the record headers before each value")
-@click.option("--max", "max_records", type=int, default=None, help="stop after this many records")
+@click.option("--max", "max_records", type=click.IntRange(1), default=None, help="stop after this many records")
+@click.option("--no-follow", is_flag=True, help="stop at the end the topic had when called")
 @pass_context
-def tail(ctx: Context, what: str, from_beginning: bool, with_headers: bool, max_records: int | None) -> None:
-    """Follow the incidents or incident-changes topic until Ctrl-C (nothing to commit: just stop)."""
+def tail(ctx: Context, what: str, from_beginning: bool, with_headers: bool, max_records: int | None,
+         no_follow: bool) -> None:
+    """Follow the incidents, incident-changes or dead-letter topic until Ctrl-C (nothing to commit: just stop)."""
     consumer = open_consumer(ctx.settings.kafka, TOPICS[what].name(ctx.settings.kafka), from_beginning)
+    ends = consumer.end_offsets(list(consumer.assignment())) if no_follow else None
     seen = 0
     try:
-        while max_records is None or seen < max_records:
+        while (max_records is None or seen < max_records) and (
+                ends is None or any(consumer.position(tp) < end for tp, end in ends.items())):
             for records in consumer.poll(timeout_ms=500).values():
                 for record in records[: None if max_records is None else max_records - seen]:
                     click.echo(render(record, with_headers))

@@ -26,6 +26,7 @@ def kibana_import(ctx: Context, url: str, space: str | None, user: str | None, p
     from deskwatch.sinks.kibana.upload import (
         KibanaImportError,
         KibanaTarget,
+        KibanaUnreachableError,
         import_objects,
         shipped_objects,
     )
@@ -36,6 +37,11 @@ def kibana_import(ctx: Context, url: str, space: str | None, user: str | None, p
                           api_key=SecretStr(api_key) if api_key else None)
     try:
         answer = import_objects(target, shipped_objects(ctx.settings.elasticsearch.index_prefix))
+    except KibanaUnreachableError as err:  # as for the engines: "start it, then retry"
+        from deskwatch.cli import EX_UNAVAILABLE
+
+        click.echo(f"deskwatch: {err}", err=True)
+        click.get_current_context().exit(EX_UNAVAILABLE)
     except KibanaImportError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"imported {answer.get('successCount', 0)} saved object(s) into {target.import_url().split('/api')[0]}")

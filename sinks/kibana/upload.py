@@ -23,6 +23,10 @@ class KibanaImportError(RuntimeError):
     """Kibana refused the import, or answered with per-object errors."""
 
 
+class KibanaUnreachableError(KibanaImportError):
+    """No answer from Kibana at all (exit 69, as for Kafka and Elasticsearch)."""
+
+
 @dataclass(frozen=True)
 class KibanaTarget:
     """Where to import, and as whom (an API key wins over a user)."""
@@ -69,7 +73,7 @@ def import_objects(target: KibanaTarget, ndjson: bytes, http: urllib3.PoolManage
         resp = pool.request("POST", target.import_url(), headers=target.headers(), timeout=target.timeout_s,
                             fields={"file": (NDJSON_NAME, ndjson, "application/ndjson")}, retries=False)
     except urllib3.exceptions.HTTPError as exc:
-        raise KibanaImportError(f"cannot reach Kibana at {target.url}: {exc}") from None
+        raise KibanaUnreachableError(f"cannot reach Kibana at {target.url}: {exc}") from None
     if resp.status != 200:
         raise KibanaImportError(f"Kibana answered HTTP {resp.status}: {resp.data[:500].decode(errors='replace')}")
     answer: dict[str, Any] = json.loads(resp.data)

@@ -73,7 +73,7 @@ def test_a_settings_file_that_is_not_yaml_says_where(tmp_path: Path) -> None:
     config.write_text("kafka: [1\n")
     done = _run(["produce", "-"], DESKWATCH_CONFIG=str(config))
     assert done.returncode == EX_CONFIG
-    assert "not YAML:" in done.stderr and "line 1, column 8" in done.stderr
+    assert "not YAML:" in done.stderr and f'in "{config}", line 1, column 8' in done.stderr  # the file, by name
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

@@ -199,7 +199,9 @@ def test_ack_assign_resolve_publish_commands_keyed_by_group(cli: Any, world: Set
     assert cli("incident", "resolve", "inc-disk").exit_code == 0
     missing = CliRunner().invoke(main, ["incident", "ack", "nope"], env={"DESKWATCH_CONFIG": cli.config})
     assert missing.exit_code == 1 and "no incident 'nope'" in missing.output
-    records = _read(world, COMMANDS.name(world.kafka))
+    done = CliRunner().invoke(main, ["incident", "ack", "inc-dns"], env={"DESKWATCH_CONFIG": cli.config})
+    assert done.exit_code == 1 and "incident inc-dns was resolved" in done.output and "ack would change nothing" in done.output
+    records = _read(world, COMMANDS.name(world.kafka))  # and nothing was sent for it
     got = sorted(((r.key.decode(), Command.model_validate_json(r.value)) for r in records),
                  key=lambda kc: kc[1].action.value)  # two partitions: no order across keys
     assert [(k, c.action.value, c.incident_id, c.assignee) for k, c in got] == [
@@ -259,3 +261,17 @@ def test_tail_changes_prints_cloudevents_headers(cli: Any, world: Settings) -> N
     follower.join(60)
     producer.close()
     assert [json.loads(line)["revision"] for line in latest[0].splitlines()] == [2], "latest by default"
+
+
+def test_tail_dead_letters_shows_what_was_rejected_and_why(cli: Any, tmp_path: Path) -> None:
+    """An operator reads the dead-letter topic without writing a consumer."""
+    import base64
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"not": "an event"\n')
+    assert "rejected=1 (invalid_json=1)" in cli("produce", "--format", "jsonl", str(bad)).output
+    letters = [json.loads(line) for line in cli("tail", "dead-letters", "--from-beginning", "--no-follow").output.splitlines()
+               if line.startswith("{")]
+    mine = [d for d in letters if d["source"] == str(bad)]
+    assert len(mine) == 1 and mine[0]["reason"] == "invalid_json" and mine[0]["stage"] == "producer"
+    assert base64.b64decode(mine[0]["original_b64"]).rstrip(b"\n") == b'{"not": "an event"'

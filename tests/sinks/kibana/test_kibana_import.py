@@ -97,3 +97,13 @@ def test_import_failure_is_reported(stub: dict[str, Any], tmp_path: Path, status
     stub.update(status=status, answer=answer)
     result = _run(tmp_path, "--url", stub["url"])
     assert result.exit_code == 1 and message in result.output
+
+
+def test_an_unreachable_kibana_is_exit_69_as_for_the_engines(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on: bound, never listened to
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        result = _run(tmp_path, "--url", f"http://127.0.0.1:{port}")
+    assert result.exit_code == 69 and f"cannot reach Kibana at http://127.0.0.1:{port}" in result.output
