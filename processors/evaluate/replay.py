@@ -7,13 +7,16 @@ dicts as tables and a queue in place of the ``signals`` and ``commands`` topics:
 - ``Stage1.apply`` per envelope, ``now`` = the envelope's send time (its record time);
 - each signal goes to ``Stage2.on_signal`` of its group; every command stage 2 emits goes to
   ``Stage2.on_command`` of the group it names, before the next envelope (a broker with no lag);
-- a tick every ``tick_every`` of event time advances every group, in key order, as the ticker does.
+- a tick every ``tick_every`` of event time advances every group, in key order, as the ticker does
+  (visiting only the groups a tick can change, ``Stage2.tickable``: the same result, and a replay
+  over years of event time no longer walks every group every tick).
 
 It is also the base of what-if: replay the same events under another rule set and ``diff`` the two.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +74,11 @@ class Replayer:
         self.hosts: dict[str, HostState] = {}
         self.groups: dict[str, GroupState] = {}
         self.result = ReplayResult()
+        # The groups a tick can change; during a tick, those that became so (woken) and those
+        # made (fresh) since it began: tick() says why it needs them.
+        self._tickable: set[str] = set()
+        self._woken: list[str] = []
+        self._fresh: set[str] = set()
         self._on_digests = on_digests  # sees each envelope's event digests, as the sink would
 
     def envelope(self, batch: EventBatch, now: datetime) -> None:
@@ -86,10 +94,29 @@ class Replayer:
             self._signal(signal, now)
 
     def tick(self, tick_time: datetime) -> None:
-        """One tick into every partition: every group advances to ``tick_time``, in key order."""
+        """One tick into every partition: every group advances to ``tick_time``, in key order.
+
+        As a loop over every group known when the tick began, in key order, but visiting only the
+        tickable ones (on_tick leaves the others as they are, emitting nothing): a group a command
+        wakes during the tick is visited when its key comes, as that loop would; a group made
+        during the tick is not, as that loop had not listed it. tests/processors/evaluate/test_replay.py
+        compares both loops on simulated fleets.
+        """
         self.result.ticks += 1
-        for key in sorted(self.groups):
+        order = sorted(self._tickable)
+        self._woken.clear()
+        self._fresh.clear()
+        at = 0
+        while at < len(order):
+            key = order[at]
+            at += 1
             self._emit(key, self.stage2.on_tick(self.groups.get(key), tick_time), tick_time)
+            for woken in self._woken:
+                if woken > key and woken not in self._fresh:
+                    place = bisect.bisect_left(order, woken, at)
+                    if place == len(order) or order[place] != woken:
+                        order.insert(place, woken)
+            self._woken.clear()
 
     def _signal(self, signal: Signal, now: datetime) -> None:
         key = signal.group_key
@@ -111,8 +138,16 @@ class Replayer:
             pending.extend(out.commands)
 
     def _write(self, key: str, out: Stage2Result) -> None:
+        if key not in self.groups:
+            self._fresh.add(key)
         if out.state != self.groups.get(key):
             self.groups[key] = out.state
+        if self.stage2.tickable(self.groups[key]):
+            if key not in self._tickable:
+                self._tickable.add(key)
+                self._woken.append(key)
+        else:
+            self._tickable.discard(key)
         self.result.keep(out)
 
     def _command(self, command: Command, now: datetime) -> Stage2Result:

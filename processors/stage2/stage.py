@@ -61,13 +61,18 @@ class Stage2:
     def on_tick(self, state: GroupState | None, tick_time: datetime) -> Stage2Result:
         """Apply one tick (its wall time): timeouts, lifetimes, window ends, silence starts/ends."""
         state = state or GroupState()
-        policy = self._policies.get(state.rule_id)
-        if policy is None or (state.incident is None and not state.window):
+        if not self.tickable(state):
             return Stage2Result(state)  # nothing a clock can end: skip the copy on every tick
+        policy = self._policies[state.rule_id]
         draft = Draft(state, tick_time, self._history(state))
         expire(draft, policy, tick_time, self._silences)
         reconcile(draft)
         return draft.finish()
+
+    def tickable(self, state: GroupState) -> bool:
+        """Whether a tick can change ``state``: a live incident or signals in its window, under a
+        known rule. ``on_tick`` returns any other state untouched, with nothing to emit."""
+        return state.rule_id in self._policies and (state.incident is not None or bool(state.window))
 
     def on_command(self, state: GroupState | None, command: Command, now: datetime) -> Stage2Result:
         """Apply one command; one that cannot apply returns a decision saying why."""

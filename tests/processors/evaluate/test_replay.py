@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from typing import Any
+
 import pytest
 
 from deskwatch.processors.evaluate.compare import diff_incidents
-from deskwatch.processors.evaluate.replay import replay
+from deskwatch.processors.evaluate.replay import Replayer, replay
 from deskwatch.processors.rules import RuleSet, load_default_pack
 from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.event import EventFields, HostFields, LogFields, WorkstationEvent
@@ -94,3 +96,91 @@ def test_what_if_a_stricter_rule_removes_incidents() -> None:
     assert [(c.name, c.before.minute, c.after.minute) for c in changes] == [("opened_at", 5, 9)]
     assert diff.by_rule() == {"gpo-failure-host": (1, 0, 1)} and not diff.empty
     assert diff_incidents(before.incidents, replay(events, PACK, [], timedelta(minutes=1)).incidents).empty
+
+
+class _EveryGroupReplayer:
+    """The tick loop as it was: every group known when the tick began, in key order."""
+
+    @staticmethod
+    def tick(self: Replayer, tick_time: datetime) -> None:
+        self.result.ticks += 1
+        for key in sorted(self.groups):
+            self._emit(key, self.stage2.on_tick(self.groups.get(key), tick_time), tick_time)
+
+
+@pytest.mark.parametrize("seed", [3, 7, 11])
+def test_visiting_only_tickable_groups_gives_what_every_group_gave(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A simulated day (waves with their parents' claims and releases, quiet timeouts, recoveries),
+    ticked every minute: the same incidents, revisions and changes, in the same order."""
+    from deskwatch.producers.simulate import FleetSpec, simulate_fleet
+
+    sim = simulate_fleet(FleetSpec(seed=seed, start=T0, duration=timedelta(hours=10), sites=4, directorates=3,
+                                   hosts_per_site=(10, 20), noise_events_per_host_per_hour=2.0))
+    events = sorted(sim.events, key=lambda e: e.timestamp)
+    fast = replay(iter(events), PACK, sim.assets, timedelta(minutes=1))
+    with monkeypatch.context() as m:
+        m.setattr(Replayer, "tick", _EveryGroupReplayer.tick)
+        full = replay(iter(events), PACK, sim.assets, timedelta(minutes=1))
+    assert fast.ticks == full.ticks > 500 and fast.commands == full.commands > 0
+    assert fast.incidents == full.incidents and len(fast.incidents) > 10
+    assert fast.changes == full.changes
+
+
+def test_a_replay_over_years_of_event_time_visits_only_live_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two bursts ten years apart: 5.3M one-minute ticks between them. A tick used to walk every
+    group (rules whatif over logs of 2016-2026 took minutes); it now visits the groups a tick can
+    change, none once the first burst's incidents have timed out."""
+    from deskwatch.processors.stage2 import Stage2
+
+    visits: list[datetime] = []
+    on_tick = Stage2.on_tick
+
+    def counted(self: Stage2, state: Any, at: datetime) -> Any:
+        visits.append(at)
+        return on_tick(self, state, at)
+
+    monkeypatch.setattr(Stage2, "on_tick", counted)
+    decade = 10 * 365 * 24 * 60  # minutes
+    burst = [ev(m + offset, h) for offset in (0, decade) for m in (0, 10) for h in SITE_HOSTS]
+    result = replay(iter(burst), PACK, [asset(h) for h in SITE_HOSTS], timedelta(minutes=1))
+    assert result.ticks > 5_000_000 and len(result.incidents) == 14  # 6 hosts + 1 site-wide, twice
+    assert 0 < len(visits) < 100_000, len(visits)  # every group every tick: 7 x 5.3M
+
+
+def test_a_group_a_tick_wakes_is_visited_when_its_key_comes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stage 2's commands do not wake a group today; the loop would still visit one as the full
+    loop does: later keys this tick, earlier ones at the next, groups made during the tick not."""
+    from types import SimpleNamespace
+
+    from deskwatch.processors.stage2 import Stage2Result
+
+    def fake(replayer: Replayer) -> list[tuple[str, int]]:
+        seen: list[tuple[str, int]] = []
+
+        def on_tick(state: Any, at: datetime) -> Any:
+            seen.append((state.key, at.minute))
+            if state.key == "b" and state.live:  # wakes c (after it), a (before it), makes d (new)
+                wake: list[Any] = [SimpleNamespace(group_key=k) for k in ("c", "a", "d")]
+                return Stage2Result(state, commands=wake)
+            return Stage2Result(state)
+
+        def on_command(state: Any, command: Any, now: datetime) -> Any:
+            made: Any = SimpleNamespace(key=command.group_key, live=True, rule_id="r")
+            return Stage2Result(made)
+
+        replayer.stage2 = SimpleNamespace(on_tick=on_tick, on_command=on_command,  # type: ignore[assignment]
+                                          tickable=lambda state: state.live)
+        for key, live in (("a", False), ("b", True), ("c", False)):
+            replayer._write(key, Stage2Result(SimpleNamespace(key=key, live=live, rule_id="r")))  # type: ignore[arg-type]
+        replayer.tick(T0)
+        replayer.tick(T0 + timedelta(minutes=1))
+        return seen
+
+    fast = fake(Replayer(PACK, []))
+    with monkeypatch.context() as m:
+        m.setattr(Replayer, "tick", _EveryGroupReplayer.tick)
+        every = fake(Replayer(PACK, []))
+    # Tick 0: b wakes c (after it: visited now), a (before it: next tick) and makes d (next tick).
+    # The full loop also called on_tick on a while a was inert, which changes nothing in Stage2.
+    assert every == [("a", 0), ("b", 0), ("c", 0), ("a", 1), ("b", 1), ("c", 1), ("d", 1)]
+    assert fast == [visit for visit in every if visit != ("a", 0)]
