@@ -92,7 +92,8 @@ def _wait_drained(settings: Settings, workers: list[Component], report: ElapsedR
         restarts = restart_exited(workers, restarts, report)
         lag_p = consumer_lag(k, settings.processor.app_id, EVENTS.name(k))
         # every topic the sink indexes: `incident changes` reads the events index
-        lag_s = sum(consumer_lag(k, settings.sink.group_id, t.name(k)) for t in (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS))
+        lag_s = sum(consumer_lag(k, settings.sink.group_id, t.name(k))
+                    for t in (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS))
         line = f"waiting: processor {lag_p} envelopes behind, sink {lag_s} records behind"
         if line != last:
             report(line)

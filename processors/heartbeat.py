@@ -67,8 +67,9 @@ Offsets = Callable[[list[tuple[str, int]]], tuple[dict[tuple[str, int], int], di
 
 def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets) -> Pulse:
     """Read the faust app's state and its monitor's counters (plain attribute reads), and how far
-    the ends of its assigned ``inputs`` partitions are past what it read (``offsets``: the first offset
-    still needed, the log's start or the group's commit, and the end: ``kafka_offsets``). Changelog partitions are assigned too, but only read while recovering: not counted."""
+    the ends of its assigned ``inputs`` partitions are past what it read (``offsets``: the first
+    offset still needed, the log's start or the group's commit, and the end: ``kafka_offsets``).
+    Changelog partitions are assigned too, but only read while recovering: not counted."""
     monitor = app.monitor
     try:
         assigned = [(tp.topic, tp.partition) for tp in app.consumer.assignment() if tp.topic in inputs]

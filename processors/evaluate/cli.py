@@ -42,8 +42,9 @@ def grouping(data_dir: Path | None) -> None:
         results = measure_grouping(data_dir or default_data_dir())
     except LoghubError as exc:  # say which folder was read and how to name another
         where = data_dir or default_data_dir()
-        raise click.ClickException(f"{exc}: no loghub data under {where} (its loghub/ folder, or the files "
-                                   "themselves); name the shared data folder with --data or DESKWATCH_SHARED_DATA") from exc
+        raise click.ClickException(
+            f"{exc}: no loghub data under {where} (its loghub/ folder, or the files themselves); "
+            "name the shared data folder with --data or DESKWATCH_SHARED_DATA") from exc
     click.echo(render_table(results))
     failed = [result.dataset for result in results if not result.passed]
     if failed:

@@ -78,7 +78,8 @@ def check(files: tuple[Path, ...]) -> None:
 @click.option("--tz", default="UTC", show_default=True, help="zone of timestamps that carry none")
 @click.option("--topic", "from_topic", is_flag=True, help="read the events topic from its start to its current end")
 @click.option("--inventory", type=_FILES, default=None, help="the inventory export the processor follows (CSV/JSON)")
-@click.option("--details", type=click.IntRange(0), default=10, show_default=True, help="incidents listed per kind of difference")
+@click.option("--details", type=click.IntRange(0), default=10, show_default=True,
+              help="incidents listed per kind of difference")
 @click.option("--max-events", default=MAX_EVENTS, show_default=True, help="refuse to hold more events than this")
 @click.option("--shadow", default=None, callback=lambda _c, _p, v: _shadow_name(v),
               help="also write both runs' incidents to shadow indices <prefix>-whatif-NAME-current|candidate-* "
