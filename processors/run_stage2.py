@@ -1,9 +1,11 @@
 """Stage 2's agent: signals, ticks and commands in (one key: the group); incidents, changes and
 commands out. Thin over the core: decode, call, stage the group's state, and per batch write each
-changed group once and send the outputs (see ``outbox``)."""
+changed group once and send the outputs (see ``outbox``). A tick visits only the groups it can
+change (``TickSchedule``)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import faust
@@ -24,17 +26,70 @@ from deskwatch.sinks.webhook.cloudevents import ce_headers
 
 
 def partition_of(key: str, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives ``key``. Every tick asks it for every group
-    key the worker holds; ``key_hash`` remembers each key's murmur2 hash (the outbox hashes the
-    same keys), so a second cache here would only hold them twice."""
+    """The partition Kafka's default partitioner gives ``key``. The tick schedule asks it for each
+    state staged; ``key_hash`` remembers each key's murmur2 hash (the outbox hashes the same keys),
+    so a second cache here would only hold them twice."""
     return key_hash(key.encode()) % partitions
+
+
+class TickSchedule:
+    """For each partition, the group keys some tick can change and the time after which it can
+    (``Stage2.tick_due``), kept as the agent stages states: a tick visits the keys that are due.
+
+    A tick used to visit every key of the table. With the ~29k groups of 20k simulated hosts
+    (nearly all with signals pending in their window), a round of ticks over 8 partitions cost
+    ~2 s of CPU every 10 s: each key hashed at each partition's tick, each state decoded again
+    (the cache holds 10k; a walk in key order misses it every time), for a tick that changed
+    nothing. ``on_tick`` leaves a state that is not due as it is and emits nothing, so visiting
+    only the due ones gives the same records (tests/processors/test_run_stage2.py compares both).
+
+    Decision: a partition's schedule is built by one walk of the table at its first tick after
+    each rebalance (``forget``), not kept across one: the states recovery brings in were written
+    by another worker, and only a walk sees them. Until then ``note`` leaves that partition alone.
+    """
+
+    def __init__(self, core: Stage2, partitions: int) -> None:
+        self._core, self._partitions = core, partitions
+        self._due: dict[int, dict[str, datetime]] = {}  # per partition, once walked
+
+    def note(self, key: str, state: GroupState) -> None:
+        """A state just staged for ``key``."""
+        due = self._due.get(partition_of(key, self._partitions))
+        if due is None:
+            return  # not walked yet: its first tick reads this state from the table
+        at = self._core.tick_due(state)
+        if at is None:
+            due.pop(key, None)
+        else:
+            due[key] = at
+
+    def due(self, partition: int, groups: ModelTable[GroupState], tick_time: datetime) -> list[str]:
+        """The keys a tick of ``partition`` at ``tick_time`` can change, in key order."""
+        due = self._due.get(partition)
+        if due is None:
+            due = self._due[partition] = self._walk(partition, groups)
+        return sorted(key for key, at in due.items() if at < tick_time)
+
+    def _walk(self, partition: int, groups: ModelTable[GroupState]) -> dict[str, datetime]:
+        n, tick_due, due = self._partitions, self._core.tick_due, {}
+        for key in groups.keys():
+            if partition_of(key, n) == partition and (state := groups.peek(key)) is not None:
+                at = tick_due(state)
+                if at is not None:
+                    due[key] = at
+        return due
+
+    def forget(self) -> None:
+        self._due.clear()
 
 
 class _Stage2Batch:
     """One batch of stage 2's input: the core, the group table and the outbox it fills."""
 
-    def __init__(self, wiring: Wiring, core: Stage2, groups: ModelTable[GroupState], commands_topic: str) -> None:
+    def __init__(self, wiring: Wiring, core: Stage2, groups: ModelTable[GroupState], commands_topic: str,
+                 ticks: TickSchedule) -> None:
         self.wiring, self.core, self.groups, self.commands_topic = wiring, core, groups, commands_topic
+        self.ticks = ticks
         self.out = Outbox(wiring.dead_letters, "stage2")
 
     def record(self, event: Any) -> None:
@@ -62,16 +117,17 @@ class _Stage2Batch:
                                                          record_time(event)))
 
     def _tick(self, tick: Tick, partition: int) -> None:
-        """Advance every group this partition owns to the tick's time (only its own keys: the
-        table's changelog partition is the key's, and another partition's tick advances the rest)."""
-        for key in sorted(self.groups.keys()):
-            if partition_of(key, self.wiring.partitions) == partition:
-                self._emit(key, self.core.on_tick(self.groups.get(key), tick.wall_time))
+        """Advance the groups of this partition a tick can change to the tick's time (only its own
+        keys: the table's changelog partition is the key's, and another partition's tick advances
+        the rest)."""
+        for key in self.ticks.due(partition, self.groups, tick.wall_time):
+            self._emit(key, self.core.on_tick(self.groups.get(key), tick.wall_time))
 
     def _emit(self, key: str, result: Stage2Result) -> None:
         w, out = self.wiring, self.out
         if result.state != self.groups.get(key):
             self.groups.stage(key, result.state)
+            self.ticks.note(key, result.state)
         for incident in result.incidents:
             out.add(w.incidents, incident.id.encode(), encode(incident))
         for change in result.changes:
@@ -84,15 +140,16 @@ class _Stage2Batch:
 def attach_stage2(app: faust.App, wiring: Wiring, core: Stage2, commands_topic: str, p: ProcessorSettings) -> None:
     """One agent over signals + commands, concurrency 1."""
     groups: ModelTable[GroupState] = ModelTable(wiring.groups, GroupState, p.state_cache_max)
+    ticks = TickSchedule(core, wiring.partitions)
 
     @app.agent(wiring.stage2_input, concurrency=1, name="stage2")
     async def stage2(stream: Any) -> None:
         async for events in stream.take_events(p.batch_max_records, within=p.batch_within_s):
-            batch = _Stage2Batch(wiring, core, groups, commands_topic)
+            batch = _Stage2Batch(wiring, core, groups, commands_topic, ticks)
             for event in events:
                 batch.record(event)
             groups.flush(batch.out.write_state)
             await batch.out.send(app.producer)
             mark_processed(app, events)  # only now may faust's ack let a commit pass them
 
-    forget_on_rebalance(app, groups)
+    forget_on_rebalance(app, groups, ticks)

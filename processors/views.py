@@ -56,6 +56,15 @@ class ModelTable(Generic[M]):
         self._cache[key] = cached  # now the most recently used
         return cached
 
+    def peek(self, key: str) -> M | None:
+        """As ``get``, without making ``key`` the most recently used or caching it: for a walk over
+        many keys, which would otherwise evict the ones in use."""
+        staged = self._staged.get(key)
+        if staged is not None:
+            return staged
+        cached = self._cache.get(key)
+        return cached if cached is not None else self._read(key)
+
     def _read(self, key: str) -> M | None:
         """The key's value in the table's store, decoded; None when the store has none."""
         # The table's store, as flush writes it: faust's own get adds a sensor call per read and

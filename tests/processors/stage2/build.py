@@ -8,12 +8,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from deskwatch.processors.stage2 import Stage2, Stage2Result
+from deskwatch.processors.rules import load_default_pack
+from deskwatch.processors.stage1 import HostState, Stage1, count_populations
+from deskwatch.processors.stage2 import GroupState, Stage2, Stage2Result
+from deskwatch.processors.stage2.absorb import reconcile
+from deskwatch.processors.stage2.draft import Draft
+from deskwatch.processors.stage2.expire import expire
+from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
+from deskwatch.producers.simulate import FleetSpec, simulate_fleet
+from deskwatch.schemas.envelope import EventBatch
 from deskwatch.schemas.command import Command, CommandAction, Matcher, Silence
 from deskwatch.schemas.incident import Severity
 from deskwatch.schemas.signal import Signal
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+FLEET_START = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # a Monday's office hours
 
 
 def at(minutes: float) -> datetime:
@@ -143,3 +152,42 @@ def run(stage: Stage2, steps: Sequence[tuple[str, object, float]]) -> list[Stage
         results.append(result)
         state = result.state
     return results
+
+
+def fleet_signals(seed: int) -> list[tuple[Signal, datetime]]:
+    """Stage 1's signals (default rule pack) over a simulated fleet's ten hours from
+    ``FLEET_START``, with the time each was made."""
+    sim = simulate_fleet(FleetSpec(seed=seed, start=FLEET_START, duration=timedelta(hours=10), sites=4, directorates=3,
+                                   hosts_per_site=(10, 20), noise_events_per_host_per_hour=2.0))
+    pack = load_default_pack()
+    inventory = {a.host: a for a in sim.assets}
+    stage1 = Stage1(pack, inventory, count_populations(inventory.values(), pack))
+    hosts: dict[str, HostState] = {}
+    enveloper = Enveloper(EnvelopeLimits(max_events=50, max_bytes=100_000, linger_s=30.0), "test")
+    out: list[tuple[Signal, datetime]] = []
+
+    def apply(batch: EventBatch, now: datetime) -> None:
+        out.extend((signal, now) for signal in stage1.apply(hosts, batch, now).signals)
+
+    for event in sorted(sim.events, key=lambda e: e.timestamp):
+        now = event.timestamp.astimezone(UTC)
+        for batch in enveloper.due(now.timestamp()):
+            apply(batch, now)
+        full = enveloper.add(event, len(event.message) + 200, now.timestamp())
+        if full is not None:
+            apply(full, now)
+    for batch in enveloper.drain():
+        apply(batch, FLEET_START + timedelta(hours=11))
+    return out
+
+
+def full_tick(core: Stage2, state: GroupState | None, tick: datetime) -> Stage2Result:
+    """A tick as ``on_tick`` did before ``tick_due``: the full work on any state with a live
+    incident or pending signals under a known rule, whatever their times."""
+    state = state or GroupState()
+    if core.tick_due(state) is None:  # no incident and no window, or an unknown rule: as before
+        return Stage2Result(state)
+    draft = Draft(state, tick, core._history(state))
+    expire(draft, core._policies[state.rule_id], tick, core._silences)
+    reconcile(draft)
+    return draft.finish()

@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from deskwatch.processors.stage2 import Stage2
+from deskwatch.processors.rules import load_default_pack
+from deskwatch.processors.stage2 import GroupState, Stage2
 from deskwatch.schemas.command import CommandAction as A
 from deskwatch.schemas.incident import ChangeReason, IncidentStatus
 
-from .build import Policy, at, command, run, signal
+from .build import Policy, at, command, fleet_signals, full_tick, run, signal
 
 # (id, device classes of the group's hosts, tick minute, resolved?)
 QUIET = [
@@ -201,3 +202,37 @@ def test_the_default_pack_lets_acknowledgements_of_site_and_fleet_wide_incidents
     lapsing = {rule.id: rule.ack_timeout for rule in load_default_pack() if rule.ack_timeout is not None}
     assert lapsing == dict.fromkeys(("av-definitions-stale", "gpo-failure-site", "update-server-outage"),
                                     timedelta(hours=8))
+
+
+def test_a_tick_a_pending_window_outlasts_gives_what_the_full_tick_gives() -> None:
+    """on_tick hands back, untouched, a group with no live incident whose window entries are all
+    newer than the window's cutoff (``tick_due``); the full tick, on the same states of a simulated
+    fleet at times around each entry's cutoff, gives the same result: nothing changed or sent."""
+    pack = load_default_pack()
+    policies = {rule.id: rule for rule in pack}
+    core = Stage2(policies)
+    groups: dict[str, GroupState] = {}
+    skipped = advanced = 0
+    for n, (sig, now) in enumerate(fleet_signals(5)):
+        result = core.on_signal(groups.get(sig.group_key), sig, now)
+        groups[sig.group_key] = result.state
+        for cmd in result.commands:
+            groups[cmd.group_key] = core.on_command(groups.get(cmd.group_key), cmd, now).state
+        if n % 50:
+            continue
+        for state in groups.values():
+            if not core.tickable(state):
+                continue
+            policy = policies[state.rule_id]
+            times = {now, *(e.last_seen + policy.window + d for e in state.window[:3]
+                            for d in (timedelta(0), timedelta(microseconds=1)))}
+            for tick in sorted(times):
+                fast = core.on_tick(state, tick)
+                if fast.state is state:  # handed back as it was: skipped
+                    skipped += 1
+                    assert full_tick(core, state, tick) == fast
+                    due = core.tick_due(state)
+                    assert due is not None and tick <= due
+                else:
+                    advanced += 1
+    assert skipped > 1000 and advanced > 100
