@@ -12,12 +12,11 @@ outgoing commands, and silences are evaluated at it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Final
+from datetime import datetime
 
 from deskwatch.processors.stage2.absorb import reconcile
 from deskwatch.processors.stage2.draft import Decision, Draft, Stage2Result
-from deskwatch.processors.stage2.expire import expire
+from deskwatch.processors.stage2.expire import expire, tick_due
 from deskwatch.processors.stage2.obey import obey
 from deskwatch.processors.stage2.observe import observe
 from deskwatch.processors.stage2.policy import LifecyclePolicy
@@ -26,8 +25,6 @@ from deskwatch.processors.stage2.state import EARLIER_CAP, GroupState
 from deskwatch.processors.stage2.transition import Outcome
 from deskwatch.schemas.command import Command, Silence
 from deskwatch.schemas.signal import Signal
-
-ALWAYS: Final = datetime.min.replace(tzinfo=UTC)  # ``tick_due`` of a group every tick can change
 
 
 class Stage2:
@@ -64,40 +61,33 @@ class Stage2:
     def on_tick(self, state: GroupState | None, tick_time: datetime) -> Stage2Result:
         """Apply one tick (its wall time): timeouts, lifetimes, window ends, silence starts/ends."""
         state = state or GroupState()
-        due = self.tick_due(state)
-        if due is None or tick_time <= due:
-            return Stage2Result(state)  # nothing this tick can end: skip the copy
-        policy = self._policies[state.rule_id]
+        policy = self._policies.get(state.rule_id)
+        if policy is None:
+            return Stage2Result(state)  # no rule, no timer
+        if state.incident is None or not self.silences_active(tick_time):
+            due = tick_due(state, policy)
+            if due is None or tick_time <= due:
+                return Stage2Result(state)  # nothing this tick can end: skip the copy
         draft = Draft(state, tick_time, self._history(state))
         expire(draft, policy, tick_time, self._silences)
         reconcile(draft)
         return draft.finish()
 
     def tick_due(self, state: GroupState) -> datetime | None:
-        """The time after which a tick can change ``state`` (``on_tick`` leaves it as it is, and
-        emits nothing, at any time up to this one); None when no tick can.
-
-        - A live incident: ``ALWAYS`` (its quiet timeout, lifetime, escalation, acknowledgement
-          and silences are all read at each tick).
-        - Signals pending alone: when the oldest would leave the window (``expire`` drops an
-          entry older than the tick's time minus the window). Silences and quiet timeouts concern
-          live incidents only, and ``reconcile`` already ran on this very state at its last input
-          (it is idempotent). Most groups of a busy fleet are such.
-        - Neither, or a rule no longer loaded: None.
-        """
+        """The time after which a tick can change ``state`` by its timers (expire.tick_due); None
+        when none can (as for a rule no longer loaded). A live incident can besides be silenced by
+        any tick at which a silence is active (``silences_active``)."""
         policy = self._policies.get(state.rule_id)
-        if policy is None:
-            return None
-        if state.incident is not None:
-            return ALWAYS
-        if not state.window:
-            return None
-        return min(entry.last_seen for entry in state.window) + policy.window
+        return None if policy is None else tick_due(state, policy)
+
+    def silences_active(self, at: datetime) -> bool:
+        """Whether any silence is active at ``at``: then a tick may silence any live incident."""
+        return any(silence.active_at(at) for silence in self._silences.values())
 
     def tickable(self, state: GroupState) -> bool:
         """Whether some tick can change ``state``: a live incident or signals in its window, under
-        a known rule."""
-        return self.tick_due(state) is not None
+        a known rule. ``on_tick`` returns any other state untouched, with nothing to emit."""
+        return state.rule_id in self._policies and (state.incident is not None or bool(state.window))
 
     def on_command(self, state: GroupState | None, command: Command, now: datetime) -> Stage2Result:
         """Apply one command; one that cannot apply returns a decision saying why."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Final
+
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from deskwatch.processors.construct import constructor, replacer
@@ -18,6 +21,8 @@ INCIDENT_CHILDREN_CAP = 100
 ABSORB_TARGETS_CAP = 1000
 LABELS_CAP = 20
 EARLIER_CAP = 4  # a parent's claim may reach a child group a few episodes late
+# The due time (``Stage2.tick_due``) of a state every tick can change: before any tick's time.
+ALWAYS: Final = datetime.min.replace(tzinfo=UTC)
 
 
 class ParentLink(BaseModel):

@@ -16,6 +16,7 @@ from deskwatch.processors.construct import constructor
 from deskwatch.processors.rules.group import MISSING
 from deskwatch.processors.stage2.policy import EscalationLevel, LifecyclePolicy
 from deskwatch.processors.stage2.state import (
+    ALWAYS,
     HOSTS_CAP,
     INCIDENT_HOSTS_CAP,
     LABELS_CAP,
@@ -272,6 +273,12 @@ def earlier_opening(
 def _level_reached(
     level: EscalationLevel, incident: Incident, population: int | None, at: datetime
 ) -> bool:
+    return _counts_reached(level, incident, population) or (
+        level.after is not None and incident.opened_at is not None and at - incident.opened_at >= level.after
+    )
+
+
+def _counts_reached(level: EscalationLevel, incident: Incident, population: int | None) -> bool:
     pct = population_pct(incident.host_count, population)
     return any(
         (
@@ -280,11 +287,24 @@ def _level_reached(
             level.min_population_pct is not None
             and pct is not None
             and pct >= level.min_population_pct,
-            level.after is not None
-            and incident.opened_at is not None
-            and at - incident.opened_at >= level.after,
         )
     )
+
+
+def escalation_due(policy: LifecyclePolicy, incident: Incident, population: int | None) -> datetime | None:
+    """The earliest time from which ``escalated_severity`` rises above the incident's severity:
+    ALWAYS when its counts reach a higher level already, else the earliest ``opened_at + after``
+    of a higher level; None when no time can."""
+    due: datetime | None = None
+    for level in policy.escalation:
+        if _RANK[level.severity] <= _RANK[incident.severity]:
+            continue
+        if _counts_reached(level, incident, population):
+            return ALWAYS
+        if level.after is not None and incident.opened_at is not None:
+            at = incident.opened_at + level.after
+            due = at if due is None or at < due else due
+    return due
 
 
 def escalated_severity(

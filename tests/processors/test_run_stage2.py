@@ -14,10 +14,10 @@ from aiokafka.partitioner import DefaultPartitioner
 from deskwatch.processors.rules import load_default_pack
 from deskwatch.processors.run_stage2 import TickSchedule, _Stage2Batch, partition_of
 from deskwatch.processors.stage2 import GroupState, Stage2
-from deskwatch.processors.stage2.stage import ALWAYS
+from deskwatch.processors.stage2.state import ALWAYS
 from deskwatch.processors.views import ModelTable
 from deskwatch.processors.wiring import Wiring
-from deskwatch.schemas.command import Command
+from deskwatch.schemas.command import Command, CommandAction, Matcher, Silence
 from deskwatch.schemas.envelope import Tick
 from deskwatch.schemas.signal import Signal
 from tests.processors.stage2.build import FLEET_START as T0, fleet_signals, full_tick
@@ -75,7 +75,8 @@ class _Worker:
     """Stage 2's agent without faust: batches of signals, commands and ticks, its outputs kept."""
 
     def __init__(self, batch_type: type[_Stage2Batch], partitions: int) -> None:
-        self.core = Stage2({rule.id: rule for rule in PACK})
+        self.silences: dict[str, Silence] = {}  # read live, as the silences table is
+        self.core = Stage2({rule.id: rule for rule in PACK}, self.silences)
         self.wiring = _wiring(partitions)
         self.table = FakeTable()
         self.groups: ModelTable[GroupState] = ModelTable(self.table, GroupState, cache_max=20)
@@ -111,10 +112,10 @@ def test_a_tick_visiting_the_due_groups_sends_what_visiting_every_group_sent(
         seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Ten simulated hours in batches of 5 signals, the commands they send coming back in the next
     batch; ticks into each of 3 partitions at every third batch's time, and now and then at the
-    next time a group's window entry is due to leave and a microsecond later; a rebalance every 40
-    batches; then two quiet days. Against the tick as it was (every key, the full tick on each):
+    next time a group's window entry is due to leave and a microsecond later; acknowledgements; a
+    two-hour maintenance silence; a rebalance every 40 batches; then two quiet days. Against the tick as it was (every key, the full tick on each):
     the same records in the same order, the same table, from fewer visits; once the fleet is
-    quiet, a tick visits only the groups still open."""
+    quiet, a tick visits no group whose timers are all over."""
     signals = fleet_signals(seed)
     index, every = _Worker(_Stage2Batch, 3), _Worker(_EveryKeyBatch, 3)
     visits = {"index": 0}
@@ -131,12 +132,25 @@ def test_a_tick_visiting_the_due_groups_sends_what_visiting_every_group_sent(
         chunk = signals[start:start + 5]
         now = chunk[-1][1]
         ticks = [now] if n % 3 == 0 and now > last_tick else []
-        if n % 4 == 2:  # the earliest due time since the last tick, and just after it (ahead of events)
+        if n % 4 == 2:  # the earliest due time since the last tick, and just after it (a little ahead)
             states = [state for key in index.groups.keys() if (state := index.groups.peek(key)) is not None]
-            dues = [due for state in states if (due := index.core.tick_due(state)) and ALWAYS < due and last_tick < due]
+            dues = [due for state in states if (due := index.core.tick_due(state))
+                    and ALWAYS < due and last_tick < due < now + timedelta(minutes=30)]
             if dues:
                 boundaries += 1
                 ticks = [min(dues), min(dues) + timedelta(microseconds=1)]
+        if n == 40:  # a maintenance window over two hours of the day, from a few minutes on
+            maint = Silence(id="maint", matchers=[Matcher(name="rule_id", value=r"(av-definitions|update-failure).*", op="=~")],
+                            starts_at=now + timedelta(minutes=7), ends_at=now + timedelta(hours=2), created_by="ops")
+            index.silences["maint"] = every.silences["maint"] = maint
+        if n % 15 == 7:  # an operator acknowledges the first live incident
+            live = [(key, state.incident.id) for key in sorted(index.groups.keys())
+                    if (state := index.groups.peek(key)) is not None and state.incident is not None]
+            if live:
+                ack = Command(command_id=f"ack-{n}", action=CommandAction.ACK, group_key=live[0][0],
+                              incident_id=live[0][1], actor="alice", at=now)
+                index.commands.append(ack)
+                every.commands.append(ack)
         for worker in (index, every):
             worker.run(chunk, ticks)
         last_tick = ticks[-1] if ticks else last_tick
@@ -153,10 +167,13 @@ def test_a_tick_visiting_the_due_groups_sends_what_visiting_every_group_sent(
     changes = [json.loads(v) for t, _, v in index.sent if t == "changes" and v is not None]
     assert sum(1 for c in changes if c["reason"] == "quiet_timeout") > 5
     assert len({c["incident_id"] for c in changes}) > 10 and boundaries > 5
+    reasons = {c["reason"] for c in changes}
+    assert {"silenced", "unsilenced", "acknowledged"} <= reasons, reasons
     assert visits["index"] * 2 < _EveryKeyBatch.visits
-    # the last tick: every group's key against the few still open (laptops: no quiet timeout)
+    # the last tick: every group's key against none (what is still open is laptops': no quiet
+    # timeout, no lifetime, no escalation by age, no silence)
     last = {"index": visits["index"] - before["index"], "every": _EveryKeyBatch.visits - before["every"]}
-    assert last["every"] == len(index.table) > 50 and 0 < last["index"] * 4 < last["every"]
+    assert last["every"] == len(index.table) > 50 and last["index"] == 0
 
 
 LATER = T0 + timedelta(days=30)

@@ -185,7 +185,7 @@ def full_tick(core: Stage2, state: GroupState | None, tick: datetime) -> Stage2R
     """A tick as ``on_tick`` did before ``tick_due``: the full work on any state with a live
     incident or pending signals under a known rule, whatever their times."""
     state = state or GroupState()
-    if core.tick_due(state) is None:  # no incident and no window, or an unknown rule: as before
+    if not core.tickable(state):  # no incident and no window, or an unknown rule: as before
         return Stage2Result(state)
     draft = Draft(state, tick, core._history(state))
     expire(draft, core._policies[state.rule_id], tick, core._silences)

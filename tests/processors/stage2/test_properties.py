@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import given, settings
@@ -15,7 +15,7 @@ from deskwatch.schemas.command import CommandAction as A
 from deskwatch.schemas.incident import Severity
 from deskwatch.schemas.signal import Signal
 
-from .build import Level, Policy, at, command, signal, silence
+from .build import Level, Policy, at, command, full_tick, signal, silence
 
 Step = tuple[str, object, float]
 
@@ -29,7 +29,8 @@ POLICIES = st.builds(
     max_lifetime=st.sampled_from([None, timedelta(minutes=45)]),
     ack_timeout=st.sampled_from([None, timedelta(minutes=15)]),
     escalation=st.sampled_from(
-        [(), (Level(Severity.HIGH, min_events=5), Level(Severity.CRITICAL, min_hosts=3))]
+        [(), (Level(Severity.HIGH, min_events=5), Level(Severity.CRITICAL, min_hosts=3)),
+         (Level(Severity.HIGH, after=timedelta(minutes=25)), Level(Severity.CRITICAL, min_events=8))]
     ),
     absorbs=st.sampled_from([(), ("child",)]),
 )
@@ -200,3 +201,35 @@ def test_no_call_mutates_an_earlier_state(policy: Policy, silences: dict[str, Si
         state = result.state
         kept.append((state, state.model_dump_json()))
     assert all(s.model_dump_json() == snapshot for s, snapshot in kept)
+
+
+_STEP = timedelta(microseconds=1)
+
+
+def _around(state: GroupState, policy: Policy, silences: dict[str, Silence]) -> set[datetime]:
+    """Each time the state holds, plus each duration its rule has, a microsecond before, at and
+    after; and each silence's start and end, as closely."""
+    incident = state.incident
+    bases = [e.last_seen for e in state.window] + [s.starts_at for s in silences.values()] + [
+        s.ends_at for s in silences.values()]
+    if incident is not None:
+        bases += [t for t in (incident.first_seen, incident.last_seen, incident.opened_at,
+                              incident.acknowledged_at) if t is not None]
+    durations = {timedelta(0), policy.window, *(t for t in policy.quiet.values() if t is not None),
+                 *(t for t in (policy.max_lifetime, policy.ack_timeout) if t is not None),
+                 *(level.after for level in policy.escalation if level.after is not None)}
+    return {base + d + step for base in bases for d in durations for step in (-_STEP, timedelta(0), _STEP)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(POLICIES, SILENCES, steps())
+def test_a_tick_gives_what_the_full_tick_gives_at_every_time_around_a_timer(
+    policy: Policy, silences: dict[str, Silence], plan: list[Step]
+) -> None:
+    """After each step, ``on_tick`` (which skips a state up to its ``tick_due`` while no silence
+    is active) equals the full tick at every time around the state's timers: quiet timeouts,
+    lifetime, acknowledgement lapse, escalation by age, window ends, silences."""
+    stage = Stage2({"disk-full": policy}, silences)
+    for result in _run(stage, plan):
+        for tick in sorted(_around(result.state, policy, silences)):
+            assert stage.on_tick(result.state, tick) == full_tick(stage, result.state, tick)

@@ -9,9 +9,9 @@ import pytest
 from deskwatch.processors.rules import load_default_pack
 from deskwatch.processors.stage2 import GroupState, Stage2
 from deskwatch.schemas.command import CommandAction as A
-from deskwatch.schemas.incident import ChangeReason, IncidentStatus
+from deskwatch.schemas.incident import ChangeReason, IncidentStatus, Severity
 
-from .build import Policy, at, command, fleet_signals, full_tick, run, signal
+from .build import Level, Policy, at, command, fleet_signals, full_tick, run, signal
 
 # (id, device classes of the group's hosts, tick minute, resolved?)
 QUIET = [
@@ -236,3 +236,16 @@ def test_a_tick_a_pending_window_outlasts_gives_what_the_full_tick_gives() -> No
                 else:
                     advanced += 1
     assert skipped > 1000 and advanced > 100
+
+
+def test_an_incident_a_new_rule_version_escalates_by_its_counts_is_due_at_the_next_tick() -> None:
+    """A restart with a rule whose new escalation level the open incident's counts already reach:
+    no signal comes to apply it, so the next tick must (its counts are no timer)."""
+    before = Policy(quiet={"workstation": None})
+    steps = [("signal", signal(0, "pc-1", count=3), 0)]
+    state = run(Stage2({"disk-full": before}), steps)[-1].state
+    assert state.incident is not None and state.incident.severity is Severity.MEDIUM
+    after = Stage2({"disk-full": Policy(quiet={"workstation": None}, escalation=(Level(Severity.HIGH, min_events=2),))})
+    result = after.on_tick(state, at(1))
+    assert result == full_tick(after, state, at(1))
+    assert [i.severity for i in result.incidents] == [Severity.HIGH]
