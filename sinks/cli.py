@@ -124,12 +124,21 @@ _COLUMNS = (("id", 24), ("status", 12), ("severity", 8), ("rule", 22), ("title",
 
 
 def incident_table(incidents: list[Incident]) -> list[str]:
-    """Fixed-width rows (header first); long rule ids and titles are cut with an ellipsis."""
+    """Fixed-width rows (header first); long rule ids and titles are cut with an ellipsis. An
+    incident whose notifications are held back says why before its title: ``[silenced]``,
+    ``[absorbed]`` (a parent incident explains it), ``[flapping]``."""
     rows = [[name for name, _ in _COLUMNS]]
     for i in incidents:
-        rows.append([i.id, i.status.value, i.severity.value, i.rule_id, i.title, str(i.host_count or len(i.hosts)),
+        rows.append([i.id, i.status.value, i.severity.value, i.rule_id, _flags(i) + i.title,
+                     str(i.host_count or len(i.hosts)),
                      str(i.event_count), i.last_seen.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")])
     return ["  ".join(_cell(v, w) for v, (_, w) in zip(row, _COLUMNS, strict=True)) for row in rows]
+
+
+def _flags(incident: Incident) -> str:
+    flags = [name for name, on in (("silenced", incident.silenced_by is not None),
+                                   ("absorbed", incident.parent_id is not None), ("flapping", incident.flapping)) if on]
+    return "".join(f"[{flag}] " for flag in flags)
 
 
 def _cell(value: str, width: int) -> str:

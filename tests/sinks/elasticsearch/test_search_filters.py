@@ -64,3 +64,12 @@ def test_table_is_narrow_and_cuts_long_titles() -> None:
     assert row.split()[:3] == ["0" * 24, "open", "medium"]
     assert "gpo-failure-site-wide…" in row and "x" * 45 + "…" in row
     assert row.rstrip().endswith("2      12      2026-11-29 12:00")
+
+
+def test_table_says_why_an_incident_is_quiet_before_its_title() -> None:
+    loud = Incident(id="1" * 24, rule_id="disk-errors", group_key="g", title="Disk or NTFS errors: PC-1",
+                    first_seen=NOW, last_seen=NOW, event_count=3, revision=2, hosts=["PC-1"])
+    quiet = loud.model_copy(update={"silenced_by": "maint-42", "parent_id": "p" * 24, "flapping": True})
+    _, loud_row, quiet_row = incident_table([loud, quiet])
+    assert "  Disk or NTFS errors: PC-1  " in loud_row and "[" not in loud_row
+    assert "[silenced] [absorbed] [flapping] Disk or NTFS…  1" in quiet_row
