@@ -48,27 +48,35 @@ class TickSchedule:
 
     Decision: a partition's schedule is built by one walk of the table at its first tick after
     each rebalance (``forget``), not kept across one: the states recovery brings in were written
-    by another worker, and only a walk sees them. Until then ``note`` leaves that partition alone.
+    by another worker, and only a walk sees them.
     """
 
     def __init__(self, core: Stage2, partitions: int) -> None:
         self._core, self._partitions = core, partitions
         self._due: dict[int, dict[str, datetime]] = {}  # per partition, once walked
         self._live: dict[int, set[str]] = {}  # the keys with a live incident under a known rule
+        self._changed: dict[int, set[str]] = {}  # the keys staged since the partition's last tick
 
-    def note(self, key: str, state: GroupState) -> None:
-        """A state just staged for ``key``."""
-        partition = partition_of(key, self._partitions)
-        due, live = self._due.get(partition), self._live.get(partition)
-        if due is None or live is None:
-            return  # not walked yet: its first tick reads this state from the table
-        self._put(due, live, key, state)
+    def note(self, key: str) -> None:
+        """A state was just staged for ``key``: its due time is worked out at the next tick.
+
+        Decision: not here. ``tick_due`` reads every pending signal of the group's window (up to
+        WINDOW_CAP), and a fleet-wide group takes a signal from each of its hosts: once per key
+        per tick is the most that cost needs."""
+        changed = self._changed.get(partition_of(key, self._partitions))
+        if changed is not None:  # else not walked yet: its first tick reads the table
+            changed.add(key)
 
     def due(self, partition: int, groups: ModelTable[GroupState], tick_time: datetime) -> list[str]:
         """The keys a tick of ``partition`` at ``tick_time`` can change, in key order."""
-        due, live = self._due.get(partition), self._live.get(partition)
-        if due is None or live is None:
+        due, live, changed = self._due.get(partition), self._live.get(partition), self._changed.get(partition)
+        if due is None or live is None or changed is None:
             due, live = self._due[partition], self._live[partition] = self._walk(partition, groups)
+            self._changed[partition] = set()
+        else:
+            for key in changed:
+                self._put(due, live, key, groups.peek(key))
+            changed.clear()
         keys = {key for key, at in due.items() if at < tick_time}
         if live and self._core.silences_active(tick_time):
             keys |= live
@@ -77,17 +85,17 @@ class TickSchedule:
     def _walk(self, partition: int, groups: ModelTable[GroupState]) -> tuple[dict[str, datetime], set[str]]:
         n, due, live = self._partitions, dict[str, datetime](), set[str]()
         for key in groups.keys():
-            if partition_of(key, n) == partition and (state := groups.peek(key)) is not None:
-                self._put(due, live, key, state)
+            if partition_of(key, n) == partition:
+                self._put(due, live, key, groups.peek(key))
         return due, live
 
-    def _put(self, due: dict[str, datetime], live: set[str], key: str, state: GroupState) -> None:
-        at = self._core.tick_due(state)
+    def _put(self, due: dict[str, datetime], live: set[str], key: str, state: GroupState | None) -> None:
+        at = None if state is None else self._core.tick_due(state)
         if at is None:
             due.pop(key, None)
         else:
             due[key] = at
-        if state.incident is not None and self._core.tickable(state):
+        if state is not None and state.incident is not None and self._core.tickable(state):
             live.add(key)
         else:
             live.discard(key)
@@ -95,6 +103,7 @@ class TickSchedule:
     def forget(self) -> None:
         self._due.clear()
         self._live.clear()
+        self._changed.clear()
 
 
 class _Stage2Batch:
@@ -141,7 +150,7 @@ class _Stage2Batch:
         w, out = self.wiring, self.out
         if result.state != self.groups.get(key):
             self.groups.stage(key, result.state)
-            self.ticks.note(key, result.state)
+            self.ticks.note(key)
         for incident in result.incidents:
             out.add(w.incidents, incident.id.encode(), encode(incident))
         for change in result.changes:
