@@ -43,8 +43,8 @@ class TickSchedule:
     decoded again (the cache holds 10k; a walk in key order misses it every time) and copied, for
     a tick that changed nothing. ``on_tick`` leaves a state that is not due as it is and emits
     nothing, so visiting only the due ones gives the same records (tests/processors/
-    test_run_stage2.py compares both). Measured in process on those 29k groups: 2.09 s -> 0.018 s
-    of CPU per round (a walk after a rebalance, ~1.5 s, once).
+    test_run_stage2.py compares both). Measured in process on those 29k groups: 2.09 s -> 0.02-0.03
+    s of CPU per round; a walk after a rebalance, ~1.9 s, once (``python -m bench.ticks``).
 
     Decision: a partition's schedule is built by one walk of the table at its first tick after
     each rebalance (``forget``), not kept across one: the states recovery brings in were written

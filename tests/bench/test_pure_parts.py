@@ -115,6 +115,15 @@ def test_state_write_measures_both_ways_per_hour() -> None:
     assert last.split_bytes < last.whole_bytes, "after an hour, parts cost less than the whole state"
 
 
+def test_ticks_bench_times_both_rounds_and_they_agree(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.ticks import main
+
+    main(["--hosts", "300", "--events", "3000", "--reps", "1", "--partitions", "3"])
+    out = capsys.readouterr().out
+    assert "round, schedule (due keys only)" in out and "ratio every key / schedule" in out
+    assert "input: " in out and " groups (" in out
+
+
 def test_cpu_of_an_exited_component_is_read_at_its_wait() -> None:
     """The producer exits before the pipeline drains: its CPU must come from the wait, not /proc."""
     import subprocess
