@@ -29,10 +29,13 @@ def _matches(matcher: Matcher, incident: Incident, hosts: list[str]) -> bool:
 def silence_for(
     silences: Mapping[str, Silence], incident: Incident, hosts: list[str], at: datetime
 ) -> str | None:
-    """Id of the first (by id, for determinism) active silence matching the incident."""
+    """Id of the first (by id, for determinism) active silence matching the incident. A silence
+    gone between the listing and the reading (the table's follower thread expired it) is none."""
     for silence_id in sorted(silences):
-        silence = silences[silence_id]
-        if silence.active_at(at) and all(_matches(m, incident, hosts) for m in silence.matchers):
+        silence = silences.get(silence_id)
+        if silence is None or not silence.active_at(at):
+            continue
+        if all(_matches(m, incident, hosts) for m in silence.matchers):
             return silence.id
     return None
 

@@ -81,8 +81,10 @@ class Stage2:
         return None if policy is None else tick_due(state, policy)
 
     def silences_active(self, at: datetime) -> bool:
-        """Whether any silence is active at ``at``: then a tick may silence any live incident."""
-        return any(silence.active_at(at) for silence in self._silences.values())
+        """Whether any silence is active at ``at``: then a tick may silence any live incident. (A
+        silence expired meanwhile by the table's follower thread reads as none.)"""
+        silences = self._silences
+        return any(s is not None and s.active_at(at) for s in map(silences.get, list(silences)))
 
     def tickable(self, state: GroupState) -> bool:
         """Whether some tick can change ``state``: a live incident or signals in its window, under

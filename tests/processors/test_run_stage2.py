@@ -113,9 +113,10 @@ def test_a_tick_visiting_the_due_groups_sends_what_visiting_every_group_sent(
     """Ten simulated hours in batches of 5 signals, the commands they send coming back in the next
     batch; ticks into each of 3 partitions at every third batch's time, and now and then at the
     next time a group's window entry is due to leave and a microsecond later; acknowledgements; a
-    two-hour maintenance silence; a rebalance every 40 batches; then two quiet days. Against the tick as it was (every key, the full tick on each):
-    the same records in the same order, the same table, from fewer visits; once the fleet is
-    quiet, a tick visits no group whose timers are all over."""
+    two-hour maintenance silence; a rebalance every 40 batches; then two quiet days. Against the
+    tick as it was (every key, the full tick on each): the same records in the same order, the
+    same table, from fewer visits; once the fleet is quiet, a tick visits no group whose timers
+    are all over."""
     signals = fleet_signals(seed)
     index, every = _Worker(_Stage2Batch, 3), _Worker(_EveryKeyBatch, 3)
     visits = {"index": 0}
@@ -140,7 +141,8 @@ def test_a_tick_visiting_the_due_groups_sends_what_visiting_every_group_sent(
                 boundaries += 1
                 ticks = [min(dues), min(dues) + timedelta(microseconds=1)]
         if n == 40:  # a maintenance window over two hours of the day, from a few minutes on
-            maint = Silence(id="maint", matchers=[Matcher(name="rule_id", value=r"(av-definitions|update-failure).*", op="=~")],
+            rules = Matcher(name="rule_id", value=r"(av-definitions|update-failure).*", op="=~")
+            maint = Silence(id="maint", matchers=[rules],
                             starts_at=now + timedelta(minutes=7), ends_at=now + timedelta(hours=2), created_by="ops")
             index.silences["maint"] = every.silences["maint"] = maint
         if n % 15 == 7:  # an operator acknowledges the first live incident

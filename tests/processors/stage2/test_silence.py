@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from deskwatch.processors.stage2 import Stage2
@@ -81,3 +83,22 @@ def test_silence_table_is_read_live() -> None:
     silences["late"] = silence("late", 0, 60, site="paris")
     tick = stage.on_tick(first.state, at(1))
     assert [c.reason for c in tick.changes] == [ChangeReason.SILENCED]
+
+
+class _Vanishing(dict[str, Silence]):
+    """A silences table whose entry is expired by another thread between listing and reading."""
+
+    def __iter__(self) -> Iterator[str]:
+        keys = list(super().__iter__())
+        self.clear()
+        return iter(keys)
+
+
+def test_a_silence_expired_while_a_tick_reads_the_table_is_none() -> None:
+    policy = Policy()
+    steps = [("signal", signal(0, "pc-1", count=3), 0)]
+    state = run(Stage2({"disk-full": policy}), steps)[-1].state
+    stage = Stage2({"disk-full": policy}, _Vanishing(m=silence("m", 0, 60, site="paris")))
+    assert stage.silences_active(at(5)) is False
+    result = stage.on_tick(state, at(5))
+    assert result.state.incident is not None and result.state.incident.silenced_by is None
