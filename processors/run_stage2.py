@@ -5,6 +5,7 @@ change (``TickSchedule``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -53,9 +54,7 @@ class TickSchedule:
 
     def __init__(self, core: Stage2, partitions: int) -> None:
         self._core, self._partitions = core, partitions
-        self._due: dict[int, dict[str, datetime]] = {}  # per partition, once walked
-        self._live: dict[int, set[str]] = {}  # the keys with a live incident under a known rule
-        self._changed: dict[int, set[str]] = {}  # the keys staged since the partition's last tick
+        self._walked: dict[int, _Schedule] = {}  # per partition, once walked
 
     def note(self, key: str) -> None:
         """A state was just staged for ``key``: its due time is worked out at the next tick.
@@ -63,47 +62,47 @@ class TickSchedule:
         Decision: not here. ``tick_due`` reads every pending signal of the group's window (up to
         WINDOW_CAP), and a fleet-wide group takes a signal from each of its hosts: once per key
         per tick is the most that cost needs."""
-        changed = self._changed.get(partition_of(key, self._partitions))
-        if changed is not None:  # else not walked yet: its first tick reads the table
-            changed.add(key)
+        schedule = self._walked.get(partition_of(key, self._partitions))
+        if schedule is not None:  # else not walked yet: its first tick reads the table
+            schedule.changed.add(key)
 
     def due(self, partition: int, groups: ModelTable[GroupState], tick_time: datetime) -> list[str]:
         """The keys a tick of ``partition`` at ``tick_time`` can change, in key order."""
-        due, live, changed = self._due.get(partition), self._live.get(partition), self._changed.get(partition)
-        if due is None or live is None or changed is None:
-            due, live = self._due[partition], self._live[partition] = self._walk(partition, groups)
-            self._changed[partition] = set()
-        else:
-            for key in changed:
-                self._put(due, live, key, groups.peek(key))
-            changed.clear()
-        keys = {key for key, at in due.items() if at < tick_time}
-        if live and self._core.silences_active(tick_time):
-            keys |= live
+        schedule = self._walked.get(partition)
+        if schedule is None:
+            schedule = self._walked[partition] = _Schedule()
+            schedule.changed.update(k for k in groups.keys() if partition_of(k, self._partitions) == partition)
+        for key in schedule.changed:
+            self._put(schedule, key, groups.peek(key))
+        schedule.changed.clear()
+        keys = {key for key, at in schedule.due.items() if at < tick_time}
+        if schedule.live and self._core.silences_active(tick_time):
+            keys |= schedule.live
         return sorted(keys)
 
-    def _walk(self, partition: int, groups: ModelTable[GroupState]) -> tuple[dict[str, datetime], set[str]]:
-        n, due, live = self._partitions, dict[str, datetime](), set[str]()
-        for key in groups.keys():
-            if partition_of(key, n) == partition:
-                self._put(due, live, key, groups.peek(key))
-        return due, live
-
-    def _put(self, due: dict[str, datetime], live: set[str], key: str, state: GroupState | None) -> None:
+    def _put(self, schedule: _Schedule, key: str, state: GroupState | None) -> None:
         at = None if state is None else self._core.tick_due(state)
         if at is None:
-            due.pop(key, None)
+            schedule.due.pop(key, None)
         else:
-            due[key] = at
+            schedule.due[key] = at
         if state is not None and state.incident is not None and self._core.tickable(state):
-            live.add(key)
+            schedule.live.add(key)
         else:
-            live.discard(key)
+            schedule.live.discard(key)
 
     def forget(self) -> None:
-        self._due.clear()
-        self._live.clear()
-        self._changed.clear()
+        self._walked.clear()
+
+
+@dataclass
+class _Schedule:
+    """One partition's: each key's due time, the keys with a live incident (under a known rule),
+    and the keys staged since its last tick (a walk starts with all of them)."""
+
+    due: dict[str, datetime] = field(default_factory=dict)
+    live: set[str] = field(default_factory=set)
+    changed: set[str] = field(default_factory=set)
 
 
 class _Stage2Batch:

@@ -113,8 +113,9 @@ class ModelTable(Generic[M]):
 
     def keys(self) -> Iterator[str]:
         """Every key in the table, and the staged ones not written yet."""
-        written = [k.decode() for k in list(self._table.keys())]
-        return iter(written + [k for k in self._staged if k.encode() not in self._table])
+        store = self._table.data  # the table's store, as _read and flush use it
+        written = [k.decode() for k in list(store.keys())]
+        return iter(written + [k for k in self._staged if k.encode() not in store])
 
     def forget(self) -> None:
         self._cache.clear()
