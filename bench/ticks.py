@@ -22,54 +22,27 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from bench.core import START, envelopes
+from bench.state_write import Store
 from deskwatch.processors.collect import pace_collector
+from deskwatch.processors.evaluate.replay import Replayer
 from deskwatch.processors.rules import load_default_pack
 from deskwatch.processors.run_stage2 import TickSchedule, partition_of
-from deskwatch.processors.stage1 import HostState, Stage1, count_populations
 from deskwatch.processors.stage2 import GroupState, Stage2
 from deskwatch.processors.views import ModelTable
-from deskwatch.schemas.command import Command
-
-
-class Store:
-    """A faust table's store and changelog topic name, in memory."""
-
-    def __init__(self) -> None:
-        self.changelog_topic = "groups"
-        self.data: dict[bytes, bytes] = {}
-
-    def keys(self) -> Any:
-        return self.data.keys()
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.data
 
 
 def group_states(hosts: int, events: int) -> tuple[Stage2, dict[str, GroupState]]:
-    """Every group's state after the fleet's hour; commands applied as they are sent."""
+    """Every group's state after the fleet's hour: the replay's cores (evaluate/replay.py), each
+    command delivered as it is sent, no tick."""
     records, assets = envelopes(hosts, events, 60.0)
-    rules = load_default_pack()
-    stage1 = Stage1(rules, {a.host: a for a in assets}, count_populations(assets, rules))
-    stage2 = Stage2({rule.id: rule for rule in rules})
-    host_states: dict[str, HostState] = {}
-    groups: dict[str, GroupState] = {}
+    replayer = Replayer(load_default_pack(), assets)
     for batch, now in records:
-        for signal in stage1.apply(host_states, batch, now).signals:
-            result = stage2.on_signal(groups.get(signal.group_key), signal, now)
-            groups[signal.group_key] = result.state
-            pending: deque[Command] = deque(result.commands)
-            while pending:
-                command = pending.popleft()
-                out = stage2.on_command(groups.get(command.group_key), command, now)
-                groups[command.group_key] = out.state
-                pending.extend(out.commands)
-    return stage2, groups
+        replayer.envelope(batch, now)
+    return replayer.stage2, replayer.groups
 
 
 def cpu(work: Callable[[], set[str]]) -> tuple[float, set[str]]:
@@ -87,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     pace_collector()
     core, states = group_states(args.hosts, args.events)
-    table: ModelTable[GroupState] = ModelTable(Store(), GroupState)
+    table: ModelTable[GroupState] = ModelTable(Store("groups"), GroupState)
     for key, state in states.items():
         table.stage(key, state)
     table.flush(lambda *_: None)
