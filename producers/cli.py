@@ -17,9 +17,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deskwatch.context import Context, pass_context
 from deskwatch.producers.envelope import WireEnveloper
+from deskwatch.producers.file_options import cannot_tell, format_option, lacking_options
 from deskwatch.producers.ingest import IngestCounts, ingest_records
 from deskwatch.producers.parse.contract import ParseResult, SourceContext, UnknownFormatError
-from deskwatch.producers.parse.dispatch import PARSERS, detect_format, zip_members
+from deskwatch.producers.parse.dispatch import PARSERS, choose_format, member_name, zip_members
 from deskwatch.producers.parse.encode import EncodeResult, encode_lines
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.cli import envelope_limits, summary
@@ -31,14 +32,11 @@ console = Console(stderr=True)
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["auto", *PARSERS]), default="auto", show_default=True,
-              help="auto: told from each file's first lines, then its extension")
-@click.option("--host", default=None, help="host name for lines that carry none (else producer.default_host)")
-@click.option("--year", type=int, default=None, help="year for formats without one (default: inferred)")
-@click.option("--tz", default="UTC", show_default=True, help="zone of timestamps that carry none")
+@format_option(PARSERS, "auto: told from each file's first lines, then its extension")
+@lacking_options
 @click.option("--follow", is_flag=True, help="follow one file like 'deskwatch ingest tail' (checkpointed)")
 @pass_context
-def produce(ctx: Context, paths: tuple[Path, ...], fmt: str, host: str | None, year: int | None, tz: str,
+def produce(ctx: Context, paths: tuple[Path, ...], fmt: str, host: str | None, year: int | None, tz: ZoneInfo,
             follow: bool) -> None:
     """Publish PATHS (or '-' for standard input) to the events topic; rejects go to the dead-letter topic."""
     settings = ctx.settings
@@ -47,7 +45,7 @@ def produce(ctx: Context, paths: tuple[Path, ...], fmt: str, host: str | None, y
 
         if len(paths) != 1 or str(paths[0]) == "-":
             raise click.UsageError("--follow takes exactly one file path")
-        click.echo(summary(tail_file(settings, paths[0], fmt, host, until_eof=False)))
+        click.echo(summary(tail_file(settings, paths[0], fmt, until_eof=False, host=host, year=year, tz=tz)))
         return
     ensure_topics(settings.kafka)
     publisher = Publisher(settings.kafka, settings.producer)
@@ -56,12 +54,12 @@ def produce(ctx: Context, paths: tuple[Path, ...], fmt: str, host: str | None, y
         for path in paths or (Path("-"),):
             for source, opener, size in _sources(path):
                 source_ctx = SourceContext(source=source, default_host=host or settings.producer.default_host,
-                                           year=year, tz=ZoneInfo(tz), reference_time=_reference_time(path))
+                                           year=year, tz=tz, reference_time=_reference_time(path))
                 try:
                     totals.append(_produce_one(path, opener, size, fmt, source_ctx, publisher, settings.producer,
                                                settings.tail))
                 except UnknownFormatError as exc:  # nothing of it was read: said, and the next one goes on
-                    unread.append(f"{exc} (name it with --format)")
+                    unread.append(cannot_tell(exc))
     finally:
         publisher.close()
     for c in totals:
@@ -91,8 +89,7 @@ def _produce_one(path: Path, opener: Callable[[], io.BufferedReader[Any]], size:
                                          TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task(ctx.source, total=size, n=0)
         head = stream.peek(65536)[:65536] if fmt == "auto" else b""
-        # An empty input holds no record in any format: it reads as none rather than as unknown.
-        chosen = fmt if fmt != "auto" else "jsonl" if not head else detect_format(Path(ctx.source.split("!")[-1]), head)
+        chosen = choose_format(fmt, member_name(path, ctx.source), head)
 
         def progress(c: IngestCounts) -> None:
             bar.update(task, completed=stream.tell() if size else None, n=c.read)

@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import click
 
 from deskwatch.context import Context, pass_context
+from deskwatch.producers.file_options import cannot_tell, format_option, lacking_options
+from deskwatch.producers.parse.dispatch import PARSERS
 
 if TYPE_CHECKING:
     from deskwatch.processors.evaluate.whatif import WhatIf
@@ -71,11 +74,8 @@ def check(files: tuple[Path, ...]) -> None:
 @click.option("--events", "event_files", multiple=True, type=_PATHS,
               help="log files in any format `deskwatch produce` reads: evtx, ECS or NXLog JSON, syslog, CBS, "
                    "JSON lines of events, zip archives of them; or folders of them (repeatable)")
-@click.option("--format", "fmt", default="auto", show_default=True,
-              help="the files' format: jsonl, ecs_json, nxlog_json, syslog, cbs, evtx (auto: sniffed per file)")
-@click.option("--host", default=None, help="host name for lines that carry none (else producer.default_host)")
-@click.option("--year", type=int, default=None, help="year for formats without one (default: inferred)")
-@click.option("--tz", default="UTC", show_default=True, help="zone of timestamps that carry none")
+@format_option(PARSERS, "the files' format (auto: sniffed per file, as `deskwatch produce` does)")
+@lacking_options
 @click.option("--topic", "from_topic", is_flag=True, help="read the events topic from its start to its current end")
 @click.option("--inventory", type=_FILES, default=None, help="the inventory export the processor follows (CSV/JSON)")
 @click.option("--details", type=click.IntRange(0), default=10, show_default=True,
@@ -86,7 +86,7 @@ def check(files: tuple[Path, ...]) -> None:
                    "(replaced on every run of that NAME) to search and compare them in Kibana")
 @pass_context
 def whatif(ctx: Context, candidate_files: tuple[Path, ...], current_files: tuple[Path, ...],
-           event_files: tuple[Path, ...], fmt: str, host: str | None, year: int | None, tz: str, from_topic: bool,
+           event_files: tuple[Path, ...], fmt: str, host: str | None, year: int | None, tz: ZoneInfo, from_topic: bool,
            inventory: Path | None, details: int, max_events: int, shadow: str | None) -> None:
     """Replay past events under the rules in service and under a candidate; print the incidents that
     differ (not opened any more, new, changed), per rule. Nothing is written, but to the shadow
@@ -214,18 +214,13 @@ def _log_files(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-def _contexts(host: str | None, year: int | None, tz: str) -> Callable[[Path], SourceContext]:
+def _contexts(host: str | None, year: int | None, tz: ZoneInfo) -> Callable[[Path], SourceContext]:
     """Each file's parsing context, as `deskwatch produce` makes it (its mtime infers missing years)."""
     from datetime import UTC, datetime
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     from deskwatch.producers.parse.contract import SourceContext
 
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise click.BadParameter(f"{tz!r} is not a time zone (e.g. UTC, Europe/Paris)", param_hint="--tz") from None
-    return lambda path: SourceContext(source=str(path), default_host=host, year=year, tz=zone,
+    return lambda path: SourceContext(source=str(path), default_host=host, year=year, tz=tz,
                                       reference_time=datetime.fromtimestamp(path.stat().st_mtime, UTC))
 
 
@@ -257,7 +252,7 @@ def _from_files(paths: Sequence[Path], fmt: str, context: Callable[[Path], Sourc
                     else:
                         yield result
             except ParseError as exc:
-                raise click.ClickException(f"{exc} (name it with --format)") from None
+                raise click.ClickException(cannot_tell(exc)) from None
             bar.remove_task(task)
             if reasons:
                 click.echo(f"{path}: {reasons.total()} records skipped ("

@@ -75,6 +75,22 @@ def detect_format(path: Path, first_bytes: bytes) -> str:
     raise UnknownFormatError(f"cannot tell the format of {str(path)!r} from {quote(lines[0] if lines else b'')}{after}")
 
 
+def choose_format(fmt: str, name: Path, head: bytes) -> str:
+    """The format a whole input is read in: ``fmt`` when named, else ``detect_format``'s from its
+    ``name`` and ``head`` (its first bytes). An empty input holds no record in any format, so it
+    reads as none (as ``jsonl``) rather than as unknown. (A followed file may still grow: the tail
+    sniffs with ``detect_format`` alone.)"""
+    if fmt != "auto":
+        return fmt
+    return detect_format(name, head) if head else "jsonl"
+
+
+def member_name(path: Path, source: str) -> Path:
+    """The name a source of ``path`` is sniffed by: its own for an archive's member
+    (``archive.zip!member``, ``zip_members``), else ``path``'s."""
+    return Path(source.removeprefix(f"{path}!"))
+
+
 def _line_format(path: Path, line: bytes) -> str | None:
     if line.startswith(b"{"):
         found = _json_format(line)
@@ -99,7 +115,7 @@ def parse_file(path: Path, context: SourceContext, fmt: str = "auto") -> Iterato
         return
     if fmt == "auto":
         with path.open("rb") as head:
-            fmt = detect_format(path, head.read(65536))
+            fmt = choose_format(fmt, path, head.read(65536))
     if fmt == "evtx":
         yield from read_evtx(path, context)
         return
@@ -134,8 +150,8 @@ def _parse_zip(path: Path, context: SourceContext, fmt: str) -> Iterator[tuple[i
         for source, opener, _ in zip_members(path, archive):
             member = replace(context, source=source)
             with opener() as stream:
-                name = Path(source.removeprefix(f"{path}!"))
-                chosen = fmt if fmt != "auto" else detect_format(name, stream.peek(65536)[:65536])
+                head = stream.peek(65536)[:65536] if fmt == "auto" else b""
+                chosen = choose_format(fmt, member_name(path, source), head)
                 if chosen == "evtx":
                     yield from read_evtx_stream(stream, member)
                 else:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 from deskwatch.producers.envelope import EnvelopeLimits
+from deskwatch.producers.file_options import cannot_tell, format_option, lacking_options
 from deskwatch.producers.ingest import IngestCounts
 from deskwatch.producers.parse.contract import SourceContext, UnknownFormatError
 from deskwatch.producers.parse.dispatch import PARSERS, detect_format
@@ -42,7 +43,8 @@ def summary(c: IngestCounts) -> str:
 LINE_FORMATS = tuple(f for f in PARSERS if f != "evtx")
 
 
-def tail_file(settings: Settings, path: Path, fmt: str, host: str | None, until_eof: bool) -> IngestCounts:
+def tail_file(settings: Settings, path: Path, fmt: str, until_eof: bool, *, host: str | None = None,
+              year: int | None = None, tz: tzinfo = UTC) -> IngestCounts:
     """Follow ``path`` (or read it to its end) with a checkpoint; flush and exit on SIGTERM."""
     ensure_topics(settings.kafka)
     if fmt == "auto":
@@ -50,11 +52,11 @@ def tail_file(settings: Settings, path: Path, fmt: str, host: str | None, until_
             try:
                 fmt = detect_format(path, head.read(65536))
             except UnknownFormatError as exc:
-                raise click.ClickException(f"{exc} (name it with --format)") from None
+                raise click.ClickException(cannot_tell(exc)) from None
     if fmt == "evtx":
         raise click.ClickException(f"{path}: an evtx file is read whole, not followed: use deskwatch produce")
-    context = SourceContext(source=str(path), default_host=host or settings.producer.default_host,
-                            reference_time=datetime.now(UTC), tz=ZoneInfo("UTC"))
+    context = SourceContext(source=str(path), default_host=host or settings.producer.default_host, year=year,
+                            tz=tz, reference_time=datetime.now(UTC))
     options = TailOptions(path, fmt, context, envelope_limits(settings.producer), until_eof)
     publisher = Publisher(settings.kafka, settings.producer, settings.tail.max_in_flight)
     stop = StopFlag().install()
@@ -78,14 +80,13 @@ def ingest() -> None:
 
 @ingest.command("tail")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["auto", *LINE_FORMATS]), default="auto", show_default=True,
-              help="auto: told from the file's first lines, then its extension")
-@click.option("--host", default=None, help="host name for lines that carry none")
+@format_option(LINE_FORMATS, "auto: told from the file's first lines, then its extension")
+@lacking_options
 @click.option("--until-eof", is_flag=True, help="stop at the end of the file instead of following it")
 @pass_context
-def tail(ctx: Context, path: Path, fmt: str, host: str | None, until_eof: bool) -> None:
+def tail(ctx: Context, path: Path, fmt: str, host: str | None, year: int | None, tz: ZoneInfo, until_eof: bool) -> None:
     """Follow PATH across rotation and truncation; resumes from its checkpoint after a restart."""
-    click.echo(summary(tail_file(ctx.settings, path, fmt, host, until_eof)))
+    click.echo(summary(tail_file(ctx.settings, path, fmt, until_eof, host=host, year=year, tz=tz)))
 
 
 def _serve(ctx: Context, which: str) -> None:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from click.testing import CliRunner
@@ -20,6 +20,7 @@ from deskwatch.components import write_settings_file
 from deskwatch.connect import kafka_python_options
 from deskwatch.settings import Settings
 from deskwatch.topics import read_to_end
+from deskwatch.schemas.envelope import EventBatch, decode_events_record
 from deskwatch.topology import EVENTS
 from tests.prefixed import prefixed
 
@@ -68,6 +69,25 @@ def test_produce_reads_an_evtx_file_inside_a_zip_and_from_standard_input(setting
     assert sum(r.value.count(b'"message"') for r in _records(s, EVENTS.name(s.kafka))) == 2 * 1881
 
 
+@pytest.mark.integration
+def test_tail_reads_a_syslog_file_in_the_year_zone_and_host_it_is_given(settings: Settings, tmp_path: Path) -> None:
+    """RFC 3164 lines carry no year and no zone; `ingest tail` takes them as `produce` does
+    (it used to take neither option, and read every such line as UTC of the current year)."""
+    s = prefixed(settings, 1, tail={"state_dir": tmp_path / "state"})
+    env = {"DESKWATCH_CONFIG": str(write_settings_file(s, tmp_path / "settings.yaml"))}
+    auth = tmp_path / "auth.log"
+    auth.write_bytes(b"Jun 14 15:16:01 combo sshd[1]: Failed password for root\n"
+                     b"Jun 14 15:16:02 sshd[2]: a line without a host\n")
+    tailed = CliRunner().invoke(main, ["ingest", "tail", "--until-eof", "--year", "2005", "--tz", "Europe/Paris",
+                                       "--host", "fallback", str(auth)], env=env)
+    assert tailed.exit_code == 0, tailed.output
+    assert f"{auth}: read=2 published=2 rejected=0" in tailed.output
+    events = [e for r in _records(s, EVENTS.name(s.kafka))
+              for e in cast(EventBatch, decode_events_record(r.value)).events]
+    assert [(e.host.name, e.timestamp.isoformat()) for e in events] == [
+        ("combo", "2005-06-14T15:16:01+02:00"), ("fallback", "2005-06-14T15:16:02+02:00")]  # CEST
+
+
 def _records(s: Settings, topic: str) -> list[Any]:
     consumer = KafkaConsumer(enable_auto_commit=False, **kafka_python_options(s.kafka))
     try:
@@ -95,7 +115,9 @@ def test_produce_and_tail_say_what_they_cannot_read_without_a_traceback(settings
                        (["produce", str(tmp_path / "folder")], "is a directory"),
                        (["produce", "--format", "bogus", str(empty)], "'bogus' is not one of"),
                        (["ingest", "tail", "--until-eof", str(tmp_path / "missing.log")], "does not exist"),
-                       (["ingest", "tail", "--format", "evtx", str(empty)], "'evtx' is not one of")]:
+                       (["ingest", "tail", "--format", "evtx", str(empty)], "'evtx' is not one of"),
+                       (["produce", "--tz", "Mars/Olympus", str(empty)], "'Mars/Olympus' is not a time zone"),
+                       (["ingest", "tail", "--tz", "Mars/Olympus", str(empty)], "'Mars/Olympus' is not a time zone")]:
         result = run(*args)
         assert result.exit_code == 2 and said in result.output and result.exception is not None, (args, result.output)
         assert isinstance(result.exception, SystemExit), result.exception  # click's usage error, no traceback

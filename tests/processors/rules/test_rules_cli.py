@@ -143,6 +143,8 @@ def test_whatif_names_an_unreadable_format(tmp_path: Path) -> None:
     assert out.exit_code == 1 and "cannot tell the format of" in out.output and "(name it with --format)" in out.output
     wrong = _run("rules", "whatif", "--candidate", str(PACK), "--events", str(text), "--tz", "Mars/Olympus")
     assert wrong.exit_code == 2 and "'Mars/Olympus' is not a time zone" in wrong.output
+    named = _run("rules", "whatif", "--candidate", str(PACK), "--events", str(text), "--format", "xml")
+    assert named.exit_code == 2 and "'xml' is not one of" in named.output  # refused before any file is read
 
 
 def test_whatif_refuses_unclear_input(fleet: Path) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import zipfile
 from pathlib import Path
 
 import pytest
-from deskwatch.producers.parse.dispatch import SNIFF_LINES, parse_file
+from deskwatch.producers.parse.dispatch import SNIFF_LINES, choose_format, member_name, parse_file
 from deskwatch.producers.parse import (
     PARSERS,
     UnknownFormatError,
@@ -94,6 +95,36 @@ def test_a_foreign_first_line_does_not_hide_the_format_of_the_lines_after_it() -
     lines = b"".join(b"line %d\n" % n for n in range(SNIFF_LINES)) + OWN
     with pytest.raises(UnknownFormatError, match=f"or the {SNIFF_LINES - 1} lines after it"):
         detect_format(Path("a.log"), lines)  # only the first SNIFF_LINES lines are read
+
+
+def test_a_whole_input_is_read_in_the_named_format_else_the_sniffed_one_and_empty_reads_as_none(
+        tmp_path: Path) -> None:
+    assert choose_format("cbs", Path("a.json"), ECS) == "cbs"  # named: not sniffed
+    assert choose_format("auto", Path("a.log"), NXLOG) == "nxlog_json"
+    assert choose_format("auto", Path("a.log"), b"") == "jsonl"  # no record in any format
+    with pytest.raises(UnknownFormatError, match="cannot tell the format of 'a.log'"):
+        choose_format("auto", Path("a.log"), b"\n")  # a blank line is not nothing: it cannot be told
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    assert list(parse_file(empty, make_ctx(str(empty)))) == []
+    archive = tmp_path / "capture.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("x!y/empty.log", b"")
+        z.writestr("logs/a.evtx", b"")
+    assert list(parse_file(archive, make_ctx(str(archive)))) == []
+
+
+def test_an_archive_member_is_sniffed_by_its_own_name(tmp_path: Path) -> None:
+    archive = tmp_path / "a!b.zip"  # a "!" in the archive's own path does not cut its members' names
+    assert member_name(archive, f"{archive}!logs/x!1.jsonl") == Path("logs/x!1.jsonl")
+    assert member_name(Path("plain.log"), "plain.log") == Path("plain.log")
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("logs/x!1.jsonl", b'{"no": "host"}\n')  # JSON lines by the member's extension alone
+        z.writestr("logs/x!2.log", b'{"no": "host"}\n')
+    results = parse_file(archive, make_ctx(str(archive)))
+    assert [getattr(r, "reason", None) for _, _, r in itertools.islice(results, 1)] == ["missing_host"]
+    with pytest.raises(UnknownFormatError, match=r"cannot tell the format of 'logs/x!2.log'"):
+        next(results)
 
 
 def test_parse_file_reads_a_zip_archive_member_by_member(tmp_path: Path) -> None:
