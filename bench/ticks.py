@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bench.core import START, envelopes
+from bench.core import START, cpu_seconds, envelopes
 from bench.state_write import Store
 from deskwatch.processors.collect import pace_collector
 from deskwatch.processors.evaluate.replay import Replayer
@@ -43,12 +42,6 @@ def group_states(hosts: int, events: int) -> tuple[Stage2, dict[str, GroupState]
     for batch, now in records:
         replayer.envelope(batch, now)
     return replayer.stage2, replayer.groups
-
-
-def cpu(work: Callable[[], set[str]]) -> tuple[float, set[str]]:
-    started = time.process_time()  # CPU time: the machine is shared, wall time is noise
-    changed = work()
-    return time.process_time() - started, changed
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -79,11 +72,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         return set().union(*(visit([k for k in keys if partition_of(k, n) == p], tick) for p in range(n)))
 
     schedule = TickSchedule(core, n)
-    walk_s, _ = cpu(lambda: {key for p in range(n) for key in schedule.due(p, table, START)})
+    walk_s, _ = cpu_seconds(lambda: {key for p in range(n) for key in schedule.due(p, table, START)})
     rounds: dict[str, list[float]] = {"schedule": [], "every key": []}
     for _ in range(args.reps):
         for name, work in (("schedule", scheduled), ("every key", every_key)):
-            seconds, changed = cpu(work)
+            seconds, changed = cpu_seconds(work)
             rounds[name].append(seconds)
             if name == "schedule":
                 expected = changed

@@ -34,7 +34,7 @@ def partition_of(key: str, partitions: int) -> int:
 
 
 class TickSchedule:
-    """For each partition, the group keys some tick can change: those whose timers are due after
+    """For each partition, the group keys some tick can change: those whose timers are due from
     a known time (``Stage2.tick_due``), and those with a live incident, which any tick at which a
     silence is active may silence. Kept as the agent stages states; a tick visits the keys due.
 
@@ -75,7 +75,7 @@ class TickSchedule:
         for key in schedule.changed:
             self._put(schedule, key, groups.peek(key))
         schedule.changed.clear()
-        keys = {key for key, at in schedule.due.items() if at < tick_time}
+        keys = {key for key, at in schedule.due.items() if at <= tick_time}
         if schedule.live and self._core.silences_active(tick_time):
             keys |= schedule.live
         return sorted(keys)

@@ -15,7 +15,7 @@ from deskwatch.processors.stage2.transition import Outcome, Trigger
 from deskwatch.schemas.command import Silence
 from deskwatch.schemas.incident import IncidentStatus
 
-_STEP = timedelta(microseconds=1)  # a datetime's resolution: "at D or later" is "after D - _STEP"
+_STEP = timedelta(microseconds=1)  # a datetime's resolution: "after D" is "at D + _STEP or later"
 
 
 def expire(
@@ -48,8 +48,8 @@ def expire(
 
 
 def tick_due(state: GroupState, policy: LifecyclePolicy) -> datetime | None:
-    """The time after which ``expire`` (and the ``reconcile`` after it) can change ``state``: a tick
-    at this time or before changes nothing and sends nothing. None when no time can.
+    """The first time at which ``expire`` (and the ``reconcile`` after it) can change ``state``: a
+    tick before it changes nothing and sends nothing. None when no time can.
 
     Each timer ``expire`` reads, for a live incident: its quiet timeout, its lifetime, its
     acknowledgement's lapse, a higher escalation level by age (or at once, should its counts
@@ -66,15 +66,15 @@ def tick_due(state: GroupState, policy: LifecyclePolicy) -> datetime | None:
             return ALWAYS
         timeout = quiet_timeout(policy, state.device_classes)
         if timeout is not None:
-            dues.append(incident.last_seen + timeout - _STEP)
+            dues.append(incident.last_seen + timeout)
         if policy.max_lifetime is not None and incident.opened_at is not None:
-            dues.append(incident.opened_at + policy.max_lifetime - _STEP)
+            dues.append(incident.opened_at + policy.max_lifetime)
         acked = incident.acknowledged_at
         if policy.ack_timeout is not None and acked is not None and incident.status is IncidentStatus.ACKNOWLEDGED:
-            dues.append(acked + policy.ack_timeout - _STEP)
+            dues.append(acked + policy.ack_timeout)
         escalation = escalation_due(policy, incident, state.population)
         if escalation is not None:
-            dues.append(ALWAYS if escalation == ALWAYS else escalation - _STEP)
-    if state.window:
-        dues.append(min(entry.last_seen for entry in state.window) + policy.window)
+            dues.append(escalation)
+    if state.window:  # an entry leaves once it is older than the window (``cutoff`` above)
+        dues.append(min(entry.last_seen for entry in state.window) + policy.window + _STEP)
     return min(dues) if dues else None

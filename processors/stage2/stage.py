@@ -66,7 +66,7 @@ class Stage2:
             return Stage2Result(state)  # no rule, no timer
         if state.incident is None or not self.silences_active(tick_time):
             due = tick_due(state, policy)
-            if due is None or tick_time <= due:
+            if due is None or tick_time < due:
                 return Stage2Result(state)  # nothing this tick can end: skip the copy
         draft = Draft(state, tick_time, self._history(state))
         expire(draft, policy, tick_time, self._silences)
@@ -74,7 +74,7 @@ class Stage2:
         return draft.finish()
 
     def tick_due(self, state: GroupState) -> datetime | None:
-        """The time after which a tick can change ``state`` by its timers (expire.tick_due); None
+        """The first time at which a tick can change ``state`` by its timers (expire.tick_due); None
         when none can (as for a rule no longer loaded). A live incident can besides be silenced by
         any tick at which a silence is active (``silences_active``)."""
         policy = self._policies.get(state.rule_id)

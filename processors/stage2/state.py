@@ -21,7 +21,7 @@ INCIDENT_CHILDREN_CAP = 100
 ABSORB_TARGETS_CAP = 1000
 LABELS_CAP = 20
 EARLIER_CAP = 4  # a parent's claim may reach a child group a few episodes late
-# The due time (``Stage2.tick_due``) of a state every tick can change: before any tick's time.
+# The due time (``Stage2.tick_due``) of a state every tick can change: at or before any tick's time.
 ALWAYS: Final = datetime.min.replace(tzinfo=UTC)
 
 

@@ -232,7 +232,7 @@ def test_a_tick_a_pending_window_outlasts_gives_what_the_full_tick_gives() -> No
                     skipped += 1
                     assert full_tick(core, state, tick) == fast
                     due = core.tick_due(state)
-                    assert due is not None and tick <= due
+                    assert due is not None and tick < due
                 else:
                     advanced += 1
     assert skipped > 1000 and advanced > 100
