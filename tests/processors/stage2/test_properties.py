@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deskwatch.processors.stage2 import LEGAL, GroupState, Outcome, Stage2, Stage2Result
+from deskwatch.processors.stage2.state import ALWAYS
 from deskwatch.schemas.command import Command, Silence
 from deskwatch.schemas.command import CommandAction as A
 from deskwatch.schemas.incident import Severity
@@ -233,3 +234,6 @@ def test_a_tick_gives_what_the_full_tick_gives_at_every_time_around_a_timer(
     for result in _run(stage, plan):
         for tick in sorted(_around(result.state, policy, silences)):
             assert stage.on_tick(result.state, tick) == full_tick(stage, result.state, tick)
+        due = stage.tick_due(result.state)
+        if due is not None and due != ALWAYS:  # and no earlier: the full tick at it changes the state
+            assert full_tick(stage, result.state, due).state != result.state
