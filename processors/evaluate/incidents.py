@@ -47,6 +47,7 @@ class IncidentScore:
     false_positives: list[Incident] = field(default_factory=list)
     missed: list[InjectedIncident] = field(default_factory=list)
     gpo_wave: GpoWave | None = None
+    top_level: int = 0  # found incidents no parent ever absorbed: the problems an operator is shown
 
     @property
     def explained(self) -> int:
@@ -65,6 +66,11 @@ class IncidentScore:
     def noise_reduction(self) -> float:
         """Events per incident opened (the fewer incidents for the same events, the better)."""
         return self.events / self.found if self.found else float(self.events)
+
+    @property
+    def operator_reduction(self) -> float:
+        """Events per incident no parent ever absorbed (each child folded into its parent)."""
+        return self.events / self.top_level if self.top_level else float(self.events)
 
 
 def overlaps(incident: Incident, start: datetime, end: datetime) -> bool:
@@ -104,6 +110,7 @@ def score(incidents: dict[str, Incident], changes: list[IncidentChange], truth: 
         matched_found=len(matched), absorbed_found=len(absorbed), also_fired_found=len(also),
         false_positives=sorted(false, key=lambda i: (i.rule_id, i.first_seen)),
         missed=[t for t in truth if t not in hit], gpo_wave=gpo_wave(found, parents, truth),
+        top_level=sum(1 for i in found if i.id not in parents),
     )
 
 

@@ -17,7 +17,8 @@ from .replay import replay
 
 EVALUATION_START = datetime(2026, 11, 23, 0, 0, tzinfo=timezone.utc)  # a Monday: work hours happen
 _HEADERS = ("seed", "events", "injected", "found", "matched inj", "matched found", "absorbed",
-            "also fired", "false pos", "precision", "recall", "events/incident", "GPO wave = 1 parent",
+            "also fired", "false pos", "precision", "recall", "events/incident", "never absorbed",
+            "events/never absorbed", "GPO wave = 1 parent",
             "cause ranked 1st")
 
 
@@ -60,6 +61,7 @@ def total(scores: Sequence[IncidentScore]) -> IncidentScore:
         false_positives=[i for s in scores for i in s.false_positives],
         missed=[t for s in scores for t in s.missed],
         gpo_wave=None,  # the overall row counts the seeds whose wave was one parent instead
+        top_level=sum(s.top_level for s in scores),
     )
 
 
@@ -81,7 +83,8 @@ def _row(row: SeedScore, overall_wave: str) -> tuple[str, ...]:
     return (
         "all" if row.seed is None else str(row.seed), str(s.events), str(s.injected), str(s.found),
         str(s.matched_injected), str(s.matched_found), str(s.absorbed_found), str(s.also_fired_found),
-        str(len(s.false_positives)), f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.noise_reduction:.1f}", wave,
+        str(len(s.false_positives)), f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.noise_reduction:.1f}",
+        str(s.top_level), f"{s.operator_reduction:.1f}", wave,
         _causes(row.causes, overall=row.seed is None),
     )
 

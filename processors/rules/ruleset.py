@@ -73,11 +73,12 @@ def _check_absorbs(by_id: Mapping[str, Rule], source: str) -> None:
                 raise RuleValidationError(
                     source, rule.id, [f"absorbs: {child!r} is already absorbed by {owner[child]!r}"]
                 )
-            if by_id[child].group_by != ["host.name"]:
-                # Stage 2 derives a child's group key from the parent's hosts (absorb.py).
-                raise RuleValidationError(
-                    source, rule.id, [f"absorbs: child {child!r} must group by [host.name] alone"]
-                )
+            child_by = by_id[child].group_by
+            if child_by[:1] != ["host.name"] or not set(child_by[1:]) <= set(rule.group_by):
+                # Stage 2 derives a child's group key from the parent's hosts and group (absorb.py).
+                raise RuleValidationError(source, rule.id, [
+                    f"absorbs: child {child!r} must group by host.name first, then only by fields "
+                    f"{rule.id!r} groups by too (it groups by {child_by})"])
             owner[child] = rule.id
     for rule_id in by_id:
         _walk_up(rule_id, owner, source)

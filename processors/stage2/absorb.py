@@ -1,9 +1,10 @@
 """Absorption across groups: a parent incident suppresses the per-host incidents it explains.
 
-Effects across partitions travel as commands keyed by the target group. Assumption: the child
-rules a parent ``absorbs`` group by ``host.name`` alone, so a child's group key is derivable from
-the parent's hosts: ``<child rule id>|host.name=<host>`` (the rules package's ``group_key``
-format).
+Effects across partitions travel as commands keyed by the target group. Assumption (checked by
+the rules package when a set loads): a child rule a parent ``absorbs`` groups by ``host.name``
+first, then only by fields the parent groups by too, so a child's group key is derivable from
+the parent's hosts and group: ``<child rule id>|host.name=<host>[|<field>=<the parent's value>…]``
+(the rules package's ``group_key`` format; ``ChildKeys``).
 
 The outcome must not depend on the order in which commands from other partitions meet a group's
 own signals, nor on replays. So nothing here counts deltas:
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from deskwatch.processors.stage2.draft import Draft
@@ -46,9 +47,28 @@ ACTOR = "deskwatch:stage2"
 _ESCAPES = str.maketrans({"%": "%25", "|": "%7C", "=": "%3D"})
 
 
-def child_group_key(child_rule_id: str, host: str) -> str:
-    """Group key of a per-host child rule's group for ``host``."""
-    return f"{child_rule_id}|host.name={host.translate(_ESCAPES)}"
+def child_group_key(child_rule_id: str, host: str, fields: Mapping[str, str] | None = None) -> str:
+    """Group key of a per-host child rule's group for ``host`` (and its other group_by ``fields``,
+    in the child's order)."""
+    extra = "".join(f"|{name}={value.translate(_ESCAPES)}" for name, value in (fields or {}).items())
+    return f"{child_rule_id}|host.name={host.translate(_ESCAPES)}{extra}"
+
+
+class ChildKeys:
+    """The child group keys a parent's claim goes to: for each child rule it absorbs and each of
+    its hosts, the child's group key (``child_group_key``), its fields beyond ``host.name`` valued
+    as the parent's group (an application crashing on many hosts claims each host's incident of
+    that application, not its others)."""
+
+    def __init__(self, policies: Mapping[str, LifecyclePolicy]) -> None:
+        # child rule id -> its group_by fields after host.name (none for a child not loaded)
+        self._fields = {rule_id: tuple(p.group_by[1:]) for rule_id, p in policies.items()}
+
+    def keys(self, policy: LifecyclePolicy, parent: Incident, hosts: Iterable[str]) -> list[str]:
+        """Each host's key of each child rule of ``policy``, host by host."""
+        children = [(child, {name: parent.group.get(name, "-") for name in self._fields.get(child, ())})
+                    for child in sorted(policy.absorbs)]
+        return [child_group_key(child, host, fields) for host in hosts for child, fields in children]
 
 
 def _command(action: CommandAction, group_key: str, at: datetime, **fields: str | None) -> Command:
@@ -72,6 +92,7 @@ def send_absorbs(
     policy: LifecyclePolicy,
     parent: Incident,
     hosts: Iterable[str],
+    children: ChildKeys,
     *,
     again: bool = False,
 ) -> None:
@@ -81,7 +102,7 @@ def send_absorbs(
     parent's first event: older ones are a separate, earlier problem.
     """
     targets = draft.state.absorb_targets
-    keys = [child_group_key(child, host) for host in hosts for child in sorted(policy.absorbs)]
+    keys = children.keys(policy, parent, hosts)
     if again:
         keys = list(targets) + [k for k in keys if k not in targets]
     since = parent.first_seen - policy.window

@@ -6,7 +6,7 @@ import bisect
 from collections.abc import Mapping
 from datetime import datetime
 
-from deskwatch.processors.stage2.absorb import send_absorbs
+from deskwatch.processors.stage2.absorb import ChildKeys, send_absorbs
 from deskwatch.processors.stage2.advance import escalate, lifetime_over, reopenable, resolve
 from deskwatch.processors.stage2.draft import Draft
 from deskwatch.processors.stage2.mute import apply_silences
@@ -30,9 +30,9 @@ from deskwatch.schemas.signal import Signal
 
 
 def observe(
-    draft: Draft, policy: LifecyclePolicy, signal: Signal, silences: Mapping[str, Silence]
+    draft: Draft, policy: LifecyclePolicy, signal: Signal, silences: Mapping[str, Silence], children: ChildKeys
 ) -> None:
-    """Apply one new (not replayed) signal to the group."""
+    """Apply one new (not replayed) signal to the group; ``children`` names the groups a parent claims."""
     state = draft.state
     state.remember(signal.source_id)
     if not state.rule_id:  # a command (absorb) may have created the group before its first signal
@@ -48,12 +48,12 @@ def observe(
     if signal.recovery:
         _recover(draft, incident, signal)
     elif incident is not None:
-        _hit(draft, policy, incident, signal)
+        _hit(draft, policy, incident, signal, children)
     elif reopenable(policy, state.last_resolved, signal.last_seen):
         assert state.last_resolved is not None
-        _reopen(draft, policy, state.last_resolved, signal)
+        _reopen(draft, policy, state.last_resolved, signal, children)
     else:
-        _pend(draft, policy, signal)
+        _pend(draft, policy, signal, children)
     apply_silences(draft, silences, draft.now)
 
 
@@ -95,7 +95,7 @@ def _recover_host(draft: Draft, incident: Incident, signal: Signal) -> None:
     resolve(draft, incident, Trigger.RECOVERY, at, detail=f"recovery on {signal.host}")
 
 
-def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Signal) -> None:
+def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Signal, children: ChildKeys) -> None:
     state = draft.state
     state.recovered.pop(signal.host, None)
     first_seen = incident.first_seen
@@ -113,25 +113,26 @@ def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Sign
         draft.decide(Outcome.OUTSIDE_WINDOW, source_ids=(signal.source_id,))
         if readmitted:
             draft.decide(Outcome.APPLIED, draft.touch(incident).id, source_ids=applied)
-            _claim_earlier(draft, policy, incident, first_seen)
+            _claim_earlier(draft, policy, incident, first_seen, children)
         return
     counted, new_host = fold(state, incident, entry)
     counted = draft.touch(counted)
     draft.decide(Outcome.APPLIED, counted.id, source_ids=(*applied, signal.source_id))
     counted = escalate(draft, policy, counted, signal.last_seen)
-    if not _claim_earlier(draft, policy, counted, first_seen) and new_host and policy.absorbs:
-        send_absorbs(draft, policy, counted, [signal.host])
+    if not _claim_earlier(draft, policy, counted, first_seen, children) and new_host and policy.absorbs:
+        send_absorbs(draft, policy, counted, [signal.host], children)
 
 
-def _claim_earlier(draft: Draft, policy: LifecyclePolicy, incident: Incident, was: datetime) -> bool:
+def _claim_earlier(draft: Draft, policy: LifecyclePolicy, incident: Incident, was: datetime,
+                   children: ChildKeys) -> bool:
     """A late, earlier hit widens what a parent explains: renew every claim from it."""
     if not policy.absorbs or incident.first_seen >= was:
         return False
-    send_absorbs(draft, policy, incident, draft.state.hosts, again=True)
+    send_absorbs(draft, policy, incident, draft.state.hosts, children, again=True)
     return True
 
 
-def _reopen(draft: Draft, policy: LifecyclePolicy, last: Incident, signal: Signal) -> None:
+def _reopen(draft: Draft, policy: LifecyclePolicy, last: Incident, signal: Signal, children: ChildKeys) -> None:
     draft.state.recovered.pop(signal.host, None)
     counted, _ = fold(draft.state, last, WindowEntry.of(signal))
     reopened = draft.change(
@@ -162,10 +163,10 @@ def _reopen(draft: Draft, policy: LifecyclePolicy, last: Incident, signal: Signa
         )
     reopened = escalate(draft, policy, reopened, signal.last_seen)
     if policy.absorbs:
-        send_absorbs(draft, policy, reopened, draft.state.hosts, again=True)
+        send_absorbs(draft, policy, reopened, draft.state.hosts, children, again=True)
 
 
-def _pend(draft: Draft, policy: LifecyclePolicy, signal: Signal) -> None:
+def _pend(draft: Draft, policy: LifecyclePolicy, signal: Signal, children: ChildKeys) -> None:
     """Hold the hit; open when the held hits inside one window meet the thresholds.
 
     Held hits are kept in event-time order and none is dropped for arriving late (only the cap,
@@ -175,7 +176,7 @@ def _pend(draft: Draft, policy: LifecyclePolicy, signal: Signal) -> None:
     _hold(draft, signal)
     population = threshold_population(policy, state.window, state.population)
     if crossing_time(policy, state.window, population) is not None:
-        _open(draft, policy, signal)
+        _open(draft, policy, signal, children)
     else:
         draft.decide(Outcome.PENDING, source_ids=(signal.source_id,))
 
@@ -190,7 +191,7 @@ def _hold(draft: Draft, signal: Signal) -> None:
         draft.decide(Outcome.WINDOW_EXPIRED, source_ids=tuple(s.source_id for s in overflow))
 
 
-def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal) -> None:
+def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal, children: ChildKeys) -> None:
     state = draft.state
     held, state.window = state.window, []
     opened_at = opening_time(policy, state, held)
@@ -219,7 +220,7 @@ def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal) -> None:
         return
     draft.decide(Outcome.APPLIED, opened.id, source_ids=tuple(s.source_id for s in entries))
     if policy.absorbs:
-        send_absorbs(draft, policy, opened, state.hosts)
+        send_absorbs(draft, policy, opened, state.hosts, children)
     _recover_after(draft, opened, held, opened_at)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from deskwatch.processors.stage2.absorb import reconcile
+from deskwatch.processors.stage2.absorb import ChildKeys, reconcile
 from deskwatch.processors.stage2.draft import Decision, Draft, Stage2Result
 from deskwatch.processors.stage2.expire import expire, tick_due
 from deskwatch.processors.stage2.obey import obey
@@ -37,6 +37,7 @@ class Stage2:
         self._policies = policies
         # Groups of these rules keep a few older incidents: a late claim can still cover them.
         self._absorbable = frozenset(child for p in policies.values() for child in p.absorbs)
+        self._children = ChildKeys(policies)
         self._silences: Mapping[str, Silence] = silences if silences is not None else {}
         self._replays = SourceIdIndex()
 
@@ -52,7 +53,7 @@ class Stage2:
         if self._replays.seen(signal.group_key, ids, signal.source_id):
             return _unchanged(state, Outcome.DUPLICATE_SIGNAL, signal, "")
         draft = Draft(state, now, self._history(state))
-        observe(draft, policy, signal, self._silences)
+        observe(draft, policy, signal, self._silences, self._children)
         reconcile(draft)
         result = draft.finish()
         self._replays.advance(signal.group_key, ids, result.state.recent_source_ids)

@@ -126,21 +126,24 @@ def plan_av_definitions_stale(ctx: PlanContext, rng: Random) -> ScenarioPlan | N
     return plan
 
 
+CRASH_MIN_HOSTS = 3  # the min_hosts of app-crash-spread, which absorbs each host's app-crash-storm
+
+
 def plan_app_crash_storm(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
     """One application crashes repeatedly on a share of one directorate's clients."""
     begin, length = choose_window(ctx, rng, 2 * 3600.0, "app-crash-storm")
     directorate = rng.choice(sorted(ctx.by_directorate))
     clients = [i for i in ctx.by_directorate[directorate] if ctx.hosts[i].device_class != "server"]
-    hosts = pick_share(ctx, rng, clients, rng.uniform(0.1, 0.3), 3, begin, begin + length)
-    if not hosts:
-        return None
+    hosts = pick_share(ctx, rng, clients, rng.uniform(0.1, 0.3), CRASH_MIN_HOSTS, begin, begin + length)
+    if len(hosts) < CRASH_MIN_HOSTS:
+        return None  # too few clients awake: one host's crashes are not a storm
     app, version, module = rng.choice(APPLICATIONS)
     plan = ScenarioPlan(
         "app-crash-storm",
-        "app-crash-storm",
+        "app-crash-spread",
         directorate=directorate,
         group={"application": app},
-        incidents="per_host",
+        absorbs=["app-crash-storm"],
     )
     for host in hosts:
         for _ in range(ctx.scaled(rng.randint(2, 6))):

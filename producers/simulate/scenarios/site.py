@@ -19,6 +19,9 @@ from deskwatch.producers.simulate.vocabulary import Template, lookup_name, produ
 GPO_SITE_SHARE = 0.6  # the wave reaches at least this share of the site's hosts...
 GPO_MIN_HOSTS = 5  # ...and at least this many (the rule's min_hosts)
 GPO_MIN_SITE = 8  # sites smaller than this cannot show a wave of GPO_MIN_HOSTS at 65 %
+# A print server's or DNS server's failure shows on at least this many of the site's hosts (the
+# min_hosts of spooler-failure-site and dns-timeouts-site).
+SITE_MIN_HOSTS = 3
 GROUP_POLICY = "Microsoft-Windows-GroupPolicy"
 GPO_SUCCESS = frozenset({(GROUP_POLICY, "1502"), (GROUP_POLICY, "1503")})
 PRINT_SERVICE = "Microsoft-Windows-PrintService"
@@ -87,14 +90,14 @@ def plan_spooler_failure(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
     begin, length = choose_window(ctx, rng, 3600.0, "spooler-failure")
     site = rng.choice(sorted(ctx.by_site))
     clients = [i for i in ctx.by_site[site] if ctx.hosts[i].device_class != "server"]
-    hosts = pick_share(ctx, rng, clients, rng.uniform(0.3, 0.6), 3, begin, begin + length)
-    if not hosts:
-        return None
+    hosts = pick_share(ctx, rng, clients, rng.uniform(0.3, 0.6), SITE_MIN_HOSTS, begin, begin + length)
+    if len(hosts) < SITE_MIN_HOSTS:
+        return None  # too few clients awake: not a site's problem to inject
     floor = rng.choice(("RDC", "ETG1", "ETG2"))
     printer = f"\\\\{print_server(site, ctx.hosts)}\\{site}-{floor}-{rng.choice(PRINTERS)}"
     failed, plug_in = _print_failed(printer), _plug_in_failed(rng.choice(PRINT_DRIVERS))
-    plan = ScenarioPlan("spooler-failure", "spooler-failure", site=site, group={"site": site},
-                        incidents="per_host")  # fmt: skip
+    plan = ScenarioPlan("spooler-failure", "spooler-failure-site", site=site, group={"site": site},
+                        absorbs=["spooler-failure"])  # fmt: skip
     half = length * 0.5
     for host in hosts:
         first = begin + rng.uniform(0.0, half)
@@ -115,9 +118,9 @@ def plan_dns_timeouts(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
     begin, length = choose_window(ctx, rng, rng.uniform(20 * 60.0, 30 * 60.0), "dns-timeouts")
     site = rng.choice(sorted(ctx.by_site))
     members = ctx.by_site[site]
-    hosts = pick_share(ctx, rng, members, rng.uniform(0.5, 0.9), 3, begin, begin + length)
-    if not hosts:
-        return None
+    hosts = pick_share(ctx, rng, members, rng.uniform(0.5, 0.9), SITE_MIN_HOSTS, begin, begin + length)
+    if len(hosts) < SITE_MIN_HOSTS:
+        return None  # too few hosts awake: not a site's problem to inject
     domain = ctx.domain
 
     def timed_out(r: Random, h: Host, w: datetime) -> str:
@@ -127,8 +130,8 @@ def plan_dns_timeouts(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
         )
 
     timeout = Template("Microsoft-Windows-DNS-Client", "1014", "warning", SYSTEM, timed_out)
-    plan = ScenarioPlan("dns-timeouts", "dns-timeouts", site=site, group={"site": site},
-                        incidents="per_host")  # fmt: skip
+    plan = ScenarioPlan("dns-timeouts", "dns-timeouts-site", site=site, group={"site": site},
+                        absorbs=["dns-timeouts"])  # fmt: skip
     for host in hosts:
         for _ in range(ctx.scaled(rng.randint(5, 12))):
             plan.events.append((begin + rng.uniform(0.0, length), host, timeout))

@@ -61,8 +61,8 @@ def stricter(tmp_path: Path) -> Path:
 
 def test_check_validates_a_pack_as_one_set(stricter: Path, tmp_path: Path) -> None:
     ok = _run("rules", "check")
-    assert ok.exit_code == 0 and ok.output.startswith("22 rules valid (default pack): app-crash-storm, ")
-    assert _run("rules", "check", str(stricter)).output.startswith("22 rules valid (")
+    assert ok.exit_code == 0 and ok.output.startswith("25 rules valid (default pack): app-crash-storm, ")
+    assert _run("rules", "check", str(stricter)).output.startswith("25 rules valid (")
     (tmp_path / "bad.yaml").write_text("- id: Bad Id\n  version: 1\n")
     bad = _run("rules", "check", str(tmp_path / "bad.yaml"))
     assert bad.exit_code == 1 and "bad.yaml: rule 'Bad Id'" in bad.output
@@ -244,7 +244,7 @@ def test_whatif_reads_a_folder_of_logs_and_refuses_an_empty_one(fleet: Path, tmp
     (logs / ".hidden").write_text("not a log\n")
     (logs / "sub").mkdir()
     one = _run("rules", "whatif", "--candidate", str(PACK), "--events", str(logs))
-    assert one.exit_code == 0 and "1606 events replayed: 118 incidents" in one.output, one.output
+    assert one.exit_code == 0 and "1606 events replayed: 121 incidents" in one.output, one.output
     empty = tmp_path / "empty"
     empty.mkdir()
     none = _run("rules", "whatif", "--candidate", str(PACK), "--events", str(empty))

@@ -205,6 +205,10 @@ SAMPLES: dict[str, tuple[tuple[str, str, str], tuple[str, str, str]]] = {
         ("systemd", "systemd", "Started CUPS Scheduler."),
     ),
 }
+# A parent absorbing a per-host rule matches what its child matches: the same samples.
+for _parent, _child in (("dns-timeouts-site", "dns-timeouts"), ("spooler-failure-site", "spooler-failure"),
+                        ("app-crash-spread", "app-crash-storm")):
+    SAMPLES[_parent] = SAMPLES[_child]
 
 
 def _view(provider: str, code: str, message: str, **labels: str) -> dict[str, object]:
@@ -226,6 +230,9 @@ def test_default_pack_loads_the_agreed_rule_ids() -> None:
     assert PACK.parent_of("gpo-failure-host") == "gpo-failure-site"
     assert PACK.parent_of("update-failure-host") == "update-server-outage"
     assert PACK.parent_of("av-definitions-stale-host") == "av-definitions-stale"
+    assert PACK.parent_of("dns-timeouts") == "dns-timeouts-site"
+    assert PACK.parent_of("spooler-failure") == "spooler-failure-site"
+    assert PACK.parent_of("app-crash-storm") == "app-crash-spread"
     assert all(rule.remediation.strip() for rule in PACK)
 
 

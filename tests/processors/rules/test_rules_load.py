@@ -174,7 +174,19 @@ PACK_ERRORS = [
         [_rule(id="a", group_by=["asset.site"]), _rule(id="b", absorbs=["a"])],
         "absorbs: child 'a' must group by",
     ),
+    (
+        "child-groups-by-a-field-its-parent-does-not",
+        [_rule(id="a", group_by=["host.name", "process.name"]), _rule(id="b", group_by=["asset.site"], absorbs=["a"])],
+        "absorbs: child 'a' must group by host.name first, then only by fields 'b' groups by too",
+    ),
 ]
+
+
+def test_a_child_may_group_by_its_host_and_fields_its_parent_groups_by() -> None:
+    rules = RuleSet(parse_rules(_yaml(_rule(id="a", group_by=["host.name", "process.name"]),
+                                      _rule(id="b", group_by=["process.name"], absorbs=["a"])), "pack.yaml"),
+                    source="pack.yaml")
+    assert rules.parent_of("a") == "b"
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,7 @@ class Policy:
     ack_timeout: timedelta | None = None
     reopen_window: timedelta | None = timedelta(minutes=30)
     flap_threshold: int | None = None
+    group_by: tuple[str, ...] = ("host.name",)
     absorbs: tuple[str, ...] = ()
     quiet: dict[str, timedelta | None] = field(
         default_factory=lambda: {

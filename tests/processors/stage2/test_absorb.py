@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from deskwatch.processors.rules.group import group_key
 from deskwatch.processors.stage2 import GroupState, Outcome, Stage2, child_group_key
 from deskwatch.schemas.command import Command
 from deskwatch.schemas.command import CommandAction as A
@@ -38,6 +39,22 @@ def test_parent_opening_sends_one_absorb_per_child_rule_and_host() -> None:
     assert state.incident is not None
     assert {c.parent_id for c in commands} == {state.incident.id}
     assert {c.parent_group_key for c in commands} == {"fleet-disk|site=paris"}
+
+
+def test_a_child_grouped_by_host_and_a_parent_field_is_claimed_with_the_parents_value() -> None:
+    """An application crashing on many hosts claims each host's incident of that application (the
+    child groups by host.name, then process.name, which the parent groups by), not its others."""
+    spread = Policy(id="app-spread", group_by=("process.name",), min_hosts=2, absorbs=("app-crash",))
+    stage = Stage2({"app-spread": spread, "app-crash": Policy(id="app-crash", group_by=("host.name", "process.name"))})
+    app = {"process.name": "excel|x.exe"}  # a value the key format escapes
+    first = stage.on_signal(None, signal(0, "pc-1", rule="app-spread", group=app), at(0))
+    second = stage.on_signal(first.state, signal(1, "pc-2", rule="app-spread", group=app), at(1))
+    assert [(c.action, c.group_key) for c in second.commands] == [
+        (A.ABSORB, "app-crash|host.name=pc-1|process.name=excel%7Cx.exe"),
+        (A.ABSORB, "app-crash|host.name=pc-2|process.name=excel%7Cx.exe"),
+    ]
+    # the key stage 1 gives the child's group (the rules package's format)
+    assert group_key("app-crash", {"host.name": "pc-1", **app}) == second.commands[0].group_key
 
 
 def test_new_host_on_open_parent_sends_absorbs_for_it_only() -> None:

@@ -200,7 +200,8 @@ def test_the_default_pack_lets_acknowledgements_of_site_and_fleet_wide_incidents
     from deskwatch.processors.rules import load_default_pack
 
     lapsing = {rule.id: rule.ack_timeout for rule in load_default_pack() if rule.ack_timeout is not None}
-    assert lapsing == dict.fromkeys(("av-definitions-stale", "gpo-failure-site", "update-server-outage"),
+    assert lapsing == dict.fromkeys(("av-definitions-stale", "gpo-failure-site", "update-server-outage",
+                                     "dns-timeouts-site", "spooler-failure-site", "app-crash-spread"),
                                     timedelta(hours=8))
 
 
