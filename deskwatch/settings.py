@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -322,6 +322,24 @@ class Settings(BaseSettings):
     syslog: SyslogSettings = SyslogSettings()
     http_ingest: HttpIngestSettings = HttpIngestSettings()
     webhook: WebhookSettings = WebhookSettings()
+
+    @model_validator(mode="after")
+    def _groups_follow_the_topic_prefix(self) -> Settings:
+        """The processor's app id (its consumer group, and the prefix of its tables' changelog
+        topics) and the sink's and webhook's consumer groups, when not set, are named after
+        ``kafka.topic_prefix``: ``<prefix>-processor``, ``<prefix>-sink``, ``<prefix>-webhook``
+        (``deskwatch-…`` for the default prefix, as before).
+
+        Decision: derived, not fixed. With fixed names, two deployments on one cluster that set
+        only their topic prefix shared the processor's tables: the second one's stage 2 read the
+        first one's groups, saw its signals as replays and opened nothing."""
+        base = self.kafka.topic_prefix.rstrip("._-") or "deskwatch"
+        for section, name, suffix in (("processor", "app_id", "processor"), ("sink", "group_id", "sink"),
+                                      ("webhook", "group_id", "webhook")):
+            current = getattr(self, section)
+            if name not in current.model_fields_set:
+                object.__setattr__(self, section, current.model_copy(update={name: f"{base}-{suffix}"}))
+        return self
 
     @classmethod
     def settings_customise_sources(

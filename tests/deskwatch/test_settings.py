@@ -28,6 +28,25 @@ def test_environment_overrides_file(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert (s.kafka.partitions, s.kafka.topic_prefix) == (3, "env.")
 
 
+def test_consumer_groups_follow_the_topic_prefix_unless_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Two deployments on one cluster that set only their topic prefix must not share the
+    processor's tables (named after its app id) or the sinks' committed offsets."""
+    for key in [k for k in __import__("os").environ if k.startswith("DESKWATCH_")]:
+        monkeypatch.delenv(key)
+    s = load_settings()
+    assert (s.processor.app_id, s.sink.group_id, s.webhook.group_id) == (
+        "deskwatch-processor", "deskwatch-sink", "deskwatch-webhook")
+    monkeypatch.setenv("DESKWATCH_KAFKA__TOPIC_PREFIX", "acme.")
+    s = load_settings()
+    assert (s.processor.app_id, s.sink.group_id, s.webhook.group_id) == ("acme-processor", "acme-sink", "acme-webhook")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("processor:\n  app_id: deskwatch-processor\n")  # named: kept, even the old default
+    monkeypatch.setenv("DESKWATCH_CONFIG", str(cfg))
+    monkeypatch.setenv("DESKWATCH_SINK__GROUP_ID", "mine")
+    s = load_settings()
+    assert (s.processor.app_id, s.sink.group_id, s.webhook.group_id) == ("deskwatch-processor", "mine", "acme-webhook")
+
+
 @pytest.mark.parametrize("env", [
     {"DESKWATCH_KAFKA__PARTITIONS": "0"},
     {"DESKWATCH_KAFKA__NO_SUCH_FIELD": "1"},
