@@ -93,9 +93,14 @@ def test_round_trip_absorb_link_release_unlink() -> None:
         is Outcome.IGNORED_ALREADY_LINKED
     )
 
-    released = STAGE.on_command(child.state, command(A.RELEASE, 5, key=absorb.group_key), at(5))
+    # Released with nothing new since: what it saw, its parent explained; it stays absorbed, silent.
+    quiet = STAGE.on_command(child.state, command(A.RELEASE, 5, key=absorb.group_key), at(5))
+    assert quiet.changes == [] and quiet.commands == []
+    assert quiet.state.incident is not None and quiet.state.incident.parent_id == absorb.parent_id
+    # A hit after the release is new evidence: now it shows on its own.
+    released = STAGE.on_signal(quiet.state, signal(6, "pc-1", group={"host.name": "pc-1"}), at(6))
     assert [(c.reason, c.notify) for c in released.changes] == [(ChangeReason.RELEASED, True)]
-    assert released.incidents[0].parent_id is None and released.incidents[0].event_count == 1
+    assert released.incidents[0].parent_id is None and released.incidents[0].event_count == 2
     # The child lived while the parent claimed it: it stays counted among the parent's children.
     assert released.commands == []
     assert released.incidents[0].reason is ChangeReason.OPENED  # absorb/release keep the reason

@@ -66,8 +66,10 @@ SCENARIOS: dict[Trigger, Scenario] = {
         silences={"s1": silence("s1", 0, 6, site="paris")}, act=[("tick", None, 7)]
     ),
     Trigger.ABSORB: Scenario(act=[("command", ABSORB, 5)]),
-    # Released at minute 1: before the setup's incident resolved (minute 2, for the resolved row).
-    Trigger.RELEASE: Scenario(act=[("command", ABSORB, 5), ("command", command(A.RELEASE, 1), 6)]),
+    # Released at minute 1: after the incident opened (0), before its last hit (2): a child shows
+    # again only with a hit after its parent's release; the resolved row resolves at minute 2.
+    Trigger.RELEASE: Scenario(setup=[("signal", signal(0), 0), ("signal", signal(2), 2)],
+                              act=[("command", ABSORB, 5), ("command", command(A.RELEASE, 1), 6)]),
     Trigger.LINK_CHILD: Scenario(act=[("command", command(A.LINK_CHILD, 5, child_id="c1"), 5)]),
     Trigger.UNLINK_CHILD: Scenario(
         act=[
