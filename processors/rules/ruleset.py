@@ -7,7 +7,7 @@ from typing import Any
 
 from deskwatch.processors.rules.errors import RuleValidationError
 from deskwatch.processors.rules.index import RuleIndex
-from deskwatch.processors.rules.model import Rule
+from deskwatch.processors.rules.model import Extraction, Rule
 
 
 class RuleSet:
@@ -79,9 +79,19 @@ def _check_absorbs(by_id: Mapping[str, Rule], source: str) -> None:
                 raise RuleValidationError(source, rule.id, [
                     f"absorbs: child {child!r} must group by host.name first, then only by fields "
                     f"{rule.id!r} groups by too (it groups by {child_by})"])
+            for name in child_by[1:]:
+                # ... so a field both derive must be derived alike, or the claim names no child's key
+                if _extractions(by_id[child], name) != _extractions(rule, name):
+                    raise RuleValidationError(source, rule.id, [
+                        f"absorbs: child {child!r} and {rule.id!r} must extract {name!r} alike "
+                        "(the same extract entries, in the same order)"])
             owner[child] = rule.id
     for rule_id in by_id:
         _walk_up(rule_id, owner, source)
+
+
+def _extractions(rule: Rule, field: str) -> list[Extraction]:
+    return [e for e in rule.extract if e.field == field]
 
 
 def _walk_up(rule_id: str, owner: Mapping[str, str], source: str) -> None:

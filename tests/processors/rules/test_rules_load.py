@@ -160,6 +160,7 @@ def test_bad_rule_quotes_file_rule_and_field(raw: dict[str, object], fragments: 
         assert fragment in text
 
 
+EXTRACT_APP = {"field": "process.name", "pattern": r"Faulting application name:\s*([^,]+)"}
 PACK_ERRORS = [
     ("duplicate-id", [_rule(), _rule()], "rule 'disk-errors': id: defined twice"),
     ("absorbs-unknown", [_rule(absorbs=["nope"])], "rule 'disk-errors': absorbs: no rule 'nope'"),
@@ -179,13 +180,21 @@ PACK_ERRORS = [
         [_rule(id="a", group_by=["host.name", "process.name"]), _rule(id="b", group_by=["asset.site"], absorbs=["a"])],
         "absorbs: child 'a' must group by host.name first, then only by fields 'b' groups by too",
     ),
+    (
+        "child-and-parent-extract-a-key-field-differently",
+        [_rule(id="a", group_by=["host.name", "process.name"], extract=[EXTRACT_APP]),
+         _rule(id="b", group_by=["process.name"], absorbs=["a"],
+               extract=[{"field": "process.name", "pattern": r"P1:\s*(\S+)"}])],
+        "absorbs: child 'a' and 'b' must extract 'process.name' alike",
+    ),
 ]
 
 
 def test_a_child_may_group_by_its_host_and_fields_its_parent_groups_by() -> None:
-    rules = RuleSet(parse_rules(_yaml(_rule(id="a", group_by=["host.name", "process.name"]),
-                                      _rule(id="b", group_by=["process.name"], absorbs=["a"])), "pack.yaml"),
-                    source="pack.yaml")
+    rules = RuleSet(parse_rules(_yaml(
+        _rule(id="a", group_by=["host.name", "process.name"], extract=[EXTRACT_APP]),
+        _rule(id="b", group_by=["process.name"], absorbs=["a"], extract=[EXTRACT_APP])), "pack.yaml"),
+        source="pack.yaml")
     assert rules.parent_of("a") == "b"
 
 
