@@ -31,6 +31,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from deskwatch.processors.rules.group import MISSING, group_key
 from deskwatch.processors.stage2.draft import Draft
 from deskwatch.processors.stage2.policy import LifecyclePolicy
 from deskwatch.processors.stage2.state import (
@@ -44,14 +45,12 @@ from deskwatch.schemas.command import Command, CommandAction
 from deskwatch.schemas.incident import Incident
 
 ACTOR = "deskwatch:stage2"
-_ESCAPES = str.maketrans({"%": "%25", "|": "%7C", "=": "%3D"})
 
 
 def child_group_key(child_rule_id: str, host: str, fields: Mapping[str, str] | None = None) -> str:
     """Group key of a per-host child rule's group for ``host`` (and its other group_by ``fields``,
-    in the child's order)."""
-    extra = "".join(f"|{name}={value.translate(_ESCAPES)}" for name, value in (fields or {}).items())
-    return f"{child_rule_id}|host.name={host.translate(_ESCAPES)}{extra}"
+    in the child's order), as stage 1 makes it (``group_key``)."""
+    return group_key(child_rule_id, {"host.name": host, **(fields or {})})
 
 
 class ChildKeys:
@@ -66,7 +65,7 @@ class ChildKeys:
 
     def keys(self, policy: LifecyclePolicy, parent: Incident, hosts: Iterable[str]) -> list[str]:
         """Each host's key of each child rule of ``policy``, host by host."""
-        children = [(child, {name: parent.group.get(name, "-") for name in self._fields.get(child, ())})
+        children = [(child, {name: parent.group.get(name, MISSING) for name in self._fields.get(child, ())})
                     for child in sorted(policy.absorbs)]
         return [child_group_key(child, host, fields) for host in hosts for child, fields in children]
 
