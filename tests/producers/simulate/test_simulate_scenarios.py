@@ -265,25 +265,26 @@ def test_dns_timeouts_reach_five_per_host_within_half_an_hour(
 
 
 @pytest.mark.parametrize(
-    ("scenario", "incidents", "also_fires"),
+    ("scenario", "incidents", "absorbs", "also_fires"),
     [
-        pytest.param("gpo-failure-site", "one", [], id="gpo"),
-        pytest.param("update-server-outage", "one", [], id="wsus"),
-        pytest.param("av-definitions-stale", "one", [], id="av"),
-        pytest.param("disk-errors", "one", [], id="disk"),
-        pytest.param("bluescreen", "one", ["unexpected-shutdown"], id="bluescreen"),
-        pytest.param("dns-timeouts", "one", [], id="dns"),
-        pytest.param("app-crash-storm", "one", [], id="apps"),
+        pytest.param("gpo-failure-site", "one", ["gpo-failure-host"], [], id="gpo"),
+        pytest.param("update-server-outage", "one", ["update-failure-host"], [], id="wsus"),
+        pytest.param("av-definitions-stale", "one", ["av-definitions-stale-host"], [], id="av"),
+        pytest.param("disk-errors", "one", [], [], id="disk"),
+        pytest.param("bluescreen", "one", ["unexpected-shutdown"], [], id="bluescreen"),
+        pytest.param("dns-timeouts", "one", ["dns-timeouts"], [], id="dns"),
+        pytest.param("app-crash-storm", "one", ["app-crash-storm"], [], id="apps"),
     ],
 )
 def test_truth_says_how_many_incidents_to_expect(
     scenario: str,
     incidents: str,
+    absorbs: list[str],
     also_fires: list[str],
     simulated: tuple[Simulation, list[WorkstationEvent]],
 ) -> None:
     truth = _truth(simulated[0], scenario)
-    assert truth.incidents == incidents and truth.also_fires == also_fires
+    assert (truth.incidents, truth.absorbs, truth.also_fires) == (incidents, absorbs, also_fires)
 
 
 @pytest.mark.parametrize(
