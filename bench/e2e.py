@@ -36,8 +36,7 @@ from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import elasticsearch_client
 from deskwatch.settings import Settings, load_settings
 from deskwatch.stack import ensure_up, stack_status
-from deskwatch.topics import consumer_lag, delete_topics, ensure_topics
-from deskwatch.topology import EVENT_DIGESTS, EVENTS, INCIDENT_CHANGES, INCIDENTS
+from deskwatch.topics import delete_topics, ensure_topics, pipeline_lag
 
 console = Console()
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -101,10 +100,8 @@ def bench_settings(base: Settings, tag: str, workdir: Path) -> Settings:
 
 
 def drained(s: Settings) -> bool:
-    k = s.kafka
-    pairs = [(s.processor.app_id, EVENTS), (s.sink.group_id, INCIDENTS), (s.sink.group_id, INCIDENT_CHANGES),
-             (s.sink.group_id, EVENT_DIGESTS)]
-    return all(consumer_lag(k, group, spec.name(k)) == 0 for group, spec in pairs)
+    """Nothing left to commit for the processor (stage 2's signals and commands included) or the sink."""
+    return pipeline_lag(s) == (0, 0)
 
 
 def run_pipeline(s: Settings, events_file: Path, workdir: Path) -> tuple[float, dict[str, float]]:

@@ -14,8 +14,8 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 
 from deskwatch.connect import kafka_python_options
-from deskwatch.settings import KafkaSettings
-from deskwatch.topology import TOPICS, TopicSpec
+from deskwatch.settings import KafkaSettings, Settings
+from deskwatch.topology import PROCESSOR_INPUTS, SINK_INPUTS, TOPICS, TopicSpec
 
 log = structlog.get_logger(__name__)
 
@@ -157,6 +157,13 @@ def consumer_lag(kafka: KafkaSettings, group: str, topic: str) -> int:
         return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
     finally:
         admin.close()
+
+
+def pipeline_lag(settings: Settings) -> tuple[int, int]:
+    """Records the processor and the sink have yet to commit, each over every input it consumes."""
+    k = settings.kafka
+    return (sum(consumer_lag(k, settings.processor.app_id, t.name(k)) for t in PROCESSOR_INPUTS),
+            sum(consumer_lag(k, settings.sink.group_id, t.name(k)) for t in SINK_INPUTS))
 
 
 def committed_offsets(admin: KafkaAdminClient, group: str) -> dict[TopicPartition, Any]:

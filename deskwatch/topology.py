@@ -87,5 +87,11 @@ DEAD_LETTER = TopicSpec(
 TOPICS: tuple[TopicSpec, ...] = (
     EVENTS, INVENTORY, EVENT_DIGESTS, SIGNALS, COMMANDS, SILENCES, INCIDENTS, INCIDENT_CHANGES, DEAD_LETTER,
 )
+# What each consumer group commits, so "drained" means the same everywhere (the demo, the bench,
+# the fault runs): the processor's streams (stage 2's signals and commands too: a claim between
+# two groups travels on commands after stage 1 is done), and every topic the sink indexes.
+# Inventory and silences are tables the processor follows from their start, never committed.
+PROCESSOR_INPUTS: tuple[TopicSpec, ...] = (EVENTS, SIGNALS, COMMANDS)
+SINK_INPUTS: tuple[TopicSpec, ...] = (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS)
 # Stage 2 reads signals and commands with one key, so one partition owns a group and its incidents.
 CO_PARTITIONED: tuple[tuple[TopicSpec, ...], ...] = ((SIGNALS, COMMANDS),)

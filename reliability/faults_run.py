@@ -17,13 +17,10 @@ from pathlib import Path
 
 from deskwatch.components import Component, write_settings_file
 from deskwatch.settings import Settings
-from deskwatch.topics import consumer_lag, ensure_topics
-from deskwatch.topology import COMMANDS, EVENT_DIGESTS, EVENTS, INCIDENT_CHANGES, INCIDENTS, SIGNALS
+from deskwatch.topics import ensure_topics, pipeline_lag
 
 from faults_account import Tally, dead_letters, distinct_event_ids, found_in_es
 
-PROCESSOR_INPUTS = (EVENTS, SIGNALS, COMMANDS)
-SINK_INPUTS = (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS)
 
 
 def run_settings(base: Settings, kafka: str, es_url: str, folder: Path) -> Settings:
@@ -109,10 +106,8 @@ class Run:
 
     def lag(self) -> int | None:
         """Uncommitted records over both groups' inputs, None while the broker does not answer."""
-        k, groups = self.settings.kafka, ((self.settings.processor.app_id, PROCESSOR_INPUTS),
-                                          (self.settings.sink.group_id, SINK_INPUTS))
         try:
-            return sum(consumer_lag(k, g, t.name(k)) for g, topics in groups for t in topics)
+            return sum(pipeline_lag(self.settings))
         except Exception:  # noqa: BLE001 - any client error while an engine is away means "not yet"
             return None
 

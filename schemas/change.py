@@ -30,7 +30,8 @@ class IncidentChange(BaseModel):
     at: AwareDatetime = Field(description="event, tick or command time that caused it")
     actor: str | None = Field(default=None, description="operator or system behind a command")
     detail: str = ""
-    notify: bool = Field(default=True, description="False while silenced, absorbed or flapping")
+    notify: bool = Field(default=True, description="False while silenced, absorbed or flapping, "
+                                                    "and for a parent's links (child_absorbed, child_released)")
 
     @property
     def change_id(self) -> str:

@@ -15,8 +15,14 @@ from deskwatch.processors.stage2.state import GroupState, replace_incident
 from deskwatch.processors.stage2.transition import SIDE_TRIGGERS, Outcome, Trigger, lookup, refusal
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.command import Command
-from deskwatch.schemas.incident import Incident, IncidentStatus
+from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus
 
+# Changes that record a parent's links, never worth a notification. Decision: each absorbed child
+# was one notice per host to every receiver (the demo's 9 problems: 111 child_absorbed notices);
+# the parent's notice at its threshold gives the scope, and its escalations by hosts or share of
+# a site say when the scope grows enough to matter. They stay on incident-changes (notify false)
+# for receivers that take every change (webhook.notify_only false) and in the history index.
+BOOKKEEPING = frozenset({ChangeReason.CHILD_ABSORBED, ChangeReason.CHILD_RELEASED})
 
 # Copies of the changes this input made (their notify flag): model_copy's generic steps, without.
 _replace_change = replacer(IncidentChange)
@@ -185,7 +191,8 @@ class Draft:
                 self._place(bumped)
                 self._emitted[incident_id] = bumped
         changes = [
-            _replace_change(c, notify=not self._emitted[c.incident_id].suppressed) for c in self.changes
+            _replace_change(c, notify=c.reason not in BOOKKEEPING and not self._emitted[c.incident_id].suppressed)
+            for c in self.changes
         ]
         return Stage2Result(
             self.state, list(self._emitted.values()), changes, self.commands, self.decisions

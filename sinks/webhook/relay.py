@@ -8,6 +8,7 @@ receivers deduplicate on ``Idempotency-Key`` = ``<incident id>:<revision>``.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -18,8 +19,10 @@ from deskwatch.schemas.change import IncidentChange
 from deskwatch.sinks.membership import GroupKeeper
 from deskwatch.sinks.webhook.cloudevents import ce_id, header_map
 from deskwatch.sinks.webhook.deliver import Attempt, Outcome, deliver
+from deskwatch.sinks.webhook.hold import NotificationHold
 from deskwatch.sinks.webhook.sign import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signature
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.structs import OffsetAndMetadata
 from pydantic import ValidationError
 
 from deskwatch.connect import kafka_python_options
@@ -31,6 +34,18 @@ log = structlog.get_logger(__name__)
 
 class WebhookConfigError(ValueError):
     """The webhook section cannot work as configured."""
+
+
+def child_rules(settings: Settings) -> frozenset[str]:
+    """The ids of the rules some rule absorbs, in the rule set the processor runs."""
+    from deskwatch.processors.rules import RuleError, load_default_pack, load_rules
+
+    files = settings.processor.rule_files
+    try:
+        rules = load_rules(files) if files else load_default_pack()
+    except (OSError, RuleError) as exc:
+        raise WebhookConfigError(f"processor.rule_files: {exc}") from None
+    return frozenset(child for rule in rules for child in rule.absorbs)
 
 
 def request_headers(change: IncidentChange, body: bytes, secret: bytes, ce: dict[str, str]) -> dict[str, str]:
@@ -59,6 +74,9 @@ class WebhookRelay:
         self._http: Any = None
         self._letters: list[Any] = []  # send futures of this poll's dead letters
         self.keeper = GroupKeeper("webhook", self._new_consumer, hook.heartbeat_interval_s, hook.rejoin_after_s)
+        # Holding only matters to receivers of notifications; one that takes every change gets them as they come.
+        self._hold = NotificationHold(child_rules(settings), hook.absorb_wait_s if hook.notify_only else 0.0)
+        self._next: dict[tuple[str, int], int] = {}  # per partition: one past the last record consumed
 
     def start(self) -> None:
         """Connect (no I/O happens in the constructor)."""
@@ -74,21 +92,51 @@ class WebhookRelay:
             client_id="deskwatch-webhook", **kafka_python_options(self._settings.kafka))
 
     def step(self, timeout_s: float = 0.5) -> int:
-        """Poll once, deliver or dead-letter every record, commit; return the records handled. Then
-        check the consumer's membership (heartbeat line, orphaned join mended, stalled consumer replaced)."""
+        """Poll once, deliver or dead-letter every record (or hold it, ``hold.py``), deliver the
+        held changes whose wait is over, commit up to the first record still held; return the
+        records consumed. Then check the consumer's membership (heartbeat line, orphaned join
+        mended, stalled consumer replaced)."""
         polled = self._consumer.poll(timeout_ms=int(timeout_s * 1000))
         records = [r for batch in polled.values() for r in batch]
+        self._forget_revoked()
+        now = time.monotonic()
         for record in records:
-            self._handle(record)
-        if records:
+            self._handle(record, now)
+            self._next[(record.topic, record.partition)] = record.offset + 1
+        released = self._hold.due(now)
+        for change, record in released:
+            self._deliver(change, record)
+        if records or released:
             self._producer.flush()
             for future in self._letters:  # raises if a dead letter was not stored: nothing is committed
                 future.get(timeout=30)
             self._letters.clear()
-            self._consumer.commit()
+            self._commit()
             self.counts["consumed"] += len(records)
-        self._consumer = self.keeper.check(self._consumer, self.counts["consumed"])
+        consumer = self.keeper.check(self._consumer, self.counts["consumed"])
+        if consumer is not self._consumer:  # a new member reads from the last commit: hold it all anew
+            self._hold.forget()
+            self._next.clear()
+        self._consumer = consumer
         return len(records)
+
+    def _forget_revoked(self) -> None:
+        """Held records of partitions this member no longer owns are read again by their owner."""
+        owned = {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+        if self._hold and not owned.issuperset(self._hold.first_held()):
+            self._hold.forget(keep=owned)
+        for tp in [tp for tp in self._next if tp not in owned]:
+            del self._next[tp]
+
+    def _commit(self) -> None:
+        """Commit what was consumed, but never past a held record."""
+        held = self._hold.first_held()
+        offsets = {TopicPartition(*tp): OffsetAndMetadata(min(end, held.get(tp, end)), "", -1)
+                   for tp, end in self._next.items()}
+        if offsets:
+            self._consumer.commit(offsets)
+        self.counts["held"] = len(self._hold)
+        self.counts["absorbed_while_held"] = self._hold.dropped
 
     def run(self, stop: threading.Event) -> None:
         """Loop until ``stop`` is set."""
@@ -102,12 +150,16 @@ class WebhookRelay:
         if self._http is not None:
             self._http.clear()
 
-    def _handle(self, record: Any) -> None:
+    def _handle(self, record: Any, now: float) -> None:
         try:
             change = IncidentChange.model_validate_json(record.value)
         except ValidationError as exc:
             self._dead_letter(record, "invalid_change", str(exc)[:500])
             return
+        for ready, its_record in self._hold.offer(change, record, now):
+            self._deliver(ready, its_record)
+
+    def _deliver(self, change: IncidentChange, record: Any) -> None:
         if self._settings.webhook.notify_only and not change.notify:
             self.counts["skipped_quiet"] += 1
             return

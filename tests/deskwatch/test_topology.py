@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 from deskwatch.settings import KafkaSettings
-from deskwatch.topology import TOPICS, Stage
+from deskwatch.topology import PROCESSOR_INPUTS, SINK_INPUTS, TOPICS, Stage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,6 +25,14 @@ def test_every_stage_that_reads_is_fed_by_a_stage_that_writes() -> None:
     for stage in readers - {Stage.STAGE1}:  # stage 1 reads what producers write
         inputs = [t for t in TOPICS if stage in t.readers]
         assert any(set(t.writers) & (written_by - {stage}) for t in inputs), stage
+
+
+def test_drained_means_every_input_each_group_commits() -> None:
+    """The processor's group commits the streams its stages read (the compacted inventory and
+    silences are followed as tables); the sink's, every topic it reads."""
+    processor = {Stage.STAGE1, Stage.STAGE2}
+    assert set(PROCESSOR_INPUTS) == {t for t in TOPICS if processor & set(t.readers) and not t.compacted}
+    assert set(SINK_INPUTS) == {t for t in TOPICS if Stage.SINK in t.readers}
 
 
 def test_compacted_topics_say_so_and_others_have_retention() -> None:

@@ -30,17 +30,18 @@ pytestmark = pytest.mark.integration
 SECRET = "s3cret-for-tests"
 
 
-def _change(incident_id: str, revision: int, notify: bool = True) -> IncidentChange:
-    return IncidentChange(incident_id=incident_id, revision=revision, rule_id="disk-errors", rule_version=1,
-                          group_key=f"disk-errors|host={incident_id}", from_status=None,
-                          to_status=IncidentStatus.OPEN, reason=ChangeReason.OPENED, severity=Severity.HIGH,
+def _change(incident_id: str, revision: int, notify: bool = True, rule_id: str = "disk-errors",
+            reason: ChangeReason = ChangeReason.OPENED) -> IncidentChange:
+    return IncidentChange(incident_id=incident_id, revision=revision, rule_id=rule_id, rule_version=1,
+                          group_key=f"{rule_id}|host={incident_id}", from_status=None,
+                          to_status=IncidentStatus.OPEN, reason=reason, severity=Severity.HIGH,
                           at=datetime(2026, 11, 29, 8, 0, tzinfo=UTC), notify=notify)
 
 
-def _settings(settings: Settings, urls: list[str], attempts: int = 3) -> Settings:
+def _settings(settings: Settings, urls: list[str], attempts: int = 3, absorb_wait_s: float = 120.0) -> Settings:
     s = prefixed(settings, 2, webhook={"urls": tuple(urls), "secret": SecretStr(SECRET), "max_attempts": attempts,
                                        "backoff_initial_s": 0.01, "backoff_max_s": 0.05,
-                                       "group_id": lambda tag: f"dw-hook-{tag}"})
+                                       "absorb_wait_s": absorb_wait_s, "group_id": lambda tag: f"dw-hook-{tag}"})
     ensure_topics(s.kafka)
     return s
 
@@ -109,6 +110,35 @@ def test_dead_letter_after_the_bound_with_last_status_and_original_bytes(
     assert "last_status=500" in letter["detail"] and "attempts=2" in letter["detail"]
     assert base64.b64decode(letter["original_b64"]) == body
     assert consumer_lag(s.kafka, s.webhook.group_id, INCIDENT_CHANGES.name(s.kafka)) == 0
+
+
+def test_a_child_incident_absorbed_while_held_is_never_posted(settings: Settings, receiver: Receiver) -> None:
+    """dns-timeouts is absorbed by dns-timeouts-site in the default pack: its openings wait
+    absorb_wait_s; one absorbed meanwhile is dropped whole, one that is not is posted when the wait
+    ends, in order, and no commit passes a held record until then. disk-errors is never held."""
+    s = _settings(settings, [receiver.on("/hook")], absorb_wait_s=3.0)
+    changes = [_change("dns1", 1, rule_id="dns-timeouts"), _change("disk", 1),
+               _change("dns2", 1, rule_id="dns-timeouts"),
+               _change("dns1", 2, rule_id="dns-timeouts", reason=ChangeReason.RECOVERY_EVENT),
+               _change("dns2", 2, notify=False, rule_id="dns-timeouts", reason=ChangeReason.ABSORBED)]
+    # one key: one partition, so the commit held at dns1 also holds back what came after it
+    _send(s, [(b"k", c.model_dump_json().encode(), ce_headers(c, "dw-test")) for c in changes])
+    topic = INCIDENT_CHANGES.name(s.kafka)
+    relay = WebhookRelay(s)
+    relay.start()
+    try:
+        deadline = time.monotonic() + 60
+        while relay.counts["consumed"] < len(changes) and time.monotonic() < deadline:
+            relay.step()
+        assert [r.headers["Idempotency-Key"] for r in receiver.requests] == ["disk:1"], "only disk-errors at once"
+        assert relay.counts["held"] == 2 and relay.counts["absorbed_while_held"] == 2, relay.counts
+        assert consumer_lag(s.kafka, s.webhook.group_id, topic) == len(changes), "nothing committed past dns1"
+        while relay.counts["held"] and time.monotonic() < deadline:
+            relay.step(timeout_s=0.2)
+    finally:
+        relay.close()
+    assert [r.headers["Idempotency-Key"] for r in receiver.requests] == ["disk:1", "dns1:1", "dns1:2"]
+    assert consumer_lag(s.kafka, s.webhook.group_id, topic) == 0, "committed once nothing is held"
 
 
 @pytest.mark.parametrize(("update", "message"), [
