@@ -10,13 +10,15 @@ is a false positive. precision = explained found ÷ found; recall = matched inje
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from deskwatch.producers.simulate import InjectedIncident
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.incident import ChangeReason, Incident
+from deskwatch.sinks.webhook.hold import NotificationHold
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class IncidentScore:
     missed: list[InjectedIncident] = field(default_factory=list)
     gpo_wave: GpoWave | None = None
     top_level: int = 0  # found incidents no parent ever absorbed: the problems an operator is shown
+    notified: int = 0  # changes a notify_only webhook relay would POST, holding children (hold.py)
+    notified_unheld: int = 0  # the same without the hold
 
     @property
     def explained(self) -> int:
@@ -112,6 +116,19 @@ def score(incidents: dict[str, Incident], changes: list[IncidentChange], truth: 
         missed=[t for t in truth if t not in hit], gpo_wave=gpo_wave(found, parents, truth),
         top_level=sum(1 for i in found if i.id not in parents),
     )
+
+
+def notifications(changes: Sequence[IncidentChange], times: Sequence[datetime], children: frozenset[str],
+                  wait_s: float) -> int:
+    """The changes a ``notify_only`` webhook relay would POST, with its hold of ``children``'s new
+    incidents for ``wait_s``: the replay's clock (event time) standing for the relay's."""
+    hold = NotificationHold(children, wait_s)
+    sent = 0
+    for change, at in zip(changes, times, strict=True):
+        now = at.timestamp()
+        sent += sum(1 for c, _ in hold.due(now) if c.notify)
+        sent += sum(1 for c, _ in hold.offer(change, None, now) if c.notify)
+    return sent + sum(1 for c, _ in hold.due(math.inf) if c.notify)
 
 
 def gpo_wave(found: list[Incident], parents: dict[str, str], truth: list[InjectedIncident]) -> GpoWave | None:

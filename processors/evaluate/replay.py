@@ -45,6 +45,7 @@ class ReplayResult:
 
     incidents: dict[str, Incident] = field(default_factory=dict)
     changes: list[IncidentChange] = field(default_factory=list)
+    change_times: list[datetime] = field(default_factory=list)  # the replay's clock at each change
     events: int = 0
     envelopes: int = 0
     signals: int = 0
@@ -52,13 +53,14 @@ class ReplayResult:
     ticks: int = 0
     digests: int = 0
 
-    def keep(self, result: Stage2Result) -> None:
+    def keep(self, result: Stage2Result, now: datetime) -> None:
         """Fold one stage-2 result's revisions and changes in (a compacted topic keeps the newest)."""
         for incident in result.incidents:
             old = self.incidents.get(incident.id)
             if old is None or incident.revision > old.revision:
                 self.incidents[incident.id] = incident
         self.changes.extend(result.changes)
+        self.change_times.extend([now] * len(result.changes))
 
 
 class Replayer:
@@ -128,16 +130,16 @@ class Replayer:
         A command is applied when its turn comes, to the group's state as it is then: applying
         it when sent would read a state that an earlier queued command is about to replace.
         """
-        self._write(key, result)
+        self._write(key, result, now)
         pending: deque[Command] = deque(result.commands)
         while pending:
             command = pending.popleft()
             self.result.commands += 1
             out = self._command(command, now)
-            self._write(command.group_key, out)
+            self._write(command.group_key, out, now)
             pending.extend(out.commands)
 
-    def _write(self, key: str, out: Stage2Result) -> None:
+    def _write(self, key: str, out: Stage2Result, now: datetime) -> None:
         if key not in self.groups:
             self._fresh.add(key)
         if out.state != self.groups.get(key):
@@ -148,7 +150,7 @@ class Replayer:
                 self._woken.append(key)
         else:
             self._tickable.discard(key)
-        self.result.keep(out)
+        self.result.keep(out, now)
 
     def _command(self, command: Command, now: datetime) -> Stage2Result:
         return self.stage2.on_command(self.groups.get(command.group_key), command, now)

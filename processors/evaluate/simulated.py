@@ -4,21 +4,22 @@ where the simulator injected a cause, where the suspected changes ranked it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from deskwatch.processors.rules import RuleSet, load_default_pack
 from deskwatch.processors.rules.host_change import ChangeDefinition, load_changes
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
+from deskwatch.settings import WebhookSettings
 
 from .causes import CauseCheck, DigestLog, check_cause
-from .incidents import IncidentScore, score
+from .incidents import IncidentScore, notifications, score
 from .replay import replay
 
 EVALUATION_START = datetime(2026, 11, 23, 0, 0, tzinfo=timezone.utc)  # a Monday: work hours happen
 _HEADERS = ("seed", "events", "injected", "found", "matched inj", "matched found", "absorbed",
             "also fired", "false pos", "precision", "recall", "events/incident", "never absorbed",
-            "events/never absorbed", "GPO wave = 1 parent",
+            "events/never absorbed", "notified", "notified, no hold", "GPO wave = 1 parent",
             "cause ranked 1st")
 
 
@@ -37,11 +38,16 @@ def evaluate_seed(seed: int, duration: timedelta, tick_every: timedelta, rules: 
     sim = simulate_fleet(FleetSpec(seed=seed, start=EVALUATION_START, duration=duration))
     definitions = load_changes() if definitions is None else definitions
     log = DigestLog.for_definitions(definitions)
-    result = replay(iter(sim.events), rules or load_default_pack(), sim.assets, tick_every, source="simulator",
+    rules = rules or load_default_pack()
+    result = replay(iter(sim.events), rules, sim.assets, tick_every, source="simulator",
                     on_digests=log.add, changes=definitions)
     found = list(result.incidents.values())
     checks = tuple(c for t in sim.truth if (c := check_cause(t, found, log, definitions)) is not None)
-    return SeedScore(seed, score(result.incidents, result.changes, sim.truth, result.events), checks)
+    held, unheld = (notifications(result.changes, result.change_times, rules.children, wait)
+                    for wait in (WebhookSettings().absorb_wait_s, 0.0))
+    scored = replace(score(result.incidents, result.changes, sim.truth, result.events),
+                     notified=held, notified_unheld=unheld)
+    return SeedScore(seed, scored, checks)
 
 
 def evaluate_seeds(seeds: Sequence[int], duration: timedelta, tick_every: timedelta) -> list[SeedScore]:
@@ -62,6 +68,7 @@ def total(scores: Sequence[IncidentScore]) -> IncidentScore:
         missed=[t for s in scores for t in s.missed],
         gpo_wave=None,  # the overall row counts the seeds whose wave was one parent instead
         top_level=sum(s.top_level for s in scores),
+        notified=sum(s.notified for s in scores), notified_unheld=sum(s.notified_unheld for s in scores),
     )
 
 
@@ -84,7 +91,7 @@ def _row(row: SeedScore, overall_wave: str) -> tuple[str, ...]:
         "all" if row.seed is None else str(row.seed), str(s.events), str(s.injected), str(s.found),
         str(s.matched_injected), str(s.matched_found), str(s.absorbed_found), str(s.also_fired_found),
         str(len(s.false_positives)), f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.noise_reduction:.1f}",
-        str(s.top_level), f"{s.operator_reduction:.1f}", wave,
+        str(s.top_level), f"{s.operator_reduction:.1f}", str(s.notified), str(s.notified_unheld), wave,
         _causes(row.causes, overall=row.seed is None),
     )
 

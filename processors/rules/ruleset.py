@@ -40,6 +40,11 @@ class RuleSet:
         """Rule ids in pack order."""
         return [rule.id for rule in self._rules]
 
+    @property
+    def children(self) -> frozenset[str]:
+        """The ids of the rules some rule absorbs."""
+        return frozenset(self._parents)
+
     def parent_of(self, rule_id: str) -> str | None:
         """The id of the rule that absorbs ``rule_id``, if any."""
         return self._parents.get(rule_id)

@@ -45,7 +45,7 @@ def child_rules(settings: Settings) -> frozenset[str]:
         rules = load_rules(files) if files else load_default_pack()
     except (OSError, RuleError) as exc:
         raise WebhookConfigError(f"processor.rule_files: {exc}") from None
-    return frozenset(child for rule in rules for child in rule.absorbs)
+    return rules.children
 
 
 def request_headers(change: IncidentChange, body: bytes, secret: bytes, ce: dict[str, str]) -> dict[str, str]:

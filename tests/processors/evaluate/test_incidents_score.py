@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from deskwatch.processors.evaluate.incidents import score
+from deskwatch.processors.evaluate.incidents import notifications, score
 from deskwatch.producers.simulate import InjectedIncident, Signature
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus, Severity
@@ -56,3 +56,20 @@ def test_score(incidents: list[Incident], changes: list[IncidentChange], truth: 
     s = score({i.id: i for i in incidents}, changes, truth, events=100)
     assert (s.matched_injected, s.matched_found, len(s.false_positives), s.precision, s.recall) == want
     assert s.noise_reduction == 100 / len(incidents)
+
+
+def _opened(iid: str, rule: str) -> IncidentChange:
+    return IncidentChange(incident_id=iid, revision=1, rule_id=rule, rule_version=1, group_key="g", from_status=None,
+                          to_status=IncidentStatus.OPEN, reason=ChangeReason.OPENED, severity=Severity.LOW, at=T0)
+
+
+@pytest.mark.parametrize(("absorbed_after_s", "wait_s", "sent"), [
+    (30, 120.0, 1),  # the child dropped: only the parent's opening
+    (300, 120.0, 2),  # its parent came after the wait: the child's opening went out
+    (30, 0.0, 2),  # no hold
+], ids=["absorbed-within-the-wait", "absorbed-after-it", "no-hold"])
+def test_notifications_count_what_a_holding_relay_would_post(absorbed_after_s: int, wait_s: float, sent: int) -> None:
+    changes = [_opened("child", "gpo-failure-host"), _opened("parent", "gpo-failure-site"), absorbed("child", "parent")]
+    times = [T0, T0 + timedelta(seconds=absorbed_after_s), T0 + timedelta(seconds=absorbed_after_s)]
+    changes[2] = changes[2].model_copy(update={"notify": False})
+    assert notifications(changes, times, frozenset({"gpo-failure-host"}), wait_s) == sent

@@ -190,7 +190,7 @@ def test_a_group_a_tick_wakes_is_visited_when_its_key_comes(monkeypatch: pytest.
         replayer.stage2 = SimpleNamespace(on_tick=on_tick, on_command=on_command,  # type: ignore[assignment]
                                           tickable=lambda state: state.live)
         for key, live in (("a", False), ("b", True), ("c", False)):
-            replayer._write(key, Stage2Result(SimpleNamespace(key=key, live=live, rule_id="r")))  # type: ignore[arg-type]
+            replayer._write(key, Stage2Result(SimpleNamespace(key=key, live=live, rule_id="r")), T0)  # type: ignore[arg-type]
         replayer.tick(T0)
         replayer.tick(T0 + timedelta(minutes=1))
         return seen
