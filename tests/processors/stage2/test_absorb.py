@@ -124,10 +124,12 @@ def test_parent_resolving_releases_its_children_and_reopen_absorbs_again() -> No
     assert [(c.action, c.group_key) for c in resolved.commands] == [
         (A.RELEASE, c.group_key) for c in commands
     ]
-    reopened = STAGE.on_signal(
-        resolved.state, signal(6, "pc-1", rule="fleet-disk", group=FLEET), at(6)
-    )
+    # One host again is not the fleet failing again: it waits for the parent's thresholds (2 hosts).
+    one = STAGE.on_signal(resolved.state, signal(6, "pc-1", rule="fleet-disk", group=FLEET), at(6))
+    assert one.changes == [] and [d.outcome for d in one.decisions] == [Outcome.PENDING]
+    reopened = STAGE.on_signal(one.state, signal(7, "pc-2", rule="fleet-disk", group=FLEET), at(7))
     assert [c.reason for c in reopened.changes] == [ChangeReason.REOPENED]
+    assert reopened.incidents[-1].id == resolved.incidents[-1].id and reopened.incidents[-1].reopen_count == 1
     assert [(c.action, c.group_key) for c in reopened.commands] == [
         (A.ABSORB, c.group_key) for c in commands
     ]
