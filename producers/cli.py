@@ -20,7 +20,7 @@ from deskwatch.producers.envelope import WireEnveloper
 from deskwatch.producers.file_options import cannot_tell, format_option, lacking_options
 from deskwatch.producers.ingest import IngestCounts, ingest_records
 from deskwatch.producers.parse.contract import ParseResult, SourceContext, UnknownFormatError
-from deskwatch.producers.parse.dispatch import PARSERS, choose_format, member_name, zip_members
+from deskwatch.producers.parse.dispatch import PARSERS, choose_format, member_name, sniff_head, zip_members
 from deskwatch.producers.parse.encode import EncodeResult, encode_lines
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.cli import envelope_limits, summary
@@ -88,8 +88,7 @@ def _produce_one(path: Path, opener: Callable[[], io.BufferedReader[Any]], size:
     with opener() as stream, Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[n]} records"),
                                          TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task(ctx.source, total=size, n=0)
-        head = stream.peek(65536)[:65536] if fmt == "auto" else b""
-        chosen = choose_format(fmt, member_name(path, ctx.source), head)
+        chosen = choose_format(fmt, member_name(path, ctx.source), sniff_head(stream, fmt))
 
         def progress(c: IngestCounts) -> None:
             bar.update(task, completed=stream.tell() if size else None, n=c.read)

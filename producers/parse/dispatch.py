@@ -38,6 +38,7 @@ PARSERS: Final[dict[str, LineParser]] = {
 }
 EVTX_MAGIC: Final = b"ElfFile\x00"
 SNIFF_LINES: Final = 10
+SNIFF_BYTES: Final = 65_536  # the head of an input that ``detect_format`` reads
 SYSLOG_START: Final = re.compile(rb"<\d{1,3}>|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d ")
 CBS_START: Final = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d, \w+")
 # When the first JSON line is cut off by the sniffing window, look for the telling keys instead.
@@ -85,6 +86,11 @@ def choose_format(fmt: str, name: Path, head: bytes) -> str:
     return detect_format(name, head) if head else "jsonl"
 
 
+def sniff_head(stream: io.BufferedReader, fmt: str) -> bytes:
+    """The first ``SNIFF_BYTES`` of ``stream``, left unread, when its format is to be detected."""
+    return stream.peek(SNIFF_BYTES)[:SNIFF_BYTES] if fmt == "auto" else b""
+
+
 def member_name(path: Path, source: str) -> Path:
     """The name a source of ``path`` is sniffed by: its own for an archive's member
     (``archive.zip!member``, ``zip_members``), else ``path``'s."""
@@ -115,7 +121,7 @@ def parse_file(path: Path, context: SourceContext, fmt: str = "auto") -> Iterato
         return
     if fmt == "auto":
         with path.open("rb") as head:
-            fmt = choose_format(fmt, path, head.read(65536))
+            fmt = choose_format(fmt, path, head.read(SNIFF_BYTES))
     if fmt == "evtx":
         yield from read_evtx(path, context)
         return
@@ -150,8 +156,7 @@ def _parse_zip(path: Path, context: SourceContext, fmt: str) -> Iterator[tuple[i
         for source, opener, _ in zip_members(path, archive):
             member = replace(context, source=source)
             with opener() as stream:
-                head = stream.peek(65536)[:65536] if fmt == "auto" else b""
-                chosen = choose_format(fmt, member_name(path, source), head)
+                chosen = choose_format(fmt, member_name(path, source), sniff_head(stream, fmt))
                 if chosen == "evtx":
                     yield from read_evtx_stream(stream, member)
                 else:

@@ -11,7 +11,7 @@ from deskwatch.producers.envelope import EnvelopeLimits
 from deskwatch.producers.file_options import cannot_tell, format_option, lacking_options
 from deskwatch.producers.ingest import IngestCounts
 from deskwatch.producers.parse.contract import SourceContext, UnknownFormatError
-from deskwatch.producers.parse.dispatch import PARSERS, detect_format
+from deskwatch.producers.parse.dispatch import PARSERS, SNIFF_BYTES, detect_format
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.stop import StopFlag
 from deskwatch.producers.sources.tail import FileTail, TailOptions
@@ -50,7 +50,7 @@ def tail_file(settings: Settings, path: Path, fmt: str, until_eof: bool, *, host
     if fmt == "auto":
         with open(path, "rb") as head:
             try:
-                fmt = detect_format(path, head.read(65536))
+                fmt = detect_format(path, head.read(SNIFF_BYTES))
             except UnknownFormatError as exc:
                 raise click.ClickException(cannot_tell(exc)) from None
     if fmt == "evtx":
