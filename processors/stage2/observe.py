@@ -209,12 +209,7 @@ def _reopen_at_crossing(draft: Draft, policy: LifecyclePolicy, last: Incident, c
     """
     state = draft.state
     held, state.window = state.window, []
-    cleared = cleared_hits(held, crossed, at_until=False)
-    hits = [s for s in held if not s.recovery]
-    entries = [s for s in hits if s.last_seen >= crossed - policy.window and s.source_id not in cleared]
-    expired = tuple(s.source_id for s in hits if s.last_seen < crossed - policy.window)
-    if expired:
-        draft.decide(Outcome.WINDOW_EXPIRED, source_ids=expired, detail=f"before {crossed}")
+    entries = _counted(draft, policy, held, crossed)
     hosts = len({e.host for e in entries})
     reopened = _reopen(draft, policy, last, sorted(entries, key=lambda e: (e.first_seen, e.sample)), crossed,
                        f"thresholds met again: {len(entries)} hits on {hosts} hosts", children)
@@ -232,19 +227,26 @@ def _hold(draft: Draft, signal: Signal) -> None:
         draft.decide(Outcome.WINDOW_EXPIRED, source_ids=tuple(s.source_id for s in overflow))
 
 
+def _counted(draft: Draft, policy: LifecyclePolicy, held: list[WindowEntry], at: datetime) -> list[WindowEntry]:
+    """The held hits an opening (or reopening) at ``at`` counts: those inside its window that no
+    recovery of their host cleared before it; the older ones are decided expired.
+
+    A recovery at that instant comes after the crossing hit (event_order): it does not clear hits
+    the crossing counted, it recovers its host of the incident (_recover_after). Clearing them too
+    opened an incident without a single counted hit."""
+    cleared = cleared_hits(held, at, at_until=False)
+    hits = [s for s in held if not s.recovery]
+    expired = tuple(s.source_id for s in hits if s.last_seen < at - policy.window)
+    if expired:
+        draft.decide(Outcome.WINDOW_EXPIRED, source_ids=expired, detail=f"before {at}")
+    return [s for s in hits if s.last_seen >= at - policy.window and s.source_id not in cleared]
+
+
 def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal, children: ChildKeys) -> None:
     state = draft.state
     held, state.window = state.window, []
     opened_at = opening_time(policy, state, held)
-    # A recovery at the opening instant comes after the crossing hit (event_order): it does not
-    # clear hits the crossing counted, it recovers its host of the opened incident (_recover_after).
-    # Clearing them too opened an incident without a single counted hit.
-    cleared = cleared_hits(held, opened_at, at_until=False)
-    hits = [s for s in held if not s.recovery]
-    entries = [s for s in hits if s.last_seen >= opened_at - policy.window and s.source_id not in cleared]
-    expired = tuple(s.source_id for s in hits if s.last_seen < opened_at - policy.window)
-    if expired:
-        draft.decide(Outcome.WINDOW_EXPIRED, source_ids=expired, detail=f"before {opened_at}")
+    entries = _counted(draft, policy, held, opened_at)
     state.last_opened_at = opened_at
     state.hosts, state.device_classes, state.children, state.absorb_targets = [], [], [], []
     state.recovered = {}
