@@ -81,12 +81,19 @@ class NotificationHold:
         return first
 
     def forget(self, keep: Iterable[Any] | None = None) -> None:
-        """Drop what is held (on the partitions not in ``keep``, (topic, partition) pairs): they
-        are read again from the last commit by whoever owns them next."""
+        """Drop what is held on the partitions not in ``keep`` ((topic, partition) pairs; all when
+        None): no commit passed a held record, so they are read again by whoever owns them next."""
         kept = None if keep is None else set(keep)
         for incident_id, held in list(self._held.items()):
             _, record = held.records[0]
             if kept is None or (record.topic, record.partition) not in kept:
+                del self._held[incident_id]
+
+    def forget_partition(self, tp: Any) -> None:
+        """Drop what is held on one (topic, partition): it is being read again from its commit."""
+        for incident_id, held in list(self._held.items()):
+            _, record = held.records[0]
+            if (record.topic, record.partition) == tp:
                 del self._held[incident_id]
 
     def __len__(self) -> int:

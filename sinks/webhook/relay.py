@@ -101,8 +101,11 @@ class WebhookRelay:
         self._forget_revoked()
         now = time.monotonic()
         for record in records:
+            tp = (record.topic, record.partition)
+            if record.offset < self._next.get(tp, 0):  # read again from the commit (a rebalance that kept it)
+                self._hold.forget_partition(tp)  # what it held there comes again, in order
             self._handle(record, now)
-            self._next[(record.topic, record.partition)] = record.offset + 1
+            self._next[tp] = record.offset + 1
         released = self._hold.due(now)
         for change, record in released:
             self._deliver(change, record)

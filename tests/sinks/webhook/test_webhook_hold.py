@@ -80,6 +80,18 @@ def test_forget_keeps_only_the_partitions_still_owned() -> None:
     assert len(hold) == 0
 
 
+def test_a_partition_read_again_is_held_anew_not_twice() -> None:
+    """A rebalance that keeps a partition here seeks it back to its commit, at or before its first
+    held record: the relay drops that partition's hold, and its records are offered again."""
+    hold = NotificationHold(frozenset({CHILD}), 60.0)
+    hold.offer(change("p0"), Rec(3, partition=0), 0.0)
+    hold.offer(change("p1"), Rec(4, partition=1), 0.0)
+    hold.forget_partition(("incident-changes", 0))
+    assert hold.first_held() == {("incident-changes", 1): 4}
+    hold.offer(change("p0"), Rec(3, partition=0), 5.0)
+    assert ids(hold.due(60.0)) == [("p1", 4)] and ids(hold.due(65.0)) == [("p0", 3)]
+
+
 def test_child_rules_come_from_the_processors_rule_set() -> None:
     children = child_rules(Settings())
     assert {"gpo-failure-host", "dns-timeouts", "unexpected-shutdown"} <= children
