@@ -18,7 +18,7 @@ from deskwatch.processors.collect import pace_collector
 from deskwatch.processors.heartbeat import Heartbeat, exit_now, kafka_offsets, read_pulse
 from deskwatch.processors.in_order import InOrderApp
 from deskwatch.processors.positions import seek_fresh_inputs_to_beginning
-from deskwatch.processors.rules import RuleSet, load_default_pack, load_rules
+from deskwatch.processors.rules import load_configured
 from deskwatch.processors.rules.host_change import load_changes
 from deskwatch.processors.run_stage1 import attach_stage1
 from deskwatch.processors.run_stage2 import attach_stage2
@@ -30,7 +30,7 @@ from deskwatch.processors.views import DecodedMapping, DerivedMapping
 from deskwatch.processors.wiring import Wiring, declare
 from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.command import Silence
-from deskwatch.settings import ProcessorSettings, Settings
+from deskwatch.settings import Settings
 from deskwatch.topology import COMMANDS, EVENTS, SIGNALS
 
 
@@ -38,7 +38,7 @@ def build_app(settings: Settings) -> tuple[faust.App, Wiring]:
     """A faust App configured from the settings tree, with its agents attached (no I/O yet)."""
     # In offset order: faust's own fetch loop can skip input records when partitions move (in_order.py).
     app = InOrderApp(settings.processor.app_id, ordered_topics=input_topics(settings), **_app_options(settings))
-    rules = load_ruleset(settings.processor)
+    rules = load_configured(settings.processor.rule_files)
     populations = DerivedMapping(lambda: count_populations(inventory.values(), rules))  # rebuilt on change
     wiring = declare(app, settings, on_inventory_change=populations.invalidate)
     inventory = DecodedMapping(wiring.inventory, Asset)
@@ -57,11 +57,6 @@ def build_app(settings: Settings) -> tuple[faust.App, Wiring]:
 def input_topics(settings: Settings) -> frozenset[str]:
     """The topics the agents read (the tables' changelogs are read only while recovering)."""
     return frozenset(t.name(settings.kafka) for t in (EVENTS, SIGNALS, COMMANDS))
-
-
-def load_ruleset(p: ProcessorSettings) -> RuleSet:
-    """The configured rule files, or the default pack."""
-    return load_rules(p.rule_files) if p.rule_files else load_default_pack()
 
 
 # 16 KiB (faust's default) makes a produce request per few records: outputs and changelog writes

@@ -17,12 +17,12 @@ def processor() -> None:
 def processor_run(ctx: Context) -> None:
     """Run a processor worker until SIGTERM/SIGINT (faust at-least-once)."""
     from deskwatch.cli import EX_CONFIG
-    from deskwatch.processors.app import load_ruleset, run_worker
-    from deskwatch.processors.rules import RuleError
+    from deskwatch.processors.app import run_worker
+    from deskwatch.processors.rules import RuleError, load_configured
     from deskwatch.processors.rules.host_change import load_changes
 
     try:  # the worker reads them again; here a bad file is one clear line, before any engine is asked
-        load_ruleset(ctx.settings.processor)
+        load_configured(ctx.settings.processor.rule_files)
         load_changes(ctx.settings.processor.change_file)
     except (RuleError, OSError) as exc:
         click.echo(f"deskwatch: the processor's rule or change files cannot be used: {exc}", err=True)

@@ -35,13 +35,13 @@ def rules() -> None:
 
 def _load(paths: Sequence[Path]) -> RuleSet:
     """The rules of these files and folders' ``*.yaml`` / ``*.yml`` as one set; none: the default pack."""
-    from deskwatch.processors.rules import RuleError, load_default_pack, load_rules
+    from deskwatch.processors.rules import RuleError, load_configured
 
     files = _files_in(paths, lambda x: x.suffix in (".yaml", ".yml"))
     if paths and not files:
         raise click.ClickException(f"no .yaml or .yml rule files in {', '.join(map(str, paths))}")
     try:
-        return load_rules(files) if files else load_default_pack()
+        return load_configured(files)
     except (RuleError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
 

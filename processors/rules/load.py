@@ -46,6 +46,13 @@ def load_rules(paths: Iterable[Path | str]) -> RuleSet:
     return RuleSet(rules, source=", ".join(names) or "<no files>")
 
 
+def load_configured(paths: Iterable[Path | str]) -> RuleSet:
+    """The rules of ``paths`` as one set, or the default pack when there are none (what
+    ``processor.rule_files`` means, for the processor and everything that reads its rules)."""
+    files = list(paths)
+    return load_rules(files) if files else load_default_pack()
+
+
 def load_default_pack() -> RuleSet:
     """The rule pack shipped with deskwatch (``processors/rules/pack/*.yaml``)."""
     rules: list[Rule] = []

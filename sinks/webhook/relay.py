@@ -38,11 +38,10 @@ class WebhookConfigError(ValueError):
 
 def child_rules(settings: Settings) -> frozenset[str]:
     """The ids of the rules some rule absorbs, in the rule set the processor runs."""
-    from deskwatch.processors.rules import RuleError, load_default_pack, load_rules
+    from deskwatch.processors.rules import RuleError, load_configured
 
-    files = settings.processor.rule_files
     try:
-        rules = load_rules(files) if files else load_default_pack()
+        rules = load_configured(settings.processor.rule_files)
     except (OSError, RuleError) as exc:
         raise WebhookConfigError(f"processor.rule_files: {exc}") from None
     return rules.children
