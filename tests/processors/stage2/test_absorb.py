@@ -7,6 +7,7 @@ from deskwatch.processors.stage2 import GroupState, Outcome, Stage2, child_group
 from deskwatch.schemas.command import Command
 from deskwatch.schemas.command import CommandAction as A
 from deskwatch.schemas.incident import ChangeReason
+from deskwatch.schemas.signal import Signal
 
 from .build import Policy, at, command, signal
 
@@ -153,3 +154,28 @@ def test_group_created_by_a_held_absorb_still_times_out() -> None:
     opened = STAGE.on_signal(held.state, signal(3, "pc-1", group={"host.name": "pc-1"}), at(3))
     quiet = STAGE.on_tick(opened.state, at(3 + 31))
     assert [c.reason for c in quiet.changes] == [ChangeReason.QUIET_TIMEOUT]
+
+
+def test_a_host_a_late_hit_readmits_is_claimed_even_when_the_first_seen_stays() -> None:
+    """Found by the demo (4 partitions, 2 runs in 7): an update outage's parent counted a host whose
+    held hits an earlier opening readmitted, but never claimed its per-host incident, because the
+    parent's first event did not move (a repeat signal of another host began earlier still)."""
+    parent = Policy(id="fleet-disk", min_hosts=2, absorbs=("disk-full",))  # 10 min window
+    stage = Stage2({"fleet-disk": parent, "disk-full": CHILD})
+
+    def hit(first: float, last: float, host: str) -> Signal:
+        return signal(last, host, rule="fleet-disk", group=FLEET).model_copy(update={"first_seen": at(first)})
+
+    state: GroupState | None = None
+    claimed: list[str] = []
+    for sig in (hit(0, 30, "pc-1"),  # repeats from minute 0 to 30: one signal
+                hit(35, 35, "pc-2"),  # opens at 35, counting pc-1 (first event at 0)
+                hit(12, 12, "pc-3"),  # older than the opening's window: held
+                hit(20, 20, "pc-4")):  # with pc-3, the thresholds crossed at 20: pc-3 is readmitted
+        result = stage.on_signal(state, sig, sig.last_seen)
+        state = result.state
+        claimed += [c.group_key for c in result.commands if c.action is A.ABSORB]
+    assert state is not None and state.incident is not None
+    assert state.incident.opened_at == at(20) and state.incident.first_seen == at(0)
+    assert state.incident.hosts == ["pc-1", "pc-2", "pc-3", "pc-4"]
+    assert sorted(set(claimed)) == [child_group_key("disk-full", h) for h in ("pc-1", "pc-2", "pc-3", "pc-4")]
