@@ -131,24 +131,20 @@ def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Sign
 
 def _claim(draft: Draft, policy: LifecyclePolicy, incident: Incident, was: datetime, new_hosts: list[str],
            children: ChildKeys) -> None:
-    """Claim the child groups a hit adds to a parent: every one when its first event moved earlier
-    (``_claim_earlier``), else those of the hosts it brought, the held hits it readmitted included.
+    """Claim the child groups a hit adds to a parent: every one again when its first event moved
+    earlier than ``was`` (a late, earlier hit widens what it explains), else those of the hosts it
+    brought, the held hits it readmitted included.
 
     Decision: readmitted hosts too. Only the signal's own host used to be claimed: a host whose
     held hits an earlier opening readmitted was counted but never claimed when the parent's first
     event stayed where it was (another host's repeats began earlier still), and its per-host
     incident stayed apart. The demo on 4 partitions showed one in 2 runs of 7 (2026-12-02)."""
-    if not _claim_earlier(draft, policy, incident, was, children) and new_hosts and policy.absorbs:
+    if not policy.absorbs:
+        return
+    if incident.first_seen < was:
+        send_absorbs(draft, policy, incident, draft.state.hosts, children, again=True)
+    elif new_hosts:
         send_absorbs(draft, policy, incident, new_hosts, children)
-
-
-def _claim_earlier(draft: Draft, policy: LifecyclePolicy, incident: Incident, was: datetime,
-                   children: ChildKeys) -> bool:
-    """A late, earlier hit widens what a parent explains: renew every claim from it."""
-    if not policy.absorbs or incident.first_seen >= was:
-        return False
-    send_absorbs(draft, policy, incident, draft.state.hosts, children, again=True)
-    return True
 
 
 def _one_hit_opens(policy: LifecyclePolicy, state: GroupState, signal: Signal) -> bool:
