@@ -37,8 +37,8 @@ def print_results(ctx: Context, run: DemoRun) -> None:
     since = run.start.strftime("%Y-%m-%dT%H:%MZ")
     top = "NOT _exists_:parent_id"  # absorbed per-host incidents are listed under their parent
     click.echo(f"\n$ deskwatch search --since {since} '{top}'")
-    print_incidents(settings, top, 15, scope)
-    found, everywhere = _count(ctx, top, scope), _count(ctx, top, IncidentFilters())
+    found = print_incidents(settings, top, 15, scope)
+    everywhere = _count(ctx, top, IncidentFilters())
     click.echo(f"{found} incident(s) no parent absorbed, for the {run.injected} problems the simulator injected "
                f"(its record: {run.truth})")
     if everywhere > found:

@@ -85,8 +85,9 @@ def search(ctx: Context, query: str, status: tuple[str, ...], severity: tuple[st
 
 
 def print_incidents(settings: Settings, query: str, size: int, filters: IncidentFilters | None = None,
-                    as_json: bool = False) -> None:
-    """Search incidents and print them: a narrow table, or one JSON object per line."""
+                    as_json: bool = False) -> int:
+    """Search incidents and print them: a narrow table, or one JSON object per line. Returns how
+    many matched (more than it printed when ``size`` cut the page)."""
     from deskwatch.sinks.elasticsearch.search import search_incidents
 
     client = elasticsearch_client(settings.elasticsearch)
@@ -102,10 +103,11 @@ def print_incidents(settings: Settings, query: str, size: int, filters: Incident
     if as_json:
         for incident in incidents:
             click.echo(incident.model_dump_json())
-        return
+        return total
     click.echo(f"{total} incident(s)" + (f", showing {len(incidents)}" if total > len(incidents) else ""))
     for line in incident_table(incidents):
         click.echo(line.rstrip())
+    return total
 
 
 def refusal(err: ApiError) -> str:
