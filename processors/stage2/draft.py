@@ -89,9 +89,13 @@ class Draft:
         *,
         actor: str | None = None,
         detail: str = "",
+        keep_reason: ChangeReason | None = None,
         **updates: Any,
     ) -> Incident | None:
-        """Apply one table transition; returns the new revision, or None (with a decision)."""
+        """Apply one table transition; returns the new revision, or None (with a decision).
+
+        ``keep_reason``: the incident's ``reason`` after it, where not the row's (the change still
+        records the row's)."""
         status = None if incident is None else incident.status
         row = lookup(status, trigger)
         if row is None or incident is None:
@@ -103,7 +107,7 @@ class Draft:
             return None
         # Cross-group notes (absorb, link) keep the lifecycle's reason: their arrival order
         # relative to the group's own transitions is a race, the final incident must not be.
-        reason = incident.reason if trigger in SIDE_TRIGGERS else row.reason
+        reason = incident.reason if trigger in SIDE_TRIGGERS else keep_reason or row.reason
         updated = replace_incident(
             incident,
             **{**updates, "status": row.to_status, "reason": reason, "revision": incident.revision + 1,

@@ -25,7 +25,7 @@ from deskwatch.processors.stage2.tally import (
 )
 from deskwatch.processors.stage2.transition import Outcome, Trigger
 from deskwatch.schemas.command import Silence
-from deskwatch.schemas.incident import Incident
+from deskwatch.schemas.incident import ChangeReason, Incident
 from deskwatch.schemas.signal import Signal
 
 
@@ -49,6 +49,8 @@ def observe(
         _recover(draft, incident, signal)
     elif incident is not None:
         _hit(draft, policy, incident, signal, children)
+    elif (resolved := _contradicted(policy, state, signal)) is not None:
+        _withdraw(draft, policy, resolved, signal, children)
     elif reopenable(policy, state.last_resolved, signal.last_seen) and _one_hit_opens(policy, state, signal):
         assert state.last_resolved is not None
         _reopen(draft, policy, state.last_resolved, [WindowEntry.of(signal)], signal.last_seen,
@@ -127,6 +129,91 @@ def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Sign
     draft.decide(Outcome.APPLIED, counted.id, source_ids=(*applied, signal.source_id))
     counted = escalate(draft, policy, counted, signal.last_seen)
     _claim(draft, policy, counted, first_seen, new_hosts, children)
+
+
+def _contradicted(policy: LifecyclePolicy, state: GroupState, signal: Signal) -> Incident | None:
+    """The group's last incident, when this late hit says its resolution by recovery came too
+    soon: it resolved because every host it knew had recovered, and this hit is earlier than
+    that, inside what the incident counts, from a host with no recovery after it."""
+    last = state.last_resolved
+    if last is None or last.reason is not ChangeReason.RECOVERY_EVENT:
+        return None
+    if last.resolved_at is None or last.opened_at is None or signal.first_seen >= last.resolved_at:
+        return None
+    if signal.last_seen < last.opened_at - policy.window:
+        return None  # older than the opening's window: it would not have counted (_hit)
+    recovered = state.recovered.get(signal.host)
+    return last if recovered is None or recovered <= signal.last_seen else None
+
+
+def _withdraw(draft: Draft, policy: LifecyclePolicy, resolved: Incident, signal: Signal,
+              children: ChildKeys) -> None:
+    """Take back a resolution that a late, earlier hit contradicts, and count the hit as if it had
+    arrived before the resolution; the incident resolves again once its hosts have recovered.
+
+    Decision: withdraw, not reopen. A multi-host incident resolves when every host it knows has
+    recovered, and a backlog (the demo's file, a catch-up) brings one stage-1 partition's hosts,
+    each with its day's hits and its recovery, long before another's: the incident resolved
+    before the other hosts' earlier hits arrived, and each of those reopened it. On the 24-hour
+    evaluation fleet of seed 1, stage 1's own order reopened the site-wide GPO incident three
+    times (``reopen_count`` 3, where event time has none), and 18 of 20 backlog orders ended with
+    another count or opening (ARCHITECTURE.md). Withdrawn, the final incident is the one event
+    time gives. The change reads ``reopened`` downstream (the status is open again), with a detail
+    that says why; it does not count as a reopening (no resolve/reopen cycle happened in event
+    time), and the incident's ``reason`` goes back to the one it had before it resolved, as in
+    event-time order. An acknowledgement is cleared, as a reopening clears it.
+
+    The hits and recoveries held since the resolution count as they would have on the live
+    incident, in event-time order; those older than its window stay held."""
+    state = draft.state
+    assert resolved.resolved_at is not None and resolved.opened_at is not None
+    live = draft.change(
+        resolved,
+        Trigger.WITHDRAW,
+        signal.first_seen,
+        detail=f"resolution at {resolved.resolved_at.isoformat()} withdrawn: hit on {signal.host} "
+               f"at {signal.first_seen.isoformat()}",
+        keep_reason=state.resolved_from,
+        resolved_at=None,
+        acknowledged_by=None,
+        acknowledged_at=None,
+    )
+    if live is None:
+        return
+    if policy.absorbs and state.absorb_targets:
+        send_absorbs(draft, policy, live, (), children, again=True)  # what the resolution released
+    since = resolved.opened_at - policy.window
+    held = state.window
+    state.window = [e for e in held if e.last_seen < since]
+    _hit(draft, policy, live, signal, children)
+    # A recovery of the hit's own host held from before the hit does not recover it from the hit.
+    _count_held(draft, policy, [e for e in held if e.last_seen >= since and not (
+        e.recovery and e.host == signal.host and e.last_seen < signal.last_seen)], children)
+
+
+def _count_held(draft: Draft, policy: LifecyclePolicy, held: list[WindowEntry], children: ChildKeys) -> None:
+    """Count held hits and recoveries into the live incident in event-time order, then resolve it
+    if every host has recovered."""
+    state = draft.state
+    incident = state.incident
+    if incident is None or not held:
+        return
+    first_seen, new_hosts = incident.first_seen, []
+    for entry in sorted(held, key=event_order):
+        if entry.recovery:
+            if entry.host in state.hosts:
+                _mark_recovered(state.recovered, entry.host, entry.last_seen)
+            continue
+        state.recovered.pop(entry.host, None)
+        incident, new_host = fold(state, incident, entry)
+        if new_host:
+            new_hosts.append(entry.host)
+    incident = draft.touch(incident)
+    draft.decide(Outcome.APPLIED, incident.id, source_ids=tuple(e.source_id for e in held))
+    incident = escalate(draft, policy, incident, max(e.last_seen for e in held))
+    _claim(draft, policy, incident, first_seen, new_hosts, children)
+    if all(host in state.recovered for host in state.hosts):
+        resolve(draft, incident, Trigger.RECOVERY, max(state.recovered.values()), detail="every host recovered")
 
 
 def _claim(draft: Draft, policy: LifecyclePolicy, incident: Incident, was: datetime, new_hosts: list[str],

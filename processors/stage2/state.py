@@ -8,7 +8,7 @@ from typing import Final
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from deskwatch.processors.construct import constructor, replacer
-from deskwatch.schemas.incident import Incident
+from deskwatch.schemas.incident import ChangeReason, Incident
 from deskwatch.schemas.signal import Signal
 
 # Caps keep one table value small: a group's state is written to the changelog on every change.
@@ -114,6 +114,9 @@ class GroupState(BaseModel):
     recovered: dict[str, AwareDatetime] = Field(
         default_factory=dict, description="hosts of the live incident whose latest signal recovered"
     )
+    resolved_from: ChangeReason | None = Field(
+        default=None, description="the last incident's reason before its hosts' recovery resolved it: "
+        "a withdrawn resolution restores it (observe._withdraw)")
 
     def fork(self) -> GroupState:
         """A copy safe to mutate: lists are copied, their frozen items and incidents are shared.

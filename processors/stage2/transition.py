@@ -29,6 +29,7 @@ class Trigger(StrEnum):
     LIFETIME = "lifetime"
     OPERATOR_RESOLVE = "operator_resolve"
     REOPEN = "reopen"
+    WITHDRAW = "withdraw"  # a late hit, earlier than a resolution by recovery, says it came too soon
     FLAP = "flap"
     SILENCE = "silence"
     UNSILENCE = "unsilence"
@@ -61,6 +62,9 @@ TRANSITIONS: tuple[Row, ...] = (
     Row(OPEN, Trigger.ACK, ACK, R.ACKNOWLEDGED),
     Row(ACK, Trigger.ACK_EXPIRE, OPEN, R.ACK_EXPIRED),
     Row(RESOLVED, Trigger.REOPEN, OPEN, R.REOPENED),
+    # Downstream, a withdrawn resolution is a reopening (the status goes back to open); only the
+    # trigger, the change's detail and an unchanged reopen_count tell it apart (observe._withdraw).
+    Row(RESOLVED, Trigger.WITHDRAW, OPEN, R.REOPENED),
     Row(OPEN, Trigger.FLAP, OPEN, R.FLAPPING),
     *_on_active(Trigger.ESCALATE, R.ESCALATED),
     *_on_active(Trigger.ASSIGN, R.ASSIGNED),

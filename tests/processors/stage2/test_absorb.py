@@ -179,3 +179,50 @@ def test_a_host_a_late_hit_readmits_is_claimed_even_when_the_first_seen_stays() 
     assert state.incident.opened_at == at(20) and state.incident.first_seen == at(0)
     assert state.incident.hosts == ["pc-1", "pc-2", "pc-3", "pc-4"]
     assert sorted(set(claimed)) == [child_group_key("disk-full", h) for h in ("pc-1", "pc-2", "pc-3", "pc-4")]
+
+
+def test_a_late_hit_earlier_than_a_resolution_by_recovery_withdraws_it_and_claims_again() -> None:
+    # A backlog's order: pc-1 and pc-2 failed and recovered; pc-3's hit at minute 3 arrives after
+    # both recoveries. In event time the site incident never resolved at 6: pc-3 was failing.
+    stage = Stage2({"fleet-disk": Policy(id="fleet-disk", min_hosts=2, absorbs=("disk-full",)), "disk-full": CHILD})
+    state, _ = _parent_open_in(stage)
+    for minute, host in ((5, "pc-1"), (6, "pc-2")):
+        resolved = stage.on_signal(state, signal(minute, host, rule="fleet-disk", group=FLEET, recovery=True), at(minute))
+        state = resolved.state
+    assert resolved.incidents[-1].status == "resolved" and resolved.incidents[-1].resolved_at == at(6)
+    assert {c.action for c in resolved.commands} == {A.RELEASE}
+
+    late = stage.on_signal(state, signal(3, "pc-3", rule="fleet-disk", group=FLEET), at(7))
+    (change,) = late.changes
+    assert (change.from_status, change.to_status, change.reason) == ("resolved", "open", ChangeReason.REOPENED)
+    assert "withdrawn" in change.detail
+    live = late.incidents[-1]
+    assert (live.status, live.resolved_at, live.reopen_count) == ("open", None, 0)
+    assert live.reason is ChangeReason.THRESHOLD_REACHED  # as before it resolved: event time's
+    assert live.hosts == ["pc-1", "pc-2", "pc-3"]
+    # Every child the resolution released is claimed again, and pc-3's for the first time.
+    assert sorted({c.group_key for c in late.commands if c.action is A.ABSORB}) == [
+        child_group_key("disk-full", h) for h in ("pc-1", "pc-2", "pc-3")]
+
+    again = stage.on_signal(late.state, signal(8, "pc-3", rule="fleet-disk", group=FLEET, recovery=True), at(8))
+    assert (again.incidents[-1].status, again.incidents[-1].resolved_at) == ("resolved", at(8))
+    assert again.incidents[-1].reason is ChangeReason.RECOVERY_EVENT
+
+
+def test_a_late_hit_after_its_hosts_recovery_or_before_the_window_leaves_a_resolution_standing() -> None:
+    stage = Stage2({"fleet-disk": Policy(id="fleet-disk", min_hosts=2, absorbs=("disk-full",)), "disk-full": CHILD})
+    state, _ = _parent_open_in(stage)
+    for minute, host in ((5, "pc-1"), (6, "pc-2")):
+        state = stage.on_signal(state, signal(minute, host, rule="fleet-disk", group=FLEET, recovery=True), at(minute)).state
+    for late in (signal(4, "pc-2", rule="fleet-disk", group=FLEET),  # pc-2 recovered after it, at 6
+                 signal(-20, "pc-3", rule="fleet-disk", group=FLEET),  # before the opening's window
+                 signal(6, "pc-3", rule="fleet-disk", group=FLEET)):  # at the resolution: not before it
+        result = stage.on_signal(state, late, at(7))
+        assert result.changes == [] and result.state.incident is None, late.host
+        assert [d.outcome for d in result.decisions] == [Outcome.PENDING]
+
+
+def _parent_open_in(stage: Stage2) -> tuple[GroupState, list[Command]]:
+    first = stage.on_signal(None, signal(0, "pc-1", rule="fleet-disk", group=FLEET), at(0))
+    second = stage.on_signal(first.state, signal(1, "pc-2", rule="fleet-disk", group=FLEET), at(1))
+    return second.state, second.commands

@@ -50,6 +50,8 @@ SCENARIOS: dict[Trigger, Scenario] = {
     ),
     Trigger.OPERATOR_RESOLVE: Scenario(act=[("command", command(A.RESOLVE, 5), 5)]),
     Trigger.REOPEN: Scenario(act=[("signal", signal(10), 10)]),
+    # Resolved by pc-1's recovery at 5; pc-2's hit at 3, arriving after it, was before it.
+    Trigger.WITHDRAW: Scenario(act=[("signal", signal(5, recovery=True), 5), ("signal", signal(3, "pc-2"), 6)]),
     Trigger.FLAP: Scenario(
         policy=Policy(flap_threshold=2),
         act=[
@@ -98,8 +100,8 @@ def test_every_row_is_reachable_and_recorded(row: Row) -> None:
     scenario = SCENARIOS[row.trigger]
     stage = Stage2({"disk-full": scenario.policy}, scenario.silences)
     steps = scenario.setup + _prefix(row.from_status) + scenario.act
-    if row.trigger is Trigger.FLAP:
-        steps = scenario.setup + scenario.act  # flapping only ever follows a reopen
+    if row.trigger in (Trigger.FLAP, Trigger.WITHDRAW):
+        steps = scenario.setup + scenario.act  # they only ever follow a reopen, a recovery
     last = run(stage, steps)[-1]
     seen = [(c.from_status, c.to_status, c.reason) for c in last.changes]
     assert (row.from_status, row.to_status, row.reason) in seen
