@@ -24,6 +24,7 @@ def configure_logging(settings: LoggingSettings) -> None:
         logging.getLogger(noisy).setLevel(max(level, getattr(logging, settings.engine_level)))
     # kafka-python 3.0 warns about its own slow selector tasks on a busy machine; errors still show.
     logging.getLogger("kafka").setLevel(max(level, logging.ERROR))
+    drop_closed_transport_errors()
     # The ES transport logs a full traceback per retried request; the sink reports outages itself.
     logging.getLogger("elastic_transport").setLevel(max(level, logging.ERROR))
     collapse_repeats(ours, settings.engine_repeat_window_s)
@@ -87,6 +88,33 @@ class RepeatFilter(logging.Filter):
             # %-free text appended to the template: the record's args still format it
             record.msg = f"{record.msg} [{seen[1]} more like this in the {self.window_s:g} s before, not shown]"
         return True
+
+
+class ClosedTransportFilter(logging.Filter):
+    """Drop kafka-python's traceback for a read on a connection its client had just closed.
+
+    kafka-python 3.0.12 reads a socket on its network thread, and ``close()`` on another (the
+    sink's, the relay's, a producer's at exit) sets the transport's socket to None between that
+    thread's wait and its ``recv``: it logs ``Error receiving network data closing socket`` at
+    ERROR with an ``AttributeError`` traceback, for a connection that was meant to close. The
+    fault campaign's sink logs showed it once in nine rows (2026-12-03), read as a failure by
+    whoever reads them. Dropped only when the record's transport says it is closing and the
+    error is that AttributeError; any other receive error on a live connection still shows.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info is None or not isinstance(record.exc_info[1], AttributeError):
+            return True
+        args = record.args if isinstance(record.args, tuple) else ()
+        is_closing = getattr(args[0], "is_closing", None) if args else None
+        return not (callable(is_closing) and is_closing() is True)
+
+
+def drop_closed_transport_errors() -> None:
+    """Put :class:`ClosedTransportFilter` on kafka-python's transport logger, once."""
+    logger = logging.getLogger("kafka.net.transport")
+    if not any(isinstance(f, ClosedTransportFilter) for f in logger.filters):
+        logger.addFilter(ClosedTransportFilter())
 
 
 def collapse_repeats(handlers: Iterable[logging.Handler], window_s: float) -> None:

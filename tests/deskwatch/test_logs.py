@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from deskwatch.logs import RepeatFilter, collapse_repeats
+from deskwatch.logs import ClosedTransportFilter, RepeatFilter, collapse_repeats, drop_closed_transport_errors
 
 
 def _record(name: str, msg: str, *args: object, at: float, level: int = logging.ERROR) -> logging.LogRecord:
@@ -111,3 +111,43 @@ def test_configure_logging_leaves_handlers_it_did_not_make() -> None:
     had = filtered()
     configure_logging(LoggingSettings())
     assert filtered() == had
+
+
+class _Catcher(logging.Handler):
+    def __init__(self, seen: list[logging.LogRecord]) -> None:
+        super().__init__()
+        self.seen = seen
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append(record)
+
+
+def _receive_error(transport: object) -> list[logging.LogRecord]:
+    """What kafka-python's transport logger lets through when a read fails as it does on close."""
+    from kafka.net import transport as kafka_transport
+
+    seen: list[logging.LogRecord] = []
+    catcher = _Catcher(seen)
+    logger = kafka_transport.log
+    logger.addHandler(catcher)
+    try:
+        try:
+            None.recv(4096)  # type: ignore[attr-defined]  # the socket close() set to None
+        except AttributeError:
+            logger.exception("%s: Error receiving network data closing socket", transport)
+    finally:
+        logger.removeHandler(catcher)
+    return seen
+
+
+def test_a_read_on_a_transport_closed_under_it_logs_no_traceback() -> None:
+    from kafka.net.transport import KafkaTCPTransport
+
+    drop_closed_transport_errors()
+    drop_closed_transport_errors()  # once only
+    assert sum(isinstance(f, ClosedTransportFilter) for f in logging.getLogger("kafka.net.transport").filters) == 1
+    closing = KafkaTCPTransport(None, None)
+    closing._closed = True  # what close() sets before the read thread's recv
+    assert _receive_error(closing) == []
+    live = KafkaTCPTransport(None, None)
+    assert len(_receive_error(live)) == 1  # an error on a live connection still shows
