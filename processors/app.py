@@ -18,6 +18,7 @@ from deskwatch.processors.collect import pace_collector
 from deskwatch.processors.heartbeat import Heartbeat, exit_now, kafka_offsets, read_pulse
 from deskwatch.processors.in_order import InOrderApp
 from deskwatch.processors.positions import seek_fresh_inputs_to_beginning
+from deskwatch.processors.progress import InputProgress
 from deskwatch.processors.rules import load_configured
 from deskwatch.processors.rules.host_change import load_changes
 from deskwatch.processors.run_stage1 import attach_stage1
@@ -49,7 +50,9 @@ def build_app(settings: Settings) -> tuple[faust.App, Wiring]:
     stage2 = Stage2({rule.id: rule for rule in rules}, DecodedMapping(wiring.silences, Silence))
     attach_stage1(app, wiring, stage1, settings.processor)
     attach_stage2(app, wiring, stage2, COMMANDS.name(settings.kafka), settings.processor)
-    attach_ticker(app, wiring, settings.processor.tick_interval_s)
+    # The ticker's clients are made on its first tick, on the leader only (no I/O here).
+    progress = InputProgress(settings.kafka, settings.processor.app_id, EVENTS.name(settings.kafka))
+    attach_ticker(app, wiring, settings.processor.tick_interval_s, progress)
     seek_fresh_inputs_to_beginning(app, input_topics(settings))
     return app, wiring
 

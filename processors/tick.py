@@ -2,24 +2,58 @@
 
 Ticks are records, so quiet timeouts and window ends fire on idle partitions, and a replay or a
 restarted worker sees the same ticks in the same order. (Stage 1 has no time-based transition,
-so ``events`` gets no ticks.)
+so ``events`` gets no ticks.) A tick carries wall time held back to the oldest input stage 1 has
+not read (``progress.py``): a worker catching up a backlog ends no timer its backlog would have
+kept running.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import asyncio
+from datetime import datetime, timedelta, timezone
+from typing import Final
 
 import faust
+import structlog
 
+from deskwatch.processors.progress import InputProgress, tick_time
 from deskwatch.processors.wiring import Wiring
 from deskwatch.schemas.envelope import Tick
 
+log = structlog.get_logger(__name__)
 
-def attach_ticker(app: faust.App, wiring: Wiring, interval_s: float) -> None:
+# Ticks further behind wall time than this are reported: stage 1 is reading a backlog.
+BEHIND_REPORTED: Final = timedelta(minutes=1)
+
+
+def attach_ticker(app: faust.App, wiring: Wiring, interval_s: float, progress: InputProgress) -> None:
+    reported = {"behind": False, "unknown": False}
+
     # faust's App.timer is annotated to return a bare Callable, which mypy calls untyped
     @app.timer(interval=interval_s, on_leader=True, name="ticker")  # type: ignore[untyped-decorator]
     async def ticker() -> None:
         now = datetime.now(timezone.utc)
+        try:
+            oldest = await asyncio.to_thread(progress.oldest_unread)
+        except Exception as exc:  # noqa: BLE001 - any failure to read it: wall time, as before, said once
+            if not reported["unknown"]:
+                log.warning("ticks carry wall time: stage 1's progress could not be read", error=str(exc))
+                reported["unknown"] = True
+            oldest = None
+        else:
+            if reported["unknown"]:
+                log.info("ticks held back to stage 1's progress again")
+                reported["unknown"] = False
+        at = tick_time(now, oldest)
+        behind = now - at >= BEHIND_REPORTED
+        if behind != reported["behind"]:
+            if behind:
+                log.info("ticks held back: stage 1 is reading a backlog", tick_time=at.isoformat(),
+                         behind_s=round((now - at).total_seconds()))
+            else:
+                log.info("ticks at wall time again: stage 1 caught up")
+            reported["behind"] = behind
         for partition in range(wiring.partitions):
-            tick = Tick(wall_time=now, partition=partition)
+            tick = Tick(wall_time=at, partition=partition)
             await wiring.signals.send(value=tick.model_dump_json().encode(), partition=partition)
+

@@ -29,7 +29,11 @@ class EventBatch(BaseModel):
 
 
 class Tick(BaseModel):
-    """A periodic wall-time marker sent to every partition by the ticker."""
+    """A periodic time marker sent to every partition by the ticker.
+
+    ``wall_time`` is the ticker's wall time, held back to the oldest input stage 1 has not read
+    (processors/progress.py): while a worker catches up a backlog, ticks follow what it has read.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -11,9 +11,11 @@ must resolve it too.
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Literal
 
 from deskwatch.processors.rules import load_default_pack
 from deskwatch.processors.stage2.policy import quiet_timeout
@@ -99,4 +101,84 @@ def test_live_ticks_end_the_incidents_whose_timers_are_over(
     late = wait_for(new_one_resolved, 120, "a tick to resolve the incident opened after the walk", second.tail)
     # a host no inventory knows counts as a workstation: this rule's 4 h quiet timeout is long over
     assert late.rule_id == "gpo-failure-host" and late.reason is ChangeReason.QUIET_TIMEOUT and late.event_count == 2
+    assert second.running(), second.tail()
+
+
+CATCHING_UP = "PC-TICK-0002"
+
+
+def _event(at: datetime, n: int, provider: str, code: str, level: Literal["info", "error"], message: str) -> WorkstationEvent:
+    return WorkstationEvent(
+        timestamp=at,  # type: ignore[call-arg]
+        event=EventFields(id=f"{CATCHING_UP}-{n}", code=code, provider=provider),
+        host=HostFields(name=CATCHING_UP), log=LogFields(level=level), message=message)
+
+
+def _gpo(at: datetime, n: int) -> WorkstationEvent:
+    code = ("1058", "1030", "1129", "7016", "7320")[n % 5]
+    return _event(at, n, "Microsoft-Windows-GroupPolicy", code, "error", f"The processing of Group Policy failed ({code}).")
+
+
+def _send(run: Run, envelopes: list[list[WorkstationEvent]]) -> None:
+    """Each envelope as one record of ``events``, stamped with its last event's time: as a producer
+    that ran while the worker was down sent it."""
+    from kafka import KafkaProducer
+
+    from deskwatch.connect import kafka_python_options
+    from deskwatch.schemas.envelope import EventBatch
+    from deskwatch.topics import ensure_topics
+    from deskwatch.topology import EVENTS
+
+    k = run.settings.kafka
+    ensure_topics(k)
+    producer = KafkaProducer(acks="all", **kafka_python_options(k))
+    try:
+        sent = [producer.send(EVENTS.name(k), key=CATCHING_UP.encode(),
+                              value=EventBatch(host=CATCHING_UP, source="test", events=events)
+                              .model_dump_json(by_alias=True, exclude_none=True).encode(),
+                              timestamp_ms=int(events[-1].timestamp.timestamp() * 1000))
+                for events in envelopes]
+        for future in sent:
+            future.get(timeout=60)
+    finally:
+        producer.close()
+
+
+def test_a_worker_catching_up_a_backlog_ends_no_timer_the_backlog_keeps_running(
+    runs: Callable[[], Run]  # noqa: F811 - the fixture
+) -> None:
+    """A host's Group Policy fails twice 20 hours ago (an incident: quiet timeout 4 h), then every 3
+    hours while the worker is down, behind 40,000 other events of the host. Restarted with ticks
+    every 0.2 s, the worker reads that backlog for seconds: ticks at wall time resolved the incident
+    by quiet timeout before it read the later failures (which, 3 h apart, never opened it again).
+    Held back to what it has read, the ticks leave it open, with all eight failures counted."""
+    from deskwatch.topology import EVENTS
+
+    from .conftest import wait_for as wait
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    start = now - timedelta(hours=20)
+    run = runs()
+    _send(run, [[_gpo(start, 0), _gpo(start + timedelta(minutes=5), 1)]])
+    first = run.start("processor", "run")  # ticks an hour apart: none fires
+    opened = settle(run, [first])
+    assert [(i.status, i.event_count) for i in opened.values() if CATCHING_UP in i.hosts] == [
+        (IncidentStatus.OPEN, 2)], first.tail()
+    assert first.stop(signal.SIGTERM, timeout=60) == 0, first.tail()
+
+    filler_from = start + timedelta(minutes=10)
+    filler = [[_event(filler_from + timedelta(seconds=(e * 400 + i) / 4), 100 + e * 400 + i,
+                      "Microsoft-Windows-Kernel-General", "16", "info",
+                      f"The access history in hive C:\\Users\\u{i % 7}\\ntuser.dat was cleared updating {i} keys.")
+               for i in range(400)] for e in range(100)]
+    later = [[_gpo(now - timedelta(hours=h), 10 + n)] for n, h in enumerate((17, 14, 11, 8, 5, 2))]
+    _send(run, filler + later)
+    run.settings = run.settings.model_copy(update={
+        "processor": run.settings.processor.model_copy(update={"tick_interval_s": 0.2})})
+    second = run.start("processor", "run")
+    wait(lambda: run.lag(EVENTS) == 0, 180, "the worker to read the backlog", second.tail)
+    time.sleep(5.0)  # its last signals through stage 2, and more ticks at wall time
+    mine = [i for i in run.incidents().values() if CATCHING_UP in i.hosts]
+    assert [(i.status, i.reopen_count, i.event_count, i.last_seen) for i in mine] == [
+        (IncidentStatus.OPEN, 0, 8, now - timedelta(hours=2))], (mine, second.tail())
     assert second.running(), second.tail()

@@ -1,0 +1,110 @@
+"""How far stage 1 has read its input, as a time: the time a tick may carry.
+
+Ticks bring wall time to stage 2, where quiet timeouts, lifetimes, acknowledgement lapses,
+escalation by age and window ends fire. A worker that restarts after a downtime, or that falls
+behind, reads a backlog of events that happened while the ticks already said "now": a tick at
+wall time resolved an incident by quiet timeout (and expired the held hits of its window) before
+stage 1 had read the hits that kept it active, and those hits then reopened it (or opened a new
+one), each a notification. An uninterrupted run had neither.
+
+Decision: a tick carries wall time held back to the oldest input not yet read. The events records
+past the processor group's commit on each partition of ``events`` are what stage 1 has not
+finished (it commits a record only once its signals are acknowledged, so every signal of every
+record before the commit is in ``signals`` before the tick that reads it); the oldest of their
+Kafka timestamps (CreateTime: when a producer sent it, which follows the events it carries while
+the producers run) is as far as the ticks may go. A pipeline that keeps up commits within
+seconds, and its ticks carry wall time as before, a few seconds behind at most.
+
+Not event time: a host's clock can be a day off, and a file of last month's logs read today is
+sent today; both would hold every tick back. The Kafka timestamp is the broker's and producers'
+clock, and it is what orders the backlog a downtime leaves.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import KafkaAdminClient
+
+from deskwatch.connect import kafka_python_options
+from deskwatch.settings import KafkaSettings
+from deskwatch.topics import committed_offsets
+
+# The least a fetch needs to return a partition's first batch; the broker sends one whole batch
+# past this limit anyway, so a large envelope still comes back.
+_FETCH_BYTES = 65_536
+
+
+class ProgressUnknownError(Exception):
+    """The first unread record of some partition could not be read in time."""
+
+
+def tick_time(now: datetime, oldest_unread: datetime | None) -> datetime:
+    """The time a tick may carry: ``now``, held back to the oldest input not yet read."""
+    return now if oldest_unread is None or oldest_unread >= now else oldest_unread
+
+
+class InputProgress:
+    """The Kafka timestamp of the oldest record of ``topic`` past ``group``'s commit.
+
+    Through a kafka-python consumer and admin client of its own, made on first use (the ticker
+    calls it from a thread, never two calls at once)."""
+
+    def __init__(self, kafka: KafkaSettings, group: str, topic: str, timeout_s: float = 5.0) -> None:
+        self._kafka, self._group, self._topic, self._timeout_s = kafka, group, topic, timeout_s
+        self._consumer: Any = None
+        self._admin: Any = None
+
+    def oldest_unread(self) -> datetime | None:
+        """None when every partition is read to its end; raises ProgressUnknownError or a
+        KafkaError when it cannot tell."""
+        consumer, admin = self._clients()
+        parts = [TopicPartition(self._topic, p) for p in sorted(consumer.partitions_for_topic(self._topic) or ())]
+        if not parts:
+            raise ProgressUnknownError(f"topic {self._topic} has no partitions in the broker's metadata")
+        begins, ends = consumer.beginning_offsets(parts), consumer.end_offsets(parts)
+        commits = committed_offsets(admin, self._group)
+        unread: dict[TopicPartition, int] = {}
+        for tp in parts:
+            commit = commits.get(tp)
+            first = max(begins[tp], commit.offset) if commit is not None and commit.offset >= 0 else begins[tp]
+            if first < ends[tp]:
+                unread[tp] = first
+        if not unread:
+            return None
+        stamps = self._first_timestamps(consumer, unread)
+        return datetime.fromtimestamp(min(stamps) / 1000, UTC)
+
+    def _first_timestamps(self, consumer: Any, unread: dict[TopicPartition, int]) -> list[int]:
+        consumer.assign(list(unread))
+        for tp, offset in unread.items():
+            consumer.seek(tp, offset)
+        stamps: dict[TopicPartition, int] = {}
+        deadline = time.monotonic() + self._timeout_s
+        while len(stamps) < len(unread):
+            if time.monotonic() > deadline:
+                missing = sorted(tp.partition for tp in unread if tp not in stamps)
+                raise ProgressUnknownError(f"no record read at the commit of {self._topic} partitions {missing}")
+            for tp, records in consumer.poll(timeout_ms=200).items():
+                if records and tp not in stamps:
+                    stamps[tp] = records[0].timestamp
+                    consumer.pause(tp)
+        consumer.resume(*unread)
+        return list(stamps.values())
+
+    def _clients(self) -> tuple[Any, Any]:
+        if self._consumer is None:
+            options = kafka_python_options(self._kafka)
+            self._consumer = KafkaConsumer(client_id="deskwatch-ticker", enable_auto_commit=False,
+                                           max_partition_fetch_bytes=_FETCH_BYTES, **options)
+            self._admin = KafkaAdminClient(client_id="deskwatch-ticker", **options)
+        return self._consumer, self._admin
+
+    def close(self) -> None:
+        for client in (self._consumer, self._admin):
+            if client is not None:
+                client.close()
+        self._consumer = self._admin = None
