@@ -181,4 +181,8 @@ def test_a_worker_catching_up_a_backlog_ends_no_timer_the_backlog_keeps_running(
     mine = [i for i in run.incidents().values() if CATCHING_UP in i.hosts]
     assert [(i.status, i.reopen_count, i.event_count, i.last_seen) for i in mine] == [
         (IncidentStatus.OPEN, 0, 8, now - timedelta(hours=2))], (mine, second.tail())
+    log = second.tail(2_000)
+    assert "ticks held back: stage 1 is reading a backlog" in log, log
+    wait(lambda: "ticks at wall time again" in second.tail(2_000), 60, "the ticks to reach wall time once read",
+         second.tail)
     assert second.running(), second.tail()
