@@ -240,3 +240,26 @@ def group_state(run: Run) -> str:
 def members(run: Run) -> int:
     """How many members the run's consumer group has now."""
     return len(_describe_group(run)["members"])
+
+
+def test_a_worker_stopped_while_its_group_rebalances_exits_cleanly(
+    fleet: tuple[Path, Path, int], runs: Callable[[], Run]
+) -> None:
+    """Two workers share the input and are stopped one after the other, as a service manager stops
+    a deployment: the second gets its SIGTERM while the group rebalances after the first left.
+    Each exits with 0, and neither reports a crash. (faust crashed the second's fetcher to restart
+    it for the rebalance, then re-raised that crash as the worker stopped: a CRITICAL traceback
+    and exit code 1 on an ordinary shutdown.)"""
+    events, inventory, _ = fleet
+    run = runs()
+    run.produce(events, inventory)
+    workers = [run.start("processor", "run"), run.start("processor", "run")]
+    settle(run, workers)
+    wait_for(lambda: members(run) == 2, 120, "both workers in the group", workers[1].tail)
+    workers[0].proc.send_signal(signal.SIGTERM)
+    workers[0].proc.wait(60)
+    workers[1].proc.send_signal(signal.SIGTERM)
+    codes = [w.stop(signal.SIGTERM, timeout=60) for w in workers]
+    texts = [w.log.read_text(errors="replace") for w in workers]
+    assert codes == [0, 0] and not any("We experienced a crash" in t for t in texts), (
+        codes, "\n---\n".join(w.tail(60) for w in workers))
