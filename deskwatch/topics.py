@@ -175,3 +175,16 @@ def committed_offsets(admin: KafkaAdminClient, group: str) -> dict[TopicPartitio
         if not exc.retriable:
             raise
         return {}
+
+
+def unread_offsets(consumer: KafkaConsumer, admin: KafkaAdminClient, group: str,
+                   parts: list[TopicPartition]) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
+    """Per partition, the first offset ``group`` has yet to read (past its commit and past the log's
+    start: what retention deleted is not waiting) and the partition's end."""
+    begins, ends = consumer.beginning_offsets(parts), consumer.end_offsets(parts)
+    commits = committed_offsets(admin, group)
+    first: dict[TopicPartition, int] = {}
+    for tp, start in begins.items():
+        commit = commits.get(tp)
+        first[tp] = max(start, commit.offset) if commit is not None else start
+    return first, dict(ends)

@@ -38,7 +38,7 @@ import structlog
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from deskwatch.connect import kafka_python_options
-from deskwatch.topics import committed_offsets
+from deskwatch.topics import unread_offsets
 from deskwatch.settings import KafkaSettings
 
 log = structlog.get_logger(__name__)
@@ -225,13 +225,8 @@ def kafka_offsets(kafka: KafkaSettings, group: str) -> Offsets:
             consumer.append(KafkaConsumer(client_id="deskwatch-heartbeat", enable_auto_commit=False,
                                           **kafka_python_options(kafka)))
             admin.append(KafkaAdminClient(client_id="deskwatch-heartbeat", **kafka_python_options(kafka)))
-        parts = [TopicPartition(t, p) for t, p in tps]
-        begins, ends = consumer[0].beginning_offsets(parts), consumer[0].end_offsets(parts)
-        commits = committed_offsets(admin[0], group)
-        first = {}
-        for tp, start in begins.items():
-            commit = commits.get(tp)
-            first[(tp.topic, tp.partition)] = max(start, commit.offset) if commit is not None else start
-        return first, {(tp.topic, tp.partition): o for tp, o in ends.items()}
+        first, ends = unread_offsets(consumer[0], admin[0], group, [TopicPartition(t, p) for t, p in tps])
+        return ({(tp.topic, tp.partition): o for tp, o in first.items()},
+                {(tp.topic, tp.partition): o for tp, o in ends.items()})
 
     return offsets

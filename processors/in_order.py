@@ -273,6 +273,7 @@ class InOrderConsumer(faust_aiokafka.Consumer):
         worker stopped while its group rebalanced (the second of two stopped one after the other)
         logged "We experienced a crash!" with a traceback and exited with 1, 1 run in 3 here.
         During a rebalance while the app runs, the cancellation still reaches faust as before."""
+        stopped: tuple[type[BaseException], ...] = (*self.consumer_stopped_errors, asyncio.CancelledError)
         try:
             while not (self._stopped.is_set() or fetcher._stopped.is_set()):
                 self.diag.set_flag(CONSUMER_FETCHING)
@@ -281,11 +282,7 @@ class InOrderConsumer(faust_aiokafka.Consumer):
                     break
                 await self._hand_over(self.getmany(timeout=1.0))
                 self.diag.unset_flag(CONSUMER_FETCHING)
-        except self.consumer_stopped_errors:
-            if self.transport.app.should_stop:
-                return
-            raise
-        except asyncio.CancelledError:
+        except stopped:
             if self.transport.app.should_stop:
                 return
             raise

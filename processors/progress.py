@@ -31,7 +31,7 @@ from kafka.admin import KafkaAdminClient
 
 from deskwatch.connect import kafka_python_options
 from deskwatch.settings import KafkaSettings
-from deskwatch.topics import committed_offsets
+from deskwatch.topics import unread_offsets
 
 # The least a fetch needs to return a partition's first batch; the broker sends one whole batch
 # past this limit anyway, so a large envelope still comes back.
@@ -65,14 +65,8 @@ class InputProgress:
         parts = [TopicPartition(self._topic, p) for p in sorted(consumer.partitions_for_topic(self._topic) or ())]
         if not parts:
             raise ProgressUnknownError(f"topic {self._topic} has no partitions in the broker's metadata")
-        begins, ends = consumer.beginning_offsets(parts), consumer.end_offsets(parts)
-        commits = committed_offsets(admin, self._group)
-        unread: dict[TopicPartition, int] = {}
-        for tp in parts:
-            commit = commits.get(tp)
-            first = max(begins[tp], commit.offset) if commit is not None and commit.offset >= 0 else begins[tp]
-            if first < ends[tp]:
-                unread[tp] = first
+        first, ends = unread_offsets(consumer, admin, self._group, parts)
+        unread = {tp: offset for tp, offset in first.items() if offset < ends[tp]}
         if not unread:
             return None
         stamps = self._first_timestamps(consumer, unread)

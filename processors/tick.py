@@ -56,4 +56,3 @@ def attach_ticker(app: faust.App, wiring: Wiring, interval_s: float, progress: I
         for partition in range(wiring.partitions):
             tick = Tick(wall_time=at, partition=partition)
             await wiring.signals.send(value=tick.model_dump_json().encode(), partition=partition)
-
