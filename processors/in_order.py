@@ -214,10 +214,25 @@ class InOrderConsumer(faust_aiokafka.Consumer):
                 self.order.sought(tp, offset)
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        """Forget the revoked partitions' positions, then, once faust has waited for its streams,
+        their acknowledgements too.
+
+        faust clears a revoked partition's acknowledgements first, then waits for the records in
+        flight to be acknowledged. Those late acknowledgements filled the lists again, and the
+        next assignment found them there: offsets acknowledged in the old generation, above a
+        commit that was never made for them (``_new_offset`` commits nothing for a revoked
+        partition). Each rebalance so started with a spurious "not processed" heal and a second
+        seek back on every partition the worker kept. The records from the commit are read
+        again in the new generation either way, so dropping these acknowledgements loses nothing.
+        """
         # Not under ``_moving``: a hand-over blocked on a full queue ends only when the flow
         # stops, which this revocation is about to do. ``revocations`` marks it stale instead.
         self.order.forget(revoked)
         await super().on_partitions_revoked(revoked)
+        for tp in revoked:
+            self._acked.pop(tp, None)
+            self._acked_index.pop(tp, None)
+        self._processed = {key for key in self._processed if key[0] not in revoked}
 
     def _new_offset(self, tp: TP) -> int | None:
         """The offset to commit for ``tp``: one past the acknowledged run that starts exactly at the

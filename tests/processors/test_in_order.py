@@ -248,3 +248,35 @@ def test_after_a_lost_output_batch_nothing_is_committed_and_the_worker_stops(
     assert asyncio.run(scenario()) == (True, False)
     assert committed == [{events: 6}], "nothing committed once an output batch was lost"
     assert [type(e) for e in crashed] == [KafkaTimeoutError]
+
+
+def test_acknowledgements_that_arrive_while_a_partition_is_revoked_do_not_reach_the_next_assignment(
+    consumer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """faust clears a revoked partition's acknowledgements, then waits for its streams, whose late
+    acknowledgements filled the lists again: the next assignment began with offsets above a commit
+    never made, and a spurious heal."""
+    c, _, (events, seeks) = consumer
+    monkeypatch.setattr(c.app.topics, "acks_enabled_for", lambda topic: True)
+
+    def message(offset: int) -> Any:
+        return ConsumerMessage(events.topic, events.partition, offset, 0.0, 0, [], b"k", b"v", None, 1, 1, events,
+                               generation_id=c.app.consumer_generation_id)
+
+    in_flight = [message(o) for o in (5, 6, 7)]
+    c.processed(in_flight)
+    processed_but_not_acknowledged = message(8)
+    c.processed([processed_but_not_acknowledged])
+
+    async def app_revoked(revoked: set[TP]) -> None:  # the app's part: its streams finish meanwhile
+        for m in in_flight:
+            assert c.ack(m) is True
+
+    monkeypatch.setattr(c, "_on_partitions_revoked", app_revoked)
+    c.loop.run_until_complete(c.on_partitions_revoked({events}))
+    assert events not in c._acked and events not in c._acked_index
+    assert (events, 8) not in c._processed, "a later copy of 8 is acknowledged only once processed again"
+    c.order.sought(events, 5)  # the next assignment reads it again from its commit
+    assert c._new_offset(events) is None and seeks == [] and c.heals == 0
+    again = message(8)
+    assert c.ack(again) is False and c.unprocessed_acks == 1
