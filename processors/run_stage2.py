@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import faust
+import structlog
 from pydantic import ValidationError
 
 from deskwatch.processors.encode import encode
@@ -24,6 +25,8 @@ from deskwatch.schemas.envelope import Tick
 from deskwatch.schemas.signal import decode_signals_record
 from deskwatch.settings import ProcessorSettings
 from deskwatch.sinks.webhook.cloudevents import ce_headers
+
+log = structlog.get_logger(__name__)
 
 
 def partition_of(key: str, partitions: int) -> int:
@@ -166,7 +169,11 @@ def attach_stage2(app: faust.App, wiring: Wiring, core: Stage2, commands_topic: 
 
     @app.agent(wiring.stage2_input, concurrency=1, name="stage2")
     async def stage2(stream: Any) -> None:
+        first = True
         async for events in stream.take_events(p.batch_max_records, within=p.batch_within_s):
+            if first:  # as stage 1 logs its own: when this worker began to correlate
+                log.info("stage 2 first batch", records=len(events))
+                first = False
             batch = _Stage2Batch(wiring, core, groups, commands_topic, ticks)
             for event in events:
                 batch.record(event)
