@@ -15,7 +15,6 @@ import signal
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,25 +24,25 @@ from kafka.admin import KafkaAdminClient
 from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import kafka_python_options
 from deskwatch.processors.evaluate.compare import diff_incidents
-from deskwatch.producers.simulate import FleetSpec, simulate_fleet, write_inventory_csv, write_jsonl
+from deskwatch.producers.simulate import simulate_fleet, write_inventory_csv, write_jsonl
 from deskwatch.schemas.incident import Incident
 from deskwatch.settings import Settings
 from deskwatch.topics import committed_offsets, consumer_lag, end_offsets
 from deskwatch.topology import COMMANDS, EVENTS, INCIDENTS, SIGNALS
 
+from tests.fleets import RECOVERY_FLEET
+
 from .conftest import read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 
-SPEC = FleetSpec(seed=11, start=datetime(2026, 11, 23, tzinfo=timezone.utc), duration=timedelta(hours=48),
-                 sites=2, directorates=2, hosts_per_site=(12, 16), noise_events_per_host_per_hour=4.0)
 
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int]:
     """The simulated fleet's events (JSON lines) and inventory (CSV), and the event count."""
     folder = tmp_path_factory.mktemp("fleet")
-    sim = simulate_fleet(SPEC)
+    sim = simulate_fleet(RECOVERY_FLEET)
     count = write_jsonl(sim, folder / "events.jsonl")
     write_inventory_csv(sim.assets, folder / "inventory.csv")
     return folder / "events.jsonl", folder / "inventory.csv", count

@@ -23,8 +23,10 @@ from deskwatch.producers.inventory import read_inventory
 from deskwatch.schemas.event import EventFields, HostFields, LogFields, WorkstationEvent
 from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus
 
+from tests.fleets import RECOVERY_FLEET
+
 from .conftest import wait_for
-from .test_processor_recovery import SPEC, Run, fleet, runs, settle  # noqa: F401 - fixtures used by name
+from .test_processor_recovery import Run, fleet, runs, settle  # noqa: F401 - fixtures used by name
 
 NEW_HOST = "PC-TICK-0001"
 
@@ -41,7 +43,7 @@ def _over(incident: Incident, classes: list[str | None], now: datetime) -> bool:
 
 def _old_failures(path: Path) -> None:
     """Two Group Policy failures of a host no inventory knows, on the fleet's first morning."""
-    at = SPEC.start + timedelta(hours=9)
+    at = RECOVERY_FLEET.start + timedelta(hours=9)
     with path.open("w") as out:
         for minute in (0, 5):
             event = WorkstationEvent(
