@@ -37,7 +37,6 @@ from .conftest import read_topic, wait_for
 pytestmark = pytest.mark.integration
 
 
-
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int]:
     """The simulated fleet's events (JSON lines) and inventory (CSV), and the event count."""

@@ -183,16 +183,17 @@ def test_an_ordered_record_waits_for_the_flow_and_carries_the_current_generation
     assert handed == [(events.topic, 5)] and stamped == [7]
 
 
+def _message(c: InOrderConsumer, tp: TP, offset: int) -> Any:
+    """A record of ``tp`` as the consumer's fetch makes it, stamped with the current generation."""
+    return ConsumerMessage(tp.topic, tp.partition, offset, 0.0, 0, [], b"k", b"v", None, 1, 1, tp,
+                           generation_id=c.app.consumer_generation_id)
+
+
 def test_only_records_an_agent_processed_are_acknowledged(consumer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A stream acknowledges what it drops around a rebalance; the commit must not pass those."""
     c, _, (events, _) = consumer
     monkeypatch.setattr(c.app.topics, "acks_enabled_for", lambda topic: True)  # set when subscribed
-
-    def message(offset: int) -> Any:
-        return ConsumerMessage(events.topic, events.partition, offset, 0.0, 0, [], b"k", b"v", None, 1, 1, events,
-                               generation_id=c.app.consumer_generation_id)
-
-    done, dropped = message(5), message(6)
+    done, dropped = _message(c, events, 5), _message(c, events, 6)
     c.processed([done])
     assert c.ack(done) is True and c.ack(dropped) is False
     assert list(c._acked[events]) == [5] and c.unprocessed_acks == 1, "6 holds the commit until read again"
@@ -258,14 +259,9 @@ def test_acknowledgements_that_arrive_while_a_partition_is_revoked_do_not_reach_
     never made, and a spurious heal."""
     c, _, (events, seeks) = consumer
     monkeypatch.setattr(c.app.topics, "acks_enabled_for", lambda topic: True)
-
-    def message(offset: int) -> Any:
-        return ConsumerMessage(events.topic, events.partition, offset, 0.0, 0, [], b"k", b"v", None, 1, 1, events,
-                               generation_id=c.app.consumer_generation_id)
-
-    in_flight = [message(o) for o in (5, 6, 7)]
+    in_flight = [_message(c, events, o) for o in (5, 6, 7)]
     c.processed(in_flight)
-    processed_but_not_acknowledged = message(8)
+    processed_but_not_acknowledged = _message(c, events, 8)
     c.processed([processed_but_not_acknowledged])
 
     async def app_revoked(revoked: set[TP]) -> None:  # the app's part: its streams finish meanwhile
@@ -278,5 +274,5 @@ def test_acknowledgements_that_arrive_while_a_partition_is_revoked_do_not_reach_
     assert (events, 8) not in c._processed, "a later copy of 8 is acknowledged only once processed again"
     c.order.sought(events, 5)  # the next assignment reads it again from its commit
     assert c._new_offset(events) is None and seeks == [] and c.heals == 0
-    again = message(8)
+    again = _message(c, events, 8)
     assert c.ack(again) is False and c.unprocessed_acks == 1

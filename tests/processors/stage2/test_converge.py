@@ -22,7 +22,7 @@ from deskwatch.processors.stage1 import HostState, Stage1, count_populations
 from deskwatch.processors.stage2 import Stage2, child_group_key
 from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
-from deskwatch.schemas.incident import ChangeReason
+from deskwatch.schemas.incident import ChangeReason, Incident
 from deskwatch.schemas.signal import Signal
 
 from tests.fleets import RECOVERY_FLEET
@@ -185,6 +185,17 @@ def fleet_signals() -> tuple[Stage2, list[tuple[Signal, datetime]]]:
     return _through_stage1(RECOVERY_FLEET, EnvelopeLimits(max_events=1, max_bytes=900_000, linger_s=0.05))
 
 
+def _assert_backlog_orders_agree(stage: Stage2, signals: list[tuple[Signal, datetime]], reference: dict[str, Incident],
+                                 orders: int, partitions: int = 4) -> None:
+    """``orders`` backlog orders (seeds 0, 1, ...) end with ``reference``'s incidents, an
+    escalation's reason read as the opening's."""
+    want = _opening_path_aside(comparable(reference))
+    for seed in range(orders):
+        got = _opening_path_aside(comparable(run_backlog(stage, signals, Random(seed), partitions=partitions).incidents))
+        differ = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
+        assert not differ, f"order {seed}: {[(want.get(k) or got[k])['rule_id'] for k in differ]}"
+
+
 def test_the_recovery_tests_fleet_gives_the_same_incidents_in_any_backlog_order(
     fleet_signals: tuple[Stage2, list[tuple[Signal, datetime]]]
 ) -> None:
@@ -193,11 +204,7 @@ def test_the_recovery_tests_fleet_gives_the_same_incidents_in_any_backlog_order(
     # dependence. Measured 2026-12-03: 0 of 10 orders differ at 2, 3 and 4 days, and 10 of 10 at
     # 8 days, where a site-wide DNS incident reaches its max_lifetime (ARCHITECTURE.md).
     stage, signals = fleet_signals
-    want = _opening_path_aside(comparable(run_in_order(stage, signals).incidents))
-    for seed in range(8):
-        got = _opening_path_aside(comparable(run_backlog(stage, signals, Random(seed), partitions=8).incidents))
-        differ = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
-        assert not differ, f"order {seed}: {[(want.get(k) or got[k])['rule_id'] for k in differ]}"
+    _assert_backlog_orders_agree(stage, signals, run_in_order(stage, signals).incidents, orders=8, partitions=8)
 
 
 # The demo's fleet (deskwatch/demo.py) on the day it first showed the order below.
@@ -218,11 +225,7 @@ def test_a_backlog_read_partition_by_partition_gives_the_same_incidents(
     # Before stage 2 claimed the hosts an earlier opening readmits (observe._claim), order 5 left
     # one host's update failure apart from the outage that counted it.
     stage, signals = backlog_signals
-    want = _opening_path_aside(comparable(run_in_order(stage, signals).incidents))
-    for seed in range(32):
-        got = _opening_path_aside(comparable(run_backlog(stage, signals, Random(seed)).incidents))
-        differ = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
-        assert not differ, f"order {seed}: {[(want.get(k) or got[k])['rule_id'] for k in differ]}"
+    _assert_backlog_orders_agree(stage, signals, run_in_order(stage, signals).incidents, orders=32)
 
 
 # The evaluation's first fleet (`deskwatch evaluate incidents`, seed 1): a day, 587 hosts on 8 sites.
@@ -239,11 +242,7 @@ def test_a_days_backlog_resolves_a_site_wide_incident_once_in_any_order() -> Non
     reference = run_in_order(stage, signals).incidents
     (gpo,) = [i for i in reference.values() if i.rule_id == "gpo-failure-site"]
     assert (gpo.reopen_count, gpo.host_count) == (0, 47)
-    want = _opening_path_aside(comparable(reference))
-    for seed in range(3):
-        got = _opening_path_aside(comparable(run_backlog(stage, signals, Random(seed), partitions=8).incidents))
-        differ = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
-        assert not differ, f"order {seed}: {[(want.get(k) or got[k])['rule_id'] for k in differ]}"
+    _assert_backlog_orders_agree(stage, signals, reference, orders=3, partitions=8)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2], ids=lambda s: f"order-{s}")
