@@ -121,10 +121,10 @@ def send_absorbs(
         )
 
 
-def send_releases(draft: Draft, parent: Incident) -> None:
-    """Release every child group this parent claimed, as of its resolution time."""
+def send_releases(draft: Draft, parent: Incident, keys: Iterable[str] | None = None) -> None:
+    """Release the child groups this parent claimed (``keys``, else all), as of its resolution time."""
     at = parent.resolved_at or draft.now
-    for key in draft.state.absorb_targets:
+    for key in draft.state.absorb_targets if keys is None else keys:
         draft.commands.append(_command(CommandAction.RELEASE, key, at, parent_id=parent.id))
 
 

@@ -31,6 +31,17 @@ def resolve(
     return resolved
 
 
+def resolve_recovered(
+    draft: Draft, policy: LifecyclePolicy, incident: Incident, at: datetime, detail: str
+) -> Incident | None:
+    """Resolve an incident whose hosts have all recovered, the latest at ``at``: by its lifetime
+    instead when that ended first (an opening a late hit moved back can put it there)."""
+    end = lifetime_end(policy, incident)
+    if end is not None and at >= end:
+        return resolve(draft, incident, Trigger.LIFETIME, end, detail="max_lifetime reached")
+    return resolve(draft, incident, Trigger.RECOVERY, at, detail=detail)
+
+
 def escalate(draft: Draft, policy: LifecyclePolicy, incident: Incident, at: datetime) -> Incident:
     """Raise the severity to the highest escalation level reached, if any is new."""
     severity = escalated_severity(policy, incident, draft.state.population, at)
@@ -62,8 +73,15 @@ def lapse_ack(draft: Draft, policy: LifecyclePolicy, incident: Incident, at: dat
 
 def lifetime_over(policy: LifecyclePolicy, incident: Incident, at: datetime) -> bool:
     """Whether the incident has been open for ``max_lifetime`` as of ``at``."""
+    end = lifetime_end(policy, incident)
+    return end is not None and at >= end
+
+
+def lifetime_end(policy: LifecyclePolicy, incident: Incident) -> datetime | None:
+    """When the incident's ``max_lifetime`` ends (None without one): where it resolves, whichever
+    later signal or tick finds it over."""
     limit = policy.max_lifetime
-    return limit is not None and incident.opened_at is not None and at - incident.opened_at >= limit
+    return None if limit is None or incident.opened_at is None else incident.opened_at + limit
 
 
 def reopenable(policy: LifecyclePolicy, last: Incident | None, at: datetime) -> bool:

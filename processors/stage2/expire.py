@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from deskwatch.processors.stage2.advance import escalate, lapse_ack, lifetime_over, resolve
+from deskwatch.processors.stage2.advance import escalate, lapse_ack, lifetime_end, lifetime_over, resolve
 from deskwatch.processors.stage2.draft import Draft
 from deskwatch.processors.stage2.mute import apply_silences
 from deskwatch.processors.stage2.policy import LifecyclePolicy, quiet_timeout
@@ -30,13 +30,9 @@ def expire(
         if timeout is not None and tick_time - incident.last_seen >= timeout:
             resolve(draft, incident, Trigger.QUIET, tick_time, detail=f"quiet for {timeout}")
         elif lifetime_over(policy, incident, tick_time):
-            resolve(
-                draft,
-                incident,
-                Trigger.LIFETIME,
-                tick_time,
-                detail=f"open for {policy.max_lifetime}",
-            )
+            end = lifetime_end(policy, incident)
+            assert end is not None
+            resolve(draft, incident, Trigger.LIFETIME, end, detail=f"open for {policy.max_lifetime}")
         else:
             escalate(draft, policy, lapse_ack(draft, policy, incident, tick_time), tick_time)
     cutoff = tick_time - policy.window
@@ -67,8 +63,9 @@ def tick_due(state: GroupState, policy: LifecyclePolicy) -> datetime | None:
         timeout = quiet_timeout(policy, state.device_classes)
         if timeout is not None:
             dues.append(incident.last_seen + timeout)
-        if policy.max_lifetime is not None and incident.opened_at is not None:
-            dues.append(incident.opened_at + policy.max_lifetime)
+        end = lifetime_end(policy, incident)
+        if end is not None:
+            dues.append(end)
         acked = incident.acknowledged_at
         if policy.ack_timeout is not None and acked is not None and incident.status is IncidentStatus.ACKNOWLEDGED:
             dues.append(acked + policy.ack_timeout)

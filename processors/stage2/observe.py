@@ -6,8 +6,15 @@ import bisect
 from collections.abc import Mapping
 from datetime import datetime
 
-from deskwatch.processors.stage2.absorb import ChildKeys, send_absorbs
-from deskwatch.processors.stage2.advance import escalate, lifetime_over, reopenable, resolve
+from deskwatch.processors.stage2.absorb import ChildKeys, send_absorbs, send_releases
+from deskwatch.processors.stage2.advance import (
+    escalate,
+    lifetime_end,
+    lifetime_over,
+    reopenable,
+    resolve,
+    resolve_recovered,
+)
 from deskwatch.processors.stage2.draft import Draft
 from deskwatch.processors.stage2.mute import apply_silences
 from deskwatch.processors.stage2.policy import LifecyclePolicy
@@ -43,10 +50,14 @@ def observe(
         )
     incident = state.incident
     if incident is not None and lifetime_over(policy, incident, signal.last_seen):
-        resolve(draft, incident, Trigger.LIFETIME, signal.last_seen, detail="max_lifetime reached")
+        end = lifetime_end(policy, incident)
+        assert end is not None
+        resolve(draft, incident, Trigger.LIFETIME, end, detail="max_lifetime reached")
         incident = None
     if signal.recovery:
-        _recover(draft, incident, signal)
+        _recover(draft, policy, incident, signal)
+    elif (ended := _lived_through(policy, state, signal)) is not None:
+        _count_late(draft, policy, ended, signal, children)
     elif incident is not None:
         _hit(draft, policy, incident, signal, children)
     elif (resolved := _contradicted(policy, state, signal)) is not None:
@@ -57,12 +68,26 @@ def observe(
                 f"hit on {signal.host}", children)
     else:
         _pend(draft, policy, signal, children)
+    _end_lifetime(draft, policy)
     apply_silences(draft, silences, draft.now)
 
 
-def _recover(draft: Draft, incident: Incident | None, signal: Signal) -> None:
+def _end_lifetime(draft: Draft, policy: LifecyclePolicy) -> None:
+    """Resolve the live incident by its lifetime if what it has seen is past it: a late hit can
+    move its opening back (``earlier_opening``), and with it the lifetime's end."""
+    incident = draft.state.incident
+    if incident is None or policy.max_lifetime is None:
+        return
+    latest = max((incident.last_seen, *draft.state.recovered.values()))
+    if lifetime_over(policy, incident, latest):
+        end = lifetime_end(policy, incident)
+        assert end is not None
+        resolve(draft, incident, Trigger.LIFETIME, end, detail="max_lifetime reached")
+
+
+def _recover(draft: Draft, policy: LifecyclePolicy, incident: Incident | None, signal: Signal) -> None:
     if incident is not None:
-        _recover_host(draft, incident, signal)
+        _recover_host(draft, policy, incident, signal)
         return
     # Held as an entry of the window, not applied by deleting the host's hits: other hosts' hits,
     # and this host's from other envelopes, reach the group in any order around it, and the
@@ -75,7 +100,7 @@ def _recover(draft: Draft, incident: Incident | None, signal: Signal) -> None:
     )
 
 
-def _recover_host(draft: Draft, incident: Incident, signal: Signal) -> None:
+def _recover_host(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Signal) -> None:
     """Resolve once every host of the incident has recovered, at the latest recovery's time.
 
     One host's recovery does not end a fleet-wide incident while others still fail: resolving
@@ -95,7 +120,7 @@ def _recover_host(draft: Draft, incident: Incident, signal: Signal) -> None:
         )
         return
     at = max(state.recovered.values(), default=signal.last_seen)
-    resolve(draft, incident, Trigger.RECOVERY, at, detail=f"recovery on {signal.host}")
+    resolve_recovered(draft, policy, incident, at, f"recovery on {signal.host}")
 
 
 def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Signal, children: ChildKeys) -> None:
@@ -129,6 +154,68 @@ def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Sign
     draft.decide(Outcome.APPLIED, counted.id, source_ids=(*applied, signal.source_id))
     counted = escalate(draft, policy, counted, signal.last_seen)
     _claim(draft, policy, counted, first_seen, new_hosts, children)
+
+
+def _lived_through(policy: LifecyclePolicy, state: GroupState, signal: Signal) -> Incident | None:
+    """The group's last incident, when its ``max_lifetime`` ended it and this late hit is of the
+    span it lived: inside what it counts and before its end."""
+    last = state.last_resolved
+    if last is None or last.reason is not ChangeReason.MAX_LIFETIME or last.opened_at is None:
+        return None
+    if last.resolved_at is None or signal.last_seen >= last.resolved_at:
+        return None
+    return last if signal.last_seen >= last.opened_at - policy.window else None
+
+
+def _count_late(draft: Draft, policy: LifecyclePolicy, ended: Incident, hit: Signal, children: ChildKeys) -> None:
+    """Count a late hit into the incident whose lifetime it falls in; it stays resolved.
+
+    Decision: the lifetime resolves an incident at ``opened_at + max_lifetime``, and the hits of
+    that span count into it whenever they arrive. The resolution used to be at the time of the
+    signal that found the lifetime over, and earlier hits arriving after it opened a second,
+    back-dated incident: an 8- or 16-day backlog of the recovery tests' fleet (a site-wide DNS
+    incident with a 2-day lifetime) ended otherwise in 20 of 20 orders, now in 8 and 6 of 20, by
+    one hit's count (ARCHITECTURE.md; 2026-12-03). A late hit that moves the opening back moves
+    the end with it.
+
+    While the group has no newer incident, its hosts, opening and claims are still this one's:
+    a host the hit adds has its child groups claimed and released at once, as the incident would
+    have held them while live. Once a newer incident is live, those belong to it; the hit is
+    counted, and its host's children are not claimed for the old one (a claim moves a child to
+    its latest parent)."""
+    state = draft.state
+    assert ended.resolved_at is not None and ended.opened_at is not None  # _lived_through
+    entry = WindowEntry.of(hit)
+    first_seen, newest = ended.first_seen, state.incident is None
+    readmitted: list[WindowEntry] = []
+    updates: dict[str, datetime] = {}
+    if newest:
+        earlier, readmitted = earlier_opening(policy, state, ended, entry)
+        if earlier is not None:
+            state.last_opened_at = earlier
+            updates = {"opened_at": earlier, "resolved_at": earlier + (ended.resolved_at - ended.opened_at)}
+    hosts = state if newest else GroupState(hosts=list(ended.hosts), device_classes=list(ended.device_classes),
+                                            population=state.population)
+    counted, new_hosts = ended, []
+    for one in (*readmitted, entry):
+        counted, new_host = fold(hosts, counted, one)
+        if new_host:
+            new_hosts.append(one.host)
+    if hosts is not state:
+        state.population = hosts.population
+    # Escalated as the live incident would have been by this hit, at its time.
+    severity = escalated_severity(policy, counted, state.population, counted.last_seen)
+    counted = draft.touch(counted, severity=severity, **updates)
+    draft.decide(Outcome.APPLIED, counted.id, source_ids=(*(e.source_id for e in readmitted), hit.source_id),
+                 detail="within the span its max_lifetime ended")
+    if not (newest and policy.absorbs):
+        return
+    if counted.first_seen < first_seen or updates:  # what it explains, or its end, moved: every claim again
+        send_absorbs(draft, policy, counted, state.hosts, children, again=True)
+        send_releases(draft, counted)
+    elif new_hosts:
+        send_absorbs(draft, policy, counted, new_hosts, children)
+        send_releases(draft, counted, children.keys(policy, counted, new_hosts))
 
 
 def _contradicted(policy: LifecyclePolicy, state: GroupState, signal: Signal) -> Incident | None:
@@ -213,7 +300,7 @@ def _count_held(draft: Draft, policy: LifecyclePolicy, held: list[WindowEntry], 
     incident = escalate(draft, policy, incident, max(e.last_seen for e in held))
     _claim(draft, policy, incident, first_seen, new_hosts, children)
     if all(host in state.recovered for host in state.hosts):
-        resolve(draft, incident, Trigger.RECOVERY, max(state.recovered.values()), detail="every host recovered")
+        resolve_recovered(draft, policy, incident, max(state.recovered.values()), "every host recovered")
 
 
 def _claim(draft: Draft, policy: LifecyclePolicy, incident: Incident, was: datetime, new_hosts: list[str],
@@ -315,7 +402,7 @@ def _reopen_at_crossing(draft: Draft, policy: LifecyclePolicy, last: Incident, c
     reopened = _reopen(draft, policy, last, sorted(entries, key=lambda e: (e.first_seen, e.sample)), crossed,
                        f"thresholds met again: {len(entries)} hits on {hosts} hosts", children)
     if reopened is not None:
-        _recover_after(draft, reopened, held, crossed)
+        _recover_after(draft, policy, reopened, held, crossed)
 
 
 def _hold(draft: Draft, signal: Signal) -> None:
@@ -365,10 +452,11 @@ def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal, children: Chi
     draft.decide(Outcome.APPLIED, opened.id, source_ids=tuple(s.source_id for s in entries))
     if policy.absorbs:
         send_absorbs(draft, policy, opened, state.hosts, children)
-    _recover_after(draft, opened, held, opened_at)
+    _recover_after(draft, policy, opened, held, opened_at)
 
 
-def _recover_after(draft: Draft, incident: Incident, held: list[WindowEntry], opened_at: datetime) -> None:
+def _recover_after(draft: Draft, policy: LifecyclePolicy, incident: Incident, held: list[WindowEntry],
+                   opened_at: datetime) -> None:
     """Recoveries held at or past the opening count as if they had arrived after it, in event-time
     order: a host recovers, fails again, recovers; once every host has recovered, it resolves."""
     state = draft.state
@@ -381,7 +469,7 @@ def _recover_after(draft: Draft, incident: Incident, held: list[WindowEntry], op
             recovered = True
     if recovered and all(host in state.recovered for host in state.hosts):
         at = max(state.recovered.values())
-        resolve(draft, incident, Trigger.RECOVERY, at, detail="every host recovered")
+        resolve_recovered(draft, policy, incident, at, "every host recovered")
 
 
 def _mark_recovered(recovered: dict[str, datetime], host: str, at: datetime) -> None:

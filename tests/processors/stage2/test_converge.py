@@ -186,12 +186,16 @@ def fleet_signals() -> tuple[Stage2, list[tuple[Signal, datetime]]]:
 
 
 def _assert_backlog_orders_agree(stage: Stage2, signals: list[tuple[Signal, datetime]], reference: dict[str, Incident],
-                                 orders: int, partitions: int = 4) -> None:
+                                 orders: int, partitions: int = 4, only: tuple[str, ...] = ()) -> None:
     """``orders`` backlog orders (seeds 0, 1, ...) end with ``reference``'s incidents, an
-    escalation's reason read as the opening's."""
-    want = _opening_path_aside(comparable(reference))
+    escalation's reason read as the opening's; ``only`` these fields of each, if given."""
+    def kept(incidents: dict[str, Incident]) -> dict[str, dict[str, object]]:
+        fields = _opening_path_aside(comparable(incidents))
+        return {k: {f: v[f] for f in only} for k, v in fields.items()} if only else fields
+
+    want = kept(reference)
     for seed in range(orders):
-        got = _opening_path_aside(comparable(run_backlog(stage, signals, Random(seed), partitions=partitions).incidents))
+        got = kept(run_backlog(stage, signals, Random(seed), partitions=partitions).incidents)
         differ = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
         assert not differ, f"order {seed}: {[(want.get(k) or got[k])['rule_id'] for k in differ]}"
 
@@ -201,10 +205,24 @@ def test_the_recovery_tests_fleet_gives_the_same_incidents_in_any_backlog_order(
 ) -> None:
     # The integration tests that compare two workers, or a restarted one, with one worker over
     # this fleet rely on it: a difference there is then the pipeline's, not the core's order
-    # dependence. Measured 2026-12-03: 0 of 10 orders differ at 2, 3 and 4 days, and 10 of 10 at
-    # 8 days, where a site-wide DNS incident reaches its max_lifetime (ARCHITECTURE.md).
+    # dependence. Measured 2026-12-03: 0 of 10 orders differ at 2, 3 and 4 days. At 8 days, where
+    # a site-wide DNS incident reaches its max_lifetime, some do (the test below).
     stage, signals = fleet_signals
     _assert_backlog_orders_agree(stage, signals, run_in_order(stage, signals).incidents, orders=8, partitions=8)
+
+
+def test_a_backlog_past_a_lifetime_opens_and_resolves_the_same_incidents_in_any_order() -> None:
+    # The recovery tests' fleet over 8 days: a site-wide DNS incident reaches its 2-day lifetime.
+    # When the resolution was at the time of whichever later signal arrived first, and earlier
+    # hits arriving after it opened a second incident, 20 of 20 orders differed (2026-12-03).
+    # Still short (ARCHITECTURE.md): a hit past the end, counted before late hits moved the
+    # opening back, stays counted; 8 of 20 orders differ so, by counts and hosts only.
+    lived = RECOVERY_FLEET.model_copy(update={"duration": timedelta(days=8)})
+    stage, signals = _through_stage1(lived, EnvelopeLimits(max_events=1, max_bytes=900_000, linger_s=0.05))
+    lifecycle = ("rule_id", "group_key", "status", "reason", "opened_at", "resolved_at", "first_seen",
+                 "reopen_count", "parent_id")
+    _assert_backlog_orders_agree(stage, signals, run_in_order(stage, signals).incidents, orders=8, partitions=8,
+                                 only=lifecycle)
 
 
 # The demo's fleet (deskwatch/demo.py) on the day it first showed the order below.

@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 
 from deskwatch.processors.rules import load_default_pack
-from deskwatch.processors.stage2 import GroupState, Stage2
+from deskwatch.processors.stage2 import GroupState, Stage2, Stage2Result, child_group_key
 from deskwatch.schemas.command import CommandAction as A
-from deskwatch.schemas.incident import ChangeReason, IncidentStatus, Severity
+from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus, Severity
 
 from .build import Level, Policy, at, command, fleet_signals, full_tick, run, signal
+from .interleave import comparable
 
 # (id, device classes of the group's hosts, tick minute, resolved?)
 QUIET = [
@@ -122,6 +123,68 @@ def test_max_lifetime_on_a_signal_starts_a_new_incident_not_a_reopen() -> None:
     ]
     assert new.state.incident is not None and new.state.incident.id != old.id
     assert new.state.incident.event_count == 1
+
+
+LIVED = Policy(max_lifetime=timedelta(hours=1), quiet={"workstation": None})
+
+
+def test_a_signal_or_a_tick_past_the_lifetime_resolves_the_incident_at_its_end() -> None:
+    by_signal = run(Stage2({"disk-full": LIVED}), [("signal", signal(0), 0), ("signal", signal(95), 95)])[-1]
+    by_tick = run(Stage2({"disk-full": LIVED}), [("signal", signal(0), 0), ("tick", None, 75)])[-1]
+    for last in (by_signal, by_tick):
+        ended = next(c for c in last.changes if c.reason is ChangeReason.MAX_LIFETIME)
+        assert ended.at == at(60)
+        assert next(i for i in last.incidents if i.id == ended.incident_id).resolved_at == at(60)
+
+
+def test_a_late_hit_inside_an_ended_lifetime_counts_into_that_incident() -> None:
+    # Event time: hits at 0 and 40, the lifetime ends at 60, the hit at 95 opens another.
+    # A backlog brings 40 last: it belongs to the first, and opens nothing.
+    stage = Stage2({"disk-full": LIVED})
+    in_order = run(stage, [("signal", signal(m), m) for m in (0, 40, 95)])
+    late = run(stage, [("signal", signal(m), m) for m in (0, 95, 40)])
+    (counted,) = late[-1].incidents
+    assert late[-1].changes == [] and counted.status is IncidentStatus.RESOLVED
+    assert (counted.event_count, counted.last_seen, counted.resolved_at) == (2, at(40), at(60))
+    assert late[-1].state.incident is not None and late[-1].state.incident.event_count == 1
+    assert comparable(_final(late)) == comparable(_final(in_order))
+
+
+def test_a_late_hit_that_moves_the_opening_back_moves_the_lifetimes_end() -> None:
+    # Two hits in 50 minutes open. Event time: pc-2 at 0 and pc-1 at 20 open at 20, the lifetime
+    # ends at 80, before pc-1's recovery at 85. A backlog brings pc-2's hit last: the incident
+    # opened at 45 and resolved by the recovery at 85; the hit withdraws that resolution, moves
+    # the opening to 20, and the lifetime has ended at 80.
+    stage = Stage2({"disk-full": Policy(min_events=2, window=timedelta(minutes=50), max_lifetime=timedelta(hours=1),
+                                        quiet={"workstation": None})})
+    early, recovery = ("signal", signal(0, "pc-2"), 0), ("signal", signal(85, "pc-1", recovery=True), 85)
+    hits = [("signal", signal(m, "pc-1"), m) for m in (20, 45)]
+    late = run(stage, [*hits, recovery, early])
+    in_order = run(stage, [early, *hits, recovery])
+    (incident,) = _final(late).values()
+    assert (incident.opened_at, incident.resolved_at, incident.reason) == (at(20), at(80), ChangeReason.MAX_LIFETIME)
+    assert (incident.event_count, incident.hosts) == (3, ["pc-1", "pc-2"])
+    assert comparable(_final(late)) == comparable(_final(in_order))
+
+
+def test_hosts_a_late_hit_adds_to_an_ended_parent_are_claimed_and_released_at_its_end() -> None:
+    parent = Policy(id="fleet-disk", min_hosts=2, absorbs=("disk-full",), max_lifetime=timedelta(hours=1),
+                    quiet={"workstation": None})
+    stage = Stage2({"fleet-disk": parent, "disk-full": Policy()})
+    site = {"site": "paris"}
+    steps = [("signal", signal(m, h, rule="fleet-disk", group=site), m) for m, h in ((0, "pc-1"), (1, "pc-2"), (90, "pc-1"))]
+    results = run(stage, steps + [("signal", signal(30, "pc-3", rule="fleet-disk", group=site), 91)])
+    late = results[-1]
+    assert [(c.action, c.group_key, c.at) for c in late.commands] == [
+        (A.ABSORB, child_group_key("disk-full", "pc-3"), at(0) - parent.window),
+        (A.RELEASE, child_group_key("disk-full", "pc-3"), at(61)),  # opened at 1, by pc-2's hit
+    ]
+    assert late.incidents[0].hosts == ["pc-1", "pc-2", "pc-3"] and late.incidents[0].resolved_at == at(61)
+
+
+def _final(results: list[Stage2Result]) -> dict[str, Incident]:
+    """Each incident's last revision over a run's results."""
+    return {i.id: i for result in results for i in result.incidents}
 
 
 def test_reopen_within_window_keeps_id_and_counts() -> None:
