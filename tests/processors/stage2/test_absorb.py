@@ -209,17 +209,23 @@ def test_a_late_hit_earlier_than_a_resolution_by_recovery_withdraws_it_and_claim
     assert again.incidents[-1].reason is ChangeReason.RECOVERY_EVENT
 
 
-def test_a_late_hit_after_its_hosts_recovery_or_before_the_window_leaves_a_resolution_standing() -> None:
+def test_a_late_hit_before_the_window_at_the_resolution_or_before_its_hosts_recovery_leaves_it_standing() -> None:
     stage = Stage2({"fleet-disk": Policy(id="fleet-disk", min_hosts=2, absorbs=("disk-full",)), "disk-full": CHILD})
     state, _ = _parent_open_in(stage)
     for minute, host in ((5, "pc-1"), (6, "pc-2")):
         state = stage.on_signal(state, signal(minute, host, rule="fleet-disk", group=FLEET, recovery=True), at(minute)).state
-    for late in (signal(4, "pc-2", rule="fleet-disk", group=FLEET),  # pc-2 recovered after it, at 6
-                 signal(-20, "pc-3", rule="fleet-disk", group=FLEET),  # before the opening's window
+    for late in (signal(-20, "pc-3", rule="fleet-disk", group=FLEET),  # before the opening's window
                  signal(6, "pc-3", rule="fleet-disk", group=FLEET)):  # at the resolution: not before it
         result = stage.on_signal(state, late, at(7))
         assert result.changes == [] and result.state.incident is None, late.host
         assert [d.outcome for d in result.decisions] == [Outcome.PENDING]
+    # pc-2 recovered after this hit, at 6: the resolution stands, and the hit counts into it, as
+    # it would have before the recovery in event time.
+    counted = stage.on_signal(state, signal(4, "pc-2", rule="fleet-disk", group=FLEET), at(7))
+    assert counted.changes == [] and counted.state.incident is None and counted.commands == []
+    assert [d.outcome for d in counted.decisions] == [Outcome.APPLIED]
+    (resolved,) = counted.incidents
+    assert (resolved.status, resolved.resolved_at, resolved.event_count) == ("resolved", at(6), 3)
 
 
 def _parent_open_in(stage: Stage2) -> tuple[GroupState, list[Command]]:
