@@ -23,7 +23,7 @@ def resolve(
     detail: str = "",
 ) -> Incident | None:
     """Resolve through the table; a parent releases the child groups it absorbed."""
-    if trigger is Trigger.RECOVERY:
+    if trigger in (Trigger.RECOVERY, Trigger.QUIET):  # a late hit may withdraw it (observe._withdraw)
         draft.state.resolved_from = incident.reason
     resolved = draft.change(incident, trigger, at, actor=actor, detail=detail, resolved_at=at)
     if resolved is not None and draft.state.absorb_targets:

@@ -17,7 +17,7 @@ from deskwatch.processors.stage2.advance import (
 )
 from deskwatch.processors.stage2.draft import Draft
 from deskwatch.processors.stage2.mute import apply_silences
-from deskwatch.processors.stage2.policy import LifecyclePolicy
+from deskwatch.processors.stage2.policy import LifecyclePolicy, quiet_timeout
 from deskwatch.processors.stage2.state import WINDOW_CAP, GroupState, WindowEntry, replace_incident
 from deskwatch.processors.stage2.tally import (
     blank_incident,
@@ -165,12 +165,25 @@ def _ended_before(policy: LifecyclePolicy, state: GroupState, signal: Signal) ->
         return None
     if signal.last_seen >= last.resolved_at or signal.last_seen < last.opened_at - policy.window:
         return None
-    if last.reason is ChangeReason.MAX_LIFETIME:
+    if last.reason in (ChangeReason.MAX_LIFETIME, ChangeReason.OPERATOR_RESOLVED):
         return last
-    if last.reason is ChangeReason.RECOVERY_EVENT and state.incident is None:  # ``recovered`` is still its
+    if state.incident is not None:  # ``recovered`` and ``device_classes`` are the newer one's
+        return None
+    if last.reason is ChangeReason.RECOVERY_EVENT:
         recovered = state.recovered.get(signal.host)
         return last if recovered is not None and recovered > signal.last_seen else None
+    if last.reason is ChangeReason.QUIET_TIMEOUT:
+        return None if _quiet_contradicted(policy, state, last, signal) else last
     return None
+
+
+def _quiet_contradicted(policy: LifecyclePolicy, state: GroupState, last: Incident, signal: Signal) -> bool:
+    """Whether a late hit says the incident was not quiet yet when a tick resolved it: the hit is
+    within the quiet timeout before that resolution (of the group's device classes and the hit's;
+    none, as for a laptop, means it would never have been quiet)."""
+    assert last.resolved_at is not None
+    timeout = quiet_timeout(policy, [*state.device_classes, signal.device_class])
+    return timeout is None or last.resolved_at - signal.last_seen < timeout
 
 
 def _count_late(draft: Draft, policy: LifecyclePolicy, ended: Incident, hit: Signal, children: ChildKeys) -> None:
@@ -234,16 +247,19 @@ def _count_late(draft: Draft, policy: LifecyclePolicy, ended: Incident, hit: Sig
 
 
 def _contradicted(policy: LifecyclePolicy, state: GroupState, signal: Signal) -> Incident | None:
-    """The group's last incident, when this late hit says its resolution by recovery came too
-    soon: it resolved because every host it knew had recovered, and this hit is earlier than
-    that, inside what the incident counts, from a host with no recovery after it."""
+    """The group's last incident, when this late hit says its resolution came too soon: by
+    recovery, it resolved because every host it knew had recovered, and this hit is earlier than
+    that, inside what the incident counts, from a host with no recovery after it; by quiet
+    timeout, this hit is earlier than the resolution by less than the timeout."""
     last = state.last_resolved
-    if last is None or last.reason is not ChangeReason.RECOVERY_EVENT:
+    if last is None or last.reason not in (ChangeReason.RECOVERY_EVENT, ChangeReason.QUIET_TIMEOUT):
         return None
     if last.resolved_at is None or last.opened_at is None or signal.first_seen >= last.resolved_at:
         return None
     if signal.last_seen < last.opened_at - policy.window:
         return None  # older than the opening's window: it would not have counted (_hit)
+    if last.reason is ChangeReason.QUIET_TIMEOUT:
+        return last if _quiet_contradicted(policy, state, last, signal) else None
     recovered = state.recovered.get(signal.host)
     return last if recovered is None or recovered <= signal.last_seen else None
 
@@ -251,7 +267,8 @@ def _contradicted(policy: LifecyclePolicy, state: GroupState, signal: Signal) ->
 def _withdraw(draft: Draft, policy: LifecyclePolicy, resolved: Incident, signal: Signal,
               children: ChildKeys) -> None:
     """Take back a resolution that a late, earlier hit contradicts, and count the hit as if it had
-    arrived before the resolution; the incident resolves again once its hosts have recovered.
+    arrived before the resolution; the incident resolves again once its hosts have recovered, or
+    once a tick finds it quiet again.
 
     Decision: withdraw, not reopen. A multi-host incident resolves when every host it knows has
     recovered, and a backlog (the demo's file, a catch-up) brings one stage-1 partition's hosts,

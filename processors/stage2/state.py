@@ -115,7 +115,7 @@ class GroupState(BaseModel):
         default_factory=dict, description="hosts of the live incident whose latest signal recovered"
     )
     resolved_from: ChangeReason | None = Field(
-        default=None, description="the last incident's reason before its hosts' recovery resolved it: "
+        default=None, description="the last incident's reason before its hosts' recovery or a quiet timeout resolved it: "
         "a withdrawn resolution restores it (observe._withdraw)")
 
     def fork(self) -> GroupState:

@@ -182,6 +182,44 @@ def test_hosts_a_late_hit_adds_to_an_ended_parent_are_claimed_and_released_at_it
     assert late.incidents[0].hosts == ["pc-1", "pc-2", "pc-3"] and late.incidents[0].resolved_at == at(61)
 
 
+def test_a_late_hit_before_an_operators_resolution_counts_into_it() -> None:
+    # Resolved by alice at 10; a hit of minute 7 arrives at 12 (a file read late): it belongs to
+    # what she resolved, and reopens nothing.
+    stage = Stage2({"disk-full": Policy()})
+    results = run(stage, [("signal", signal(0), 0), ("signal", signal(5), 5), ("command", command(A.RESOLVE, 10), 10),
+                          ("signal", signal(7), 12)])
+    late = results[-1]
+    (counted,) = late.incidents
+    assert late.changes == [] and late.state.incident is None
+    assert (counted.status, counted.reason, counted.event_count, counted.resolved_at) == (
+        IncidentStatus.RESOLVED, ChangeReason.OPERATOR_RESOLVED, 3, at(10))
+
+
+QUIET_AT_45 = [("signal", signal(0), 0), ("signal", signal(10), 10), ("tick", None, 45)]  # 30 min after 10
+
+
+def test_a_late_hit_a_quiet_timeout_had_passed_counts_into_the_resolved_incident() -> None:
+    stage = Stage2({"disk-full": Policy()})
+    late = run(stage, [*QUIET_AT_45, ("signal", signal(12), 46)])
+    in_order = run(stage, [*QUIET_AT_45[:2], ("signal", signal(12), 12), QUIET_AT_45[2]])
+    assert late[-1].changes == [] and late[-1].state.incident is None
+    assert late[-1].incidents[0].event_count == 3 and late[-1].incidents[0].resolved_at == at(45)
+    assert comparable(_final(late)) == comparable(_final(in_order))
+
+
+def test_a_late_hit_inside_the_quiet_timeout_withdraws_its_resolution() -> None:
+    # At 45 the incident was not quiet: a hit of minute 20 says so. It is live again, not
+    # reopened, and the next tick 30 minutes after 20 resolves it, as in event time.
+    stage = Stage2({"disk-full": Policy()})
+    late = run(stage, [*QUIET_AT_45, ("signal", signal(20), 46), ("tick", None, 50)])
+    withdrawn = late[-2]
+    assert [(c.from_status, c.to_status) for c in withdrawn.changes] == [("resolved", "open")]
+    assert "withdrawn" in withdrawn.changes[0].detail and withdrawn.incidents[0].reopen_count == 0
+    in_order = run(stage, [*QUIET_AT_45[:2], ("signal", signal(20), 20), ("tick", None, 45), ("tick", None, 50)])
+    assert _final(late)[withdrawn.incidents[0].id].resolved_at == at(50)
+    assert comparable(_final(late)) == comparable(_final(in_order))
+
+
 def _final(results: list[Stage2Result]) -> dict[str, Incident]:
     """Each incident's last revision over a run's results."""
     return {i.id: i for result in results for i in result.incidents}
