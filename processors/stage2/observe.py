@@ -89,6 +89,7 @@ def _recover(draft: Draft, policy: LifecyclePolicy, incident: Incident | None, s
     if incident is not None:
         _recover_host(draft, policy, incident, signal)
         return
+    _recovered_sooner(draft, signal)
     # Held as an entry of the window, not applied by deleting the host's hits: other hosts' hits,
     # and this host's from other envelopes, reach the group in any order around it, and the
     # thresholds must see the recovery where it is in event time (tally.crossing_time).
@@ -100,6 +101,32 @@ def _recover(draft: Draft, policy: LifecyclePolicy, incident: Incident | None, s
     )
 
 
+def _recovered_sooner(draft: Draft, signal: Signal) -> None:
+    """A late recovery that is earlier than the one its host resolved the last incident with, and
+    later than everything the incident counts, moves the resolution back to where event time has it.
+
+    Decision: the resolution moves (its children are released again, at the new time). It stayed
+    at the later recovery: an envelope read again after its host's later ones (a worker reading a
+    partition again from its commit) brought a GPO failure's recovery after the next one, and the
+    incident resolved 8 minutes late (2026-12-03)."""
+    state = draft.state
+    last = state.last_resolved
+    if last is None or last.reason is not ChangeReason.RECOVERY_EVENT or state.incident is not None:
+        return
+    if last.resolved_at is None or signal.host not in state.recovered:
+        return
+    if not _mark_recovered(state.recovered, signal.host, signal.last_seen, last.last_seen):
+        return
+    at = max(state.recovered.values())
+    if at >= last.resolved_at:
+        return
+    moved = draft.touch(last, resolved_at=at)
+    draft.decide(Outcome.APPLIED, moved.id, source_ids=(signal.source_id,),
+                 detail=f"resolution moved back to {at.isoformat()}: recovery on {signal.host}")
+    if state.absorb_targets:
+        send_releases(draft, moved)
+
+
 def _recover_host(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Signal) -> None:
     """Resolve once every host of the incident has recovered, at the latest recovery's time.
 
@@ -109,7 +136,7 @@ def _recover_host(draft: Draft, policy: LifecyclePolicy, incident: Incident, sig
     """
     state = draft.state
     if signal.host in state.hosts:
-        _mark_recovered(state.recovered, signal.host, signal.last_seen)
+        _mark_recovered(state.recovered, signal.host, signal.last_seen, incident.last_seen)
     waiting = sum(1 for host in state.hosts if host not in state.recovered)
     if waiting:
         draft.decide(
@@ -132,6 +159,10 @@ def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Sign
     if earlier is not None:
         state.last_opened_at = earlier
         incident = replace_incident(incident, opened_at=earlier)
+    if incident.opened_at is not None and entry.last_seen <= incident.opened_at:  # one of its opening's hits
+        reason = _opening_reason(policy, state, incident, incident.opened_at)
+        if reason is not incident.reason:
+            incident = replace_incident(incident, reason=reason)
     new_hosts: list[str] = []  # hosts this call adds to the incident: each is claimed
     for old in readmitted:
         incident, new_host = fold(state, incident, old)
@@ -154,6 +185,21 @@ def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Sign
     draft.decide(Outcome.APPLIED, counted.id, source_ids=(*applied, signal.source_id))
     counted = escalate(draft, policy, counted, signal.last_seen)
     _claim(draft, policy, counted, first_seen, new_hosts, children)
+
+
+def _opening_reason(policy: LifecyclePolicy, state: GroupState, incident: Incident, at: datetime) -> ChangeReason | None:
+    """The incident's reason once a late hit joined its opening at ``at`` (or moved it there),
+    while that is still the opening's: ``opened`` when one signal met the thresholds there,
+    ``threshold_reached`` when several did (``_open``), whichever arrived first. Two workers, or a
+    partition read again, bring a host's signals in another order around the opening: a dedup
+    window's signal that alone met them, then an earlier one, read ``opened`` where event time
+    reads ``threshold_reached`` (6 of 100 envelopes moved on the recovery tests' fleet)."""
+    if incident.reason not in (ChangeReason.OPENED, ChangeReason.THRESHOLD_REACHED):
+        return incident.reason
+    cleared = cleared_hits(state.opening, at, at_until=False)
+    counted = sum(1 for e in state.opening
+                  if not e.recovery and e.last_seen >= at - policy.window and e.source_id not in cleared)
+    return ChangeReason.OPENED if counted == 1 else ChangeReason.THRESHOLD_REACHED
 
 
 def _ended_before(policy: LifecyclePolicy, state: GroupState, signal: Signal) -> Incident | None:
@@ -321,7 +367,7 @@ def _count_held(draft: Draft, policy: LifecyclePolicy, held: list[WindowEntry], 
     for entry in sorted(held, key=event_order):
         if entry.recovery:
             if entry.host in state.hosts:
-                _mark_recovered(state.recovered, entry.host, entry.last_seen)
+                _mark_recovered(state.recovered, entry.host, entry.last_seen, incident.last_seen)
             continue
         state.recovered.pop(entry.host, None)
         incident, new_host = fold(state, incident, entry)
@@ -477,7 +523,9 @@ def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal, children: Chi
     incident = replace_incident(
         incident, severity=escalated_severity(policy, incident, state.population, opened_at)
     )
-    trigger = Trigger.FIRST_HIT if len(entries) == 1 else Trigger.THRESHOLD
+    # By the hits at or before the opening: later ones held meanwhile came after it in event time.
+    at_opening = sum(1 for e in entries if e.last_seen <= opened_at)
+    trigger = Trigger.FIRST_HIT if at_opening <= 1 else Trigger.THRESHOLD
     opened = draft.open(incident, trigger, opened_at)
     if opened is None:
         return
@@ -497,17 +545,25 @@ def _recover_after(draft: Draft, policy: LifecyclePolicy, incident: Incident, he
         if not entry.recovery:
             state.recovered.pop(entry.host, None)
         elif entry.host in state.hosts:
-            _mark_recovered(state.recovered, entry.host, entry.last_seen)
+            _mark_recovered(state.recovered, entry.host, entry.last_seen, incident.last_seen)
             recovered = True
     if recovered and all(host in state.recovered for host in state.hosts):
         at = max(state.recovered.values())
         resolve_recovered(draft, policy, incident, at, "every host recovered")
 
 
-def _mark_recovered(recovered: dict[str, datetime], host: str, at: datetime) -> None:
+def _mark_recovered(recovered: dict[str, datetime], host: str, at: datetime, after: datetime) -> bool:
     """A host recovered at its first recovery since its last hit (a hit takes it out of
     ``recovered``): a repeated recovery (an agent reporting "healthy" again) does not move that
     time. Keeping the latest made the order of arrival matter: two recoveries held before the
     opening put the resolution at the second, where in event-time order the first had already
-    let the incident resolve."""
-    recovered.setdefault(host, at)
+    let the incident resolve.
+
+    A late recovery earlier than the one kept replaces it when nothing the incident counts is
+    later than it (``after``, the incident's last event): no hit of the host lies between them.
+    True when the host's time was set or moved."""
+    kept = recovered.get(host)
+    if kept is not None and not after <= at < kept:
+        return False
+    recovered[host] = at
+    return True

@@ -220,6 +220,42 @@ def test_a_late_hit_inside_the_quiet_timeout_withdraws_its_resolution() -> None:
     assert comparable(_final(late)) == comparable(_final(in_order))
 
 
+def test_a_late_recovery_earlier_than_the_resolving_one_moves_the_resolution_back() -> None:
+    # Event time: hits at 0 and 5, recoveries at 10 and 20: resolved at 10. A partition read
+    # again brings the recovery of 10 after the one of 20.
+    stage = Stage2({"disk-full": Policy()})
+    hits = [("signal", signal(m), m) for m in (0, 5)]
+    recoveries = [("signal", signal(m, recovery=True), m) for m in (10, 20)]
+    late = run(stage, [*hits, *recoveries[::-1]])
+    assert late[-2].incidents[0].resolved_at == at(20)
+    assert late[-1].changes == [] and late[-1].incidents[0].resolved_at == at(10)
+    assert comparable(_final(late)) == comparable(_final(run(stage, [*hits, *recoveries])))
+
+
+def test_a_late_recovery_earlier_than_its_hosts_kept_one_counts_while_others_still_fail() -> None:
+    stage = Stage2({"disk-full": Policy(min_hosts=2)})
+    hits = [("signal", signal(m, h), m) for m, h in ((0, "pc-1"), (1, "pc-2"))]
+    steps = [("signal", signal(20, "pc-1", recovery=True), 20), ("signal", signal(10, "pc-1", recovery=True), 21),
+             ("signal", signal(12, "pc-2", recovery=True), 22)]
+    late = run(stage, [*hits, *steps])
+    assert late[-1].incidents[0].resolved_at == at(12)  # pc-1 at 10, pc-2 at 12
+    in_order = run(stage, [*hits, *sorted(steps, key=lambda step: step[1].last_seen)])
+    assert comparable(_final(late)) == comparable(_final(in_order))
+
+
+def test_the_opening_reason_counts_the_signals_at_or_before_the_opening_whatever_their_order() -> None:
+    # Three events open. One signal carrying three (a dedup window's) opens alone: ``opened``; with
+    # another signal before it in the window: ``threshold_reached``; one after it changes nothing.
+    stage = Stage2({"disk-full": Policy(min_events=3)})
+    alone, before, after = signal(10, count=3), signal(5), signal(12)
+    for first, second, reason in ((alone, before, ChangeReason.THRESHOLD_REACHED), (after, alone, ChangeReason.OPENED)):
+        in_order = run(stage, [("signal", s, 0) for s in sorted((first, second), key=lambda s: s.last_seen)])
+        late = run(stage, [("signal", first, 0), ("signal", second, 0)])
+        (incident,) = _final(late).values()
+        assert (incident.reason, incident.opened_at, incident.event_count) == (reason, at(10), 4)
+        assert comparable(_final(late)) == comparable(_final(in_order))
+
+
 def _final(results: list[Stage2Result]) -> dict[str, Incident]:
     """Each incident's last revision over a run's results."""
     return {i.id: i for result in results for i in result.incidents}
