@@ -17,6 +17,7 @@ class ContentOutcome(StrEnum):
     FIRST = "first"  # never seen (or forgotten): opens a window
     EXPIRED = "expired"  # seen, but its window ended: opens a new window
     REPEAT = "repeat"  # inside the open window: counted
+    EARLIER = "earlier"  # late, a window's length or more before the open one: a window of its own
 
 
 def count_content(
@@ -26,7 +27,14 @@ def count_content(
     rule_ids: tuple[str, ...],
     group_keys: tuple[str, ...],
 ) -> tuple[ContentOutcome, ContentWindow]:
-    """The window after one more event with this fingerprint at ``when`` (event time)."""
+    """The window after one more event with this fingerprint at ``when`` (event time).
+
+    Decision: a late event a window's length or more before the open window is not its repeat,
+    and its own window (``EARLIER``) does not replace the open one (the caller keeps it aside).
+    Every earlier event used to count as a repeat of the open window, and an envelope read again
+    after the host's later ones (a worker reading a partition again from its commit) so changed
+    incidents' ``deduplicated_count``: 8 of 100 such moves on the recovery tests' fleet
+    (2026-12-03)."""
     if previous is not None and previous.holds(when):
         return ContentOutcome.REPEAT, _window(
             window_start=previous.window_start,
@@ -46,7 +54,9 @@ def count_content(
         rule_ids=rule_ids[:LINKS_MAX],
         group_keys=group_keys[:LINKS_MAX],
     )
-    return (ContentOutcome.FIRST if previous is None else ContentOutcome.EXPIRED), opened
+    if previous is None:
+        return ContentOutcome.FIRST, opened
+    return (ContentOutcome.EARLIER if when < previous.window_start else ContentOutcome.EXPIRED), opened
 
 
 def _union(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[str, ...]:

@@ -44,6 +44,8 @@ _KIND = {
     (ContentOutcome.EXPIRED, False): DecisionKind.WINDOW_EXPIRED,
     (ContentOutcome.REPEAT, True): DecisionKind.DUPLICATE_CONTENT,
     (ContentOutcome.REPEAT, False): DecisionKind.DUPLICATE_CONTENT,
+    (ContentOutcome.EARLIER, True): DecisionKind.WINDOW_EXPIRED,
+    (ContentOutcome.EARLIER, False): DecisionKind.WINDOW_EXPIRED,
 }
 
 
@@ -125,7 +127,10 @@ class Stage1:
         rule_ids = tuple(g.rule.id for g in hits)
         previous = work.content.get(fp)
         outcome, counted = count_content(previous, event.timestamp, window, rule_ids, keys)
-        work.count(fp, counted)
+        if outcome is ContentOutcome.EARLIER:
+            outcome, counted = work.count_earlier(fp, event.timestamp, window, rule_ids, keys, counted)
+        else:
+            work.count(fp, counted)
         book.note(fp, counted, event, template, view)
         repeat = outcome is ContentOutcome.REPEAT
         for hit in hits:

@@ -42,8 +42,11 @@ class ContentWindow(BaseModel):
     group_keys: tuple[str, ...] = ()
 
     def holds(self, when: datetime) -> bool:
-        """Whether an event at ``when`` falls in this window (late events count into it)."""
-        return when < self.window_start + timedelta(seconds=self.window_s)
+        """Whether an event at ``when`` falls in this window: before its end, and, when late, less
+        than its length before its start (in event-time order, one earlier still opened a window
+        of its own, or fell in an older one)."""
+        length = timedelta(seconds=self.window_s)
+        return self.window_start - length < when < self.window_start + length
 
 
 class RuleHit(BaseModel):

@@ -92,12 +92,28 @@ def test_wall_clock_does_not_expire_windows(stage: Stage1) -> None:
     assert kinds(later) == [K.DUPLICATE_CONTENT]
 
 
-def test_late_event_counts_into_the_open_window(stage: Stage1) -> None:
+def test_late_event_less_than_a_window_before_counts_into_the_open_window(stage: Stage1) -> None:
     first = stage.process(batch(event(at=T0)), None, NOW)
-    late = stage.process(batch(event(at=T0 - timedelta(minutes=30))), first.new_state, NOW)
+    late = stage.process(batch(event(at=T0 - timedelta(minutes=9))), first.new_state, NOW)  # window 10m
     assert kinds(late) == [K.DUPLICATE_CONTENT]
     [digest] = late.digests
     assert digest.digest_id == first.digests[0].digest_id  # window start is stable
+    assert digest.first_seen == T0 - timedelta(minutes=9)
+
+
+def test_late_events_a_window_or_more_before_open_their_own_and_leave_the_open_one(stage: Stage1) -> None:
+    # An envelope read again after the host's later ones (a partition read again from its
+    # commit): in event time its events were a window of their own, not repeats of the later one.
+    first = stage.process(batch(event(at=T0)), None, NOW)
+    old = [T0 - timedelta(minutes=30), T0 - timedelta(minutes=28), T0 - timedelta(minutes=25)]
+    late = stage.process(batch(*(event(at=t) for t in old)), first.new_state, NOW)
+    assert kinds(late) == [K.WINDOW_EXPIRED, K.DUPLICATE_CONTENT, K.DUPLICATE_CONTENT]
+    [digest] = late.digests
+    assert (digest.window_start, digest.repeat_count) == (old[0], 3)
+    assert digest.digest_id != first.digests[0].digest_id
+    assert late.new_state.content == first.new_state.content  # the open window is still T0's
+    after = stage.process(batch(event(at=T0 + timedelta(minutes=1))), late.new_state, NOW)
+    assert kinds(after) == [K.DUPLICATE_CONTENT] and after.digests[0].digest_id == first.digests[0].digest_id
     assert digest.first_seen == T0 - timedelta(minutes=30)
 
 
