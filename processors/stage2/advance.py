@@ -36,10 +36,17 @@ def resolve_recovered(
 ) -> Incident | None:
     """Resolve an incident whose hosts have all recovered, the latest at ``at``: by its lifetime
     instead when that ended first (an opening a late hit moved back can put it there)."""
-    end = lifetime_end(policy, incident)
-    if end is not None and at >= end:
-        return resolve(draft, incident, Trigger.LIFETIME, end, detail="max_lifetime reached")
+    if lifetime_over(policy, incident, at):
+        return end_lifetime(draft, policy, incident)
     return resolve(draft, incident, Trigger.RECOVERY, at, detail=detail)
+
+
+def end_lifetime(draft: Draft, policy: LifecyclePolicy, incident: Incident, detail: str = "max_lifetime reached") -> (
+        Incident | None):
+    """Resolve by its lifetime, at the lifetime's end (whatever later time found it over)."""
+    end = lifetime_end(policy, incident)
+    assert end is not None, "end_lifetime on an incident without a lifetime"
+    return resolve(draft, incident, Trigger.LIFETIME, end, detail=detail)
 
 
 def escalate(draft: Draft, policy: LifecyclePolicy, incident: Incident, at: datetime) -> Incident:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from deskwatch.processors.stage2.advance import escalate, lapse_ack, lifetime_end, lifetime_over, resolve
+from deskwatch.processors.stage2.advance import end_lifetime, escalate, lapse_ack, lifetime_end, lifetime_over, resolve
 from deskwatch.processors.stage2.draft import Draft
 from deskwatch.processors.stage2.mute import apply_silences
 from deskwatch.processors.stage2.policy import LifecyclePolicy, quiet_timeout
@@ -30,9 +30,7 @@ def expire(
         if timeout is not None and tick_time - incident.last_seen >= timeout:
             resolve(draft, incident, Trigger.QUIET, tick_time, detail=f"quiet for {timeout}")
         elif lifetime_over(policy, incident, tick_time):
-            end = lifetime_end(policy, incident)
-            assert end is not None
-            resolve(draft, incident, Trigger.LIFETIME, end, detail=f"open for {policy.max_lifetime}")
+            end_lifetime(draft, policy, incident, detail=f"open for {policy.max_lifetime}")
         else:
             escalate(draft, policy, lapse_ack(draft, policy, incident, tick_time), tick_time)
     cutoff = tick_time - policy.window

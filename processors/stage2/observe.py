@@ -8,11 +8,10 @@ from datetime import datetime
 
 from deskwatch.processors.stage2.absorb import ChildKeys, send_absorbs, send_releases
 from deskwatch.processors.stage2.advance import (
+    end_lifetime,
     escalate,
-    lifetime_end,
     lifetime_over,
     reopenable,
-    resolve,
     resolve_recovered,
 )
 from deskwatch.processors.stage2.draft import Draft
@@ -50,9 +49,7 @@ def observe(
         )
     incident = state.incident
     if incident is not None and lifetime_over(policy, incident, signal.last_seen):
-        end = lifetime_end(policy, incident)
-        assert end is not None
-        resolve(draft, incident, Trigger.LIFETIME, end, detail="max_lifetime reached")
+        end_lifetime(draft, policy, incident)
         incident = None
     if signal.recovery:
         _recover(draft, policy, incident, signal)
@@ -80,9 +77,7 @@ def _end_lifetime(draft: Draft, policy: LifecyclePolicy) -> None:
         return
     latest = max((incident.last_seen, *draft.state.recovered.values()))
     if lifetime_over(policy, incident, latest):
-        end = lifetime_end(policy, incident)
-        assert end is not None
-        resolve(draft, incident, Trigger.LIFETIME, end, detail="max_lifetime reached")
+        end_lifetime(draft, policy, incident)
 
 
 def _recover(draft: Draft, policy: LifecyclePolicy, incident: Incident | None, signal: Signal) -> None:
