@@ -19,6 +19,7 @@ from deskwatch.processors.stage2.mute import apply_silences
 from deskwatch.processors.stage2.policy import LifecyclePolicy, quiet_timeout
 from deskwatch.processors.stage2.state import WINDOW_CAP, GroupState, WindowEntry, replace_incident
 from deskwatch.processors.stage2.tally import (
+    at_least,
     blank_incident,
     cleared_hits,
     crossing_time,
@@ -31,7 +32,7 @@ from deskwatch.processors.stage2.tally import (
 )
 from deskwatch.processors.stage2.transition import Outcome, Trigger
 from deskwatch.schemas.command import Silence
-from deskwatch.schemas.incident import ChangeReason, Incident
+from deskwatch.schemas.incident import ChangeReason, Incident, Severity
 from deskwatch.schemas.signal import Signal
 
 
@@ -155,9 +156,7 @@ def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Sign
         state.last_opened_at = earlier
         incident = replace_incident(incident, opened_at=earlier)
     if incident.opened_at is not None and entry.last_seen <= incident.opened_at:  # one of its opening's hits
-        reason = _opening_reason(policy, state, incident, incident.opened_at)
-        if reason is not incident.reason:
-            incident = replace_incident(incident, reason=reason)
+        incident = _rejoin_opening(draft, policy, incident)
     new_hosts: list[str] = []  # hosts this call adds to the incident: each is claimed
     for old in readmitted:
         incident, new_host = fold(state, incident, old)
@@ -182,19 +181,55 @@ def _hit(draft: Draft, policy: LifecyclePolicy, incident: Incident, signal: Sign
     _claim(draft, policy, counted, first_seen, new_hosts, children)
 
 
-def _opening_reason(policy: LifecyclePolicy, state: GroupState, incident: Incident, at: datetime) -> ChangeReason | None:
-    """The incident's reason once a late hit joined its opening at ``at`` (or moved it there),
-    while that is still the opening's: ``opened`` when one signal met the thresholds there,
-    ``threshold_reached`` when several did (``_open``), whichever arrived first. Two workers, or a
-    partition read again, bring a host's signals in another order around the opening: a dedup
-    window's signal that alone met them, then an earlier one, read ``opened`` where event time
-    reads ``threshold_reached`` (6 of 100 envelopes moved on the recovery tests' fleet)."""
-    if incident.reason not in (ChangeReason.OPENED, ChangeReason.THRESHOLD_REACHED):
-        return incident.reason
-    cleared = cleared_hits(state.opening, at, at_until=False)
-    counted = sum(1 for e in state.opening
-                  if not e.recovery and e.last_seen >= at - policy.window and e.source_id not in cleared)
-    return ChangeReason.OPENED if counted == 1 else ChangeReason.THRESHOLD_REACHED
+def _opening_entries(policy: LifecyclePolicy, entries: list[WindowEntry], at: datetime) -> list[WindowEntry]:
+    """The hits an opening at ``at`` counts in event time: at or before it, inside its window, and
+    not cleared by a recovery of their host before it."""
+    cleared = cleared_hits(entries, at, at_until=False)
+    since = at - policy.window
+    return [e for e in entries if not e.recovery and since <= e.last_seen <= at and e.source_id not in cleared]
+
+
+def _opening_level(policy: LifecyclePolicy, state: GroupState, incident: Incident, entries: list[WindowEntry],
+                   at: datetime) -> tuple[ChangeReason, Severity]:
+    """The reason and severity of an opening at ``at`` by its own hits among ``entries``:
+    ``opened`` for one signal, ``threshold_reached`` for several; the severity their counts reach.
+
+    Decision: by the hits at or before the opening, whichever arrived first. Two workers, a
+    partition read again or a backlog bring a group's signals in another order around its opening.
+    Counting what had arrived made a site-wide DNS incident open at medium and escalate as
+    earlier hits arrived (reason ``escalated``) where stage 1's order opens it at high
+    (``threshold_reached``): 23 of 32 shuffled and backlog orders of the recovery tests' fleet
+    (2026-12-03). And a dedup window's signal that alone met the thresholds, then an earlier one,
+    read ``opened`` where event time reads ``threshold_reached``."""
+    counted = _opening_entries(policy, entries, at)
+    reason = ChangeReason.OPENED if len(counted) <= 1 else ChangeReason.THRESHOLD_REACHED
+    sized = replace_incident(incident, severity=policy.severity, event_count=sum(e.count for e in counted),
+                             host_count=len({e.host for e in counted}))
+    return reason, escalated_severity(policy, sized, state.population, at)
+
+
+_OPENING_PATH = (ChangeReason.OPENED, ChangeReason.THRESHOLD_REACHED, ChangeReason.ESCALATED)
+
+
+def _rejoin_opening(draft: Draft, policy: LifecyclePolicy, incident: Incident) -> Incident:
+    """A late hit joined the incident's opening (``state.opening`` holds it): while its last
+    transitions are its opening and escalations, its reason and severity are what the opening's
+    own hits give. A severity raised so is a change (``escalate``) that keeps the opening's
+    reason; an escalation the opening now explains (the opening reaches its severity) reads as
+    the opening."""
+    opened = incident.opened_at
+    if opened is None or incident.reason not in _OPENING_PATH:
+        return incident
+    reason, severity = _opening_level(policy, draft.state, incident, draft.state.opening, opened)
+    if incident.reason is ChangeReason.ESCALATED and not at_least(severity, incident.severity):
+        return incident  # escalated past what its opening gives: by later hits or by age
+    if reason is not incident.reason:
+        incident = replace_incident(incident, reason=reason)
+    if at_least(incident.severity, severity):
+        return incident
+    raised = draft.change(incident, Trigger.ESCALATE, opened, detail=f"{incident.severity} -> {severity} at its opening",
+                          keep_reason=reason, severity=severity)
+    return raised or incident
 
 
 def _ended_before(policy: LifecyclePolicy, state: GroupState, signal: Signal) -> Incident | None:
@@ -515,16 +550,15 @@ def _open(draft: Draft, policy: LifecyclePolicy, crossing: Signal, children: Chi
     state.episodes += 1
     for entry in sorted(entries, key=lambda e: (e.first_seen, e.sample)):
         incident, _ = fold(state, incident, entry)
-    incident = replace_incident(
-        incident, severity=escalated_severity(policy, incident, state.population, opened_at)
-    )
-    # By the hits at or before the opening: later ones held meanwhile came after it in event time.
-    at_opening = sum(1 for e in entries if e.last_seen <= opened_at)
-    trigger = Trigger.FIRST_HIT if at_opening <= 1 else Trigger.THRESHOLD
-    opened = draft.open(incident, trigger, opened_at)
+    # By the hits at or before the opening (_opening_level); the later ones held meanwhile came
+    # after it in event time, and escalate it as they would have.
+    reason, severity = _opening_level(policy, state, incident, entries, opened_at)
+    trigger = Trigger.FIRST_HIT if reason is ChangeReason.OPENED else Trigger.THRESHOLD
+    opened = draft.open(replace_incident(incident, severity=severity), trigger, opened_at)
     if opened is None:
         return
     draft.decide(Outcome.APPLIED, opened.id, source_ids=tuple(s.source_id for s in entries))
+    opened = escalate(draft, policy, opened, max((e.last_seen for e in entries), default=opened_at))
     if policy.absorbs:
         send_absorbs(draft, policy, opened, state.hosts, children)
     _recover_after(draft, policy, opened, held, opened_at)

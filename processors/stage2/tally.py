@@ -29,6 +29,11 @@ from deskwatch.schemas.incident import Incident, Severity, episode_incident_id
 from deskwatch.schemas.signal import Signal
 
 _RANK = {s: i for i, s in enumerate(Severity)}
+
+
+def at_least(severity: Severity, other: Severity) -> bool:
+    """Whether ``severity`` is ``other`` or higher."""
+    return _RANK[severity] >= _RANK[other]
 # A new incident is built from values stage 2 has typed: a signal's, a policy's (state.py).
 _incident = constructor(Incident)
 _TICK = timedelta(microseconds=1)

@@ -22,7 +22,7 @@ from deskwatch.processors.stage1 import HostState, Stage1, count_populations
 from deskwatch.processors.stage2 import Stage2, child_group_key
 from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
-from deskwatch.schemas.incident import ChangeReason, Incident
+from deskwatch.schemas.incident import Incident
 from deskwatch.schemas.signal import Signal
 
 from tests.fleets import RECOVERY_FLEET
@@ -148,18 +148,6 @@ def _recoveries_ahead(signals: list[tuple[Signal, datetime]], rng: Random) -> li
     return order
 
 
-def _opening_path_aside(incidents: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
-    """The incidents with an escalation's reason read as the opening's (ARCHITECTURE.md, the
-    order dependences): when a site's hosts' hits arrive late, the incident may open at the level
-    the hits known then give, and escalate as the earlier ones arrive and move its opening back;
-    in stage 1's order it opens at that level at once. Severity, opening and counts still agree.
-    About a quarter of random orders of this fleet differ so (seeds 0-15 of ``run_shuffled``)."""
-    opened = ChangeReason.THRESHOLD_REACHED
-    return {k: {**v, "reason": opened} if v["reason"] == ChangeReason.ESCALATED else v for k, v in incidents.items()}
-
-
-
-
 def _through_stage1(spec: FleetSpec, limits: EnvelopeLimits) -> tuple[Stage2, list[tuple[Signal, datetime]]]:
     """A simulated fleet through the real stage 1, packed as ``limits`` say, in event time."""
     sim = simulate_fleet(spec)
@@ -187,10 +175,10 @@ def fleet_signals() -> tuple[Stage2, list[tuple[Signal, datetime]]]:
 
 def _assert_backlog_orders_agree(stage: Stage2, signals: list[tuple[Signal, datetime]], reference: dict[str, Incident],
                                  orders: int, partitions: int = 4, only: tuple[str, ...] = ()) -> None:
-    """``orders`` backlog orders (seeds 0, 1, ...) end with ``reference``'s incidents, an
-    escalation's reason read as the opening's; ``only`` these fields of each, if given."""
+    """``orders`` backlog orders (seeds 0, 1, ...) end with ``reference``'s incidents (``only``
+    these fields of each, if given)."""
     def kept(incidents: dict[str, Incident]) -> dict[str, dict[str, object]]:
-        fields = _opening_path_aside(comparable(incidents))
+        fields = comparable(incidents)
         return {k: {f: v[f] for f in only} for k, v in fields.items()} if only else fields
 
     want = kept(reference)
@@ -221,7 +209,7 @@ def test_a_signal_read_again_after_its_groups_later_ones_changes_no_incident(
     # host had recovered after it was held instead of counted (2026-12-03): a GPO failure that
     # lost its first hit and opened 17 minutes late, as the two-worker test saw once in CI.
     stage, signals = fleet_signals
-    want = _opening_path_aside(comparable(run_in_order(stage, signals).incidents))
+    want = comparable(run_in_order(stage, signals).incidents)
     by_group: dict[str, list[int]] = {}
     for index, (one, _) in enumerate(signals):
         by_group.setdefault(one.group_key, []).append(index)
@@ -231,7 +219,7 @@ def test_a_signal_read_again_after_its_groups_later_ones_changes_no_incident(
     for moved, after in moves:
         order = [j for j in range(len(signals)) if j != moved]
         order.insert(order.index(after) + 1, moved)
-        got = _opening_path_aside(comparable(run_in_order(stage, [signals[j] for j in order]).incidents))
+        got = comparable(run_in_order(stage, [signals[j] for j in order]).incidents)
         differ = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
         assert not differ, f"{signals[moved][0].group_key} after {signals[after][0].source_id}: {differ}"
 
@@ -265,7 +253,7 @@ def test_an_envelope_read_again_after_its_hosts_later_ones_opens_and_counts_the_
             made = stage1.apply(hosts, batch, now).signals
             signalling |= {j} if made else set()
             signals += [(s, now) for s in made]
-        found = _opening_path_aside(comparable(run_in_order(stage2, signals).incidents))
+        found = comparable(run_in_order(stage2, signals).incidents)
         return signalling, {k: {f: v[f] for f in kept} for k, v in found.items()}
 
     signalling, want = incidents(list(range(len(envelopes))))
@@ -344,7 +332,7 @@ def test_simulated_fleet_links_each_child_once_in_any_order(
     stage, signals = fleet_signals
     want = run_in_order(stage, signals)
     got = run_shuffled(stage, signals, Random(seed), rewinds=0.02)
-    assert _opening_path_aside(comparable(got.incidents)) == _opening_path_aside(comparable(want.incidents))
+    assert comparable(got.incidents) == comparable(want.incidents)
     parents = [i for i in got.incidents.values() if i.absorbed_count]
     assert parents, "the fleet's site-wide waves should absorb per-host incidents"
     assert got.commands["link_child"] == sum(p.absorbed_count for p in parents)

@@ -256,6 +256,40 @@ def test_the_opening_reason_counts_the_signals_at_or_before_the_opening_whatever
         assert comparable(_final(late)) == comparable(_final(in_order))
 
 
+SITE_WIDE = Policy(min_events=3, min_hosts=2, window=timedelta(minutes=30), quiet={"workstation": None},
+                  escalation=(Level(Severity.HIGH, min_hosts=3),))
+
+
+def _site(minute: float, host: str, count: int = 1) -> tuple[str, object, float]:
+    return ("signal", signal(minute, host, count=count), minute)
+
+
+def test_a_late_hit_that_joins_the_opening_gives_it_the_opening_s_severity_and_reason() -> None:
+    # Event time: pc-1, pc-2, pc-3 at 0, 1, 2 open at 2 with 3 hosts: high, threshold_reached.
+    # pc-3's hit arrives last: it opened at 3 (pc-1 again) with 2 hosts, medium; pc-3 moves the
+    # opening to 2 and its 3 hosts make it high there, not an escalation after it.
+    stage = Stage2({"disk-full": SITE_WIDE})
+    in_order = run(stage, [_site(0, "pc-1"), _site(1, "pc-2"), _site(2, "pc-3"), _site(3, "pc-1")])
+    late = run(stage, [_site(0, "pc-1"), _site(1, "pc-2"), _site(3, "pc-1"), _site(2, "pc-3")])
+    assert late[-2].incidents[0].severity is Severity.MEDIUM
+    (incident,) = _final(late).values()
+    assert (incident.severity, incident.reason, incident.opened_at) == (Severity.HIGH, ChangeReason.THRESHOLD_REACHED, at(2))
+    assert [c.detail for c in late[-1].changes] == ["medium -> high at its opening"]
+    assert comparable(_final(late)) == comparable(_final(in_order))
+
+
+def test_a_hit_held_past_an_opening_escalates_it_after_it() -> None:
+    # Event time: pc-1 (two events) at 0 and pc-2 at 1 open at 1, medium; pc-3 at 20 escalates.
+    # pc-3's hit arrives first and is held: the opening at 1 counts it, but after it.
+    stage = Stage2({"disk-full": SITE_WIDE})
+    in_order = run(stage, [_site(0, "pc-1", 2), _site(1, "pc-2"), _site(20, "pc-3")])
+    late = run(stage, [_site(20, "pc-3"), _site(1, "pc-2"), _site(0, "pc-1", 2)])
+    assert [c.reason for c in late[-1].changes] == [ChangeReason.THRESHOLD_REACHED, ChangeReason.ESCALATED]
+    (incident,) = _final(late).values()
+    assert (incident.severity, incident.reason, incident.opened_at) == (Severity.HIGH, ChangeReason.ESCALATED, at(1))
+    assert comparable(_final(late)) == comparable(_final(in_order))
+
+
 def _final(results: list[Stage2Result]) -> dict[str, Incident]:
     """Each incident's last revision over a run's results."""
     return {i.id: i for result in results for i in result.incidents}
