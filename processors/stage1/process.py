@@ -151,14 +151,14 @@ class Stage1:
         matched: tuple[str, ...],
     ) -> tuple[str, ...]:
         if not work.hits:
-            return ()  # no open hit: nothing on this host can recover
+            return ()  # no hit: nothing on this host can recover
         recovered = []
         for rule in self._rules.resolving(view):
             if rule.id in matched or not work.may_hold_hit(rule.id):
-                continue  # no open hit of this rule: its group need not be worked out
+                continue  # no hit of this rule: its group need not be worked out
             group = self._group(rule, view)
-            if not work.forget_hit(group.key):
-                continue  # a recovery for a group this host never hit is noise, not news
+            if not work.recover(group.key, event.timestamp):
+                continue  # no hit of the group before it, or one closed before it: noise, not news
             self._fold(co, group, eid, event, fp, view, repeat=False, recovery=True)
             recovered.append(group.key)
         return tuple(recovered)

@@ -50,7 +50,17 @@ class ContentWindow(BaseModel):
 
 
 class RuleHit(BaseModel):
-    """A rule group this host hit, kept so a later recovery event can be told apart from noise."""
+    """A rule group this host hit, kept so a later recovery event can be told apart from noise.
+
+    Decision: a recovery closes the hit (``recovered_at``) instead of forgetting it. A recovery
+    that arrives late, earlier than the one that closed the hit (an envelope read again after its
+    host's later ones), is still the first after the hit in event time, and is recognised; it was
+    dropped as noise, and the incident resolved at the later one. A recovery read *before* the
+    hit it ends is still dropped: holding every recovery no known hit preceded, for a late hit,
+    cost stage 1's core ~10 % and doubled the host header written per envelope, even with only
+    their times kept for an hour (a fifth of the core bench's events are successes a rule
+    resolves on; 2026-12-04, ARCHITECTURE.md).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -58,6 +68,9 @@ class RuleHit(BaseModel):
     first_seen: AwareDatetime
     last_seen: AwareDatetime
     count: int = Field(ge=1)
+    recovered_at: AwareDatetime | None = Field(
+        default=None, description="the recovery recognised after last_seen (the earliest read); None: open"
+    )
 
 
 class IdBucket(BaseModel):

@@ -135,7 +135,8 @@ class Work:
         return outcome, counted
 
     def remember_hit(self, hit: RuleGroup, when: datetime) -> None:
-        """Note a hit of a rule that can resolve, so its recovery event is recognised later."""
+        """Note a hit of a rule that can resolve, so its recovery event is recognised later; a hit
+        at or after the recovery that closed the group opens it again."""
         if hit.rule.resolve_on is None:
             return
         old = self.hits.get(hit.key)
@@ -144,24 +145,39 @@ class Work:
             if floors.hits is None or when < floors.hits:
                 floors.hits = when
             self.hits[hit.key] = _rule_hit(
-                rule_id=hit.rule.id, first_seen=when, last_seen=when, count=1
+                rule_id=hit.rule.id, first_seen=when, last_seen=when, count=1, recovered_at=None
             )
         else:
+            recovered = old.recovered_at
             self.hits[hit.key] = _rule_hit(
                 rule_id=old.rule_id,
                 first_seen=min(old.first_seen, when),
                 last_seen=max(old.last_seen, when),
                 count=old.count + 1,
+                recovered_at=None if recovered is not None and when >= recovered else recovered,
             )
 
     def may_hold_hit(self, rule_id: str) -> bool:
-        """Whether this host has an open hit of ``rule_id`` (group keys start with the rule id)."""
+        """Whether this host has a hit of ``rule_id``, open or closed (group keys start with the rule id)."""
         prefix = f"{rule_id}|"
         return any(key.startswith(prefix) for key in self.hits)
 
-    def forget_hit(self, key: str) -> bool:
-        """Close a hit on recovery; False when this host had no open hit for the group."""
-        return self.hits.pop(key, None) is not None
+    def recover(self, key: str, when: datetime) -> bool:
+        """Whether a recovery at ``when`` ends a hit of group ``key``: one at or after the group's
+        first hit and before the recovery that closed it, if any (an earlier recovery read late is
+        still the first after the hit). One at or after the last hit closes the group; one between
+        two hits (read late) is sent and closes nothing: stage 2 takes a host's first recovery
+        after its last hit, so a recovery too many changes nothing there."""
+        old = self.hits.get(key)
+        if old is None or when < old.first_seen:
+            return False
+        recovered = old.recovered_at
+        if recovered is not None and when >= recovered:
+            return False  # the group was closed by then: a repeat, noise
+        if when >= old.last_seen:
+            self.hits[key] = _rule_hit(rule_id=old.rule_id, first_seen=old.first_seen, last_seen=old.last_seen,
+                                       count=old.count, recovered_at=when)
+        return True
 
     def finish(self, limits: StateLimits) -> tuple[HostState, Floors]:
         """The bounded new state, and its floors."""

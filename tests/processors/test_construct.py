@@ -25,6 +25,7 @@ CASES: list[tuple[str, type[BaseModel], dict[str, Any]]] = [
     ("window_defaults", ContentWindow, dict(window_start=T, window_s=1, first_seen=T,
                                             last_seen=T, count=1)),
     ("hit", RuleHit, dict(rule_id="r", first_seen=T, last_seen=T, count=3)),
+    ("closed_hit", RuleHit, dict(rule_id="r", first_seen=T, last_seen=T, count=3, recovered_at=T)),
     ("host_state", HostState, dict(host="a", watermark=T, id_horizon_ms=5, id_buckets={0: IdBucket(ids={"e": 1})},
                                    content={}, hits={})),
     ("id_bucket", IdBucket, dict(ids={"e": 1, "f": 2})),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from stage1_build import INVENTORY, NOW, PACK, T0, batch, event, make_stage
 from deskwatch.processors.rules import group_key
-from deskwatch.processors.stage1 import Stage1, count_populations, enrich
+from deskwatch.processors.stage1 import Stage1, Stage1Result, count_populations, enrich
 from deskwatch.schemas.event import WorkstationEvent
 
 # event()'s keyword arguments (Any: a str here, a datetime for at=)
@@ -148,6 +148,46 @@ def test_recovery_without_a_hit_is_not_a_signal(stage: Stage1) -> None:
     assert stage.process(batch(running()), None, NOW).signals == []
     other = stage.process(batch(crash("Windows Update")), None, NOW)
     assert stage.process(batch(running("Print Spooler")), other.new_state, NOW).signals == []
+
+
+SPOOLER_LOOP = "service-crash-loop|host.name=PC-LYON-01|service.name=Print Spooler"
+
+
+def loop_signals(result: Stage1Result) -> list[tuple[bool, datetime]]:
+    return [(s.recovery, s.first_seen) for s in result.signals if s.rule_id == "service-crash-loop"]
+
+
+def test_a_late_recovery_earlier_than_the_one_that_closed_the_hit_is_sent(stage: Stage1) -> None:
+    hit = stage.process(batch(crash(at=T0)), None, NOW)
+    closed = stage.process(batch(running(at=T0 + timedelta(minutes=30))), hit.new_state, NOW)
+    assert loop_signals(closed) == [(True, T0 + timedelta(minutes=30))]
+    earlier = stage.process(batch(running(at=T0 + timedelta(minutes=10))), closed.new_state, NOW)
+    assert loop_signals(earlier) == [(True, T0 + timedelta(minutes=10))]
+    assert earlier.new_state.hits[SPOOLER_LOOP].recovered_at == T0 + timedelta(minutes=10)
+    between = stage.process(batch(running(at=T0 + timedelta(minutes=20))), earlier.new_state, NOW)
+    assert between.signals == []  # after the first recovery: noise
+    before = stage.process(batch(running(at=T0 - timedelta(minutes=1))), earlier.new_state, NOW)
+    assert before.signals == []  # before the hit: noise
+
+
+def test_a_late_recovery_between_two_hits_is_sent_and_leaves_the_group_open(stage: Stage1) -> None:
+    hits = stage.process(batch(crash(at=T0), crash(at=T0 + timedelta(minutes=20))), None, NOW)
+    between = stage.process(batch(running(at=T0 + timedelta(minutes=10))), hits.new_state, NOW)
+    assert loop_signals(between) == [(True, T0 + timedelta(minutes=10))]  # the first after the first hit
+    assert between.new_state.hits[SPOOLER_LOOP].recovered_at is None  # the second hit is after it
+    healed = stage.process(batch(running(at=T0 + timedelta(minutes=30))), between.new_state, NOW)
+    assert loop_signals(healed) == [(True, T0 + timedelta(minutes=30))]
+
+
+def test_a_hit_after_the_closing_recovery_opens_the_group_again(stage: Stage1) -> None:
+    state = stage.process(batch(crash(at=T0), running(at=T0 + timedelta(minutes=5))), None, NOW).new_state
+    assert state.hits[SPOOLER_LOOP].recovered_at == T0 + timedelta(minutes=5)
+    late_hit = stage.process(batch(crash(at=T0 + timedelta(minutes=3))), state, NOW).new_state
+    assert late_hit.hits[SPOOLER_LOOP].recovered_at == T0 + timedelta(minutes=5)  # still ended by it
+    again = stage.process(batch(crash(at=T0 + timedelta(minutes=8))), late_hit, NOW).new_state
+    assert again.hits[SPOOLER_LOOP].recovered_at is None
+    healed = stage.process(batch(running(at=T0 + timedelta(minutes=12))), again, NOW)
+    assert loop_signals(healed) == [(True, T0 + timedelta(minutes=12))]
 
 
 def test_hit_recovery_hit_in_one_envelope_keeps_the_order(stage: Stage1) -> None:

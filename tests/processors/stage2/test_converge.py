@@ -224,51 +224,89 @@ def test_a_signal_read_again_after_its_groups_later_ones_changes_no_incident(
         assert not differ, f"{signals[moved][0].group_key} after {signals[after][0].source_id}: {differ}"
 
 
-def test_an_envelope_read_again_after_its_hosts_later_ones_opens_and_counts_the_same_incidents() -> None:
+class EnvelopeRun:
+    """The recovery tests' fleet in 50-event envelopes (10 minutes of linger), through stage 1 and
+    stage 2 in any order of envelopes: the incidents' fields a reading order should not change."""
+
+    KEPT = ("rule_id", "group_key", "status", "reason", "opened_at", "resolved_at", "first_seen", "last_seen",
+            "event_count", "hosts", "reopen_count", "severity", "parent_id", "event_codes", "children")
+
+    def __init__(self) -> None:
+        sim = simulate_fleet(RECOVERY_FLEET)
+        self.rules = load_default_pack()
+        self.inventory = {asset.host: asset for asset in sim.assets}
+        packer = Enveloper(EnvelopeLimits(max_events=50, max_bytes=900_000, linger_s=600), "test")
+        envelopes = []
+        for event in sim.events:
+            now = event.timestamp.astimezone(UTC)
+            envelopes += [(b, now) for b in (*packer.due(now.timestamp()), packer.add(event, 300, now.timestamp()))
+                          if b]
+        self.envelopes = envelopes + [(b, now) for b in packer.drain()]
+        self.stage2 = Stage2({rule.id: rule for rule in self.rules})
+        self.made: dict[int, list[Signal]] = {}
+        self.want = self.incidents(list(range(len(self.envelopes))))
+        self.by_host: dict[str, list[int]] = {}
+        for j, (batch, _) in enumerate(self.envelopes):
+            self.by_host.setdefault(batch.host, []).append(j)
+
+    def incidents(self, order: list[int]) -> dict[str, dict[str, object]]:
+        stage1 = Stage1(self.rules, self.inventory, count_populations(self.inventory.values(), self.rules))
+        hosts: dict[str, HostState] = {}
+        signals = []
+        for j in order:
+            batch, now = self.envelopes[j]
+            made = stage1.apply(hosts, batch, now).signals
+            self.made.setdefault(j, made)  # in the first order read: envelope order
+            signals += [(s, now) for s in made]
+        found = comparable(run_in_order(self.stage2, signals).incidents)
+        return {k: {f: v[f] for f in self.KEPT} for k, v in found.items()}
+
+    def assert_moves_agree(self, moves: list[tuple[int, int]]) -> None:
+        """Each envelope ``moved`` read right after envelope ``after`` gives the same incidents."""
+        for moved, after in moves:
+            order = [j for j in range(len(self.envelopes)) if j != moved]
+            order.insert(order.index(after) + 1, moved)
+            got = self.incidents(order)
+            differ = sorted(k for k in self.want.keys() | got.keys() if self.want.get(k) != got.get(k))
+            assert not differ, f"{self.envelopes[moved][0].host}'s envelope {moved} after its envelope {after}: {differ}"
+
+
+@pytest.fixture(scope="module")
+def envelope_run() -> EnvelopeRun:
+    return EnvelopeRun()
+
+
+def test_an_envelope_read_again_after_its_hosts_later_ones_opens_and_counts_the_same_incidents(
+    envelope_run: EnvelopeRun
+) -> None:
     # What a partition read again from its commit gives, through stage 1 and stage 2: a host's
     # envelope (up to 50 events, 10 minutes) after its next 1 to 8, 30 moves of envelopes that
     # made signals. Before the late-hit, late-recovery and opening-reason changes of 2026-12-03,
-    # 14 of 100 such moves changed an incident, 4 since, in fields this test leaves out: content
-    # dedup counts (stage 1's greedy windows) and, once, a recovery stage 1 read before the hit it
-    # ends and so dropped (ARCHITECTURE.md).
-    sim = simulate_fleet(RECOVERY_FLEET)
-    rules = load_default_pack()
-    inventory = {asset.host: asset for asset in sim.assets}
-    packer = Enveloper(EnvelopeLimits(max_events=50, max_bytes=900_000, linger_s=600), "test")
-    envelopes = []
-    for event in sim.events:
-        now = event.timestamp.astimezone(UTC)
-        envelopes += [(b, now) for b in (*packer.due(now.timestamp()), packer.add(event, 300, now.timestamp())) if b]
-    envelopes += [(b, now) for b in packer.drain()]
-    stage2 = Stage2({rule.id: rule for rule in rules})
-    kept = ("rule_id", "group_key", "opened_at", "first_seen", "last_seen", "event_count", "hosts", "reopen_count",
-            "severity", "parent_id")
-
-    def incidents(order: list[int]) -> tuple[set[int], dict[str, dict[str, object]]]:
-        stage1 = Stage1(rules, inventory, count_populations(inventory.values(), rules))
-        hosts: dict[str, HostState] = {}
-        signals, signalling = [], set()
-        for j in order:
-            batch, now = envelopes[j]
-            made = stage1.apply(hosts, batch, now).signals
-            signalling |= {j} if made else set()
-            signals += [(s, now) for s in made]
-        found = comparable(run_in_order(stage2, signals).incidents)
-        return signalling, {k: {f: v[f] for f in kept} for k, v in found.items()}
-
-    signalling, want = incidents(list(range(len(envelopes))))
-    by_host: dict[str, list[int]] = {}
-    for j, (batch, _) in enumerate(envelopes):
-        by_host.setdefault(batch.host, []).append(j)
+    # 14 of 100 such moves changed an incident, 4 since. Over 189 moves (2026-12-04): 7 changed an
+    # incident, 4 of them its resolution, while stage 1 dropped a recovery read after a later one
+    # of its group; 4 since, 1 by its resolution (a recovery stage 1 read before the hit it ends,
+    # still dropped) and 3 by deduplicated_count (stage 1's greedy windows), the two things this
+    # test leaves out (ARCHITECTURE.md).
+    run = envelope_run
     rng = Random(0)
-    moves = [(js[i], js[i + later]) for js in by_host.values() for i in range(len(js) - 1) if js[i] in signalling
+    moves = [(js[i], js[i + later]) for js in run.by_host.values() for i in range(len(js) - 1) if run.made[js[i]]
              for later in (rng.randint(1, min(8, len(js) - 1 - i)),)]
-    for moved, after in rng.sample(moves, 30):
-        order = [j for j in range(len(envelopes)) if j != moved]
-        order.insert(order.index(after) + 1, moved)
-        _, got = incidents(order)
-        differ = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
-        assert not differ, f"{envelopes[moved][0].host}'s envelope {moved} after its envelope {after}: {differ}"
+    run.assert_moves_agree(rng.sample(moves, 30))
+
+
+def test_a_recovery_read_after_a_later_one_resolves_the_same_incidents(envelope_run: EnvelopeRun) -> None:
+    # Each envelope that made a recovery signal, read after its host's 4th and 8th next ones:
+    # one of those may hold a later recovery of the group, which closed the hit, and stage 1
+    # used to drop the earlier one, the first after the hit in event time, as noise (the
+    # incident resolved at the later one). It fails so on b03d9c1, at SAN-KAO-SRV01's GPO failure.
+    run = envelope_run
+    moves = []
+    for js in run.by_host.values():
+        for i, j in enumerate(js):
+            if any(s.recovery for s in run.made[j]):
+                moves += [(j, js[i + later]) for later in (4, 8) if i + later < len(js)]
+    assert len(moves) >= 20, len(moves)
+    run.assert_moves_agree(moves)
 
 
 def test_a_backlog_past_a_lifetime_opens_and_resolves_the_same_incidents_in_any_order() -> None:
