@@ -243,21 +243,24 @@ class EnvelopeRun:
                           if b]
         self.envelopes = envelopes + [(b, now) for b in packer.drain()]
         self.stage2 = Stage2({rule.id: rule for rule in self.rules})
+        # envelope index -> the signals stage 1 made of it, read in envelope order
         self.made: dict[int, list[Signal]] = {}
-        self.want = self.incidents(list(range(len(self.envelopes))))
+        self.want = self.incidents(list(range(len(self.envelopes))), self.made)
         self.by_host: dict[str, list[int]] = {}
         for j, (batch, _) in enumerate(self.envelopes):
             self.by_host.setdefault(batch.host, []).append(j)
 
-    def incidents(self, order: list[int]) -> dict[str, dict[str, object]]:
+    def incidents(self, order: list[int], made: dict[int, list[Signal]] | None = None) -> dict[str, dict[str, object]]:
+        """The kept fields of the incidents ``order`` gives; ``made`` collects each envelope's signals."""
         stage1 = Stage1(self.rules, self.inventory, count_populations(self.inventory.values(), self.rules))
         hosts: dict[str, HostState] = {}
         signals = []
         for j in order:
             batch, now = self.envelopes[j]
-            made = stage1.apply(hosts, batch, now).signals
-            self.made.setdefault(j, made)  # in the first order read: envelope order
-            signals += [(s, now) for s in made]
+            signalled = stage1.apply(hosts, batch, now).signals
+            if made is not None:
+                made[j] = signalled
+            signals += [(s, now) for s in signalled]
         found = comparable(run_in_order(self.stage2, signals).incidents)
         return {k: {f: v[f] for f in self.KEPT} for k, v in found.items()}
 
