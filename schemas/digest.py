@@ -21,7 +21,9 @@ class EventDigest(BaseModel):
     schema_version: int = SCHEMA_VERSION
     digest_id: str = Field(description="fingerprint + window start; the Elasticsearch _id")
     fingerprint: str
-    window_start: AwareDatetime = Field(description="event time that opened this dedup window")
+    window_start: AwareDatetime = Field(
+        description="start of this dedup window, a multiple of its length since the epoch (UTC)"
+    )
     repeat_count: int = Field(
         ge=1, description="events with this content in the window, first included"
     )

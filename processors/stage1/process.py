@@ -126,11 +126,8 @@ class Stage1:
         keys = tuple(g.key for g in hits)
         rule_ids = tuple(g.rule.id for g in hits)
         previous = work.content.get(fp)
-        outcome, counted = count_content(previous, event.timestamp, window, rule_ids, keys)
-        if outcome is ContentOutcome.EARLIER:
-            outcome, counted = work.count_earlier(fp, event.timestamp, window, rule_ids, keys, counted)
-        else:
-            work.count(fp, counted)
+        outcome, kept, counted = count_content(previous, event.timestamp, window, rule_ids, keys)
+        work.count(fp, kept)
         book.note(fp, counted, event, template, view)
         repeat = outcome is ContentOutcome.REPEAT
         for hit in hits:

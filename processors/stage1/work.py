@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from operator import attrgetter
 
 from deskwatch.processors.rules import Rule
 from deskwatch.processors.stage1.bound import bound_content, bound_hits, bound_id_buckets, bucket_start, to_ms
 from deskwatch.processors.construct import constructor
 from deskwatch.processors.stage1.decision import DecisionKind, EventDecision
-from deskwatch.processors.stage1.deduplicate import ContentOutcome, count_content
 from deskwatch.processors.stage1.state import ContentWindow, HostState, IdBucket, RuleHit, StateLimits
 from deskwatch.schemas.event import EventView, WorkstationEvent, compute_event_id
 
@@ -60,9 +59,6 @@ class Work:
     content: dict[str, ContentWindow]
     hits: dict[str, RuleHit]
     floors: Floors
-    # Windows older than a fingerprint's open one, opened by late events of this envelope (an
-    # envelope read again after later ones): its further late events count into them. Not kept.
-    earlier: dict[str, ContentWindow] = field(default_factory=dict)
 
     @classmethod
     def start(cls, host: str, state: HostState | None, width_ms: int, floors: Floors | None = None) -> Work:
@@ -123,16 +119,6 @@ class Work:
         floors = self.floors
         if floors.content is None or window.last_seen < floors.content:
             floors.content = window.last_seen
-
-    def count_earlier(self, fp: str, when: datetime, window: timedelta, rule_ids: tuple[str, ...],
-                      group_keys: tuple[str, ...], opened: ContentWindow) -> tuple[ContentOutcome, ContentWindow]:
-        """A late event before ``fp``'s open window: a repeat of the earlier window an event of this
-        envelope opened, if it holds it, else the first of ``opened``; the open window stays."""
-        outcome, counted = count_content(self.earlier.get(fp), when, window, rule_ids, group_keys)
-        if outcome is not ContentOutcome.REPEAT:
-            outcome, counted = ContentOutcome.EARLIER, opened
-        self.earlier[fp] = counted
-        return outcome, counted
 
     def remember_hit(self, hit: RuleGroup, when: datetime) -> None:
         """Note a hit of a rule that can resolve, so its recovery event is recognised later; a hit

@@ -21,7 +21,8 @@ T = datetime(2026, 11, 29, 9, tzinfo=UTC)
 
 CASES: list[tuple[str, type[BaseModel], dict[str, Any]]] = [
     ("window", ContentWindow, dict(window_start=T, window_s=600, first_seen=T, last_seen=T,
-                                   count=2, rule_ids=("r",), group_keys=("r|host.name=a",))),
+                                   count=2, rule_ids=("r",), group_keys=("r|host.name=a",),
+                                   earlier=((1_764_403_800_000_000, 3, 1_764_403_800_000_000, 1_764_404_000_123_456),))),
     ("window_defaults", ContentWindow, dict(window_start=T, window_s=1, first_seen=T,
                                             last_seen=T, count=1)),
     ("hit", RuleHit, dict(rule_id="r", first_seen=T, last_seen=T, count=3)),
