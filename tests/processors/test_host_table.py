@@ -11,6 +11,7 @@ import pytest
 from deskwatch.processors.state_codec import unpack
 from deskwatch.processors.host_table import (
     CONTENT_SHARDS,
+    ContentShard,
     HostStateTable,
     bucket_key,
     encode_header,
@@ -227,3 +228,12 @@ def test_a_state_read_back_shares_its_models_fields_sets() -> None:
     assert len(models) == 4
     for model in models:
         assert model.__pydantic_fields_set__ is every_field_set(type(model)), type(model).__name__
+
+
+def test_a_content_shard_written_before_older_windows_were_kept_still_reads() -> None:
+    # Written by bc62584 (windows opened at a fingerprint's first event, no ``earlier``): a newer
+    # worker reads it, and stage 1 keeps that window's repeats until it ends (test_stage1_dedup).
+    old = (b'{"windows":{"fp":{"window_start":"2026-12-04T09:07:00Z","window_s":600,"first_seen":'
+           b'"2026-12-04T09:07:00Z","last_seen":"2026-12-04T09:08:30Z","count":2,"rule_ids":["r"],"group_keys":["r|h"]}}}')
+    [window] = ContentShard.model_validate_json(old).windows.values()
+    assert window.earlier == () and window.window_start == datetime(2026, 12, 4, 9, 7, tzinfo=UTC)
