@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -56,7 +55,7 @@ class Incident(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     schema_version: int = SCHEMA_VERSION
-    id: str = Field(description="hash of rule id, group key and opening time")
+    id: str = Field(description="hash of rule id, group key and the group's episode number (its how-many-th incident)")
     rule_id: str
     rule_version: int = 1
     group_key: str = Field(description="the values of the rule's group_by fields, joined")
@@ -76,9 +75,7 @@ class Incident(BaseModel):
     remediation: str = ""
     group: dict[str, str] = Field(default_factory=dict, description="group_by field -> value")
     window_seconds: int = Field(default=0, ge=0, description="the rule's counting window")
-    opened_at: AwareDatetime | None = Field(
-        default=None, description="event time it opened; in the id"
-    )
+    opened_at: AwareDatetime | None = Field(default=None, description="event time it opened")
     resolved_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = Field(
         default=None, description="log time of the last revision"
@@ -107,13 +104,6 @@ class Incident(BaseModel):
     def active(self) -> bool:
         """Open or acknowledged: still a live problem."""
         return self.status is not IncidentStatus.RESOLVED
-
-
-def incident_id(rule_id: str, group_key: str, opened_at: datetime) -> str:
-    """Deterministic incident id: the same rule, group and opening time give the same id."""
-    h = hashlib.blake2b(digest_size=12)
-    h.update(f"{rule_id}\x1f{group_key}\x1f{opened_at.isoformat()}".encode())
-    return h.hexdigest()
 
 
 def episode_incident_id(rule_id: str, group_key: str, episode: int) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from deskwatch.schemas.incident import Incident, incident_id
+from deskwatch.schemas.incident import Incident, episode_incident_id
 from deskwatch.sinks.elasticsearch.templates import incidents_alias
 from elasticsearch import NotFoundError
 from kafka import KafkaProducer
@@ -40,7 +40,7 @@ def _at(hhmm: str) -> datetime:
 def _incident(rule: str, group: dict[str, str], title: str, first: str, last: str, hosts: list[str],
               events: int, **kw: Any) -> Incident:
     key = "|".join([rule, *(f"{k}={v}" for k, v in group.items())])
-    return Incident(id=incident_id(rule, key, _at(first)), rule_id=rule, group_key=key, group=group, title=title,
+    return Incident(id=episode_incident_id(rule, key, 0), rule_id=rule, group_key=key, group=group, title=title,
                     first_seen=_at(first), last_seen=_at(last), opened_at=_at(first), hosts=hosts,
                     host_count=kw.pop("host_count", len(hosts)), event_count=events, revision=kw.pop("revision", 1),
                     **kw)

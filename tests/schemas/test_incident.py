@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.command import Command, Matcher, Silence
-from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus, Severity, incident_id
+from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus, Severity, episode_incident_id
 
 T = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 SKELETON_DOC = {  # an incident as the walking skeleton wrote it, before the explanation fields
@@ -34,19 +34,14 @@ SKELETON_DOC = {  # an incident as the walking skeleton wrote it, before the exp
 
 
 def test_incident_id_is_deterministic_and_distinguishes_its_inputs() -> None:
-    base = incident_id("r", "r|host.name=a", T)
-    assert base == incident_id("r", "r|host.name=a", T)
-    assert (
-        len(
-            {
-                base,
-                incident_id("r2", "r|host.name=a", T),
-                incident_id("r", "r|host.name=b", T),
-                incident_id("r", "r|host.name=a", T + timedelta(microseconds=1)),
-            }
-        )
-        == 4
-    )
+    base = episode_incident_id("r", "r|host.name=a", 0)
+    assert base == episode_incident_id("r", "r|host.name=a", 0)
+    others = {
+        episode_incident_id("r2", "r|host.name=a", 0),
+        episode_incident_id("r", "r|host.name=b", 0),
+        episode_incident_id("r", "r|host.name=a", 1),
+    }
+    assert len({base, *others}) == 4
 
 
 def test_skeleton_documents_still_validate_with_defaults() -> None:
