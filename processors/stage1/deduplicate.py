@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from deskwatch.processors.construct import constructor
-from deskwatch.processors.stage1.state import ContentWindow
+from deskwatch.processors.stage1.state import ContentWindow, EarlierWindow
 
 LINKS_MAX = 16
 # Older windows a fingerprint remembers. A one-event envelope read after its host's next eight
@@ -24,7 +24,6 @@ EARLIER_MAX = 16
 # Every value below is typed already, and this runs once per event: no validation pass.
 _window = constructor(ContentWindow)
 
-Earlier = tuple[int, int, int, int]  # start, count, first seen, last seen: epoch microseconds
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 
@@ -122,7 +121,7 @@ def _opened(
     when: datetime,
     rule_ids: tuple[str, ...],
     group_keys: tuple[str, ...],
-    earlier: tuple[Earlier, ...],
+    earlier: tuple[EarlierWindow, ...],
 ) -> ContentWindow:
     return _window(
         window_start=_utc(start_us),

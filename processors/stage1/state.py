@@ -28,6 +28,9 @@ from typing import Protocol
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
+EarlierWindow = tuple[int, int, int, int]  # an older window: start, count, first seen, last seen, epoch microseconds
+
+
 class ContentWindow(BaseModel):
     """One fingerprint's newest dedup window on this host, and the older ones it remembers.
 
@@ -50,7 +53,7 @@ class ContentWindow(BaseModel):
     count: int = Field(ge=1)
     rule_ids: tuple[str, ...] = ()
     group_keys: tuple[str, ...] = ()
-    earlier: tuple[tuple[int, int, int, int], ...] = Field(
+    earlier: tuple[EarlierWindow, ...] = Field(
         default=(),
         description="older windows of this fingerprint, newest first: [start, count, first seen, last seen], "
                     "times in epoch microseconds (at most deduplicate.EARLIER_MAX)",

@@ -9,6 +9,7 @@ channel's last records as a consumer restarting from its committed offset does. 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from random import Random
 
@@ -265,6 +266,11 @@ class EnvelopeRun:
         found = comparable(run_in_order(self.stage2, signals).incidents)
         return {k: {f: v[f] for f in self.KEPT} for k, v in found.items()}
 
+    def moves_after_next(self, rng: Random, moved: Callable[[list[Signal]], object]) -> list[tuple[int, int]]:
+        """Each envelope whose signals ``moved`` picks, paired with one of its host's next 1 to 8."""
+        return [(js[i], js[i + later]) for js in self.by_host.values() for i in range(len(js) - 1)
+                if moved(self.made[js[i]]) for later in (rng.randint(1, min(8, len(js) - 1 - i)),)]
+
     def assert_moves_agree(self, moves: list[tuple[int, int]]) -> None:
         """Each envelope ``moved`` read right after envelope ``after`` gives the same incidents."""
         for moved, after in moves:
@@ -293,8 +299,7 @@ def test_an_envelope_read_again_after_its_hosts_later_ones_opens_and_counts_the_
     # 0 since dedup windows are aligned to the epoch (compared here since).
     run = envelope_run
     rng = Random(0)
-    moves = [(js[i], js[i + later]) for js in run.by_host.values() for i in range(len(js) - 1) if run.made[js[i]]
-             for later in (rng.randint(1, min(8, len(js) - 1 - i)),)]
+    moves = run.moves_after_next(rng, bool)
     run.assert_moves_agree(rng.sample(moves, 30))
 
 
@@ -306,8 +311,7 @@ def test_a_repeat_read_after_its_hosts_later_events_counts_as_in_event_time() ->
     # ones remembered: 0 of 323. This sample fails on bc62584.
     run = EnvelopeRun(max_events=1)
     rng = Random(1)
-    moves = [(js[i], js[i + later]) for js in run.by_host.values() for i in range(len(js) - 1)
-             if any(s.deduplicated for s in run.made[js[i]]) for later in (rng.randint(1, min(8, len(js) - 1 - i)),)]
+    moves = run.moves_after_next(rng, lambda made: any(s.deduplicated for s in made))
     run.assert_moves_agree(rng.sample(moves, 12))
 
 
