@@ -137,10 +137,9 @@ def silence(sid: str, start: float, end: float, **matchers: str) -> Silence:
     )
 
 
-def run(stage: Stage2, steps: Sequence[tuple[str, object, float]]) -> list[Stage2Result]:
-    """Feed (kind, payload, now-minute) steps from an empty state; returns every result."""
+def run(stage: Stage2, steps: Sequence[tuple[str, object, float]], state: GroupState | None = None) -> list[Stage2Result]:
+    """Feed (kind, payload, now-minute) steps from ``state`` (empty by default); returns every result."""
     results: list[Stage2Result] = []
-    state = None
     for kind, payload, minute in steps:
         if kind == "signal":
             assert isinstance(payload, Signal)

@@ -16,7 +16,7 @@ from deskwatch.schemas.command import CommandAction as A
 from deskwatch.schemas.incident import Severity
 from deskwatch.schemas.signal import Signal
 
-from .build import Level, Policy, at, command, full_tick, signal, silence
+from .build import Level, Policy, command, full_tick, run, signal, silence
 
 Step = tuple[str, object, float]
 
@@ -84,28 +84,12 @@ def _commands(draw: st.DrawFn, now: float) -> Command:
     return command(action, now, **extra)
 
 
-def _run(stage: Stage2, plan: list[Step], state: GroupState | None = None) -> list[Stage2Result]:
-    results = []
-    for kind, payload, minute in plan:
-        if kind == "signal":
-            assert isinstance(payload, Signal)
-            result = stage.on_signal(state, payload, at(minute))
-        elif kind == "tick":
-            result = stage.on_tick(state, at(minute))
-        else:
-            assert isinstance(payload, Command)
-            result = stage.on_command(state, payload, at(minute))
-        results.append(result)
-        state = result.state
-    return results
-
-
 @settings(max_examples=300, deadline=None)
 @given(POLICIES, SILENCES, steps())
 def test_revisions_increase_and_changes_are_legal(
     policy: Policy, silences: dict[str, Silence], plan: list[Step]
 ) -> None:
-    results = _run(Stage2({"disk-full": policy}, silences), plan)
+    results = run(Stage2({"disk-full": policy}, silences), plan)
     last_revision: dict[str, int] = {}
     for result in results:
         for change in result.changes:
@@ -137,11 +121,11 @@ def test_replaying_a_prefix_of_signals_changes_nothing(
     data: st.DataObject,
 ) -> None:
     stage = Stage2({"disk-full": policy}, silences)
-    results = _run(stage, plan)
+    results = run(stage, plan)
     cut = data.draw(st.integers(0, len(plan) - 1))
     state = results[cut].state
     replay = [s for s in plan[: cut + 1] if s[0] == "signal"]
-    for result in _run(stage, replay, state):
+    for result in run(stage, replay, state):
         assert result.state == state
         assert result.incidents == [] and result.changes == [] and result.commands == []
 
@@ -156,7 +140,7 @@ def test_event_count_is_the_sum_of_distinct_applied_signals(
     counts = {p.source_id: p.count for kind, p, _ in plan if isinstance(p, Signal)}
     applied: dict[str, set[str]] = defaultdict(set)
     latest: dict[str, int] = {}
-    for result in _run(Stage2({"disk-full": policy}, silences), plan):
+    for result in run(Stage2({"disk-full": policy}, silences), plan):
         for decision in result.decisions:
             if decision.outcome is Outcome.APPLIED and decision.incident_id and decision.source_ids:
                 assert not applied[decision.incident_id] & set(decision.source_ids)
@@ -186,8 +170,8 @@ def test_same_inputs_give_identical_outputs(
             for r in results
         ]
 
-    assert dump(_run(Stage2({"disk-full": policy}, silences), plan)) == dump(
-        _run(Stage2({"disk-full": policy}, silences), plan)
+    assert dump(run(Stage2({"disk-full": policy}, silences), plan)) == dump(
+        run(Stage2({"disk-full": policy}, silences), plan)
     )
 
 
@@ -198,7 +182,7 @@ def test_no_call_mutates_an_earlier_state(policy: Policy, silences: dict[str, Si
     state: GroupState | None = None
     kept: list[tuple[GroupState, str]] = []
     for step in plan:
-        result = _run(stage, [step], state)[0]
+        result = run(stage, [step], state)[0]
         state = result.state
         kept.append((state, state.model_dump_json()))
     assert all(s.model_dump_json() == snapshot for s, snapshot in kept)
@@ -231,7 +215,7 @@ def test_a_tick_gives_what_the_full_tick_gives_at_every_time_around_a_timer(
     is active) equals the full tick at every time around the state's timers: quiet timeouts,
     lifetime, acknowledgement lapse, escalation by age, window ends, silences."""
     stage = Stage2({"disk-full": policy}, silences)
-    for result in _run(stage, plan):
+    for result in run(stage, plan):
         for tick in sorted(_around(result.state, policy, silences)):
             assert stage.on_tick(result.state, tick) == full_tick(stage, result.state, tick)
         due = stage.tick_due(result.state)
