@@ -63,6 +63,10 @@ def _new_key(
     )
 
 
+def _import_cert(folder: Path, password: SecretStr, alias: str, file: str, store: str, *flags: str) -> None:
+    _keytool(folder, password, "-importcert", *flags, "-alias", alias, "-file", file, *_store(store))
+
+
 def make_certificates(folder: Path, password: SecretStr) -> None:
     """CA, server keystore, truststore and ``ca.pem`` in ``folder`` (skipped when all exist)."""
     wanted = [folder / n for n in ("ca.pem", SERVER_STORE, TRUSTSTORE)]
@@ -125,37 +129,8 @@ def make_certificates(folder: Path, password: SecretStr) -> None:
         "EKU=serverAuth,clientAuth",
         *_store("ca.p12"),
     )
-    _keytool(
-        folder,
-        password,
-        "-importcert",
-        "-noprompt",
-        "-alias",
-        "ca",
-        "-file",
-        "ca.pem",
-        *_store(SERVER_STORE),
-    )
-    _keytool(
-        folder,
-        password,
-        "-importcert",
-        "-alias",
-        "server",
-        "-file",
-        "server.pem",
-        *_store(SERVER_STORE),
-    )
-    _keytool(
-        folder,
-        password,
-        "-importcert",
-        "-noprompt",
-        "-alias",
-        "ca",
-        "-file",
-        "ca.pem",
-        *_store(TRUSTSTORE),
-    )
+    _import_cert(folder, password, "ca", "ca.pem", SERVER_STORE, "-noprompt")
+    _import_cert(folder, password, "server", "server.pem", SERVER_STORE)
+    _import_cert(folder, password, "ca", "ca.pem", TRUSTSTORE, "-noprompt")
     for path in folder.iterdir():
         path.chmod(0o644 if path.name == "ca.pem" else 0o600)
