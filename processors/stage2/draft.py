@@ -116,22 +116,7 @@ class Draft:
         self._place(updated)
         self._emitted[updated.id] = updated
         self._dirty.pop(updated.id, None)
-        self.changes.append(
-            IncidentChange(
-                incident_id=updated.id,
-                revision=updated.revision,
-                rule_id=updated.rule_id,
-                rule_version=updated.rule_version,
-                group_key=updated.group_key,
-                from_status=status,
-                to_status=row.to_status,
-                reason=row.reason,
-                severity=updated.severity,
-                at=at,
-                actor=actor,
-                detail=detail,
-            )
-        )
+        self._record(updated, status, row.reason, at, actor, detail)
         return updated
 
     def open(self, incident: Incident, trigger: Trigger, at: datetime) -> Incident | None:
@@ -145,21 +130,28 @@ class Draft:
         )
         self._place(opened)
         self._emitted[opened.id] = opened
+        self._record(opened, None, row.reason, at)
+        return opened
+
+    def _record(self, incident: Incident, from_status: IncidentStatus | None, reason: ChangeReason,
+                at: datetime, actor: str | None = None, detail: str = "") -> None:
+        """The change that brought ``incident`` (its new revision) from ``from_status``."""
         self.changes.append(
             IncidentChange(
-                incident_id=opened.id,
-                revision=1,
-                rule_id=opened.rule_id,
-                rule_version=opened.rule_version,
-                group_key=opened.group_key,
-                from_status=None,
-                to_status=opened.status,
-                reason=row.reason,
-                severity=opened.severity,
+                incident_id=incident.id,
+                revision=incident.revision,
+                rule_id=incident.rule_id,
+                rule_version=incident.rule_version,
+                group_key=incident.group_key,
+                from_status=from_status,
+                to_status=incident.status,
+                reason=reason,
+                severity=incident.severity,
                 at=at,
+                actor=actor,
+                detail=detail,
             )
         )
-        return opened
 
     def find(self, incident_id: str) -> Incident | None:
         """The current, last resolved or an earlier kept incident with this id."""
