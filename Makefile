@@ -35,8 +35,8 @@ demo: $(STAMP)
 # module from the nearest MYPYPATH folder above it. Three folders are module roots of their own,
 # their files importing each other as top-level modules: tests/processors/stage1 (stage1_build) and
 # tests/processors/fingerprint (test_fast_paths), as pytest imports a test folder without an
-# __init__.py; reliability/ for the fault scripts (faults_account, ...), which put their own folder
-# on sys.path. Those scripts are checked from reliability/ itself, under those names, and left out
+# __init__.py; reliability/ for the fault scripts (faults_account, ...) and soak.py, which put their
+# own folder on sys.path. Those scripts are checked from reliability/ itself, under those names, and left out
 # of the tree's reliability/ (the rest of it, reliability.outcome, ...): a file seen under two
 # module names is a mypy error.
 LINTED := deskwatch producers processors sinks schemas tests bench reliability
@@ -49,8 +49,8 @@ lint: $(STAMP)
 	$(BIN)/python -c 'import os, tomllib; dirs = tomllib.load(open("pyproject.toml", "rb"))["tool"]["setuptools"]["package-dir"]; [os.symlink(os.path.abspath(d), os.path.join("$(TYPED)", *p.split("."))) for p, d in dirs.items() if p != "deskwatch"]'
 	ln -s $(CURDIR)/tests $(CURDIR)/bench $(CURDIR)/reliability $(TYPED)/
 	MYPYPATH=$(TYPED_ROOTS) $(BIN)/mypy --cache-dir $(VENV)/mypy-cache --explicit-package-bases \
-	  --exclude '/reliability/faults[^/]*\.py$$' \
-	  $(TYPED)/deskwatch $(TYPED)/tests $(TYPED)/bench $(TYPED)/reliability reliability/faults*.py
+	  --exclude '/reliability/(faults[^/]*|soak)\.py$$' \
+	  $(TYPED)/deskwatch $(TYPED)/tests $(TYPED)/bench $(TYPED)/reliability reliability/faults*.py reliability/soak.py
 
 test: $(STAMP) lint
 	$(BIN)/deskwatch stack up

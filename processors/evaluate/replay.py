@@ -161,8 +161,10 @@ def replay(events: Iterable[WorkstationEvent], rules: RuleSet, assets: Iterable[
            limits: EnvelopeLimits = DEFAULT_LIMITS,
            silences: Mapping[str, Silence] | None = None,
            on_digests: Callable[[list[EventDigest]], None] | None = None,
-           changes: Sequence[ChangeDefinition] = ()) -> ReplayResult:
-    """Feed time-ordered ``events`` through both cores; ticks every ``tick_every`` of event time."""
+           changes: Sequence[ChangeDefinition] = (),
+           until: datetime | None = None) -> ReplayResult:
+    """Feed time-ordered ``events`` through both cores; ticks every ``tick_every`` of event time,
+    and on to ``until`` after the last event (a live pipeline's ticker keeps ticking after it)."""
     replayer = Replayer(rules, assets, silences, on_digests, changes)
     enveloper = Enveloper(limits, source)
     clock = _TickClock(tick_every, replayer)
@@ -178,6 +180,8 @@ def replay(events: Iterable[WorkstationEvent], rules: RuleSet, assets: Iterable[
             replayer.envelope(full, now)
     for batch in enveloper.drain():
         replayer.envelope(batch, _last_time(batch) + linger)
+    if until is not None:
+        clock.advance(until)
     return replayer.result
 
 

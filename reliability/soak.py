@@ -1,0 +1,406 @@
+"""Soak: the whole pipeline in live time for a long run, on the real engines.
+
+    .venv/bin/python reliability/soak.py [--minutes 30] [--hosts 300] [--rate 100] [--seed 5]
+        [--kill-processor-at MINUTE ...] [--sample 60] [--json out.json]
+
+What a deployment sees and neither the fault campaign nor the benchmarks do: events whose times
+are now, read by ``deskwatch ingest tail`` as they are written, and a processor whose ticker runs
+at its own period on wall time, so windows close and timers fire while events flow (live ticks).
+A simulated fleet (every scenario, at midday local time) starts a minute after launch; a writer
+appends each JSON line to the tailed file once the wall clock reaches its ``@timestamp``.
+``deskwatch processor run`` and ``deskwatch sink run`` work on the project's engines (``deskwatch
+stack up``), on topics, indices and groups of the run's own prefix, deleted at the end.
+``--kill-processor-at`` SIGKILLs the processor at those minutes and starts it again at once.
+
+Every ``--sample`` seconds one line: events written, each component's RSS and CPU share since the
+last line, and the records the processor and the sink have yet to commit. At the end, once the
+pipeline has drained:
+- events: sent (distinct ids) against the sum of the digests' repeat counts in Elasticsearch, and
+  the dead letters by reason: lost and duplicated, as the fault campaign counts them;
+- incidents: those in Elasticsearch against an in-process replay of the same events through both
+  cores (``processors/evaluate/replay.py``, ticks every tick period of event time, up to the run's
+  end): the same ids, status and event count; each set scored against the simulator's truth as
+  ``deskwatch evaluate incidents`` scores it;
+- memory: each component's RSS from a quarter of the run to its end, and the growth per hour
+  between them (a component restarted in between starts again from its own start-up).
+Exit status 0 only when nothing was lost or duplicated and the incidents are the replay's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+from elasticsearch.helpers import scan
+
+from faults_account import dead_letters
+
+from deskwatch.components import Component, write_settings_file
+from deskwatch.connect import elasticsearch_client
+from deskwatch.processors.evaluate.incidents import IncidentScore, score
+from deskwatch.processors.evaluate.replay import replay
+from deskwatch.processors.rules import load_default_pack
+from deskwatch.producers.simulate import FleetSpec, Simulation, simulate_fleet, write_inventory_csv
+from deskwatch.schemas.change import IncidentChange
+from deskwatch.schemas.incident import Incident
+from deskwatch.settings import Settings, load_settings
+from deskwatch.sinks.elasticsearch.templates import delete_indices, events_alias, history_alias, incidents_alias
+from deskwatch.stack import ensure_up
+from deskwatch.topics import delete_topics, ensure_topics, pipeline_lag
+
+WRITE_EVERY_S = 0.05
+DRAIN_TIMEOUT_S = 600.0
+
+
+class SoakError(RuntimeError):
+    """A component could not start, or the pipeline did not drain."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one soak runs: the fleet, its pace, and the faults asked for."""
+
+    minutes: float = 30.0
+    hosts: int = 300
+    rate: float = 100.0  # events/s the fleet's noise adds up to (its scenarios come on top)
+    seed: int = 5
+    sample_s: float = 60.0
+    lead_s: float = 60.0  # launch to the fleet's first event: the components start and join first
+    kill_processor_at: tuple[float, ...] = ()  # minutes of the fleet's time
+
+
+@dataclass
+class Sample:
+    """One line of the run's progress."""
+
+    minute: float
+    written: int
+    lag_processor: int
+    lag_sink: int
+    rss_mib: dict[str, float]
+    cpu_share: dict[str, float]  # of one core, since the previous sample
+
+
+@dataclass
+class Outcome:
+    """What the run ends with."""
+
+    sent: int = 0
+    events_found: int = 0
+    digests: int = 0
+    dead: dict[str, int] = field(default_factory=dict)
+    incidents: int = 0
+    replay_incidents: int = 0
+    incident_diff: list[str] = field(default_factory=list)
+    live_score: dict[str, Any] = field(default_factory=dict)
+    replay_score: dict[str, Any] = field(default_factory=dict)
+    restarts: list[str] = field(default_factory=list)
+    drain_s: float = 0.0
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def lost(self) -> int:
+        return max(0, self.sent - self.events_found - sum(self.dead.values()))
+
+    @property
+    def duplicated(self) -> int:
+        return max(0, self.events_found - self.sent)
+
+    @property
+    def ok(self) -> bool:
+        return self.lost == 0 and self.duplicated == 0 and not self.incident_diff
+
+
+def fleet(seed: int, start: datetime, minutes: float, hosts: int, rate: float) -> Simulation:
+    """Every scenario over ``minutes`` from ``start``, ~``rate`` events/s, midday on the fleet's clock."""
+    offset = (12 - start.hour + 12) % 24 - 12  # local noon-ish: laptops awake, work-hours noise
+    return simulate_fleet(FleetSpec(seed=seed, start=start, duration=timedelta(minutes=minutes), hosts=hosts,
+                                    noise_events_per_host_per_hour=rate * 3600 / hosts,
+                                    utc_offset_hours=offset))
+
+
+def timed_lines(sim: Simulation) -> tuple[list[tuple[float, bytes]], int]:
+    """(epoch seconds of its ``@timestamp``, JSON line) for every event, in time order; and how
+    many distinct event ids they carry."""
+    docs = [(orjson.loads(line), line) for line in sim.events.json_lines()]
+    ids = {doc["event"]["id"] for doc, _ in docs}
+    return [(datetime.fromisoformat(doc["@timestamp"]).timestamp(), line) for doc, line in docs], len(ids)
+
+
+class Writer(threading.Thread):
+    """Appends each line to the file once the wall clock reaches its time."""
+
+    def __init__(self, path: Path, lines: list[tuple[float, bytes]]) -> None:
+        super().__init__(daemon=True)
+        self._path, self._lines = path, lines
+        self.written = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with self._path.open("ab") as out:
+            while self.written < len(self._lines) and not self.stop.is_set():
+                now, due = time.time(), self.written
+                while due < len(self._lines) and self._lines[due][0] <= now:
+                    due += 1
+                if due > self.written:
+                    out.write(b"".join(line + b"\n" for _, line in self._lines[self.written:due]))
+                    out.flush()
+                    self.written = due
+                self.stop.wait(WRITE_EVERY_S)
+
+
+def rss_mib(pid: int) -> float:
+    """Resident set size of ``pid`` in MiB (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Pipeline:
+    """The run's components, restarted when killed or when one exits on its own."""
+
+    def __init__(self, config: Path, folder: Path, tailed: Path) -> None:
+        self.components = {
+            "processor": Component(["processor", "run"], config, folder / "processor.log"),
+            "sink": Component(["sink", "run"], config, folder / "sink.log"),
+            "tail": Component(["ingest", "tail", "--format", "jsonl", str(tailed)], config, folder / "tail.log"),
+        }
+        self.restarts: list[str] = []
+        self._cpu: dict[str, tuple[int, float]] = {}
+        self._at = time.monotonic()
+
+    def check(self, minute: float) -> None:
+        """Restart a component that exited, as a service manager would; the run says so."""
+        for name, c in list(self.components.items()):
+            if not c.running():
+                self.restarts.append(f"{name} exited {c.proc.returncode} at minute {minute:.1f}:\n{c.tail(8)}")
+                self.components[name] = c.again()
+
+    def kill(self, name: str, minute: float) -> None:
+        """SIGKILL one component and start it again at once."""
+        c = self.components[name]
+        c.stop(signal.SIGKILL)
+        self.restarts.append(f"{name} SIGKILLed at minute {minute:.1f} (asked)")
+        self.components[name] = c.again()
+
+    def usage(self) -> tuple[dict[str, float], dict[str, float]]:
+        """RSS in MiB and CPU share of one core since the last call, per component."""
+        now, elapsed = time.monotonic(), max(time.monotonic() - self._at, 1e-9)
+        rss, share = {}, {}
+        for name, c in self.components.items():
+            pid, cpu = c.proc.pid, cpu_seconds(c.proc.pid)
+            before_pid, before = self._cpu.get(name, (pid, 0.0))
+            share[name] = max(0.0, cpu - (before if before_pid == pid else 0.0)) / elapsed
+            self._cpu[name] = (pid, cpu)
+            rss[name] = rss_mib(pid)
+        self._at = now
+        return rss, share
+
+    def stop(self) -> None:
+        for c in self.components.values():
+            c.stop()
+
+
+def soak_settings(base: Settings, tag: str, folder: Path) -> Settings:
+    """``base`` with the run's own topic prefix, indices, groups and state folders."""
+    return base.model_copy(update={
+        "kafka": base.kafka.model_copy(update={"topic_prefix": f"soak-{tag}."}),
+        "elasticsearch": base.elasticsearch.model_copy(update={"index_prefix": f"soak-{tag}"}),
+        "processor": base.processor.model_copy(update={"app_id": f"soak-proc-{tag}", "datadir": folder / "proc"}),
+        "sink": base.sink.model_copy(update={"group_id": f"soak-sink-{tag}"}),
+        "tail": base.tail.model_copy(update={"state_dir": folder / "tail-state"}),
+    })
+
+
+def run(base: Settings, plan: Plan, folder: Path) -> Outcome:
+    """One soak; the components are stopped and the run's topics and indices deleted after it."""
+    s = soak_settings(base, uuid.uuid4().hex[:8], folder)
+    start = datetime.fromtimestamp(int(time.time() + plan.lead_s), UTC)
+    sim = fleet(plan.seed, start, plan.minutes, plan.hosts, plan.rate)
+    lines, distinct = timed_lines(sim)
+    print(f"fleet: {len(sim.hosts)} hosts, {len(lines):,} events over {plan.minutes:g} min from "
+          f"{start:%H:%M:%S} UTC, {len(sim.truth)} problems injected", flush=True)
+    ensure_topics(s.kafka)
+    config = write_settings_file(s, folder / "settings.yaml")
+    write_inventory_csv(sim.assets, folder / "inventory.csv")
+    inventory = Component(["inventory", "publish", str(folder / "inventory.csv")], config, folder / "inventory.log")
+    if inventory.proc.wait(300) != 0:
+        raise SoakError(f"inventory publish failed:\n{inventory.tail()}")
+    tailed = folder / "fleet.jsonl"
+    tailed.touch()
+    pipeline, writer = Pipeline(config, folder, tailed), Writer(tailed, lines)
+    out = Outcome(sent=distinct)
+    try:
+        writer.start()
+        out.samples = _watch(s, plan, pipeline, writer, start, len(lines))
+        out.drain_s = _drain(s, pipeline, plan.minutes)
+        end = datetime.now(UTC)
+        pipeline.stop()
+        _account(s, sim, out, end, base.processor.tick_interval_s)
+        out.restarts = pipeline.restarts
+    finally:
+        writer.stop.set()
+        pipeline.stop()
+        delete_indices(elasticsearch_client(s.elasticsearch), f"{s.elasticsearch.index_prefix}-")
+        delete_topics(s.kafka, s.kafka.topic_prefix, f"{s.processor.app_id}-")
+    return out
+
+
+def _watch(s: Settings, plan: Plan, pipeline: Pipeline, writer: Writer, start: datetime,
+           total: int) -> list[Sample]:
+    """Sample until every line is written; kill the processor at the asked minutes."""
+    samples: list[Sample] = []
+    kills = sorted(plan.kill_processor_at)
+    next_sample = time.monotonic() + plan.sample_s
+    while writer.written < total:
+        minute = (time.time() - start.timestamp()) / 60
+        pipeline.check(minute)
+        if kills and minute >= kills[0]:
+            pipeline.kill("processor", minute)
+            kills.pop(0)
+        if time.monotonic() >= next_sample:
+            samples.append(_sample(s, pipeline, writer, minute))
+            next_sample += plan.sample_s
+        time.sleep(0.5)
+    return samples
+
+
+def _sample(s: Settings, pipeline: Pipeline, writer: Writer, minute: float) -> Sample:
+    lag = pipeline_lag(s)
+    rss, share = pipeline.usage()
+    sample = Sample(round(minute, 2), writer.written, lag[0], lag[1], rss, share)
+    print(f"[{minute:6.1f} min] written {writer.written:>9,}  lag processor {lag[0]:>6,} sink {lag[1]:>6,}  "
+          + "  ".join(f"{n} {rss[n]:5.0f} MiB {share[n]:4.0%}" for n in rss), flush=True)
+    return sample
+
+
+def _drain(s: Settings, pipeline: Pipeline, minute: float) -> float:
+    """Seconds from the last line written until the processor and the sink committed everything."""
+    began = time.monotonic()
+    time.sleep(2.0)  # the tail's linger and its last envelopes
+    while pipeline_lag(s) != (0, 0):
+        pipeline.check(minute)
+        if time.monotonic() - began > DRAIN_TIMEOUT_S:
+            raise SoakError(f"not drained {DRAIN_TIMEOUT_S:.0f} s after the last line: lag {pipeline_lag(s)}")
+        time.sleep(1.0)
+    drained = time.monotonic() - began
+    time.sleep(3.0)  # the sink's last refresh
+    return drained
+
+
+def _account(s: Settings, sim: Simulation, out: Outcome, end: datetime, tick_s: float) -> None:
+    """Events, dead letters and incidents found, against what was sent and an in-process replay."""
+    client = elasticsearch_client(s.elasticsearch)
+    for alias in (events_alias(s.elasticsearch), incidents_alias(s.elasticsearch), history_alias(s.elasticsearch)):
+        client.indices.refresh(index=alias)
+    counted = client.search(index=events_alias(s.elasticsearch), size=0, track_total_hits=True,
+                            aggs={"events": {"sum": {"field": "repeat_count"}}})
+    out.events_found = int(counted["aggregations"]["events"]["value"])
+    out.digests = int(counted["hits"]["total"]["value"])
+    out.dead = dict(dead_letters(s))
+    live = {h["_id"]: Incident.model_validate(h["_source"])
+            for h in scan(client, index=incidents_alias(s.elasticsearch), query={"query": {"match_all": {}}})}
+    changes = [IncidentChange.model_validate(h["_source"])
+               for h in scan(client, index=history_alias(s.elasticsearch), query={"query": {"match_all": {}}})]
+    reference = replay(iter(sim.events), load_default_pack(), sim.assets, timedelta(seconds=tick_s),
+                       source="simulator", until=end)
+    out.incidents, out.replay_incidents = len(live), len(reference.incidents)
+    out.incident_diff = incident_diff(live, reference.incidents)
+    out.live_score = _figures(score(live, changes, sim.truth, out.sent))
+    out.replay_score = _figures(score(reference.incidents, reference.changes, sim.truth, reference.events))
+
+
+def incident_diff(live: dict[str, Incident], reference: dict[str, Incident]) -> list[str]:
+    """Incidents missing, extra, or with another status or event count than the replay's."""
+    def key(i: Incident) -> tuple[str, int]:
+        return (i.status.value, i.event_count)
+    diff = [f"missing {i} {key(reference[i])} ({reference[i].rule_id})" for i in sorted(set(reference) - set(live))]
+    diff += [f"extra {i} {key(live[i])} ({live[i].rule_id})" for i in sorted(set(live) - set(reference))]
+    diff += [f"changed {i} {key(reference[i])} -> {key(live[i])} ({live[i].rule_id})"
+             for i in sorted(set(live) & set(reference)) if key(live[i]) != key(reference[i])]
+    return diff
+
+
+def _figures(scored: IncidentScore) -> dict[str, Any]:
+    return {"found": scored.found, "injected": scored.injected, "precision": round(scored.precision, 4),
+            "recall": round(scored.recall, 4), "top_level": scored.top_level,
+            "missed": [t.scenario for t in scored.missed]}
+
+
+def report(out: Outcome) -> str:
+    """The run's closing lines."""
+    # Memory from a quarter of the run on: the state fills as the first hosts and windows arrive.
+    settled = [x for x in out.samples if x.minute >= out.samples[-1].minute / 4] if out.samples else []
+    first, last = (settled[0], settled[-1]) if settled else (None, None)
+    lines = [f"events: sent {out.sent:,}, found in Elasticsearch {out.events_found:,} ({out.digests:,} digests), "
+             f"dead-lettered {sum(out.dead.values())} {out.dead or ''}; lost {out.lost}, duplicated {out.duplicated}",
+             f"drained {out.drain_s:.1f} s after the last line",
+             f"incidents: {out.incidents} live, {out.replay_incidents} in the replay; "
+             f"{'the same ids, statuses and counts' if not out.incident_diff else f'{len(out.incident_diff)} differ'}",
+             *(f"  {d}" for d in out.incident_diff[:20]),
+             f"scored against the truth: live {out.live_score}", f"                          replay {out.replay_score}"]
+    if first and last and last.minute > first.minute:
+        hours = (last.minute - first.minute) / 60
+        lines.append(f"memory, minute {first.minute:.1f} to {last.minute:.1f}: " + ", ".join(
+            f"{n} {first.rss_mib[n]:.0f} -> {last.rss_mib[n]:.0f} MiB ({(last.rss_mib[n] - first.rss_mib[n]) / hours:+.0f} MiB/h)"
+            for n in last.rss_mib))
+        lines.append(f"lag at its most: processor {max(x.lag_processor for x in out.samples):,}, "
+                     f"sink {max(x.lag_sink for x in out.samples):,}")
+    lines += [f"restart: {r.splitlines()[0]}" for r in out.restarts]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    d = Plan()
+    p.add_argument("--minutes", type=float, default=d.minutes)
+    p.add_argument("--hosts", type=int, default=d.hosts)
+    p.add_argument("--rate", type=float, default=d.rate, help="events/s the fleet's noise adds up to")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--sample", type=float, default=d.sample_s, help="seconds between progress lines")
+    p.add_argument("--lead", type=float, default=d.lead_s,
+                   help="seconds from launch to the fleet's first event: the components start and join first")
+    p.add_argument("--kill-processor-at", type=float, nargs="*", default=[], metavar="MINUTE")
+    p.add_argument("--json", type=Path, default=None)
+    a = p.parse_args(argv)
+    plan = Plan(a.minutes, a.hosts, a.rate, a.seed, a.sample, a.lead, tuple(a.kill_processor_at))
+    base = load_settings()
+    ensure_up(base.stack, lambda msg: print(msg, flush=True))
+    began = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="dw-soak-") as tmp:
+        out = run(base, plan, Path(tmp))
+    print(report(out))
+    print(f"soak took {time.monotonic() - began:.0f} s")
+    if a.json:
+        a.json.write_text(json.dumps({**asdict(out), "lost": out.lost, "duplicated": out.duplicated,
+                                      "plan": asdict(plan)}, indent=2, default=str))
+    return 0 if out.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The soak's reduced form: two minutes of a small fleet in live time, the processor SIGKILLed in
+the middle, on the real engines.
+
+Live time is what no other test has: events whose times are now, written as they happen and read
+by ``deskwatch ingest tail``, with the processor's ticker on wall time (its default period). The
+run must find every event sent exactly once in Elasticsearch (or dead-lettered with a reason) and
+end with the incidents an in-process replay of the same events opens, ticks on event time, up to
+the run's end: same ids, statuses and event counts. The long form is ``reliability/soak.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "reliability"))
+
+from soak import Outcome, Plan, report, run  # noqa: E402
+
+from deskwatch.settings import Settings  # noqa: E402
+
+pytestmark = pytest.mark.integration
+
+PLAN = Plan(minutes=2.0, hosts=40, rate=15.0, seed=7, sample_s=20.0, lead_s=30.0, kill_processor_at=(1.0,))
+
+
+@pytest.fixture(scope="module")
+def outcome(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Outcome:
+    out = run(settings, PLAN, tmp_path_factory.mktemp("soak"))
+    print(report(out))
+    return out
+
+
+def test_every_event_found_once(outcome: Outcome) -> None:
+    assert outcome.sent > 1000, report(outcome)
+    assert (outcome.lost, outcome.duplicated) == (0, 0), report(outcome)
+    assert any("SIGKILLed" in r for r in outcome.restarts), report(outcome)
+
+
+def test_the_incidents_of_a_replay_on_event_time(outcome: Outcome) -> None:
+    assert outcome.replay_incidents >= 5, report(outcome)
+    assert not outcome.incident_diff, report(outcome)
+    assert outcome.live_score["recall"] == outcome.replay_score["recall"] == 1.0, report(outcome)
