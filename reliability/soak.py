@@ -21,8 +21,8 @@ pipeline has drained:
   cores (``processors/evaluate/replay.py``, ticks every tick period of event time, up to the run's
   end): the same ids, status and event count; each set scored against the simulator's truth as
   ``deskwatch evaluate incidents`` scores it;
-- memory: each component's RSS from a quarter of the run to its end, and the growth per hour
-  between them (a component restarted in between starts again from its own start-up).
+- memory: each component process's RSS from a quarter of the run (or its start) to the run's end
+  (or its stop), and the growth per hour between them.
 Exit status 0 only when nothing was lost or duplicated and the incidents are the replay's.
 """
 
@@ -91,6 +91,7 @@ class Sample:
     lag_sink: int
     rss_mib: dict[str, float]
     cpu_share: dict[str, float]  # of one core, since the previous sample
+    pids: dict[str, int]
 
 
 @dataclass
@@ -208,8 +209,8 @@ class Pipeline:
         self.restarts.append(f"{name} SIGKILLed at minute {minute:.1f} (asked)")
         self.components[name] = c.again()
 
-    def usage(self) -> tuple[dict[str, float], dict[str, float]]:
-        """RSS in MiB and CPU share of one core since the last call, per component."""
+    def usage(self) -> tuple[dict[str, float], dict[str, float], dict[str, int]]:
+        """RSS in MiB, CPU share of one core since the last call, and pid, per component."""
         now, elapsed = time.monotonic(), max(time.monotonic() - self._at, 1e-9)
         rss, share = {}, {}
         for name, c in self.components.items():
@@ -219,7 +220,7 @@ class Pipeline:
             self._cpu[name] = (pid, cpu)
             rss[name] = rss_mib(pid)
         self._at = now
-        return rss, share
+        return rss, share, {name: c.proc.pid for name, c in self.components.items()}
 
     def stop(self) -> None:
         for c in self.components.values():
@@ -292,8 +293,8 @@ def _watch(s: Settings, plan: Plan, pipeline: Pipeline, writer: Writer, start: d
 
 def _sample(s: Settings, pipeline: Pipeline, writer: Writer, minute: float) -> Sample:
     lag = pipeline_lag(s)
-    rss, share = pipeline.usage()
-    sample = Sample(round(minute, 2), writer.written, lag[0], lag[1], rss, share)
+    rss, share, pids = pipeline.usage()
+    sample = Sample(round(minute, 2), writer.written, lag[0], lag[1], rss, share, pids)
     print(f"[{minute:6.1f} min] written {writer.written:>9,}  lag processor {lag[0]:>6,} sink {lag[1]:>6,}  "
           + "  ".join(f"{n} {rss[n]:5.0f} MiB {share[n]:4.0%}" for n in rss), flush=True)
     return sample
@@ -352,11 +353,24 @@ def _figures(scored: IncidentScore) -> dict[str, Any]:
             "missed": [t.scenario for t in scored.missed]}
 
 
+def memory_growth(samples: list[Sample], name: str) -> list[tuple[Sample, Sample]]:
+    """Per process of component ``name`` (a restart starts another), its first and last sample
+    from a quarter of the run on (the state fills as the first hosts and windows arrive)."""
+    settled = [x for x in samples if x.minute >= samples[-1].minute / 4] if samples else []
+    spans: dict[int, list[Sample]] = {}
+    for x in settled:
+        spans.setdefault(x.pids[name], []).append(x)
+    return [(span[0], span[-1]) for span in spans.values() if span[-1].minute > span[0].minute]
+
+
+def _growth(name: str, first: Sample, last: Sample) -> str:
+    per_hour = (last.rss_mib[name] - first.rss_mib[name]) / ((last.minute - first.minute) / 60)
+    return (f"{name} {first.rss_mib[name]:.0f} -> {last.rss_mib[name]:.0f} MiB, minute {first.minute:.1f} "
+            f"to {last.minute:.1f} ({per_hour:+.0f} MiB/h)")
+
+
 def report(out: Outcome) -> str:
     """The run's closing lines."""
-    # Memory from a quarter of the run on: the state fills as the first hosts and windows arrive.
-    settled = [x for x in out.samples if x.minute >= out.samples[-1].minute / 4] if out.samples else []
-    first, last = (settled[0], settled[-1]) if settled else (None, None)
     lines = [f"events: sent {out.sent:,}, found in Elasticsearch {out.events_found:,} ({out.digests:,} digests), "
              f"dead-lettered {sum(out.dead.values())} {out.dead or ''}; lost {out.lost}, duplicated {out.duplicated}",
              f"drained {out.drain_s:.1f} s after the last line",
@@ -364,11 +378,9 @@ def report(out: Outcome) -> str:
              f"{'the same ids, statuses and counts' if not out.incident_diff else f'{len(out.incident_diff)} differ'}",
              *(f"  {d}" for d in out.incident_diff[:20]),
              f"scored against the truth: live {out.live_score}", f"                          replay {out.replay_score}"]
-    if first and last and last.minute > first.minute:
-        hours = (last.minute - first.minute) / 60
-        lines.append(f"memory, minute {first.minute:.1f} to {last.minute:.1f}: " + ", ".join(
-            f"{n} {first.rss_mib[n]:.0f} -> {last.rss_mib[n]:.0f} MiB ({(last.rss_mib[n] - first.rss_mib[n]) / hours:+.0f} MiB/h)"
-            for n in last.rss_mib))
+    if out.samples:
+        lines += [f"memory: {_growth(name, first, last)}" for name in out.samples[-1].pids
+                  for first, last in memory_growth(out.samples, name)]
         lines.append(f"lag at its most: processor {max(x.lag_processor for x in out.samples):,}, "
                      f"sink {max(x.lag_sink for x in out.samples):,}")
     lines += [f"restart: {r.splitlines()[0]}" for r in out.restarts]
