@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 from rich.console import Console
 from rich.table import Table
 
@@ -39,7 +40,6 @@ from deskwatch.stack import ensure_up, stack_status
 from deskwatch.topics import delete_topics, ensure_topics, pipeline_lag
 
 console = Console()
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -57,15 +57,15 @@ class Run:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """utime + stime of ``pids`` and their children that were waited for, from /proc."""
-    total = 0
+    """User + system CPU seconds of ``pids`` and of their children that were waited for."""
+    total = 0.0
     for pid in pids:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
+            t = psutil.Process(pid).cpu_times()
+        except psutil.NoSuchProcess:
             continue
-        total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
-    return total / TICKS
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
 
 
 def reap(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
@@ -79,24 +79,10 @@ def reap(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
 
 def with_descendants(pid: int) -> list[int]:
     """``pid`` and its live descendants: Elasticsearch's launcher runs the server as its child."""
-    pids, i = [pid], 0
-    while i < len(pids):
-        for children in Path(f"/proc/{pids[i]}/task").glob("*/children"):
-            try:
-                pids += [int(c) for c in children.read_text().split()]
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-        i += 1
-    return pids
-
-
-def bench_settings(base: Settings, tag: str, workdir: Path) -> Settings:
-    return base.model_copy(update={
-        "kafka": base.kafka.model_copy(update={"topic_prefix": f"bench-{tag}."}),
-        "elasticsearch": base.elasticsearch.model_copy(update={"index_prefix": f"bench-{tag}"}),
-        "processor": base.processor.model_copy(update={"app_id": f"bench-proc-{tag}", "datadir": workdir / "proc"}),
-        "sink": base.sink.model_copy(update={"group_id": f"bench-sink-{tag}"}),
-    })
+    try:
+        return [pid, *(child.pid for child in psutil.Process(pid).children(recursive=True))]
+    except psutil.NoSuchProcess:
+        return [pid]
 
 
 def drained(s: Settings) -> bool:
@@ -171,7 +157,7 @@ def es_alone(client: Any, docs: list[tuple[str, bytes]], tag: str) -> tuple[floa
 def one_rep(base: Settings, events_file: Path, events: int, logs: Path | None = None) -> Run:
     tag = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="dw-e2e-") as tmp:
-        s = bench_settings(base, tag, Path(tmp))
+        s = base.separate(f"bench-{tag}", Path(tmp))
         pipeline_s, cpu = run_pipeline(s, events_file, Path(tmp))
         if logs is not None:  # the components' logs (heartbeats: where the time went), kept per rep
             (logs / tag).mkdir(parents=True, exist_ok=True)

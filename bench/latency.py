@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 import orjson
 from elasticsearch import ApiError
 
-from bench.e2e import bench_settings, drained
+from bench.e2e import drained
 from bench.latency_hops import IndexWatcher, hop_times
 from bench.memory import publish_inventory
 from deskwatch.components import Component, write_settings_file
@@ -162,8 +162,7 @@ def searchable_events(settings: Settings) -> int:
 def run(base: Settings, rate: float, seconds: float, hosts: int, folder: Path) -> dict[str, Any]:
     """One paced run on fresh topics and indices; the latencies and what they were measured on."""
     tag = uuid.uuid4().hex[:8]
-    s = bench_settings(base, f"lat-{tag}", folder)
-    s = s.model_copy(update={"tail": s.tail.model_copy(update={"state_dir": folder / "tail"})})
+    s = base.separate(f"bench-lat-{tag}", folder)
     lines, assets = fleet_lines(hosts, int(rate * seconds))
     ensure_topics(s.kafka)
     config = write_settings_file(s, folder / "settings.yaml")

@@ -268,11 +268,8 @@ def publish_inventory(config: Path, assets: list[Asset], folder: Path) -> None:
 def measure_one(base: Settings, hosts: int, events: int, folder: Path) -> MemoryFigure:
     """Build the state of one fleet, write it, and measure a processor recovering it."""
     tag = uuid.uuid4().hex[:8]
-    s = base.model_copy(update={
-        "kafka": base.kafka.model_copy(update={"topic_prefix": f"bench-mem-{tag}."}),
-        "processor": base.processor.model_copy(update={"app_id": f"bench-mem-{tag}", "datadir": folder / "proc",
-                                                       "tick_interval_s": 3600.0}),
-    })
+    s = base.separate(f"bench-mem-{tag}", folder)
+    s = s.model_copy(update={"processor": s.processor.model_copy(update={"tick_interval_s": 3600.0})})
     t0 = time.monotonic()
     sim = fleet(hosts, events)
     host_states, group_states, last_signals, seen = build_states(sim, events, s)

@@ -48,11 +48,8 @@ SCENARIOS = ["disk-errors", "gpo-failure-site", "service-crash-loop", "app-crash
 
 
 def bench_settings(tag: str) -> Settings:
-    base = load_settings()
-    return base.model_copy(update={
-        "kafka": base.kafka.model_copy(update={"topic_prefix": f"bench-{tag}."}),
-        "processor": base.processor.model_copy(update={"app_id": f"bench-{tag}", "tick_interval_s": 3600.0}),
-    })
+    s = load_settings().separate(f"bench-{tag}")
+    return s.model_copy(update={"processor": s.processor.model_copy(update={"tick_interval_s": 3600.0})})
 
 
 def prepare(settings: Settings, folder: Path, hosts: int, events: int) -> tuple[int, int, str]:

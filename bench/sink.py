@@ -169,11 +169,7 @@ def measure(docs: int, runs: int) -> dict[str, Any]:
     """Produce once, time ``runs`` sink / helpers.bulk pairs; every run's seconds and the medians."""
     tag = uuid.uuid4().hex[:6]
     base = load_settings()
-    base = base.model_copy(update={
-        "kafka": base.kafka.model_copy(update={"topic_prefix": f"bench-{tag}."}),
-        "elasticsearch": base.elasticsearch.model_copy(update={"index_prefix": f"bench-{tag}"}),
-        "sink": base.sink.model_copy(update={"group_id": f"bench-sink-{tag}"}),
-    })
+    base = base.separate(f"bench-{tag}")
     recs = records(docs)
     ensure_topics(base.kafka)
     produce(base, recs)

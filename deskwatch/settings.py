@@ -348,6 +348,24 @@ class Settings(BaseSettings):
                 object.__setattr__(self, section, current.model_copy(update={name: f"{base}-{suffix}"}))
         return self
 
+    def separate(self, name: str, folder: Path | None = None) -> Settings:
+        """These settings for another deployment on the same engines, called ``name``: topic prefix
+        ``<name>.``, index prefix ``<name>``, the processor's app id and the sink's and webhook's
+        groups ``<name>-processor|sink|webhook``, and, with ``folder``, the processor's and the
+        tail's state under it. Nothing it reads, writes or commits is this one's, so the benchmarks,
+        the soak and the fault campaign each run in a corner of their own and delete it after."""
+        update: dict[str, Any] = {
+            "kafka": self.kafka.model_copy(update={"topic_prefix": f"{name}."}),
+            "elasticsearch": self.elasticsearch.model_copy(update={"index_prefix": name}),
+            "processor": self.processor.model_copy(update={"app_id": f"{name}-processor"}),
+            "sink": self.sink.model_copy(update={"group_id": f"{name}-sink"}),
+            "webhook": self.webhook.model_copy(update={"group_id": f"{name}-webhook"}),
+        }
+        if folder is not None:
+            update["processor"] = update["processor"].model_copy(update={"datadir": folder / "proc"})
+            update["tail"] = self.tail.model_copy(update={"state_dir": folder / "tail-state"})
+        return self.model_copy(update=update)
+
     @classmethod
     def settings_customise_sources(
         cls,

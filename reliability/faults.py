@@ -26,8 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: sib
 from deskwatch.components import Component, write_settings_file  # noqa: E402
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet, write_inventory_csv, write_jsonl  # noqa: E402
 from deskwatch.settings import load_settings  # noqa: E402
-from deskwatch.stack.elasticsearch import es_url  # noqa: E402
-from deskwatch.stack.kafka import kafka_bootstrap  # noqa: E402
 
 from faults_account import Tally  # noqa: E402
 from faults_catalog import FAULTS, REFERENCE, Fault  # noqa: E402
@@ -67,7 +65,7 @@ class Campaign:
         self._engine_for(fault)
         folder = self.folder / f"row-{len(self.rows)}"
         folder.mkdir(parents=True, exist_ok=True)
-        s = run_settings(load_settings(), kafka_bootstrap(self.stack.stack), es_url(self.stack.stack), folder)
+        s = run_settings(self.stack.clients(load_settings()), folder)
         run = Run(s, folder, self.chunks)
         rejected_before = self.stack.write_rejections() if fault.throttle else 0
         try:

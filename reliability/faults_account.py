@@ -23,6 +23,25 @@ from deskwatch.topology import DEAD_LETTER
 IncidentKey = tuple[str, int]  # (status, event_count) of one incident id
 
 
+def unaccounted(sent: int, found: int, dead: int) -> tuple[int, int]:
+    """(lost, duplicated): events sent that are neither found nor dead-lettered, and events found
+    beyond those sent."""
+    return max(0, sent - found - dead), max(0, found - sent)
+
+
+def incident_diff(found: dict[str, IncidentKey], reference: dict[str, IncidentKey],
+                  rules: dict[str, str] | None = None) -> list[str]:
+    """Incidents missing from ``found``, extra in it, or with another (status, event count) than
+    in ``reference``; each named by the start of its id and, where ``rules`` has it, its rule."""
+    def name(i: str) -> str:
+        return f"{i[:12]} ({rules[i]})" if rules and i in rules else i[:12]
+    diff = [f"missing {name(i)} {reference[i]}" for i in sorted(set(reference) - set(found))]
+    diff += [f"extra {name(i)} {found[i]}" for i in sorted(set(found) - set(reference))]
+    diff += [f"changed {name(i)} {reference[i]} -> {found[i]}"
+             for i in sorted(set(reference) & set(found)) if reference[i] != found[i]]
+    return diff
+
+
 def distinct_event_ids(path: Path) -> int:
     """Distinct events in a JSON-lines file: its id when the line carries one, else its line."""
     seen: set[str] = set()
@@ -85,12 +104,12 @@ class Tally:
     @property
     def lost(self) -> int:
         """Events neither found in ES nor dead-lettered (per digest when compared with a reference)."""
-        return max(self.digest_lost, self.sent - self.events_found - sum(self.dead.values()))
+        return max(self.digest_lost, unaccounted(self.sent, self.events_found, sum(self.dead.values()))[0])
 
     @property
     def duplicated(self) -> int:
         """Events counted more than once in ES (per digest when compared with a reference)."""
-        return max(self.digest_duplicated, self.events_found - self.sent)
+        return max(self.digest_duplicated, unaccounted(self.sent, self.events_found, 0)[1])
 
     def compare(self, reference: Tally) -> None:
         """Record how digests and incidents (id, status, event count) differ from an undisturbed run's."""
@@ -98,15 +117,7 @@ class Tally:
         gaps = [self.digests.get(i, 0) - reference.digests.get(i, 0) for i in ids]
         self.digest_lost = sum(-g for g in gaps if g < 0)
         self.digest_duplicated = sum(g for g in gaps if g > 0)
-        self._compare_incidents(reference.incidents)
-
-    def _compare_incidents(self, reference: dict[str, IncidentKey]) -> None:
-        missing = sorted(set(reference) - set(self.incidents))
-        extra = sorted(set(self.incidents) - set(reference))
-        changed = sorted(i for i in set(reference) & set(self.incidents) if reference[i] != self.incidents[i])
-        self.incident_diff = [f"missing {i[:12]} {reference[i]}" for i in missing]
-        self.incident_diff += [f"extra {i[:12]} {self.incidents[i]}" for i in extra]
-        self.incident_diff += [f"changed {i[:12]} {reference[i]} -> {self.incidents[i]}" for i in changed]
+        self.incident_diff = incident_diff(self.incidents, reference.incidents)
 
     @property
     def ok(self) -> bool:

@@ -13,9 +13,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deskwatch.settings import StackSettings, load_settings
+from deskwatch.settings import Settings, StackSettings, load_settings
 from deskwatch.stack import ensure_up
+from deskwatch.stack.elasticsearch import es_url
 from deskwatch.stack.fetch import is_complete
+from deskwatch.stack.kafka import kafka_bootstrap
 from deskwatch.stack.layout import Layout
 from deskwatch.stack.progress import ElapsedReport
 from deskwatch.stack.state import read_state
@@ -76,6 +78,13 @@ class PrivateStack:
             if not is_complete(mine) and is_complete(theirs):
                 shutil.copytree(theirs, mine, symlinks=True, dirs_exist_ok=True)
 
+    def clients(self, base: Settings) -> Settings:
+        """``base`` with its Kafka and Elasticsearch clients pointed at these engines."""
+        return base.model_copy(update={
+            "kafka": base.kafka.model_copy(update={"bootstrap_servers": kafka_bootstrap(self.stack)}),
+            "elasticsearch": base.elasticsearch.model_copy(update={"url": es_url(self.stack)}),
+        })
+
     def pid(self, engine: str) -> int:
         """The process-group leader this home recorded for ``engine`` (kafka or elasticsearch)."""
         state = read_state(self.layout.state_file)
@@ -111,7 +120,6 @@ class PrivateStack:
 
     def write_rejections(self) -> int:
         """Bulk shard requests the write thread pool rejected (429) since the node started."""
-        from deskwatch.stack.elasticsearch import es_url
         from elasticsearch import Elasticsearch
 
         client = Elasticsearch(es_url(self.stack), request_timeout=10)

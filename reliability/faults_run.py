@@ -23,23 +23,18 @@ from faults_account import Tally, dead_letters, distinct_event_ids, found_in_es
 
 
 
-def run_settings(base: Settings, kafka: str, es_url: str, folder: Path) -> Settings:
-    """``base`` on the private engines, with this run's own prefixes, groups and state dirs."""
-    tag = uuid.uuid4().hex[:8]
-    return base.model_copy(update={
-        "kafka": base.kafka.model_copy(update={"bootstrap_servers": kafka, "topic_prefix": f"faults.{tag}.",
-                                               "partitions": 4}),
-        "elasticsearch": base.elasticsearch.model_copy(update={"url": es_url, "index_prefix": f"faults-{tag}"}),
-        "producer": base.producer.model_copy(update={"batch_max_events": 20}),  # many records in flight
+def run_settings(base: Settings, folder: Path) -> Settings:
+    """``base`` (on the private engines) with this run's own prefixes, groups and state dirs."""
+    s = base.separate(f"faults-{uuid.uuid4().hex[:8]}", folder)
+    return s.model_copy(update={
+        "kafka": s.kafka.model_copy(update={"partitions": 4}),
+        "producer": s.producer.model_copy(update={"batch_max_events": 20}),  # many records in flight
         # Ticks carry wall time: far beyond a run's length, so runs differ only by their faults.
-        "processor": base.processor.model_copy(update={"app_id": f"faults-proc-{tag}", "datadir": folder / "proc",
-                                                       "tick_interval_s": 3600.0, "commit_every": 100,
-                                                       # a worker faust leaves stuck is restarted within a row
-                                                       "heartbeat_interval_s": 5.0, "heartbeat_stall_after_s": 30.0,
-                                                       "heartbeat_exit_after_s": 75.0}),
-        "sink": base.sink.model_copy(update={"group_id": f"faults-sink-{tag}", "flush_interval_s": 0.2,
-                                             "retry_max_backoff_s": 2.0}),
-        "tail": base.tail.model_copy(update={"state_dir": folder / "tail-state"}),
+        "processor": s.processor.model_copy(update={"tick_interval_s": 3600.0, "commit_every": 100,
+                                                    # a worker faust leaves stuck is restarted within a row
+                                                    "heartbeat_interval_s": 5.0, "heartbeat_stall_after_s": 30.0,
+                                                    "heartbeat_exit_after_s": 75.0}),
+        "sink": s.sink.model_copy(update={"flush_interval_s": 0.2, "retry_max_backoff_s": 2.0}),
     })
 
 

@@ -1,7 +1,8 @@
 """Soak: the whole pipeline in live time for a long run, on the real engines.
 
     .venv/bin/python reliability/soak.py [--minutes 30] [--hosts 300] [--rate 100] [--seed 5]
-        [--kill-processor-at MINUTE ...] [--sample 60] [--json out.json]
+        [--kill-processor-at MINUTE ...] [--kill-kafka-at MINUTE ...] [--stop-es-at MINUTE ...]
+        [--outage 30] [--sample 60] [--json out.json]
 
 What a deployment sees and neither the fault campaign nor the benchmarks do: events whose times
 are now, read by ``deskwatch ingest tail`` as they are written, and a processor whose ticker runs
@@ -11,6 +12,11 @@ appends each JSON line to the tailed file once the wall clock reaches its ``@tim
 ``deskwatch processor run`` and ``deskwatch sink run`` work on the project's engines (``deskwatch
 stack up``), on topics, indices and groups of the run's own prefix, deleted at the end.
 ``--kill-processor-at`` SIGKILLs the processor at those minutes and starts it again at once.
+``--kill-kafka-at`` SIGKILLs the broker and ``--stop-es-at`` stops Elasticsearch (SIGTERM) for
+``--outage`` seconds (the broker 10 at most), then starts it again; with either, the run uses the
+fault campaign's private engines (``faults_engines.PrivateStack``, ports 24xxx), started for it and
+stopped after, so the shared stack is never touched. The components keep the product's default
+settings through it: what a deployment whose broker or search server restarts in working hours sees.
 
 Every ``--sample`` seconds one line: events written, each component's RSS and CPU share since the
 last line, and the records the processor and the sink have yet to commit. At the end, once the
@@ -30,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import tempfile
@@ -43,9 +48,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 from elasticsearch.helpers import scan
 
-from faults_account import dead_letters
+from faults_account import IncidentKey, dead_letters, incident_diff, unaccounted
+from faults_engines import PrivateStack
 
 from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import elasticsearch_client
@@ -79,6 +86,19 @@ class Plan:
     sample_s: float = 60.0
     lead_s: float = 60.0  # launch to the fleet's first event: the components start and join first
     kill_processor_at: tuple[float, ...] = ()  # minutes of the fleet's time
+    kill_kafka_at: tuple[float, ...] = ()  # SIGKILL the broker, start it again after ``outage_s`` (10 s at most)
+    stop_es_at: tuple[float, ...] = ()  # stop Elasticsearch, start it again after ``outage_s``
+    outage_s: float = 30.0
+
+    def faults(self) -> list[tuple[float, str]]:
+        """(minute, what) of every fault asked for, in time order."""
+        return sorted([(m, "processor") for m in self.kill_processor_at] + [(m, "kafka") for m in self.kill_kafka_at]
+                      + [(m, "elasticsearch") for m in self.stop_es_at])
+
+    @property
+    def engine_faults(self) -> bool:
+        """Faults of the engines themselves run on private ones, never on the shared stack."""
+        return bool(self.kill_kafka_at or self.stop_es_at)
 
 
 @dataclass
@@ -113,11 +133,11 @@ class Outcome:
 
     @property
     def lost(self) -> int:
-        return max(0, self.sent - self.events_found - sum(self.dead.values()))
+        return unaccounted(self.sent, self.events_found, sum(self.dead.values()))[0]
 
     @property
     def duplicated(self) -> int:
-        return max(0, self.events_found - self.sent)
+        return unaccounted(self.sent, self.events_found, sum(self.dead.values()))[1]
 
     @property
     def ok(self) -> bool:
@@ -162,24 +182,14 @@ class Writer(threading.Thread):
                 self.stop.wait(WRITE_EVERY_S)
 
 
-def rss_mib(pid: int) -> float:
-    """Resident set size of ``pid`` in MiB (0 when it is gone)."""
+def usage_of(pid: int) -> tuple[float, float]:
+    """Resident set size in MiB and user + system CPU seconds of ``pid`` (zeros when it is gone)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        proc = psutil.Process(pid)
+        with proc.oneshot():
+            return proc.memory_info().rss / 2**20, sum(proc.cpu_times()[:2])
+    except psutil.NoSuchProcess:
+        return 0.0, 0.0
 
 
 class Pipeline:
@@ -214,11 +224,11 @@ class Pipeline:
         now, elapsed = time.monotonic(), max(time.monotonic() - self._at, 1e-9)
         rss, share = {}, {}
         for name, c in self.components.items():
-            pid, cpu = c.proc.pid, cpu_seconds(c.proc.pid)
+            pid = c.proc.pid
+            rss[name], cpu = usage_of(pid)
             before_pid, before = self._cpu.get(name, (pid, 0.0))
             share[name] = max(0.0, cpu - (before if before_pid == pid else 0.0)) / elapsed
             self._cpu[name] = (pid, cpu)
-            rss[name] = rss_mib(pid)
         self._at = now
         return rss, share, {name: c.proc.pid for name, c in self.components.items()}
 
@@ -227,20 +237,12 @@ class Pipeline:
             c.stop()
 
 
-def soak_settings(base: Settings, tag: str, folder: Path) -> Settings:
-    """``base`` with the run's own topic prefix, indices, groups and state folders."""
-    return base.model_copy(update={
-        "kafka": base.kafka.model_copy(update={"topic_prefix": f"soak-{tag}."}),
-        "elasticsearch": base.elasticsearch.model_copy(update={"index_prefix": f"soak-{tag}"}),
-        "processor": base.processor.model_copy(update={"app_id": f"soak-proc-{tag}", "datadir": folder / "proc"}),
-        "sink": base.sink.model_copy(update={"group_id": f"soak-sink-{tag}"}),
-        "tail": base.tail.model_copy(update={"state_dir": folder / "tail-state"}),
-    })
-
-
-def run(base: Settings, plan: Plan, folder: Path) -> Outcome:
-    """One soak; the components are stopped and the run's topics and indices deleted after it."""
-    s = soak_settings(base, uuid.uuid4().hex[:8], folder)
+def run(base: Settings, plan: Plan, folder: Path, engines: PrivateStack | None = None) -> Outcome:
+    """One soak; the components are stopped and the run's topics and indices deleted after it.
+    ``base`` points at the engines; ``engines`` is the private stack the engine faults hit."""
+    if plan.engine_faults and engines is None:
+        raise SoakError("faults of Kafka or Elasticsearch need the private engines (faults_engines.PrivateStack)")
+    s = base.separate(f"soak-{uuid.uuid4().hex[:8]}", folder)
     start = datetime.fromtimestamp(int(time.time() + plan.lead_s), UTC)
     sim = fleet(plan.seed, start, plan.minutes, plan.hosts, plan.rate)
     lines, distinct = timed_lines(sim)
@@ -258,7 +260,7 @@ def run(base: Settings, plan: Plan, folder: Path) -> Outcome:
     out = Outcome(sent=distinct)
     try:
         writer.start()
-        out.samples = _watch(s, plan, pipeline, writer, start, len(lines))
+        out.samples = _watch(s, plan, pipeline, writer, start, len(lines), engines)
         out.drain_s = _drain(s, pipeline, plan.minutes)
         end = datetime.now(UTC)
         pipeline.stop()
@@ -273,22 +275,41 @@ def run(base: Settings, plan: Plan, folder: Path) -> Outcome:
 
 
 def _watch(s: Settings, plan: Plan, pipeline: Pipeline, writer: Writer, start: datetime,
-           total: int) -> list[Sample]:
-    """Sample until every line is written; kill the processor at the asked minutes."""
+           total: int, engines: PrivateStack | None) -> list[Sample]:
+    """Sample until every line is written; inject the faults at their minutes."""
     samples: list[Sample] = []
-    kills = sorted(plan.kill_processor_at)
+    faults = plan.faults()
     next_sample = time.monotonic() + plan.sample_s
     while writer.written < total:
         minute = (time.time() - start.timestamp()) / 60
         pipeline.check(minute)
-        if kills and minute >= kills[0]:
-            pipeline.kill("processor", minute)
-            kills.pop(0)
+        if faults and minute >= faults[0][0]:
+            _inject(faults.pop(0)[1], plan, pipeline, engines, minute)
+            continue
         if time.monotonic() >= next_sample:
             samples.append(_sample(s, pipeline, writer, minute))
-            next_sample += plan.sample_s
+            next_sample = max(next_sample + plan.sample_s, time.monotonic())  # none owed for an outage
         time.sleep(0.5)
     return samples
+
+
+def _inject(what: str, plan: Plan, pipeline: Pipeline, engines: PrivateStack | None, minute: float) -> None:
+    """One fault; returns once what it stopped runs again (the writer keeps writing meanwhile)."""
+    if what == "processor":
+        pipeline.kill("processor", minute)
+        return
+    assert engines is not None
+    began = time.monotonic()
+    if what == "kafka":
+        engines.kill("kafka", signal.SIGKILL)
+        time.sleep(min(plan.outage_s, 10.0))  # the campaign's: a broker back within seconds
+    else:
+        engines.kill("elasticsearch", signal.SIGTERM)
+        time.sleep(plan.outage_s)
+    engines.up()
+    pipeline.restarts.append(f"{what} {'SIGKILLed' if what == 'kafka' else 'stopped'} at minute {minute:.1f}, "
+                             f"running again {time.monotonic() - began:.0f} s later (asked)")
+    print(f"[{minute:6.1f} min] {pipeline.restarts[-1]}", flush=True)
 
 
 def _sample(s: Settings, pipeline: Pipeline, writer: Writer, minute: float) -> Sample:
@@ -331,20 +352,15 @@ def _account(s: Settings, sim: Simulation, out: Outcome, end: datetime, tick_s: 
     reference = replay(iter(sim.events), load_default_pack(), sim.assets, timedelta(seconds=tick_s),
                        source="simulator", until=end)
     out.incidents, out.replay_incidents = len(live), len(reference.incidents)
-    out.incident_diff = incident_diff(live, reference.incidents)
+    rules = {i: x.rule_id for i, x in (*reference.incidents.items(), *live.items())}
+    out.incident_diff = incident_diff(keyed(live), keyed(reference.incidents), rules)
     out.live_score = _figures(score(live, changes, sim.truth, out.sent))
     out.replay_score = _figures(score(reference.incidents, reference.changes, sim.truth, reference.events))
 
 
-def incident_diff(live: dict[str, Incident], reference: dict[str, Incident]) -> list[str]:
-    """Incidents missing, extra, or with another status or event count than the replay's."""
-    def key(i: Incident) -> tuple[str, int]:
-        return (i.status.value, i.event_count)
-    diff = [f"missing {i} {key(reference[i])} ({reference[i].rule_id})" for i in sorted(set(reference) - set(live))]
-    diff += [f"extra {i} {key(live[i])} ({live[i].rule_id})" for i in sorted(set(live) - set(reference))]
-    diff += [f"changed {i} {key(reference[i])} -> {key(live[i])} ({live[i].rule_id})"
-             for i in sorted(set(live) & set(reference)) if key(live[i]) != key(reference[i])]
-    return diff
+def keyed(incidents: dict[str, Incident]) -> dict[str, IncidentKey]:
+    """Each incident's (status, event count), what two runs must agree on."""
+    return {i: (x.status.value, x.event_count) for i, x in incidents.items()}
 
 
 def _figures(scored: IncidentScore) -> dict[str, Any]:
@@ -398,14 +414,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lead", type=float, default=d.lead_s,
                    help="seconds from launch to the fleet's first event: the components start and join first")
     p.add_argument("--kill-processor-at", type=float, nargs="*", default=[], metavar="MINUTE")
+    p.add_argument("--kill-kafka-at", type=float, nargs="*", default=[], metavar="MINUTE",
+                   help="SIGKILL the broker (then start it again); runs on private engines, as the fault campaign")
+    p.add_argument("--stop-es-at", type=float, nargs="*", default=[], metavar="MINUTE",
+                   help="stop Elasticsearch for --outage seconds; runs on private engines")
+    p.add_argument("--outage", type=float, default=d.outage_s, help="seconds an engine stays down (Kafka: 10 at most)")
     p.add_argument("--json", type=Path, default=None)
     a = p.parse_args(argv)
-    plan = Plan(a.minutes, a.hosts, a.rate, a.seed, a.sample, a.lead, tuple(a.kill_processor_at))
-    base = load_settings()
-    ensure_up(base.stack, lambda msg: print(msg, flush=True))
+    plan = Plan(a.minutes, a.hosts, a.rate, a.seed, a.sample, a.lead, tuple(a.kill_processor_at),
+                tuple(a.kill_kafka_at), tuple(a.stop_es_at), a.outage)
+    base, engines = load_settings(), None
+    if plan.engine_faults:
+        engines = PrivateStack()
+        engines.up()
+        base = engines.clients(base)
+    else:
+        ensure_up(base.stack, lambda msg: print(msg, flush=True))
     began = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="dw-soak-") as tmp:
-        out = run(base, plan, Path(tmp))
+    try:
+        with tempfile.TemporaryDirectory(prefix="dw-soak-") as tmp:
+            out = run(base, plan, Path(tmp), engines)
+    finally:
+        if engines is not None:
+            engines.down()
     print(report(out))
     print(f"soak took {time.monotonic() - began:.0f} s")
     if a.json:

@@ -47,6 +47,19 @@ def test_consumer_groups_follow_the_topic_prefix_unless_named(monkeypatch: pytes
     assert (s.processor.app_id, s.sink.group_id, s.webhook.group_id) == ("deskwatch-processor", "mine", "acme-webhook")
 
 
+def test_a_separate_deployment_shares_no_topic_index_group_or_state(tmp_path: Path) -> None:
+    """The benchmarks, the soak and the fault campaign run beside a live deployment on the same
+    engines: every name they read, write or commit under must be their own."""
+    base = load_settings(processor={"tick_interval_s": 30.0}, kafka={"partitions": 3})
+    s = base.separate("soak-1a2b", tmp_path)
+    assert (s.kafka.topic_prefix, s.elasticsearch.index_prefix) == ("soak-1a2b.", "soak-1a2b")
+    assert (s.processor.app_id, s.sink.group_id, s.webhook.group_id) == (
+        "soak-1a2b-processor", "soak-1a2b-sink", "soak-1a2b-webhook")
+    assert (s.processor.datadir, s.tail.state_dir) == (tmp_path / "proc", tmp_path / "tail-state")
+    assert (s.processor.tick_interval_s, s.kafka.partitions) == (30.0, 3)  # the rest is kept
+    assert base.separate("b").processor.datadir == base.processor.datadir
+
+
 @pytest.mark.parametrize("env", [
     {"DESKWATCH_KAFKA__PARTITIONS": "0"},
     {"DESKWATCH_KAFKA__NO_SUCH_FIELD": "1"},

@@ -1,5 +1,6 @@
-"""The soak's reduced form: two minutes of a small fleet in live time, the processor SIGKILLed in
-the middle, on the real engines.
+"""The soak's reduced form: two and a half minutes of a small fleet in live time, the processor
+SIGKILLed and Elasticsearch stopped in the middle, on real engines of the test's own (private
+engines as the fault campaign's: own home, ports 26092/26200, 512m heaps, stopped at the end).
 
 Live time is what no other test has: events whose times are now, written as they happen and read
 by ``deskwatch ingest tail``, with the processor's ticker on wall time (its default period). The
@@ -17,18 +18,26 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "reliability"))
 
+from faults_engines import PrivateStack, private_stack_settings  # noqa: E402
 from soak import Outcome, Plan, report, run  # noqa: E402
 
-from deskwatch.settings import Settings  # noqa: E402
+from deskwatch.settings import load_settings  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
-PLAN = Plan(minutes=2.0, hosts=40, rate=15.0, seed=7, sample_s=20.0, lead_s=30.0, kill_processor_at=(1.0,))
+CI_HOME = Path("/var/lib/deskwatch-soak-ci")  # the ES engine user must traverse it
+PLAN = Plan(minutes=2.5, hosts=40, rate=15.0, seed=7, sample_s=15.0, lead_s=30.0, kill_processor_at=(1.4,),
+            stop_es_at=(0.5,), outage_s=10.0)  # the sink finds it down while it writes
 
 
 @pytest.fixture(scope="module")
-def outcome(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Outcome:
-    out = run(settings, PLAN, tmp_path_factory.mktemp("soak"))
+def outcome(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
+    engines = PrivateStack(private_stack_settings(CI_HOME, port_base=26000))
+    engines.up()
+    try:
+        out = run(engines.clients(load_settings()), PLAN, tmp_path_factory.mktemp("soak"), engines)
+    finally:
+        engines.down()
     print(report(out))
     return out
 
@@ -36,7 +45,8 @@ def outcome(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Out
 def test_every_event_found_once(outcome: Outcome) -> None:
     assert outcome.sent > 1000, report(outcome)
     assert (outcome.lost, outcome.duplicated) == (0, 0), report(outcome)
-    assert any("SIGKILLed" in r for r in outcome.restarts), report(outcome)
+    assert any(r.startswith("processor SIGKILLed") for r in outcome.restarts), report(outcome)
+    assert any(r.startswith("elasticsearch stopped") for r in outcome.restarts), report(outcome)
 
 
 def test_the_incidents_of_a_replay_on_event_time(outcome: Outcome) -> None:
