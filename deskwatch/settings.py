@@ -116,6 +116,11 @@ class ProcessorSettings(_Section):
     # Beside the stack's home, not in /tmp: a fixed name in a world-writable folder can be made
     # ahead of us by another user (ruff S108).
     datadir: Path = Path("/var/lib/deskwatch/processor")
+    instance_id: str = Field(
+        default="auto", min_length=1, max_length=200,
+        description="this worker's static member id in the consumer group, unique per worker: 'auto' derives it "
+                    "from the app id, the host name and the data dir; 'off' joins as a dynamic member "
+                    "(processors/group_member.py)")
     web_enabled: bool = False
     web_host: str = "127.0.0.1"
     web_port: int = 6066

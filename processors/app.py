@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 
 import faust
 
@@ -17,6 +18,7 @@ from deskwatch.logs import collapse_repeats
 from deskwatch.processors.collect import pace_collector
 from deskwatch.processors.heartbeat import Heartbeat, exit_now, kafka_offsets, read_pulse
 from deskwatch.processors.in_order import InOrderApp
+from deskwatch.processors.group_member import group_instance_id, hold_datadir
 from deskwatch.processors.positions import seek_fresh_inputs_to_beginning
 from deskwatch.processors.progress import InputProgress
 from deskwatch.processors.rules import load_configured
@@ -76,6 +78,7 @@ def _app_options(settings: Settings) -> dict[str, object]:
         "topic_partitions": k.partitions,
         "topic_replication_factor": k.replication_factor,
         "processing_guarantee": "at_least_once",
+        "consumer_group_instance_id": group_instance_id(p, socket.gethostname()),
         "consumer_auto_offset_reset": "earliest",
         "web_enabled": p.web_enabled,  # off by default; when on, localhost only
         "web_bind": p.web_host,
@@ -95,6 +98,7 @@ def _app_options(settings: Settings) -> dict[str, object]:
 def run_worker(settings: Settings) -> None:
     """Run one processor worker until SIGTERM/SIGINT."""
     use_event_loop(settings.processor.event_loop)
+    datadir_lock = hold_datadir(settings.processor.datadir)  # noqa: F841 - held until the process ends
     app, wiring = build_app(settings)
     p, offsets = settings.processor, kafka_offsets(settings.kafka, settings.processor.app_id)
     inputs = input_topics(settings)

@@ -18,6 +18,7 @@ def processor_run(ctx: Context) -> None:
     """Run a processor worker until SIGTERM/SIGINT (faust at-least-once)."""
     from deskwatch.cli import EX_CONFIG
     from deskwatch.processors.app import run_worker
+    from deskwatch.processors.group_member import DatadirBusy
     from deskwatch.processors.rules import RuleError, load_configured
     from deskwatch.processors.rules.host_change import load_changes
 
@@ -27,4 +28,8 @@ def processor_run(ctx: Context) -> None:
     except (RuleError, OSError) as exc:
         click.echo(f"deskwatch: the processor's rule or change files cannot be used: {exc}", err=True)
         click.get_current_context().exit(EX_CONFIG)
-    run_worker(ctx.settings)
+    try:
+        run_worker(ctx.settings)
+    except DatadirBusy as exc:
+        click.echo(f"deskwatch: {exc}", err=True)
+        click.get_current_context().exit(EX_CONFIG)
