@@ -148,16 +148,12 @@ def campaign(spec: FleetSpec, faults: list[Fault], folder: Path, stack: PrivateS
              outage_s: float, keep: bool = False, timeout_s: float = 180.0) -> list[Tally]:
     """Start the private engines, run the reference then every fault, stop the engines."""
     fleet = write_fleet(spec, folder / "fleet", chunks)
-    stack.up()
-    c = Campaign(stack, folder, fleet, outage_s, timeout_s=timeout_s)
-    try:
+    with stack.running(keep):
+        c = Campaign(stack, folder, fleet, outage_s, timeout_s=timeout_s)
         reference = c.run(REFERENCE)
         for fault in faults:
             c.run(fault).compare(reference)
             print(table(c.rows[-1:]).splitlines()[-1], flush=True)
-    finally:
-        if not keep:
-            stack.down()
     return c.rows
 
 

@@ -34,9 +34,7 @@ def _none(run: Run, stack: PrivateStack, outage_s: float) -> None:
 
 
 def _kafka_sigkill(run: Run, stack: PrivateStack, outage_s: float) -> None:
-    stack.kill("kafka", signal.SIGKILL)
-    time.sleep(min(outage_s, 10.0))
-    stack.up()
+    stack.kafka_killed(outage_s)
 
 
 def _kafka_sigterm(run: Run, stack: PrivateStack, outage_s: float) -> None:
@@ -55,9 +53,7 @@ def _worker_lost(run: Run, stack: PrivateStack, outage_s: float) -> None:
 
 
 def _es_stopped(run: Run, stack: PrivateStack, outage_s: float) -> None:
-    stack.kill("elasticsearch", signal.SIGTERM)
-    time.sleep(outage_s)
-    stack.up()
+    stack.es_stopped(outage_s)
 
 
 def _tail_sigkill(run: Run, stack: PrivateStack, outage_s: float) -> None:

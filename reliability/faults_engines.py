@@ -10,6 +10,8 @@ import os
 import shutil
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,6 +109,29 @@ class PrivateStack:
                 os.killpg(pgid, signal.SIGKILL)
             time.sleep(0.2)
         return time.monotonic() - began
+
+    def kafka_killed(self, outage_s: float) -> None:
+        """SIGKILL the broker and start it again after ``outage_s``, 10 s at most: a broker that
+        dies is restarted by its service manager within seconds."""
+        self.kill("kafka", signal.SIGKILL)
+        time.sleep(min(outage_s, 10.0))
+        self.up()
+
+    def es_stopped(self, outage_s: float) -> None:
+        """Stop Elasticsearch (SIGTERM) and start it again after ``outage_s``."""
+        self.kill("elasticsearch", signal.SIGTERM)
+        time.sleep(outage_s)
+        self.up()
+
+    @contextmanager
+    def running(self, keep: bool = False) -> Iterator[PrivateStack]:
+        """Both engines up for the ``with`` block, stopped after it unless ``keep``."""
+        self.up()
+        try:
+            yield self
+        finally:
+            if not keep:
+                self.down()
 
     def down(self) -> None:
         """Stop both private engines (SIGTERM, SIGKILL after the grace)."""

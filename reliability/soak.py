@@ -42,6 +42,7 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -300,13 +301,7 @@ def _inject(what: str, plan: Plan, pipeline: Pipeline, engines: PrivateStack | N
         return
     assert engines is not None
     began = time.monotonic()
-    if what == "kafka":
-        engines.kill("kafka", signal.SIGKILL)
-        time.sleep(min(plan.outage_s, 10.0))  # the campaign's: a broker back within seconds
-    else:
-        engines.kill("elasticsearch", signal.SIGTERM)
-        time.sleep(plan.outage_s)
-    engines.up()
+    (engines.kafka_killed if what == "kafka" else engines.es_stopped)(plan.outage_s)  # the campaign's rows
     pipeline.restarts.append(f"{what} {'SIGKILLed' if what == 'kafka' else 'stopped'} at minute {minute:.1f}, "
                              f"running again {time.monotonic() - began:.0f} s later (asked)")
     print(f"[{minute:6.1f} min] {pipeline.restarts[-1]}", flush=True)
@@ -423,20 +418,12 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     plan = Plan(a.minutes, a.hosts, a.rate, a.seed, a.sample, a.lead, tuple(a.kill_processor_at),
                 tuple(a.kill_kafka_at), tuple(a.stop_es_at), a.outage)
-    base, engines = load_settings(), None
-    if plan.engine_faults:
-        engines = PrivateStack()
-        engines.up()
-        base = engines.clients(base)
-    else:
+    base, engines = load_settings(), PrivateStack() if plan.engine_faults else None
+    if engines is None:
         ensure_up(base.stack, lambda msg: print(msg, flush=True))
     began = time.monotonic()
-    try:
-        with tempfile.TemporaryDirectory(prefix="dw-soak-") as tmp:
-            out = run(base, plan, Path(tmp), engines)
-    finally:
-        if engines is not None:
-            engines.down()
+    with engines.running() if engines else nullcontext(), tempfile.TemporaryDirectory(prefix="dw-soak-") as tmp:
+        out = run(engines.clients(base) if engines else base, plan, Path(tmp), engines)
     print(report(out))
     print(f"soak took {time.monotonic() - began:.0f} s")
     if a.json:

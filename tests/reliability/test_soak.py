@@ -32,12 +32,8 @@ PLAN = Plan(minutes=2.5, hosts=40, rate=15.0, seed=7, sample_s=15.0, lead_s=30.0
 
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
-    engines = PrivateStack(private_stack_settings(CI_HOME, port_base=26000))
-    engines.up()
-    try:
+    with PrivateStack(private_stack_settings(CI_HOME, port_base=26000)).running() as engines:
         out = run(engines.clients(load_settings()), PLAN, tmp_path_factory.mktemp("soak"), engines)
-    finally:
-        engines.down()
     print(report(out))
     return out
 
