@@ -11,8 +11,11 @@ COPY schemas ./schemas
 COPY producers ./producers
 COPY processors ./processors
 COPY sinks ./sinks
+# The services keep their state under /var/lib/deskwatch (processor.datadir, sink.state_dir, …):
+# the service user must be able to write there.
 RUN pip install --no-cache-dir . \
-    && useradd --system --create-home deskwatch
+    && useradd --system --create-home deskwatch \
+    && install -d -o deskwatch -g deskwatch /var/lib/deskwatch
 
 USER deskwatch
 ENTRYPOINT ["deskwatch"]

@@ -203,6 +203,11 @@ class ProcessorSettings(_Section):
 
 class SinkSettings(_Section):
     group_id: str = "deskwatch-sink"
+    instance_id: str = Field(
+        default="auto", min_length=1, max_length=200,
+        description="this sink's static member id in its group, unique per sink: 'auto' takes a free slot under "
+                    "state_dir; 'off' joins as a dynamic member (sinks/static_member.py)")
+    state_dir: Path = Field(default=Path("/var/lib/deskwatch/sink"), description="the member slots' lock files")
     bulk_max_docs: int = Field(default=2000, ge=1)
     bulk_max_bytes: int = Field(default=5_000_000, ge=1024)
     flush_interval_s: float = Field(
@@ -300,6 +305,10 @@ class WebhookSettings(_Section):
     urls: tuple[str, ...] = Field(default=(), description="receivers; each gets every change")
     secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key of X-Deskwatch-Signature")
     group_id: str = "deskwatch-webhook"
+    instance_id: str = Field(
+        default="auto", min_length=1, max_length=200,
+        description="this relay's static member id in its group: 'auto', an id, or 'off', as sink.instance_id")
+    state_dir: Path = Field(default=Path("/var/lib/deskwatch/webhook"), description="the member slots' lock files")
     connect_timeout_s: float = Field(default=3.0, gt=0)
     read_timeout_s: float = Field(default=10.0, gt=0)
     max_attempts: int = Field(default=5, ge=1, description="per URL, then the change is dead-lettered")
@@ -356,9 +365,10 @@ class Settings(BaseSettings):
     def separate(self, name: str, folder: Path | None = None) -> Settings:
         """These settings for another deployment on the same engines, called ``name``: topic prefix
         ``<name>.``, index prefix ``<name>``, the processor's app id and the sink's and webhook's
-        groups ``<name>-processor|sink|webhook``, and, with ``folder``, the processor's and the
-        tail's state under it. Nothing it reads, writes or commits is this one's, so the benchmarks,
-        the soak and the fault campaign each run in a corner of their own and delete it after."""
+        groups ``<name>-processor|sink|webhook``, and, with ``folder``, the processor's, the tail's,
+        the sink's and the webhook relay's state under it. Nothing it reads, writes or commits is
+        this one's, so the benchmarks, the soak and the fault campaign each run in a corner of their
+        own and delete it after."""
         update: dict[str, Any] = {
             "kafka": self.kafka.model_copy(update={"topic_prefix": f"{name}."}),
             "elasticsearch": self.elasticsearch.model_copy(update={"index_prefix": name}),
@@ -369,6 +379,8 @@ class Settings(BaseSettings):
         if folder is not None:
             update["processor"] = update["processor"].model_copy(update={"datadir": folder / "proc"})
             update["tail"] = self.tail.model_copy(update={"state_dir": folder / "tail-state"})
+            update["sink"] = update["sink"].model_copy(update={"state_dir": folder / "sink"})
+            update["webhook"] = update["webhook"].model_copy(update={"state_dir": folder / "webhook"})
         return self.model_copy(update=update)
 
     @classmethod

@@ -19,12 +19,11 @@ started on a busy data dir stops at once with a clear error instead of fencing t
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import time
 from pathlib import Path
 from typing import IO
 
+from deskwatch.flock import lock_within
 from deskwatch.settings import ProcessorSettings
 
 LOCK_NAME = "worker.lock"
@@ -49,16 +48,8 @@ def hold_datadir(datadir: Path, wait_s: float = 10.0) -> IO[str]:
     SIGKILL); keep the returned handle open. A previous worker may still be exiting: wait up to
     ``wait_s``, then raise ``DatadirBusy``."""
     datadir.mkdir(parents=True, exist_ok=True)
-    handle = (datadir / LOCK_NAME).open("a")
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return handle
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                handle.close()
-                raise DatadirBusy(f"another processor worker uses the data dir {datadir}: give each worker its "
-                                  "own processor.datadir (its static member id in the group is derived from it)"
-                                  ) from None
-            time.sleep(0.2)
+    handle = lock_within(datadir / LOCK_NAME, wait_s)
+    if handle is None:
+        raise DatadirBusy(f"another processor worker uses the data dir {datadir}: give each worker its own "
+                          "processor.datadir (its static member id in the group is derived from it)")
+    return handle

@@ -52,6 +52,14 @@ def _worker_lost(run: Run, stack: PrivateStack, outage_s: float) -> None:
     run.kill("worker-2", signal.SIGKILL)  # never restarted: worker-1 takes its partitions over
 
 
+def _sink_sigkill(run: Run, stack: PrivateStack, outage_s: float) -> None:
+    """SIGKILL the sink while it writes (a third of the load is in, more arriving), then start it
+    again: its uncommitted batch is written a second time, and versioned writes make that harmless."""
+    run.kill("sink", signal.SIGKILL)
+    time.sleep(2.0)
+    run.start("sink", "sink", "run")
+
+
 def _es_stopped(run: Run, stack: PrivateStack, outage_s: float) -> None:
     stack.es_stopped(outage_s)
 
@@ -81,6 +89,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault("kafka SIGTERM + restart", _kafka_sigterm),
     Fault("worker SIGKILL + restart", _worker_sigkill),
     Fault("1 of 2 workers SIGKILLed for good", _worker_lost, workers=2),
+    Fault("sink SIGKILL + restart", _sink_sigkill),
     Fault("elasticsearch stopped, restarted", _es_stopped),
     Fault("elasticsearch throttling (429)", _none, throttle=True),
     Fault("producer (ingest tail) SIGKILL + restart", _tail_sigkill, via_tail=True),

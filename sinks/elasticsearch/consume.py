@@ -8,6 +8,7 @@ replays records rather than losing them, and the external versions make the repl
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from deskwatch.settings import Settings
 from deskwatch.sinks.elasticsearch.batch import Batch
 from deskwatch.sinks.elasticsearch.encode import BulkItem, encode_record
 from deskwatch.sinks.membership import GroupKeeper
+from deskwatch.sinks.static_member import Member, claim
 from deskwatch.sinks.elasticsearch.prune import prune_events
 from deskwatch.sinks.elasticsearch.refresh import IncidentRefresher, RefreshPacer
 from deskwatch.sinks.elasticsearch.templates import ensure_indices, history_alias, incidents_alias
@@ -72,6 +74,7 @@ class Sink:
         self._es: Any = None
         self._consumer: Any = None
         self._producer: Any = None
+        self._member = Member(None)
         self._pending_letters: list[Any] = []
         es = settings.elasticsearch
         self._incident_indices = (incidents_alias(es), history_alias(es))
@@ -86,16 +89,20 @@ class Sink:
         self._es = elasticsearch_client(self._settings.elasticsearch)
         self._es.cluster.health(wait_for_status="yellow", timeout="60s")
         ensure_indices(self._es, self._settings.elasticsearch)
+        sink = self._settings.sink
+        self._member = claim(sink.instance_id, sink.group_id, sink.state_dir, socket.gethostname(), "sink")
         self._consumer = self._new_consumer()
         self._producer = KafkaProducer(client_id="deskwatch-sink-dlq", enable_idempotence=True, acks="all", **kopts)
         self.refresher = IncidentRefresher(self._es, self._incident_indices, self._pacer)
         self.refresher.start()
         self.prune_if_due()
-        log.info("sink started", group=self._settings.sink.group_id, topics=sorted(self._roles))
+        log.info("sink started", group=self._settings.sink.group_id, member=self._member.instance_id,
+                 topics=sorted(self._roles))
 
     def _new_consumer(self) -> Any:
         return KafkaConsumer(
-            *self._roles, group_id=self._settings.sink.group_id, enable_auto_commit=False,
+            *self._roles, group_id=self._settings.sink.group_id, group_instance_id=self._member.instance_id,
+            enable_auto_commit=False,
             auto_offset_reset="earliest", max_poll_records=self._settings.sink.bulk_max_docs,
             max_poll_interval_ms=MAX_POLL_INTERVAL_MS, client_id="deskwatch-sink",
             **kafka_python_consumer_options(self._settings.kafka, self._settings.sink.fetch_max_wait_ms),
@@ -160,6 +167,7 @@ class Sink:
         for closeable in (self.refresher, self._consumer, self._producer, self._es):
             if closeable is not None:
                 closeable.close()
+        self._member.release()
 
     def _fill(self) -> Batch:
         """Poll until the batch is ready: the first poll waits for data, later ones only drain the buffer."""

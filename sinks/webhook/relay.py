@@ -7,6 +7,7 @@ receivers deduplicate on ``Idempotency-Key`` = ``<incident id>:<revision>``.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections import Counter
@@ -17,6 +18,7 @@ import urllib3
 from deskwatch.schemas import DeadLetter
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.sinks.membership import GroupKeeper
+from deskwatch.sinks.static_member import Member, claim
 from deskwatch.sinks.webhook.cloudevents import ce_id, header_map
 from deskwatch.sinks.webhook.deliver import Attempt, Outcome, deliver
 from deskwatch.sinks.webhook.hold import NotificationHold
@@ -71,6 +73,7 @@ class WebhookRelay:
         self._consumer: Any = None
         self._producer: Any = None
         self._http: Any = None
+        self._member = Member(None)
         self._letters: list[Any] = []  # send futures of this poll's dead letters
         self.keeper = GroupKeeper("webhook", self._new_consumer, hook.heartbeat_interval_s, hook.rejoin_after_s)
         # Holding only matters to receivers of notifications; one that takes every change gets them as they come.
@@ -80,6 +83,8 @@ class WebhookRelay:
     def start(self) -> None:
         """Connect (no I/O happens in the constructor)."""
         kopts = kafka_python_options(self._settings.kafka)
+        hook = self._settings.webhook
+        self._member = claim(hook.instance_id, hook.group_id, hook.state_dir, socket.gethostname(), "webhook relay")
         self._consumer = self._new_consumer()
         self._producer = KafkaProducer(client_id="deskwatch-webhook-dlq", enable_idempotence=True, acks="all", **kopts)
         self._http = urllib3.PoolManager(num_pools=max(4, len(self._settings.webhook.urls)))
@@ -87,6 +92,7 @@ class WebhookRelay:
     def _new_consumer(self) -> Any:
         return KafkaConsumer(
             INCIDENT_CHANGES.name(self._settings.kafka), group_id=self._settings.webhook.group_id,
+            group_instance_id=self._member.instance_id,
             enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=100,
             client_id="deskwatch-webhook", **kafka_python_options(self._settings.kafka))
 
@@ -151,6 +157,7 @@ class WebhookRelay:
                 closeable.close()
         if self._http is not None:
             self._http.clear()
+        self._member.release()
 
     def _handle(self, record: Any, now: float) -> None:
         try:

@@ -56,6 +56,7 @@ def test_a_separate_deployment_shares_no_topic_index_group_or_state(tmp_path: Pa
     assert (s.processor.app_id, s.sink.group_id, s.webhook.group_id) == (
         "soak-1a2b-processor", "soak-1a2b-sink", "soak-1a2b-webhook")
     assert (s.processor.datadir, s.tail.state_dir) == (tmp_path / "proc", tmp_path / "tail-state")
+    assert (s.sink.state_dir, s.webhook.state_dir) == (tmp_path / "sink", tmp_path / "webhook")
     assert (s.processor.tick_interval_s, s.kafka.partitions) == (30.0, 3)  # the rest is kept
     assert base.separate("b").processor.datadir == base.processor.datadir
 
