@@ -42,7 +42,8 @@ import tempfile
 import threading
 import time
 import uuid
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -398,6 +399,19 @@ def report(out: Outcome) -> str:
     return "\n".join(lines)
 
 
+@contextmanager
+def engines_for(plan: Plan, base: Settings) -> Iterator[tuple[Settings, PrivateStack | None]]:
+    """The engines a soak runs on: the local stack (started if need be), or, to stop or kill an
+    engine in it, private ones of its own, stopped after it."""
+    if not plan.engine_faults:
+        ensure_up(base.stack, lambda msg: print(msg, flush=True))
+        yield base, None
+        return
+    engines = PrivateStack()
+    with engines.running():
+        yield engines.clients(base), engines
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     d = Plan()
@@ -418,12 +432,10 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     plan = Plan(a.minutes, a.hosts, a.rate, a.seed, a.sample, a.lead, tuple(a.kill_processor_at),
                 tuple(a.kill_kafka_at), tuple(a.stop_es_at), a.outage)
-    base, engines = load_settings(), PrivateStack() if plan.engine_faults else None
-    if engines is None:
-        ensure_up(base.stack, lambda msg: print(msg, flush=True))
     began = time.monotonic()
-    with engines.running() if engines else nullcontext(), tempfile.TemporaryDirectory(prefix="dw-soak-") as tmp:
-        out = run(engines.clients(base) if engines else base, plan, Path(tmp), engines)
+    with engines_for(plan, load_settings()) as (settings, engines), \
+            tempfile.TemporaryDirectory(prefix="dw-soak-") as tmp:
+        out = run(settings, plan, Path(tmp), engines)
     print(report(out))
     print(f"soak took {time.monotonic() - began:.0f} s")
     if a.json:
