@@ -88,6 +88,8 @@ class WebhookRelay:
         self._consumer = self._new_consumer()
         self._producer = KafkaProducer(client_id="deskwatch-webhook-dlq", enable_idempotence=True, acks="all", **kopts)
         self._http = urllib3.PoolManager(num_pools=max(4, len(self._settings.webhook.urls)))
+        log.info("webhook relay started", group=hook.group_id, member=self._member.instance_id,
+                 receivers=len(hook.urls))
 
     def _new_consumer(self) -> Any:
         return KafkaConsumer(

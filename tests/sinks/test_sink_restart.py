@@ -1,4 +1,4 @@
-"""A sink SIGKILLed and started again rejoins its group as the member it was (real broker).
+"""A sink or webhook relay SIGKILLed and started again rejoins its group as the member it was (real broker).
 
 As a dynamic member, the restarted sink waited for the group to time its old self out (kafka-python's
 45 s session): in the fault campaign's sink row its first two heartbeats said "joining" with no
@@ -11,8 +11,10 @@ import re
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from deskwatch.components import Component, write_settings_file
 from deskwatch.settings import Settings
@@ -25,37 +27,49 @@ PARTITIONS = 2
 SESSION_S = 45.0  # kafka-python's default session timeout, which deskwatch leaves as it is
 
 
-def _assigned(c: Component) -> int:
-    """Partitions the sink's latest heartbeat line reports (-1 before its first)."""
-    beats = re.findall(r"sink heartbeat .*?assigned=(\d+)", c.log.read_text(errors="replace"))
+def _assigned(c: Component, component: str) -> int:
+    """Partitions the component's latest heartbeat line reports (-1 before its first)."""
+    beats = re.findall(rf"{component} heartbeat .*?assigned=(\d+)", c.log.read_text(errors="replace"))
     return int(beats[-1]) if beats else -1
 
 
-def _wait_assigned(c: Component, want: int, timeout_s: float) -> float:
+def _wait_assigned(c: Component, component: str, want: int, timeout_s: float) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout_s:
-        if _assigned(c) == want:
+        if _assigned(c, component) == want:
             return time.monotonic() - started
         assert c.running(), c.tail()
         time.sleep(0.2)
-    pytest.fail(f"the sink had {_assigned(c)} of {want} partitions after {timeout_s:.0f}s\n{c.tail()}")
+    pytest.fail(f"{component}: {_assigned(c, component)} of {want} partitions after {timeout_s:.0f}s\n{c.tail()}")
 
 
-def test_a_restarted_sink_takes_its_partitions_back_before_its_old_session_ends(settings: Settings,
-                                                                                 tmp_path: Path) -> None:
-    s = prefixed(settings, PARTITIONS, sink={"group_id": lambda tag: f"test-sink-{tag}", "heartbeat_interval_s": 0.5,
-                                             "state_dir": tmp_path / "sink-state"})
+def _sink(settings: Settings, tmp_path: Path) -> tuple[Settings, int]:
+    return prefixed(settings, PARTITIONS, sink={"group_id": lambda tag: f"test-sink-{tag}", "heartbeat_interval_s": 0.5,
+                                                "state_dir": tmp_path / "state"}), len(SOURCES) * PARTITIONS
+
+
+def _webhook(settings: Settings, tmp_path: Path) -> tuple[Settings, int]:
+    # No change is published: the receiver is never called.
+    return prefixed(settings, PARTITIONS, webhook={
+        "group_id": lambda tag: f"test-hook-{tag}", "heartbeat_interval_s": 0.5, "state_dir": tmp_path / "state",
+        "urls": ("http://127.0.0.1:9/never",), "secret": SecretStr("restart-test")}), PARTITIONS
+
+
+@pytest.mark.parametrize(("component", "shape"), [("sink", _sink), ("webhook", _webhook)], ids=["sink", "webhook"])
+def test_a_restarted_sink_takes_its_partitions_back_before_its_old_session_ends(
+        settings: Settings, tmp_path: Path, component: str, shape: Any) -> None:
+    s, want = shape(settings, tmp_path)
     ensure_topics(s.kafka)
-    want = len(SOURCES) * PARTITIONS
-    sink = Component(["sink", "run"], write_settings_file(s, tmp_path / "sink.yaml"), tmp_path / "sink.log")
+    group = s.sink.group_id if component == "sink" else s.webhook.group_id
+    c = Component([component, "run"], write_settings_file(s, tmp_path / "settings.yaml"), tmp_path / f"{component}.log")
     try:
-        _wait_assigned(sink, want, 90)
-        assert f"member={s.sink.group_id}@" in sink.log.read_text()
-        sink.stop(signal.SIGKILL)
-        sink = sink.again()
-        back_s = _wait_assigned(sink, want, SESSION_S + 30)
-        print(f"partitions back {back_s:.1f} s after the restart")
-        # Its start alone (imports, Elasticsearch's health, templates) takes a few seconds here.
+        _wait_assigned(c, component, want, 90)
+        c.stop(signal.SIGKILL)
+        c = c.again()
+        back_s = _wait_assigned(c, component, want, SESSION_S + 30)
+        print(f"{component}: partitions back {back_s:.1f} s after the restart")
+        # Its start alone (imports, connections; the sink's Elasticsearch checks) takes a few seconds here.
         assert back_s < SESSION_S / 2, f"{back_s:.1f} s: the group waited for the old member's session"
+        assert f"member={group}@" in c.log.read_text()
     finally:
-        sink.stop()
+        c.stop()
