@@ -1,8 +1,8 @@
 """Soak: the whole pipeline in live time for a long run, on the real engines.
 
     .venv/bin/python reliability/soak.py [--minutes 30] [--hosts 300] [--rate 100] [--seed 5]
-        [--kill-processor-at MINUTE ...] [--kill-kafka-at MINUTE ...] [--stop-es-at MINUTE ...]
-        [--outage 30] [--sample 60] [--json out.json]
+        [--kill-processor-at MINUTE ...] [--kill-sink-at MINUTE ...] [--kill-kafka-at MINUTE ...]
+        [--stop-es-at MINUTE ...] [--outage 30] [--sample 60] [--json out.json]
 
 What a deployment sees and neither the fault campaign nor the benchmarks do: events whose times
 are now, read by ``deskwatch ingest tail`` as they are written, and a processor whose ticker runs
@@ -11,7 +11,8 @@ A simulated fleet (every scenario, at midday local time) starts a minute after l
 appends each JSON line to the tailed file once the wall clock reaches its ``@timestamp``.
 ``deskwatch processor run`` and ``deskwatch sink run`` work on the project's engines (``deskwatch
 stack up``), on topics, indices and groups of the run's own prefix, deleted at the end.
-``--kill-processor-at`` SIGKILLs the processor at those minutes and starts it again at once.
+``--kill-processor-at`` and ``--kill-sink-at`` SIGKILL the processor or the sink at those minutes
+and start it again at once.
 ``--kill-kafka-at`` SIGKILLs the broker and ``--stop-es-at`` stops Elasticsearch (SIGTERM) for
 ``--outage`` seconds (the broker 10 at most), then starts it again; with either, the run uses the
 fault campaign's private engines (``faults_engines.PrivateStack``, ports 24xxx), started for it and
@@ -88,14 +89,15 @@ class Plan:
     sample_s: float = 60.0
     lead_s: float = 60.0  # launch to the fleet's first event: the components start and join first
     kill_processor_at: tuple[float, ...] = ()  # minutes of the fleet's time
+    kill_sink_at: tuple[float, ...] = ()
     kill_kafka_at: tuple[float, ...] = ()  # SIGKILL the broker, start it again after ``outage_s`` (10 s at most)
     stop_es_at: tuple[float, ...] = ()  # stop Elasticsearch, start it again after ``outage_s``
     outage_s: float = 30.0
 
     def faults(self) -> list[tuple[float, str]]:
         """(minute, what) of every fault asked for, in time order."""
-        return sorted([(m, "processor") for m in self.kill_processor_at] + [(m, "kafka") for m in self.kill_kafka_at]
-                      + [(m, "elasticsearch") for m in self.stop_es_at])
+        return sorted([(m, "processor") for m in self.kill_processor_at] + [(m, "sink") for m in self.kill_sink_at]
+                      + [(m, "kafka") for m in self.kill_kafka_at] + [(m, "elasticsearch") for m in self.stop_es_at])
 
     @property
     def engine_faults(self) -> bool:
@@ -297,8 +299,8 @@ def _watch(s: Settings, plan: Plan, pipeline: Pipeline, writer: Writer, start: d
 
 def _inject(what: str, plan: Plan, pipeline: Pipeline, engines: PrivateStack | None, minute: float) -> None:
     """One fault; returns once what it stopped runs again (the writer keeps writing meanwhile)."""
-    if what == "processor":
-        pipeline.kill("processor", minute)
+    if what in ("processor", "sink"):
+        pipeline.kill(what, minute)
         return
     assert engines is not None
     began = time.monotonic()
@@ -429,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lead", type=float, default=d.lead_s,
                    help="seconds from launch to the fleet's first event: the components start and join first")
     p.add_argument("--kill-processor-at", type=float, nargs="*", default=[], metavar="MINUTE")
+    p.add_argument("--kill-sink-at", type=float, nargs="*", default=[], metavar="MINUTE")
     p.add_argument("--kill-kafka-at", type=float, nargs="*", default=[], metavar="MINUTE",
                    help="SIGKILL the broker (then start it again); runs on private engines, as the fault campaign")
     p.add_argument("--stop-es-at", type=float, nargs="*", default=[], metavar="MINUTE",
@@ -436,8 +439,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--outage", type=float, default=d.outage_s, help="seconds an engine stays down (Kafka: 10 at most)")
     p.add_argument("--json", type=Path, default=None)
     a = p.parse_args(argv)
-    plan = Plan(a.minutes, a.hosts, a.rate, a.seed, a.sample, a.lead, tuple(a.kill_processor_at),
-                tuple(a.kill_kafka_at), tuple(a.stop_es_at), a.outage)
+    plan = Plan(a.minutes, a.hosts, a.rate, a.seed, a.sample, a.lead, kill_processor_at=tuple(a.kill_processor_at),
+                kill_sink_at=tuple(a.kill_sink_at), kill_kafka_at=tuple(a.kill_kafka_at),
+                stop_es_at=tuple(a.stop_es_at), outage_s=a.outage)
     began = time.monotonic()
     with engines_for(plan, load_settings()) as (settings, engines), \
             tempfile.TemporaryDirectory(prefix="dw-soak-") as tmp:

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 CI_HOME = Path("/var/lib/deskwatch-soak-ci")  # the ES engine user must traverse it
 PLAN = Plan(minutes=2.5, hosts=40, rate=15.0, seed=7, sample_s=15.0, lead_s=30.0, kill_processor_at=(1.4,),
-            stop_es_at=(0.5,), outage_s=10.0)  # the sink finds it down while it writes
+            kill_sink_at=(1.9,), stop_es_at=(0.5,), outage_s=10.0)  # the sink finds ES down while it writes
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,7 @@ def test_every_event_found_once(outcome: Outcome) -> None:
     assert outcome.sent > 1000, report(outcome)
     assert (outcome.lost, outcome.duplicated) == (0, 0), report(outcome)
     assert any(r.startswith("processor SIGKILLed") for r in outcome.restarts), report(outcome)
+    assert any(r.startswith("sink SIGKILLed") for r in outcome.restarts), report(outcome)
     assert any(r.startswith("elasticsearch stopped") for r in outcome.restarts), report(outcome)
 
 
