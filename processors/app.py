@@ -19,6 +19,7 @@ from deskwatch.processors.collect import pace_collector
 from deskwatch.processors.heartbeat import Heartbeat, exit_now, kafka_offsets, read_pulse
 from deskwatch.processors.in_order import InOrderApp
 from deskwatch.processors.group_member import group_instance_id, hold_datadir
+from deskwatch.processors.loop_watch import LoopWatch
 from deskwatch.processors.positions import seek_fresh_inputs_to_beginning
 from deskwatch.processors.progress import InputProgress
 from deskwatch.processors.rules import load_configured
@@ -102,8 +103,9 @@ def run_worker(settings: Settings) -> None:
     app, wiring = build_app(settings)
     p, offsets = settings.processor, kafka_offsets(settings.kafka, settings.processor.app_id)
     inputs = input_topics(settings)
+    loop = LoopWatch()
     Heartbeat(app, p.heartbeat_interval_s, p.heartbeat_stall_after_s,
-              lambda a: read_pulse(a, inputs, offsets),
+              lambda a: read_pulse(a, inputs, offsets, loop.take),
               on_stall=lambda a, pulse: on_stall(a, inputs, pulse.waiting, p.heartbeat_resume_stalled),
               exit_after_s=p.heartbeat_exit_after_s).start()
     wiring.inventory.start()  # the inventory and silences are loaded before the first event
@@ -111,6 +113,7 @@ def run_worker(settings: Settings) -> None:
     pace_collector()  # after the startup objects exist, so the freeze covers them
     worker = _Worker(app, loglevel=settings.logging.level, quiet=True)
     worker.repeat_window_s = settings.logging.engine_repeat_window_s
+    worker.loop_watch = loop
     try:
         worker.execute_from_commandline()
     except SystemExit as done:  # how faust's worker always ends
@@ -123,9 +126,19 @@ def run_worker(settings: Settings) -> None:
 
 class _Worker(faust.Worker):
     """faust's worker, whose root log handlers (set up by mode, replacing ours) collapse the
-    engines' repeated lines as every other component's do (deskwatch/logs.py)."""
+    engines' repeated lines as every other component's do (deskwatch/logs.py), and which runs the
+    loop watch (loop_watch.py) from the loop's start."""
 
     repeat_window_s: float = 0.0
+    loop_watch: LoopWatch | None = None
+    _watching: asyncio.Future[None] | None = None
+
+    async def on_execute(self) -> None:
+        """The loop watch's task starts with the loop, before the app and its tables' recovery
+        (an app task would start only once the worker has started)."""
+        await super().on_execute()
+        if self.loop_watch is not None:
+            self._watching = asyncio.ensure_future(self.loop_watch.run())
 
     def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
         super().on_setup_root_logger(logger, level)

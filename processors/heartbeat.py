@@ -60,16 +60,19 @@ class Pulse:
     fetching: int = -1  # assigned input partitions faust fetches from (-1: all assigned, not narrowed yet)
     waiting: tuple[tuple[str, int, int], ...] = ()  # (topic, partition, next offset it needs) with records past it
     stopping: bool = False  # faust's app was told to stop, or crashed
+    loop_delay_s: float = 0.0  # the event loop's longest delay since the previous pulse (loop_watch.py)
 
 
 Offsets = Callable[[list[tuple[str, int]]], tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]]
 
 
-def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets) -> Pulse:
+def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets, loop_delay: Callable[[], float] = lambda: 0.0
+               ) -> Pulse:
     """Read the faust app's state and its monitor's counters (plain attribute reads), and how far
     the ends of its assigned ``inputs`` partitions are past what it read (``offsets``: the first
     offset still needed, the log's start or the group's commit, and the end: ``kafka_offsets``).
-    Changelog partitions are assigned too, but only read while recovering: not counted."""
+    Changelog partitions are assigned too, but only read while recovering: not counted.
+    ``loop_delay``: the event loop's longest delay since the last call (``LoopWatch.take``)."""
     monitor = app.monitor
     try:
         assigned = [(tp.topic, tp.partition) for tp in app.consumer.assignment() if tp.topic in inputs]
@@ -103,6 +106,7 @@ def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets) -> Pulse:
         committed=sum(committed.values()),
         behind=behind,
         waiting=tuple(sorted(waiting)),
+        loop_delay_s=loop_delay(),
     )
 
 
@@ -175,7 +179,8 @@ class Heartbeat:
         current = phase(self._last, now)
         fields = {"phase": current, "assigned": now.assigned, "received": now.received, "behind": now.behind,
                   "received_since_last": now.received - self._last.received, "committed": now.committed,
-                  "flow_active": now.flow_active, "paused": now.paused, "fetching": now.fetching}
+                  "flow_active": now.flow_active, "paused": now.paused, "fetching": now.fetching,
+                  "loop_delay_ms": round(now.loop_delay_s * 1000)}
         self._last = now
         if current != "stalled":
             self._stalled_since, self._stall_handled = None, False

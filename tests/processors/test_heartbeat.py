@@ -52,7 +52,8 @@ def test_read_pulse_counts_what_waits_past_the_read_offsets() -> None:
     )
     ends = {("events", 0): 12, ("events", 1): 8, ("signals", 0): 6}
     begins = {("events", 0): 0, ("events", 1): 0, ("signals", 0): 2}
-    got = read_pulse(app, frozenset({"events", "signals"}), lambda tps: (begins, ends))
+    got = read_pulse(app, frozenset({"events", "signals"}), lambda tps: (begins, ends), lambda: 0.25)
+    assert got.loop_delay_s == 0.25
     # events-0: 12 - read to 9; events-1: 8 - committed 3; signals-0 never read: 6 - its beginning 2
     assert (got.assigned, got.received, got.committed, got.behind) == (3, 7, 8, 2 + 5 + 4)
     assert (got.flow_active, got.paused, got.fetching) == (True, 0, -1), "a consumer without faust's bookkeeping"
@@ -83,7 +84,7 @@ def test_read_pulse_before_the_consumer_exists() -> None:
 
 def test_a_wait_past_the_limit_is_a_warning_and_work_clears_it() -> None:
     clock = [0.0]
-    pulses = iter([pulse(behind=3), pulse(behind=3), pulse(behind=3), pulse(behind=3, received=12),
+    pulses = iter([pulse(behind=3), pulse(behind=3), pulse(behind=3, loop_delay_s=0.4), pulse(behind=3, received=12),
                    pulse(received=12)])
     stalls: list[float] = []
     beat = Heartbeat(SimpleNamespace(monitor=None), 30.0, 60.0, lambda app: next(pulses), clock=lambda: clock[0],
@@ -100,6 +101,7 @@ def test_a_wait_past_the_limit_is_a_warning_and_work_clears_it() -> None:
         ("info", "processor heartbeat", "idle"),
     ]
     assert logs[2]["waited_s"] == 70.0 and logs[2]["behind"] == 3
+    assert [e["loop_delay_ms"] for e in logs] == [0, 0, 400, 0, 0], "the loop's longest delay, on every line"
     assert stalls == [130.0], "the stacks are dumped once, at the warning"
 
 
