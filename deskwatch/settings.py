@@ -128,6 +128,18 @@ class ProcessorSettings(_Section):
     event_loop: Literal["uvloop", "asyncio"] = Field(
         default="uvloop", description="the worker's event loop; asyncio's own if uvloop misbehaves somewhere")
     tick_interval_s: float = Field(default=10.0, gt=0, description="period of the ticks that drive timeouts")
+    # Decision: faust's 60 s, kept (Kafka's consumers default to 45 s since KIP-735, raised from 10 s
+    # for spurious rebalances). A static member that restarts is back long before it ends
+    # (processors/group_member.py); only a worker lost for good waits for it: the fault campaign's
+    # "1 of 2 workers SIGKILLed for good" row drained in 67.1 s at 60 s and 36.6 s at 20 s
+    # (2026-12-04, same fleet, 0 lost, 0 duplicated either way). A shorter one evicts a worker whose
+    # event loop is held that long; the longest hold measured (loop_delay_ms, memory bench, 100k
+    # hosts recovered from 197 MiB of changelog) was 63 ms recovering and 302 ms processing, so a
+    # deployment of several workers that wants a faster takeover can lower it, reading its own
+    # loop_delay_ms first. The broker's floor is 6 s; faust heartbeats every 3 s, requests wait 90 s.
+    session_timeout_s: float = Field(
+        default=60.0, ge=10, le=90,
+        description="a worker silent this long leaves its group, and another takes its partitions over")
     heartbeat_interval_s: float = Field(default=15.0, gt=0, description="period of the worker's progress line")
     heartbeat_stall_after_s: float = Field(default=60.0, gt=0,
                                            description="a waiting or stalled phase this long is logged as a warning")

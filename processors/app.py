@@ -80,6 +80,7 @@ def _app_options(settings: Settings) -> dict[str, object]:
         "topic_replication_factor": k.replication_factor,
         "processing_guarantee": "at_least_once",
         "consumer_group_instance_id": group_instance_id(p, socket.gethostname()),
+        "broker_session_timeout": p.session_timeout_s,
         "consumer_auto_offset_reset": "earliest",
         "web_enabled": p.web_enabled,  # off by default; when on, localhost only
         "web_bind": p.web_host,

@@ -2,6 +2,7 @@
 
     .venv/bin/python reliability/faults.py [--hours 24] [--sites 4] [--chunks 24] [--outage 60]
                                            [--only NAME ...] [--json out.json] [--keep]
+                                           [--home /var/lib/deskwatch-faults] [--port-base 24000]
 
 Private Kafka and Elasticsearch are started with the project's own stack code on their own home
 (``/var/lib/deskwatch-faults``) and ports (24092/24093, 24200/24300); the shared engines are never
@@ -29,7 +30,7 @@ from deskwatch.settings import load_settings  # noqa: E402
 
 from faults_account import Tally  # noqa: E402
 from faults_catalog import FAULTS, REFERENCE, Fault  # noqa: E402
-from faults_engines import PrivateStack  # noqa: E402
+from faults_engines import FAULTS_HOME, PrivateStack, private_stack_settings  # noqa: E402
 from faults_run import Run, run_settings  # noqa: E402
 
 START = datetime(2026, 11, 23, tzinfo=timezone.utc)
@@ -167,12 +168,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", nargs="*", default=None, help="substrings of fault names to run")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--keep", action="store_true", help="leave the private engines running")
+    p.add_argument("--home", type=Path, default=FAULTS_HOME, help="the private engines' home")
+    p.add_argument("--port-base", type=int, default=24000,
+                   help="the private engines' ports: base + 92 (Kafka), + 200 (Elasticsearch), ... "
+                        "(another base and home run a campaign beside a soak)")
     a = p.parse_args(argv)
     spec = FleetSpec(seed=11, start=START, duration=timedelta(hours=a.hours), sites=a.sites, directorates=3,
                      hosts_per_site=(15, 25), noise_events_per_host_per_hour=4.0)
     faults = [f for f in FAULTS if a.only is None or any(o in f.name for o in a.only)]
     began = time.monotonic()
-    rows = campaign(spec, faults, Path(f"/tmp/deskwatch-faults/{int(time.time())}"), PrivateStack(), a.chunks,
+    rows = campaign(spec, faults, Path(f"/tmp/deskwatch-faults/{int(time.time())}"),
+                    PrivateStack(private_stack_settings(a.home, a.port_base)), a.chunks,
                     a.outage, a.keep)
     print(table(rows))
     print(f"campaign took {time.monotonic() - began:.0f} s")

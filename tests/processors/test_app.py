@@ -23,3 +23,10 @@ def test_default_input_bounds_hold_a_backlog_out_of_memory() -> None:
     assert held * settings.producer.batch_max_bytes <= 2**30 // 2
     app, _ = build_app(settings)
     assert app.conf.stream_buffer_maxsize == p.input_buffer_records
+
+
+def test_the_group_session_is_the_settings() -> None:
+    app, _ = build_app(Settings(processor=ProcessorSettings(session_timeout_s=20.0)))
+    assert app.conf.broker_session_timeout == 20.0
+    app, _ = build_app(Settings())
+    assert app.conf.broker_session_timeout == 60.0
