@@ -2,7 +2,7 @@
 
 A faust worker runs everything on one event loop: its agents, its tables' recovery, its ticker,
 and aiokafka's group heartbeat. A callback that holds the loop holds that heartbeat too, and a
-loop held past the group's session timeout (faust's ``broker_session_timeout``, 60 s) has the
+loop held past the group's session timeout (``processor.session_timeout_s``, 60 s) has the
 coordinator evict the worker and rebalance the group. A task sleeps ``period_s`` again and again
 and notes by how much each wake-up came late; the processor's heartbeat line reports the longest
 since the line before (``loop_delay_ms``). So a blocked loop shows in the log as it happens, and a
