@@ -4,7 +4,7 @@ them), and read one from its start to its end."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,16 @@ class TopicsNotReadyError(KafkaError):  # type: ignore[misc]  # kafka-python is 
 
 class TopicsNotGoneError(KafkaError):  # type: ignore[misc]  # as above
     """Topics were deleted but the broker still lists them after the timeout."""
+
+
+class CommitsUnknownError(KafkaError):  # type: ignore[misc]  # as above
+    """The broker could not tell a group's committed offsets within the timeout."""
+
+
+# How long committed_offsets asks again while the group's coordinator cannot answer. A broker
+# restarted after a SIGKILL answered COORDINATOR_LOAD_IN_PROGRESS while it read __consumer_offsets
+# back; a new broker answers COORDINATOR_NOT_AVAILABLE until it has created that topic.
+COMMITS_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -149,7 +159,8 @@ def read_to_end(consumer: KafkaConsumer, topic: str, poll_ms: int = 500,
 
 
 def consumer_lag(kafka: KafkaSettings, group: str, topic: str) -> int:
-    """Records of ``topic`` that consumer group ``group`` has not committed yet."""
+    """Records of ``topic`` that consumer group ``group`` has not committed yet; raises
+    CommitsUnknownError while the broker cannot tell its commits."""
     ends = end_offsets(kafka, topic)
     admin = KafkaAdminClient(**kafka_python_options(kafka))
     try:
@@ -166,23 +177,34 @@ def pipeline_lag(settings: Settings) -> tuple[int, int]:
             sum(consumer_lag(k, settings.sink.group_id, t.name(k)) for t in SINK_INPUTS))
 
 
-def committed_offsets(admin: KafkaAdminClient, group: str) -> dict[TopicPartition, Any]:
-    """Group ``group``'s committed offsets by partition (``OffsetAndMetadata``); none yet when the
-    broker has no coordinator for it (a new broker, a group that never committed)."""
-    try:
-        return dict(admin.list_group_offsets(group).get(group, {}))
-    except KafkaError as exc:
-        if not exc.retriable:
-            raise
-        return {}
+def committed_offsets(admin: KafkaAdminClient, group: str, timeout_s: float = COMMITS_TIMEOUT_S,
+                      sleep: Callable[[float], None] = time.sleep) -> dict[TopicPartition, Any]:
+    """Group ``group``'s committed offsets by partition (``OffsetAndMetadata``): none for a group
+    that never committed.
+
+    A retriable error is asked again until ``timeout_s`` has passed, then raised as
+    CommitsUnknownError: never read as "no commit". It once was, and a broker restarted after a
+    SIGKILL, still loading its commits, made every group look unread from offset 0 (a soak's
+    processor lag read 61,850 for a moment, and ticks could fall back to the log's first record)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return dict(admin.list_group_offsets(group).get(group, {}))
+        except KafkaError as exc:
+            if not exc.retriable:
+                raise
+            if time.monotonic() >= deadline:
+                raise CommitsUnknownError(f"group {group}'s commits unknown after {timeout_s:g} s: {exc!r}") from exc
+        sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
 
-def unread_offsets(consumer: KafkaConsumer, admin: KafkaAdminClient, group: str,
-                   parts: list[TopicPartition]) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
+def unread_offsets(consumer: KafkaConsumer, admin: KafkaAdminClient, group: str, parts: list[TopicPartition],
+                   timeout_s: float = COMMITS_TIMEOUT_S) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
     """Per partition, the first offset ``group`` has yet to read (past its commit and past the log's
-    start: what retention deleted is not waiting) and the partition's end."""
+    start: what retention deleted is not waiting) and the partition's end. Raises
+    CommitsUnknownError when the commits stay unknown ``timeout_s``."""
     begins, ends = consumer.beginning_offsets(parts), consumer.end_offsets(parts)
-    commits = committed_offsets(admin, group)
+    commits = committed_offsets(admin, group, timeout_s)
     first: dict[TopicPartition, int] = {}
     for tp, start in begins.items():
         commit = commits.get(tp)

@@ -43,6 +43,10 @@ from deskwatch.settings import KafkaSettings
 
 log = structlog.get_logger(__name__)
 
+# How long one beat waits for the broker to tell its group's commits (a third of the default
+# 15 s interval: a beat that cannot tell logs "heartbeat unreadable" and the next one asks again).
+COMMITS_WAIT_S = 5.0
+
 
 @dataclass(frozen=True)
 class Pulse:
@@ -230,7 +234,10 @@ def kafka_offsets(kafka: KafkaSettings, group: str) -> Offsets:
             consumer.append(KafkaConsumer(client_id="deskwatch-heartbeat", enable_auto_commit=False,
                                           **kafka_python_options(kafka)))
             admin.append(KafkaAdminClient(client_id="deskwatch-heartbeat", **kafka_python_options(kafka)))
-        first, ends = unread_offsets(consumer[0], admin[0], group, [TopicPartition(t, p) for t, p in tps])
+        # Commits the broker cannot tell raise (a "heartbeat unreadable" line), not a worker judged
+        # stalled from the log's start and sought back to it.
+        first, ends = unread_offsets(consumer[0], admin[0], group, [TopicPartition(t, p) for t, p in tps],
+                                     timeout_s=COMMITS_WAIT_S)
         return ({(tp.topic, tp.partition): o for tp, o in first.items()},
                 {(tp.topic, tp.partition): o for tp, o in ends.items()})
 

@@ -65,7 +65,7 @@ class InputProgress:
         parts = [TopicPartition(self._topic, p) for p in sorted(consumer.partitions_for_topic(self._topic) or ())]
         if not parts:
             raise ProgressUnknownError(f"topic {self._topic} has no partitions in the broker's metadata")
-        first, ends = unread_offsets(consumer, admin, self._group, parts)
+        first, ends = unread_offsets(consumer, admin, self._group, parts, timeout_s=self._timeout_s)
         unread = {tp: offset for tp, offset in first.items() if offset < ends[tp]}
         if not unread:
             return None

@@ -68,7 +68,7 @@ from deskwatch.schemas.incident import Incident
 from deskwatch.settings import Settings, load_settings
 from deskwatch.sinks.elasticsearch.templates import delete_indices, events_alias, history_alias, incidents_alias
 from deskwatch.stack import ensure_up
-from deskwatch.topics import delete_topics, ensure_topics, pipeline_lag
+from deskwatch.topics import CommitsUnknownError, delete_topics, ensure_topics, pipeline_lag
 
 WRITE_EVERY_S = 0.05
 DRAIN_TIMEOUT_S = 600.0
@@ -111,8 +111,8 @@ class Sample:
 
     minute: float
     written: int
-    lag_processor: int
-    lag_sink: int
+    lag_processor: int | None  # None: the broker could not tell the group's commits then
+    lag_sink: int | None
     rss_mib: dict[str, float]
     cpu_share: dict[str, float]  # of one core, since the previous sample
     pids: dict[str, int]
@@ -310,23 +310,36 @@ def _inject(what: str, plan: Plan, pipeline: Pipeline, engines: PrivateStack | N
     print(f"[{minute:6.1f} min] {pipeline.restarts[-1]}", flush=True)
 
 
+def _lag(s: Settings) -> tuple[int | None, int | None]:
+    """The pipeline's lag, or None for both while the broker cannot tell the groups' commits (a
+    broker restarted moments ago, reading them back): never counted from offset 0."""
+    try:
+        return pipeline_lag(s)
+    except CommitsUnknownError:
+        return None, None
+
+
 def _sample(s: Settings, pipeline: Pipeline, writer: Writer, minute: float) -> Sample:
-    lag = pipeline_lag(s)
+    lag = _lag(s)
     rss, share, pids = pipeline.usage()
     sample = Sample(round(minute, 2), writer.written, lag[0], lag[1], rss, share, pids)
-    print(f"[{minute:6.1f} min] written {writer.written:>9,}  lag processor {lag[0]:>6,} sink {lag[1]:>6,}  "
+    print(f"[{minute:6.1f} min] written {writer.written:>9,}  lag processor {_count(lag[0]):>6} sink {_count(lag[1]):>6}  "
           + "  ".join(f"{n} {rss[n]:5.0f} MiB {share[n]:4.0%}" for n in rss), flush=True)
     return sample
+
+
+def _count(n: int | None) -> str:
+    return "unknown" if n is None else f"{n:,}"
 
 
 def _drain(s: Settings, pipeline: Pipeline, minute: float) -> float:
     """Seconds from the last line written until the processor and the sink committed everything."""
     began = time.monotonic()
     time.sleep(2.0)  # the tail's linger and its last envelopes
-    while pipeline_lag(s) != (0, 0):
+    while (lag := _lag(s)) != (0, 0):
         pipeline.check(minute)
         if time.monotonic() - began > DRAIN_TIMEOUT_S:
-            raise SoakError(f"not drained {DRAIN_TIMEOUT_S:.0f} s after the last line: lag {pipeline_lag(s)}")
+            raise SoakError(f"not drained {DRAIN_TIMEOUT_S:.0f} s after the last line: lag {lag}")
         time.sleep(1.0)
     drained = time.monotonic() - began
     time.sleep(3.0)  # the sink's last refresh
@@ -401,8 +414,11 @@ def report(out: Outcome) -> str:
     if out.samples:
         lines += [f"memory: {_growth(name, first, last)}" for name in out.samples[-1].pids
                   for first, last in memory_growth(out.samples, name)]
-        lines.append(f"lag at its most: processor {max(x.lag_processor for x in out.samples):,}, "
-                     f"sink {max(x.lag_sink for x in out.samples):,}")
+        known_p = [x.lag_processor for x in out.samples if x.lag_processor is not None]
+        known_s = [x.lag_sink for x in out.samples if x.lag_sink is not None]
+        unknown = sum(1 for x in out.samples if x.lag_processor is None)
+        lines.append(f"lag at its most: processor {max(known_p, default=0):,}, sink {max(known_s, default=0):,}"
+                     + (f" ({unknown} samples unknown: the broker could not tell the commits)" if unknown else ""))
     lines += [f"restart: {r.splitlines()[0]}" for r in out.restarts]
     return "\n".join(lines)
 

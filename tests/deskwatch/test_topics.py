@@ -11,15 +11,23 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import KafkaTimeoutError
+from kafka import OffsetAndMetadata, TopicPartition
+from kafka.errors import (
+    CoordinatorLoadInProgressError,
+    CoordinatorNotAvailableError,
+    GroupAuthorizationFailedError,
+    KafkaTimeoutError,
+)
 
 from deskwatch.connect import kafka_python_options
 from deskwatch.settings import Settings
 from deskwatch.topics import (
+    CommitsUnknownError,
     TopicsNotGoneError,
     TopicsNotReadyError,
     _wait_until_gone,
     _wait_until_served,
+    committed_offsets,
     delete_topics,
     ensure_topics,
     read_to_end,
@@ -80,6 +88,48 @@ def test_wait_until_gone_names_the_topics_still_listed_after_the_timeout() -> No
     with pytest.raises(TopicsNotGoneError, match=r"2 deleted topics still listed .* after 0.3 s: \['dw.a', 'dw.b'\]"):
         _wait_until_gone(admin, ["dw.a", "dw.b"], 0.3)
     assert admin.asked >= 2
+
+
+class _Offsets:
+    """Answers ``list_group_offsets`` with the next item of a script: an error raised, or offsets."""
+
+    def __init__(self, *answers: Any) -> None:
+        self.answers = list(answers)
+        self.asked = 0
+
+    def list_group_offsets(self, group: str) -> dict[str, dict[TopicPartition, OffsetAndMetadata]]:
+        self.asked += 1
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return {group: answer}
+
+
+_COMMIT = {TopicPartition("dw.events", 0): OffsetAndMetadata(41, "", -1)}
+
+
+def test_committed_offsets_asks_again_while_the_coordinator_loads_its_commits() -> None:
+    admin: Any = _Offsets(CoordinatorLoadInProgressError(), CoordinatorNotAvailableError(), _COMMIT)
+    assert committed_offsets(admin, "dw", timeout_s=5.0, sleep=lambda _: None) == _COMMIT
+    assert admin.asked == 3
+
+
+def test_committed_offsets_never_reads_an_unanswered_question_as_no_commit() -> None:
+    admin: Any = _Offsets(CoordinatorLoadInProgressError())
+    with pytest.raises(CommitsUnknownError, match=r"group dw's commits unknown after 0.2 s: CoordinatorLoadInProgress"):
+        committed_offsets(admin, "dw", timeout_s=0.2)
+    assert admin.asked >= 2
+
+
+def test_committed_offsets_of_a_group_that_never_committed_are_none() -> None:
+    assert committed_offsets(_Offsets({}), "dw", timeout_s=0.0) == {}
+
+
+def test_committed_offsets_raises_an_error_asking_again_would_not_cure() -> None:
+    admin: Any = _Offsets(GroupAuthorizationFailedError(), _COMMIT)
+    with pytest.raises(GroupAuthorizationFailedError):
+        committed_offsets(admin, "dw", timeout_s=5.0, sleep=lambda _: None)
+    assert admin.asked == 1
 
 
 def _not_served(settings: Settings, names: list[str]) -> dict[str, str]:
