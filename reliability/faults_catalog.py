@@ -43,9 +43,7 @@ def _kafka_sigterm(run: Run, stack: PrivateStack, outage_s: float) -> None:
 
 
 def _worker_sigkill(run: Run, stack: PrivateStack, outage_s: float) -> None:
-    run.kill("worker-1", signal.SIGKILL)
-    time.sleep(2.0)
-    run.start("worker-1", "processor", "run")
+    run.restart("worker-1", signal.SIGKILL)
 
 
 def _worker_lost(run: Run, stack: PrivateStack, outage_s: float) -> None:
@@ -55,9 +53,7 @@ def _worker_lost(run: Run, stack: PrivateStack, outage_s: float) -> None:
 def _sink_sigkill(run: Run, stack: PrivateStack, outage_s: float) -> None:
     """SIGKILL the sink while it writes (a third of the load is in, more arriving), then start it
     again: its uncommitted batch is written a second time, and versioned writes make that harmless."""
-    run.kill("sink", signal.SIGKILL)
-    time.sleep(2.0)
-    run.start("sink", "sink", "run")
+    run.restart("sink", signal.SIGKILL)
 
 
 def _es_stopped(run: Run, stack: PrivateStack, outage_s: float) -> None:
@@ -65,9 +61,7 @@ def _es_stopped(run: Run, stack: PrivateStack, outage_s: float) -> None:
 
 
 def _tail_sigkill(run: Run, stack: PrivateStack, outage_s: float) -> None:
-    run.kill("tail", signal.SIGKILL)
-    time.sleep(2.0)
-    run.start("tail", "ingest", "tail", "--format", "jsonl", str(run.tail_file))
+    run.restart("tail", signal.SIGKILL)
 
 
 def _batch_sigkill(run: Run, stack: PrivateStack, outage_s: float) -> None:

@@ -66,6 +66,13 @@ class Run:
         """Signal one component and forget it (its log stays)."""
         self.components.pop(name).stop(sig)
 
+    def restart(self, name: str, sig: signal.Signals = signal.SIGKILL, pause_s: float = 2.0) -> Component:
+        """Signal one component, wait ``pause_s``, start it again with the same command."""
+        args = self.components[name].args
+        self.kill(name, sig)
+        time.sleep(pause_s)
+        return self.start(name, *args)
+
     def feed(self, pause_s: float, via_tail: bool, streamed: bool = False) -> threading.Thread:
         """Publish the chunks one after the other in a background thread (``streamed``: each
         through ``deskwatch produce -``'s standard input over ``STREAM_S`` seconds, so the producer

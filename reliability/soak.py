@@ -304,8 +304,9 @@ def _inject(what: str, plan: Plan, pipeline: Pipeline, engines: PrivateStack | N
         return
     assert engines is not None
     began = time.monotonic()
-    (engines.kafka_killed if what == "kafka" else engines.es_stopped)(plan.outage_s)  # the campaign's rows
-    pipeline.restarts.append(f"{what} {'SIGKILLed' if what == 'kafka' else 'stopped'} at minute {minute:.1f}, "
+    fault, done = {"kafka": (engines.kafka_killed, "SIGKILLed"), "elasticsearch": (engines.es_stopped, "stopped")}[what]
+    fault(plan.outage_s)  # the campaign's rows
+    pipeline.restarts.append(f"{what} {done} at minute {minute:.1f}, "
                              f"running again {time.monotonic() - began:.0f} s later (asked)")
     print(f"[{minute:6.1f} min] {pipeline.restarts[-1]}", flush=True)
 
