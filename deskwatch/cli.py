@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("deskwatch.producers.sources.cli", "ingest"),
     "inventory": ("deskwatch.producers.sources.cli", "inventory"),
     "kibana": ("deskwatch.sinks.kibana.cli", "kibana"),
+    "members": ("deskwatch.members_cli", "members"),
     "processor": ("deskwatch.processors.cli", "processor"),
     "produce": ("deskwatch.producers.cli", "produce"),
     "rules": ("deskwatch.processors.rules.cli", "rules"),

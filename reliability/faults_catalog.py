@@ -7,12 +7,16 @@ accepted); the time to recover is measured from its start until every group has 
 from __future__ import annotations
 
 import signal
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from faults_engines import PrivateStack
 from faults_run import Run
+
+from deskwatch.members import remove
+from deskwatch.processors.group_member import group_instance_id
 
 Inject = Callable[[Run, PrivateStack, float], None]
 
@@ -50,6 +54,17 @@ def _worker_lost(run: Run, stack: PrivateStack, outage_s: float) -> None:
     run.kill("worker-2", signal.SIGKILL)  # never restarted: worker-1 takes its partitions over
 
 
+def _worker_removed(run: Run, stack: PrivateStack, outage_s: float) -> None:
+    """As ``_worker_lost``, then what an operator does for a worker stopped for good: remove its
+    static member (``deskwatch members remove``), so worker-1 need not wait out its session."""
+    run.kill("worker-2", signal.SIGKILL)
+    time.sleep(2.0)
+    processor = run.settings.processor.model_copy(update={"datadir": run.folder / "worker-2"})
+    instance_id = group_instance_id(processor, socket.gethostname())
+    assert instance_id is not None, "the campaign's workers are static members"
+    remove(run.settings, "processor", instance_id, "fault campaign: worker-2 lost for good")
+
+
 def _sink_sigkill(run: Run, stack: PrivateStack, outage_s: float) -> None:
     """SIGKILL the sink while it writes (a third of the load is in, more arriving), then start it
     again: its uncommitted batch is written a second time, and versioned writes make that harmless."""
@@ -83,6 +98,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault("kafka SIGTERM + restart", _kafka_sigterm),
     Fault("worker SIGKILL + restart", _worker_sigkill),
     Fault("1 of 2 workers SIGKILLed for good", _worker_lost, workers=2),
+    Fault("1 of 2 workers SIGKILLed for good, then removed", _worker_removed, workers=2),
     Fault("sink SIGKILL + restart", _sink_sigkill),
     Fault("elasticsearch stopped, restarted", _es_stopped),
     Fault("elasticsearch throttling (429)", _none, throttle=True),

@@ -1,0 +1,106 @@
+"""The members of deskwatch's three consumer groups, and the removal of a static member for good.
+
+Decision: every processor worker, sink and webhook relay is a static member of its group by default
+(processors/group_member.py, sinks/static_member.py), so a restart is not a rebalance. The price is
+that a static member never leaves its group when it stops: a component stopped *for good* (a
+machine taken out, one worker fewer) keeps its partitions until its session times out (60 s for a
+worker, 45 s for a sink or a relay), and nothing reads them meanwhile. Kafka's answer is an
+administrator removing the member by its ``group.instance.id`` (KIP-345, LeaveGroup v3+), which is
+what ``deskwatch members remove`` sends: the group rebalances at once and the members left take the
+partitions over. Removing a member whose process still runs is harmless: it is told it is unknown
+at its next heartbeat and joins again under the same id (one more rebalance).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kafka.admin import KafkaAdminClient, MemberToRemove
+from kafka.errors import KafkaError, NoError
+
+from deskwatch.connect import kafka_python_options
+from deskwatch.settings import Settings
+
+ROLES = ("processor", "sink", "webhook")
+
+
+class MemberRemovalError(RuntimeError):
+    """The member cannot be removed (not in the group, or the broker refused)."""
+
+
+@dataclass(frozen=True)
+class Member:
+    member_id: str
+    instance_id: str | None  # None: a dynamic member (it leaves its group itself when it stops)
+    client_id: str
+    host: str
+    partitions: int  # assigned to it, over every topic
+
+
+@dataclass(frozen=True)
+class Group:
+    role: str
+    group_id: str
+    state: str  # the coordinator's: Stable, PreparingRebalance, CompletingRebalance, Empty, Dead
+    members: tuple[Member, ...]
+
+
+def group_ids(settings: Settings) -> dict[str, str]:
+    """Each role's consumer group."""
+    return {"processor": settings.processor.app_id, "sink": settings.sink.group_id,
+            "webhook": settings.webhook.group_id}
+
+
+def parse_group(role: str, group_id: str, described: dict[str, Any]) -> Group:
+    """One group from kafka-python's ``describe_groups`` answer: a dict per member, its assignment
+    decoded to ``{"assigned_partitions": [{"topic", "partitions"}], ...}`` when it follows the
+    consumer protocol (faust's, the sink's and the relay's do; bytes it could not decode count 0)."""
+    members = []
+    for m in described.get("members") or ():
+        assignment = m.get("member_assignment")
+        assigned = assignment.get("assigned_partitions") or () if isinstance(assignment, dict) else ()
+        members.append(Member(
+            member_id=m.get("member_id") or "",
+            instance_id=m.get("group_instance_id") or None,
+            client_id=m.get("client_id") or "",
+            host=(m.get("client_host") or "").lstrip("/"),
+            partitions=sum(len(t.get("partitions") or ()) for t in assigned),
+        ))
+    return Group(role, group_id, described.get("group_state") or "unknown",
+                 tuple(sorted(members, key=lambda x: (x.instance_id or "", x.member_id))))
+
+
+def describe(settings: Settings) -> list[Group]:
+    """Deskwatch's three groups as the broker's coordinator sees them now."""
+    ids = group_ids(settings)
+    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
+    try:
+        answer = admin.describe_groups(list(ids.values()))
+    finally:
+        admin.close()
+    return [parse_group(role, gid, answer.get(gid, {})) for role, gid in ids.items()]
+
+
+def remove(settings: Settings, role: str, instance_id: str, reason: str) -> Group:
+    """Remove the static member ``instance_id`` from ``role``'s group; the group as it was before."""
+    if role not in ROLES:
+        raise MemberRemovalError(f"no such role {role!r}: one of {', '.join(ROLES)}")
+    group_id = group_ids(settings)[role]
+    before = next(g for g in describe(settings) if g.role == role)
+    if instance_id not in {m.instance_id for m in before.members}:
+        listed = ", ".join(m.instance_id for m in before.members if m.instance_id) or "none"
+        raise MemberRemovalError(f"{instance_id!r} is not a static member of group {group_id} "
+                                 f"(its static members: {listed})")
+    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
+    try:
+        results = admin.remove_group_members(group_id, [MemberToRemove(group_instance_id=instance_id, reason=reason)])
+    except KafkaError as exc:
+        raise MemberRemovalError(f"the broker refused to remove {instance_id!r} from {group_id}: {exc!r}") from exc
+    finally:
+        admin.close()
+    errors = {key: error for key, error in results.items() if error is not NoError}
+    if errors:
+        raise MemberRemovalError(f"the broker did not remove {instance_id!r} from {group_id}: "
+                                 + ", ".join(f"{k}: {e.__name__}" for k, e in errors.items()))
+    return before

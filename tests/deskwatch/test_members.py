@@ -1,0 +1,88 @@
+"""deskwatch members: a static member stopped for good, removed, hands its partitions over at once."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from kafka import KafkaConsumer
+
+from deskwatch.connect import kafka_python_options
+from deskwatch.members import MemberRemovalError, describe, parse_group, remove
+from deskwatch.settings import Settings
+from deskwatch.topics import ensure_topics
+from deskwatch.topology import EVENTS
+from tests.prefixed import prefixed
+
+# kafka-python's describe_groups answer for one member, as the local broker gave it (2026-12-04)
+_DESCRIBED = {
+    "group_id": "deskwatch-sink", "group_state": "Stable", "protocol_type": "consumer",
+    "members": [
+        {"client_host": "/127.0.0.1", "client_id": "kafka-python-3.0.12", "group_instance_id": "deskwatch-sink@a#0",
+         "member_id": "deskwatch-sink@a#0-76d3", "member_metadata": {"topics": ["dw.events"], "user_data": ""},
+         "member_assignment": {"assigned_partitions": [{"partitions": [0, 1, 2], "topic": "dw.events"},
+                                                       {"partitions": [5], "topic": "dw.signals"}],
+                               "user_data": ""}},
+        {"client_host": "/10.0.0.7", "client_id": "faust", "group_instance_id": None, "member_id": "m-2",
+         "member_metadata": b"\x00", "member_assignment": b"\x00\x01"},  # not decodable: counts 0
+    ],
+}
+
+
+def test_parse_group_counts_each_members_partitions_over_every_topic() -> None:
+    group = parse_group("sink", "deskwatch-sink", _DESCRIBED)
+    assert (group.role, group.group_id, group.state) == ("sink", "deskwatch-sink", "Stable")
+    assert [(m.instance_id, m.partitions, m.host, m.client_id) for m in group.members] == [
+        (None, 0, "10.0.0.7", "faust"), ("deskwatch-sink@a#0", 4, "127.0.0.1", "kafka-python-3.0.12")]
+
+
+def test_parse_group_of_a_group_the_broker_does_not_know() -> None:
+    group = parse_group("webhook", "deskwatch-webhook", {"group_state": "Dead", "members": []})
+    assert (group.state, group.members) == ("Dead", ())
+
+
+def _joined(settings: Settings, instance_id: str) -> KafkaConsumer:
+    return KafkaConsumer(EVENTS.name(settings.kafka), group_id=settings.sink.group_id, group_instance_id=instance_id,
+                         enable_auto_commit=False, **kafka_python_options(settings.kafka))
+
+
+def _poll_until(consumer: KafkaConsumer, want: int, timeout_s: float) -> float:
+    """Seconds until ``consumer`` holds ``want`` partitions (polling, so it takes part in rebalances)."""
+    began = time.monotonic()
+    while len(consumer.assignment()) != want:
+        if time.monotonic() - began > timeout_s:
+            raise AssertionError(f"{len(consumer.assignment())} partitions, not {want}, after {timeout_s:.0f} s")
+        consumer.poll(timeout_ms=200)
+    return time.monotonic() - began
+
+
+@pytest.mark.integration
+def test_a_removed_static_member_hands_its_partitions_to_the_member_left(settings: Settings) -> None:
+    s = prefixed(settings, 4, sink={"group_id": lambda tag: f"{settings.kafka.topic_prefix}sink-{tag}"})
+    ensure_topics(s.kafka)
+    a, b = _joined(s, "sink@a#0"), _joined(s, "sink@b#0")
+    try:
+        _poll_until(a, 4, 60)  # alone first: all four
+        deadline = time.monotonic() + 60  # then b joins and the two share them
+        while not (a.assignment() and b.assignment()):
+            assert time.monotonic() < deadline, "the two members never shared the partitions"
+            a.poll(timeout_ms=100)
+            b.poll(timeout_ms=100)
+        assert len(a.assignment()) + len(b.assignment()) == 4
+        a.close()  # a static member does not leave its group: its partitions stay its own
+        group = next(g for g in describe(s) if g.role == "sink")
+        assert {m.instance_id for m in group.members} == {"sink@a#0", "sink@b#0"}
+        for _ in range(10):
+            b.poll(timeout_ms=200)
+        assert len(b.assignment()) < 4, "b took a's partitions before the removal"
+
+        before = remove(s, "sink", "sink@a#0", "test: a stopped for good")
+        taken = _poll_until(b, 4, 20)  # the session (45 s) has not timed out: only the removal does it
+
+        assert {m.instance_id for m in before.members} == {"sink@a#0", "sink@b#0"}
+        assert [m.instance_id for m in next(g for g in describe(s) if g.role == "sink").members] == ["sink@b#0"]
+        print(f"b held all 4 partitions {taken:.1f} s after the removal")
+        with pytest.raises(MemberRemovalError, match=r"'sink@a#0' is not a static member .* sink@b#0"):
+            remove(s, "sink", "sink@a#0", "again")
+    finally:
+        b.close()
