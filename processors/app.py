@@ -12,6 +12,7 @@ import logging
 import socket
 
 import faust
+import structlog
 
 from deskwatch.connect import faust_broker_options
 from deskwatch.logs import collapse_repeats
@@ -36,6 +37,8 @@ from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.command import Silence
 from deskwatch.settings import Settings
 from deskwatch.topology import COMMANDS, EVENTS, SIGNALS
+
+log = structlog.get_logger(__name__)
 
 
 def build_app(settings: Settings) -> tuple[faust.App, Wiring]:
@@ -103,6 +106,9 @@ def run_worker(settings: Settings) -> None:
     datadir_lock = hold_datadir(settings.processor.datadir)  # noqa: F841 - held until the process ends
     app, wiring = build_app(settings)
     p, offsets = settings.processor, kafka_offsets(settings.kafka, settings.processor.app_id)
+    # the id `deskwatch members remove processor <member>` takes when this worker is gone for good
+    log.info("processor worker starting", group=p.app_id, member=group_instance_id(p, socket.gethostname()),
+             datadir=str(p.datadir))
     inputs = input_topics(settings)
     loop = LoopWatch()
     Heartbeat(app, p.heartbeat_interval_s, p.heartbeat_stall_after_s,
