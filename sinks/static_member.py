@@ -5,7 +5,8 @@ Decision: static membership (Kafka's ``group.instance.id``) by default, as for t
 workers (``processors/group_member.py``, the reasons and the measure there). A sink restarted after
 a crash joined as a new member, and the group waited for the old member's session to end before
 anyone wrote again. The cost is the same as the workers': a sink stopped for good keeps its
-partitions until its session times out, since a static member never leaves its group.
+partitions until its session times out, since a static member never leaves its group, unless it is
+removed (``deskwatch members remove sink <id>``, deskwatch/members.py).
 
 The id must be unique per live consumer, or the broker fences one of the two. A sink keeps no
 state of its own to derive it from, so ``auto`` takes a *slot*: the lowest ``n`` whose lock file
