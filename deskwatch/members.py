@@ -67,7 +67,8 @@ def parse_group(role: str, group_id: str, described: dict[str, Any]) -> Group:
             host=(m.get("client_host") or "").lstrip("/"),
             partitions=sum(len(t.get("partitions") or ()) for t in assigned),
         ))
-    return Group(role, group_id, described.get("group_state") or "unknown",
+    error = described.get("error")  # the broker's answer for this group, e.g. not authorized to describe it
+    return Group(role, group_id, f"not described: {error}" if error else described.get("group_state") or "unknown",
                  tuple(sorted(members, key=lambda x: (x.instance_id or "", x.member_id))))
 
 

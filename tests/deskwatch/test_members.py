@@ -36,6 +36,11 @@ def test_parse_group_counts_each_members_partitions_over_every_topic() -> None:
         (None, 0, "10.0.0.7", "faust"), ("deskwatch-sink@a#0", 4, "127.0.0.1", "kafka-python-3.0.12")]
 
 
+def test_parse_group_says_why_the_broker_did_not_describe_it() -> None:
+    group = parse_group("sink", "deskwatch-sink", {"error": "GroupAuthorizationFailedError: denied", "members": []})
+    assert group.state == "not described: GroupAuthorizationFailedError: denied"
+
+
 def test_parse_group_of_a_group_the_broker_does_not_know() -> None:
     group = parse_group("webhook", "deskwatch-webhook", {"group_state": "Dead", "members": []})
     assert (group.state, group.members) == ("Dead", ())
