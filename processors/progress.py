@@ -23,8 +23,8 @@ clock, and it is what orders the backlog a downtime leaves.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
@@ -45,6 +45,20 @@ class ProgressUnknownError(Exception):
 def tick_time(now: datetime, oldest_unread: datetime | None) -> datetime:
     """The time a tick may carry: ``now``, held back to the oldest input not yet read."""
     return now if oldest_unread is None or oldest_unread >= now else oldest_unread
+
+
+# How long ticks pause while the broker cannot tell stage 1's commits, before they carry wall time
+# as for any progress that cannot be read. A broker restarted after a SIGKILL reads its commits back
+# for seconds, just when a backlog is likeliest: a tick at wall time then could end by quiet
+# timeout an incident whose failures wait in that backlog. Two minutes of no tick delays a timer by
+# as much at most; the pause is bounded so that a broker that never answers does not stop them.
+COMMITS_UNKNOWN_PAUSE: Final = timedelta(minutes=2)
+
+
+def paused_tick(now: datetime, unknown_since: datetime, pause: timedelta = COMMITS_UNKNOWN_PAUSE) -> datetime | None:
+    """While the commits have been unknown since ``unknown_since``: no tick (None) for ``pause``,
+    then ``now``."""
+    return None if now - unknown_since < pause else now
 
 
 class InputProgress:

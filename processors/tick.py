@@ -4,7 +4,8 @@ Ticks are records, so quiet timeouts and window ends fire on idle partitions, an
 restarted worker sees the same ticks in the same order. (Stage 1 has no time-based transition,
 so ``events`` gets no ticks.) A tick carries wall time held back to the oldest input stage 1 has
 not read (``progress.py``): a worker catching up a backlog ends no timer its backlog would have
-kept running.
+kept running. While the broker cannot tell stage 1's commits (a restarted broker reading them
+back) the ticker sends none, for up to ``COMMITS_UNKNOWN_PAUSE``, rather than wall time.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Final
 import faust
 import structlog
 
-from deskwatch.processors.progress import InputProgress, tick_time
+from deskwatch.processors.progress import InputProgress, paused_tick, tick_time
 from deskwatch.processors.wiring import Wiring
 from deskwatch.schemas.envelope import Tick
+from deskwatch.topics import CommitsUnknownError
 
 log = structlog.get_logger(__name__)
 
@@ -28,6 +30,7 @@ BEHIND_REPORTED: Final = timedelta(minutes=1)
 
 def attach_ticker(app: faust.App, wiring: Wiring, interval_s: float, progress: InputProgress) -> None:
     reported = {"behind": False, "unknown": False}
+    commits_unknown_since: list[datetime] = []  # set while the broker cannot tell stage 1's commits
 
     # faust's App.timer is annotated to return a bare Callable, which mypy calls untyped
     @app.timer(interval=interval_s, on_leader=True, name="ticker")  # type: ignore[untyped-decorator]
@@ -35,12 +38,26 @@ def attach_ticker(app: faust.App, wiring: Wiring, interval_s: float, progress: I
         now = datetime.now(timezone.utc)
         try:
             oldest = await asyncio.to_thread(progress.oldest_unread)
-        except Exception as exc:  # noqa: BLE001 - any failure to read it: wall time, as before, said once
+        except CommitsUnknownError as exc:  # a broker reading its commits back: pause, then wall time
+            if not commits_unknown_since:
+                commits_unknown_since.append(now)
+                log.warning("ticks paused: the broker cannot tell stage 1's commits yet", error=str(exc))
+            if paused_tick(now, commits_unknown_since[0]) is None:
+                return
+            if not reported["unknown"]:
+                log.warning("ticks carry wall time: stage 1's commits unknown too long", error=str(exc))
+                reported["unknown"] = True
+            oldest = None
+        except Exception as exc:  # noqa: BLE001 - any other failure to read it: wall time, as before, said once
             if not reported["unknown"]:
                 log.warning("ticks carry wall time: stage 1's progress could not be read", error=str(exc))
                 reported["unknown"] = True
             oldest = None
         else:
+            if commits_unknown_since:
+                log.info("ticks resumed: stage 1's commits known again",
+                         paused_s=round((now - commits_unknown_since[0]).total_seconds()))
+                commits_unknown_since.clear()
             if reported["unknown"]:
                 log.info("ticks held back to stage 1's progress again")
                 reported["unknown"] = False

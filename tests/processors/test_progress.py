@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from deskwatch.processors.progress import InputProgress, tick_time
+from deskwatch.processors.progress import COMMITS_UNKNOWN_PAUSE, InputProgress, paused_tick, tick_time
 from deskwatch.processors.stage2 import Stage2
 from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus
 
@@ -23,6 +23,14 @@ def test_a_tick_carries_now_when_nothing_is_unread_or_the_unread_is_not_older() 
 
 def test_a_tick_is_held_back_to_the_oldest_unread_input() -> None:
     assert tick_time(NOW, NOW - timedelta(hours=2)) == NOW - timedelta(hours=2)
+
+
+def test_ticks_pause_while_the_commits_are_unknown_then_carry_wall_time() -> None:
+    since = NOW - timedelta(seconds=30)
+    assert paused_tick(NOW, since) is None  # a restarted broker reading its commits back
+    assert paused_tick(NOW, NOW) is None
+    assert paused_tick(NOW, NOW - COMMITS_UNKNOWN_PAUSE) == NOW  # too long: wall time, as for any unreadable progress
+    assert paused_tick(NOW, NOW - timedelta(seconds=5), pause=timedelta(seconds=5)) == NOW
 
 
 def _minute(t: datetime) -> float:
