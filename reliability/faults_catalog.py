@@ -59,8 +59,7 @@ def _worker_removed(run: Run, stack: PrivateStack, outage_s: float) -> None:
     static member (``deskwatch members remove``), so worker-1 need not wait out its session."""
     run.kill("worker-2", signal.SIGKILL)
     time.sleep(2.0)
-    processor = run.settings.processor.model_copy(update={"datadir": run.folder / "worker-2"})
-    instance_id = group_instance_id(processor, socket.gethostname())
+    instance_id = group_instance_id(run.worker_settings("worker-2").processor, socket.gethostname())
     assert instance_id is not None, "the campaign's workers are static members"
     remove(run.settings, "processor", instance_id, "fault campaign: worker-2 lost for good")
 

@@ -53,11 +53,15 @@ class Run:
         self.tail_file = folder / "tailed.jsonl"
         ensure_topics(settings.kafka)
 
+    def worker_settings(self, name: str) -> Settings:
+        """The settings processor worker ``name`` runs with: its own data dir (and so its own
+        static member id), the same on every start."""
+        s = self.settings
+        return s.model_copy(update={"processor": s.processor.model_copy(update={"datadir": self.folder / name})})
+
     def start(self, name: str, *args: str) -> Component:
         """``deskwatch <args>`` under ``name``; a processor worker gets its own data dir."""
-        s = self.settings
-        if args[0] == "processor":
-            s = s.model_copy(update={"processor": s.processor.model_copy(update={"datadir": self.folder / name})})
+        s = self.worker_settings(name) if args[0] == "processor" else self.settings
         config = write_settings_file(s, self.folder / f"{name}.yaml")
         self.components[name] = Component(list(args), config, self.folder / f"{name}-{time.monotonic_ns()}.log")
         return self.components[name]
