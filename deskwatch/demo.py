@@ -28,7 +28,7 @@ import click
 from deskwatch.components import Component, write_settings_file
 from deskwatch.settings import Settings
 from deskwatch.stack.progress import ElapsedReport
-from deskwatch.topics import CommitsUnknownError, ensure_topics, pipeline_lag
+from deskwatch.topics import ensure_topics, pipeline_lag_known
 
 DEMO_HOURS = 8
 # Restarts of a worker that exits with os.EX_TEMPFAIL (processors/heartbeat.py) before the demo
@@ -108,12 +108,10 @@ def _wait_drained(settings: Settings, workers: list[Component], report: ElapsedR
         # stage 2's signals and commands too: a parent's claim reaches its children after stage 1
         # is done (a demo stopped at the events' end once left a child unabsorbed); and every
         # topic the sink indexes: `incident changes` reads the events index
-        try:
-            lag_p, lag_s = pipeline_lag(settings)
-            line = f"waiting: processor {lag_p} records behind, sink {lag_s} records behind"
-        except CommitsUnknownError:  # the broker reads its commits back: ask again
-            lag_p = lag_s = -1
-            line = "waiting: the broker cannot tell the groups' commits yet"
+        lag = pipeline_lag_known(settings)
+        lag_p, lag_s = lag or (-1, -1)
+        line = (f"waiting: processor {lag_p} records behind, sink {lag_s} records behind" if lag
+                else "waiting: the broker cannot tell the groups' commits yet")
         if line != last:
             report(line)
             last = line

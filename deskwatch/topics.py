@@ -177,6 +177,17 @@ def pipeline_lag(settings: Settings) -> tuple[int, int]:
             sum(consumer_lag(k, settings.sink.group_id, t.name(k)) for t in SINK_INPUTS))
 
 
+def pipeline_lag_known(settings: Settings,
+                       read: Callable[[Settings], tuple[int, int]] = pipeline_lag) -> tuple[int, int] | None:
+    """:func:`pipeline_lag`, or None while the broker cannot tell the groups' commits (a broker
+    restarted moments ago reads them back): for a watcher that asks again, never a count from 0.
+    Any other error is raised."""
+    try:
+        return read(settings)
+    except CommitsUnknownError:
+        return None
+
+
 def committed_offsets(admin: KafkaAdminClient, group: str, timeout_s: float = COMMITS_TIMEOUT_S,
                       sleep: Callable[[float], None] = time.sleep) -> dict[TopicPartition, Any]:
     """Group ``group``'s committed offsets by partition (``OffsetAndMetadata``): none for a group

@@ -68,7 +68,7 @@ from deskwatch.schemas.incident import Incident
 from deskwatch.settings import Settings, load_settings
 from deskwatch.sinks.elasticsearch.templates import delete_indices, events_alias, history_alias, incidents_alias
 from deskwatch.stack import ensure_up
-from deskwatch.topics import CommitsUnknownError, delete_topics, ensure_topics, pipeline_lag
+from deskwatch.topics import delete_topics, ensure_topics, pipeline_lag_known
 
 WRITE_EVERY_S = 0.05
 DRAIN_TIMEOUT_S = 600.0
@@ -312,12 +312,8 @@ def _inject(what: str, plan: Plan, pipeline: Pipeline, engines: PrivateStack | N
 
 
 def _lag(s: Settings) -> tuple[int | None, int | None]:
-    """The pipeline's lag, or None for both while the broker cannot tell the groups' commits (a
-    broker restarted moments ago, reading them back): never counted from offset 0."""
-    try:
-        return pipeline_lag(s)
-    except CommitsUnknownError:
-        return None, None
+    """The pipeline's lag, or None for both while the broker cannot tell the groups' commits."""
+    return pipeline_lag_known(s) or (None, None)
 
 
 def _sample(s: Settings, pipeline: Pipeline, writer: Writer, minute: float) -> Sample:

@@ -28,6 +28,7 @@ from deskwatch.topics import (
     _wait_until_gone,
     _wait_until_served,
     committed_offsets,
+    pipeline_lag_known,
     delete_topics,
     ensure_topics,
     read_to_end,
@@ -119,6 +120,20 @@ def test_committed_offsets_never_reads_an_unanswered_question_as_no_commit() -> 
     with pytest.raises(CommitsUnknownError, match=r"group dw's commits unknown after 0.2 s: CoordinatorLoadInProgress"):
         committed_offsets(admin, "dw", timeout_s=0.2)
     assert admin.asked >= 2
+
+
+def test_pipeline_lag_known_is_none_while_the_commits_are_unknown_and_raises_any_other_error() -> None:
+    def unknown(_: Settings) -> tuple[int, int]:
+        raise CommitsUnknownError("group dw's commits unknown after 10 s")
+
+    def refused(_: Settings) -> tuple[int, int]:
+        raise GroupAuthorizationFailedError("dw")
+
+    s = Settings()
+    assert pipeline_lag_known(s, read=lambda _: (3, 0)) == (3, 0)
+    assert pipeline_lag_known(s, read=unknown) is None
+    with pytest.raises(GroupAuthorizationFailedError):
+        pipeline_lag_known(s, read=refused)
 
 
 def test_committed_offsets_of_a_group_that_never_committed_are_none() -> None:
