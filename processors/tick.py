@@ -11,6 +11,7 @@ back) the ticker sends none, for up to ``COMMITS_UNKNOWN_PAUSE``, rather than wa
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Final
 
@@ -28,9 +29,17 @@ log = structlog.get_logger(__name__)
 BEHIND_REPORTED: Final = timedelta(minutes=1)
 
 
+@dataclass
+class TickerSaid:
+    """What the ticker has said in its log, so each change is said once."""
+
+    behind: bool = False  # ticks held back to a backlog
+    wall_time: bool = False  # ticks carry wall time: stage 1's progress unreadable
+    commits_unknown_since: datetime | None = None  # ticks paused since then
+
+
 def attach_ticker(app: faust.App, wiring: Wiring, interval_s: float, progress: InputProgress) -> None:
-    reported = {"behind": False, "unknown": False}
-    commits_unknown_since: list[datetime] = []  # set while the broker cannot tell stage 1's commits
+    said = TickerSaid()
 
     # faust's App.timer is annotated to return a bare Callable, which mypy calls untyped
     @app.timer(interval=interval_s, on_leader=True, name="ticker")  # type: ignore[untyped-decorator]
@@ -39,37 +48,37 @@ def attach_ticker(app: faust.App, wiring: Wiring, interval_s: float, progress: I
         try:
             oldest = await asyncio.to_thread(progress.oldest_unread)
         except CommitsUnknownError as exc:  # a broker reading its commits back: pause, then wall time
-            if not commits_unknown_since:
-                commits_unknown_since.append(now)
+            if said.commits_unknown_since is None:
+                said.commits_unknown_since = now
                 log.warning("ticks paused: the broker cannot tell stage 1's commits yet", error=str(exc))
-            if paused_tick(now, commits_unknown_since[0]) is None:
+            if paused_tick(now, said.commits_unknown_since) is None:
                 return
-            if not reported["unknown"]:
+            if not said.wall_time:
                 log.warning("ticks carry wall time: stage 1's commits unknown too long", error=str(exc))
-                reported["unknown"] = True
+                said.wall_time = True
             oldest = None
         except Exception as exc:  # noqa: BLE001 - any other failure to read it: wall time, as before, said once
-            if not reported["unknown"]:
+            if not said.wall_time:
                 log.warning("ticks carry wall time: stage 1's progress could not be read", error=str(exc))
-                reported["unknown"] = True
+                said.wall_time = True
             oldest = None
         else:
-            if commits_unknown_since:
+            if said.commits_unknown_since is not None:
                 log.info("ticks resumed: stage 1's commits known again",
-                         paused_s=round((now - commits_unknown_since[0]).total_seconds()))
-                commits_unknown_since.clear()
-            if reported["unknown"]:
+                         paused_s=round((now - said.commits_unknown_since).total_seconds()))
+                said.commits_unknown_since = None
+            if said.wall_time:
                 log.info("ticks held back to stage 1's progress again")
-                reported["unknown"] = False
+                said.wall_time = False
         at = tick_time(now, oldest)
         behind = now - at >= BEHIND_REPORTED
-        if behind != reported["behind"]:
+        if behind != said.behind:
             if behind:
                 log.info("ticks held back: stage 1 is reading a backlog", tick_time=at.isoformat(),
                          behind_s=round((now - at).total_seconds()))
             else:
                 log.info("ticks at wall time again: stage 1 caught up")
-            reported["behind"] = behind
+            said.behind = behind
         for partition in range(wiring.partitions):
             tick = Tick(wall_time=at, partition=partition)
             await wiring.signals.send(value=tick.model_dump_json().encode(), partition=partition)
