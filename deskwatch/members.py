@@ -14,6 +14,7 @@ at its next heartbeat and joins again under the same id (one more rebalance).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from kafka.admin import KafkaAdminClient, MemberToRemove
@@ -72,36 +73,42 @@ def parse_group(role: str, group_id: str, described: dict[str, Any]) -> Group:
                  tuple(sorted(members, key=lambda x: (x.instance_id or "", x.member_id))))
 
 
-def describe(settings: Settings) -> list[Group]:
-    """Deskwatch's three groups as the broker's coordinator sees them now."""
-    ids = group_ids(settings)
+def describe(settings: Settings, roles: Sequence[str] = ROLES) -> list[Group]:
+    """Deskwatch's groups (``roles``' groups) as the broker's coordinator sees them now."""
     admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
     try:
-        answer = admin.describe_groups(list(ids.values()))
+        return _described(admin, settings, roles)
     finally:
         admin.close()
-    return [parse_group(role, gid, answer.get(gid, {})) for role, gid in ids.items()]
+
+
+def _described(admin: KafkaAdminClient, settings: Settings, roles: Sequence[str]) -> list[Group]:
+    ids = group_ids(settings)
+    answer = admin.describe_groups([ids[role] for role in roles])
+    return [parse_group(role, ids[role], answer.get(ids[role], {})) for role in roles]
 
 
 def remove(settings: Settings, role: str, instance_id: str, reason: str) -> Group:
     """Remove the static member ``instance_id`` from ``role``'s group; the group as it was before."""
     if role not in ROLES:
         raise MemberRemovalError(f"no such role {role!r}: one of {', '.join(ROLES)}")
-    group_id = group_ids(settings)[role]
-    before = next(g for g in describe(settings) if g.role == role)
-    if instance_id not in {m.instance_id for m in before.members}:
-        listed = ", ".join(m.instance_id for m in before.members if m.instance_id) or "none"
-        raise MemberRemovalError(f"{instance_id!r} is not a static member of group {group_id} "
-                                 f"(its static members: {listed})")
     admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
     try:
-        results = admin.remove_group_members(group_id, [MemberToRemove(group_instance_id=instance_id, reason=reason)])
-    except KafkaError as exc:
-        raise MemberRemovalError(f"the broker refused to remove {instance_id!r} from {group_id}: {exc!r}") from exc
+        [before] = _described(admin, settings, (role,))
+        if instance_id not in {m.instance_id for m in before.members}:
+            listed = ", ".join(m.instance_id for m in before.members if m.instance_id) or "none"
+            raise MemberRemovalError(f"{instance_id!r} is not a static member of group {before.group_id} "
+                                     f"(its static members: {listed})")
+        try:
+            results = admin.remove_group_members(before.group_id,
+                                                 [MemberToRemove(group_instance_id=instance_id, reason=reason)])
+        except KafkaError as exc:
+            raise MemberRemovalError(f"the broker refused to remove {instance_id!r} from {before.group_id}: "
+                                     f"{exc!r}") from exc
     finally:
         admin.close()
     errors = {key: error for key, error in results.items() if error is not NoError}
     if errors:
-        raise MemberRemovalError(f"the broker did not remove {instance_id!r} from {group_id}: "
+        raise MemberRemovalError(f"the broker did not remove {instance_id!r} from {before.group_id}: "
                                  + ", ".join(f"{k}: {e.__name__}" for k, e in errors.items()))
     return before
