@@ -56,15 +56,18 @@ class Outbox:
         partition of ``route``: sent after every output, all in one record batch."""
         self.units.append((changelog, route, records))
 
-    def letter(self, event: Any, reason: str, detail: str) -> None:
-        """The record's original bytes to the dead-letter topic, with why."""
+    def letter(self, event: Any, reason: str, detail: str, original: bytes | None = None, say: bool = True) -> None:
+        """The record's original bytes (or ``original``, the part of it rejected) to the
+        dead-letter topic, with why; logged unless the caller says it once for many (``say``)."""
         msg = event.message
         letter = DeadLetter.of(reason=reason, detail=detail, stage=self.stage, source=msg.topic,
-                               position=f"{msg.partition}:{msg.offset}", original=event.value)
+                               position=f"{msg.partition}:{msg.offset}",
+                               original=event.value if original is None else original)
         self.add(self.dead_letters, msg.topic.encode(), encode(letter))
         self.letters += 1
-        log.warning("dead-lettered", stage=self.stage, reason=reason, topic=msg.topic,
-                    partition=msg.partition, offset=msg.offset)
+        if say:
+            log.warning("dead-lettered", stage=self.stage, reason=reason, topic=msg.topic,
+                        partition=msg.partition, offset=msg.offset)
 
     def failed(self, event: Any, exc: Exception) -> None:
         """A record the core could not process: dead-lettered, never acknowledged silently."""

@@ -16,9 +16,12 @@ from deskwatch.processors.encode import encoder
 from deskwatch.processors.in_order import mark_processed
 from deskwatch.processors.outbox import Outbox
 from deskwatch.processors.stage1 import Stage1
+from deskwatch.processors.stage1.decision import DecisionKind, Stage1Result
 from deskwatch.processors.host_table import HostStateTable
 from deskwatch.processors.wiring import Wiring, forget_on_rebalance, record_time, summarise
 from deskwatch.schemas import Tick, read_events_record
+from deskwatch.schemas.envelope import EnvelopeView
+from deskwatch.schemas.event import event_json
 from deskwatch.schemas.digest import EventDigest
 from deskwatch.schemas.signal import Signal
 from deskwatch.settings import ProcessorSettings
@@ -70,3 +73,19 @@ def _envelope(wiring: Wiring, core: Stage1, states: HostStateTable, out: Outbox,
     key = batch.host.encode()
     for digest in result.digests:
         out.add(wiring.digests, key, _ENCODE_DIGEST(digest))
+    if result.counters.too_old:
+        _letter_too_old(out, event, batch, result)
+
+
+def _letter_too_old(out: Outbox, record: Any, batch: EnvelopeView, result: Stage1Result) -> None:
+    """Events older than their host's exact-dedup horizon (its 24 h, or its id cap) count in no
+    digest and no incident: stage 1 cannot tell them from a replay. Each goes to the dead-letter
+    topic as it was read, with why, rather than only into a counter; said once per envelope.
+
+    A replay of such an event letters it again: the dead-letter topic is at least once."""
+    for view, decision in zip(batch.events, result.decisions, strict=True):  # one decision an event
+        if decision.kind is DecisionKind.TOO_OLD:
+            out.letter(record, "too_old", f"event {decision.event_id}: {decision.reason}", event_json(view), say=False)
+    log.warning("dead-lettered events too old to check", stage="stage1", reason="too_old", host=batch.host,
+                events=result.counters.too_old, topic=record.message.topic, partition=record.message.partition,
+                offset=record.message.offset)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Literal, Protocol
 
+import msgspec
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 # 2 (2026-12-01): ChangeReason gained "ack_expired" (a rule's ack_timeout lapsed an acknowledgement).
@@ -126,6 +127,14 @@ class EventView(Protocol):
     def message(self) -> str: ...
     @property
     def labels(self) -> Mapping[str, str]: ...
+
+
+def event_json(event: EventView) -> bytes:
+    """One event as JSON, the form it has in an envelope: a ``WorkstationEvent`` or the msgspec
+    mirror stage 1 reads (the same fields and aliases, so the same bytes)."""
+    if isinstance(event, BaseModel):
+        return event.model_dump_json(by_alias=True, exclude_none=True).encode()
+    return msgspec.json.encode(event)
 
 
 def compute_event_id(source: str, host: str, original: bytes, position: str | int | None) -> str:

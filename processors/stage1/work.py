@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from operator import attrgetter
 
 from deskwatch.processors.rules import Rule
@@ -85,7 +85,9 @@ class Work:
         """Exact dedup: a decision if the event is dropped, else None (and the id is remembered)."""
         when_ms = to_ms(when)
         if when_ms < self.horizon_ms:
-            return EventDecision(eid, DecisionKind.TOO_OLD, "older than the exact-dedup horizon")
+            horizon = datetime.fromtimestamp(self.horizon_ms / 1000, timezone.utc).isoformat()
+            return EventDecision(eid, DecisionKind.TOO_OLD, f"{when.isoformat()} is older than {self.host}'s "
+                                 f"exact-dedup horizon {horizon}: it cannot be told from a replay")
         start = bucket_start(when_ms, self.width_ms)  # the same event has the same time: one bucket
         # The bucket's parts are the keys start, start + 1, ... up to the first one missing.
         end, key, last, size = start + self.width_ms, start, None, 0

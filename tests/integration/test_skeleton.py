@@ -108,3 +108,33 @@ def test_invalid_lines_are_dead_lettered_with_reason_and_original_bytes(
     events = [json.loads(r.value) for r in read_topic(s, EVENTS.name(s.kafka))]
     published = sum(len(e["events"]) for e in events)
     assert published == 2 and published + len(letters) == len(lines), "nothing else is lost"
+
+
+def test_an_event_older_than_its_hosts_dedup_horizon_is_dead_lettered_not_dropped(
+    pipeline_settings: Settings, launch: Callable[..., Component], tmp_path: Path
+) -> None:
+    """PC-001's newest event is at 08:10 on the 29th, so its exact-dedup horizon (24 h) is 08:10 on
+    the 28th: a line of the 27th read afterwards cannot be told from a replay. It must reach the
+    dead-letter topic as it was read, with why, not vanish into a counter."""
+    s = pipeline_settings
+    fresh, late = tmp_path / "fresh.jsonl", tmp_path / "late.jsonl"
+    fresh.write_bytes(b"\n".join(GOOD[:3]) + b"\n")
+    late.write_bytes(_event("2026-11-27T08:00:00Z", "PC-001", "1058", "Microsoft-Windows-GroupPolicy",
+                            "GPO processing failed (0)") + b"\n")
+    events = EVENTS.name(s.kafka)
+    processor = launch("processor", "run")
+    for path in (fresh, late):  # one after the other: the late line is read after the host's newer ones
+        _produce(launch, path)
+        wait_for(lambda: consumer_lag(s.kafka, s.processor.app_id, events) == 0, 120, f"processor to read {path.name}",
+                 processor.tail)
+
+    letters = [json.loads(r.value) for r in read_topic(s, DEAD_LETTER.name(s.kafka))]
+    assert [d["reason"] for d in letters] == ["too_old"], letters
+    [letter] = letters
+    assert letter["stage"] == "stage1" and letter["source"] == events
+    assert letter["detail"].endswith("2026-11-27T08:00:00+00:00 is older than PC-001's exact-dedup horizon "
+                                     "2026-11-28T08:10:00+00:00: it cannot be told from a replay")
+    original = json.loads(base64.b64decode(letter["original_b64"]))
+    assert (original["@timestamp"], original["host"]["name"], original["message"]) == (
+        "2026-11-27T08:00:00Z", "PC-001", "GPO processing failed (0)")
+    assert letter["detail"].startswith(f"event {original['event']['id']}: ")

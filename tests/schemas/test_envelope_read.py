@@ -26,7 +26,7 @@ from deskwatch.schemas.envelope import (
     decode_events_record,
     read_events_record,
 )
-from deskwatch.schemas.event import EventView
+from deskwatch.schemas.event import EventView, WorkstationEvent, event_json
 
 START = datetime(2026, 11, 23, 8, tzinfo=UTC)
 
@@ -78,6 +78,20 @@ def test_the_mirror_takes_every_simulated_envelope_and_reads_it_as_pydantic_does
     envelopes = fleet_envelopes(**spec)
     assert len(envelopes) > 20
     assert all(same_reading(raw) for raw in envelopes)
+
+
+def test_an_event_is_written_back_as_the_same_json_from_the_mirror_and_from_the_model() -> None:
+    """What a dead letter of one event carries (stage 1's too-old events): its JSON, which reads
+    back as the very event, whichever reader stage 1 took it from."""
+    checked = 0
+    for raw in fleet_envelopes(seed=3, hosts=10)[:20]:
+        mirrored, model = read_events_record(raw), decode_events_record(raw)
+        assert not isinstance(mirrored, EventBatch | Tick) and isinstance(model, EventBatch)
+        for a, b in zip(mirrored.events, model.events, strict=True):
+            assert event_json(a) == event_json(b)
+            assert WorkstationEvent.model_validate_json(event_json(a)) == b
+            checked += 1
+    assert checked > 100
 
 
 def test_stage1_decides_the_same_on_the_mirror_as_on_the_models() -> None:

@@ -245,7 +245,11 @@ def test_event_older_than_the_horizon_is_dropped_and_counted() -> None:
     stage = make_stage(limits=StateLimits(id_retention=timedelta(hours=1)))
     first = stage.process(batch(event(at=T0 + timedelta(hours=3))), None, NOW + timedelta(hours=3))
     old = stage.process(batch(event(at=T0)), first.new_state, NOW + timedelta(hours=3))
-    assert kinds(old) == [K.TOO_OLD] and old.signals == [] and old.counters.too_old == 1
+    assert kinds(old) == [K.TOO_OLD] and old.signals == [] and old.digests == [] and old.counters.too_old == 1
+    # the reason names the event's time and the horizon it missed (stage 1's agent dead-letters it with it)
+    horizon = (T0 + timedelta(hours=2)).isoformat()
+    assert old.decisions[0].reason == (f"{T0.isoformat()} is older than PC-LYON-01's exact-dedup horizon "
+                                       f"{horizon}: it cannot be told from a replay")
 
 
 def test_future_timestamps_cannot_expire_the_state(stage: Stage1) -> None:
