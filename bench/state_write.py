@@ -59,8 +59,9 @@ def one_host_day(per_hour: float, hours: int) -> tuple[list[WorkstationEvent], A
     return [e for e in events if e.host.name == host], sim
 
 
-def run(events: list[WorkstationEvent], core: Stage1) -> list[Hour]:
-    """Every event as its own envelope; per hour: bytes and CPU of the table write and of one record."""
+def run(events: list[WorkstationEvent], core: Stage1, stored: list[int] | None = None) -> list[Hour]:
+    """Every event as its own envelope; per hour: bytes and CPU of the table write and of one record.
+    ``stored``: given, gets the bytes the host's records hold in the table's store at the end."""
     table = HostStateTable(Store("host-state"))
     hours: dict[int, Hour] = {}
     sent: list[int] = []
@@ -86,6 +87,8 @@ def run(events: list[WorkstationEvent], core: Stage1) -> list[Hour]:
         hour.whole_s += done - split
         hour.ids = len(state.seen_ids)
         sent.clear()
+    if stored is not None:
+        stored.append(sum(len(value) for value in table._table.data.values()))
     return [hours[h] for h in sorted(hours)]
 
 
@@ -98,7 +101,8 @@ def main() -> None:
     events, sim = one_host_day(args.events_per_hour, args.hours)
     rules = load_default_pack()
     core = Stage1(rules, {a.host: a for a in sim.assets}, count_populations(sim.assets, rules))
-    reps = [run(events, core) for _ in range(args.reps)]
+    stored: list[int] = []
+    reps = [run(events, core, stored) for _ in range(args.reps)]
     print(f"one host, {len(events)} events in {args.hours} h, one event per envelope; median of {args.reps}")
     print(f"{'hour':>4} {'ids':>6} {'split B/env':>12} {'whole B/env':>12} {'split us/env':>13} {'whole us/env':>13}")
     for i, hour in enumerate(reps[0]):
@@ -114,6 +118,9 @@ def main() -> None:
     print(f"day: split {split_b / 2**20:,.1f} MiB in {split_s:.2f} s CPU; whole state per envelope "
           f"{whole_b / 2**20:,.1f} MiB in {whole_s:.2f} s CPU; bytes ratio {whole_b / split_b:.1f}x, "
           f"CPU ratio {whole_s / split_s:.1f}x")
+    ids = reps[0][-1].ids
+    print(f"the host's state in the table's store at the end: {ids:,} ids, {stored[0] / 1024:,.1f} KiB "
+          f"({stored[0] / max(ids, 1):.1f} bytes an id, content windows and header included)")
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ HOST_STATE_TABLE = "host-state"  # each host's header, id buckets and content sh
 # 1,000-window cap, ~8 KB.
 CONTENT_SHARDS = 32
 
-_EMPTY = IdBucket()
+_EMPTY = IdBucket(hashed=True)
 
 
 
@@ -219,7 +219,7 @@ class HostStateTable(ModelTable[HostState]):
         buckets = {}
         for start in header.parts:
             raw = store.get(bucket_key(host, start))
-            buckets[start] = _EMPTY if raw is None else IdBucket.model_validate_json(unpack(raw))
+            buckets[start] = _EMPTY if raw is None else IdBucket.model_validate_json(unpack(raw)).keyed()
         content: dict[str, ContentWindow] = {}
         for shard in range(CONTENT_SHARDS):
             raw = store.get(shard_key(host, shard))

@@ -15,6 +15,7 @@ from deskwatch.processors.stage1.state import (
     IdBucket,
     RuleHit,
     StateLimits,
+    dedup_key,
 )
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Stage1Result",
     "StateLimits",
     "count_populations",
+    "dedup_key",
     "enrich",
     "population_of",
 ]

@@ -71,7 +71,8 @@ def _parts(start: int, ids: dict[str, int], per_part: int, width_ms: int) -> dic
     rest if a bucket's width in ms could not number them all)."""
     items = list(ids.items())
     count = min(max(1, -(-len(items) // per_part)), width_ms)
-    return {start + n: IdBucket.model_construct(ids=dict(items[n * per_part : None if n == count - 1 else (n + 1) * per_part]))
+    return {start + n: IdBucket.model_construct(ids=dict(items[n * per_part : None if n == count - 1 else (n + 1) * per_part]),
+                                                hashed=True)
             for n in range(count)}
 
 

@@ -23,6 +23,7 @@ Buckets still expire and are capped whole (bound.py).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from hashlib import blake2b as _blake2b
 from typing import Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -90,12 +91,34 @@ class RuleHit(BaseModel):
     )
 
 
+def dedup_key(event_id: str) -> str:
+    """What exact dedup remembers of an event id: 64 bits of its BLAKE2b, as 16 hex digits.
+
+    Decision: a key, not the id. An id of deskwatch's own is 32 hex digits (compute_event_id); the
+    state at the id cap was nearly all ids, 23.5 bytes an id as stored (bench/state_write.py,
+    7,986 ids of one host: 183 of 202 KiB). A key of 16 digits stores in ~15. Hashed, not cut
+    short: a sender may bring its own ids (a counter, a prefix shared by thousands), which a cut
+    would make equal. Two different ids of one host share a key with a chance of ~n/2**64 for each
+    new one among n kept (8,000: ~4e-16, an event dropped as a replay); a forged line cannot aim at
+    the key of an event it does not write without ~2**64 tries.
+    """
+    return _blake2b(event_id.encode(), digest_size=8).hexdigest()
+
+
 class IdBucket(BaseModel):
     """The ids of a host's events whose event time falls in one bucket (a new object when it grows)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    ids: dict[str, int] = Field(default_factory=dict, description="event id -> event time, epoch ms")
+    ids: dict[str, int] = Field(default_factory=dict, description="dedup key of an event id -> event time, epoch ms")
+    hashed: bool = Field(default=False, description="the keys are dedup_key()s; False: the event ids themselves, "
+                                                    "as written before 2026-12-04 (re-keyed when read: keyed())")
+
+    def keyed(self) -> IdBucket:
+        """This part with dedup keys: itself, or, written before keys, its ids re-keyed."""
+        if self.hashed:
+            return self
+        return IdBucket(ids={dedup_key(eid): ms for eid, ms in self.ids.items()}, hashed=True)
 
 
 class HostState(BaseModel):
@@ -123,7 +146,7 @@ class HostState(BaseModel):
 
     @property
     def seen_ids(self) -> dict[str, int]:
-        """Every remembered id with its event time (epoch ms), oldest bucket first."""
+        """Every remembered id's dedup key with its event time (epoch ms), oldest bucket first."""
         return {eid: ms for start in sorted(self.id_buckets) for eid, ms in self.id_buckets[start].ids.items()}
 
 

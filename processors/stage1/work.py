@@ -10,7 +10,7 @@ from deskwatch.processors.rules import Rule
 from deskwatch.processors.stage1.bound import bound_content, bound_hits, bound_id_buckets, bucket_start, to_ms
 from deskwatch.processors.construct import constructor
 from deskwatch.processors.stage1.decision import DecisionKind, EventDecision
-from deskwatch.processors.stage1.state import ContentWindow, HostState, IdBucket, RuleHit, StateLimits
+from deskwatch.processors.stage1.state import ContentWindow, HostState, IdBucket, RuleHit, StateLimits, dedup_key
 from deskwatch.schemas.event import EventView, WorkstationEvent, compute_event_id
 
 # The parts are typed already; validating up to 8000 ids per envelope would dominate.
@@ -88,27 +88,28 @@ class Work:
             horizon = datetime.fromtimestamp(self.horizon_ms / 1000, timezone.utc).isoformat()
             return EventDecision(eid, DecisionKind.TOO_OLD, f"{when.isoformat()} is older than {self.host}'s "
                                  f"exact-dedup horizon {horizon}: it cannot be told from a replay")
+        key = dedup_key(eid)
         start = bucket_start(when_ms, self.width_ms)  # the same event has the same time: one bucket
         # The bucket's parts are the keys start, start + 1, ... up to the first one missing.
-        end, key, last, size = start + self.width_ms, start, None, 0
-        while key < end:
-            ids = self.grown.get(key)
+        end, part_key, last, size = start + self.width_ms, start, None, 0
+        while part_key < end:
+            ids = self.grown.get(part_key)
             if ids is None:
-                part = self.buckets.get(key)
+                part = self.buckets.get(part_key)
                 if part is None:
                     break
                 ids = part.ids
-            if eid in ids:
+            if key in ids:
                 return EventDecision(eid, DecisionKind.DUPLICATE_ID, "event id already processed")
-            last, size = key, len(ids)
-            key += 1
-        if last is None or (size >= limits.ids_per_part and key < end):
-            last = key  # the bucket's first part, or the next one: the newest is full
+            last, size = part_key, len(ids)
+            part_key += 1
+        if last is None or (size >= limits.ids_per_part and part_key < end):
+            last = part_key  # the bucket's first part, or the next one: the newest is full
         grown = self.grown.get(last)
         if grown is None:  # the part's first new id this envelope: copy it, the state's stays
             part = self.buckets.get(last)
             grown = self.grown[last] = dict(part.ids) if part is not None else {}
-        grown[eid] = when_ms
+        grown[key] = when_ms
         # A clock far in the future must not expire everything else: cap the watermark at now + skew.
         capped = min(when, now + limits.max_future_skew)
         if self.watermark is None or capped > self.watermark:
@@ -172,7 +173,7 @@ class Work:
         mark, floors = self.watermark, self.floors
         buckets = self.buckets
         if self.grown:
-            buckets = buckets | {key: _id_bucket(ids=ids) for key, ids in self.grown.items()}
+            buckets = buckets | {key: _id_bucket(ids=ids, hashed=True) for key, ids in self.grown.items()}
         buckets, horizon = bound_id_buckets(buckets, self.horizon_ms, mark, limits, self.width_ms)
         content, content_floor = bound_content(self.content, mark, limits, floors.content)
         hits, hits_floor = bound_hits(self.hits, mark, limits, floors.hits)

@@ -64,7 +64,8 @@ def state(content: dict[str, ContentWindow] | None = None, **buckets: IdBucket) 
                      id_buckets={int(start[1:]): b for start, b in buckets.items()})
 
 
-A, B, C = IdBucket(ids={"e1": 1}), IdBucket(ids={"e2": 600_001, "e3": 600_002}), IdBucket(ids={"e4": 1_200_000})
+A, B, C = (IdBucket(ids={"e1": 1}, hashed=True), IdBucket(ids={"e2": 600_001, "e3": 600_002}, hashed=True),
+           IdBucket(ids={"e4": 1_200_000}, hashed=True))
 
 
 def test_a_first_write_sends_every_bucket_and_the_header_and_reads_back_whole() -> None:
@@ -100,7 +101,7 @@ def test_a_host_named_like_another_hosts_part_keeps_its_own_state() -> None:
 
 CHANGES = [
     pytest.param(lambda: state(s0=A, s600000=B), [], id="nothing-grew-header-only"),
-    pytest.param(lambda: state(s0=A, s600000=IdBucket(ids={**B.ids, "e5": 600_003})),
+    pytest.param(lambda: state(s0=A, s600000=IdBucket(ids={**B.ids, "e5": 600_003}, hashed=True)),
                  [(b"i600000@PC-LYON-01", True)], id="one-bucket-grew"),
     pytest.param(lambda: state(s600000=B, s1200000=C), [(b"i1200000@PC-LYON-01", True), (b"i0@PC-LYON-01", False)],
                  id="one-new-one-dropped"),
@@ -135,7 +136,7 @@ def test_a_bucket_a_crash_left_unwritten_reads_as_empty() -> None:
     view.flush(tables.write)
     del tables.table.data[bucket_key(HOST, 600_000)]
     got = tables.view().get(HOST)
-    assert got is not None and got.id_buckets == {0: A, 600_000: IdBucket()}
+    assert got is not None and got.id_buckets == {0: A, 600_000: IdBucket(hashed=True)}
 
 
 def test_forget_reads_the_stores_again_and_an_unknown_host_is_none() -> None:

@@ -6,11 +6,13 @@ import copy
 import hashlib
 from datetime import timedelta
 
+import orjson
+
 from stage1_build import NOW, T0, batch, event, make_stage
 from deskwatch.processors.stage1.bound import to_ms
-from deskwatch.processors.state_codec import unpack
+from deskwatch.processors.state_codec import pack, unpack
 from deskwatch.processors.app import PRODUCER_BATCH_BYTES
-from deskwatch.processors.host_table import CONTENT_SHARDS, encode_header, state_records
+from deskwatch.processors.host_table import CONTENT_SHARDS, HostStateTable, bucket_key, encode_header, state_records
 from deskwatch.processors.produce import RECORD_OVERHEAD
 from deskwatch.processors.stage1 import (
     ContentWindow,
@@ -20,6 +22,7 @@ from deskwatch.processors.stage1 import (
     RuleHit,
     Stage1,
     StateLimits,
+    dedup_key,
 )
 
 
@@ -55,7 +58,7 @@ def test_seen_ids_are_capped_and_an_evicted_id_cannot_come_back_as_new() -> None
     for chunk in (events[:12], events[12:]):
         state = stage.process(batch(*chunk), state, NOW).new_state
     assert state is not None and len(state.seen_ids) <= 10
-    assert set(state.seen_ids) == {e.event_id for e in events[15:]}
+    assert set(state.seen_ids) == {dedup_key(e.event_id) for e in events[15:]}
     replay = stage.process(batch(events[0], events[14], events[24]), state, NOW)
     assert [d.kind for d in replay.decisions] == [
         DecisionKind.TOO_OLD,
@@ -70,7 +73,7 @@ def test_seen_ids_expire_by_event_time() -> None:
     later = stage.process(
         batch(event(at=T0 + timedelta(hours=2))), first.new_state, NOW + timedelta(hours=2)
     )
-    assert list(later.new_state.seen_ids) == [later.decisions[0].event_id]
+    assert list(later.new_state.seen_ids) == [dedup_key(later.decisions[0].event_id)]
 
 
 def test_fingerprints_are_capped_keeping_the_most_recent() -> None:
@@ -206,15 +209,20 @@ def test_expired_id_buckets_go_whole_and_move_the_horizon_to_their_end() -> None
     assert stage.process(batch(old), later.new_state, NOW).decisions[0].kind is DecisionKind.TOO_OLD
 
 
+def keys(*event_ids: str) -> list[str]:
+    """The dedup keys exact dedup keeps for these ids, sorted as a bucket's are compared."""
+    return sorted(dedup_key(eid) for eid in event_ids)
+
+
 def test_a_full_part_of_a_bucket_opens_the_next_and_only_the_newest_part_is_new() -> None:
     stage = make_stage(limits=StateLimits(id_bucket=timedelta(minutes=10), ids_per_part=2))
     events = [event(at=T0 + timedelta(seconds=n), eid=f"e{n}") for n in range(5)]
     state = stage.process(batch(*events[:3]), None, NOW).new_state
     start = to_ms(T0) - to_ms(T0) % 600_000
-    assert {k: sorted(b.ids) for k, b in state.id_buckets.items()} == {start: ["e0", "e1"], start + 1: ["e2"]}
+    assert {k: sorted(b.ids) for k, b in state.id_buckets.items()} == {start: keys("e0", "e1"), start + 1: keys("e2")}
     later = stage.process(batch(*events[3:]), state, NOW).new_state
     assert {k: sorted(b.ids) for k, b in later.id_buckets.items()} == {
-        start: ["e0", "e1"], start + 1: ["e2", "e3"], start + 2: ["e4"]}
+        start: keys("e0", "e1"), start + 1: keys("e2", "e3"), start + 2: keys("e4")}
     assert later.id_buckets[start] is state.id_buckets[start], "a full part is never written again"
     replay = stage.process(batch(*events), later, NOW)
     assert [d.kind for d in replay.decisions] == [DecisionKind.DUPLICATE_ID] * 5
@@ -243,7 +251,30 @@ def test_a_newest_bucket_alone_over_the_cap_is_trimmed_by_time_and_parted_again(
     start = to_ms(T0) - to_ms(T0) % 600_000
     assert sorted(state.id_buckets) == [start, start + 1, start + 2, start + 3]
     assert [len(state.id_buckets[k].ids) for k in sorted(state.id_buckets)] == [3, 3, 3, 1]
-    assert sorted(state.seen_ids) == [f"e{n:02}" for n in range(4, 14)]
+    assert sorted(state.seen_ids) == keys(*(f"e{n:02}" for n in range(4, 14)))
     assert state.id_horizon_ms == to_ms(T0 + timedelta(seconds=3)) + 1  # just past the newest id gone
     assert [d.kind for d in stage.process(batch(events[3], events[4]), state, NOW).decisions] == [
         DecisionKind.TOO_OLD, DecisionKind.DUPLICATE_ID]
+
+
+class Store:
+    """A faust table's store and changelog topic name, over ``data``."""
+
+    def __init__(self, data: dict[bytes, bytes]) -> None:
+        self.changelog_topic = "host-state-changelog"
+        self.data = data
+
+
+def test_a_bucket_written_with_event_ids_reads_back_with_their_dedup_keys_and_a_replay_is_still_known() -> None:
+    """Parts written before dedup keys (2026-12-04) hold the event ids themselves: read, they are
+    re-keyed, so an event processed before an upgrade is still a duplicate after it."""
+    stage = make_stage()
+    first = stage.process(batch(ev := event(at=T0)), None, NOW)
+    [start] = first.new_state.id_buckets
+    store = dict(state_records("PC-LYON-01", first.new_state))
+    eid = first.decisions[0].event_id
+    store[bucket_key("PC-LYON-01", start)] = pack(orjson.dumps({"ids": {eid: to_ms(T0)}}))  # the old form
+    got = HostStateTable(Store(store)).get("PC-LYON-01")
+    assert got is not None and got.id_buckets == {start: IdBucket(ids={dedup_key(eid): to_ms(T0)}, hashed=True)}
+    assert got == first.new_state
+    assert [d.kind for d in stage.process(batch(ev), got, NOW).decisions] == [DecisionKind.DUPLICATE_ID]
