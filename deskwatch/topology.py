@@ -80,7 +80,7 @@ INCIDENT_CHANGES = TopicSpec(
 )
 DEAD_LETTER = TopicSpec(
     "dead-letter", key="source", value="DeadLetter", compacted=False,
-    writers=(Stage.PRODUCER, Stage.STAGE1, Stage.STAGE2, Stage.SINK), readers=(Stage.OPERATOR,),
+    writers=(Stage.PRODUCER, Stage.STAGE1, Stage.STAGE2, Stage.SINK), readers=(Stage.OPERATOR, Stage.SINK),
     retention_ms=30 * 24 * 3600 * 1000,
 )
 
@@ -92,6 +92,6 @@ TOPICS: tuple[TopicSpec, ...] = (
 # two groups travels on commands after stage 1 is done), and every topic the sink indexes.
 # Inventory and silences are tables the processor follows from their start, never committed.
 PROCESSOR_INPUTS: tuple[TopicSpec, ...] = (EVENTS, SIGNALS, COMMANDS)
-SINK_INPUTS: tuple[TopicSpec, ...] = (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS)
+SINK_INPUTS: tuple[TopicSpec, ...] = (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS, DEAD_LETTER)
 # Stage 2 reads signals and commands with one key, so one partition owns a group and its incidents.
 CO_PARTITIONED: tuple[tuple[TopicSpec, ...], ...] = ((SIGNALS, COMMANDS),)

@@ -46,16 +46,16 @@ def sink_run(ctx: Context) -> None:
 @click.option("--days", type=int, default=None, help="retention in days (default: sink.events_retention_days)")
 @pass_context
 def sink_prune(ctx: Context, days: int | None) -> None:
-    """Delete daily events indices older than the retention (the test server has no ILM)."""
-    from deskwatch.sinks.elasticsearch.prune import prune_events
+    """Delete daily events and dead-letters indices older than the retention (the test server has no ILM)."""
+    from deskwatch.sinks.elasticsearch.prune import prune_daily
 
     retention = days if days is not None else ctx.settings.sink.events_retention_days
     client = elasticsearch_client(ctx.settings.elasticsearch)
     try:
-        doomed = prune_events(client, ctx.settings.elasticsearch, datetime.now(timezone.utc).date(), retention)
+        doomed = prune_daily(client, ctx.settings.elasticsearch, datetime.now(timezone.utc).date(), retention)
     finally:
         client.close()
-    click.echo(f"deleted {len(doomed)} events index(es) older than {retention} day(s)")
+    click.echo(f"deleted {len(doomed)} daily index(es) older than {retention} day(s)")
     for name in doomed:
         click.echo(f"  {name}")
 

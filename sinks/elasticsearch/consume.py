@@ -1,6 +1,7 @@
-"""The sink's loop: consume the three topics, bulk-write to Elasticsearch, commit what ES settled.
+"""The sink's loop: consume four topics, bulk-write to Elasticsearch, commit what ES settled.
 
-One consumer group reads ``incidents``, ``incident-changes`` and ``event-digests``. Offsets are
+One consumer group reads ``incidents``, ``incident-changes``, ``event-digests`` and
+``dead-letter`` (so what was rejected is searchable beside what was accepted). Offsets are
 committed only after the bulk request settled every item (indexed, already applied, or
 dead-lettered with the dead letter acknowledged by Kafka), so a crash or an Elasticsearch outage
 replays records rather than losing them, and the external versions make the replay harmless.
@@ -29,7 +30,7 @@ from deskwatch.sinks.elasticsearch.batch import Batch
 from deskwatch.sinks.elasticsearch.encode import BulkItem, encode_record
 from deskwatch.sinks.membership import GroupKeeper
 from deskwatch.sinks.static_member import Member, claim
-from deskwatch.sinks.elasticsearch.prune import prune_events
+from deskwatch.sinks.elasticsearch.prune import prune_daily
 from deskwatch.sinks.elasticsearch.refresh import IncidentRefresher, RefreshPacer
 from deskwatch.sinks.elasticsearch.templates import ensure_indices, history_alias, incidents_alias
 from deskwatch.sinks.elasticsearch.write import Outage, Outcome, write_items
@@ -37,7 +38,7 @@ from deskwatch.topology import DEAD_LETTER, EVENT_DIGESTS, INCIDENT_CHANGES, INC
 
 log = structlog.get_logger(__name__)
 
-SOURCES: tuple[TopicSpec, ...] = (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS)
+SOURCES: tuple[TopicSpec, ...] = (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS, DEAD_LETTER)
 # An outage holds a batch in write_items; past this the group would evict us mid-retry.
 MAX_POLL_INTERVAL_MS = 3_600_000
 # How long an idle poll waits for a first record (it returns as soon as one arrives): bounds how
@@ -57,6 +58,7 @@ class SinkCounts:
     indexed: int = 0
     already_applied: int = 0
     dead_lettered: int = 0
+    not_indexed_letters: int = 0  # dead letters Elasticsearch refused: on their topic still, not searchable
     batches: int = 0
 
 
@@ -68,6 +70,7 @@ class Sink:
         self._stop = stop if stop is not None else threading.Event()
         self._roles = {spec.name(settings.kafka): spec.role for spec in SOURCES}
         self._dlq_topic = DEAD_LETTER.name(settings.kafka)
+        self._dlq_prefix = f"{self._dlq_topic}:"
         self.counts = SinkCounts()
         self.outage = Outage()
         self._pruned_at = float("-inf")
@@ -152,7 +155,7 @@ class Sink:
         if time.monotonic() - self._pruned_at < self._settings.sink.prune_interval_s:
             return []
         try:
-            doomed: list[str] = prune_events(self._es, self._settings.elasticsearch, datetime.now(timezone.utc).date(),
+            doomed: list[str] = prune_daily(self._es, self._settings.elasticsearch, datetime.now(timezone.utc).date(),
                                   self._settings.sink.events_retention_days)
         except (ApiError, TransportError) as err:
             log.warning("events retention not applied, will retry", error=type(err).__name__)
@@ -203,6 +206,12 @@ class Sink:
         self.counts.indexed += report.counts[Outcome.INDEXED]
         self.counts.already_applied += report.counts[Outcome.ALREADY_APPLIED]
         for item, reason in report.rejected:
+            if item.origin.startswith(self._dlq_prefix):
+                # Never a dead letter of a dead letter: each would be refused again, and the loop
+                # would grow a letter a time. It stays on its topic, whole; only its search copy is short.
+                self.counts.not_indexed_letters += 1
+                log.error("dead letter not indexed", origin=item.origin, detail=reason[:300])
+                continue
             self._dead_letter("rejected_by_elasticsearch", reason, item.origin, item.original)
 
     def _sleep(self, delay: float) -> None:

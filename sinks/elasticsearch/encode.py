@@ -5,8 +5,11 @@
 | incident | ``<prefix>-incidents`` | incident id | revision |
 | change | ``<prefix>-incident-history`` | ``<incident id>:<revision>`` (stage 2 makes one change per revision) | revision |
 | digest | ``<prefix>-events-<day of window start>`` | digest id (fingerprint + window start) | repeat count |
+| dead letter | ``<prefix>-dead-letters-<day of rejected_at>`` | its record's ``topic:partition:offset`` | offset |
 
 So a replay writes the same ids, and an older or equal version is refused by Elasticsearch (409).
+A dead letter has no version of its own: it is never rewritten, and its offset only makes its
+replay a 409 like the others'.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ from typing import Any, Final
 import orjson
 
 from deskwatch.processors.encode import plain
+from deskwatch.schemas import DeadLetter
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.digest import EventDigest
 from deskwatch.schemas.incident import Incident
 from deskwatch.settings import ElasticsearchSettings
-from deskwatch.sinks.elasticsearch.templates import events_index, history_alias, incidents_alias
-from deskwatch.topology import EVENT_DIGESTS, INCIDENT_CHANGES, INCIDENTS
+from deskwatch.sinks.elasticsearch.mappings import Kind
+from deskwatch.sinks.elasticsearch.templates import daily_index, events_index, history_alias, incidents_alias
+from deskwatch.topology import DEAD_LETTER, EVENT_DIGESTS, INCIDENT_CHANGES, INCIDENTS
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,23 @@ def digest_from_source(source: dict[str, Any]) -> EventDigest:
     return EventDigest.model_validate({**source, "host": source["host"]["name"]})
 
 
+# The searchable text of a dead letter's original: enough for any log line, not a whole envelope.
+ORIGINAL_TEXT_MAX: Final = 8_192
+
+
+def dead_letter_item(letter: DeadLetter, es: ElasticsearchSettings, origin: str, original: bytes) -> BulkItem:
+    """A dead letter: daily index of its rejection, ``_id`` = its record's position, version = offset.
+
+    Its document is the letter's own JSON, plus ``original``: the rejected bytes read as UTF-8 (an
+    invalid byte replaced) up to ``ORIGINAL_TEXT_MAX`` characters, so an operator finds a rejected
+    line by its words; and ``original_bytes``, their length. ``original_b64`` keeps them whole."""
+    raw = letter.original
+    doc = {**letter.model_dump(mode="json"), "original": raw[:ORIGINAL_TEXT_MAX * 4].decode("utf-8", "replace")
+           [:ORIGINAL_TEXT_MAX], "original_bytes": len(raw)}
+    return BulkItem(index=daily_index(es, Kind.DEAD_LETTERS, letter.rejected_at), doc_id=origin,
+                    version=int(origin.rsplit(":", 1)[1]), body=orjson.dumps(doc), origin=origin, original=original)
+
+
 def encode_record(role: str, payload: bytes, es: ElasticsearchSettings, origin: str) -> BulkItem:
     """Validate ``payload`` as the contract of topic ``role`` and encode it as a bulk item.
 
@@ -100,6 +122,8 @@ def encode_record(role: str, payload: bytes, es: ElasticsearchSettings, origin: 
         return change_item(IncidentChange.model_validate_json(payload), history_alias(es), origin, payload)
     if role == EVENT_DIGESTS.role:
         return digest_item(EventDigest.model_validate_json(payload), es, origin, payload)
+    if role == DEAD_LETTER.role:
+        return dead_letter_item(DeadLetter.model_validate_json(payload), es, origin, payload)
     raise ValueError(f"no encoder for topic role {role!r}")
 
 

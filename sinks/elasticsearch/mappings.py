@@ -1,6 +1,7 @@
-"""Explicit ECS-aligned mappings of the three logical indices, one per document kind.
+"""Explicit ECS-aligned mappings of the four logical indices, one per document kind.
 
-Documents are the contracts' own JSON (``Incident``, ``IncidentChange``, ``EventDigest``), so a hit's
+Documents are the contracts' own JSON (``Incident``, ``IncidentChange``, ``EventDigest``,
+``DeadLetter`` with its original read as text beside it), so a hit's
 ``_source`` validates back into its model; ECS names (``@timestamp``, ``host.name``, ``event.*``,
 ``rule.*``, ``message``) are ``alias`` fields over them, so Kibana and ECS-minded queries work too.
 ``dynamic: false``: a field a newer producer adds is kept in ``_source`` but never grows the mapping.
@@ -21,11 +22,12 @@ FLATTENED: dict[str, Any] = {"type": "flattened"}
 
 
 class Kind(StrEnum):
-    """The three logical indices and the document kind each holds."""
+    """The four logical indices and the document kind each holds."""
 
     INCIDENTS = "incidents"
     HISTORY = "incident-history"
     EVENTS = "events"
+    DEAD_LETTERS = "dead-letters"
 
 
 def _alias(path: str) -> dict[str, Any]:
@@ -80,8 +82,22 @@ DIGEST: dict[str, Any] = {
     "rule": {"properties": {"id": _alias("rule_ids")}},
 }
 
-PROPERTIES: dict[Kind, dict[str, Any]] = {Kind.INCIDENTS: INCIDENT, Kind.HISTORY: CHANGE, Kind.EVENTS: DIGEST}
-TIME_FIELD: dict[Kind, str] = {Kind.INCIDENTS: "last_seen", Kind.HISTORY: "at", Kind.EVENTS: "window_start"}
+# A dead letter's original bytes stay whole in ``original_b64`` (kept in _source, not indexed); the
+# searchable ``original`` is their first ORIGINAL_TEXT_MAX characters read as UTF-8 (encode.py).
+DEAD_LETTER: dict[str, Any] = {
+    "schema_version": INTEGER, "reason": KEYWORD, "detail": {"type": "text"}, "stage": KEYWORD,
+    "source": KEYWORD, "position": KEYWORD, "rejected_at": DATE, "original": {"type": "text"},
+    "original_bytes": LONG, "original_b64": {"type": "keyword", "index": False, "doc_values": False},
+    "@timestamp": _alias("rejected_at"), "message": _alias("detail"),
+    "event": {"properties": {"reason": _alias("reason"), "original": _alias("original")}},
+}
+
+PROPERTIES: dict[Kind, dict[str, Any]] = {Kind.INCIDENTS: INCIDENT, Kind.HISTORY: CHANGE, Kind.EVENTS: DIGEST,
+                                          Kind.DEAD_LETTERS: DEAD_LETTER}
+TIME_FIELD: dict[Kind, str] = {Kind.INCIDENTS: "last_seen", Kind.HISTORY: "at", Kind.EVENTS: "window_start",
+                               Kind.DEAD_LETTERS: "rejected_at"}
+# Kinds kept in one index per day of their time field, which retention deletes whole (prune.py).
+DAILY: frozenset[Kind] = frozenset({Kind.EVENTS, Kind.DEAD_LETTERS})
 
 
 def mapping(kind: Kind | str) -> dict[str, Any]:

@@ -5,6 +5,8 @@
 - ``<prefix>-events-YYYY.MM.DD``: one index per day of ``window_start`` (fixed for a digest id, so
   a digest always lands in the same index); the template puts each new one behind the read alias
   ``<prefix>-events``, and retention deletes whole days (see prune.py).
+- ``<prefix>-dead-letters-YYYY.MM.DD``: the same, by day of ``rejected_at``, behind
+  ``<prefix>-dead-letters``: every rejected input, searchable beside what was accepted.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from functools import lru_cache
 from typing import Any
 
 from deskwatch.settings import ElasticsearchSettings
-from deskwatch.sinks.elasticsearch.mappings import TIME_FIELD, Kind, mapping, mapping_fields
+from deskwatch.sinks.elasticsearch.mappings import DAILY, TIME_FIELD, Kind, mapping, mapping_fields
 
 __all__ = [
     "Kind",
     "alias",
+    "daily_index",
+    "dead_letters_alias",
     "ensure_indices",
     "events_alias",
     "events_day",
@@ -57,23 +61,33 @@ def events_alias(es: ElasticsearchSettings) -> str:
     return alias(es, Kind.EVENTS)
 
 
+def dead_letters_alias(es: ElasticsearchSettings) -> str:
+    """``<prefix>-dead-letters``: the read alias over every daily dead-letters index."""
+    return alias(es, Kind.DEAD_LETTERS)
+
+
 def events_index(es: ElasticsearchSettings, window_start: datetime | date) -> str:
     """The daily index a digest is written to: ``<prefix>-events-YYYY.MM.DD`` of its window start
     (its date in its own time zone, as ``strftime`` reads it)."""
-    day = window_start.date() if isinstance(window_start, datetime) else window_start
-    return _events_index(es.index_prefix, day)
+    return daily_index(es, Kind.EVENTS, window_start)
+
+
+def daily_index(es: ElasticsearchSettings, kind: Kind, when: datetime | date) -> str:
+    """The daily index of ``kind`` (one of ``DAILY``) a document of time ``when`` is written to."""
+    day = when.date() if isinstance(when, datetime) else when
+    return _daily_index(es.index_prefix, kind, day)
 
 
 @lru_cache(maxsize=4096)
-def _events_index(prefix: str, day: date) -> str:
+def _daily_index(prefix: str, kind: Kind, day: date) -> str:
     """Every digest of a day has the same index: the name, its enum lookup and ``strftime`` were
     13 % of the sink's CPU in a py-spy profile of ``bench/sink.py``, made once per document."""
-    return f"{_alias(prefix, Kind.EVENTS)}-{day.strftime(EVENTS_DATE_FORMAT)}"
+    return f"{_alias(prefix, kind)}-{day.strftime(EVENTS_DATE_FORMAT)}"
 
 
-def events_day(es: ElasticsearchSettings, index: str) -> date | None:
-    """The day of a daily events index, or None when ``index`` is not one of ours."""
-    head = f"{events_alias(es)}-"
+def events_day(es: ElasticsearchSettings, index: str, kind: Kind = Kind.EVENTS) -> date | None:
+    """The day of a daily index of ``kind``, or None when ``index`` is not one of ours."""
+    head = f"{alias(es, kind)}-"
     if not index.startswith(head):
         return None
     try:
@@ -90,8 +104,8 @@ def template_body(es: ElasticsearchSettings, kind: Kind | str) -> dict[str, Any]
                      "refresh_interval": es.events_refresh_interval if kind is Kind.EVENTS else es.refresh_interval},
         "mappings": mapping(kind),
     }
-    if kind is Kind.EVENTS:
-        template["aliases"] = {events_alias(es): {}}
+    if kind in DAILY:
+        template["aliases"] = {alias(es, kind): {}}
     return {
         "index_patterns": [f"{alias(es, kind)}-*"],
         "priority": 200,
@@ -101,7 +115,7 @@ def template_body(es: ElasticsearchSettings, kind: Kind | str) -> dict[str, Any]
 
 
 def ensure_indices(client: Any, es: ElasticsearchSettings) -> list[str]:
-    """Create or update the three templates and the first index behind each write alias."""
+    """Create or update every kind's template and the first index behind each write alias."""
     for kind in Kind:
         client.indices.put_index_template(name=alias(es, kind), **template_body(es, kind))
     for kind in (Kind.INCIDENTS, Kind.HISTORY):

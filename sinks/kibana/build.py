@@ -24,6 +24,7 @@ DATA_VIEWS: dict[str, tuple[Kind, str, str, str]] = {
     "deskwatch-incidents": (Kind.INCIDENTS, "last_seen", "deskwatch incidents", ""),
     "deskwatch-events": (Kind.EVENTS, "last_seen", "deskwatch events (digests)", ""),
     "deskwatch-incident-history": (Kind.HISTORY, "at", "deskwatch incident history", ""),
+    "deskwatch-dead-letters": (Kind.DEAD_LETTERS, "rejected_at", "deskwatch dead letters (rejected inputs)", ""),
     # every what-if shadow's incidents, both sides (`deskwatch rules whatif --shadow NAME`): _index tells them apart
     "deskwatch-whatif-incidents": (Kind.INCIDENTS, "last_seen", "deskwatch what-if incidents (shadow indices)",
                                    "whatif-*-"),
@@ -135,6 +136,11 @@ def searches() -> list[dict[str, Any]]:
                      [["last_seen", "desc"]],
                      'Event digests by group; add  and rule_ids : "<rule id>" and group_keys : "<group key>"  from '
                      "deskwatch incident show, and set the time range to its first/last seen."),
+        saved_search("deskwatch-rejected", "Rejected inputs", "deskwatch-dead-letters",
+                     "reason : *", ["stage", "reason", "source", "position", "detail", "original"],
+                     [["rejected_at", "desc"]],
+                     'Every input a stage refused, with why; narrow with  and reason : "too_old"  or by stage. '
+                     "original_b64 holds the bytes whole (deskwatch tail dead-letters prints them)."),
         saved_search("deskwatch-whatif-compare", "What-if: both runs' incidents", "deskwatch-whatif-incidents",
                      "rule_id : *", ["_index", "rule_id", "status", "title", "host_count", "event_count"],
                      [["rule_id", "asc"], ["first_seen", "asc"]],

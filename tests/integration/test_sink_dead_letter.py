@@ -14,6 +14,7 @@ from kafka import KafkaProducer
 
 from deskwatch.components import Component
 from deskwatch.connect import kafka_python_options
+from deskwatch.schemas import DeadLetter
 from deskwatch.schemas.digest import EventDigest, digest_id
 from deskwatch.settings import Settings
 from deskwatch.sinks.elasticsearch.templates import Kind, alias
@@ -52,14 +53,20 @@ def dl_settings(pipeline_settings: Settings) -> Iterator[Settings]:
     drop_indices(s)
 
 
-def _produce(s: Settings, values: list[bytes | None]) -> list[Any]:
+def _produce(s: Settings, values: list[bytes | None], topic: str | None = None) -> list[Any]:
     producer = KafkaProducer(acks="all", **kafka_python_options(s.kafka))
     try:
-        futures = [producer.send(EVENT_DIGESTS.name(s.kafka), key=b"PC", value=v) for v in values]
+        futures = [producer.send(topic or EVENT_DIGESTS.name(s.kafka), key=b"PC", value=v) for v in values]
         producer.flush()
         return [f.get(10) for f in futures]
     finally:
         producer.close()
+
+
+# A dead letter Elasticsearch refuses (the same out-of-range integer): it must stay on its topic and
+# never be lettered again, or each refusal would write a letter the sink reads and refuses again.
+REFUSED_LETTER = DeadLetter.of(reason="invalid_json", detail="planted", stage="producer", source="planted",
+                               position=0, original=b"x").model_copy(update={"schema_version": 3_000_000_000})
 
 
 def test_rejected_document_is_dead_lettered_and_its_batch_proceeds(dl_settings: Settings, launch: Callable[..., Component]) -> None:
@@ -68,16 +75,17 @@ def test_rejected_document_is_dead_lettered_and_its_batch_proceeds(dl_settings: 
     values: list[bytes | None] = [g.model_dump_json().encode() for g in good[:10]]
     values += [OUT_OF_RANGE, NOT_A_DIGEST, None, BEYOND_64_BITS] + [g.model_dump_json().encode() for g in good[10:]]
     meta = _produce(s, values)  # one key, so one partition, so one poll: one batch
+    _produce(s, [REFUSED_LETTER.model_dump_json().encode()], DEAD_LETTER.name(s.kafka))
     sink = launch("sink", "run")
-    topic = EVENT_DIGESTS.name(s.kafka)
+    topic, dlq = EVENT_DIGESTS.name(s.kafka), DEAD_LETTER.name(s.kafka)
     wait_for(lambda: consumer_lag(s.kafka, s.sink.group_id, topic) == 0, 90, "sink to commit every record",
              sink.tail)
 
     docs = es_docs(s, alias(s.elasticsearch, Kind.EVENTS))
     assert {i: d["_version"] for i, d in docs.items()} == {g.digest_id: g.repeat_count for g in good}
-    letters = {json.loads(r.value)["position"]: json.loads(r.value) for r in read_topic(s, DEAD_LETTER.name(s.kafka))}
+    letters = {json.loads(r.value)["position"]: json.loads(r.value) for r in read_topic(s, dlq)}
     at = {n: f"{topic}:{meta[n].partition}:{meta[n].offset}" for n in (10, 11, 12, 13)}
-    assert set(letters) == set(at.values()), "exactly the four bad records, by position"
+    assert set(letters) == {*at.values(), "0"}, "exactly the four bad records, by position, and the planted letter"
     rejected, invalid, tombstone, unencodable = (letters[at[n]] for n in (10, 11, 12, 13))
 
     assert rejected["reason"] == "rejected_by_elasticsearch"
@@ -89,6 +97,14 @@ def test_rejected_document_is_dead_lettered_and_its_batch_proceeds(dl_settings: 
     assert tombstone["original_b64"] == ""
     assert unencodable["reason"] == "unencodable_event_digests" and "64-bit" in unencodable["detail"]
     assert base64.b64decode(unencodable["original_b64"]) == BEYOND_64_BITS
+    # The sink reads its own letters back and indexes them: rejected inputs are searchable.
+    wait_for(lambda: consumer_lag(s.kafka, s.sink.group_id, dlq) == 0, 90, "sink to commit the dead letters",
+             sink.tail)
+    searchable = es_docs(s, alias(s.elasticsearch, Kind.DEAD_LETTERS))
+    assert sorted(d["position"] for d in searchable.values()) == sorted(at.values()), "not the refused letter"
+    assert {d["reason"] for d in searchable.values()} == {
+        "rejected_by_elasticsearch", "invalid_event_digests", "unencodable_event_digests"}
     assert sink.stop() == 0
     summary = sink.tail(3)
-    assert "indexed=20" in summary and "dead_lettered=4" in summary and "batches=1" in summary, summary
+    assert "indexed=24" in summary and "dead_lettered=4" in summary and "not_indexed_letters=1" in summary, summary
+    assert len(read_topic(s, dlq)) == 5, "the refused letter was not lettered again"

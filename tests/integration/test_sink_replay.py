@@ -119,15 +119,16 @@ def run_sink_until(s: Settings, consumed: int, timeout: float = 120) -> SinkCoun
 
 
 def snapshot(s: Settings) -> dict[Kind, dict[str, dict[str, Any]]]:
-    """Every document of the three logical indices: _index (prefix removed), _version, _source."""
+    """Every document of the logical indices: _index (prefix removed), _version, _source (a daily
+    kind nothing was written to, dead letters say, has no index yet: none)."""
     client = elasticsearch_client(s.elasticsearch)
     prefix = s.elasticsearch.index_prefix
     try:
-        client.indices.refresh(index=",".join(alias(s.elasticsearch, k) for k in Kind))
+        client.indices.refresh(index=",".join(alias(s.elasticsearch, k) for k in Kind), ignore_unavailable=True)
         out: dict[Kind, dict[str, dict[str, Any]]] = {}
         for kind in Kind:
             hits = client.search(index=alias(s.elasticsearch, kind), size=10_000, version=True,
-                                 query={"match_all": {}})["hits"]["hits"]
+                                 query={"match_all": {}}, ignore_unavailable=True)["hits"]["hits"]
             out[kind] = {h["_id"]: {"_index": h["_index"].removeprefix(prefix), "_version": h["_version"],
                                     "_source": h["_source"]} for h in hits}
         return out

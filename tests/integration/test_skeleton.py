@@ -13,7 +13,7 @@ import pytest
 
 from deskwatch.components import Component
 from deskwatch.settings import Settings
-from deskwatch.sinks.elasticsearch.templates import incidents_alias
+from deskwatch.sinks.elasticsearch.templates import dead_letters_alias, incidents_alias
 from deskwatch.topology import DEAD_LETTER, EVENTS, INCIDENTS
 
 from deskwatch.topics import consumer_lag
@@ -138,3 +138,17 @@ def test_an_event_older_than_its_hosts_dedup_horizon_is_dead_lettered_not_droppe
     assert (original["@timestamp"], original["host"]["name"], original["message"]) == (
         "2026-11-27T08:00:00Z", "PC-001", "GPO processing failed (0)")
     assert letter["detail"].startswith(f"event {original['event']['id']}: ")
+
+    # and an operator finds it where the rest is searched
+    sink = launch("sink", "run")
+    found = wait_for(lambda: _docs(s, dead_letters_alias(s.elasticsearch)), 90, "the dead letter in Elasticsearch",
+                     sink.tail)
+    [doc] = found.values()
+    assert doc["reason"] == "too_old" and "GPO processing failed (0)" in doc["original"]
+
+
+def _docs(s: Settings, alias: str) -> dict[str, dict[str, Any]] | None:
+    try:
+        return es_docs(s, alias) or None
+    except Exception:  # noqa: BLE001 - its first index is not created yet
+        return None

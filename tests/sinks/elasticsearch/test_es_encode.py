@@ -10,11 +10,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
+from deskwatch.schemas import DeadLetter
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.digest import EventDigest, digest_id
 from deskwatch.schemas.incident import ChangeReason, Incident, IncidentStatus, Severity
 from deskwatch.settings import ElasticsearchSettings
-from deskwatch.sinks.elasticsearch.encode import digest_body, digest_document, digest_from_source, encode_record
+from deskwatch.sinks.elasticsearch.encode import (
+    ORIGINAL_TEXT_MAX,
+    digest_body,
+    digest_document,
+    digest_from_source,
+    encode_record,
+)
 
 ES = ElasticsearchSettings(index_prefix="dw")
 T0 = datetime(2026, 11, 29, 23, 59, 30, tzinfo=timezone.utc)
@@ -98,3 +105,24 @@ def test_invalid_payload_raises_validation_error(role: str) -> None:
 def test_unknown_role_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="signals"):
         encode_record("signals", b"{}", ES, "o")
+
+
+def test_a_dead_letter_is_indexed_by_day_of_rejection_with_its_original_searchable_and_whole() -> None:
+    raw = b"not json \xff at all " + "é".encode() * 10_000  # an invalid byte, and more text than is searchable
+    letter = DeadLetter.of(reason="invalid_json", detail="line 3: expected value", stage="producer",
+                           source="/var/log/app.jsonl", position=3, original=raw)
+    letter = letter.model_copy(update={"rejected_at": datetime(2026, 11, 29, 23, 30, tzinfo=timezone.utc)})
+    payload = letter.model_dump_json().encode()
+    item = encode_record("dead-letter", payload, ES, "dw.dead-letter:2:41")
+    assert (item.index, item.doc_id, item.version, item.original) == (
+        "dw-dead-letters-2026.11.29", "dw.dead-letter:2:41", 41, payload)
+    doc = orjson.loads(item.body)
+    assert doc["reason"] == "invalid_json" and doc["stage"] == "producer" and doc["position"] == "3"
+    assert doc["original"].startswith("not json \ufffd at all éé") and len(doc["original"]) == ORIGINAL_TEXT_MAX
+    assert doc["original_bytes"] == len(raw) and DeadLetter.model_validate(
+        {k: v for k, v in doc.items() if k not in ("original", "original_bytes")}).original == raw
+
+
+def test_a_record_on_the_dead_letter_topic_that_is_no_dead_letter_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        encode_record("dead-letter", b'{"reason": "x"}', ES, "dw.dead-letter:0:1")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from deskwatch.schemas import DeadLetter
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.digest import EventDigest
 from deskwatch.schemas.incident import Incident
@@ -15,6 +16,7 @@ from deskwatch.settings import ElasticsearchSettings
 from deskwatch.sinks.elasticsearch.templates import (
     Kind,
     alias,
+    daily_index,
     events_alias,
     events_day,
     events_index,
@@ -28,8 +30,9 @@ ES = ElasticsearchSettings(index_prefix="dw")
 
 @pytest.mark.parametrize(
     ("kind", "model", "renamed"),
-    [(Kind.INCIDENTS, Incident, {}), (Kind.HISTORY, IncidentChange, {}), (Kind.EVENTS, EventDigest, {"host": "host.name"})],
-    ids=["incident", "change", "digest"],
+    [(Kind.INCIDENTS, Incident, {}), (Kind.HISTORY, IncidentChange, {}), (Kind.EVENTS, EventDigest, {"host": "host.name"}),
+     (Kind.DEAD_LETTERS, DeadLetter, {})],
+    ids=["incident", "change", "digest", "dead-letter"],
 )
 def test_every_model_field_is_mapped(kind: Kind, model: type[BaseModel], renamed: dict[str, str]) -> None:
     fields = mapping_fields(kind)
@@ -41,8 +44,9 @@ def test_every_model_field_is_mapped(kind: Kind, model: type[BaseModel], renamed
     ("kind", "expected"),
     [(Kind.INCIDENTS, {"@timestamp", "host.name", "event.code", "rule.id", "title.keyword", "group"}),
      (Kind.HISTORY, {"@timestamp", "event.action", "user.name"}),
-     (Kind.EVENTS, {"@timestamp", "host.name", "event.code", "event.provider", "log.level", "message"})],
-    ids=["incident", "change", "digest"],
+     (Kind.EVENTS, {"@timestamp", "host.name", "event.code", "event.provider", "log.level", "message"}),
+     (Kind.DEAD_LETTERS, {"@timestamp", "event.reason", "event.original", "message"})],
+    ids=["incident", "change", "digest", "dead-letter"],
 )
 def test_ecs_names_are_declared(kind: Kind, expected: set[str]) -> None:
     assert expected <= mapping_fields(kind)
@@ -74,11 +78,16 @@ def test_events_day(name: str, day: date | None) -> None:
 
 
 def test_names_and_template() -> None:
-    assert [alias(ES, k) for k in Kind] == ["dw-incidents", "dw-incident-history", "dw-events"]
+    assert [alias(ES, k) for k in Kind] == ["dw-incidents", "dw-incident-history", "dw-events", "dw-dead-letters"]
     assert events_index(ES, datetime(2026, 1, 2, 23, tzinfo=timezone.utc)) == "dw-events-2026.01.02"
     body = template_body(ES, Kind.EVENTS)
     assert body["index_patterns"] == ["dw-events-*"] and body["template"]["aliases"] == {"dw-events": {}}
     assert "aliases" not in template_body(ES, Kind.INCIDENTS)["template"]
+    letters = template_body(ES, Kind.DEAD_LETTERS)
+    assert letters["index_patterns"] == ["dw-dead-letters-*"] and letters["template"]["aliases"] == {"dw-dead-letters": {}}
+    assert daily_index(ES, Kind.DEAD_LETTERS, datetime(2026, 1, 2, 23, tzinfo=timezone.utc)) == "dw-dead-letters-2026.01.02"
+    assert events_day(ES, "dw-dead-letters-2026.01.02", Kind.DEAD_LETTERS) == date(2026, 1, 2)
+    assert events_day(ES, "dw-dead-letters-2026.01.02") is None, "an events day is read from events indices only"
 
 
 REFRESH = [(Kind.EVENTS, "7s"), (Kind.INCIDENTS, "2s"), (Kind.HISTORY, "2s")]

@@ -79,7 +79,7 @@ def _run(tmp_path: Path, *args: str) -> Any:
 def test_import_request(stub: dict[str, Any], tmp_path: Path, args: list[str], path: str, auth: str | None) -> None:
     result = _run(tmp_path, "--url", stub["url"], *args)
     assert result.exit_code == 0, result.output
-    assert "imported 13 saved object(s)" in result.output
+    assert "imported 15 saved object(s)" in result.output
     assert stub["method"] == "POST" and stub["path"] == path
     assert stub["headers"]["kbn-xsrf"] and stub["headers"].get("Authorization") == auth
     assert stub["headers"]["Content-Type"].startswith("multipart/form-data; boundary=")

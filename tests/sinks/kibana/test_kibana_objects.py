@@ -32,7 +32,7 @@ def test_every_kind_of_object_is_shipped() -> None:
     for o in OBJECTS:
         by_type.setdefault(o["type"], []).append(o["id"])
     assert set(by_type["index-pattern"]) == set(DATA_VIEWS)
-    assert len(by_type["search"]) == 4 and len(by_type["lens"]) == 4 and by_type["dashboard"] == ["deskwatch-overview"]
+    assert len(by_type["search"]) == 5 and len(by_type["lens"]) == 4 and by_type["dashboard"] == ["deskwatch-overview"]
     assert len(set(IDS)) == len(IDS), "ids are unique"
 
 
@@ -112,7 +112,7 @@ def test_kql_fields_and_referenced_fields() -> None:
 def test_prefix_rewrites_only_data_view_titles() -> None:
     moved = [json.loads(line) for line in shipped_objects("acme").splitlines()]
     assert [o["attributes"]["title"] for o in moved if o["type"] == "index-pattern"] == [
-        "acme-incidents", "acme-events", "acme-incident-history", "acme-whatif-*-incidents"]
+        "acme-incidents", "acme-events", "acme-incident-history", "acme-dead-letters", "acme-whatif-*-incidents"]
     assert view_title("deskwatch-whatif-incidents", "acme") == "acme-whatif-*-incidents"
     assert [o["id"] for o in moved] == IDS
     assert shipped_objects() == NDJSON.read_bytes()
