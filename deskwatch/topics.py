@@ -209,6 +209,30 @@ def committed_offsets(admin: KafkaAdminClient, group: str, timeout_s: float = CO
         sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
 
+class OffsetReader:
+    """A kafka-python consumer that never commits and an admin client, made on first use and kept:
+    what :func:`unread_offsets` reads through. Not thread-safe (neither client is): one per thread
+    that reads, as the processor's heartbeat and ticker each have."""
+
+    def __init__(self, kafka: KafkaSettings, client_id: str, **consumer_options: Any) -> None:
+        self._kafka, self._client_id, self._consumer_options = kafka, client_id, consumer_options
+        self._clients: tuple[KafkaConsumer, KafkaAdminClient] | None = None
+
+    def clients(self) -> tuple[KafkaConsumer, KafkaAdminClient]:
+        if self._clients is None:
+            options = kafka_python_options(self._kafka)
+            self._clients = (KafkaConsumer(client_id=self._client_id, enable_auto_commit=False,
+                                           **self._consumer_options, **options),
+                             KafkaAdminClient(client_id=self._client_id, **options))
+        return self._clients
+
+    def close(self) -> None:
+        if self._clients is not None:
+            for client in self._clients:
+                client.close()
+            self._clients = None
+
+
 def unread_offsets(consumer: KafkaConsumer, admin: KafkaAdminClient, group: str, parts: list[TopicPartition],
                    timeout_s: float = COMMITS_TIMEOUT_S) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
     """Per partition, the first offset ``group`` has yet to read (past its commit and past the log's

@@ -35,10 +35,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
-from deskwatch.connect import kafka_python_options
-from deskwatch.topics import unread_offsets
+from deskwatch.topics import OffsetReader, unread_offsets
 from deskwatch.settings import KafkaSettings
 
 log = structlog.get_logger(__name__)
@@ -226,17 +225,13 @@ def kafka_offsets(kafka: KafkaSettings, group: str) -> Offsets:
     after a restart faust's monitor knows no commit until the worker makes one, and an input whose
     every record was committed before the restart read as wholly behind (a demo's 75 envelopes,
     for minutes, while the worker had nothing to do)."""
-    consumer: list[KafkaConsumer] = []
-    admin: list[KafkaAdminClient] = []
+    reader = OffsetReader(kafka, "deskwatch-heartbeat")
 
     def offsets(tps: list[tuple[str, int]]) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
-        if not consumer:
-            consumer.append(KafkaConsumer(client_id="deskwatch-heartbeat", enable_auto_commit=False,
-                                          **kafka_python_options(kafka)))
-            admin.append(KafkaAdminClient(client_id="deskwatch-heartbeat", **kafka_python_options(kafka)))
+        consumer, admin = reader.clients()
         # Commits the broker cannot tell raise (a "heartbeat unreadable" line), not a worker judged
         # stalled from the log's start and sought back to it.
-        first, ends = unread_offsets(consumer[0], admin[0], group, [TopicPartition(t, p) for t, p in tps],
+        first, ends = unread_offsets(consumer, admin, group, [TopicPartition(t, p) for t, p in tps],
                                      timeout_s=COMMITS_WAIT_S)
         return ({(tp.topic, tp.partition): o for tp, o in first.items()},
                 {(tp.topic, tp.partition): o for tp, o in ends.items()})

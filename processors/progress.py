@@ -26,12 +26,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from kafka import KafkaConsumer, TopicPartition
-from kafka.admin import KafkaAdminClient
+from kafka import TopicPartition
 
-from deskwatch.connect import kafka_python_options
 from deskwatch.settings import KafkaSettings
-from deskwatch.topics import unread_offsets
+from deskwatch.topics import OffsetReader, unread_offsets
 
 # The least a fetch needs to return a partition's first batch; the broker sends one whole batch
 # past this limit anyway, so a large envelope still comes back.
@@ -68,14 +66,13 @@ class InputProgress:
     calls it from a thread, never two calls at once)."""
 
     def __init__(self, kafka: KafkaSettings, group: str, topic: str, timeout_s: float = 5.0) -> None:
-        self._kafka, self._group, self._topic, self._timeout_s = kafka, group, topic, timeout_s
-        self._consumer: Any = None
-        self._admin: Any = None
+        self._group, self._topic, self._timeout_s = group, topic, timeout_s
+        self._reader = OffsetReader(kafka, "deskwatch-ticker", max_partition_fetch_bytes=_FETCH_BYTES)
 
     def oldest_unread(self) -> datetime | None:
         """None when every partition is read to its end; raises ProgressUnknownError or a
         KafkaError when it cannot tell."""
-        consumer, admin = self._clients()
+        consumer, admin = self._reader.clients()
         parts = [TopicPartition(self._topic, p) for p in sorted(consumer.partitions_for_topic(self._topic) or ())]
         if not parts:
             raise ProgressUnknownError(f"topic {self._topic} has no partitions in the broker's metadata")
@@ -103,16 +100,5 @@ class InputProgress:
         consumer.resume(*unread)
         return list(stamps.values())
 
-    def _clients(self) -> tuple[Any, Any]:
-        if self._consumer is None:
-            options = kafka_python_options(self._kafka)
-            self._consumer = KafkaConsumer(client_id="deskwatch-ticker", enable_auto_commit=False,
-                                           max_partition_fetch_bytes=_FETCH_BYTES, **options)
-            self._admin = KafkaAdminClient(client_id="deskwatch-ticker", **options)
-        return self._consumer, self._admin
-
     def close(self) -> None:
-        for client in (self._consumer, self._admin):
-            if client is not None:
-                client.close()
-        self._consumer = self._admin = None
+        self._reader.close()
