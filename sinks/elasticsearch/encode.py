@@ -5,11 +5,12 @@
 | incident | ``<prefix>-incidents`` | incident id | revision |
 | change | ``<prefix>-incident-history`` | ``<incident id>:<revision>`` (stage 2 makes one change per revision) | revision |
 | digest | ``<prefix>-events-<day of window start>`` | digest id (fingerprint + window start) | repeat count |
-| dead letter | ``<prefix>-dead-letters-<day of rejected_at>`` | its record's ``topic:partition:offset`` | offset |
+| dead letter | ``<prefix>-dead-letters-<day of rejected_at>`` | ``DeadLetter.letter_id`` | its record's offset |
 
 So a replay writes the same ids, and an older or equal version is refused by Elasticsearch (409).
-A dead letter has no version of its own: it is never rewritten, and its offset only makes its
-replay a 409 like the others'.
+A dead letter's id hashes what was refused and how, so the same input refused again (a file
+re-read, an envelope replayed) is one document that day, not one per refusal; its record's offset
+is its version, so a replay of the topic is a 409 and a later refusal the newer document.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ ORIGINAL_TEXT_MAX: Final = 8_192
 
 
 def dead_letter_item(letter: DeadLetter, es: ElasticsearchSettings, origin: str, original: bytes) -> BulkItem:
-    """A dead letter: daily index of its rejection, ``_id`` = its record's position, version = offset.
+    """A dead letter: daily index of its rejection, ``_id`` = its letter id, version = its record's offset.
 
     Its document is the letter's own JSON, plus ``original``: the rejected bytes read as UTF-8 (an
     invalid byte replaced) up to ``ORIGINAL_TEXT_MAX`` characters, so an operator finds a rejected
@@ -107,7 +108,7 @@ def dead_letter_item(letter: DeadLetter, es: ElasticsearchSettings, origin: str,
     raw = letter.original
     doc = {**letter.model_dump(mode="json"), "original": raw[:ORIGINAL_TEXT_MAX * 4].decode("utf-8", "replace")
            [:ORIGINAL_TEXT_MAX], "original_bytes": len(raw)}
-    return BulkItem(index=daily_index(es, Kind.DEAD_LETTERS, letter.rejected_at), doc_id=origin,
+    return BulkItem(index=daily_index(es, Kind.DEAD_LETTERS, letter.rejected_at), doc_id=letter.letter_id,
                     version=int(origin.rsplit(":", 1)[1]), body=orjson.dumps(doc), origin=origin, original=original)
 
 

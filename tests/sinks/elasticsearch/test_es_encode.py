@@ -115,7 +115,12 @@ def test_a_dead_letter_is_indexed_by_day_of_rejection_with_its_original_searchab
     payload = letter.model_dump_json().encode()
     item = encode_record("dead-letter", payload, ES, "dw.dead-letter:2:41")
     assert (item.index, item.doc_id, item.version, item.original) == (
-        "dw-dead-letters-2026.11.29", "dw.dead-letter:2:41", 41, payload)
+        "dw-dead-letters-2026.11.29", letter.letter_id, 41, payload)
+    # the same input refused the same way again, later and worded otherwise: the same document
+    again = letter.model_copy(update={"detail": "line 3: other words", "rejected_at": letter.rejected_at.replace(hour=23, minute=59)})
+    assert encode_record("dead-letter", again.model_dump_json().encode(), ES, "dw.dead-letter:0:90").doc_id == item.doc_id
+    other = letter.model_copy(update={"position": "4"})
+    assert other.letter_id != letter.letter_id
     doc = orjson.loads(item.body)
     assert doc["reason"] == "invalid_json" and doc["stage"] == "producer" and doc["position"] == "3"
     assert doc["original"].startswith("not json \ufffd at all éé") and len(doc["original"]) == ORIGINAL_TEXT_MAX
