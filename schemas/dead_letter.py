@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 from datetime import datetime, timezone
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from deskwatch.schemas.event import SCHEMA_VERSION
+from deskwatch.schemas.identity import parts_digest
 
 
 class DeadLetter(BaseModel):
@@ -45,8 +45,5 @@ class DeadLetter(BaseModel):
         """The same for the same input refused the same way again (a file re-read after a crash, an
         envelope replayed): a hash of stage, reason, source, position and original bytes, not of
         the detail or the time, which a second refusal may word or date otherwise."""
-        h = hashlib.blake2b(digest_size=16)
-        for part in (self.stage, self.reason, self.source, self.position or "", self.original_b64):
-            h.update(len(part).to_bytes(8, "big"))
-            h.update(part.encode())
-        return h.hexdigest()
+        parts = (self.stage, self.reason, self.source, self.position or "", self.original_b64)
+        return parts_digest(part.encode() for part in parts)

@@ -6,13 +6,14 @@ On the wire and in Elasticsearch the fields nest as ECS does (``{"event": {"code
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Literal, Protocol
 
 import msgspec
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from deskwatch.schemas.identity import parts_digest
 
 # 2 (2026-12-01): ChangeReason gained "ack_expired" (a rule's ack_timeout lapsed an acknowledgement).
 # Payloads of version 1 read unchanged.
@@ -139,11 +140,7 @@ def event_json(event: EventView) -> bytes:
 
 def compute_event_id(source: str, host: str, original: bytes, position: str | int | None) -> str:
     """Hash of (source, host, original bytes, position): a re-read of the same line has the same id."""
-    h = hashlib.blake2b(digest_size=16)
-    for part in (source.encode(), host.encode(), original, str(position).encode() if position is not None else b""):
-        h.update(len(part).to_bytes(8, "big"))
-        h.update(part)
-    return h.hexdigest()
+    return parts_digest((source.encode(), host.encode(), original, str(position).encode() if position is not None else b""))
 
 
 def as_utc(ts: datetime) -> datetime:

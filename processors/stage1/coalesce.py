@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from deskwatch.processors.construct import constructor
+from deskwatch.schemas.identity import parts_digest
 from deskwatch.schemas.signal import Signal
 
 SAMPLE_MAX = 1024
@@ -71,13 +71,8 @@ class SignalDraft:
         )
 
     def _source_id(self) -> str:
-        digest = hashlib.blake2b(digest_size=16, person=b"deskwatch-sig")
         head = (self.rule_id, self.group_key, "recovery" if self.recovery else "hit")
-        for part in (*head, *sorted(self.event_ids)):
-            data = part.encode()
-            digest.update(len(data).to_bytes(8, "big"))
-            digest.update(data)
-        return digest.hexdigest()
+        return parts_digest((part.encode() for part in (*head, *sorted(self.event_ids))), person=b"deskwatch-sig")
 
 
 class Coalescer:
