@@ -151,18 +151,18 @@ class Sink:
         self._consumer = self.keeper.check(self._consumer, self.counts.consumed, indexed=self.counts.indexed)
 
     def prune_if_due(self) -> list[str]:
-        """Delete expired daily events indices when the prune interval has passed."""
+        """Delete expired daily indices (events, dead letters) when the prune interval has passed."""
         if time.monotonic() - self._pruned_at < self._settings.sink.prune_interval_s:
             return []
         try:
             doomed: list[str] = prune_daily(self._es, self._settings.elasticsearch, datetime.now(timezone.utc).date(),
                                   self._settings.sink.events_retention_days)
         except (ApiError, TransportError) as err:
-            log.warning("events retention not applied, will retry", error=type(err).__name__)
+            log.warning("daily indices' retention not applied, will retry", error=type(err).__name__)
             return []
         self._pruned_at = time.monotonic()
         if doomed:
-            log.info("expired events indices deleted", indices=doomed)
+            log.info("expired daily indices deleted", indices=doomed)
         return doomed
 
     def close(self) -> None:

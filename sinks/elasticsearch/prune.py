@@ -16,7 +16,7 @@ from typing import Any
 
 from deskwatch.settings import ElasticsearchSettings
 from deskwatch.sinks.elasticsearch.mappings import DAILY
-from deskwatch.sinks.elasticsearch.templates import alias, events_day
+from deskwatch.sinks.elasticsearch.templates import alias, daily_day
 
 
 def expired_indices(es: ElasticsearchSettings, names: list[str], today: date, retention_days: int) -> list[str]:
@@ -24,7 +24,7 @@ def expired_indices(es: ElasticsearchSettings, names: list[str], today: date, re
     ``retention_days``."""
     oldest_kept = today - timedelta(days=retention_days)
     return sorted(n for n in names
-                  if any((day := events_day(es, n, kind)) is not None and day < oldest_kept for kind in DAILY))
+                  if any((day := daily_day(es, n, kind)) is not None and day < oldest_kept for kind in DAILY))
 
 
 def prune_daily(client: Any, es: ElasticsearchSettings, today: date, retention_days: int) -> list[str]:

@@ -25,7 +25,7 @@ __all__ = [
     "dead_letters_alias",
     "ensure_indices",
     "events_alias",
-    "events_day",
+    "daily_day",
     "events_index",
     "history_alias",
     "incidents_alias",
@@ -85,7 +85,7 @@ def _daily_index(prefix: str, kind: Kind, day: date) -> str:
     return f"{_alias(prefix, kind)}-{day.strftime(EVENTS_DATE_FORMAT)}"
 
 
-def events_day(es: ElasticsearchSettings, index: str, kind: Kind = Kind.EVENTS) -> date | None:
+def daily_day(es: ElasticsearchSettings, index: str, kind: Kind = Kind.EVENTS) -> date | None:
     """The day of a daily index of ``kind``, or None when ``index`` is not one of ours."""
     head = f"{alias(es, kind)}-"
     if not index.startswith(head):

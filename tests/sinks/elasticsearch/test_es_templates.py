@@ -18,7 +18,7 @@ from deskwatch.sinks.elasticsearch.templates import (
     alias,
     daily_index,
     events_alias,
-    events_day,
+    daily_day,
     events_index,
     mapping,
     mapping_fields,
@@ -73,8 +73,8 @@ def test_mappings_are_explicit_and_aliases_point_at_declared_fields(kind: Kind) 
      ("dw-incidents-000001", None), ("other-events-2026.11.29", None), ("dw-events-2026.11.29-x", None)],
     ids=["daily", "bad-month", "alias", "incidents", "other-prefix", "suffix"],
 )
-def test_events_day(name: str, day: date | None) -> None:
-    assert events_day(ES, name) == day
+def test_daily_day(name: str, day: date | None) -> None:
+    assert daily_day(ES, name) == day
 
 
 def test_names_and_template() -> None:
@@ -86,8 +86,8 @@ def test_names_and_template() -> None:
     letters = template_body(ES, Kind.DEAD_LETTERS)
     assert letters["index_patterns"] == ["dw-dead-letters-*"] and letters["template"]["aliases"] == {"dw-dead-letters": {}}
     assert daily_index(ES, Kind.DEAD_LETTERS, datetime(2026, 1, 2, 23, tzinfo=timezone.utc)) == "dw-dead-letters-2026.01.02"
-    assert events_day(ES, "dw-dead-letters-2026.01.02", Kind.DEAD_LETTERS) == date(2026, 1, 2)
-    assert events_day(ES, "dw-dead-letters-2026.01.02") is None, "an events day is read from events indices only"
+    assert daily_day(ES, "dw-dead-letters-2026.01.02", Kind.DEAD_LETTERS) == date(2026, 1, 2)
+    assert daily_day(ES, "dw-dead-letters-2026.01.02") is None, "an events day is read from events indices only"
 
 
 REFRESH = [(Kind.EVENTS, "7s"), (Kind.INCIDENTS, "2s"), (Kind.HISTORY, "2s")]
