@@ -17,6 +17,21 @@ import yaml
 from deskwatch.settings import Settings
 
 
+def interrupt_on_sigterm() -> None:
+    """Make SIGTERM raise KeyboardInterrupt in the main thread, as Ctrl-C does.
+
+    A script that starts components (a soak, the fault campaign) stops them, and deletes its
+    topics and indices, in ``finally`` blocks. Python runs them on Ctrl-C, but SIGTERM's default
+    kills the script at once, and its components, each in a session of its own, ran on without
+    it (found stopping a soak with ``kill``, 2026-12-04).
+    """
+
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
 def write_settings_file(settings: Settings, path: Path) -> Path:
     """Write the settings tree, secrets included, to a file only its owner can read."""
     data = settings.model_dump(mode="json")

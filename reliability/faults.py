@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: siblings are modules
 
-from deskwatch.components import Component, write_settings_file  # noqa: E402
+from deskwatch.components import Component, interrupt_on_sigterm, write_settings_file  # noqa: E402
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet, write_inventory_csv, write_jsonl  # noqa: E402
 from deskwatch.settings import load_settings  # noqa: E402
 
@@ -173,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="the private engines' ports: base + 92 (Kafka), + 200 (Elasticsearch), ... "
                         "(another base and home run a campaign beside a soak)")
     a = p.parse_args(argv)
+    interrupt_on_sigterm()
     spec = FleetSpec(seed=11, start=START, duration=timedelta(hours=a.hours), sites=a.sites, directorates=3,
                      hosts_per_site=(15, 25), noise_events_per_host_per_hour=4.0)
     faults = [f for f in FAULTS if a.only is None or any(o in f.name for o in a.only)]

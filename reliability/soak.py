@@ -57,7 +57,7 @@ from elasticsearch.helpers import scan
 from faults_account import IncidentKey, dead_letters, incident_diff, unaccounted
 from faults_engines import PrivateStack
 
-from deskwatch.components import Component, write_settings_file
+from deskwatch.components import Component, interrupt_on_sigterm, write_settings_file
 from deskwatch.connect import elasticsearch_client
 from deskwatch.processors.evaluate.incidents import IncidentScore, score
 from deskwatch.processors.evaluate.replay import replay
@@ -452,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--outage", type=float, default=d.outage_s, help="seconds an engine stays down (Kafka: 10 at most)")
     p.add_argument("--json", type=Path, default=None)
     a = p.parse_args(argv)
+    interrupt_on_sigterm()
     plan = Plan(a.minutes, a.hosts, a.rate, a.seed, a.sample, a.lead, kill_processor_at=tuple(a.kill_processor_at),
                 kill_sink_at=tuple(a.kill_sink_at), kill_kafka_at=tuple(a.kill_kafka_at),
                 stop_es_at=tuple(a.stop_es_at), outage_s=a.outage)
