@@ -33,7 +33,7 @@ _ENCODE_DIGEST: Final = encoder(EventDigest)
 
 def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSettings) -> None:
     """One agent, concurrency 1 (more could commit past an in-flight envelope)."""
-    states = HostStateTable(wiring.host_state, p.state_cache_max)
+    states = HostStateTable(wiring.host_state, p.state_cache_max, p.state_cache_max_mib << 20)
 
     @app.agent(wiring.events, concurrency=1, name="stage1")
     async def stage1(stream: Any) -> None:

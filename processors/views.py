@@ -37,12 +37,19 @@ class ModelTable(Generic[M]):
     subclass's flush compares a key's new value with its cached one).
     """
 
-    def __init__(self, table: Any, model: type[M], cache_max: int = CACHE_MAX) -> None:
+    def __init__(self, table: Any, model: type[M], cache_max: int = CACHE_MAX,
+                 cache_max_bytes: int | None = None, weigh: Callable[[M], int] | None = None) -> None:
+        """``weigh`` estimates a decoded value's bytes; given with ``cache_max_bytes``, the cache
+        also keeps its values' estimated bytes under that bound (the least recently used go)."""
         self._table = table
         self._model = model
         self._cache: dict[str, M] = {}  # in order of use: the least recently used first
         self._cache_max = cache_max
         self._staged: dict[str, M] = {}
+        self._weigh = weigh if cache_max_bytes is not None else None
+        self._cache_max_bytes = cache_max_bytes or 0
+        self._weights: dict[str, int] = {}  # key -> its cached value's weight, when weighed
+        self._cache_bytes = 0
 
     def get(self, key: str) -> M | None:
         staged = self._staged.get(key)
@@ -53,6 +60,8 @@ class ModelTable(Generic[M]):
             cached = self._read(key)
             if cached is None:
                 return None
+            if self._weigh is not None:
+                self._weighed(key, cached)
         self._cache[key] = cached  # now the most recently used
         return cached
 
@@ -101,15 +110,36 @@ class ModelTable(Generic[M]):
         return len(staged)
 
     def _remember(self, key: str, value: M) -> None:
-        self._cache.pop(key, None)
+        if self._cache.pop(key, None) is not value and self._weigh is not None:
+            self._weighed(key, value)
         self._cache[key] = value
 
+    def _weighed(self, key: str, value: M) -> None:
+        """Count ``value``'s weight as ``key``'s, in place of what it weighed before."""
+        assert self._weigh is not None
+        weight = self._weigh(value)
+        self._cache_bytes += weight - self._weights.get(key, 0)
+        self._weights[key] = weight
+
     def _evict(self) -> None:
-        """Drop the least recently used keys beyond ``cache_max``."""
+        """Drop the least recently used keys beyond ``cache_max``, then, when weighed, while the
+        cache's estimated bytes exceed ``cache_max_bytes``."""
         cache, over = self._cache, len(self._cache) - self._cache_max
         if over > 0:
             for key in list(islice(cache, over)):
                 del cache[key]
+                self._cache_bytes -= self._weights.pop(key, 0)
+        if self._weigh is not None:
+            weights = self._weights
+            while self._cache_bytes > self._cache_max_bytes and cache:
+                key = next(iter(cache))
+                del cache[key]
+                self._cache_bytes -= weights.pop(key, 0)
+
+    @property
+    def cached(self) -> tuple[int, int]:
+        """How many decoded values the cache holds, and their estimated bytes (0 when unweighed)."""
+        return len(self._cache), self._cache_bytes
 
     def keys(self) -> Iterator[str]:
         """Every key in the table, and the staged ones not written yet."""
@@ -119,6 +149,8 @@ class ModelTable(Generic[M]):
 
     def forget(self) -> None:
         self._cache.clear()
+        self._weights.clear()
+        self._cache_bytes = 0
         self._staged.clear()
 
 

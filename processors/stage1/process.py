@@ -8,6 +8,7 @@ into its rule groups' signals. One call per envelope, one state write.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -33,8 +34,7 @@ from deskwatch.schemas.envelope import EnvelopeView
 from deskwatch.schemas.event import EventView
 
 # Hosts whose last new state's floors are remembered (see bound.py); forgotten all at once when full.
-# The memo holds those states: the processor sets it to its state cache's size (views.CACHE_MAX),
-# or it would keep alive the states the cache dropped.
+# The memo refers to those states weakly: it keeps no state alive that the state cache dropped.
 FLOORS_MAX = 100_000
 
 _KIND = {
@@ -73,15 +73,17 @@ class Stage1:
         self._limits = limits or StateLimits()
         self._bucket_ms = round(self._limits.id_bucket.total_seconds() * 1000)
         # host -> (the last state made for it, its floors): a memo of a function of that very
-        # object (checked by identity), so results never depend on it, only the cost does.
-        self._floors: dict[str, tuple[HostState, Floors]] = {}
+        # object (checked by identity), so results never depend on it, only the cost does. A weak
+        # reference: a state evicted from the cache (a host at its id cap is ~0.8 MiB decoded)
+        # is freed, and a dead reference is never the state a caller passes.
+        self._floors: dict[str, tuple[weakref.ref[HostState], Floors]] = {}
         # host -> (its inventory row, that row's part of every view): checked by identity too.
         self._asset_views: dict[str, tuple[Asset | None, dict[str, Any]]] = {}
 
     def process(self, batch: EnvelopeView, state: HostState | None, now: datetime) -> Stage1Result:
         """Decide every event of one envelope; ``state`` is not modified."""
         memo = self._floors.get(batch.host)
-        work = Work.start(batch.host, state, self._bucket_ms, memo[1] if memo and memo[0] is state else None)
+        work = Work.start(batch.host, state, self._bucket_ms, memo[1] if memo and state is not None and memo[0]() is state else None)
         coalescer, book, counters = Coalescer(), DigestBook(), Stage1Counters()
         decisions = []
         for event in batch.events:
@@ -93,7 +95,7 @@ class Stage1:
         new_state, floors = work.finish(self._limits)
         if len(self._floors) >= self._floors_max:
             self._floors.clear()
-        self._floors[batch.host] = (new_state, floors)
+        self._floors[batch.host] = (weakref.ref(new_state), floors)
         return Stage1Result(new_state, decisions, signals, digests, counters)
 
     def apply(self, store: HostStateStore, batch: EnvelopeView, now: datetime) -> Stage1Result:

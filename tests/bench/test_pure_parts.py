@@ -6,6 +6,7 @@ import os
 import signal
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import orjson
 import pytest
@@ -113,6 +114,22 @@ def test_state_write_measures_both_ways_per_hour() -> None:
     assert hours[-1].ids > hours[0].ids > 0
     last = hours[-1]
     assert last.split_bytes < last.whole_bytes, "after an hour, parts cost less than the whole state"
+
+
+def test_state_cache_bench_reads_every_host_back_and_the_byte_bound_keeps_fewer(tmp_path: Path) -> None:
+    import json
+
+    from bench.state_cache import child, host_at_cap
+    from deskwatch.processors.host_table import decoded_bytes
+
+    records, state = host_at_cap(20.0)
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps([(k.hex(), v.hex()) for k, v in records]))
+    unbounded = child(path, 30, None)
+    assert unbounded["cached"] == 30 and unbounded["estimated_mib"] == 0
+    bound = decoded_bytes(state) * 10  # room for ten hosts' states
+    bounded = child(path, 30, bound)
+    assert bounded["cached"] == 10 and bounded["estimated_mib"] * 2**20 <= bound
 
 
 def test_ticks_bench_times_both_rounds_and_they_agree(capsys: pytest.CaptureFixture[str]) -> None:

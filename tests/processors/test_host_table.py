@@ -14,6 +14,7 @@ from deskwatch.processors.host_table import (
     ContentShard,
     HostStateTable,
     bucket_key,
+    decoded_bytes,
     encode_header,
     header_key,
     shard_key,
@@ -238,3 +239,18 @@ def test_a_content_shard_written_before_older_windows_were_kept_still_reads() ->
            b'"2026-12-04T09:07:00Z","last_seen":"2026-12-04T09:08:30Z","count":2,"rule_ids":["r"],"group_keys":["r|h"]}}}')
     [window] = ContentShard.model_validate_json(old).windows.values()
     assert window.earlier == () and window.window_start == datetime(2026, 12, 4, 9, 7, tzinfo=UTC)
+
+
+def test_the_cache_bound_in_bytes_drops_the_heaviest_hosts_states_by_their_estimate_and_reads_them_back() -> None:
+    big = IdBucket(ids={f"{n:016x}": n for n in range(1_000)}, hashed=True)
+    heavy, light = state(s0=big), state(s0=A).model_copy(update={"host": "OTHER-HOST"})
+    assert decoded_bytes(heavy) > 1_000 * 50 > decoded_bytes(light)
+    tables = Tables()
+    view = HostStateTable(tables.table, cache_max=10, cache_max_bytes=decoded_bytes(heavy) + decoded_bytes(light) - 1)
+    view.stage(HOST, heavy)
+    view.stage("OTHER-HOST", light)
+    view.flush(tables.write)
+    assert list(view._cache) == ["OTHER-HOST"], "both do not fit: the least recently used went"
+    assert view.get(HOST) == heavy, "read back from the store"
+    view.flush(tables.write)
+    assert list(view._cache) == [HOST], "read last, kept; the light host went to make room"

@@ -125,3 +125,33 @@ def test_decoded_values_share_their_fields_sets() -> None:
     written.flush(table.send)
     read = ModelTable(table, Asset).get("pc-1")
     assert read == asset and read.__pydantic_fields_set__ is every_field_set(Asset)
+
+
+def test_a_weighed_cache_keeps_its_values_estimated_bytes_under_its_bound_least_recently_used_going_first() -> None:
+    table = RecordingTable()
+    view = ModelTable(table, Count, cache_max=100, cache_max_bytes=10, weigh=lambda c: c.n)
+    for key, n in (("a", 4), ("b", 4), ("c", 4)):
+        view.stage(key, Count(n=n))
+    view.flush(table.send)
+    assert list(view._cache) == ["b", "c"] and view.cached == (2, 8), "a went: 12 bytes are over 10"
+    view.stage("b", Count(n=9))  # b grows: its new weight replaces its old one
+    view.flush(table.send)
+    assert list(view._cache) == ["b"] and view.cached == (1, 9)
+    assert view.get("a") == Count(n=4), "an evicted key is read again from the store, and weighed"
+    assert view.cached == (2, 13), "a read is kept until the next flush"
+    view.flush(table.send)
+    assert list(view._cache) == ["a"] and view.cached == (1, 4)
+    view.stage("huge", Count(n=50))  # heavier than the whole bound: written, then not kept
+    view.flush(table.send)
+    assert view.cached == (0, 0) and view.get("huge") == Count(n=50)
+    view.forget()
+    assert view.cached == (0, 0)
+
+
+def test_a_cache_bounded_by_count_alone_weighs_nothing() -> None:
+    table = RecordingTable()
+    view = ModelTable(table, Count, cache_max=2, weigh=lambda c: c.n)  # no byte bound: weigh unused
+    for key in "abc":
+        view.stage(key, Count(n=10**9))
+    view.flush(table.send)
+    assert view.cached == (2, 0)

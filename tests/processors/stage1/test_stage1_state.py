@@ -278,3 +278,21 @@ def test_a_bucket_written_with_event_ids_reads_back_with_their_dedup_keys_and_a_
     assert got is not None and got.id_buckets == {start: IdBucket(ids={dedup_key(eid): to_ms(T0)}, hashed=True)}
     assert got == first.new_state
     assert [d.kind for d in stage.process(batch(ev), got, NOW).decisions] == [DecisionKind.DUPLICATE_ID]
+
+
+def test_the_floors_memo_keeps_no_state_alive_that_its_caller_dropped() -> None:
+    """The processor's state cache drops a heavy host's state (~0.8 MiB decoded at the id cap);
+    the memo of its floors, which names each host's last state, must not hold it on."""
+    import gc
+    import weakref
+
+    core = make_stage()
+    first = core.process(batch(event(), event()), None, NOW).new_state
+    second = core.process(batch(event()), first, NOW)
+    assert len(second.decisions) == 1
+    last = weakref.ref(second.new_state)
+    del second
+    gc.collect()
+    assert last() is None, "the host's last state is freed once nothing but the memo refers to it"
+    again = core.process(batch(event()), first, NOW)  # an older state again: the memo's is gone
+    assert len(again.decisions) == 1

@@ -1,0 +1,99 @@
+"""The decoded host states a stage-1 worker keeps, for a fleet of hosts at their id cap.
+
+    .venv/bin/python -m bench.state_cache [--hosts 600] [--events-per-hour 400]
+
+In process, no Kafka. One simulated host's day (bench/state_write.py's busiest host) goes
+through ``Stage1`` (to its id cap at 400 events an hour); its state is written, as the processor's table stores it, under
+``--hosts`` host names. Each mode then reads every host back through a ``HostStateTable``
+(the decode a worker makes when a host sends), in a child process of its own, and prints that
+process's RSS, the cache's count and estimated bytes, and the RSS the reads added per state kept:
+  count bound   ``state_cache_max`` alone (10,000), as before 2026-12-04
+  byte bound    with ``state_cache_max_mib`` (256 by default) as well
+and the decode a host costs once the cache has dropped it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.state_write import Store, one_host_day
+from deskwatch.processors.host_table import HostStateTable, decoded_bytes, state_records
+from deskwatch.processors.rules import load_default_pack
+from deskwatch.processors.stage1 import HostState, Stage1, count_populations
+from deskwatch.schemas.envelope import EventBatch
+from deskwatch.settings import ProcessorSettings
+
+
+def host_at_cap(per_hour: float) -> tuple[list[tuple[bytes, bytes]], HostState]:
+    """The stored records of one host's day (header and parts), host name ``HOST``, and its state."""
+    events, sim = one_host_day(per_hour, 24)
+    rules = load_default_pack()
+    core = Stage1(rules, {a.host: a for a in sim.assets}, count_populations(sim.assets, rules))
+    host, state = events[0].host.name, None
+    for e in events:
+        state = core.process(EventBatch(host=host, source="bench", events=[e]), state, e.timestamp).new_state
+    assert state is not None
+    return state_records("HOST", state.model_copy(update={"host": "HOST"})), state
+
+
+def child(records_file: Path, hosts: int, max_bytes: int | None) -> dict[str, float]:
+    records = [(bytes.fromhex(k), bytes.fromhex(v)) for k, v in json.loads(records_file.read_text())]
+    store = Store("host-state")
+    names = [f"PC-{n:06d}" for n in range(hosts)]
+    for name in names:  # the same records under each name: the store's bytes, as the table holds them
+        for key, value in records:
+            store.data[key.replace(b"@HOST", b"@" + name.encode())] = value.replace(b'"HOST"', f'"{name}"'.encode())
+    table = HostStateTable(store, ProcessorSettings().state_cache_max, max_bytes)
+    before = _rss_mib()
+    started = time.perf_counter()
+    for name in names:
+        assert table.get(name) is not None
+        table.flush(lambda *a: None)  # the end of the worker's batch: the cache evicts here
+    read_s = time.perf_counter() - started
+    count, estimated = table.cached
+    rss = _rss_mib()
+    return {"rss_mib": rss, "per_state_mib": (rss - before) / max(count, 1),
+            "store_mib": sum(len(v) for v in store.data.values()) / 2**20,
+            "cached": count, "estimated_mib": estimated / 2**20, "decode_ms": read_s / hosts * 1000}
+
+
+def _rss_mib() -> float:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * 4096 / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--hosts", type=int, default=600)
+    parser.add_argument("--events-per-hour", type=float, default=400.0)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        path, hosts, max_bytes = args.child
+        print(json.dumps(child(Path(path), int(hosts), int(max_bytes) or None)))
+        return
+    records, state = host_at_cap(args.events_per_hour)
+    path = Path(f"/tmp/deskwatch-state-cache-{time.time_ns()}.json")
+    path.write_text(json.dumps([(k.hex(), v.hex()) for k, v in records]))
+    bound = ProcessorSettings().state_cache_max_mib << 20
+    print(f"{args.hosts} hosts, each one host's day at {args.events_per_hour:g} events an hour: "
+          f"{len(state.seen_ids):,} ids, {len(state.content)} content windows, {len(state.hits)} hits, "
+          f"estimated {decoded_bytes(state) / 2**20:.2f} MiB decoded")
+    try:
+        for mode, max_bytes in (("count bound", 0), ("byte bound", bound)):
+            out = subprocess.run([sys.executable, "-m", "bench.state_cache", "--child", str(path), str(args.hosts), str(max_bytes)],
+                                 check=True, capture_output=True, text=True, cwd=Path(__file__).parent.parent).stdout
+            r = json.loads(out)
+            print(f"{mode:>12}: RSS {r['rss_mib']:,.0f} MiB, store {r['store_mib']:,.0f} MiB, "
+                  f"{r['cached']:,.0f} states cached (estimated {r['estimated_mib']:,.0f} MiB, "
+                  f"{r['per_state_mib']:.2f} MiB of RSS each), {r['decode_ms']:.1f} ms a host read")
+    finally:
+        path.unlink()
+
+
+if __name__ == "__main__":
+    main()
