@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from typing import NamedTuple
 
 import faust
 import structlog
@@ -17,6 +18,7 @@ import structlog
 from deskwatch.connect import faust_broker_options
 from deskwatch.logs import collapse_repeats
 from deskwatch.processors.collect import pace_collector
+from deskwatch.processors.host_table import HostStateTable
 from deskwatch.processors.heartbeat import Heartbeat, exit_now, kafka_offsets, read_pulse
 from deskwatch.processors.in_order import InOrderApp
 from deskwatch.processors.group_member import group_instance_id, hold_datadir
@@ -41,7 +43,15 @@ from deskwatch.topology import COMMANDS, EVENTS, SIGNALS
 log = structlog.get_logger(__name__)
 
 
-def build_app(settings: Settings) -> tuple[faust.App, Wiring]:
+class Built(NamedTuple):
+    """What ``build_app`` makes: the app, its topics and tables, and the host states' view."""
+
+    app: faust.App
+    wiring: Wiring
+    host_states: HostStateTable
+
+
+def build_app(settings: Settings) -> Built:
     """A faust App configured from the settings tree, with its agents attached (no I/O yet)."""
     # In offset order: faust's own fetch loop can skip input records when partitions move (in_order.py).
     app = InOrderApp(settings.processor.app_id, ordered_topics=input_topics(settings), **_app_options(settings))
@@ -54,13 +64,13 @@ def build_app(settings: Settings) -> tuple[faust.App, Wiring]:
     stage1 = Stage1(rules, inventory, populations, limits, floors_max=settings.processor.state_cache_max,
                     changes=load_changes(settings.processor.change_file))
     stage2 = Stage2({rule.id: rule for rule in rules}, DecodedMapping(wiring.silences, Silence))
-    attach_stage1(app, wiring, stage1, settings.processor)
+    host_states = attach_stage1(app, wiring, stage1, settings.processor)
     attach_stage2(app, wiring, stage2, COMMANDS.name(settings.kafka), settings.processor)
     # The ticker's clients are made on its first tick, on the leader only (no I/O here).
     progress = InputProgress(settings.kafka, settings.processor.app_id, EVENTS.name(settings.kafka))
     attach_ticker(app, wiring, settings.processor.tick_interval_s, progress)
     seek_fresh_inputs_to_beginning(app, input_topics(settings))
-    return app, wiring
+    return Built(app, wiring, host_states)
 
 
 def input_topics(settings: Settings) -> frozenset[str]:
@@ -104,7 +114,7 @@ def run_worker(settings: Settings) -> None:
     """Run one processor worker until SIGTERM/SIGINT."""
     use_event_loop(settings.processor.event_loop)
     datadir_lock = hold_datadir(settings.processor.datadir)  # noqa: F841 - held until the process ends
-    app, wiring = build_app(settings)
+    app, wiring, host_states = build_app(settings)
     p, offsets = settings.processor, kafka_offsets(settings.kafka, settings.processor.app_id)
     # the id `deskwatch members remove processor <member>` takes when this worker is gone for good
     log.info("processor worker starting", group=p.app_id, member=group_instance_id(p, socket.gethostname()),
@@ -112,7 +122,7 @@ def run_worker(settings: Settings) -> None:
     inputs = input_topics(settings)
     loop = LoopWatch()
     Heartbeat(app, p.heartbeat_interval_s, p.heartbeat_stall_after_s,
-              lambda a: read_pulse(a, inputs, offsets, loop.take),
+              lambda a: read_pulse(a, inputs, offsets, loop.take, lambda: host_states.cached),
               on_stall=lambda a, pulse: on_stall(a, inputs, pulse.waiting, p.heartbeat_resume_stalled),
               exit_after_s=p.heartbeat_exit_after_s).start()
     wiring.inventory.start()  # the inventory and silences are loaded before the first event

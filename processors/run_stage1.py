@@ -31,8 +31,9 @@ _ENCODE_SIGNAL: Final = encoder(Signal)
 _ENCODE_DIGEST: Final = encoder(EventDigest)
 
 
-def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSettings) -> None:
-    """One agent, concurrency 1 (more could commit past an in-flight envelope)."""
+def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSettings) -> HostStateTable:
+    """One agent, concurrency 1 (more could commit past an in-flight envelope); returns the host
+    states' table view, whose cache the heartbeat reports."""
     states = HostStateTable(wiring.host_state, p.state_cache_max, p.state_cache_max_mib << 20)
 
     @app.agent(wiring.events, concurrency=1, name="stage1")
@@ -50,6 +51,7 @@ def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSett
             mark_processed(app, events)  # only now may faust's ack let a commit pass them
 
     forget_on_rebalance(app, states)
+    return states
 
 
 def _envelope(wiring: Wiring, core: Stage1, states: HostStateTable, out: Outbox, event: Any) -> None:

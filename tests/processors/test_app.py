@@ -8,7 +8,7 @@ from deskwatch.settings import ProcessorSettings, Settings
 
 def test_input_bounds_are_the_settings() -> None:
     processor = ProcessorSettings(fetch_max_records=37, input_buffer_records=41, batch_max_records=5)
-    app, _ = build_app(Settings(processor=processor))
+    app = build_app(Settings(processor=processor)).app
     assert app.conf.broker_max_poll_records == 37
     assert app.conf.stream_buffer_maxsize == 41
 
@@ -21,12 +21,12 @@ def test_default_input_bounds_hold_a_backlog_out_of_memory() -> None:
     p = settings.processor
     held = p.fetch_max_records + p.input_buffer_records + p.batch_max_records
     assert held * settings.producer.batch_max_bytes <= 2**30 // 2
-    app, _ = build_app(settings)
+    app = build_app(settings).app
     assert app.conf.stream_buffer_maxsize == p.input_buffer_records
 
 
 def test_the_group_session_is_the_settings() -> None:
-    app, _ = build_app(Settings(processor=ProcessorSettings(session_timeout_s=20.0)))
+    app = build_app(Settings(processor=ProcessorSettings(session_timeout_s=20.0))).app
     assert app.conf.broker_session_timeout == 20.0
-    app, _ = build_app(Settings())
+    app = build_app(Settings()).app
     assert app.conf.broker_session_timeout == 60.0

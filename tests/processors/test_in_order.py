@@ -85,7 +85,7 @@ async def batch(*records: tuple[TP, int]) -> AsyncIterator[tuple[TP, Record]]:
 def consumer(monkeypatch: pytest.MonkeyPatch) -> tuple[InOrderConsumer, list[tuple[str, int]], list[Any]]:
     """The processor's own consumer object, not started: hand-overs and seeks recorded."""
     settings = Settings()
-    app, _ = build_app(settings)
+    app = build_app(settings).app
     c = app.consumer
     assert isinstance(c, InOrderConsumer)
     events = TP(settings.kafka.topic_prefix + "events", 3)
