@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
+
 from bench.state_write import Store, one_host_day
 from deskwatch.processors.host_table import HostStateTable, decoded_bytes, state_records
 from deskwatch.processors.rules import load_default_pack
@@ -63,7 +65,8 @@ def child(records_file: Path, hosts: int, max_bytes: int | None) -> dict[str, fl
 
 
 def _rss_mib() -> float:
-    return int(Path("/proc/self/statm").read_text().split()[1]) * 4096 / 2**20
+    rss: int = psutil.Process().memory_info().rss  # as the other benches read it
+    return rss / 2**20
 
 
 def main() -> None:
