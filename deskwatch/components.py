@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import yaml
@@ -32,6 +33,18 @@ def interrupt_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
 
 
+def _interrupt_on_sigterm_unless_claimed() -> None:
+    """Call :func:`interrupt_on_sigterm` when SIGTERM still has its default and this is the main
+    thread (only it may set handlers); a handler someone else chose is left alone.
+
+    Every process that starts a :class:`Component` needs it, not only the scripts that remembered
+    to call it: the benches started components without it, and a bench stopped by ``kill`` left
+    its processor and sink running (the second read of 2026-12-04).
+    """
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        interrupt_on_sigterm()
+
+
 def write_settings_file(settings: Settings, path: Path) -> Path:
     """Write the settings tree, secrets included, to a file only its owner can read."""
     data = settings.model_dump(mode="json")
@@ -52,7 +65,13 @@ class Component:
     """One ``deskwatch <args>`` child process writing to its own log file."""
 
     def __init__(self, args: list[str], config: Path, log: Path, stdin: int = subprocess.DEVNULL) -> None:
-        """``stdin=subprocess.PIPE`` lets the caller feed ``deskwatch produce -`` as a stream."""
+        """``stdin=subprocess.PIPE`` lets the caller feed ``deskwatch produce -`` as a stream.
+
+        The child runs in a session of its own (a Ctrl-C at the terminal reaches the caller only,
+        which stops it in order), so the caller's SIGTERM must become a KeyboardInterrupt too, or
+        the caller dies without stopping it; see :func:`_interrupt_on_sigterm_unless_claimed`.
+        """
+        _interrupt_on_sigterm_unless_claimed()
         env = {k: v for k, v in os.environ.items() if not k.startswith("DESKWATCH_")}
         env["DESKWATCH_CONFIG"] = str(config)
         self.args = args
