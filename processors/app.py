@@ -30,10 +30,10 @@ from deskwatch.processors.rules.host_change import load_changes
 from deskwatch.processors.run_stage1 import attach_stage1
 from deskwatch.processors.run_stage2 import attach_stage2
 from deskwatch.processors.stage1 import Stage1, StateLimits, count_populations
-from deskwatch.processors.stage2 import Stage2
+from deskwatch.processors.stage2 import GroupState, Stage2
 from deskwatch.processors.stall import on_stall
 from deskwatch.processors.tick import attach_ticker
-from deskwatch.processors.views import DecodedMapping, DerivedMapping
+from deskwatch.processors.views import DecodedMapping, DerivedMapping, ModelTable
 from deskwatch.processors.wiring import Wiring, declare
 from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.command import Silence
@@ -44,11 +44,12 @@ log = structlog.get_logger(__name__)
 
 
 class Built(NamedTuple):
-    """What ``build_app`` makes: the app, its topics and tables, and the host states' view."""
+    """What ``build_app`` makes: the app, its topics and tables, and the host and group states' views."""
 
     app: faust.App
     wiring: Wiring
     host_states: HostStateTable
+    group_states: ModelTable[GroupState]
 
 
 def build_app(settings: Settings) -> Built:
@@ -65,12 +66,12 @@ def build_app(settings: Settings) -> Built:
                     changes=load_changes(settings.processor.change_file))
     stage2 = Stage2({rule.id: rule for rule in rules}, DecodedMapping(wiring.silences, Silence))
     host_states = attach_stage1(app, wiring, stage1, settings.processor)
-    attach_stage2(app, wiring, stage2, COMMANDS.name(settings.kafka), settings.processor)
+    group_states = attach_stage2(app, wiring, stage2, COMMANDS.name(settings.kafka), settings.processor)
     # The ticker's clients are made on its first tick, on the leader only (no I/O here).
     progress = InputProgress(settings.kafka, settings.processor.app_id, EVENTS.name(settings.kafka))
     attach_ticker(app, wiring, settings.processor.tick_interval_s, progress)
     seek_fresh_inputs_to_beginning(app, input_topics(settings))
-    return Built(app, wiring, host_states)
+    return Built(app, wiring, host_states, group_states)
 
 
 def input_topics(settings: Settings) -> frozenset[str]:
@@ -114,7 +115,7 @@ def run_worker(settings: Settings) -> None:
     """Run one processor worker until SIGTERM/SIGINT."""
     use_event_loop(settings.processor.event_loop)
     datadir_lock = hold_datadir(settings.processor.datadir)  # noqa: F841 - held until the process ends
-    app, wiring, host_states = build_app(settings)
+    app, wiring, host_states, group_states = build_app(settings)
     p, offsets = settings.processor, kafka_offsets(settings.kafka, settings.processor.app_id)
     # the id `deskwatch members remove processor <member>` takes when this worker is gone for good
     log.info("processor worker starting", group=p.app_id, member=group_instance_id(p, socket.gethostname()),
@@ -122,7 +123,8 @@ def run_worker(settings: Settings) -> None:
     inputs = input_topics(settings)
     loop = LoopWatch()
     Heartbeat(app, p.heartbeat_interval_s, p.heartbeat_stall_after_s,
-              lambda a: read_pulse(a, inputs, offsets, loop.take, lambda: host_states.cached),
+              lambda a: read_pulse(a, inputs, offsets, loop.take, lambda: host_states.cached,
+                                         lambda: group_states.cached),
               on_stall=lambda a, pulse: on_stall(a, inputs, pulse.waiting, p.heartbeat_resume_stalled),
               exit_after_s=p.heartbeat_exit_after_s).start()
     wiring.inventory.start()  # the inventory and silences are loaded before the first event

@@ -18,6 +18,7 @@ from deskwatch.processors.in_order import mark_processed
 from deskwatch.processors.outbox import Outbox
 from deskwatch.processors.produce import key_hash
 from deskwatch.processors.stage2 import GroupState, Stage2, Stage2Result
+from deskwatch.processors.stage2.state import decoded_bytes
 from deskwatch.processors.views import ModelTable
 from deskwatch.processors.wiring import Wiring, forget_on_rebalance, record_time, summarise
 from deskwatch.schemas.command import Command
@@ -162,9 +163,11 @@ class _Stage2Batch:
             out.add(w.commands, command.group_key.encode(), encode(command))
 
 
-def attach_stage2(app: faust.App, wiring: Wiring, core: Stage2, commands_topic: str, p: ProcessorSettings) -> None:
-    """One agent over signals + commands, concurrency 1."""
-    groups: ModelTable[GroupState] = ModelTable(wiring.groups, GroupState, p.state_cache_max)
+def attach_stage2(app: faust.App, wiring: Wiring, core: Stage2, commands_topic: str,
+                  p: ProcessorSettings) -> ModelTable[GroupState]:
+    """One agent over signals + commands, concurrency 1; returns the group states' table."""
+    groups: ModelTable[GroupState] = ModelTable(wiring.groups, GroupState, p.state_cache_max,
+                                                p.group_cache_max_mib << 20, decoded_bytes)
     ticks = TickSchedule(core, wiring.partitions)
 
     @app.agent(wiring.stage2_input, concurrency=1, name="stage2")
@@ -182,3 +185,4 @@ def attach_stage2(app: faust.App, wiring: Wiring, core: Stage2, commands_topic: 
             mark_processed(app, events)  # only now may faust's ack let a commit pass them
 
     forget_on_rebalance(app, groups, ticks)
+    return groups

@@ -21,6 +21,16 @@ INCIDENT_CHILDREN_CAP = 100
 ABSORB_TARGETS_CAP = 1000
 LABELS_CAP = 20
 EARLIER_CAP = 4  # a parent's claim may reach a child group a few episodes late
+# What a decoded group state weighs in RSS, for the worker's cache of them (``decoded_bytes``).
+# Fitted to the RSS that decoding a few hundred distinct copies of a state added per copy
+# (bench/group_state.py): a pending window of 5-1,024 entries, an open site incident of 20-1,000
+# hosts. The estimate is at or above what was measured: 1.02-1.07x for windows of 100 entries or
+# more (1.58 MiB at WINDOW_CAP), 1.3-1.6x for open incidents (160 KiB measured at 1,000 hosts),
+# and up to 3x for the smallest states, whose few KiB the count bound governs anyway.
+GROUP_BYTES = 6 * 1024  # the state and its own fields
+INCIDENT_BYTES = 3_584  # one incident (live, last resolved or earlier), without its lists
+ENTRY_BYTES = 1_530  # one window or opening entry: two datetimes, five strings
+ID_BYTES = 90  # one source id, host name or incident id in a list
 # The due time (``Stage2.tick_due``) of a state every tick can change: at or before any tick's time.
 ALWAYS: Final = datetime.min.replace(tzinfo=UTC)
 
@@ -146,6 +156,16 @@ class GroupState(BaseModel):
     def current_or_resolved(self) -> Incident | None:
         """The incident commands address when they name none."""
         return self.incident or self.last_resolved
+
+
+def decoded_bytes(state: GroupState) -> int:
+    """The estimated bytes of a decoded group state (the constants above); under 1 us."""
+    ids = (len(state.recent_source_ids) + len(state.hosts) + len(state.children) + len(state.absorb_targets)
+           + len(state.linked) + len(state.recovered))
+    incidents = [i for i in (state.incident, state.last_resolved) if i is not None] + state.earlier
+    ids += sum(len(i.hosts) + len(i.children) for i in incidents)
+    return (GROUP_BYTES + INCIDENT_BYTES * len(incidents) + ENTRY_BYTES * (len(state.window) + len(state.opening))
+            + ID_BYTES * ids)
 
 
 # One window entry per signal, from a signal's values, and a copy of its incident per count and

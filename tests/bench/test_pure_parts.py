@@ -154,3 +154,13 @@ def test_cpu_of_an_exited_component_is_read_at_its_wait() -> None:
     assert (code, busy.returncode) == (3, 3)
     assert cpu >= 0.25
     assert cpu_seconds([busy.pid]) == 0.0  # what the split read before: the entry is gone
+
+
+def test_group_state_bench_grows_each_case_as_it_says() -> None:
+    from bench.group_state import child, grow
+
+    pending = grow("pending", 4, 60)
+    assert len(pending.window) == 60 and pending.incident is None, "four hosts stay below both thresholds"
+    opened = child("open", 30, 60, 5)
+    assert opened["open"] and opened["hosts"] == 30 and opened["absorb_targets"] == 30
+    assert opened["estimate_kib"] > 0 and opened["rss_kib"] >= 0

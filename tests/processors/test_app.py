@@ -30,3 +30,25 @@ def test_the_group_session_is_the_settings() -> None:
     assert app.conf.broker_session_timeout == 20.0
     app = build_app(Settings()).app
     assert app.conf.broker_session_timeout == 60.0
+
+
+def test_the_group_states_cache_is_bounded_by_their_estimated_bytes() -> None:
+    """A group whose window holds its cap of pending signals decodes to ~1.6 MiB: under a 2 MiB
+    bound the cache keeps one such group, and the other reads back from the table as written."""
+    from datetime import UTC, datetime, timedelta
+
+    from deskwatch.processors.stage2 import GroupState
+    from deskwatch.processors.stage2.state import WINDOW_CAP, WindowEntry
+
+    groups = build_app(Settings(processor=ProcessorSettings(group_cache_max_mib=2))).group_states
+    t0 = datetime(2026, 12, 5, tzinfo=UTC)
+    for key in ("wave|site=a", "wave|site=b"):
+        window = [WindowEntry(source_id=f"{key}-{n:040d}", first_seen=t0 + timedelta(seconds=n),
+                              last_seen=t0 + timedelta(seconds=n), host=f"pc-{n:05d}", count=1)
+                  for n in range(WINDOW_CAP)]
+        groups.stage(key, GroupState(rule_id="wave", group_key=key, window=window))
+        groups.flush(lambda *record: None)
+    count, estimated = groups.cached
+    assert count == 1 and 1.5 * 2**20 <= estimated <= 2 * 2**20, groups.cached
+    a = groups.get("wave|site=a")
+    assert a is not None and len(a.window) == WINDOW_CAP

@@ -85,3 +85,48 @@ def test_window_cap_drops_the_oldest_and_says_so() -> None:
         (Outcome.WINDOW_EXPIRED, ("s0",)),
         (Outcome.PENDING, (f"s{WINDOW_CAP}",)),
     ]
+
+
+def _decoded_size(state: GroupState, copies: int = 20) -> float:
+    """The bytes that decoding ``copies`` distinct copies of ``state`` allocates, per copy: each
+    copy's ids and host names differ, as different groups' do (pydantic shares equal strings)."""
+    import gc
+    import re
+    import tracemalloc
+
+    text = state.model_dump_json()
+    def copy(k: int) -> str:
+        ids = re.sub(r'"[0-9a-f]{6}([0-9a-f]{34})"', lambda m: f'"{k:06x}{m.group(1)}"', text)
+        return ids.replace('"pc-', f'"c{k}-pc-')
+
+    jsons = [copy(k) for k in range(copies)]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        decoded = [GroupState.model_validate_json(j) for j in jsons]
+        gc.collect()
+        size, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len({d.window[0].source_id if d.window else d.recent_source_ids[0] for d in decoded}) == copies
+    return size / copies
+
+
+def test_a_group_states_estimated_bytes_follow_what_its_decoding_allocates() -> None:
+    """``decoded_bytes`` bounds the worker's cache of group states; its constants were fitted to
+    RSS. Here against the allocations themselves: a pending window and an open incident on many
+    hosts, each estimated at no less than it allocates and no more than half again."""
+    from datetime import timedelta
+
+    from deskwatch.processors.stage2.state import decoded_bytes
+
+    pending = Stage2({"disk-full": Policy(window=timedelta(hours=2), min_hosts=5000, group_by=("site",))})
+    opened = Stage2({"disk-full": Policy(window=timedelta(minutes=10), min_events=1, group_by=("site",))})
+    for core, hosts, signals in ((pending, 150, 300), (opened, 300, 600)):
+        state = None
+        for i in range(signals):
+            minute = 100 * i / signals
+            state = core.on_signal(state, signal(minute, host=f"pc-{i % hosts:05d}"), at(minute)).state
+        assert state is not None
+        ratio = decoded_bytes(state) / _decoded_size(state)
+        assert 1.0 <= ratio <= 1.5, (len(state.window), len(state.hosts), ratio)
