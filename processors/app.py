@@ -124,7 +124,7 @@ def run_worker(settings: Settings) -> None:
     loop = LoopWatch()
     Heartbeat(app, p.heartbeat_interval_s, p.heartbeat_stall_after_s,
               lambda a: read_pulse(a, inputs, offsets, loop.take, lambda: host_states.cached,
-                                         lambda: group_states.cached),
+                                   lambda: group_states.cached),
               on_stall=lambda a, pulse: on_stall(a, inputs, pulse.waiting, p.heartbeat_resume_stalled),
               exit_after_s=p.heartbeat_exit_after_s).start()
     wiring.inventory.start()  # the inventory and silences are loaded before the first event
