@@ -64,7 +64,7 @@ class Pulse:
     waiting: tuple[tuple[str, int, int], ...] = ()  # (topic, partition, next offset it needs) with records past it
     stopping: bool = False  # faust's app was told to stop, or crashed
     loop_delay_s: float = 0.0  # the event loop's longest delay since the previous pulse (loop_watch.py)
-    cached: tuple[int, int] = (0, 0)  # decoded host states cached, and their estimated bytes
+    hosts_cached: tuple[int, int] = (0, 0)  # decoded host states cached, and their estimated bytes
     groups_cached: tuple[int, int] = (0, 0)  # the same for group states (stage 2)
 
 
@@ -72,14 +72,14 @@ Offsets = Callable[[list[tuple[str, int]]], tuple[dict[tuple[str, int], int], di
 
 
 def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets, loop_delay: Callable[[], float] = lambda: 0.0,
-               cached: Callable[[], tuple[int, int]] = lambda: (0, 0),
+               hosts_cached: Callable[[], tuple[int, int]] = lambda: (0, 0),
                groups_cached: Callable[[], tuple[int, int]] = lambda: (0, 0)) -> Pulse:
     """Read the faust app's state and its monitor's counters (plain attribute reads), and how far
     the ends of its assigned ``inputs`` partitions are past what it read (``offsets``: the first
     offset still needed, the log's start or the group's commit, and the end: ``kafka_offsets``).
     Changelog partitions are assigned too, but only read while recovering: not counted.
     ``loop_delay``: the event loop's longest delay since the last call (``LoopWatch.take``);
-    ``cached``: the host states' cache, count and estimated bytes (``ModelTable.cached``);
+    ``hosts_cached``: the host states' cache, count and estimated bytes (``ModelTable.cached``);
     ``groups_cached``: the group states' cache, the same way."""
     monitor = app.monitor
     try:
@@ -115,7 +115,7 @@ def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets, loop_delay: C
         behind=behind,
         waiting=tuple(sorted(waiting)),
         loop_delay_s=loop_delay(),
-        cached=cached(),
+        hosts_cached=hosts_cached(),
         groups_cached=groups_cached(),
     )
 
@@ -191,7 +191,7 @@ class Heartbeat:
                   "received_since_last": now.received - self._last.received, "committed": now.committed,
                   "flow_active": now.flow_active, "paused": now.paused, "fetching": now.fetching,
                   "loop_delay_ms": round(now.loop_delay_s * 1000),
-                  "hosts_cached": now.cached[0], "hosts_cached_mib": round(now.cached[1] / 2**20, 1),
+                  "hosts_cached": now.hosts_cached[0], "hosts_cached_mib": round(now.hosts_cached[1] / 2**20, 1),
                   "groups_cached": now.groups_cached[0], "groups_cached_mib": round(now.groups_cached[1] / 2**20, 1)}
         self._last = now
         if current != "stalled":

@@ -85,7 +85,7 @@ def test_read_pulse_before_the_consumer_exists() -> None:
 def test_a_wait_past_the_limit_is_a_warning_and_work_clears_it() -> None:
     clock = [0.0]
     pulses = iter([pulse(behind=3), pulse(behind=3), pulse(behind=3, loop_delay_s=0.4), pulse(behind=3, received=12),
-                   pulse(received=12, cached=(302, 255 * 2**20 + 2**19), groups_cached=(41, 3 * 2**20))])
+                   pulse(received=12, hosts_cached=(302, 255 * 2**20 + 2**19), groups_cached=(41, 3 * 2**20))])
     stalls: list[float] = []
     beat = Heartbeat(SimpleNamespace(monitor=None), 30.0, 60.0, lambda app: next(pulses), clock=lambda: clock[0],
                      on_stall=lambda app, pulse: stalls.append(clock[0]))
