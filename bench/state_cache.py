@@ -3,10 +3,13 @@
     .venv/bin/python -m bench.state_cache [--hosts 600] [--events-per-hour 400]
 
 In process, no Kafka. One simulated host's day (bench/state_write.py's busiest host) goes
-through ``Stage1`` (to its id cap at 400 events an hour); its state is written, as the processor's table stores it, under
-``--hosts`` host names. Each mode then reads every host back through a ``HostStateTable``
-(the decode a worker makes when a host sends), in a child process of its own, and prints that
-process's RSS, the cache's count and estimated bytes, and the RSS the reads added per state kept:
+through ``Stage1`` (to its id cap at 400 events an hour). Its state is written, as the
+processor's table stores it, under ``--hosts`` host names, each copy with ids and fingerprints
+of its own, as different hosts' are (the JSON parser shares equal strings: copies with the same
+ids weighed ~40 % less than a fleet's hosts do). Each mode then reads every host back through a
+``HostStateTable`` (the decode a worker makes when a host sends), in a child process of its own,
+and prints that process's RSS, the cache's count and estimated bytes, and the RSS the reads added
+per state kept:
   count bound   ``state_cache_max`` alone (10,000), as before 2026-12-04
   byte bound    with ``state_cache_max_mib`` (256 by default) as well
 and the decode a host costs once the cache has dropped it.
@@ -15,7 +18,9 @@ and the decode a host costs once the cache has dropped it.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import pickle  # noqa: S403 - the bench's own file, written by its parent process
 import subprocess
 import sys
 import time
@@ -26,13 +31,13 @@ import psutil
 from bench.state_write import Store, one_host_day
 from deskwatch.processors.host_table import HostStateTable, decoded_bytes, state_records
 from deskwatch.processors.rules import load_default_pack
-from deskwatch.processors.stage1 import HostState, Stage1, count_populations
+from deskwatch.processors.stage1 import HostState, IdBucket, Stage1, count_populations
 from deskwatch.schemas.envelope import EventBatch
 from deskwatch.settings import ProcessorSettings
 
 
-def host_at_cap(per_hour: float) -> tuple[list[tuple[bytes, bytes]], HostState]:
-    """The stored records of one host's day (header and parts), host name ``HOST``, and its state."""
+def host_at_cap(per_hour: float) -> HostState:
+    """One simulated host's state after a day at ``per_hour`` events an hour."""
     events, sim = one_host_day(per_hour, 24)
     rules = load_default_pack()
     core = Stage1(rules, {a.host: a for a in sim.assets}, count_populations(sim.assets, rules))
@@ -40,17 +45,34 @@ def host_at_cap(per_hour: float) -> tuple[list[tuple[bytes, bytes]], HostState]:
     for e in events:
         state = core.process(EventBatch(host=host, source="bench", events=[e]), state, e.timestamp).new_state
     assert state is not None
-    return state_records("HOST", state.model_copy(update={"host": "HOST"})), state
+    return state
+
+
+def fleet_records(state: HostState, hosts: int) -> list[tuple[bytes, bytes]]:
+    """The stored records of ``hosts`` copies of ``state``, host ``PC-<n>``: each copy's id keys
+    and fingerprints (hex digits) XORed with a mask of its own, so that they differ from every
+    other copy's and stay as random as a host's own (a shared prefix would compress in the store)."""
+    records: list[tuple[bytes, bytes]] = []
+    for n in range(hosts):
+        mask = int.from_bytes(hashlib.blake2b(n.to_bytes(8, "big"), digest_size=16).digest(), "big")
+
+        def other(digits: str, mask: int = mask) -> str:
+            return f"{int(digits, 16) ^ (mask >> (128 - 4 * len(digits))):0{len(digits)}x}"
+
+        buckets = {start: IdBucket(ids={other(key): ms for key, ms in bucket.ids.items()}, hashed=True)
+                   for start, bucket in state.id_buckets.items()}
+        content = {other(fp): window for fp, window in state.content.items()}
+        name = f"PC-{n:06d}"
+        records += state_records(name, state.model_copy(update={"host": name, "id_buckets": buckets, "content": content}))
+    return records
 
 
 def child(records_file: Path, hosts: int, max_bytes: int | None) -> dict[str, float]:
-    records = [(bytes.fromhex(k), bytes.fromhex(v)) for k, v in json.loads(records_file.read_text())]
     store = Store("host-state")
-    names = [f"PC-{n:06d}" for n in range(hosts)]
-    for name in names:  # the same records under each name: the store's bytes, as the table holds them
-        for key, value in records:
-            store.data[key.replace(b"@HOST", b"@" + name.encode())] = value.replace(b'"HOST"', f'"{name}"'.encode())
+    with records_file.open("rb") as f:
+        store.data.update(pickle.load(f))  # noqa: S301 - written by this bench's parent process
     table = HostStateTable(store, ProcessorSettings().state_cache_max, max_bytes)
+    names = [f"PC-{n:06d}" for n in range(hosts)]
     before = _rss_mib()
     started = time.perf_counter()
     for name in names:
@@ -79,14 +101,16 @@ def main() -> None:
         path, hosts, max_bytes = args.child
         print(json.dumps(child(Path(path), int(hosts), int(max_bytes) or None)))
         return
-    records, state = host_at_cap(args.events_per_hour)
-    path = Path(f"/tmp/deskwatch-state-cache-{time.time_ns()}.json")
-    path.write_text(json.dumps([(k.hex(), v.hex()) for k, v in records]))
+    state = host_at_cap(args.events_per_hour)
+    path = Path(f"/tmp/deskwatch-state-cache-{time.time_ns()}.pickle")
     bound = ProcessorSettings().state_cache_max_mib << 20
     print(f"{args.hosts} hosts, each one host's day at {args.events_per_hour:g} events an hour: "
-          f"{len(state.seen_ids):,} ids, {len(state.content)} content windows, {len(state.hits)} hits, "
+          f"{len(state.seen_ids):,} ids, {len(state.content)} content windows "
+          f"({sum(len(w.earlier) for w in state.content.values()):,} earlier windows in them), {len(state.hits)} hits, "
           f"estimated {decoded_bytes(state) / 2**20:.2f} MiB decoded")
     try:
+        with path.open("wb") as f:
+            pickle.dump(fleet_records(state, args.hosts), f)
         for mode, max_bytes in (("count bound", 0), ("byte bound", bound)):
             out = subprocess.run([sys.executable, "-m", "bench.state_cache", "--child", str(path), str(args.hosts), str(max_bytes)],
                                  check=True, capture_output=True, text=True, cwd=Path(__file__).parent.parent).stdout
@@ -95,7 +119,7 @@ def main() -> None:
                   f"{r['cached']:,.0f} states cached (estimated {r['estimated_mib']:,.0f} MiB, "
                   f"{r['per_state_mib']:.2f} MiB of RSS each), {r['decode_ms']:.1f} ms a host read")
     finally:
-        path.unlink()
+        path.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -164,11 +164,11 @@ class ProcessorSettings(_Section):
         description="decoded host and group states kept in memory per table (the most recently used); "
                     "the others are decoded again from the table when next needed")
     # Decision: the host states' cache is bounded by bytes as well. A count alone let it grow with
-    # what each host holds: a host at its id cap (8,000) decodes to ~0.8 MiB of Python objects (139
-    # KiB in the store), a host of ~25 events an hour to ~0.2 MiB (bench/state_cache.py), so 10,000
-    # hosts at the cap would have held ~7.7 GiB, and 10,000 quieter ones ~2 GiB. Bounded, a host
-    # beyond it costs a decode when it next sends (3.6 ms at the cap, 1.5 ms at 25 events an hour)
-    # instead of memory. 256 MiB: with the store and the rest, a worker stays under 1 GiB.
+    # what each host holds: a host at its id cap (8,000) decodes to ~1.3 MiB of Python objects (139
+    # KiB in the store), a host of ~25 events an hour to ~0.24 MiB (bench/state_cache.py), so 10,000
+    # hosts at the cap would have held ~13 GiB, and 10,000 quieter ones ~2.4 GiB. Bounded, a host
+    # beyond it costs a decode when it next sends (at the cap 3.6 ms on a quiet machine, ~10 ms on a
+    # busy one) instead of memory. 256 MiB: with the store and the rest, a worker stays under 1 GiB.
     state_cache_max_mib: int = Field(
         default=256, ge=1,
         description="estimated MiB of decoded host states kept in memory (the most recently used); "

@@ -58,21 +58,29 @@ CONTENT_SHARDS = 32
 _EMPTY = IdBucket(hashed=True)
 
 # What a decoded host state weighs in memory, for the state cache's byte bound: fitted to the RSS
-# that bench/state_cache.py measured per state kept (2026-12-04), within 10 % at each size: 7,986
-# ids and 76 content windows 0.77 MiB (the host at its id cap), 2,483 ids and 71 windows 0.39
-# MiB, 665 ids and 66 windows 0.20 MiB. An id is its key, its time and a dict slot.
-ID_BYTES: Final = 90
-WINDOW_BYTES: Final = 2_200
+# that bench/state_cache.py measured per state kept (2026-12-05, each host's ids and fingerprints
+# its own), within 3 % at each size, with and without the windows' earlier windows: 7,986 ids, 76
+# content windows and 1,047 earlier windows 1.34 MiB (the host at its id cap), 2,483 ids, 71
+# windows and 852 earlier 0.57 MiB, 665 ids, 66 windows and 371 earlier 0.24 MiB. An id is its
+# key, its time and a dict slot; an earlier window a tuple of four integers. Until 2026-12-05 the
+# constants were fitted to copies of one host that shared their ids' strings (the JSON parser
+# caches equal strings), and a window's earlier windows were not counted: the estimate was 0.63
+# of a fleet's states at the cap, and a host's growth over its windows' first hours was not seen.
+ID_BYTES: Final = 140
+WINDOW_BYTES: Final = 1_300
+EARLIER_BYTES: Final = 192
 HIT_BYTES: Final = 600
-STATE_BYTES: Final = 1_024
+STATE_BYTES: Final = 4_096
 _IDS = attrgetter("ids")
+_EARLIER = attrgetter("earlier")
 
 
 def decoded_bytes(state: HostState) -> int:
     """The estimated bytes of a decoded host state (the constants above)."""
     ids = sum(map(len, map(_IDS, state.id_buckets.values())))  # ~8 us at the cap's 193 parts
-    return STATE_BYTES + ID_BYTES * ids + WINDOW_BYTES * len(state.content) + HIT_BYTES * len(state.hits)
-
+    earlier = sum(map(len, map(_EARLIER, state.content.values())))
+    return (STATE_BYTES + ID_BYTES * ids + WINDOW_BYTES * len(state.content) + EARLIER_BYTES * earlier
+            + HIT_BYTES * len(state.hits))
 
 
 class HostHeader(BaseModel):
@@ -171,7 +179,7 @@ class HostStateTable(ModelTable[HostState]):
 
     def __init__(self, table: Any, cache_max: int = CACHE_MAX, cache_max_bytes: int | None = None) -> None:
         """``cache_max_bytes`` bounds the decoded states kept by their estimated bytes as well
-        (``decoded_bytes``): a host at its id cap decodes to ~0.8 MiB."""
+        (``decoded_bytes``): a host at its id cap decodes to ~1.3 MiB."""
         super().__init__(table, HostState, cache_max, cache_max_bytes, decoded_bytes)
 
     def _read(self, host: str) -> HostState | None:

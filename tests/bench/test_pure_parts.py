@@ -117,19 +117,40 @@ def test_state_write_measures_both_ways_per_hour() -> None:
 
 
 def test_state_cache_bench_reads_every_host_back_and_the_byte_bound_keeps_fewer(tmp_path: Path) -> None:
-    import json
+    import pickle
 
-    from bench.state_cache import child, host_at_cap
+    from bench.state_cache import child, fleet_records, host_at_cap
     from deskwatch.processors.host_table import decoded_bytes
 
-    records, state = host_at_cap(20.0)
-    path = tmp_path / "records.json"
-    path.write_text(json.dumps([(k.hex(), v.hex()) for k, v in records]))
+    state = host_at_cap(20.0)
+    records = fleet_records(state, 30)
+    keys = {key for key, _ in records}
+    assert len(keys) == len(records), "every copy's records under its own host's keys"
+    path = tmp_path / "records.pickle"
+    path.write_bytes(pickle.dumps(records))
     unbounded = child(path, 30, None)
     assert unbounded["cached"] == 30 and unbounded["estimated_mib"] == 0
     bound = decoded_bytes(state) * 10  # room for ten hosts' states
     bounded = child(path, 30, bound)
     assert bounded["cached"] == 10 and bounded["estimated_mib"] * 2**20 <= bound
+
+
+def test_the_state_cache_benchs_copies_share_no_id_with_each_other() -> None:
+    """Copies of one host sharing ids weighed ~40 % less than a fleet's hosts (the JSON parser
+    shares equal strings): each copy's ids and fingerprints are its own."""
+    from bench.state_cache import fleet_records, host_at_cap
+    from deskwatch.processors.host_table import HostStateTable
+    from bench.state_write import Store
+
+    store = Store("host-state")
+    store.data.update(fleet_records(host_at_cap(20.0), 3))
+    table = HostStateTable(store)
+    states = [table.get(f"PC-{n:06d}") for n in range(3)]
+    assert all(s is not None for s in states)
+    ids = [set(s.seen_ids) for s in states if s is not None]
+    fingerprints = [set(s.content) for s in states if s is not None]
+    assert len(ids[0]) > 100 and not ids[0] & ids[1] and not ids[1] & ids[2]
+    assert len(fingerprints[0]) > 10 and not fingerprints[0] & fingerprints[1]
 
 
 def test_ticks_bench_times_both_rounds_and_they_agree(capsys: pytest.CaptureFixture[str]) -> None:

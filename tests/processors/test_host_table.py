@@ -254,3 +254,18 @@ def test_the_cache_bound_in_bytes_drops_the_heaviest_hosts_states_by_their_estim
     assert view.get(HOST) == heavy, "read back from the store"
     view.flush(tables.write)
     assert list(view._cache) == [HOST], "read last, kept; the light host went to make room"
+
+
+def test_a_windows_earlier_windows_weigh_in_the_estimate() -> None:
+    """A fingerprint repeating in every window keeps up to 16 earlier ones, ~190 bytes each once
+    decoded: a host's state grows by them over its windows' first hours, and its estimate with it."""
+    from deskwatch.processors.host_table import EARLIER_BYTES
+
+    start = datetime(2026, 12, 5, 8, tzinfo=UTC)
+    fresh = ContentWindow(window_start=start, window_s=600, first_seen=start, last_seen=start, count=1)
+    ten_ms = 600 * 1_000_000
+    us = int(start.timestamp() * 1_000_000)
+    aged = fresh.model_copy(update={"earlier": tuple((us - k * ten_ms, 3, us - k * ten_ms, us - k * ten_ms + 9)
+                                                     for k in range(1, 17))})
+    light, grown = state({"fp": fresh}, s0=A), state({"fp": aged}, s0=A)
+    assert decoded_bytes(grown) - decoded_bytes(light) == 16 * EARLIER_BYTES
