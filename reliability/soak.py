@@ -7,8 +7,9 @@
 What a deployment sees and neither the fault campaign nor the benchmarks do: events whose times
 are now, read by ``deskwatch ingest tail`` as they are written, and a processor whose ticker runs
 at its own period on wall time, so windows close and timers fire while events flow (live ticks).
-A simulated fleet (every scenario, at midday of a working day on its clock) starts a minute after launch; a writer
-appends each JSON line to the tailed file once the wall clock reaches its ``@timestamp``.
+A simulated fleet (every scenario, at midday of a working day on its clock) starts a minute
+after launch; a writer appends each JSON line to the tailed file once the wall clock reaches its
+``@timestamp``.
 ``deskwatch processor run`` and ``deskwatch sink run`` work on the project's engines (``deskwatch
 stack up``), on topics, indices and groups of the run's own prefix, deleted at the end.
 ``--kill-processor-at`` and ``--kill-sink-at`` SIGKILL the processor or the sink at those minutes
