@@ -185,3 +185,15 @@ def test_group_state_bench_grows_each_case_as_it_says() -> None:
     opened = child("open", 30, 60, 5)
     assert opened["open"] and opened["hosts"] == 30 and opened["absorb_targets"] == 30
     assert opened["estimate_kib"] > 0 and opened["rss_kib"] >= 0
+
+
+def test_state_growth_bench_keeps_each_count_under_its_cap() -> None:
+    from bench.state_growth import run
+
+    lines = run(hours=0.3, hosts=8, rate=10.0, id_cap=100, every_min=6.0)
+    assert len(lines) >= 2 and lines[-1]["events"] > lines[0]["events"] > 0
+    assert lines[-1]["ids_max"] == 100, "the busiest host reached the cap"
+    for line in lines:
+        assert 0 < line["ids_max"] <= 100 and line["ids"] <= 100 * line["hosts"], "the id cap binds"
+        assert line["earlier"] <= 16 * line["windows"], "each window keeps at most 16 earlier ones"
+        assert line["rss_mib"] > 0 and line["hosts_mib"] > 0
