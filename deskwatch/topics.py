@@ -54,10 +54,17 @@ def ensure_topics(kafka: KafkaSettings, specs: tuple[TopicSpec, ...] = TOPICS,
                   ready_timeout_s: float = READY_TIMEOUT_S) -> list[TopicOutcome]:
     """Create every declared topic that is missing (existing ones are left as they are), then wait
     until the broker serves each with a leader for every partition; ``TopicsNotReadyError`` if not."""
+    return ensure_named_topics(kafka, {spec.name(kafka): spec.config() for spec in specs}, ready_timeout_s)
+
+
+def ensure_named_topics(kafka: KafkaSettings, topics: dict[str, dict[str, str]],
+                        ready_timeout_s: float = READY_TIMEOUT_S) -> list[TopicOutcome]:
+    """``ensure_topics`` for topics named outside the topology (name -> config), such as the
+    processor's table changelogs (processors/changelogs.py)."""
     admin = KafkaAdminClient(client_id="deskwatch-admin", **kafka_python_options(kafka))
     try:
         existing = set(admin.list_topics())
-        outcomes = [_ensure_one(admin, kafka, spec, existing) for spec in specs]
+        outcomes = [_ensure_one(admin, kafka, name, config, existing) for name, config in topics.items()]
         _wait_until_served(admin, [o.name for o in outcomes], ready_timeout_s)
         log.info("topics ensured", created=[o.name for o in outcomes if o.created])
         return outcomes
@@ -65,11 +72,11 @@ def ensure_topics(kafka: KafkaSettings, specs: tuple[TopicSpec, ...] = TOPICS,
         admin.close()
 
 
-def _ensure_one(admin: KafkaAdminClient, kafka: KafkaSettings, spec: TopicSpec, existing: set[str]) -> TopicOutcome:
-    name = spec.name(kafka)
+def _ensure_one(admin: KafkaAdminClient, kafka: KafkaSettings, name: str, config: dict[str, str],
+                existing: set[str]) -> TopicOutcome:
     if name in existing:
         return TopicOutcome(name, False, kafka.partitions)
-    topic = NewTopic(name, kafka.partitions, kafka.replication_factor, topic_configs=spec.config())
+    topic = NewTopic(name, kafka.partitions, kafka.replication_factor, topic_configs=config)
     try:
         admin.create_topics([topic])
         return TopicOutcome(name, True, kafka.partitions)

@@ -17,6 +17,8 @@ import structlog
 
 from deskwatch.connect import faust_broker_options
 from deskwatch.logs import collapse_repeats
+from deskwatch.processors.changelogs import changelog_topics, prepare
+from deskwatch.processors.changelogs import check as check_changelogs
 from deskwatch.processors.collect import pace_collector
 from deskwatch.processors.host_table import HostStateTable
 from deskwatch.processors.heartbeat import Heartbeat, exit_now, kafka_offsets, read_pulse
@@ -71,6 +73,7 @@ def build_app(settings: Settings) -> Built:
     progress = InputProgress(settings.kafka, settings.processor.app_id, EVENTS.name(settings.kafka))
     attach_ticker(app, wiring, settings.processor.tick_interval_s, progress)
     seek_fresh_inputs_to_beginning(app, input_topics(settings))
+    check_changelogs(app, input_topics(settings), changelog_topics(settings))
     return Built(app, wiring, host_states, group_states)
 
 
@@ -118,9 +121,10 @@ def run_worker(settings: Settings) -> None:
     app, wiring, host_states, group_states = build_app(settings)
     p, offsets = settings.processor, kafka_offsets(settings.kafka, settings.processor.app_id)
     # the id `deskwatch members remove processor <member>` takes when this worker is gone for good
-    log.info("processor worker starting", group=p.app_id, member=group_instance_id(p, socket.gethostname()),
-             datadir=str(p.datadir))
+    member = group_instance_id(p, socket.gethostname())
+    log.info("processor worker starting", group=p.app_id, member=member, datadir=str(p.datadir))
     inputs = input_topics(settings)
+    prepare(settings, member, inputs)  # its changelogs exist before its group first assigns them
     loop = LoopWatch()
     Heartbeat(app, p.heartbeat_interval_s, p.heartbeat_stall_after_s,
               lambda a: read_pulse(a, inputs, offsets, loop.take, lambda: host_states.cached,

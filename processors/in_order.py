@@ -156,10 +156,13 @@ class InOrderConsumer(faust_aiokafka.Consumer):
         committed past: its input never read again. Refusing every later commit (``_commit``) and
         crashing leaves the group's offsets before it; a restarted worker reads it again.
         """
+        self.refuse_and_crash(exc, "an output batch was not delivered; no offset is committed from now on, stopping")
+
+    def refuse_and_crash(self, exc: BaseException, why: str) -> None:
+        """Commit nothing from now on, say ``why``, and crash the worker (once)."""
         if self.output_failure is None:
             self.output_failure = exc
-            log.error("an output batch was not delivered; no offset is committed from now on, stopping",
-                      error=type(exc).__name__, detail=str(exc)[:300])
+            log.error(why, error=type(exc).__name__, detail=str(exc)[:300])
             asyncio.ensure_future(self.app.crash(exc))
 
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
@@ -418,6 +421,15 @@ def output_failed(app: Any, exc: BaseException) -> None:
     consumer = app.consumer
     if isinstance(consumer, InOrderConsumer):
         consumer.output_failed(exc)
+    else:
+        asyncio.ensure_future(app.crash(exc))
+
+
+def stop_worker(app: Any, exc: BaseException, why: str) -> None:
+    """Stop the worker, an ``InOrderConsumer`` committing nothing from now on (else: crash the app)."""
+    consumer = app.consumer
+    if isinstance(consumer, InOrderConsumer):
+        consumer.refuse_and_crash(exc, why)
     else:
         asyncio.ensure_future(app.crash(exc))
 

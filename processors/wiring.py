@@ -10,6 +10,7 @@ import faust
 from pydantic import ValidationError
 
 from deskwatch.processors.follow import CompactedFollower
+from deskwatch.processors.changelogs import GROUPS_TABLE
 from deskwatch.processors.host_table import HOST_STATE_TABLE
 from deskwatch.settings import Settings
 from deskwatch.topology import (
@@ -77,7 +78,7 @@ def declare(app: faust.App, settings: Settings, on_inventory_change: Any = None)
         stage2_input=topic(SIGNALS, COMMANDS), digests=topic(EVENT_DIGESTS), incidents=topic(INCIDENTS),
         changes=topic(INCIDENT_CHANGES), dead_letters=topic(DEAD_LETTER),
         host_state=app.Table(HOST_STATE_TABLE, partitions=k.partitions, extra_topic_configs=big, **table_types),
-        groups=app.Table("groups", partitions=k.partitions, extra_topic_configs=big, **table_types),
+        groups=app.Table(GROUPS_TABLE, partitions=k.partitions, extra_topic_configs=big, **table_types),
         inventory=CompactedFollower(k, INVENTORY.name(k), on_change=on_inventory_change or (lambda: None)),
         silences=CompactedFollower(k, SILENCES.name(k)),
         partitions=k.partitions,

@@ -1,0 +1,134 @@
+"""The worker's table changelogs: created before it joins its group, and present in every assignment.
+
+faust creates a table's changelog topic while the worker starts, and its assignor leaves out a
+subscribed topic the broker does not serve yet ("Ignoring missing topic"). A first worker whose
+``groups`` changelog appeared a moment after its group's first assignment got no partition of it.
+Nothing showed while it ran: the agents write their state records to the topic directly. But a
+static member that comes back after a crash is handed its previous assignment, without the
+assignor running again (processors/group_member.py): the restarted worker recovered no group at
+all, and every group began again from nothing. Found by the soak test (tests/reliability/
+test_soak.py), 1 run in ~4 with one SIGKILL: the live run ended one event short on each host
+incident whose earlier signals came before the restart, and 14 incidents never opened. With three
+SIGKILLs, 50 of 61 incidents differed from the replay (2026-12-05).
+
+So: the worker creates its changelogs before it joins (``prepare``), drops from the group a static
+member of its own id whose assignment predates them (the group then assigns afresh), and stops,
+committing nothing, if an assignment still leaves a changelog partition out (``check``): processing
+without the state a partition's changelog holds would write that emptiness back as state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import structlog
+from kafka.errors import KafkaError
+
+from deskwatch.members import MemberRemovalError, group_ids, parse_group, remove
+from deskwatch.connect import kafka_python_options
+from deskwatch.processors.host_table import HOST_STATE_TABLE
+from deskwatch.settings import Settings
+from deskwatch.topics import ensure_named_topics
+
+log = structlog.get_logger(__name__)
+
+GROUPS_TABLE = "groups"
+TABLES = (HOST_STATE_TABLE, GROUPS_TABLE)
+
+
+class AssignmentWithoutState(RuntimeError):
+    """The worker was assigned input partitions without their changelog partitions."""
+
+
+def changelog_name(app_id: str, table: str) -> str:
+    """The changelog topic faust names for ``table`` of app ``app_id``."""
+    return f"{app_id}-{table}-changelog"
+
+
+def changelog_topics(settings: Settings) -> dict[str, dict[str, str]]:
+    """Each table's changelog: name -> config, as faust would create it (compacted) with the
+    record size a host's whole state may take."""
+    config = {"cleanup.policy": "compact", "max.message.bytes": str(settings.processor.state_max_record_bytes)}
+    return {changelog_name(settings.processor.app_id, table): dict(config) for table in TABLES}
+
+
+def missing_partitions(assigned: Iterable[tuple[str, int]], inputs: Iterable[str],
+                       changelogs: Iterable[str]) -> list[tuple[str, int]]:
+    """The changelog partitions an assignment lacks: faust's assignor gives a worker partition N of
+    every changelog with partition N of its inputs (all are co-partitioned)."""
+    held = set(assigned)
+    inputs = frozenset(inputs)
+    numbers = {partition for topic, partition in held if topic in inputs}
+    return sorted((topic, n) for topic in changelogs for n in numbers if (topic, n) not in held)
+
+
+def prepare(settings: Settings, instance_id: str | None, inputs: Iterable[str]) -> list[tuple[str, int]]:
+    """Before the worker joins: its changelogs exist, and its own static member, if the group still
+    holds one whose assignment lacks changelog partitions, is removed (its next join is assigned
+    afresh). Returns the partitions that member lacked (empty: nothing to mend)."""
+    try:
+        ensure_named_topics(settings.kafka, changelog_topics(settings))
+        if instance_id is None:
+            return []  # a dynamic member's join always runs the assignor
+        lacking = _own_member_lacks(settings, instance_id, inputs)
+    except KafkaError as exc:  # the broker not there yet: faust waits for it, and ``check`` still guards
+        log.warning("changelog topics not prepared before joining; every assignment is still checked",
+                    error=type(exc).__name__, detail=str(exc)[:300])
+        return []
+    if lacking:
+        log.warning("this worker's last assignment lacks changelog partitions: leaving the group so that it "
+                    "is assigned afresh", member=instance_id, lacking=[f"{t}:{p}" for t, p in lacking[:8]],
+                    count=len(lacking))
+        try:
+            remove(settings, "processor", instance_id, "its assignment predates its changelog topics")
+        except MemberRemovalError as exc:  # gone meanwhile (its session timed out): the join assigns afresh
+            log.info("stale member already gone", detail=str(exc)[:300])
+    return lacking
+
+
+def _own_member_lacks(settings: Settings, instance_id: str, inputs: Iterable[str]) -> list[tuple[str, int]]:
+    from kafka.admin import KafkaAdminClient
+
+    group = group_ids(settings)["processor"]
+    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
+    try:
+        described = admin.describe_groups([group]).get(group, {})
+    finally:
+        admin.close()
+    return member_lacks(described, instance_id, inputs, changelog_topics(settings))
+
+
+def member_lacks(described: Mapping[str, Any], instance_id: str, inputs: Iterable[str],
+                 changelogs: Iterable[str]) -> list[tuple[str, int]]:
+    """From kafka-python's ``describe_groups`` answer for the group: the changelog partitions the
+    static member ``instance_id`` is assigned inputs without (empty when it is not a member)."""
+    parse_group("processor", "", dict(described))  # the same reading ``deskwatch members`` trusts
+    inputs, changelogs = frozenset(inputs), tuple(changelogs)
+    for member in described.get("members") or ():
+        if (member.get("group_instance_id") or None) != instance_id:
+            continue
+        assignment = member.get("member_assignment")
+        topics = assignment.get("assigned_partitions") or () if isinstance(assignment, dict) else ()
+        assigned = [(t.get("topic"), p) for t in topics for p in t.get("partitions") or ()]
+        return missing_partitions(assigned, inputs, changelogs)
+    return []
+
+
+def check(app: Any, inputs: Iterable[str], changelogs: Iterable[str]) -> None:
+    """On every assignment: stop the worker, committing nothing, when it lacks changelog partitions."""
+    inputs, changelogs = frozenset(inputs), tuple(changelogs)
+
+    async def on_assigned(_sender: Any, assigned: Iterable[Any], **__: Any) -> None:
+        lacking = missing_partitions(((tp.topic, tp.partition) for tp in assigned), inputs, changelogs)
+        if lacking:
+            from deskwatch.processors.in_order import stop_worker
+
+            exc = AssignmentWithoutState(
+                f"assigned inputs without the changelog partitions holding their state: "
+                f"{', '.join(f'{t}:{p}' for t, p in lacking[:8])}{' …' if len(lacking) > 8 else ''}; "
+                "processing them would start their state from nothing")
+            stop_worker(app, exc, "an assignment lacks changelog partitions; no offset is committed, stopping")
+            raise exc
+
+    app.on_partitions_assigned.connect(on_assigned)
