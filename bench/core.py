@@ -28,7 +28,7 @@ from deskwatch.processors.stage1 import identify
 from deskwatch.processors.rules import RuleSet, load_default_pack
 from deskwatch.processors.stage1 import HostState, Stage1, count_populations
 from deskwatch.processors.stage2 import GroupState, Stage2
-from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
+from deskwatch.producers.envelope import EnvelopeLimits, Enveloper, enveloped
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
 from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.envelope import EventBatch
@@ -52,13 +52,7 @@ def envelopes(hosts: int, events: int, linger_s: float) -> tuple[list[Record], l
         )
     )
     packer = Enveloper(EnvelopeLimits(max_events=500, max_bytes=900_000, linger_s=linger_s), "bench")
-    out: list[Record] = []
-    for event in sim.events:
-        now = event.timestamp.astimezone(UTC)
-        out.extend((batch, now) for batch in packer.due(now.timestamp()))
-        full = packer.add(event, len(event.message) + 200, now.timestamp())
-        if full is not None:
-            out.append((full, now))
+    out: list[Record] = list(enveloped(sim.events, packer))
     out.extend((batch, START + timedelta(hours=2)) for batch in packer.drain())
     return out, sim.assets
 

@@ -30,7 +30,7 @@ from deskwatch.processors.stage1 import Stage1, StateLimits, count_populations
 from deskwatch.processors.stage2 import GroupState, Stage2
 from deskwatch.processors.stage2.state import decoded_bytes as group_bytes
 from deskwatch.processors.views import ModelTable
-from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
+from deskwatch.producers.envelope import EnvelopeLimits, Enveloper, enveloped
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
 from deskwatch.schemas.envelope import EventBatch
 
@@ -68,14 +68,9 @@ def run(hours: float, hosts: int, rate: float, id_cap: int, every_min: float) ->
     events, mark, started = 0, START + timedelta(minutes=every_min), time.monotonic()
     print(f"{'hours':>5} {'events':>9} {'RSS MiB':>8} | {'ids':>7} {'windows':>7} {'earlier':>8} {'hits':>5} "
           f"{'groups':>6} | {'hosts est. MiB':>14} {'groups est. MiB':>15} {'store MiB':>9} | {'s':>5}")
-    for event in sim.events:
-        now = event.timestamp.astimezone(UTC)
-        for batch in enveloper.due(now.timestamp()):
-            apply(batch, now)
-        full = enveloper.add(event, len(event.message) + 200, now.timestamp())
-        if full is not None:
-            apply(full, now)
-        events += 1
+    for batch, now in enveloped(sim.events, enveloper):
+        apply(batch, now)
+        events += len(batch.events)
         if now >= mark:
             mark += timedelta(minutes=every_min)
             held = [s for s in map(states.peek, inventory) if s is not None]

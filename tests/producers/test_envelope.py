@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from deskwatch.producers.envelope import EnvelopeLimits, Enveloper, WireEnveloper
+from deskwatch.producers.envelope import EnvelopeLimits, Enveloper, WireEnveloper, enveloped
 from deskwatch.schemas import EventBatch, WorkstationEvent
 
 
@@ -44,6 +44,19 @@ def test_envelopes_never_mix_hosts_and_linger_flushes_stale_ones() -> None:
     rest = env.drain()
     assert [(b.host, len(b.events), b.source) for b in rest] == [("PC-2", 1, "src")]
     assert env.pending_events == 0 and env.drain() == []
+
+
+def test_events_by_event_time_leave_due_before_the_event_that_finds_them_stale_and_full_with_the_last() -> None:
+    def at(host: str, n: int, second: float) -> WorkstationEvent:
+        return _ev(host, n).model_copy(update={"timestamp": datetime.fromtimestamp(1_800_000_000 + second, timezone.utc)})
+
+    events = [at("PC-1", 0, 0.0), at("PC-2", 0, 0.5), at("PC-2", 1, 0.6), at("PC-1", 1, 2.0), at("PC-3", 0, 2.1)]
+    env = Enveloper(EnvelopeLimits(2, 10**9, linger_s=1.0), "src")
+    sent = [(b.host, [e.event.id for e in b.events], round(now.timestamp() - 1_800_000_000, 3))
+            for b, now in enveloped(events, env)]
+    assert sent == [("PC-2", ["PC-2-0", "PC-2-1"], 0.6),  # full with its second event
+                    ("PC-1", ["PC-1-0"], 2.0)]  # stale when the event at 2.0 comes, sent before it
+    assert [(b.host, len(b.events)) for b in env.drain()] == [("PC-1", 1), ("PC-3", 1)]  # left open
 
 
 def _wire_vs_models(limits: EnvelopeLimits, source: str, events: list[WorkstationEvent]) -> list[tuple[bytes, bytes]]:

@@ -14,7 +14,7 @@ from deskwatch.processors.stage2 import GroupState, Stage2, Stage2Result
 from deskwatch.processors.stage2.absorb import reconcile
 from deskwatch.processors.stage2.draft import Draft
 from deskwatch.processors.stage2.expire import expire
-from deskwatch.producers.envelope import EnvelopeLimits, Enveloper
+from deskwatch.producers.envelope import EnvelopeLimits, Enveloper, enveloped
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet
 from deskwatch.schemas.envelope import EventBatch
 from deskwatch.schemas.command import Command, CommandAction, Matcher, Silence
@@ -169,13 +169,8 @@ def fleet_signals(seed: int) -> list[tuple[Signal, datetime]]:
     def apply(batch: EventBatch, now: datetime) -> None:
         out.extend((signal, now) for signal in stage1.apply(hosts, batch, now).signals)
 
-    for event in sorted(sim.events, key=lambda e: e.timestamp):
-        now = event.timestamp.astimezone(UTC)
-        for batch in enveloper.due(now.timestamp()):
-            apply(batch, now)
-        full = enveloper.add(event, len(event.message) + 200, now.timestamp())
-        if full is not None:
-            apply(full, now)
+    for batch, now in enveloped(sorted(sim.events, key=lambda e: e.timestamp), enveloper):
+        apply(batch, now)
     for batch in enveloper.drain():
         apply(batch, FLEET_START + timedelta(hours=11))
     return out
