@@ -20,9 +20,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import pickle  # noqa: S403 - the bench's own file, written by its parent process
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -102,7 +104,9 @@ def main() -> None:
         print(json.dumps(child(Path(path), int(hosts), int(max_bytes) or None)))
         return
     state = host_at_cap(args.events_per_hour)
-    path = Path(f"/tmp/deskwatch-state-cache-{time.time_ns()}.pickle")
+    handle, name = tempfile.mkstemp(prefix="deskwatch-state-cache-", suffix=".pickle")  # private (0600)
+    os.close(handle)
+    path = Path(name)
     bound = ProcessorSettings().state_cache_max_mib << 20
     print(f"{args.hosts} hosts, each one host's day at {args.events_per_hour:g} events an hour: "
           f"{len(state.seen_ids):,} ids, {len(state.content)} content windows "

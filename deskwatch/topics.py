@@ -172,7 +172,9 @@ def consumer_lag(kafka: KafkaSettings, group: str, topic: str) -> int:
     admin = KafkaAdminClient(**kafka_python_options(kafka))
     try:
         committed = committed_offsets(admin, group)
-        return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
+        # The ends are read first: a commit made in between can pass one (the soak's progress line
+        # once showed a lag of -10); no partition counts below nothing.
+        return sum(max(0, end - (committed[tp].offset if tp in committed else 0)) for tp, end in ends.items())
     finally:
         admin.close()
 
