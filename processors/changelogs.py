@@ -1,4 +1,5 @@
-"""The worker's table changelogs: created before it joins its group, and present in every assignment.
+"""The worker's table changelogs (and its inputs): created before it joins its group, and present in
+every assignment.
 
 faust creates a table's changelog topic while the worker starts, and its assignor leaves out a
 subscribed topic the broker does not serve yet ("Ignoring missing topic"). A first worker whose
@@ -11,10 +12,12 @@ test_soak.py), 1 run in ~4 with one SIGKILL: the live run ended one event short 
 incident whose earlier signals came before the restart, and 14 incidents never opened. With three
 SIGKILLs, 50 of 61 incidents differed from the replay (2026-12-05).
 
-So: the worker creates its changelogs before it joins (``prepare``), drops from the group a static
-member of its own id whose assignment predates them (the group then assigns afresh), and stops,
-committing nothing, if an assignment still leaves a changelog partition out (``check``): processing
-without the state a partition's changelog holds would write that emptiness back as state.
+So: the worker creates its changelogs, and the topology's topics, before it joins (``prepare``),
+drops from the group a static member of its own id whose assignment predates them (the group then
+assigns afresh), and stops, committing nothing, if an assignment still leaves out a changelog or
+input partition that goes with one it holds (``check``): processing without the state a
+partition's changelog holds would write that emptiness back as state, and an input left out would
+never be read.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from deskwatch.connect import kafka_python_options
 from deskwatch.processors.host_table import HOST_STATE_TABLE
 from deskwatch.settings import Settings
 from deskwatch.topics import ensure_named_topics
+from deskwatch.topology import TOPICS
 
 log = structlog.get_logger(__name__)
 
@@ -55,20 +59,22 @@ def changelog_topics(settings: Settings) -> dict[str, dict[str, str]]:
 
 def missing_partitions(assigned: Iterable[tuple[str, int]], inputs: Iterable[str],
                        changelogs: Iterable[str]) -> list[tuple[str, int]]:
-    """The changelog partitions an assignment lacks: faust's assignor gives a worker partition N of
-    every changelog with partition N of its inputs (all are co-partitioned)."""
+    """The partitions an assignment lacks: faust's assignor gives a worker partition N of every
+    input and every changelog with partition N of any input (all are co-partitioned). A changelog
+    partition held without its inputs (a standby replica) asks for nothing."""
     held = set(assigned)
     inputs = frozenset(inputs)
     numbers = {partition for topic, partition in held if topic in inputs}
-    return sorted((topic, n) for topic in changelogs for n in numbers if (topic, n) not in held)
+    return sorted((topic, n) for topic in (*sorted(inputs), *changelogs) for n in numbers if (topic, n) not in held)
 
 
 def prepare(settings: Settings, instance_id: str | None, inputs: Iterable[str]) -> list[tuple[str, int]]:
     """Before the worker joins: its changelogs exist, and its own static member, if the group still
     holds one whose assignment lacks changelog partitions, is removed (its next join is assigned
     afresh). Returns the partitions that member lacked (empty: nothing to mend)."""
-    try:
-        ensure_named_topics(settings.kafka, changelog_topics(settings))
+    try:  # the topology's topics too: an input the broker did not serve yet was left out the same way
+        ensure_named_topics(settings.kafka, {**{t.name(settings.kafka): t.config() for t in TOPICS},
+                                             **changelog_topics(settings)})
         if instance_id is None:
             return []  # a dynamic member's join always runs the assignor
         lacking = _own_member_lacks(settings, instance_id, inputs)

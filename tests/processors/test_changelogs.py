@@ -23,7 +23,7 @@ from deskwatch.processors.changelogs import (
 )
 from deskwatch.settings import Settings, load_settings
 from deskwatch.topics import ensure_topics
-from deskwatch.topology import EVENTS, SIGNALS
+from deskwatch.topology import COMMANDS, EVENTS, SIGNALS
 from tests.prefixed import prefixed
 
 IN, SIG = "dw.events", "dw.signals"
@@ -39,6 +39,11 @@ def test_the_changelog_partitions_an_assignment_lacks_are_named() -> None:
     # the soak's case: the groups changelog missing from the group's first assignment
     assigned = [(IN, 0), (IN, 3), (SIG, 0), (SIG, 3), (HOSTS, 0), (HOSTS, 3)]
     assert missing_partitions(assigned, {IN, SIG}, (HOSTS, GROUPS)) == [(GROUPS, 0), (GROUPS, 3)]
+
+
+def test_an_input_left_out_of_an_assignment_is_named_too() -> None:
+    assigned = [(IN, 1), (HOSTS, 1), (GROUPS, 1)]
+    assert missing_partitions(assigned, {IN, SIG}, (HOSTS, GROUPS)) == [(SIG, 1)]
 
 
 def test_changelog_partitions_without_inputs_are_not_asked_for() -> None:
@@ -119,8 +124,8 @@ def test_prepare_makes_the_changelogs_and_drops_a_stale_static_member(settings: 
     ensure_topics(s.kafka)
     member = f"{s.processor.app_id}@test:1"
     inputs = input_topics(s)
-    # A static member under the worker's id assigned the inputs only, as a group's first
-    # assignment was when the groups changelog came a moment too late; closed, it stays a member.
+    # A static member under the worker's id assigned two inputs only, as a group's first
+    # assignment was when a topic came a moment too late; closed, it stays a member.
     stale = KafkaConsumer(EVENTS.name(s.kafka), SIGNALS.name(s.kafka), group_id=s.processor.app_id,
                           group_instance_id=member, enable_auto_commit=False, **kafka_python_options(s.kafka))
     deadline = time.monotonic() + 60
@@ -134,7 +139,7 @@ def test_prepare_makes_the_changelogs_and_drops_a_stale_static_member(settings: 
     lacking = prepare(s, member, inputs)
 
     names = sorted(changelog_topics(s))
-    assert lacking == sorted((t, p) for t in names for p in range(3))
+    assert lacking == sorted((t, p) for t in (*names, COMMANDS.name(s.kafka)) for p in range(3))  # inputs too
     admin = KafkaAdminClient(**kafka_python_options(s.kafka))
     try:
         described = admin.describe_topics(names)
