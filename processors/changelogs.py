@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import structlog
+from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 
 from deskwatch.members import MemberRemovalError, group_ids, parse_group, remove
@@ -42,7 +43,7 @@ TABLES = (HOST_STATE_TABLE, GROUPS_TABLE)
 
 
 class AssignmentWithoutState(RuntimeError):
-    """The worker was assigned input partitions without their changelog partitions."""
+    """The worker was assigned input partitions without the input and changelog partitions that go with them."""
 
 
 def changelog_name(app_id: str, table: str) -> str:
@@ -69,9 +70,9 @@ def missing_partitions(assigned: Iterable[tuple[str, int]], inputs: Iterable[str
 
 
 def prepare(settings: Settings, instance_id: str | None, inputs: Iterable[str]) -> list[tuple[str, int]]:
-    """Before the worker joins: its changelogs exist, and its own static member, if the group still
-    holds one whose assignment lacks changelog partitions, is removed (its next join is assigned
-    afresh). Returns the partitions that member lacked (empty: nothing to mend)."""
+    """Before the worker joins: its topics and changelogs exist, and its own static member, if the
+    group still holds one whose assignment lacks some of their partitions, is removed (its next
+    join is assigned afresh). Returns the partitions that member lacked (empty: nothing to mend)."""
     try:  # the topology's topics too: an input the broker did not serve yet was left out the same way
         ensure_named_topics(settings.kafka, {**{t.name(settings.kafka): t.config() for t in TOPICS},
                                              **changelog_topics(settings)})
@@ -79,23 +80,21 @@ def prepare(settings: Settings, instance_id: str | None, inputs: Iterable[str]) 
             return []  # a dynamic member's join always runs the assignor
         lacking = _own_member_lacks(settings, instance_id, inputs)
     except KafkaError as exc:  # the broker not there yet: faust waits for it, and ``check`` still guards
-        log.warning("changelog topics not prepared before joining; every assignment is still checked",
+        log.warning("topics and changelogs not prepared before joining; every assignment is still checked",
                     error=type(exc).__name__, detail=str(exc)[:300])
         return []
     if lacking:
-        log.warning("this worker's last assignment lacks changelog partitions: leaving the group so that it "
-                    "is assigned afresh", member=instance_id, lacking=[f"{t}:{p}" for t, p in lacking[:8]],
+        log.warning("this worker's last assignment lacks partitions of its inputs or changelogs: leaving "
+                    "the group so that it is assigned afresh", member=instance_id, lacking=[f"{t}:{p}" for t, p in lacking[:8]],
                     count=len(lacking))
         try:
-            remove(settings, "processor", instance_id, "its assignment predates its changelog topics")
+            remove(settings, "processor", instance_id, "its assignment predates some of its topics")
         except MemberRemovalError as exc:  # gone meanwhile (its session timed out): the join assigns afresh
             log.info("stale member already gone", detail=str(exc)[:300])
     return lacking
 
 
 def _own_member_lacks(settings: Settings, instance_id: str, inputs: Iterable[str]) -> list[tuple[str, int]]:
-    from kafka.admin import KafkaAdminClient
-
     group = group_ids(settings)["processor"]
     admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
     try:
@@ -107,8 +106,8 @@ def _own_member_lacks(settings: Settings, instance_id: str, inputs: Iterable[str
 
 def member_lacks(described: Mapping[str, Any], instance_id: str, inputs: Iterable[str],
                  changelogs: Iterable[str]) -> list[tuple[str, int]]:
-    """From kafka-python's ``describe_groups`` answer for the group: the changelog partitions the
-    static member ``instance_id`` is assigned inputs without (empty when it is not a member)."""
+    """From kafka-python's ``describe_groups`` answer for the group: the partitions the static
+    member ``instance_id`` lacks (``missing_partitions``; empty when it is not a member)."""
     parse_group("processor", "", dict(described))  # the same reading ``deskwatch members`` trusts
     inputs, changelogs = frozenset(inputs), tuple(changelogs)
     for member in described.get("members") or ():
@@ -122,7 +121,8 @@ def member_lacks(described: Mapping[str, Any], instance_id: str, inputs: Iterabl
 
 
 def check(app: Any, inputs: Iterable[str], changelogs: Iterable[str]) -> None:
-    """On every assignment: stop the worker, committing nothing, when it lacks changelog partitions."""
+    """On every assignment: stop the worker, committing nothing, when it lacks partitions
+    (``missing_partitions``)."""
     inputs, changelogs = frozenset(inputs), tuple(changelogs)
 
     async def on_assigned(_sender: Any, assigned: Iterable[Any], **__: Any) -> None:
@@ -131,10 +131,11 @@ def check(app: Any, inputs: Iterable[str], changelogs: Iterable[str]) -> None:
             from deskwatch.processors.in_order import stop_worker
 
             exc = AssignmentWithoutState(
-                f"assigned inputs without the changelog partitions holding their state: "
+                f"assigned inputs without partitions that go with them: "
                 f"{', '.join(f'{t}:{p}' for t, p in lacking[:8])}{' …' if len(lacking) > 8 else ''}; "
-                "processing them would start their state from nothing")
-            stop_worker(app, exc, "an assignment lacks changelog partitions; no offset is committed, stopping")
+                "their state would start from nothing, or an input would go unread")
+            stop_worker(app, exc, "an assignment lacks partitions of inputs or changelogs; no offset is "
+                        "committed, stopping")
             raise exc
 
     app.on_partitions_assigned.connect(on_assigned)
