@@ -36,7 +36,12 @@ class Member:
     instance_id: str | None  # None: a dynamic member (it leaves its group itself when it stops)
     client_id: str
     host: str
-    partitions: int  # assigned to it, over every topic
+    assigned: tuple[tuple[str, int], ...]  # (topic, partition) of each partition assigned to it
+
+    @property
+    def partitions(self) -> int:
+        """Partitions assigned to it, over every topic."""
+        return len(self.assigned)
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ def parse_group(role: str, group_id: str, described: dict[str, Any]) -> Group:
             instance_id=m.get("group_instance_id") or None,
             client_id=m.get("client_id") or "",
             host=(m.get("client_host") or "").lstrip("/"),
-            partitions=sum(len(t.get("partitions") or ()) for t in assigned),
+            assigned=tuple((t.get("topic") or "", p) for t in assigned for p in t.get("partitions") or ()),
         ))
     error = described.get("error")  # the broker's answer for this group, e.g. not authorized to describe it
     return Group(role, group_id, f"not described: {error}" if error else described.get("group_state") or "unknown",

@@ -54,7 +54,12 @@ def ensure_topics(kafka: KafkaSettings, specs: tuple[TopicSpec, ...] = TOPICS,
                   ready_timeout_s: float = READY_TIMEOUT_S) -> list[TopicOutcome]:
     """Create every declared topic that is missing (existing ones are left as they are), then wait
     until the broker serves each with a leader for every partition; ``TopicsNotReadyError`` if not."""
-    return ensure_named_topics(kafka, {spec.name(kafka): spec.config() for spec in specs}, ready_timeout_s)
+    return ensure_named_topics(kafka, declared_topics(kafka, specs), ready_timeout_s)
+
+
+def declared_topics(kafka: KafkaSettings, specs: tuple[TopicSpec, ...] = TOPICS) -> dict[str, dict[str, str]]:
+    """Each declared topic's name and config, as ``ensure_named_topics`` takes them."""
+    return {spec.name(kafka): spec.config() for spec in specs}
 
 
 def ensure_named_topics(kafka: KafkaSettings, topics: dict[str, dict[str, str]],

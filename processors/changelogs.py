@@ -22,19 +22,17 @@ never be read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import structlog
-from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from deskwatch.members import MemberRemovalError, group_ids, parse_group, remove
-from deskwatch.connect import kafka_python_options
+from deskwatch.members import Group, MemberRemovalError, describe, remove
 from deskwatch.processors.host_table import HOST_STATE_TABLE
+from deskwatch.processors.in_order import stop_worker
 from deskwatch.settings import Settings
-from deskwatch.topics import ensure_named_topics
-from deskwatch.topology import TOPICS
+from deskwatch.topics import declared_topics, ensure_named_topics
 
 log = structlog.get_logger(__name__)
 
@@ -74,8 +72,7 @@ def prepare(settings: Settings, instance_id: str | None, inputs: Iterable[str]) 
     group still holds one whose assignment lacks some of their partitions, is removed (its next
     join is assigned afresh). Returns the partitions that member lacked (empty: nothing to mend)."""
     try:  # the topology's topics too: an input the broker did not serve yet was left out the same way
-        ensure_named_topics(settings.kafka, {**{t.name(settings.kafka): t.config() for t in TOPICS},
-                                             **changelog_topics(settings)})
+        ensure_named_topics(settings.kafka, {**declared_topics(settings.kafka), **changelog_topics(settings)})
         if instance_id is None:
             return []  # a dynamic member's join always runs the assignor
         lacking = _own_member_lacks(settings, instance_id, inputs)
@@ -95,28 +92,17 @@ def prepare(settings: Settings, instance_id: str | None, inputs: Iterable[str]) 
 
 
 def _own_member_lacks(settings: Settings, instance_id: str, inputs: Iterable[str]) -> list[tuple[str, int]]:
-    group = group_ids(settings)["processor"]
-    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
-    try:
-        described = admin.describe_groups([group]).get(group, {})
-    finally:
-        admin.close()
-    return member_lacks(described, instance_id, inputs, changelog_topics(settings))
+    [group] = describe(settings, ("processor",))
+    return member_lacks(group, instance_id, inputs, changelog_topics(settings))
 
 
-def member_lacks(described: Mapping[str, Any], instance_id: str, inputs: Iterable[str],
+def member_lacks(group: Group, instance_id: str, inputs: Iterable[str],
                  changelogs: Iterable[str]) -> list[tuple[str, int]]:
-    """From kafka-python's ``describe_groups`` answer for the group: the partitions the static
-    member ``instance_id`` lacks (``missing_partitions``; empty when it is not a member)."""
-    parse_group("processor", "", dict(described))  # the same reading ``deskwatch members`` trusts
-    inputs, changelogs = frozenset(inputs), tuple(changelogs)
-    for member in described.get("members") or ():
-        if (member.get("group_instance_id") or None) != instance_id:
-            continue
-        assignment = member.get("member_assignment")
-        topics = assignment.get("assigned_partitions") or () if isinstance(assignment, dict) else ()
-        assigned = [(t.get("topic"), p) for t in topics for p in t.get("partitions") or ()]
-        return missing_partitions(assigned, inputs, changelogs)
+    """The partitions the static member ``instance_id`` of ``group`` lacks (``missing_partitions``;
+    empty when it is not a member)."""
+    for member in group.members:
+        if member.instance_id == instance_id:
+            return missing_partitions(member.assigned, inputs, changelogs)
     return []
 
 
@@ -128,8 +114,6 @@ def check(app: Any, inputs: Iterable[str], changelogs: Iterable[str]) -> None:
     async def on_assigned(_sender: Any, assigned: Iterable[Any], **__: Any) -> None:
         lacking = missing_partitions(((tp.topic, tp.partition) for tp in assigned), inputs, changelogs)
         if lacking:
-            from deskwatch.processors.in_order import stop_worker
-
             exc = AssignmentWithoutState(
                 f"assigned inputs without partitions that go with them: "
                 f"{', '.join(f'{t}:{p}' for t, p in lacking[:8])}{' …' if len(lacking) > 8 else ''}; "

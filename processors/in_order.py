@@ -145,21 +145,11 @@ class InOrderConsumer(faust_aiokafka.Consumer):
         self.unprocessed_acks = 0
         self._healed: dict[TP, float] = {}
         self.heals = 0
-        self.output_failure: BaseException | None = None  # an output batch not delivered
-
-    def output_failed(self, exc: BaseException) -> None:
-        """An output batch was lost: commit nothing from now on, and stop the worker.
-
-        faust's commit waits for the producer's ``flush``, which returns when every batch is done,
-        delivered or failed, then commits. Without this a batch that expired (no leader for its
-        partition until the producer's request timeout) or that the broker refused would be
-        committed past: its input never read again. Refusing every later commit (``_commit``) and
-        crashing leaves the group's offsets before it; a restarted worker reads it again.
-        """
-        self.refuse_and_crash(exc, "an output batch was not delivered; no offset is committed from now on, stopping")
+        self.output_failure: BaseException | None = None  # why the worker stopped committing
 
     def refuse_and_crash(self, exc: BaseException, why: str) -> None:
-        """Commit nothing from now on, say ``why``, and crash the worker (once)."""
+        """Commit nothing from now on, say ``why``, and crash the worker (once): the group's offsets
+        stay before whatever went wrong, and a restarted worker reads it again."""
         if self.output_failure is None:
             self.output_failure = exc
             log.error(why, error=type(exc).__name__, detail=str(exc)[:300])
@@ -417,12 +407,14 @@ class InOrderApp(faust.App):
 
 
 def output_failed(app: Any, exc: BaseException) -> None:
-    """Tell an ``InOrderConsumer`` that an output batch was not delivered (else: crash the app)."""
-    consumer = app.consumer
-    if isinstance(consumer, InOrderConsumer):
-        consumer.output_failed(exc)
-    else:
-        asyncio.ensure_future(app.crash(exc))
+    """An output batch was lost: commit nothing from now on, and stop the worker.
+
+    faust's commit waits for the producer's ``flush``, which returns when every batch is done,
+    delivered or failed, then commits. Without this a batch that expired (no leader for its
+    partition until the producer's request timeout) or that the broker refused would be
+    committed past: its input never read again.
+    """
+    stop_worker(app, exc, "an output batch was not delivered; no offset is committed from now on, stopping")
 
 
 def stop_worker(app: Any, exc: BaseException, why: str) -> None:

@@ -11,7 +11,7 @@ from kafka import KafkaConsumer
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from deskwatch.connect import kafka_python_options
-from deskwatch.members import describe
+from deskwatch.members import describe, parse_group
 from deskwatch.processors.app import build_app, input_topics
 from deskwatch.processors.changelogs import (
     AssignmentWithoutState,
@@ -72,10 +72,13 @@ _DESCRIBED = {
 }
 
 
+_GROUP = parse_group("processor", "app", _DESCRIBED)
+
+
 def test_a_static_members_stale_assignment_is_found_by_its_id() -> None:
-    assert member_lacks(_DESCRIBED, "app@vm:1", {IN}, (HOSTS, GROUPS)) == [(GROUPS, 0), (GROUPS, 1)]
-    assert member_lacks(_DESCRIBED, "app@vm:2", {IN}, (HOSTS, GROUPS)) == []
-    assert member_lacks(_DESCRIBED, "app@vm:3", {IN}, (HOSTS, GROUPS)) == []  # not a member: a join assigns
+    assert member_lacks(_GROUP, "app@vm:1", {IN}, (HOSTS, GROUPS)) == [(GROUPS, 0), (GROUPS, 1)]
+    assert member_lacks(_GROUP, "app@vm:2", {IN}, (HOSTS, GROUPS)) == []
+    assert member_lacks(_GROUP, "app@vm:3", {IN}, (HOSTS, GROUPS)) == []  # not a member: a join assigns
 
 
 class _TP:
