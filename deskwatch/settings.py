@@ -247,6 +247,10 @@ class SinkSettings(_Section):
         default=50, ge=0, description="longest a fetch waits at the broker; partitions left out of it wait as long"
     )
     retry_max_backoff_s: float = 30.0
+    startup_wait_s: float = Field(
+        default=120.0, ge=0,
+        description="how long a starting sink waits for Elasticsearch to answer (with backoff) before it exits "
+                    "69; 0 = exit at once")
     events_retention_days: int = Field(default=30, ge=1, description="daily events and dead-letters indices older are deleted")
     prune_interval_s: float = Field(default=3600.0, gt=0, description="how often the running sink prunes")
     heartbeat_interval_s: float = Field(default=15.0, gt=0, description="one 'sink heartbeat' log line this often")

@@ -28,15 +28,18 @@ def sink() -> None:
 @pass_context
 def sink_run(ctx: Context) -> None:
     """Index incidents, their transitions and event digests until SIGTERM/SIGINT."""
-    from deskwatch.sinks.elasticsearch.consume import Sink
+    from deskwatch.sinks.elasticsearch.consume import Sink, SinkStoppedError
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     s = Sink(ctx.settings, stop)
-    s.start()
     try:
+        s.start()  # waits up to sink.startup_wait_s for Elasticsearch; a stop request ends the wait
         s.run()
+    except SinkStoppedError:
+        click.echo("sink stopped while waiting for Elasticsearch; nothing was consumed")
+        return
     finally:
         s.close()
     click.echo(f"sink stopped: {s.counts}")

@@ -33,7 +33,7 @@ from deskwatch.sinks.static_member import Member, claim
 from deskwatch.sinks.elasticsearch.prune import prune_daily
 from deskwatch.sinks.elasticsearch.refresh import IncidentRefresher, RefreshPacer
 from deskwatch.sinks.elasticsearch.templates import ensure_indices, history_alias, incidents_alias
-from deskwatch.sinks.elasticsearch.write import Outage, Outcome, write_items
+from deskwatch.sinks.elasticsearch.write import Outage, Outcome, until_answered, write_items
 from deskwatch.topology import DEAD_LETTER, EVENT_DIGESTS, INCIDENT_CHANGES, INCIDENTS, TopicSpec
 
 log = structlog.get_logger(__name__)
@@ -87,12 +87,13 @@ class Sink:
                                   settings.sink.rejoin_after_s)
 
     def start(self) -> None:
-        """Connect, create templates and indices, prune (no I/O happens in the constructor)."""
+        """Connect, create templates and indices, prune (no I/O happens in the constructor).
+        Waits up to ``sink.startup_wait_s`` for Elasticsearch; raises ``SinkStoppedError`` if asked
+        to stop meanwhile."""
         kopts = kafka_python_options(self._settings.kafka)
         self._es = elasticsearch_client(self._settings.elasticsearch)
-        self._es.cluster.health(wait_for_status="yellow", timeout="60s")
-        ensure_indices(self._es, self._settings.elasticsearch)
         sink = self._settings.sink
+        until_answered(self._prepare_indices, sink.startup_wait_s, sink.retry_max_backoff_s, sleep=self._sleep)
         self._member = claim(sink.instance_id, sink.group_id, sink.state_dir, socket.gethostname(), "sink")
         self._consumer = self._new_consumer()
         self._producer = KafkaProducer(client_id="deskwatch-sink-dlq", enable_idempotence=True, acks="all", **kopts)
@@ -101,6 +102,10 @@ class Sink:
         self.prune_if_due()
         log.info("sink started", group=self._settings.sink.group_id, member=self._member.instance_id,
                  topics=sorted(self._roles))
+
+    def _prepare_indices(self) -> None:
+        self._es.cluster.health(wait_for_status="yellow", timeout="60s")
+        ensure_indices(self._es, self._settings.elasticsearch)
 
     def _new_consumer(self) -> Any:
         return KafkaConsumer(

@@ -1,4 +1,4 @@
-"""Bulk-write items and sort every outcome by remedy.
+"""Bulk-write items and sort every outcome by remedy; wait for Elasticsearch at start-up.
 
 - indexed, or 409 on an external version (an equal or newer version is already there: a replay,
   "already applied") → done;
@@ -6,6 +6,11 @@
   exponential backoff, for as long as it takes (an outage is logged once when it starts and once
   when it ends, never per retry);
 - any other item error (a mapping conflict, say) → permanent: the caller dead-letters it.
+
+At start-up (``until_answered``) the same failures are waited out too, but for a bounded time:
+a sink started with its Elasticsearch (a host's boot, a supervisor restarting both) then starts
+when the server does, rather than exiting and being restarted at once, again and again, by a
+supervisor without back-off. Past the bound the error is raised, and the command exits 69.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from elastic_transport import ConnectionError as TransportConnectionError
@@ -31,6 +36,11 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 # not serialise nor the client parse; every item has a status, so the items keep their order.
 BULK_FILTER = "items.*.status,items.*.error"
 FIRST_DELAY_S = 0.25
+# Also worth waiting out at start-up: the cluster health call answers 408 when the cluster did not
+# reach its status within the call's own timeout (a node still recovering its shards).
+STARTUP_RETRYABLE_STATUS = RETRYABLE_STATUS | {408}
+
+T = TypeVar("T")
 
 
 class Outcome(StrEnum):
@@ -134,3 +144,42 @@ def _reason(error: Any) -> str:
         cause = error.get("caused_by")
         return f"{text} (caused by {_reason(cause)})" if isinstance(cause, dict) else text
     return str(error)[:500]
+
+
+def until_answered(
+    call: Callable[[], T],
+    wait_s: float,
+    max_backoff_s: float,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> T:
+    """``call()``, again with capped exponential backoff while Elasticsearch cannot be reached or
+    answers 408/429/5xx, for up to ``wait_s`` seconds; then the last error is raised. Any other
+    error (wrong credentials, a refused template) is raised at once: waiting would not mend it.
+    The wait is logged once when it starts and once when it ends. ``sleep`` may raise to abandon it."""
+    deadline = clock() + wait_s
+    delay, waited_since = FIRST_DELAY_S, None
+    while True:
+        try:
+            result = call()
+        except (TransportConnectionError, ConnectionTimeout, ApiError) as exc:
+            if isinstance(exc, ApiError) and exc.meta.status not in STARTUP_RETRYABLE_STATUS:
+                raise
+            left = deadline - clock()
+            if left <= 0:
+                if waited_since is not None:
+                    log.error("elasticsearch did not answer in time, giving up", waited_s=round(wait_s, 1))
+                raise
+            if waited_since is None:
+                waited_since = clock()
+                log.warning("elasticsearch not answering yet, waiting", error=_why(exc), up_to_s=round(wait_s, 1))
+            sleep(min(delay, left))
+            delay = min(delay * 2, max_backoff_s)
+            continue
+        if waited_since is not None:
+            log.warning("elasticsearch answers, starting", waited_s=round(clock() - waited_since, 1))
+        return result
+
+
+def _why(exc: Exception) -> str:
+    return f"HTTP {exc.meta.status}" if isinstance(exc, ApiError) else type(exc).__name__

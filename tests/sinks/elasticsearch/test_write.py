@@ -1,4 +1,5 @@
-"""Bulk outcomes sorted by remedy: indexed, already applied (409), retried (429/5xx/down), rejected."""
+"""Bulk outcomes sorted by remedy: indexed, already applied (409), retried (429/5xx/down), rejected;
+and the bounded start-up wait for a server that does not answer yet."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from elasticsearch import ApiError
 from structlog.testing import capture_logs
 
 from deskwatch.sinks.elasticsearch.encode import BulkItem, bulk_body
-from deskwatch.sinks.elasticsearch.write import BULK_FILTER, Outage, Outcome, write_items
+from deskwatch.sinks.elasticsearch.write import BULK_FILTER, Outage, Outcome, until_answered, write_items
 
 
 def _item(i: int) -> BulkItem:
@@ -91,3 +92,63 @@ def test_bulk_body_carries_external_versions() -> None:
     action = orjson.loads(lines[0])["index"]
     assert action == {"_index": "ix", "_id": "d0", "version": 1, "version_type": "external"}
     assert lines[1] == b'{"a":1}' and lines[-1] == b""
+
+
+class Clock:
+    """A monotonic clock that only a sleep moves, so the start-up wait's bound is exact."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def _never_sleep(seconds: float) -> None:
+    pytest.fail(f"slept {seconds} s where no wait was due")
+
+
+def _scripted(script: list[Exception | str]) -> Any:
+    def call() -> str:
+        step = script.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        return step
+    return call
+
+
+def test_start_up_waits_out_an_absent_server_with_backoff_and_logs_the_wait_once() -> None:
+    clock = Clock()
+    script: list[Exception | str] = [DOWN, _api_error(503), _api_error(408), DOWN, DOWN, "ready"]
+    with capture_logs() as logs:
+        got = until_answered(_scripted(script), wait_s=120, max_backoff_s=2.0, sleep=clock.sleep,
+                             clock=lambda: clock.now)
+    assert got == "ready" and clock.sleeps == [0.25, 0.5, 1.0, 2.0, 2.0]
+    assert [(e["event"], e["log_level"]) for e in logs] == [
+        ("elasticsearch not answering yet, waiting", "warning"), ("elasticsearch answers, starting", "warning")]
+    assert logs[0]["error"] == "ConnectionError" and logs[1]["waited_s"] == 5.8
+
+
+def test_start_up_gives_up_at_its_bound_with_the_last_error() -> None:
+    clock = Clock()
+    last = TransportConnectionError("still refused")
+    script: list[Exception | str] = [DOWN, DOWN, DOWN, DOWN, last]
+    with capture_logs() as logs, pytest.raises(TransportConnectionError) as raised:
+        until_answered(_scripted(script), wait_s=3.0, max_backoff_s=30.0, sleep=clock.sleep, clock=lambda: clock.now)
+    assert raised.value is last
+    assert clock.sleeps == [0.25, 0.5, 1.0, 1.25]  # the last sleep is cut to the bound; then one more try
+    assert [e["event"] for e in logs][-1] == "elasticsearch did not answer in time, giving up"
+
+
+def test_start_up_wait_of_zero_raises_at_once_without_a_log_line() -> None:
+    with capture_logs() as logs, pytest.raises(TransportConnectionError):
+        until_answered(_scripted([DOWN, "never"]), wait_s=0, max_backoff_s=30.0, sleep=_never_sleep)
+    assert logs == []
+
+
+@pytest.mark.parametrize("status", [400, 401, 403], ids=["refused-template", "unauthorized", "forbidden"])
+def test_start_up_does_not_wait_on_an_error_that_waiting_cannot_mend(status: int) -> None:
+    with pytest.raises(ApiError):
+        until_answered(_scripted([_api_error(status), "never"]), wait_s=120, max_backoff_s=30.0, sleep=_never_sleep)
