@@ -19,12 +19,14 @@ def webhook() -> None:
 @pass_context
 def webhook_run(ctx: Context) -> None:
     """Consume incident-changes and POST each to every webhook.urls entry."""
+    from deskwatch.cli import EX_CONFIG
     from deskwatch.sinks.webhook.relay import WebhookConfigError, WebhookRelay
 
     try:
         relay = WebhookRelay(ctx.settings)
-    except WebhookConfigError as err:
-        raise click.ClickException(str(err)) from None
+    except WebhookConfigError as err:  # a setting to fix, as for the processor's rule files: status 78
+        click.echo(f"deskwatch: the webhook relay cannot start: {err}", err=True)
+        click.get_current_context().exit(EX_CONFIG)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
