@@ -93,13 +93,14 @@ def _described(admin: KafkaAdminClient, settings: Settings, roles: Sequence[str]
     return [parse_group(role, ids[role], answer.get(ids[role], {})) for role in roles]
 
 
-def remove(settings: Settings, role: str, instance_id: str, reason: str) -> Group:
-    """Remove the static member ``instance_id`` from ``role``'s group; the group as it was before."""
+def remove(settings: Settings, role: str, instance_id: str, reason: str, described: Group | None = None) -> Group:
+    """Remove the static member ``instance_id`` from ``role``'s group; the group as it was before
+    (``described``, when the caller has just described it, instead of asking the broker again)."""
     if role not in ROLES:
         raise MemberRemovalError(f"no such role {role!r}: one of {', '.join(ROLES)}")
     admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
     try:
-        [before] = _described(admin, settings, (role,))
+        [before] = [described] if described is not None else _described(admin, settings, (role,))
         if instance_id not in {m.instance_id for m in before.members}:
             listed = ", ".join(m.instance_id for m in before.members if m.instance_id) or "none"
             raise MemberRemovalError(f"{instance_id!r} is not a static member of group {before.group_id} "

@@ -75,7 +75,8 @@ def prepare(settings: Settings, instance_id: str | None, inputs: Iterable[str]) 
         ensure_named_topics(settings.kafka, {**declared_topics(settings.kafka), **changelog_topics(settings)})
         if instance_id is None:
             return []  # a dynamic member's join always runs the assignor
-        lacking = _own_member_lacks(settings, instance_id, inputs)
+        [group] = describe(settings, ("processor",))
+        lacking = member_lacks(group, instance_id, inputs, changelog_topics(settings))
     except KafkaError as exc:  # the broker not there yet: faust waits for it, and ``check`` still guards
         log.warning("topics and changelogs not prepared before joining; every assignment is still checked",
                     error=type(exc).__name__, detail=str(exc)[:300])
@@ -85,15 +86,10 @@ def prepare(settings: Settings, instance_id: str | None, inputs: Iterable[str]) 
                     "the group so that it is assigned afresh", member=instance_id, lacking=[f"{t}:{p}" for t, p in lacking[:8]],
                     count=len(lacking))
         try:
-            remove(settings, "processor", instance_id, "its assignment predates some of its topics")
+            remove(settings, "processor", instance_id, "its assignment predates some of its topics", described=group)
         except MemberRemovalError as exc:  # gone meanwhile (its session timed out): the join assigns afresh
             log.info("stale member already gone", detail=str(exc)[:300])
     return lacking
-
-
-def _own_member_lacks(settings: Settings, instance_id: str, inputs: Iterable[str]) -> list[tuple[str, int]]:
-    [group] = describe(settings, ("processor",))
-    return member_lacks(group, instance_id, inputs, changelog_topics(settings))
 
 
 def member_lacks(group: Group, instance_id: str, inputs: Iterable[str],
