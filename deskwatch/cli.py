@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any
 
 import click
 import yaml
@@ -12,12 +13,16 @@ from deskwatch.context import Context, pass_context
 from deskwatch.logs import configure_logging
 from deskwatch.settings import load_settings
 
+if TYPE_CHECKING:
+    from deskwatch.settings import Settings
+
 __all__ = ["Context", "main", "pass_context"]
 
 
 # sysexits.h EX_UNAVAILABLE: a service the command needs is unavailable. A supervisor or a script
 # can tell "start the engines, then retry" from other failures.
 EX_UNAVAILABLE = 69
+EX_NOPERM = 77  # sysexits.h: an engine answered and refused the credentials, or the permission
 EX_CONFIG = 78  # sysexits.h: the configuration is missing or wrong
 
 
@@ -83,15 +88,53 @@ class _Main(click.Group):
         try:
             return super().invoke(ctx)
         except Exception as exc:
+            if ctx.obj is None:  # main() stopped before any settings were read (its own exit 78)
+                raise
+            settings = ctx.obj.settings
+            refusal = refused_credentials(exc, settings)
+            if refusal is not None:
+                click.echo(f"deskwatch: {refusal}", err=True)
+                ctx.exit(EX_NOPERM)
             engine = unreachable_engine(exc)
             if engine is None:
                 raise
-            settings = ctx.obj.settings  # main() set it before any subcommand ran
             where = settings.kafka.bootstrap_servers if engine == "Kafka" else settings.elasticsearch.url
             click.echo(f"deskwatch: cannot reach {engine} at {where}: {type(exc).__name__}: {_first_line(exc)}\n"
                        f"Is it running? 'deskwatch stack status' shows the local engines; "
                        f"'deskwatch stack up' starts them.", err=True)
             ctx.exit(EX_UNAVAILABLE)
+
+
+def refused_credentials(exc: BaseException, settings: Settings) -> str | None:
+    """What an engine refused, when ``exc`` says it answered and refused this command's credentials
+    (Elasticsearch 401, Kafka SASL) or a permission (Elasticsearch 403): one line naming the
+    engine, the user and the engine's reason, never a secret. None for any other error."""
+    from elasticsearch import AuthenticationException, AuthorizationException
+    from kafka.errors import KafkaTimeoutError
+
+    from deskwatch.logs import KAFKA_REFUSALS
+
+    es = settings.elasticsearch
+    who = (f"user {es.username!r}" if es.username else "its API key" if es.api_key else "no credentials")
+    if isinstance(exc, AuthenticationException):
+        return (f"Elasticsearch at {es.url} refused the credentials ({who}): {_es_reason(exc)}. "
+                f"Check elasticsearch.username and elasticsearch.password, or elasticsearch.api_key.")
+    if isinstance(exc, AuthorizationException):
+        return f"Elasticsearch at {es.url} does not permit this to {who}: {_es_reason(exc)}"
+    refused = KAFKA_REFUSALS.last_refusal
+    if isinstance(exc, KafkaTimeoutError) and "bootstrap" in str(exc) and refused is not None:
+        k = settings.kafka
+        return (f"Kafka at {k.bootstrap_servers} refused the credentials (SASL {k.sasl_mechanism}, user "
+                f"{k.sasl_username!r}): {refused}. Check kafka.sasl_username and kafka.sasl_password.")
+    return None
+
+
+def _es_reason(exc: Any) -> str:
+    """Elasticsearch's own reason (its error's ``reason``), else the error's message."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error")
+    reason = error.get("reason") if isinstance(error, dict) else None
+    return str(reason or exc.message)
 
 
 def unreachable_engine(exc: BaseException) -> str | None:

@@ -25,6 +25,7 @@ def configure_logging(settings: LoggingSettings) -> None:
     # kafka-python 3.0 warns about its own slow selector tasks on a busy machine; errors still show.
     logging.getLogger("kafka").setLevel(max(level, logging.ERROR))
     drop_closed_transport_errors()
+    watch_kafka_refusals()
     # The ES transport logs a full traceback per retried request; the sink reports outages itself.
     logging.getLogger("elastic_transport").setLevel(max(level, logging.ERROR))
     collapse_repeats(ours, settings.engine_repeat_window_s)
@@ -56,15 +57,17 @@ class RepeatFilter(logging.Filter):
     second (a 24-second Kafka outage wrote 1,816 ERROR lines into one worker's log, the fault
     campaign's ``kafka SIGKILL`` row). The first line of a template in a window passes; repeats
     inside the window are dropped and counted; the first line after it says how many were left
-    out. Keyed by logger, level and the unformatted message, so "Unable connect to node with id
-    %s" stays one key whatever the node.
+    out. Keyed by logger, level, the unformatted message and the classes of the errors among its
+    values, so "Unable connect to node with id %s" stays one key whatever the node, while
+    "Connection lost: %s" with a refused password is not hidden behind the same line with a reset
+    socket (the one that says why).
     """
 
     def __init__(self, window_s: float, prefixes: tuple[str, ...] = ENGINE_LOGGERS) -> None:
         super().__init__()
         self.window_s = window_s
         self._prefixes = prefixes
-        self._seen: dict[tuple[str, int, str], tuple[float, int]] = {}  # key -> (window start, dropped)
+        self._seen: dict[tuple[str, int, str, tuple[str, ...]], tuple[float, int]] = {}  # key -> (start, dropped)
 
     def filter(self, record: logging.LogRecord) -> bool:
         verdict = getattr(record, "repeat_verdict", None)
@@ -76,7 +79,9 @@ class RepeatFilter(logging.Filter):
     def _verdict(self, record: logging.LogRecord) -> bool:
         if not record.name.startswith(self._prefixes):
             return True
-        key = (record.name, record.levelno, str(record.msg))
+        args = record.args if isinstance(record.args, tuple) else ()
+        key = (record.name, record.levelno, str(record.msg),
+               tuple(type(a).__name__ for a in args if isinstance(a, BaseException)))
         seen = self._seen.get(key)
         if seen is not None and record.created - seen[0] < self.window_s:
             self._seen[key] = (seen[0], seen[1] + 1)
@@ -126,3 +131,36 @@ def collapse_repeats(handlers: Iterable[logging.Handler], window_s: float) -> No
     for handler in handlers:
         if not any(isinstance(f, RepeatFilter) for f in handler.filters):
             handler.addFilter(shared)
+
+
+class KafkaRefusals(logging.Handler):
+    """Remembers the last time the broker refused this process's SASL credentials.
+
+    kafka-python 3.0 logs a refused password (``SaslAuthenticationFailedError``) at each connection
+    attempt, then raises only a ``KafkaTimeoutError`` ("Unable to bootstrap") at its deadline: the
+    error a command ends with would say "cannot reach Kafka, is it running?" for a broker that
+    answered, and refused. The command line reads ``last_refusal`` to say what happened instead.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.last_refusal: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from kafka.errors import SaslAuthenticationFailedError
+
+        args = record.args if isinstance(record.args, tuple) else ()
+        for arg in args:
+            if isinstance(arg, SaslAuthenticationFailedError):  # its text names the error twice
+                text = str(arg.args[0]) if arg.args else str(arg)
+                self.last_refusal = text.removeprefix(f"{type(arg).__name__}: ")
+
+
+KAFKA_REFUSALS = KafkaRefusals()
+
+
+def watch_kafka_refusals() -> None:
+    """Put :data:`KAFKA_REFUSALS` on kafka-python's root logger (its connections' records reach it), once."""
+    logger = logging.getLogger("kafka")
+    if KAFKA_REFUSALS not in logger.handlers:
+        logger.addHandler(KAFKA_REFUSALS)

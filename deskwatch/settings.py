@@ -268,8 +268,9 @@ class LoggingSettings(_Section):
     engine_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING", description="faust, aiokafka and mode loggers (their INFO lines: rebalances, recovery)")
     engine_repeat_window_s: float = Field(
-        default=30.0, ge=0, description="an engine library's repeated message (same logger, level and text before "
-                                        "its values) is shown once per this many seconds, with a count; 0 shows all")
+        default=30.0, ge=0, description="an engine library's repeated message (same logger, level, text before "
+                                        "its values and error class among them) is shown once per this many "
+                                        "seconds, with a count; 0 shows all")
 
 
 class TailSettings(_Section):

@@ -1,4 +1,5 @@
-"""The ``deskwatch`` command when an engine cannot be reached (one clear line, status 69) or its
+"""The ``deskwatch`` command when an engine cannot be reached (one clear line, status 69), refuses
+its credentials (status 77; the real secured engines: tests/integration/test_security.py) or its
 settings cannot be read (status 78), instead of a traceback.
 
 Real sockets: port 1 on the loopback refuses every connection, as a stopped engine's port does.
@@ -12,10 +13,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
 from elastic_transport import ConnectionError as EsConnectionError
+from elasticsearch import AuthenticationException, AuthorizationException
 from kafka.errors import KafkaTimeoutError
+from pydantic import SecretStr
 
-from deskwatch.cli import COMMANDS, EX_CONFIG, EX_UNAVAILABLE, main, unreachable_engine
+from deskwatch.cli import COMMANDS, EX_CONFIG, EX_UNAVAILABLE, main, refused_credentials, unreachable_engine
+from deskwatch.logs import KAFKA_REFUSALS
+from deskwatch.settings import Settings
 
 DESKWATCH = str(Path(sys.executable).with_name("deskwatch"))
 
@@ -47,6 +53,32 @@ def test_only_a_failed_connection_is_read_as_an_unreachable_engine() -> None:
     assert unreachable_engine(EsConnectionError("refused")) == "Elasticsearch"
     assert unreachable_engine(KafkaTimeoutError("Batch for TopicPartition expired")) is None
     assert unreachable_engine(ValueError("bootstrap")) is None
+
+
+def _es_refusal(kind: type[AuthenticationException | AuthorizationException], status: int, reason: str) -> Exception:
+    meta = ApiResponseMeta(status=status, http_version="1.1", headers=HttpHeaders(), duration=0.0,
+                           node=NodeConfig("https", "127.0.0.1", 9200))
+    return kind(f"HTTP {status}", meta=meta, body={"error": {"type": "security_exception", "reason": reason}})
+
+
+def test_a_refusal_names_the_engine_and_whose_credentials_and_never_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    es = Settings().elasticsearch.model_copy(update={"username": "deskwatch", "password": SecretStr("s3cret-pw")})
+    s = Settings().model_copy(update={"elasticsearch": es})
+    said = refused_credentials(_es_refusal(AuthenticationException, 401, "unable to authenticate user [deskwatch]"), s)
+    assert said is not None and said.startswith(
+        f"Elasticsearch at {es.url} refused the credentials (user 'deskwatch'): unable to authenticate user")
+    forbidden = _es_refusal(AuthorizationException, 403, "action [indices:data/write/bulk] is unauthorized")
+    by_key = s.model_copy(update={"elasticsearch": es.model_copy(update={"username": None, "api_key": SecretStr("k")})})
+    assert refused_credentials(forbidden, by_key) == (
+        f"Elasticsearch at {es.url} does not permit this to its API key: action [indices:data/write/bulk] is unauthorized")
+    bootstrap = KafkaTimeoutError("Unable to bootstrap from ['127.0.0.1:1']")
+    monkeypatch.setattr(KAFKA_REFUSALS, "last_refusal", None)
+    assert refused_credentials(bootstrap, s) is None  # nothing refused: the broker was not reached (status 69)
+    monkeypatch.setattr(KAFKA_REFUSALS, "last_refusal", "Authentication failed due to invalid credentials")
+    said = refused_credentials(bootstrap, s)
+    assert said is not None and "refused the credentials" in said and "invalid credentials" in said
+    assert refused_credentials(EsConnectionError("refused"), s) is None
+    assert all("s3cret-pw" not in (refused_credentials(e, s) or "") for e in (forbidden, bootstrap))
 
 
 def test_a_missing_settings_file_is_named_with_status_78(tmp_path: Path) -> None:

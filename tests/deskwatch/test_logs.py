@@ -8,7 +8,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from deskwatch.logs import ClosedTransportFilter, RepeatFilter, collapse_repeats, drop_closed_transport_errors
+from kafka.errors import KafkaConnectionError, SaslAuthenticationFailedError
+
+from deskwatch.logs import (
+    ClosedTransportFilter,
+    KafkaRefusals,
+    RepeatFilter,
+    collapse_repeats,
+    drop_closed_transport_errors,
+)
 
 
 def _record(name: str, msg: str, *args: object, at: float, level: int = logging.ERROR) -> logging.LogRecord:
@@ -47,6 +55,26 @@ def test_templates_levels_and_loggers_are_counted_apart() -> None:
         "Unable connect to node with id 1",
         "<conn>: Connection lost: reset",
     ]
+
+
+def test_a_template_with_another_error_among_its_values_is_another_line() -> None:
+    # the refused password is the line that says why the connections fail: not hidden behind the resets
+    f = RepeatFilter(window_s=30)
+    reset, refused = KafkaConnectionError("socket disconnected"), SaslAuthenticationFailedError("invalid credentials")
+    records = [_record("kafka.net.connection", "%s: Connection lost: %s", "<conn>", error, at=t)
+               for t, error in ((0.0, reset), (0.1, refused), (0.2, reset), (0.3, refused))]
+    assert _shown(f, records) == ["<conn>: Connection lost: KafkaConnectionError: socket disconnected",
+                                  "<conn>: Connection lost: [Error 58] SaslAuthenticationFailedError: invalid credentials"]
+
+
+def test_a_refused_kafka_password_is_remembered_in_its_own_words() -> None:
+    watch = KafkaRefusals()
+    watch.handle(_record("kafka.net.connection", "%s: Connection lost: %s", "<conn>",
+                         KafkaConnectionError("socket disconnected"), at=0.0))
+    assert watch.last_refusal is None
+    watch.handle(_record("kafka.net.connection", "%s: Connection lost: %s", "<conn>",
+                         SaslAuthenticationFailedError("SaslAuthenticationFailedError: invalid credentials"), at=0.1))
+    assert watch.last_refusal == "invalid credentials"
 
 
 def test_deskwatch_own_lines_are_never_collapsed() -> None:

@@ -12,9 +12,12 @@ import base64
 import json
 import logging
 import ssl
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +27,8 @@ from elasticsearch import AuthenticationException
 from kafka import KafkaAdminClient
 from pydantic import SecretStr
 
+from deskwatch.cli import EX_NOPERM
+from deskwatch.components import write_settings_file
 from deskwatch.connect import elasticsearch_client, kafka_python_options
 from deskwatch.settings import Settings, StackSettings
 from deskwatch.stack.credentials import Credentials
@@ -146,6 +151,45 @@ def test_a_refused_elasticsearch_password_is_not_in_the_error(secure_settings: S
     assert caught.value.status_code == 401
     assert WRONG not in f"{caught.value!s} {caught.value!r} {caught.value.body!r}"
     assert WRONG not in repr(es) and WRONG not in es.model_dump_json()
+
+
+def _deskwatch(settings: Settings, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``deskwatch ARGS`` as an operator runs it, with ``settings`` in its settings file."""
+    config = write_settings_file(settings, tmp_path / "settings.yaml")
+    exe = str(Path(sys.executable).with_name("deskwatch"))
+    return subprocess.run([exe, *args], env={"DESKWATCH_CONFIG": str(config), "PATH": "/usr/bin:/bin"},  # noqa: S603
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("args", [("search",), ("sink", "run")], ids=["search", "sink-run"])
+def test_a_refused_elasticsearch_password_is_one_line_naming_the_user_and_status_77(
+    secure_settings: Settings, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    s = secure_settings.model_copy(update={
+        "elasticsearch": secure_settings.elasticsearch.model_copy(update={"password": SecretStr(WRONG)}),
+        "sink": secure_settings.sink.model_copy(update={"state_dir": tmp_path / "sink"})})
+    done = _deskwatch(s, tmp_path, *args)
+    assert done.returncode == EX_NOPERM, done.stderr[-3000:]
+    assert f"deskwatch: Elasticsearch at {s.elasticsearch.url} refused the credentials (user 'deskwatch'): " \
+           "unable to authenticate user [deskwatch]" in done.stderr
+    assert "Traceback" not in done.stderr and WRONG not in done.stdout + done.stderr
+
+
+def test_a_refused_kafka_password_is_said_as_such_not_as_an_unreachable_broker(
+    secure_settings: Settings, tmp_path: Path
+) -> None:
+    # kafka-python retries the refused handshake until its 30 s bootstrap deadline, then raises only
+    # "Unable to bootstrap"; the command says what the broker answered.
+    s = secure_settings.model_copy(update={
+        "kafka": secure_settings.kafka.model_copy(update={"sasl_password": SecretStr(WRONG)})})
+    (tmp_path / "event.jsonl").write_text(
+        '{"@timestamp": "2026-12-05T08:00:00Z", "host": {"name": "pc-1"}, "message": "hello"}\n')
+    done = _deskwatch(s, tmp_path, "produce", str(tmp_path / "event.jsonl"))
+    assert done.returncode == EX_NOPERM, done.stderr[-3000:]
+    assert (f"deskwatch: Kafka at {s.kafka.bootstrap_servers} refused the credentials (SASL SCRAM-SHA-512, "
+            "user 'deskwatch'): Authentication failed") in done.stderr
+    assert "Is it running?" not in done.stderr and "Traceback" not in done.stderr
+    assert WRONG not in done.stdout + done.stderr
 
 
 async def _aiokafka_start(settings: Settings, **overrides: Any) -> None:
