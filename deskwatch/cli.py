@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 import yaml
@@ -112,29 +112,22 @@ def refused_credentials(exc: BaseException, settings: Settings) -> str | None:
     from elasticsearch import AuthenticationException, AuthorizationException
     from kafka.errors import KafkaTimeoutError
 
+    from deskwatch.connect import es_reason
     from deskwatch.logs import KAFKA_REFUSALS
 
     es = settings.elasticsearch
     who = (f"user {es.username!r}" if es.username else "its API key" if es.api_key else "no credentials")
     if isinstance(exc, AuthenticationException):
-        return (f"Elasticsearch at {es.url} refused the credentials ({who}): {_es_reason(exc)}. "
+        return (f"Elasticsearch at {es.url} refused the credentials ({who}): {es_reason(exc)}. "
                 f"Check elasticsearch.username and elasticsearch.password, or elasticsearch.api_key.")
     if isinstance(exc, AuthorizationException):
-        return f"Elasticsearch at {es.url} does not permit this to {who}: {_es_reason(exc)}"
+        return f"Elasticsearch at {es.url} does not permit this to {who}: {es_reason(exc)}"
     refused = KAFKA_REFUSALS.last_refusal
     if isinstance(exc, KafkaTimeoutError) and "bootstrap" in str(exc) and refused is not None:
         k = settings.kafka
         return (f"Kafka at {k.bootstrap_servers} refused the credentials (SASL {k.sasl_mechanism}, user "
                 f"{k.sasl_username!r}): {refused}. Check kafka.sasl_username and kafka.sasl_password.")
     return None
-
-
-def _es_reason(exc: Any) -> str:
-    """Elasticsearch's own reason (its error's ``reason``), else the error's message."""
-    body = exc.body if isinstance(exc.body, dict) else {}
-    error = body.get("error")
-    reason = error.get("reason") if isinstance(error, dict) else None
-    return str(reason or exc.message)
 
 
 def unreachable_engine(exc: BaseException) -> str | None:

@@ -86,3 +86,15 @@ def elasticsearch_client(es: ElasticsearchSettings) -> Any:
     if es.ca_file is not None:
         kwargs["ca_certs"] = str(es.ca_file)
     return Elasticsearch(es.url, **kwargs)
+
+
+def es_reason(err: Any) -> str:
+    """Elasticsearch's own reason for refusing a request (its root cause), else the error's text
+    (``err``: an ``elasticsearch.ApiError``)."""
+    body = err.body if isinstance(err.body, dict) else {}
+    error = body.get("error")
+    if not isinstance(error, dict):
+        return str(err.message)
+    causes = error.get("root_cause") or [error]
+    reason = causes[0].get("reason") if causes and isinstance(causes[0], dict) else None
+    return str(reason or err.message)

@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import click
-from elasticsearch import ApiError, BadRequestError, NotFoundError
+from elasticsearch import BadRequestError, NotFoundError
 
 from deskwatch.context import Context, pass_context
-from deskwatch.connect import elasticsearch_client
+from deskwatch.connect import elasticsearch_client, es_reason
 from deskwatch.schemas.incident import Incident, IncidentStatus, Severity
 from deskwatch.settings import Settings
 
@@ -100,7 +100,7 @@ def print_incidents(settings: Settings, query: str, size: int, filters: Incident
         click.echo(f"no incidents index under the prefix {settings.elasticsearch.index_prefix!r} yet", err=True)
         total, incidents = 0, []
     except BadRequestError as err:  # a query Elasticsearch cannot parse: the user's to mend
-        raise click.UsageError(f"Elasticsearch refused the search: {refusal(err)}") from None
+        raise click.UsageError(f"Elasticsearch refused the search: {es_reason(err)}") from None
     finally:
         client.close()
     if as_json:
@@ -111,17 +111,6 @@ def print_incidents(settings: Settings, query: str, size: int, filters: Incident
     for line in incident_table(incidents):
         click.echo(line.rstrip())
     return total
-
-
-def refusal(err: ApiError) -> str:
-    """Elasticsearch's own reason for refusing a request (its root cause), else the error's text."""
-    body = err.body if isinstance(err.body, dict) else {}
-    error = body.get("error")
-    if not isinstance(error, dict):
-        return str(err.message)
-    causes = error.get("root_cause") or [error]
-    reason = causes[0].get("reason") if causes and isinstance(causes[0], dict) else None
-    return str(reason or err.message)
 
 
 _COLUMNS = (("id", 24), ("status", 12), ("severity", 8), ("rule", 22), ("title", 46), ("hosts", 5),
