@@ -112,12 +112,21 @@ def _bulk(client: Any, items: list[BulkItem], refresh: bool, outage: Outage) -> 
     """One bulk request; None when it failed in a way worth retrying."""
     try:
         return dict(client.bulk(operations=bulk_body(items), refresh=refresh, filter_path=BULK_FILTER))
-    except (TransportConnectionError, ConnectionTimeout) as exc:
-        outage.failed(type(exc).__name__)
-    except ApiError as exc:
-        if exc.meta.status not in RETRYABLE_STATUS:
+    except (TransportConnectionError, ConnectionTimeout, ApiError) as exc:
+        why = retry_reason(exc, RETRYABLE_STATUS)
+        if why is None:
             raise
-        outage.failed(f"HTTP {exc.meta.status}")
+        outage.failed(why)
+    return None
+
+
+def retry_reason(exc: Exception, statuses: frozenset[int]) -> str | None:
+    """Why ``exc`` is worth retrying ("ConnectionError", "HTTP 503": no connection, or one of
+    ``statuses``), or None when it is not."""
+    if isinstance(exc, (TransportConnectionError, ConnectionTimeout)):
+        return type(exc).__name__
+    if isinstance(exc, ApiError) and exc.meta.status in statuses:
+        return f"HTTP {exc.meta.status}"
     return None
 
 
@@ -163,7 +172,8 @@ def until_answered(
         try:
             result = call()
         except (TransportConnectionError, ConnectionTimeout, ApiError) as exc:
-            if isinstance(exc, ApiError) and exc.meta.status not in STARTUP_RETRYABLE_STATUS:
+            why = retry_reason(exc, STARTUP_RETRYABLE_STATUS)
+            if why is None:
                 raise
             left = deadline - clock()
             if left <= 0:
@@ -172,14 +182,10 @@ def until_answered(
                 raise
             if waited_since is None:
                 waited_since = clock()
-                log.warning("elasticsearch not answering yet, waiting", error=_why(exc), up_to_s=round(wait_s, 1))
+                log.warning("elasticsearch not answering yet, waiting", error=why, up_to_s=round(wait_s, 1))
             sleep(min(delay, left))
             delay = min(delay * 2, max_backoff_s)
             continue
         if waited_since is not None:
             log.warning("elasticsearch answers, starting", waited_s=round(clock() - waited_since, 1))
         return result
-
-
-def _why(exc: Exception) -> str:
-    return f"HTTP {exc.meta.status}" if isinstance(exc, ApiError) else type(exc).__name__
