@@ -28,13 +28,12 @@ from deskwatch.stack.progress import ElapsedReport
 from deskwatch.stack.render import LOOPBACK
 from deskwatch.stack.supervise import spawn, stop_group
 from deskwatch.stack.wait import wait_serving
-from deskwatch.topics import consumer_lag, ensure_topics
-from deskwatch.topology import EVENT_DIGESTS, INCIDENT_CHANGES, INCIDENTS
+from deskwatch.topics import ensure_topics
 
 from deskwatch.sinks.elasticsearch.templates import Kind
 
 from .conftest import wait_for
-from .test_sink_replay import incident_stream, produce, snapshot
+from .test_sink_replay import sink_lag, incident_stream, produce, snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -97,11 +96,6 @@ def private_es() -> Iterator[PrivateElasticsearch]:
     shutil.rmtree(PRIVATE_HOME, ignore_errors=True)
 
 
-def _lag(s: Settings) -> int:
-    return sum(consumer_lag(s.kafka, s.sink.group_id, spec.name(s.kafka))
-               for spec in (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS))
-
-
 def test_sink_backs_off_through_an_outage_and_resumes_without_loss_or_duplicates(
     private_es: PrivateElasticsearch, pipeline_settings: Settings, tmp_path: Path
 ) -> None:
@@ -116,7 +110,7 @@ def test_sink_backs_off_through_an_outage_and_resumes_without_loss_or_duplicates
     sink = Component(["sink", "run"], write_settings_file(s, tmp_path / "settings.yaml"), tmp_path / "sink.log")
     try:
         produce(s, before)
-        wait_for(lambda: _lag(s) == 0, 90, "the first third to be indexed", sink.tail)
+        wait_for(lambda: sink_lag(s) == 0, 90, "the first third to be indexed", sink.tail)
         private_es.stop()
         down_at = time.monotonic()
         for start in range(0, len(during), 20):  # the stream goes on while Elasticsearch is away
@@ -124,10 +118,10 @@ def test_sink_backs_off_through_an_outage_and_resumes_without_loss_or_duplicates
             time.sleep(0.5)
         time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - down_at)))
         assert sink.running(), sink.tail()
-        assert _lag(s) == len(during), "nothing committed while Elasticsearch is down"
+        assert sink_lag(s) == len(during), "nothing committed while Elasticsearch is down"
         private_es.start()
         produce(s, after)
-        wait_for(lambda: _lag(s) == 0, 180, "the sink to catch up after the outage", sink.tail)
+        wait_for(lambda: sink_lag(s) == 0, 180, "the sink to catch up after the outage", sink.tail)
         outage_s = time.monotonic() - down_at
     finally:
         sink.stop()

@@ -96,6 +96,12 @@ def derive(base: Settings, tag: str, **sink: Any) -> Settings:
     })
 
 
+def sink_lag(s: Settings) -> int:
+    """Records of the incident topics of ``s`` the sink's group has not committed yet."""
+    return sum(consumer_lag(s.kafka, s.sink.group_id, spec.name(s.kafka))
+               for spec in (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS))
+
+
 def produce(s: Settings, records: list[Record]) -> None:
     """Send ``records`` in order, to the topics of ``s``, and wait for the broker's acks."""
     producer = KafkaProducer(acks="all", linger_ms=5, **kafka_python_options(s.kafka))

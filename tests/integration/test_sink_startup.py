@@ -19,11 +19,10 @@ import pytest
 from deskwatch.components import Component, write_settings_file
 from deskwatch.settings import Settings
 from deskwatch.sinks.elasticsearch.templates import Kind
-from deskwatch.topics import consumer_lag, ensure_topics
-from deskwatch.topology import EVENT_DIGESTS, INCIDENT_CHANGES, INCIDENTS
+from deskwatch.topics import ensure_topics
 
 from .conftest import wait_for
-from .test_sink_replay import drop_indices, incident_stream, produce, snapshot
+from .test_sink_replay import sink_lag, drop_indices, incident_stream, produce, snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -84,11 +83,6 @@ def late(pipeline_settings: Settings) -> Iterator[tuple[Settings, int]]:
     drop_indices(pipeline_settings)
 
 
-def _lag(s: Settings) -> int:
-    return sum(consumer_lag(s.kafka, s.sink.group_id, spec.name(s.kafka))
-               for spec in (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS))
-
-
 def test_sink_started_before_elasticsearch_waits_for_it_then_indexes_everything(
     late: tuple[Settings, int], pipeline_settings: Settings, tmp_path: Path
 ) -> None:
@@ -101,10 +95,10 @@ def test_sink_started_before_elasticsearch_waits_for_it_then_indexes_everything(
         wait_for(lambda: "elasticsearch not answering yet" in sink.log.read_text(), 60, "the sink to wait", sink.tail)
         time.sleep(4)  # several retries' worth: the wait is logged once, not per retry
         assert sink.running(), sink.tail()
-        assert _lag(s) == len(stream.records), "nothing consumed before Elasticsearch answered"
+        assert sink_lag(s) == len(stream.records), "nothing consumed before Elasticsearch answered"
         real = urlsplit(pipeline_settings.elasticsearch.url)
         relay = Relay(port, (str(real.hostname), int(real.port or 9200)))
-        wait_for(lambda: _lag(s) == 0, 90, "the sink to start and index everything", sink.tail)
+        wait_for(lambda: sink_lag(s) == 0, 90, "the sink to start and index everything", sink.tail)
     finally:
         code = sink.stop()
         if relay is not None:
