@@ -140,6 +140,12 @@ class KafkaRefusals(logging.Handler):
     attempt, then raises only a ``KafkaTimeoutError`` ("Unable to bootstrap") at its deadline: the
     error a command ends with would say "cannot reach Kafka, is it running?" for a broker that
     answered, and refused. The command line reads ``last_refusal`` to say what happened instead.
+
+    A refusal is forgotten when a later connection cannot even be opened (kafka-python's manager
+    logs ``Connection failed`` only when no transport could be made: nothing listens, no route):
+    a process refused once and later bootstrapping against a broker that is down says the broker
+    is down. The broker's own closes between refusals (``socket disconnected``, seen on a refused
+    SCRAM handshake) keep it: that broker answered.
     """
 
     def __init__(self) -> None:
@@ -150,10 +156,16 @@ class KafkaRefusals(logging.Handler):
         from kafka.errors import SaslAuthenticationFailedError
 
         args = record.args if isinstance(record.args, tuple) else ()
-        for arg in args:
-            if isinstance(arg, SaslAuthenticationFailedError):  # its text names the error twice
-                text = str(arg.args[0]) if arg.args else str(arg)
-                self.last_refusal = text.removeprefix(f"{type(arg).__name__}: ")
+        refusals = [arg for arg in args if isinstance(arg, SaslAuthenticationFailedError)]
+        for arg in refusals:  # its text names the error twice
+            text = str(arg.args[0]) if arg.args else str(arg)
+            self.last_refusal = text.removeprefix(f"{type(arg).__name__}: ")
+        if not refusals and record.name == "kafka.net.manager" and record.msg == _NOT_OPENED:
+            self.last_refusal = None
+
+
+# kafka-python 3.0.12's manager logs this when it could not make a transport to a broker at all
+_NOT_OPENED = "Connection failed: %s"
 
 
 KAFKA_REFUSALS = KafkaRefusals()

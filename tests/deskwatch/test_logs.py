@@ -77,6 +77,22 @@ def test_a_refused_kafka_password_is_remembered_in_its_own_words() -> None:
     assert watch.last_refusal == "invalid credentials"
 
 
+def test_a_refusal_outlives_the_brokers_own_closes_and_not_a_broker_that_cannot_be_reached() -> None:
+    watch = KafkaRefusals()
+    watch.handle(_record("kafka.net.connection", "%s: Connection lost: %s", "<conn>",
+                         SaslAuthenticationFailedError("invalid credentials"), at=0.0))
+    # a refused SCRAM handshake is mostly seen as the broker closing the socket: it answered
+    watch.handle(_record("kafka.net.connection", "%s: Connection lost: %s", "<conn>",
+                         KafkaConnectionError("socket disconnected"), at=0.1))
+    assert watch.last_refusal == "invalid credentials"
+    # later no connection can be made at all: whatever fails next is not the password
+    watch.handle(_record("kafka.net.manager", "Connection failed: %s", KafkaConnectionError("111 ECONNREFUSED"), at=5.0))
+    assert watch.last_refusal is None
+    watch.handle(_record("kafka.net.manager", "Connection failed: %s",
+                         SaslAuthenticationFailedError("invalid credentials"), at=6.0))
+    assert watch.last_refusal == "invalid credentials"
+
+
 def test_deskwatch_own_lines_are_never_collapsed() -> None:
     f = RepeatFilter(window_s=30)
     records = [_record("deskwatch.sinks.run", "elasticsearch unavailable", at=t) for t in (0.0, 0.1, 0.2)]

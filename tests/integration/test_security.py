@@ -11,6 +11,7 @@ import asyncio
 import base64
 import json
 import logging
+import socket
 import ssl
 import subprocess
 import sys
@@ -25,11 +26,13 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError as AioKafkaError
 from elasticsearch import AuthenticationException
 from kafka import KafkaAdminClient
+from kafka.errors import KafkaTimeoutError
 from pydantic import SecretStr
 
-from deskwatch.cli import EX_NOPERM
+from deskwatch.cli import EX_NOPERM, refused_credentials, unreachable_engine
 from deskwatch.components import write_settings_file
 from deskwatch.connect import elasticsearch_client, kafka_python_options
+from deskwatch.logs import watch_kafka_refusals
 from deskwatch.settings import Settings, StackSettings
 from deskwatch.stack.credentials import Credentials
 from deskwatch.stack.layout import Layout
@@ -242,6 +245,30 @@ def test_kafka_authenticates_every_client(
     if overrides.get("sasl_plain_password") == WRONG:
         assert "SaslAuthenticationFailed" in caplog.text, "the broker itself said no"
     assert WRONG not in caplog.text, "aiokafka logs never carry the refused password"
+
+
+def test_a_refusal_is_forgotten_once_a_broker_cannot_be_reached_at_all(secure_settings: Settings) -> None:
+    # one process refused by the real broker, then bootstrapping where nothing listens: the second
+    # failure is an unreachable broker (status 69), not the password refused a while ago
+    watch_kafka_refusals()
+    wrong = secure_settings.model_copy(update={
+        "kafka": secure_settings.kafka.model_copy(update={"sasl_password": SecretStr(WRONG)})})
+    said = None
+    for _ in range(20):  # the broker mostly closes a refused handshake before its answer is read
+        with pytest.raises(KafkaTimeoutError) as refused:
+            KafkaAdminClient(bootstrap_timeout_ms=3000, **kafka_python_options(wrong.kafka))
+        said = refused_credentials(refused.value, wrong)
+        if said is not None:
+            break
+    assert said is not None and "refused the credentials" in said and WRONG not in said
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed at once: nothing listens on it
+    down = wrong.model_copy(update={"kafka": wrong.kafka.model_copy(update={"bootstrap_servers": f"127.0.0.1:{port}"})})
+    with pytest.raises(KafkaTimeoutError) as unreachable:
+        KafkaAdminClient(bootstrap_timeout_ms=2000, **kafka_python_options(down.kafka))
+    assert refused_credentials(unreachable.value, down) is None
+    assert unreachable_engine(unreachable.value) == "Kafka"
 
 
 def test_kafka_python_options_reach_the_secured_broker(secure_settings: Settings) -> None:
