@@ -110,7 +110,6 @@ def refused_credentials(exc: BaseException, settings: Settings) -> str | None:
     (Elasticsearch 401, Kafka SASL) or a permission (Elasticsearch 403): one line naming the
     engine, the user and the engine's reason, never a secret. None for any other error."""
     from elasticsearch import AuthenticationException, AuthorizationException
-    from kafka.errors import KafkaTimeoutError
 
     from deskwatch.connect import es_reason
     from deskwatch.logs import KAFKA_REFUSALS
@@ -122,8 +121,8 @@ def refused_credentials(exc: BaseException, settings: Settings) -> str | None:
                 f"Check elasticsearch.username and elasticsearch.password, or elasticsearch.api_key.")
     if isinstance(exc, AuthorizationException):
         return f"Elasticsearch at {es.url} does not permit this to {who}: {es_reason(exc)}"
-    refused = KAFKA_REFUSALS.last_refusal
-    if isinstance(exc, KafkaTimeoutError) and "bootstrap" in str(exc) and refused is not None:
+    refused = KAFKA_REFUSALS.explains(exc)
+    if refused is not None:
         k = settings.kafka
         return (f"Kafka at {k.bootstrap_servers} refused the credentials (SASL {k.sasl_mechanism}, user "
                 f"{k.sasl_username!r}): {refused}. Check kafka.sasl_username and kafka.sasl_password.")

@@ -163,6 +163,15 @@ class KafkaRefusals(logging.Handler):
         if not refusals and record.name == "kafka.net.manager" and record.msg == _NOT_OPENED:
             self.last_refusal = None
 
+    def explains(self, exc: BaseException) -> str | None:
+        """The broker's refusal, when ``exc`` is kafka-python's bootstrap deadline and the last
+        connection that failed was refused (the broker answered): None otherwise."""
+        from kafka.errors import KafkaTimeoutError
+
+        if isinstance(exc, KafkaTimeoutError) and "bootstrap" in str(exc):
+            return self.last_refusal
+        return None
+
 
 # kafka-python 3.0.12's manager logs this when it could not make a transport to a broker at all
 _NOT_OPENED = "Connection failed: %s"

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kafka.errors import KafkaConnectionError, SaslAuthenticationFailedError
+from kafka.errors import KafkaConnectionError, KafkaTimeoutError, SaslAuthenticationFailedError
 
 from deskwatch.logs import (
     ClosedTransportFilter,
@@ -91,6 +91,17 @@ def test_a_refusal_outlives_the_brokers_own_closes_and_not_a_broker_that_cannot_
     watch.handle(_record("kafka.net.manager", "Connection failed: %s",
                          SaslAuthenticationFailedError("invalid credentials"), at=6.0))
     assert watch.last_refusal == "invalid credentials"
+
+
+def test_a_refusal_explains_only_a_bootstrap_deadline() -> None:
+    watch = KafkaRefusals()
+    deadline = KafkaTimeoutError("Unable to bootstrap from ['127.0.0.1:9092']")
+    assert watch.explains(deadline) is None  # nothing refused yet
+    watch.handle(_record("kafka.net.connection", "%s: Connection lost: %s", "<conn>",
+                         SaslAuthenticationFailedError("invalid credentials"), at=0.0))
+    assert watch.explains(deadline) == "invalid credentials"
+    assert watch.explains(KafkaTimeoutError("Timeout after waiting for 30 secs")) is None
+    assert watch.explains(KafkaConnectionError("socket disconnected")) is None
 
 
 def test_deskwatch_own_lines_are_never_collapsed() -> None:

@@ -15,6 +15,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -178,17 +179,23 @@ def test_a_refused_elasticsearch_password_is_one_line_naming_the_user_and_status
     assert "Traceback" not in done.stderr and WRONG not in done.stdout + done.stderr
 
 
+@pytest.mark.parametrize("command", ["produce", "processor"])
 def test_a_refused_kafka_password_is_said_as_such_not_as_an_unreachable_broker(
-    secure_settings: Settings, tmp_path: Path
+    secure_settings: Settings, tmp_path: Path, command: str
 ) -> None:
     # kafka-python retries the refused handshake until its 30 s bootstrap deadline, then raises only
-    # "Unable to bootstrap"; the command says what the broker answered.
+    # "Unable to bootstrap"; the command says what the broker answered, after that one deadline
+    # (the processor, which waits again for a broker not there yet, does not wait on a refusal).
     s = secure_settings.model_copy(update={
-        "kafka": secure_settings.kafka.model_copy(update={"sasl_password": SecretStr(WRONG)})})
+        "kafka": secure_settings.kafka.model_copy(update={"sasl_password": SecretStr(WRONG)}),
+        "processor": secure_settings.processor.model_copy(update={"datadir": tmp_path / "worker"})})
     (tmp_path / "event.jsonl").write_text(
         '{"@timestamp": "2026-12-05T08:00:00Z", "host": {"name": "pc-1"}, "message": "hello"}\n')
-    done = _deskwatch(s, tmp_path, "produce", str(tmp_path / "event.jsonl"))
+    args = ("produce", str(tmp_path / "event.jsonl")) if command == "produce" else ("processor", "run")
+    started = time.monotonic()
+    done = _deskwatch(s, tmp_path, *args)
     assert done.returncode == EX_NOPERM, done.stderr[-3000:]
+    assert time.monotonic() - started < 50, "one bootstrap deadline (30 s), not two"
     assert (f"deskwatch: Kafka at {s.kafka.bootstrap_servers} refused the credentials (SASL SCRAM-SHA-512, "
             "user 'deskwatch'): Authentication failed") in done.stderr
     assert "Is it running?" not in done.stderr and "Traceback" not in done.stderr

@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+from kafka.errors import KafkaTimeoutError
 
 from deskwatch.connect import kafka_python_options
+from deskwatch.logs import KAFKA_REFUSALS
 from deskwatch.members import describe, parse_group
+from deskwatch.processors import changelogs
 from deskwatch.processors.app import build_app, input_topics
 from deskwatch.processors.changelogs import (
     AssignmentWithoutState,
@@ -156,3 +159,20 @@ def test_prepare_makes_the_changelogs_and_drops_a_stale_static_member(settings: 
     [group] = describe(s, ("processor",))
     assert group.members == ()  # removed: the worker's next join is assigned afresh
     assert prepare(s, member, inputs) == []  # nothing left to mend; the topics are left as they are
+
+
+@pytest.mark.parametrize("refusal", [None, "Authentication failed due to invalid credentials"])
+def test_prepare_waits_for_a_broker_not_there_and_not_for_one_that_refused_it(
+    monkeypatch: pytest.MonkeyPatch, refusal: str | None
+) -> None:
+    # faust waits for a broker not there yet; a refused password no wait mends: said at once (77)
+    def unreachable(*_: object) -> None:
+        raise KafkaTimeoutError("Unable to bootstrap from ['127.0.0.1:9092']")
+
+    monkeypatch.setattr(changelogs, "ensure_named_topics", unreachable)
+    monkeypatch.setattr(KAFKA_REFUSALS, "last_refusal", refusal)
+    if refusal is None:
+        assert prepare(Settings(), "app@host:1", {IN}) == []
+    else:
+        with pytest.raises(KafkaTimeoutError, match="bootstrap"):
+            prepare(Settings(), "app@host:1", {IN})
