@@ -132,10 +132,10 @@ def refused_credentials(exc: BaseException, settings: Settings) -> str | None:
 def unreachable_engine(exc: BaseException) -> str | None:
     """``"Kafka"`` or ``"Elasticsearch"`` when ``exc`` says the engine could not be connected to."""
     from elastic_transport import ConnectionError as EsConnectionError
-    from kafka.errors import KafkaTimeoutError
 
-    # kafka-python 3.0 raises this after its bootstrap deadline (the 2.x NoBrokersAvailable is gone)
-    if isinstance(exc, KafkaTimeoutError) and "bootstrap" in str(exc):
+    from deskwatch.connect import bootstrap_deadline
+
+    if bootstrap_deadline(exc):
         return "Kafka"
     if isinstance(exc, EsConnectionError):
         return "Elasticsearch"

@@ -15,6 +15,14 @@ from deskwatch.settings import ElasticsearchSettings, KafkaSettings, ProducerSet
 RECONNECT_BACKOFF_MAX_MS = 1_000
 
 
+def bootstrap_deadline(exc: BaseException) -> bool:
+    """Whether ``exc`` is a kafka-python client giving up at its bootstrap deadline: no broker
+    answered usefully (kafka-python 3.0 raises this; the 2.x NoBrokersAvailable is gone)."""
+    from kafka.errors import KafkaTimeoutError
+
+    return isinstance(exc, KafkaTimeoutError) and "bootstrap" in str(exc)
+
+
 def kafka_python_options(kafka: KafkaSettings) -> dict[str, Any]:
     """Connection options for kafka-python clients (producer, consumer, admin)."""
     opts: dict[str, Any] = {

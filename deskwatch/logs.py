@@ -133,6 +133,10 @@ def collapse_repeats(handlers: Iterable[logging.Handler], window_s: float) -> No
             handler.addFilter(shared)
 
 
+# kafka-python 3.0.12's manager logs this when it could not make a transport to a broker at all
+_NOT_OPENED = "Connection failed: %s"
+
+
 class KafkaRefusals(logging.Handler):
     """Remembers the last time the broker refused this process's SASL credentials.
 
@@ -166,15 +170,9 @@ class KafkaRefusals(logging.Handler):
     def explains(self, exc: BaseException) -> str | None:
         """The broker's refusal, when ``exc`` is kafka-python's bootstrap deadline and the last
         connection that failed was refused (the broker answered): None otherwise."""
-        from kafka.errors import KafkaTimeoutError
+        from deskwatch.connect import bootstrap_deadline
 
-        if isinstance(exc, KafkaTimeoutError) and "bootstrap" in str(exc):
-            return self.last_refusal
-        return None
-
-
-# kafka-python 3.0.12's manager logs this when it could not make a transport to a broker at all
-_NOT_OPENED = "Connection failed: %s"
+        return self.last_refusal if bootstrap_deadline(exc) else None
 
 
 KAFKA_REFUSALS = KafkaRefusals()
