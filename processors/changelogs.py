@@ -28,7 +28,7 @@ from typing import Any
 import structlog
 from kafka.errors import KafkaError
 
-from deskwatch.logs import KAFKA_REFUSALS
+from deskwatch.connect import bootstrap_deadline
 from deskwatch.members import Group, MemberRemovalError, describe, remove
 from deskwatch.processors.host_table import HOST_STATE_TABLE
 from deskwatch.processors.in_order import stop_worker
@@ -78,9 +78,11 @@ def prepare(settings: Settings, instance_id: str | None, inputs: Iterable[str]) 
             return []  # a dynamic member's join always runs the assignor
         [group] = describe(settings, ("processor",))
         lacking = member_lacks(group, instance_id, inputs, changelog_topics(settings))
-    except KafkaError as exc:  # the broker not there yet: faust waits for it, and ``check`` still guards
-        if KAFKA_REFUSALS.explains(exc) is not None:
-            raise  # it answered and refused the password: no wait mends that (the command says so, 77)
+    except KafkaError as exc:  # a broker that answered but could not serve yet: ``check`` still guards
+        if bootstrap_deadline(exc):
+            # no broker answered within the deadline, or it refused the password: the command says
+            # which (69 or 77) now; faust waiting a second deadline would only say it 30 s later
+            raise
         log.warning("topics and changelogs not prepared before joining; every assignment is still checked",
                     error=type(exc).__name__, detail=str(exc)[:300])
         return []

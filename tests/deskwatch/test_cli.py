@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -32,13 +33,21 @@ def _run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.timeout(150)
-def test_produce_with_kafka_down_says_so_and_exits_69(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["produce", "processor"])
+def test_a_command_with_kafka_down_says_so_after_one_bootstrap_deadline_and_exits_69(
+    tmp_path: Path, command: str
+) -> None:
     events = tmp_path / "events.jsonl"
     events.write_text('{"message": "x"}\n')
-    done = _run(["produce", str(events)], DESKWATCH_KAFKA__BOOTSTRAP_SERVERS="127.0.0.1:1")
+    args = ["produce", str(events)] if command == "produce" else ["processor", "run"]
+    started = time.monotonic()
+    done = _run(args, DESKWATCH_KAFKA__BOOTSTRAP_SERVERS="127.0.0.1:1",
+                DESKWATCH_PROCESSOR__DATADIR=str(tmp_path / "processor"))
+    took = time.monotonic() - started
     assert done.returncode == EX_UNAVAILABLE, done.stderr[-2000:]
     assert "deskwatch: cannot reach Kafka at 127.0.0.1:1: KafkaTimeoutError: Unable to bootstrap" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+    assert took < 50, f"{command} said it after {took:.0f} s: more than kafka-python's one 30 s deadline"
 
 
 def test_search_with_elasticsearch_down_says_so_and_exits_69() -> None:
