@@ -9,6 +9,13 @@ administrator removing the member by its ``group.instance.id`` (KIP-345, LeaveGr
 what ``deskwatch members remove`` sends: the group rebalances at once and the members left take the
 partitions over. Removing a member whose process still runs is harmless: it is told it is unknown
 at its next heartbeat and joins again under the same id (one more rebalance).
+
+A component whose ``leave_group_on_stop`` is set sends that removal itself (:func:`leave`) once a
+SIGTERM or SIGINT has stopped it, after its last commit: a deployment that stops components only to
+take them out says so once in its settings, instead of an operator running the command after each
+stop. Off by default: a stop for a restart (an upgrade) would then cost the two rebalances that
+static membership saves. Kafka Streams made the same choice (KIP-812: ``close`` leaves the group
+only when asked to).
 """
 
 from __future__ import annotations
@@ -17,17 +24,24 @@ from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import Any
 
+import structlog
 from kafka.admin import KafkaAdminClient, MemberToRemove
 from kafka.errors import KafkaError, NoError
 
 from deskwatch.connect import kafka_python_options
 from deskwatch.settings import Settings
 
+log = structlog.get_logger(__name__)
+
 ROLES = ("processor", "sink", "webhook")
 
 
 class MemberRemovalError(RuntimeError):
     """The member cannot be removed (not in the group, or the broker refused)."""
+
+
+class NotAMemberError(MemberRemovalError):
+    """The group holds no static member of that id (never joined, or already gone)."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +117,7 @@ def remove(settings: Settings, role: str, instance_id: str, reason: str, describ
         [before] = [described] if described is not None else _described(admin, settings, (role,))
         if instance_id not in {m.instance_id for m in before.members}:
             listed = ", ".join(m.instance_id for m in before.members if m.instance_id) or "none"
-            raise MemberRemovalError(f"{instance_id!r} is not a static member of group {before.group_id} "
+            raise NotAMemberError(f"{instance_id!r} is not a static member of group {before.group_id} "
                                      f"(its static members: {listed})")
         try:
             results = admin.remove_group_members(before.group_id,
@@ -118,3 +132,22 @@ def remove(settings: Settings, role: str, instance_id: str, reason: str, describ
         raise MemberRemovalError(f"the broker did not remove {instance_id!r} from {before.group_id}: "
                                  + ", ".join(f"{k}: {e.__name__}" for k, e in errors.items()))
     return before
+
+
+def leave(settings: Settings, role: str, instance_id: str | None) -> bool:
+    """A stopped component's own removal from ``role``'s group (``leave_group_on_stop``): whether it
+    left. Never raises: a member already gone, or a broker that cannot be reached, is logged, and
+    the partitions then wait for the member's session to end, as without the setting."""
+    if instance_id is None:
+        return False  # a dynamic member left its group when its consumer closed
+    try:
+        remove(settings, role, instance_id, "stopped for good (leave_group_on_stop)")
+    except NotAMemberError:
+        log.info("not in the group: nothing to leave", role=role, member=instance_id)
+        return False
+    except (MemberRemovalError, KafkaError) as exc:
+        log.warning("did not leave the group; its partitions wait for this member's session to end",
+                    role=role, member=instance_id, error=type(exc).__name__, detail=str(exc)[:300])
+        return False
+    log.info("left the group: the members left take its partitions now", role=role, member=instance_id)
+    return True

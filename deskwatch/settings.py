@@ -121,6 +121,11 @@ class ProcessorSettings(_Section):
         description="this worker's static member id in the consumer group, unique per worker: 'auto' derives it "
                     "from the app id, the host name and the data dir; 'off' joins as a dynamic member "
                     "(processors/group_member.py)")
+    leave_group_on_stop: bool = Field(
+        default=False,
+        description="on SIGTERM/SIGINT, once stopped, remove this worker's static member from its group, so the "
+                    "workers left take its partitions at once (a worker stopped for good); off: a restart takes "
+                    "its partitions back without a rebalance (deskwatch/members.py)")
     web_enabled: bool = False
     web_host: str = "127.0.0.1"
     web_port: int = 6066
@@ -238,6 +243,9 @@ class SinkSettings(_Section):
         description="this sink's static member id in its group, unique per sink: 'auto' takes a free slot under "
                     "state_dir; 'off' joins as a dynamic member (sinks/static_member.py)")
     state_dir: Path = Field(default=Path("/var/lib/deskwatch/sink"), description="the member slots' lock files")
+    leave_group_on_stop: bool = Field(
+        default=False, description="on SIGTERM/SIGINT, once stopped, remove this sink's static member from its "
+                                   "group, as processor.leave_group_on_stop")
     bulk_max_docs: int = Field(default=2000, ge=1)
     bulk_max_bytes: int = Field(default=5_000_000, ge=1024)
     flush_interval_s: float = Field(
@@ -344,6 +352,9 @@ class WebhookSettings(_Section):
         default="auto", min_length=1, max_length=200,
         description="this relay's static member id in its group: 'auto', an id, or 'off', as sink.instance_id")
     state_dir: Path = Field(default=Path("/var/lib/deskwatch/webhook"), description="the member slots' lock files")
+    leave_group_on_stop: bool = Field(
+        default=False, description="on SIGTERM/SIGINT, once stopped, remove this relay's static member from its "
+                                   "group, as processor.leave_group_on_stop")
     connect_timeout_s: float = Field(default=3.0, gt=0)
     read_timeout_s: float = Field(default=10.0, gt=0)
     max_attempts: int = Field(default=5, ge=1, description="per URL, then the change is dead-lettered")

@@ -17,6 +17,7 @@ import structlog
 
 from deskwatch.connect import faust_broker_options
 from deskwatch.logs import collapse_repeats
+from deskwatch.members import leave
 from deskwatch.processors.changelogs import changelog_topics, prepare
 from deskwatch.processors.changelogs import check as check_changelogs
 from deskwatch.processors.collect import pace_collector
@@ -144,6 +145,8 @@ def run_worker(settings: Settings) -> None:
         # forever (seen after a broker was killed while the worker started): leave at once, with
         # the code the interpreter would give (None is 0, anything but an int is 1).
         code = done.code if done.code is not None else 0
+        if code == 0 and p.leave_group_on_stop:  # stopped as asked (SIGTERM/SIGINT), its offsets committed
+            leave(settings, "processor", member)
         exit_now(code if isinstance(code, int) else 1)
 
 

@@ -67,6 +67,8 @@ class Campaign:
         folder = self.folder / f"row-{len(self.rows)}"
         folder.mkdir(parents=True, exist_ok=True)
         s = run_settings(self.stack.clients(load_settings()), folder)
+        if fault.leave_on_stop:
+            s = s.model_copy(update={"processor": s.processor.model_copy(update={"leave_group_on_stop": True})})
         run = Run(s, folder, self.chunks)
         rejected_before = self.stack.write_rejections() if fault.throttle else 0
         try:

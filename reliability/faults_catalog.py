@@ -31,6 +31,7 @@ class Fault:
     via_tail: bool = False
     throttle: bool = False  # ES restarted with a tiny write pool for this row
     streamed: bool = False  # chunks reach the producer over its standard input, over seconds
+    leave_on_stop: bool = False  # the workers run with processor.leave_group_on_stop
 
 
 def _none(run: Run, stack: PrivateStack, outage_s: float) -> None:
@@ -62,6 +63,13 @@ def _worker_removed(run: Run, stack: PrivateStack, outage_s: float) -> None:
     instance_id = group_instance_id(run.worker_settings("worker-2").processor, socket.gethostname())
     assert instance_id is not None, "the campaign's workers are static members"
     remove(run.settings, "processor", instance_id, "fault campaign: worker-2 lost for good")
+
+
+def _worker_stopped_leaving(run: Run, stack: PrivateStack, outage_s: float) -> None:
+    """A worker stopped for good as a service manager stops it (SIGTERM), its settings saying so
+    (``processor.leave_group_on_stop``): it removes its own static member once stopped, and
+    worker-1 need not wait out its session, with no operator in the loop."""
+    run.kill("worker-2", signal.SIGTERM)
 
 
 def _sink_sigkill(run: Run, stack: PrivateStack, outage_s: float) -> None:
@@ -98,6 +106,8 @@ FAULTS: tuple[Fault, ...] = (
     Fault("worker SIGKILL + restart", _worker_sigkill),
     Fault("1 of 2 workers SIGKILLed for good", _worker_lost, workers=2),
     Fault("1 of 2 workers SIGKILLed for good, then removed", _worker_removed, workers=2),
+    Fault("1 of 2 workers stopped for good, leave_group_on_stop", _worker_stopped_leaving, workers=2,
+          leave_on_stop=True),
     Fault("sink SIGKILL + restart", _sink_sigkill),
     Fault("elasticsearch stopped, restarted", _es_stopped),
     Fault("elasticsearch throttling (429)", _none, throttle=True),

@@ -40,8 +40,8 @@ def sink_run(ctx: Context) -> None:
     except SinkStoppedError:
         click.echo("sink stopped while waiting for Elasticsearch; nothing was consumed")
         return
-    finally:
-        s.close()
+    finally:  # asked to stop, its last batch committed: out of its group too when the settings say so
+        s.close(leave_group=stop.is_set() and ctx.settings.sink.leave_group_on_stop)
     click.echo(f"sink stopped: {s.counts}")
 
 

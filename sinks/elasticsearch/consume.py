@@ -24,6 +24,7 @@ from kafka.errors import KafkaError
 from pydantic import ValidationError
 
 from deskwatch.connect import elasticsearch_client, kafka_python_consumer_options, kafka_python_options
+from deskwatch.members import leave
 from deskwatch.schemas import DeadLetter
 from deskwatch.settings import Settings
 from deskwatch.sinks.elasticsearch.batch import Batch
@@ -170,11 +171,15 @@ class Sink:
             log.info("expired daily indices deleted", indices=doomed)
         return doomed
 
-    def close(self) -> None:
-        """Close the clients (the producer first flushes what it holds)."""
+    def close(self, leave_group: bool = False) -> None:
+        """Close the clients (the producer first flushes what it holds); with ``leave_group``, then
+        remove this static member from its group (``leave_group_on_stop``), before its slot is free
+        for another sink to join under its id."""
         for closeable in (self.refresher, self._consumer, self._producer, self._es):
             if closeable is not None:
                 closeable.close()
+        if leave_group:
+            leave(self._settings, "sink", self._member.instance_id)
         self._member.release()
 
     def _fill(self) -> Batch:

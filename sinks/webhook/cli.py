@@ -33,6 +33,6 @@ def webhook_run(ctx: Context) -> None:
     relay.start()
     try:
         relay.run(stop)
-    finally:
-        relay.close()
+    finally:  # asked to stop: out of its group too when the settings say so
+        relay.close(leave_group=stop.is_set() and ctx.settings.webhook.leave_group_on_stop)
     click.echo(f"webhook stopped: {dict(relay.counts)}")

@@ -28,6 +28,7 @@ from kafka.structs import OffsetAndMetadata
 from pydantic import ValidationError
 
 from deskwatch.connect import kafka_python_options
+from deskwatch.members import leave
 from deskwatch.settings import Settings
 from deskwatch.topology import DEAD_LETTER, INCIDENT_CHANGES
 
@@ -153,12 +154,16 @@ class WebhookRelay:
         while not stop.is_set():
             self.step()
 
-    def close(self) -> None:
+    def close(self, leave_group: bool = False) -> None:
+        """Close the clients; with ``leave_group``, then remove this static member from its group
+        (``leave_group_on_stop``), before its slot is free for another relay to join under its id."""
         for closeable in (self._consumer, self._producer):
             if closeable is not None:
                 closeable.close()
         if self._http is not None:
             self._http.clear()
+        if leave_group:
+            leave(self._settings, "webhook", self._member.instance_id)
         self._member.release()
 
     def _handle(self, record: Any, now: float) -> None:

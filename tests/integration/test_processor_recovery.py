@@ -296,3 +296,25 @@ def test_a_worker_stopped_while_its_group_rebalances_exits_cleanly(
     texts = [w.log.read_text(errors="replace") for w in workers]
     assert codes == [0, 0] and not any("We experienced a crash" in t for t in texts), (
         codes, "\n---\n".join(w.tail(60) for w in workers))
+
+
+@pytest.mark.parametrize("leave", [True, False], ids=["leave_group_on_stop", "default"])
+def test_a_worker_stopped_with_leave_group_on_stop_is_out_of_its_group_as_it_exits(
+    runs: Callable[[], Run], leave: bool
+) -> None:
+    """By default a stopped worker stays a static member for its session (60 s), so a restart takes
+    its partitions back without a rebalance; with ``processor.leave_group_on_stop`` it removes
+    itself once stopped, and the workers left would take its partitions at once."""
+    run = runs()
+    run.settings = run.settings.model_copy(update={
+        "processor": run.settings.processor.model_copy(update={"leave_group_on_stop": leave})})
+    worker = run.start("processor", "run")
+    wait_for(lambda: members(run) == 1 and group_state(run) == "Stable", 120, "the worker in its group", worker.tail)
+    assert worker.stop(signal.SIGTERM, timeout=60) == 0, worker.tail(60)
+    text = worker.log.read_text(errors="replace")
+    if leave:
+        assert members(run) == 0, (_describe_group(run), worker.tail())
+        assert "left the group" in text, worker.tail()
+    else:
+        assert members(run) == 1, _describe_group(run)  # its session has 60 s to run
+        assert "left the group" not in text

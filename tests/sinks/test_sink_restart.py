@@ -17,6 +17,7 @@ import pytest
 from pydantic import SecretStr
 
 from deskwatch.components import Component, write_settings_file
+from deskwatch.members import describe
 from deskwatch.settings import Settings
 from deskwatch.sinks.elasticsearch.consume import SOURCES
 from deskwatch.topics import ensure_topics
@@ -71,5 +72,33 @@ def test_a_restarted_sink_takes_its_partitions_back_before_its_old_session_ends(
         # Its start alone (imports, connections; the sink's Elasticsearch checks) takes a few seconds here.
         assert back_s < SESSION_S / 2, f"{back_s:.1f} s: the group waited for the old member's session"
         assert f"member={group}@" in c.log.read_text()
+    finally:
+        c.stop()
+
+
+@pytest.mark.parametrize("leave", [True, False], ids=["leave_group_on_stop", "default"])
+@pytest.mark.parametrize(("component", "shape"), [("sink", _sink), ("webhook", _webhook)], ids=["sink", "webhook"])
+def test_a_sink_stopped_with_leave_group_on_stop_is_out_of_its_group_as_it_exits(
+        settings: Settings, tmp_path: Path, component: str, shape: Any, leave: bool) -> None:
+    # The default keeps the static member (a restart takes its partitions back without a
+    # rebalance); the setting removes it once stopped, so the sinks left need not wait its session.
+    s, want = shape(settings, tmp_path)
+    section = component if component == "webhook" else "sink"
+    s = s.model_copy(update={section: getattr(s, section).model_copy(update={"leave_group_on_stop": leave})})
+    ensure_topics(s.kafka)
+    c = Component([component, "run"], write_settings_file(s, tmp_path / "settings.yaml"), tmp_path / f"{component}.log")
+    try:
+        _wait_assigned(c, component, want, 90)
+        [joined] = describe(s, (component,))
+        assert len(joined.members) == 1, joined
+        assert c.stop(signal.SIGTERM, timeout=60) == 0, c.tail()
+        [after] = describe(s, (component,))
+        text = c.log.read_text(errors="replace")
+        if leave:
+            assert after.members == (), (after, c.tail())
+            assert "left the group" in text, c.tail()
+        else:
+            assert [m.instance_id for m in after.members] == [joined.members[0].instance_id], after
+            assert "left the group" not in text
     finally:
         c.stop()
