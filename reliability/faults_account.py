@@ -100,6 +100,7 @@ class Tally:
     recover_s: float | None = None  # None: never caught up within the row's time-out
     incident_diff: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    missed_fault: str | None = None  # why the row's fault never happened (the row then proves nothing)
 
     @property
     def lost(self) -> int:
@@ -121,5 +122,6 @@ class Tally:
 
     @property
     def ok(self) -> bool:
-        """Lost = 0, duplicated = 0 and the reference's incidents."""
-        return self.lost == 0 and self.duplicated == 0 and not self.incident_diff and self.recover_s is not None
+        """Lost = 0, duplicated = 0, the reference's incidents, and the fault did happen."""
+        return (self.lost == 0 and self.duplicated == 0 and not self.incident_diff and self.recover_s is not None
+                and self.missed_fault is None)

@@ -33,3 +33,12 @@ def test_a_row_loses_what_its_digests_miss_even_when_the_totals_agree() -> None:
     row.compare(reference)
     assert (row.lost, row.duplicated) == (2, 2)
     assert row.incident_diff == ["extra i ('open', 10)"]
+
+
+def test_a_row_whose_fault_never_happened_does_not_pass() -> None:
+    """Nothing lost, nothing duplicated, drained: still no pass when the fault itself was missed
+    (an Elasticsearch write pool that rejected nothing proves nothing about 429s)."""
+    row = Tally("throttling", sent=10, events_found=10, recover_s=5.0)
+    assert row.ok
+    row.missed_fault = "no bulk request was rejected: the throttling never happened"
+    assert not row.ok
