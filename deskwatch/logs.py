@@ -115,11 +115,32 @@ class ClosedTransportFilter(logging.Filter):
         return not (callable(is_closing) and is_closing() is True)
 
 
+class PeerGoneFilter(logging.Filter):
+    """Say a connection the broker dropped in one line, without kafka-python's traceback.
+
+    kafka-python 3.0.12 logs a receive or send that fails on its socket with ``log.exception``: a
+    broker that stops or restarts (``ConnectionResetError``, ``BrokenPipeError``) gave every
+    component's log a traceback in the fault campaign's Kafka rows (2026-12-04, 2026-12-05), beside
+    the dozen one-line records of the same event, and was read as a crash by whoever read them. The
+    record stays, at its level, with the error's class and text on its line; any other exception
+    keeps its traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+            record.msg, record.args = f"{record.getMessage()} ({type(exc).__name__}: {exc})", ()
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 def drop_closed_transport_errors() -> None:
-    """Put :class:`ClosedTransportFilter` on kafka-python's transport logger, once."""
+    """Put :class:`ClosedTransportFilter` and :class:`PeerGoneFilter` on kafka-python's transport
+    logger, once each."""
     logger = logging.getLogger("kafka.net.transport")
-    if not any(isinstance(f, ClosedTransportFilter) for f in logger.filters):
-        logger.addFilter(ClosedTransportFilter())
+    for kind in (ClosedTransportFilter, PeerGoneFilter):
+        if not any(isinstance(f, kind) for f in logger.filters):
+            logger.addFilter(kind())
 
 
 def collapse_repeats(handlers: Iterable[logging.Handler], window_s: float) -> None:

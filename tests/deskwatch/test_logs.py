@@ -12,6 +12,7 @@ from kafka.errors import KafkaConnectionError, KafkaTimeoutError, SaslAuthentica
 
 from deskwatch.logs import (
     ClosedTransportFilter,
+    PeerGoneFilter,
     KafkaRefusals,
     RepeatFilter,
     collapse_repeats,
@@ -206,3 +207,40 @@ def test_a_read_on_a_transport_closed_under_it_logs_no_traceback() -> None:
     assert _receive_error(closing) == []
     live = KafkaTCPTransport(None, None)
     assert len(_receive_error(live)) == 1  # an error on a live connection still shows
+
+
+def test_a_connection_the_peer_reset_is_one_line_with_its_error_not_a_traceback() -> None:
+    # A real reset: the peer closes a loopback TCP connection with SO_LINGER 0 (an RST), as a
+    # broker that dies does, and the read then fails as kafka-python's transport read fails.
+    import socket
+    import struct
+
+    from kafka.net import transport as kafka_transport
+
+    drop_closed_transport_errors()
+    drop_closed_transport_errors()  # once only
+    assert sum(isinstance(f, PeerGoneFilter) for f in logging.getLogger("kafka.net.transport").filters) == 1
+    seen: list[logging.LogRecord] = []
+    catcher = _Catcher(seen)
+    kafka_transport.log.addHandler(catcher)
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        client = socket.create_connection(server.getsockname())
+        peer, _ = server.accept()
+        peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        peer.close()
+        try:
+            try:
+                client.recv(4096)
+            except OSError:
+                kafka_transport.log.exception("%s: Error receiving network data closing socket", "<transport>")
+            try:
+                raise ValueError("not a connection error")
+            except ValueError:
+                kafka_transport.log.exception("%s: Error receiving network data closing socket", "<transport>")
+        finally:
+            client.close()
+            kafka_transport.log.removeHandler(catcher)
+    reset, other = (logging.Formatter().format(r) for r in seen)
+    assert reset == ("<transport>: Error receiving network data closing socket "
+                     "(ConnectionResetError: [Errno 104] Connection reset by peer)")
+    assert "Traceback" in other and "ValueError: not a connection error" in other  # other errors keep theirs
