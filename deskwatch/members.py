@@ -34,6 +34,9 @@ from deskwatch.settings import Settings
 log = structlog.get_logger(__name__)
 
 ROLES = ("processor", "sink", "webhook")
+# A stopping component's leave is best effort: a broker out of reach holds the exit 5 s, not
+# kafka-python's 30 s (a Kubernetes pod has 30 s in all between its SIGTERM and its SIGKILL).
+LEAVE_BOOTSTRAP_MS = 5_000
 
 
 class MemberRemovalError(RuntimeError):
@@ -107,12 +110,13 @@ def _described(admin: KafkaAdminClient, settings: Settings, roles: Sequence[str]
     return [parse_group(role, ids[role], answer.get(ids[role], {})) for role in roles]
 
 
-def remove(settings: Settings, role: str, instance_id: str, reason: str, described: Group | None = None) -> Group:
+def remove(settings: Settings, role: str, instance_id: str, reason: str, described: Group | None = None,
+           bootstrap_timeout_ms: int = 30_000) -> Group:
     """Remove the static member ``instance_id`` from ``role``'s group; the group as it was before
     (``described``, when the caller has just described it, instead of asking the broker again)."""
     if role not in ROLES:
         raise MemberRemovalError(f"no such role {role!r}: one of {', '.join(ROLES)}")
-    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
+    admin = KafkaAdminClient(**kafka_python_options(settings.kafka), bootstrap_timeout_ms=bootstrap_timeout_ms)
     try:
         [before] = [described] if described is not None else _described(admin, settings, (role,))
         if instance_id not in {m.instance_id for m in before.members}:
@@ -141,7 +145,8 @@ def leave(settings: Settings, role: str, instance_id: str | None) -> bool:
     if instance_id is None:
         return False  # a dynamic member left its group when its consumer closed
     try:
-        remove(settings, role, instance_id, "stopped for good (leave_group_on_stop)")
+        remove(settings, role, instance_id, "stopped for good (leave_group_on_stop)",
+               bootstrap_timeout_ms=LEAVE_BOOTSTRAP_MS)
     except NotAMemberError:
         log.info("not in the group: nothing to leave", role=role, member=instance_id)
         return False

@@ -8,7 +8,7 @@ import pytest
 from kafka import KafkaConsumer
 
 from deskwatch.connect import kafka_python_options
-from deskwatch.members import MemberRemovalError, describe, parse_group, remove
+from deskwatch.members import MemberRemovalError, describe, leave, parse_group, remove
 from deskwatch.settings import Settings
 from deskwatch.topics import ensure_topics
 from deskwatch.topology import EVENTS
@@ -91,3 +91,14 @@ def test_a_removed_static_member_hands_its_partitions_to_the_member_left(setting
             remove(s, "sink", "sink@a#0", "again")
     finally:
         b.close()
+
+
+def test_a_stopping_component_whose_broker_is_out_of_reach_gives_up_leaving_within_seconds() -> None:
+    # nothing listens on port 1: the leave is said not done, after its own short deadline
+    s = Settings()
+    s = s.model_copy(update={"kafka": s.kafka.model_copy(update={"bootstrap_servers": "127.0.0.1:1"})})
+    started = time.monotonic()
+    assert leave(s, "sink", "deskwatch-sink@host#0") is False
+    took = time.monotonic() - started
+    assert took < 15, f"{took:.0f} s: kafka-python's 30 s bootstrap deadline, not the leave's own"
+    assert leave(s, "sink", None) is False  # a dynamic member left when its consumer closed
