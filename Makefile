@@ -54,7 +54,7 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/deskwatch stack up
-	$(BIN)/python -m pytest -ra
+	$(BIN)/python -m pytest -ra --durations=15
 
 # The bench extra: Quix Streams (a baseline) pins pydantic below the version deskwatch needs, so it
 # goes in without its dependency resolution, after the rest of the extra (which lists what it imports).
