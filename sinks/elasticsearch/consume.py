@@ -28,6 +28,7 @@ from deskwatch.members import leave
 from deskwatch.schemas import DeadLetter
 from deskwatch.settings import Settings
 from deskwatch.sinks.elasticsearch.batch import Batch
+from deskwatch.sinks.elasticsearch.coalesce import Coalesced
 from deskwatch.sinks.elasticsearch.encode import BulkItem, encode_record
 from deskwatch.sinks.membership import GroupKeeper
 from deskwatch.sinks.static_member import Member, claim
@@ -58,6 +59,7 @@ class SinkCounts:
     consumed: int = 0
     indexed: int = 0
     already_applied: int = 0
+    superseded: int = 0  # an older write of a document the same batch wrote newer (coalesce.py)
     dead_lettered: int = 0
     not_indexed_letters: int = 0  # dead letters Elasticsearch refused: on their topic still, not searchable
     batches: int = 0
@@ -209,20 +211,29 @@ class Sink:
             return None
 
     def _write(self, items: list[BulkItem]) -> None:
-        report = write_items(self._es, items, self._settings.sink.retry_max_backoff_s,
-                             sleep=self._sleep, outage=self.outage)
-        if self.refresher is not None and any(item.index in self._incident_indices for item in items):
+        """Write the newest version of each document (coalesce.py); a refused one's next newest after it."""
+        batch = Coalesced(items)
+        pending = batch.heads
+        while pending:
+            report = write_items(self._es, pending, self._settings.sink.retry_max_backoff_s,
+                                 sleep=self._sleep, outage=self.outage)
+            self.counts.indexed += report.counts[Outcome.INDEXED]
+            self.counts.already_applied += report.counts[Outcome.ALREADY_APPLIED]
+            pending = []
+            for item, reason in report.rejected:
+                older = batch.instead_of(item)
+                if older is not None:
+                    pending.append(older)
+                if item.origin.startswith(self._dlq_prefix):
+                    # Never a dead letter of a dead letter: each would be refused again, and the loop
+                    # would grow a letter a time. It stays on its topic, whole; only its search copy is short.
+                    self.counts.not_indexed_letters += 1
+                    log.error("dead letter not indexed", origin=item.origin, detail=reason[:300])
+                    continue
+                self._dead_letter("rejected_by_elasticsearch", reason, item.origin, item.original)
+        if self.refresher is not None and any(item.index in self._incident_indices for item in batch.heads):
             self.refresher.wrote()
-        self.counts.indexed += report.counts[Outcome.INDEXED]
-        self.counts.already_applied += report.counts[Outcome.ALREADY_APPLIED]
-        for item, reason in report.rejected:
-            if item.origin.startswith(self._dlq_prefix):
-                # Never a dead letter of a dead letter: each would be refused again, and the loop
-                # would grow a letter a time. It stays on its topic, whole; only its search copy is short.
-                self.counts.not_indexed_letters += 1
-                log.error("dead letter not indexed", origin=item.origin, detail=reason[:300])
-                continue
-            self._dead_letter("rejected_by_elasticsearch", reason, item.origin, item.original)
+        self.counts.superseded += batch.held
 
     def _sleep(self, delay: float) -> None:
         if self._stop.wait(delay):

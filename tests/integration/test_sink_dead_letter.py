@@ -108,3 +108,28 @@ def test_rejected_document_is_dead_lettered_and_its_batch_proceeds(dl_settings: 
     summary = sink.tail(3)
     assert "indexed=24" in summary and "dead_lettered=4" in summary and "not_indexed_letters=1" in summary, summary
     assert len(read_topic(s, dlq)) == 5, "the refused letter was not lettered again"
+
+
+def test_refused_newest_version_leaves_the_one_before_it_indexed(dl_settings: Settings,
+                                                                  launch: Callable[..., Component]) -> None:
+    """One batch holds three counts of one digest and Elasticsearch refuses the newest for good: the
+    sink writes only the newest (sinks/elasticsearch/coalesce.py), then, refused, the one before it,
+    so the index ends as it would have with every version written in order."""
+    s = dl_settings
+    digest = _digest(200)
+    counts = [digest.model_copy(update={"repeat_count": n}) for n in (1, 2, 3)]
+    counts[2] = counts[2].model_copy(update={"schema_version": 3_000_000_000})  # out of the mapping's range
+    meta = _produce(s, [c.model_dump_json().encode() for c in counts])  # one partition, one poll: one batch
+    sink = launch("sink", "run")
+    topic, dlq = EVENT_DIGESTS.name(s.kafka), DEAD_LETTER.name(s.kafka)
+    wait_for(lambda: consumer_lag(s.kafka, s.sink.group_id, topic) == 0, 90, "sink to commit every record",
+             sink.tail)
+
+    docs = es_docs(s, alias(s.elasticsearch, Kind.EVENTS))
+    assert {i: d["_version"] for i, d in docs.items()} == {digest.digest_id: 2}, "the newest count ES accepted"
+    letters = [json.loads(r.value) for r in read_topic(s, dlq)]
+    assert [(letter["reason"], letter["position"]) for letter in letters] == [
+        ("rejected_by_elasticsearch", f"{topic}:{meta[2].partition}:{meta[2].offset}")]
+    assert sink.stop() == 0
+    summary = sink.tail(3)
+    assert "superseded=1" in summary and "dead_lettered=1" in summary, summary

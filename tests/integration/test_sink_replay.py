@@ -167,6 +167,9 @@ def runs(pipeline_settings: Settings) -> Iterator[dict[str, Settings]]:
     """Three isolated runs (topics, indices, group) of the same test; indices dropped at the end."""
     variants = {name: derive(pipeline_settings, f"{name}{uuid.uuid4().hex[:4]}") for name in
                 ("once", "twice", "shuffled")}
+    # One record a bulk request: nothing to coalesce, so each older version reaches Elasticsearch
+    # and its external version is what refuses it (409).
+    variants["shuffled_one_by_one"] = derive(pipeline_settings, f"single{uuid.uuid4().hex[:4]}", bulk_max_docs=1)
     for s in variants.values():
         ensure_topics(s.kafka)
     yield variants
@@ -178,7 +181,8 @@ def test_twice_and_shuffled_replays_end_identical_to_one_in_order_run(runs: dict
     stream = incident_stream()
     shuffled = list(stream.records)
     random.Random(20261129).shuffle(shuffled)
-    plans = {"once": stream.records, "twice": stream.records + stream.records, "shuffled": shuffled}
+    plans = {"once": stream.records, "twice": stream.records + stream.records, "shuffled": shuffled,
+             "shuffled_one_by_one": shuffled}
     counts = {}
     for name, records in plans.items():
         produce(runs[name], records)
@@ -196,6 +200,10 @@ def test_twice_and_shuffled_replays_end_identical_to_one_in_order_run(runs: dict
     assert len({d["_index"] for d in once[Kind.EVENTS].values()}) == 4, "four daily events indices"
     assert snaps["twice"] == once
     assert snaps["shuffled"] == once
-    assert counts["twice"].already_applied >= len(stream.records), "the second pass was only 409s"
-    assert counts["shuffled"].already_applied > 0, "shuffling made older versions arrive late"
+    assert snaps["shuffled_one_by_one"] == once
+    twice = counts["twice"]
+    assert twice.already_applied + twice.superseded >= len(stream.records), "the second pass wrote nothing new"
+    assert counts["shuffled"].superseded > 0, "older versions in a batch were held back, not written"
+    assert counts["shuffled_one_by_one"].already_applied > 0, "shuffling made older versions arrive late: 409"
+    assert counts["shuffled_one_by_one"].superseded == 0
     assert all(c.dead_lettered == 0 for c in counts.values())
