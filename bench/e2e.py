@@ -38,7 +38,7 @@ from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import elasticsearch_client
 from deskwatch.settings import Settings, load_settings
 from deskwatch.stack import ensure_up, stack_status
-from deskwatch.topics import delete_topics, ensure_topics, pipeline_lag
+from deskwatch.topics import OffsetReader, delete_topics, ensure_topics, pipeline_lag
 
 console = Console()
 
@@ -86,9 +86,10 @@ def with_descendants(pid: int) -> list[int]:
         return [pid]
 
 
-def drained(s: Settings) -> bool:
-    """Nothing left to commit for the processor (stage 2's signals and commands included) or the sink."""
-    return pipeline_lag(s) == (0, 0)
+def drained(s: Settings, reader: OffsetReader | None = None) -> bool:
+    """Nothing left to commit for the processor (stage 2's signals and commands included) or the
+    sink; through ``reader``'s clients when the caller keeps one for its polling loop."""
+    return pipeline_lag(s, reader) == (0, 0)
 
 
 def run_pipeline(s: Settings, events_file: Path, workdir: Path) -> tuple[float, dict[str, float]]:
@@ -105,12 +106,16 @@ def run_pipeline(s: Settings, events_file: Path, workdir: Path) -> tuple[float, 
     code, producer_cpu = reap(producer.proc)
     if code != 0:
         raise SystemExit(f"producer failed:\n{producer.tail()}")
-    while not drained(s):
-        for w in workers:
-            if not w.running():
-                raise SystemExit(f"{w.args} exited:\n{w.tail()}")
-        time.sleep(0.2)
-    elapsed = time.monotonic() - start
+    reader = OffsetReader(s.kafka, "bench-e2e-lag")  # two clients for the whole wait, not two per look
+    try:
+        while not drained(s, reader):
+            for w in workers:
+                if not w.running():
+                    raise SystemExit(f"{w.args} exited:\n{w.tail()}")
+            time.sleep(0.2)
+        elapsed = time.monotonic() - start
+    finally:
+        reader.close()
     cpu = {name: cpu_seconds(pids) - before[name] for name, pids in engines.items()}
     # each Python component apart, so the bottleneck among them is named by a figure too
     cpu["python: producer"] = producer_cpu

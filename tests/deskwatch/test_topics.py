@@ -27,13 +27,28 @@ from deskwatch.topics import (
     TopicsNotReadyError,
     _wait_until_gone,
     _wait_until_served,
+    OffsetReader,
     committed_offsets,
+    consumer_lag,
+    pipeline_lag,
     pipeline_lag_known,
     delete_topics,
     ensure_topics,
     read_to_end,
 )
-from deskwatch.topology import SILENCES, TOPICS
+from deskwatch.topology import (
+    COMMANDS,
+    DEAD_LETTER,
+    EVENT_DIGESTS,
+    EVENTS,
+    INCIDENT_CHANGES,
+    INCIDENTS,
+    PROCESSOR_INPUTS,
+    SIGNALS,
+    SILENCES,
+    SINK_INPUTS,
+    TOPICS,
+)
 from tests.prefixed import prefixed
 
 
@@ -227,3 +242,42 @@ def test_read_to_end_brings_every_record_of_every_partition_then_stops(settings:
         assert list(read_to_end(consumer, topic, timeout_s=0)) == []  # out of time before the first poll
     finally:
         consumer.close()
+
+
+@pytest.mark.integration
+def test_pipeline_lag_counts_every_input_of_both_groups_through_kept_clients(settings: Settings) -> None:
+    """The processor's three inputs and the sink's four, each group's commits against each partition's
+    end; the same through one reader asked again after more records came (nothing cached but clients)."""
+    s = prefixed(settings, 2, processor={"app_id": lambda tag: f"lag-proc-{tag}"},
+                 sink={"group_id": lambda tag: f"lag-sink-{tag}"})
+    ensure_topics(s.kafka)
+    sent = {EVENTS: 10, SIGNALS: 4, COMMANDS: 2, INCIDENTS: 5, INCIDENT_CHANGES: 3, EVENT_DIGESTS: 7, DEAD_LETTER: 1}
+    producer = KafkaProducer(acks="all", **kafka_python_options(s.kafka))
+    futures = [producer.send(spec.name(s.kafka), key=f"k{n}".encode(), value=b"x", partition=n % 2)
+               for spec, count in sent.items() for n in range(count)]
+    for future in futures:
+        future.get(timeout=30)
+    assert pipeline_lag(s) == (16, 16), "nothing committed: every record waits"
+
+    def commit(group: str, offsets: dict[TopicPartition, int]) -> None:
+        committer = KafkaConsumer(group_id=group, enable_auto_commit=False, **kafka_python_options(s.kafka))
+        try:
+            committer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()})
+        finally:
+            committer.close()
+
+    events, digests = EVENTS.name(s.kafka), EVENT_DIGESTS.name(s.kafka)
+    commit(s.processor.app_id, {TopicPartition(events, 0): 5, TopicPartition(events, 1): 2})  # 5 + 3 of 10 left
+    commit(s.sink.group_id, {TopicPartition(digests, 0): 4})  # partition 0's four digests read
+    reader = OffsetReader(s.kafka, "test-lag")
+    try:
+        assert pipeline_lag(s, reader) == (9, 12)
+        by_topic = (sum(consumer_lag(s.kafka, s.processor.app_id, spec.name(s.kafka)) for spec in PROCESSOR_INPUTS),
+                    sum(consumer_lag(s.kafka, s.sink.group_id, spec.name(s.kafka)) for spec in SINK_INPUTS))
+        assert by_topic == (9, 12), "as consumer_lag counts it, topic by topic"
+        producer.send(events, key=b"k", value=b"x", partition=0).get(timeout=30)
+        producer.send(digests, key=b"k", value=b"x", partition=1).get(timeout=30)
+        assert pipeline_lag(s, reader) == (10, 13), "the same reader sees the new ends"
+    finally:
+        reader.close()
+        producer.close()
