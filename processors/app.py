@@ -105,6 +105,7 @@ def _app_options(settings: Settings) -> dict[str, object]:
         "web_port": p.web_port,
         "datadir": str(p.datadir),
         "broker_commit_every": p.commit_every,
+        "broker_commit_interval": p.commit_interval_s,
         "broker_max_poll_records": p.fetch_max_records,  # bounds: ProcessorSettings.batch_max_records
         "stream_buffer_maxsize": p.input_buffer_records,
         "producer_linger_ms": p.producer_linger_ms,

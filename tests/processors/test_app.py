@@ -32,6 +32,12 @@ def test_the_group_session_is_the_settings() -> None:
     assert app.conf.broker_session_timeout == 60.0
 
 
+def test_the_commit_period_is_the_settings() -> None:
+    app = build_app(Settings(processor=ProcessorSettings(commit_interval_s=0.25))).app
+    assert app.conf.broker_commit_interval == 0.25
+    assert build_app(Settings()).app.conf.broker_commit_interval == 1.0
+
+
 def test_the_group_states_cache_is_bounded_by_their_estimated_bytes() -> None:
     """A group whose window holds its cap of pending signals decodes to ~1.6 MiB: under a 2 MiB
     bound the cache keeps one such group, and the other reads back from the table as written."""
