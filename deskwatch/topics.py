@@ -4,7 +4,7 @@ them), and read one from its start to its end."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,42 +173,40 @@ def read_to_end(consumer: KafkaConsumer, topic: str, poll_ms: int = 500,
 def consumer_lag(kafka: KafkaSettings, group: str, topic: str) -> int:
     """Records of ``topic`` that consumer group ``group`` has not committed yet; raises
     CommitsUnknownError while the broker cannot tell its commits."""
-    ends = end_offsets(kafka, topic)
-    admin = KafkaAdminClient(**kafka_python_options(kafka))
+    reader = OffsetReader(kafka, "deskwatch-lag")
     try:
-        committed = committed_offsets(admin, group)
-        # The ends are read first: a commit made in between can pass one (the soak's progress line
-        # once showed a lag of -10); no partition counts below nothing.
-        return sum(max(0, end - (committed[tp].offset if tp in committed else 0)) for tp, end in ends.items())
+        return _uncommitted(*reader.clients(), group, (topic,))
     finally:
-        admin.close()
+        reader.close()
 
 
 def pipeline_lag(settings: Settings, reader: OffsetReader | None = None) -> tuple[int, int]:
-    """Records the processor and the sink have yet to commit, each over every input it consumes,
-    as :func:`consumer_lag` counts them; through ``reader``'s clients (a caller that asks again
-    keeps one), or two made for this call.
+    """Records the processor and the sink have yet to commit, each over every input it consumes;
+    through ``reader``'s clients (a caller that asks again keeps one), or two made for this call.
 
     Decision: one consumer and one admin client for all seven inputs. Through ``consumer_lag``,
     a call made fourteen clients and took ~1.05 s, CPU the benchmark's end-to-end clock shared
     with the pipeline it timed, polled back to back (2026-12-05)."""
-    own = reader is None
     lags = reader if reader is not None else OffsetReader(settings.kafka, "deskwatch-lag")
     try:
         consumer, admin = lags.clients()
         k = settings.kafka
-
-        def lag(group: str, specs: tuple[TopicSpec, ...]) -> int:
-            parts = [TopicPartition(name, p) for name in (spec.name(k) for spec in specs)
-                     for p in consumer.partitions_for_topic(name) or ()]
-            ends = consumer.end_offsets(parts)  # first, as in consumer_lag: a commit in between passes no end
-            committed = committed_offsets(admin, group)
-            return sum(max(0, end - (committed[tp].offset if tp in committed else 0)) for tp, end in ends.items())
-
-        return lag(settings.processor.app_id, PROCESSOR_INPUTS), lag(settings.sink.group_id, SINK_INPUTS)
+        return (_uncommitted(consumer, admin, settings.processor.app_id, [t.name(k) for t in PROCESSOR_INPUTS]),
+                _uncommitted(consumer, admin, settings.sink.group_id, [t.name(k) for t in SINK_INPUTS]))
     finally:
-        if own:
+        if reader is None:
             lags.close()
+
+
+def _uncommitted(consumer: KafkaConsumer, admin: KafkaAdminClient, group: str, topics: Iterable[str]) -> int:
+    """Records of ``topics`` that ``group`` has not committed yet (a partition it never committed
+    counts from offset 0), through the two clients given."""
+    parts = [TopicPartition(topic, p) for topic in topics for p in consumer.partitions_for_topic(topic) or ()]
+    ends = consumer.end_offsets(parts)
+    committed = committed_offsets(admin, group)
+    # The ends are read first: a commit made in between can pass one (the soak's progress line
+    # once showed a lag of -10); no partition counts below nothing.
+    return sum(max(0, end - (committed[tp].offset if tp in committed else 0)) for tp, end in ends.items())
 
 
 def pipeline_lag_known(settings: Settings,
