@@ -58,7 +58,8 @@ class Built(NamedTuple):
 def build_app(settings: Settings) -> Built:
     """A faust App configured from the settings tree, with its agents attached (no I/O yet)."""
     # In offset order: faust's own fetch loop can skip input records when partitions move (in_order.py).
-    app = InOrderApp(settings.processor.app_id, ordered_topics=input_topics(settings), **_app_options(settings))
+    app = InOrderApp(settings.processor.app_id, ordered_topics=input_topics(settings),
+                     fetch_max_wait_ms=settings.processor.fetch_max_wait_ms, **_app_options(settings))
     rules = load_configured(settings.processor.rule_files)
     populations = DerivedMapping(lambda: count_populations(inventory.values(), rules))  # rebuilt on change
     wiring = declare(app, settings, on_inventory_change=populations.invalidate)

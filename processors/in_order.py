@@ -147,6 +147,9 @@ class InOrderConsumer(faust_aiokafka.Consumer):
         self.heals = 0
         self.output_failure: BaseException | None = None  # why the worker stopped committing
 
+    def _new_consumer_thread(self) -> Any:
+        return _FetchWaitThread(self, loop=self.loop, beacon=self.beacon)
+
     def refuse_and_crash(self, exc: BaseException, why: str) -> None:
         """Commit nothing from now on, say ``why``, and crash the worker (once): the group's offsets
         stay before whatever went wrong, and a restarted worker reads it again."""
@@ -391,6 +394,32 @@ class InOrderConsumer(faust_aiokafka.Consumer):
         return True
 
 
+class _FetchWaitThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """faust's consumer thread, its aiokafka consumer given the app's ``fetch_max_wait_ms``.
+
+    faust builds the worker's consumer with ``fetch_max_wait_ms=1500`` and no setting for it. A
+    fetch in flight leaves out the partitions that still hold buffered records, and they wait until
+    it returns: when nothing arrives for the partitions it asked for, the broker holds it that long.
+    aiokafka reads the value when the consumer starts (it builds its fetcher then), so setting it on
+    the consumer before that is enough; ``fetch_wait_of`` reads it back for the tests.
+    """
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        wait = getattr(self.app, "fetch_max_wait_ms", None)
+        if wait is not None:
+            if not hasattr(consumer, "_fetch_max_wait_ms"):
+                raise RuntimeError("aiokafka's consumer has no _fetch_max_wait_ms: "
+                                   "processor.fetch_max_wait_ms cannot be applied to this version")
+            consumer._fetch_max_wait_ms = wait
+        return consumer
+
+
+def fetch_wait_of(consumer: Any) -> int:
+    """The fetch wait an aiokafka consumer was built with (``_FetchWaitThread``)."""
+    return int(consumer._fetch_max_wait_ms)
+
+
 class InOrderTransport(faust_aiokafka.Transport):
     Consumer = InOrderConsumer
 
@@ -398,8 +427,10 @@ class InOrderTransport(faust_aiokafka.Transport):
 class InOrderApp(faust.App):
     """A faust App whose consumer hands ``ordered_topics`` over in offset order."""
 
-    def __init__(self, *args: Any, ordered_topics: Iterable[str] = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, ordered_topics: Iterable[str] = (), fetch_max_wait_ms: int | None = None,
+                 **kwargs: Any) -> None:
         self.ordered_topics = frozenset(ordered_topics)
+        self.fetch_max_wait_ms = fetch_max_wait_ms  # None: faust's own 1,500 ms
         super().__init__(*args, **kwargs)
 
     def _new_transport(self) -> Any:

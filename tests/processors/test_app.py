@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import pytest
+
 from deskwatch.processors.app import build_app
+from deskwatch.processors.in_order import fetch_wait_of
 from deskwatch.settings import ProcessorSettings, Settings
 
 
@@ -58,3 +64,24 @@ def test_the_group_states_cache_is_bounded_by_their_estimated_bytes() -> None:
     assert count == 1 and 1.5 * 2**20 <= estimated <= 2 * 2**20, groups.cached
     a = groups.get("wave|site=a")
     assert a is not None and len(a.window) == WINDOW_CAP
+
+
+@pytest.mark.integration
+def test_the_consumer_fetches_with_the_settings_wait(settings: Settings) -> None:
+    """faust builds its worker consumer with a fixed 1,500 ms fetch wait; the worker's aiokafka
+    fetcher, started on the real broker, waits ``processor.fetch_max_wait_ms`` instead."""
+
+    async def fetcher_wait(s: Settings) -> int:
+        app: Any = build_app(s).app
+        consumer = app.consumer._thread._create_worker_consumer(app.transport)
+        assert fetch_wait_of(consumer) == s.processor.fetch_max_wait_ms
+        await consumer.start()  # aiokafka builds its fetcher here, from the consumer's value
+        try:
+            return int(consumer._fetcher._fetch_max_wait_ms)
+        finally:
+            await consumer.stop()
+
+    for wait in (37, ProcessorSettings().fetch_max_wait_ms):
+        s = settings.model_copy(update={"processor": ProcessorSettings(fetch_max_wait_ms=wait)})
+        assert asyncio.run(fetcher_wait(s)) == wait
+    assert ProcessorSettings().fetch_max_wait_ms == 50
