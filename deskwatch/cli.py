@@ -90,6 +90,9 @@ class _Main(click.Group):
         except Exception as exc:
             if ctx.obj is None:  # main() stopped before any settings were read (its own exit 78)
                 raise
+            if isinstance(exc, (click.exceptions.Exit, click.exceptions.Abort, click.ClickException)):
+                raise  # click's own: --help, a usage error, Ctrl-C at a prompt. Nothing an engine said,
+                # and reading it as one imported the Elasticsearch client (~0.4 s) for every --help
             settings = ctx.obj.settings
             refusal = refused_credentials(exc, settings)
             if refusal is not None:

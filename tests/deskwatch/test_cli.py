@@ -137,6 +137,17 @@ def test_produce_starts_without_the_clients_it_does_not_use() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_a_subcommands_help_is_not_read_as_an_engines_refusal() -> None:
+    """click ends --help with an exception; it once went through the refused-credentials check,
+    which imported Elasticsearch's client for `deskwatch produce --help` (~0.4 s of its start)."""
+    probe = ("import sys\nfrom deskwatch.cli import main\n"
+             "try:\n    main(['produce', '--help'])\nexcept SystemExit as done:\n    code = done.code\n"
+             "print(code, sorted(m for m in ('elasticsearch', 'elastic_transport') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "0 []"
+
+
 def test_help_lists_every_subcommand() -> None:
     done = _run(["--help"])
     assert done.returncode == 0, done.stderr[-2000:]
