@@ -23,10 +23,12 @@ TOPICS = {"incidents": INCIDENTS, "changes": INCIDENT_CHANGES, "dead-letters": D
 
 def open_consumer(kafka: KafkaSettings, topic: str, from_beginning: bool) -> Any:
     """A group-less consumer assigned every partition of ``topic``, at its start or its end."""
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import KafkaConsumer
+
+    from deskwatch.topics import topic_partitions
 
     consumer = KafkaConsumer(enable_auto_commit=False, client_id="deskwatch-tail", **kafka_python_options(kafka))
-    parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+    parts = topic_partitions(consumer, (topic,))
     if not parts:
         consumer.close()
         raise click.ClickException(f"topic {topic!r} does not exist (deskwatch topics create)")

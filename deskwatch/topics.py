@@ -139,12 +139,17 @@ def _wait_until_gone(admin: KafkaAdminClient, names: list[str], timeout_s: float
         left &= set(admin.list_topics())
 
 
+def topic_partitions(consumer: KafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
+    """Every partition of ``topics`` in ``consumer``'s metadata, topic by topic in partition order
+    (none for a topic that does not exist)."""
+    return [TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or ())]
+
+
 def end_offsets(kafka: KafkaSettings, topic: str) -> dict[TopicPartition, int]:
     """Each partition's end offset: the offset its next record gets (their sum: records written)."""
     consumer = KafkaConsumer(enable_auto_commit=False, **kafka_python_options(kafka))
     try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        return dict(consumer.end_offsets(parts))
+        return dict(consumer.end_offsets(topic_partitions(consumer, (topic,))))
     finally:
         consumer.close()
 
@@ -156,7 +161,7 @@ def read_to_end(consumer: KafkaConsumer, topic: str, poll_ms: int = 500,
     records written since: they come too). Nothing when the topic does not exist or is empty;
     stops early when ``timeout_s`` passes. The consumer stays assigned, positioned past what came,
     so a caller may keep polling (processors/follow.py follows the topic afterwards)."""
-    parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+    parts = topic_partitions(consumer, (topic,))
     if not parts:
         return
     consumer.assign(parts)
@@ -201,8 +206,7 @@ def pipeline_lag(settings: Settings, reader: OffsetReader | None = None) -> tupl
 def _uncommitted(consumer: KafkaConsumer, admin: KafkaAdminClient, group: str, topics: Iterable[str]) -> int:
     """Records of ``topics`` that ``group`` has not committed yet (a partition it never committed
     counts from offset 0), through the two clients given."""
-    parts = [TopicPartition(topic, p) for topic in topics for p in consumer.partitions_for_topic(topic) or ()]
-    ends = consumer.end_offsets(parts)
+    ends = consumer.end_offsets(topic_partitions(consumer, topics))
     committed = committed_offsets(admin, group)
     # The ends are read first: a commit made in between can pass one (the soak's progress line
     # once showed a lag of -10); no partition counts below nothing.

@@ -29,7 +29,7 @@ from typing import Any, Final
 from kafka import TopicPartition
 
 from deskwatch.settings import KafkaSettings
-from deskwatch.topics import OffsetReader, unread_offsets
+from deskwatch.topics import OffsetReader, topic_partitions, unread_offsets
 
 # The least a fetch needs to return a partition's first batch; the broker sends one whole batch
 # past this limit anyway, so a large envelope still comes back.
@@ -73,7 +73,7 @@ class InputProgress:
         """None when every partition is read to its end; raises ProgressUnknownError or a
         KafkaError when it cannot tell."""
         consumer, admin = self._reader.clients()
-        parts = [TopicPartition(self._topic, p) for p in sorted(consumer.partitions_for_topic(self._topic) or ())]
+        parts = topic_partitions(consumer, (self._topic,))
         if not parts:
             raise ProgressUnknownError(f"topic {self._topic} has no partitions in the broker's metadata")
         first, ends = unread_offsets(consumer, admin, self._group, parts, timeout_s=self._timeout_s)
