@@ -24,7 +24,12 @@ def bootstrap_deadline(exc: BaseException) -> bool:
 
 
 def kafka_python_options(kafka: KafkaSettings) -> dict[str, Any]:
-    """Connection options for kafka-python clients (producer, consumer, admin)."""
+    """Connection options for kafka-python clients (producer, consumer, admin). Every client is
+    built from them, so this is where kafka-python is also made to read a broker's last answer
+    before its close (``deskwatch.kafka_eof``)."""
+    from deskwatch.kafka_eof import read_before_close
+
+    read_before_close()
     opts: dict[str, Any] = {
         "bootstrap_servers": kafka.bootstrap_servers.split(","),
         "security_protocol": kafka.security_protocol,
