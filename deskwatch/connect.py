@@ -24,9 +24,10 @@ def bootstrap_deadline(exc: BaseException) -> bool:
 
 
 def kafka_python_options(kafka: KafkaSettings) -> dict[str, Any]:
-    """Connection options for kafka-python clients (producer, consumer, admin). Every client is
-    built from them, so this is where kafka-python is also made to read a broker's last answer
-    before its close (``deskwatch.kafka_eof``)."""
+    """Connection options for kafka-python clients (producer, consumer, admin). Every client of
+    deskwatch's components and commands is built from them (the stack's own readiness and ACL
+    probes are not: they only retry until the broker serves), so this is where kafka-python is
+    also made to read a broker's last answer before its close (``deskwatch.kafka_eof``)."""
     from deskwatch.kafka_eof import read_before_close
 
     read_before_close()
