@@ -9,6 +9,7 @@ import click
 import yaml
 from pydantic import ValidationError
 
+from deskwatch.connect import CREDENTIALS_CHECK
 from deskwatch.context import Context, pass_context
 from deskwatch.logs import configure_logging
 from deskwatch.settings import load_settings
@@ -160,4 +161,5 @@ def main(ctx: click.Context) -> None:
         click.echo(f"deskwatch: the settings cannot be read: {settings_problem(exc)}", err=True)
         ctx.exit(EX_CONFIG)
     configure_logging(settings.logging)
+    CREDENTIALS_CHECK.enable()  # a refused Kafka password is said in seconds, not after 30 (deskwatch.connect)
     ctx.obj = Context(settings)

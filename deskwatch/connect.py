@@ -23,11 +23,68 @@ def bootstrap_deadline(exc: BaseException) -> bool:
     return isinstance(exc, KafkaTimeoutError) and "bootstrap" in str(exc)
 
 
+# Decision: a command says a refused Kafka password within this, not after kafka-python's 30 s
+# bootstrap deadline. kafka-python 3.0 retries a refused SASL handshake like any failed connection
+# until that deadline (kafka/net/manager.py, ``_do_bootstrap``), so `deskwatch produce` with a wrong
+# password said "refused" only after 30 s, and the processor after 31. A command's first client is
+# preceded by one bootstrap this short with the same options (``CredentialsCheck``): when the last
+# failure of it was the broker's refusal, the command fails at once with what the broker said (77).
+# Anything else (it bootstrapped; nothing answered; a slow broker) changes nothing: the clients go on
+# with their own deadlines, so a broker still starting is waited for as before. 3 s holds about five
+# refused handshakes at kafka-python's reconnect backoff (50 ms doubling, at most 1 s here).
+CREDENTIALS_CHECK_MS = 3_000
+
+
+class CredentialsCheck:
+    """One short bootstrap before a process's first kafka-python client with SASL credentials.
+
+    Off until the process opts in (``deskwatch``'s command line does, ``enable``): building options
+    stays free of I/O for library callers and unit tests, and a process that never talks to Kafka
+    never connects. Once per process and set of credentials, whatever it found.
+    """
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self._done: set[tuple[str, ...]] = set()
+
+    def enable(self) -> None:
+        self.enabled = True
+
+    def before_first_client(self, kafka: KafkaSettings, options: dict[str, Any]) -> None:
+        """Raise kafka-python's bootstrap-deadline error at once when the broker refuses these
+        credentials throughout ``CREDENTIALS_CHECK_MS``; return in every other case."""
+        if not self.enabled or kafka.sasl_mechanism is None:
+            return
+        password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
+        key = (kafka.bootstrap_servers, kafka.sasl_mechanism, kafka.sasl_username or "", password)
+        if key in self._done:
+            return
+        self._done.add(key)
+        from kafka import KafkaAdminClient
+
+        from deskwatch.logs import KAFKA_REFUSALS, watch_kafka_refusals
+
+        watch_kafka_refusals()
+        KAFKA_REFUSALS.forget()  # only this bootstrap's connections speak for these credentials
+        try:
+            admin = KafkaAdminClient(client_id="deskwatch-credentials-check",
+                                     bootstrap_timeout_ms=CREDENTIALS_CHECK_MS, **options)
+        except Exception as exc:  # noqa: BLE001 - a probe: only a refusal is its to say
+            if KAFKA_REFUSALS.explains(exc) is not None:
+                raise
+            return  # not answered (yet), or another failure: the client itself meets it, with its deadline
+        admin.close()
+
+
+CREDENTIALS_CHECK = CredentialsCheck()
+
+
 def kafka_python_options(kafka: KafkaSettings) -> dict[str, Any]:
     """Connection options for kafka-python clients (producer, consumer, admin). Every client of
     deskwatch's components and commands is built from them (the stack's own readiness and ACL
     probes are not: they only retry until the broker serves), so this is where kafka-python is
-    also made to read a broker's last answer before its close (``deskwatch.kafka_eof``)."""
+    also made to read a broker's last answer before its close (``deskwatch.kafka_eof``), and where
+    a command's first client with SASL credentials is preceded by ``CREDENTIALS_CHECK``."""
     from deskwatch.kafka_eof import read_before_close
 
     read_before_close()
@@ -42,6 +99,7 @@ def kafka_python_options(kafka: KafkaSettings) -> dict[str, Any]:
         opts["sasl_mechanism"] = kafka.sasl_mechanism
         opts["sasl_plain_username"] = kafka.sasl_username
         opts["sasl_plain_password"] = kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
+    CREDENTIALS_CHECK.before_first_client(kafka, opts)
     return opts
 
 

@@ -188,6 +188,10 @@ class KafkaRefusals(logging.Handler):
         if not refusals and record.name == "kafka.net.manager" and record.msg == _NOT_OPENED:
             self.last_refusal = None
 
+    def forget(self) -> None:
+        """Forget the last refusal: what follows is read afresh (``deskwatch.connect.CredentialsCheck``)."""
+        self.last_refusal = None
+
     def explains(self, exc: BaseException) -> str | None:
         """The broker's refusal, when ``exc`` is kafka-python's bootstrap deadline and the last
         connection that failed was refused (the broker answered): None otherwise."""

@@ -8,11 +8,13 @@ server in tests/integration/test_security*.py.
 from __future__ import annotations
 
 import base64
+import logging
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 
-from deskwatch.connect import elasticsearch_client, kafka_python_options
+from deskwatch.connect import CREDENTIALS_CHECK_MS, CredentialsCheck, elasticsearch_client, kafka_python_options
 from deskwatch.settings import ElasticsearchSettings, KafkaSettings
 
 
@@ -39,3 +41,83 @@ def test_kafka_sasl_ssl_options() -> None:
     assert opts["security_protocol"] == "SASL_SSL" and opts["sasl_mechanism"] == "SCRAM-SHA-512"
     assert (opts["sasl_plain_username"], opts["sasl_plain_password"], opts["ssl_cafile"]) == (
         "deskwatch", "pw", "/etc/ca.pem")
+
+
+class _Admin:
+    """Stands in for kafka-python's admin client: records each bootstrap, fails as told."""
+
+    made: list[dict[str, object]] = []
+    fails: BaseException | None = None
+    closed = 0
+
+    def __init__(self, **options: object) -> None:
+        _Admin.made.append(options)
+        if _Admin.fails is not None:
+            raise _Admin.fails
+
+    def close(self) -> None:
+        _Admin.closed += 1
+
+
+SASL = KafkaSettings(security_protocol="SASL_PLAINTEXT", sasl_mechanism="SCRAM-SHA-512",
+                     sasl_username="deskwatch", sasl_password=SecretStr("pw"))
+
+
+@pytest.fixture
+def admin(monkeypatch: pytest.MonkeyPatch) -> type[_Admin]:
+    import kafka
+
+    monkeypatch.setattr(kafka, "KafkaAdminClient", _Admin)
+    _Admin.made, _Admin.fails, _Admin.closed = [], None, 0
+    return _Admin
+
+
+def test_the_credentials_check_is_off_unless_a_process_opts_in(admin: type[_Admin]) -> None:
+    check = CredentialsCheck()
+    check.before_first_client(SASL, {})
+    assert admin.made == []
+
+
+def test_the_credentials_check_bootstraps_once_per_credentials_and_only_with_sasl(admin: type[_Admin]) -> None:
+    check = CredentialsCheck()
+    check.enable()
+    check.before_first_client(KafkaSettings(), {})  # PLAINTEXT: nothing to check
+    assert admin.made == []
+    for _ in range(3):
+        check.before_first_client(SASL, {"sasl_plain_password": "pw"})
+    other = SASL.model_copy(update={"sasl_password": SecretStr("other")})
+    check.before_first_client(other, {"sasl_plain_password": "other"})
+    assert [m["sasl_plain_password"] for m in admin.made] == ["pw", "other"]
+    assert all(m["bootstrap_timeout_ms"] == CREDENTIALS_CHECK_MS for m in admin.made)
+    assert admin.closed == 2
+
+
+def test_the_credentials_check_raises_only_what_a_refusal_explains(admin: type[_Admin]) -> None:
+    from kafka.errors import KafkaTimeoutError, SaslAuthenticationFailedError
+
+    from deskwatch.logs import KAFKA_REFUSALS
+
+    deadline = KafkaTimeoutError("Unable to bootstrap from ['127.0.0.1:1']")
+    admin.fails = deadline
+    quiet = CredentialsCheck()
+    quiet.enable()
+    quiet.before_first_client(SASL, {})  # nothing answered: the clients wait their own deadline
+    assert len(admin.made) == 1
+
+    class _Refusing(_Admin):
+        def __init__(self, **options: object) -> None:  # the broker's refusal, logged as kafka-python logs it
+            logging.getLogger("kafka.net.manager").error(
+                "Connection failed: %s", SaslAuthenticationFailedError("Authentication failed during authentication"))
+            super().__init__(**options)
+
+    import kafka
+
+    kafka.KafkaAdminClient = _Refusing  # the fixture restores it
+    KAFKA_REFUSALS.last_refusal = "an earlier process's answer"  # forgotten: this bootstrap speaks
+    refused = CredentialsCheck()
+    refused.enable()
+    with pytest.raises(KafkaTimeoutError) as raised:
+        refused.before_first_client(SASL, {})
+    assert raised.value is deadline
+    assert KAFKA_REFUSALS.explains(raised.value) == "Authentication failed during authentication"
+    KAFKA_REFUSALS.forget()
