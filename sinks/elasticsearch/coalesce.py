@@ -13,7 +13,10 @@ so the index ends as it would have without coalescing. A write of the same versi
 (a replay within the batch) is held like an older one: Elasticsearch would answer it 409.
 
 Measured (bench/e2e.py, 60,000 events, 2026-12-05): 3.7-4.2 % of the sink's writes were held
-back; Elasticsearch's CPU did not move beyond the runs' noise at that volume.
+back; Elasticsearch's CPU did not move beyond the runs' noise at that volume. Catching up the
+backlog of the same 60,000 events (bench/sink_backlog.py, 2026-12-06, four alternated pairs):
+5.4 % held back, catch-up time 6.70 against 7.06 s (0.95), Elasticsearch 4.74 against 5.18
+CPU-seconds (0.91), the same 63,224 documents at the same versions.
 """
 
 from __future__ import annotations
