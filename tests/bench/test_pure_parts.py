@@ -197,3 +197,25 @@ def test_state_growth_bench_keeps_each_count_under_its_cap() -> None:
         assert 0 < line["ids_max"] <= 100 and line["ids"] <= 100 * line["hosts"], "the id cap binds"
         assert line["earlier"] <= 16 * line["windows"], "each window keeps at most 16 earlier ones"
         assert line["rss_mib"] > 0 and line["hosts_mib"] > 0
+
+
+def test_the_backlog_benchs_baseline_sends_every_write_and_the_sink_gets_its_own_back() -> None:
+    from bench.sink_backlog import every_write_sent
+    from deskwatch.sinks.elasticsearch import consume
+    from deskwatch.sinks.elasticsearch.coalesce import Coalesced
+    from deskwatch.sinks.elasticsearch.encode import BulkItem
+
+    items = [BulkItem("i", "doc", version, b"{}", f"t:0:{version}", b"{}") for version in (1, 3, 2)]
+    assert [item.version for item in Coalesced(items).heads] == [3]  # the sink as built: the newest
+    with every_write_sent():
+        batch = consume.Coalesced(items)  # what the sink's loop makes its batches with, in the block
+        assert (batch.heads, batch.held, batch.instead_of(items[1])) == (items, 0, None)
+    assert consume.Coalesced is Coalesced
+
+
+def test_the_backlog_bench_refuses_runs_that_left_different_documents() -> None:
+    from bench.sink_backlog import CatchUp, report
+
+    same = CatchUp(True, 10, 9, 1, 1.0, 0.5, 0.5, docs=8, versions=20)
+    with pytest.raises(SystemExit, match="different documents"):
+        report([same, CatchUp(False, 10, 10, 0, 1.1, 0.5, 0.6, docs=8, versions=19)])
