@@ -63,18 +63,18 @@ class EveryWrite:
         return None
 
 
-_BATCH = "Coalesced"  # the name the sink's loop makes each batch's writes with
+SINK_BATCH = "Coalesced"  # the name the sink's loop makes each batch's writes with
 
 
 @contextmanager
 def every_write_sent() -> Iterator[None]:
     """The sink without coalescing, for the ``with`` block."""
-    kept = getattr(consume, _BATCH)
-    setattr(consume, _BATCH, EveryWrite)
+    kept = getattr(consume, SINK_BATCH)
+    setattr(consume, SINK_BATCH, EveryWrite)
     try:
         yield
     finally:
-        setattr(consume, _BATCH, kept)
+        setattr(consume, SINK_BATCH, kept)
 
 
 @dataclass

@@ -200,7 +200,7 @@ def test_state_growth_bench_keeps_each_count_under_its_cap() -> None:
 
 
 def test_the_backlog_benchs_baseline_sends_every_write_and_the_sink_gets_its_own_back() -> None:
-    from bench.sink_backlog import every_write_sent
+    from bench.sink_backlog import SINK_BATCH, every_write_sent
     from deskwatch.sinks.elasticsearch import consume
     from deskwatch.sinks.elasticsearch.coalesce import Coalesced
     from deskwatch.sinks.elasticsearch.encode import BulkItem
@@ -208,9 +208,9 @@ def test_the_backlog_benchs_baseline_sends_every_write_and_the_sink_gets_its_own
     items = [BulkItem("i", "doc", version, b"{}", f"t:0:{version}", b"{}") for version in (1, 3, 2)]
     assert [item.version for item in Coalesced(items).heads] == [3]  # the sink as built: the newest
     with every_write_sent():
-        batch = consume.Coalesced(items)  # what the sink's loop makes its batches with, in the block
+        batch = getattr(consume, SINK_BATCH)(items)  # what the sink's loop makes its batches with, in the block
         assert (batch.heads, batch.held, batch.instead_of(items[1])) == (items, 0, None)
-    assert consume.Coalesced is Coalesced
+    assert getattr(consume, SINK_BATCH) is Coalesced
 
 
 def test_the_backlog_bench_refuses_runs_that_left_different_documents() -> None:
