@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ssl
 from typing import Any
 
@@ -56,7 +57,9 @@ class CredentialsCheck:
         if not self.enabled or kafka.sasl_mechanism is None:
             return
         password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
-        key = (kafka.bootstrap_servers, kafka.sasl_mechanism, kafka.sasl_username or "", password)
+        # the password's digest, not the password: no second copy of a secret kept in memory
+        key = (kafka.bootstrap_servers, kafka.sasl_mechanism, kafka.sasl_username or "",
+               hashlib.sha256(password.encode()).hexdigest())
         if key in self._done:
             return
         self._done.add(key)
