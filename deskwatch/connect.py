@@ -70,8 +70,8 @@ class CredentialsCheck:
         watch_kafka_refusals()
         KAFKA_REFUSALS.forget()  # only this bootstrap's connections speak for these credentials
         try:
-            admin = KafkaAdminClient(client_id="deskwatch-credentials-check",
-                                     bootstrap_timeout_ms=CREDENTIALS_CHECK_MS, **options)
+            admin = KafkaAdminClient(**{**options, "client_id": "deskwatch-credentials-check",
+                                        "bootstrap_timeout_ms": CREDENTIALS_CHECK_MS})
         except Exception as exc:  # noqa: BLE001 - a probe: only a refusal is its to say
             if KAFKA_REFUSALS.explains(exc) is not None:
                 raise
@@ -95,6 +95,7 @@ def kafka_python_options(kafka: KafkaSettings) -> dict[str, Any]:
         "bootstrap_servers": kafka.bootstrap_servers.split(","),
         "security_protocol": kafka.security_protocol,
         "reconnect_backoff_max_ms": RECONNECT_BACKOFF_MAX_MS,
+        "bootstrap_timeout_ms": round(kafka.bootstrap_timeout_s * 1000),
     }
     if kafka.ssl_cafile is not None:
         opts["ssl_cafile"] = str(kafka.ssl_cafile)

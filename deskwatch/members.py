@@ -111,12 +111,16 @@ def _described(admin: KafkaAdminClient, settings: Settings, roles: Sequence[str]
 
 
 def remove(settings: Settings, role: str, instance_id: str, reason: str, described: Group | None = None,
-           bootstrap_timeout_ms: int = 30_000) -> Group:
+           bootstrap_timeout_ms: int | None = None) -> Group:
     """Remove the static member ``instance_id`` from ``role``'s group; the group as it was before
-    (``described``, when the caller has just described it, instead of asking the broker again)."""
+    (``described``, when the caller has just described it, instead of asking the broker again).
+    ``bootstrap_timeout_ms``: the wait for a broker, when not ``kafka.bootstrap_timeout_s``."""
     if role not in ROLES:
         raise MemberRemovalError(f"no such role {role!r}: one of {', '.join(ROLES)}")
-    admin = KafkaAdminClient(**kafka_python_options(settings.kafka), bootstrap_timeout_ms=bootstrap_timeout_ms)
+    options = kafka_python_options(settings.kafka)
+    if bootstrap_timeout_ms is not None:
+        options["bootstrap_timeout_ms"] = bootstrap_timeout_ms
+    admin = KafkaAdminClient(**options)
     try:
         [before] = [described] if described is not None else _described(admin, settings, (role,))
         if instance_id not in {m.instance_id for m in before.members}:

@@ -36,6 +36,9 @@ class KafkaSettings(_Section):
     sasl_username: str | None = None
     sasl_password: SecretText = None
     ssl_cafile: Path | None = None
+    bootstrap_timeout_s: float = Field(
+        default=30.0, gt=0, description="how long a Kafka client waits for a first answer from a broker; "
+        "then a command says Kafka cannot be reached (exit 69)")
 
 
 class ElasticsearchSettings(_Section):

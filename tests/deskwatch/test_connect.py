@@ -43,6 +43,11 @@ def test_kafka_sasl_ssl_options() -> None:
         "deskwatch", "pw", "/etc/ca.pem")
 
 
+def test_kafka_clients_wait_for_a_broker_as_long_as_the_settings_say() -> None:
+    assert kafka_python_options(KafkaSettings())["bootstrap_timeout_ms"] == 30_000  # kafka-python's own default
+    assert kafka_python_options(KafkaSettings(bootstrap_timeout_s=2.5))["bootstrap_timeout_ms"] == 2_500
+
+
 class _Admin:
     """Stands in for kafka-python's admin client: records each bootstrap, fails as told."""
 

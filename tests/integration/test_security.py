@@ -264,7 +264,7 @@ def test_a_refusal_is_forgotten_once_a_broker_cannot_be_reached_at_all(secure_se
         "kafka": secure_settings.kafka.model_copy(update={"sasl_password": SecretStr(WRONG)})})
     for _ in range(3):  # every time: the broker's answer is read before its close (deskwatch.kafka_eof)
         with pytest.raises(KafkaTimeoutError) as refused:
-            KafkaAdminClient(bootstrap_timeout_ms=3000, **kafka_python_options(wrong.kafka))
+            KafkaAdminClient(**kafka_python_options(wrong.kafka) | {"bootstrap_timeout_ms": 3000})
         said = refused_credentials(refused.value, wrong)
         assert said is not None and "refused the credentials" in said and WRONG not in said
     with socket.socket() as sock:
@@ -272,7 +272,7 @@ def test_a_refusal_is_forgotten_once_a_broker_cannot_be_reached_at_all(secure_se
         port = sock.getsockname()[1]  # closed at once: nothing listens on it
     down = wrong.model_copy(update={"kafka": wrong.kafka.model_copy(update={"bootstrap_servers": f"127.0.0.1:{port}"})})
     with pytest.raises(KafkaTimeoutError) as unreachable:
-        KafkaAdminClient(bootstrap_timeout_ms=2000, **kafka_python_options(down.kafka))
+        KafkaAdminClient(**kafka_python_options(down.kafka) | {"bootstrap_timeout_ms": 2000})
     assert refused_credentials(unreachable.value, down) is None
     assert unreachable_engine(unreachable.value) == "Kafka"
 
