@@ -40,6 +40,7 @@ from typing import Any
 from rich.console import Console
 
 from bench.e2e import cpu_seconds, reap, with_descendants
+from bench.sink import with_prefix
 from deskwatch.components import Component, write_settings_file
 from deskwatch.connect import elasticsearch_client
 from deskwatch.settings import Settings, load_settings
@@ -113,13 +114,10 @@ def backlog(s: Settings, events_file: Path, workdir: Path) -> int:
     return sum(sum(end_offsets(s.kafka, spec.name(s.kafka)).values()) for spec in SINK_INPUTS)
 
 
-def catch_up(s: Settings, records: int, coalesced: bool, workdir: Path) -> CatchUp:
-    """One sink, a fresh group and fresh indices, over the whole backlog."""
-    run = uuid.uuid4().hex[:6]
-    s = s.model_copy(update={
-        "elasticsearch": s.elasticsearch.model_copy(update={"index_prefix": f"{s.elasticsearch.index_prefix}-{run}"}),
-        "sink": s.sink.model_copy(update={"group_id": f"{s.sink.group_id}-{run}", "state_dir": workdir / run}),
-    })
+def catch_up(s: Settings, records: int, coalesced: bool) -> CatchUp:
+    """One sink, a fresh group and fresh indices (its member slot is named by the group), over the
+    whole backlog."""
+    s = with_prefix(s, uuid.uuid4().hex[:6])
     engines = [pid for e in stack_status(load_settings().stack) if e.pid and e.name == "elasticsearch"
                for pid in with_descendants(e.pid)]
     sink = consume.Sink(s, threading.Event())
@@ -176,15 +174,15 @@ def measure(events: int, hosts: int, pairs: int) -> list[CatchUp]:
             records = backlog(s, events_file, work)
             console.log(f"backlog: {events} events made {records} records for the sink "
                         f"({time.monotonic() - started:.1f}s); topics prefixed bench-{tag}.")
-            catch_up(s, records, True, work)  # uncounted: warms Elasticsearch and this process
+            catch_up(s, records, True)  # uncounted: warms Elasticsearch and this process
             runs: list[CatchUp] = []
             for i in range(pairs):
                 for coalesced in ((True, False) if i % 2 == 0 else (False, True)):
                     if coalesced:
-                        runs.append(catch_up(s, records, True, work))
+                        runs.append(catch_up(s, records, True))
                     else:
                         with every_write_sent():
-                            runs.append(catch_up(s, records, False, work))
+                            runs.append(catch_up(s, records, False))
                     r = runs[-1]
                     console.log(f"{'coalesced ' if coalesced else 'every write'}: {r.seconds:.2f}s, "
                                 f"{r.writes_sent} writes sent, {r.held_back} held back, sink CPU {r.sink_cpu_s:.2f}s, "
