@@ -203,6 +203,17 @@ class ProcessorSettings(_Section):
         default=160, ge=1,
         description="estimated MiB of decoded group states kept in memory (the most recently used); "
                     "with state_cache_max, whichever bound is reached first")
+    # Decision: in memory by default, on disk when a fleet's stored state outgrows the worker's
+    # memory. In memory, every record of both tables stays in the worker: ~140 KiB per host at the
+    # id cap, so ~7,500 such hosts fill 1 GiB (README, Reliability). On disk (RocksDB under the data
+    # dir, processors/disk_store.py), the worker holds its decoded-state caches and RocksDB's
+    # buffers; a record costs ~4 us to write or read instead of a dict's ~0.5 (bench/memory.py and
+    # bench/processor.py print both; bench/RESULTS.md, 2026-12-06). Either way the changelog is the
+    # durable copy, read from its start when a worker starts.
+    state_store: Literal["memory", "disk"] = Field(
+        default="memory",
+        description="where a worker keeps its tables' records: 'memory', or 'disk' (RocksDB in the data dir, "
+                    "rebuilt from the changelog at each start) for a fleet whose state outgrows memory")
     state_max_record_bytes: int = Field(default=4_194_304, ge=1_048_576,
                                         description="largest state record a changelog accepts")
     rule_files: list[Path] = Field(default_factory=list, description="rule YAML files; empty = the default pack")

@@ -125,7 +125,8 @@ def run_worker(settings: Settings) -> None:
     p, offsets = settings.processor, kafka_offsets(settings.kafka, settings.processor.app_id)
     # the id `deskwatch members remove processor <member>` takes when this worker is gone for good
     member = group_instance_id(p, socket.gethostname())
-    log.info("processor worker starting", group=p.app_id, member=member, datadir=str(p.datadir))
+    log.info("processor worker starting", group=p.app_id, member=member, datadir=str(p.datadir),
+             state_store=p.state_store)
     inputs = input_topics(settings)
     prepare(settings, member, inputs)  # its changelogs exist before its group first assigns them
     loop = LoopWatch()

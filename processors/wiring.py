@@ -9,6 +9,7 @@ from typing import Any, TypedDict
 import faust
 from pydantic import ValidationError
 
+from deskwatch.processors.disk_store import DISK_STORE_URL, register_disk_store
 from deskwatch.processors.follow import CompactedFollower
 from deskwatch.processors.changelogs import GROUPS_TABLE
 from deskwatch.processors.host_table import HOST_STATE_TABLE
@@ -34,6 +35,7 @@ class _TableTypes(TypedDict):
     key_type: type[bytes]
     value_type: type[bytes]
     use_partitioner: bool
+    store: str | None
 
 
 RAW: _TopicTypes = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
@@ -71,7 +73,12 @@ def declare(app: faust.App, settings: Settings, on_inventory_change: Any = None)
     # partition comes from the key (Kafka's default partitioner), which is the partition the key's
     # input records are on: events are keyed by host, signals and commands by group key. A host's
     # header and parts are sent by the host's key (host_table.py routes them).
-    table_types: _TableTypes = {"key_type": bytes, "value_type": bytes, "use_partitioner": True}
+    # store: the app's (memory://), or RocksDB in the data dir (processor.state_store, disk_store.py).
+    disk = settings.processor.state_store == "disk"
+    if disk:
+        register_disk_store()
+    table_types: _TableTypes = {"key_type": bytes, "value_type": bytes, "use_partitioner": True,
+                                "store": DISK_STORE_URL if disk else None}
     big = {"max.message.bytes": str(settings.processor.state_max_record_bytes)}
     return Wiring(
         events=topic(EVENTS), signals=topic(SIGNALS), commands=topic(COMMANDS),

@@ -150,15 +150,48 @@ def assert_same(got: dict[str, Incident], want: dict[str, Incident]) -> None:
     assert sum(i.event_count for i in got.values()) == sum(i.event_count for i in want.values())
 
 
-def test_sigkill_and_restart_gives_the_incidents_of_an_uninterrupted_run(
-    fleet: tuple[Path, Path, int], runs: Callable[[], Run]
-) -> None:
+@pytest.fixture(scope="module")
+def uninterrupted(settings: Settings, fleet: tuple[Path, Path, int],
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, dict[str, Incident]]]:
+    """One worker, with the default store, through the whole fleet: its envelope count and the
+    incidents every crashed, shared or disk-backed run below must end with."""
     events, inventory, _ = fleet
-    reference, crashed = runs(), runs()
-    total = crashed.produce(events, inventory)
-    assert reference.produce(events, inventory) == total
-    want = settle(reference, [reference.start("processor", "run")])
+    started: list[Component] = []
+    run = Run(settings, tmp_path_factory.mktemp("uninterrupted"), started)
+    try:
+        total = run.produce(events, inventory)
+        alone = run.start("processor", "run")
+        want = settle(run, [alone])
+        # SIGTERM: faust stops, commits, and the worker leaves with 0 (run_worker ends with os._exit).
+        assert alone.stop(signal.SIGTERM, timeout=60) == 0, alone.tail()
+    finally:
+        for c in started:
+            c.stop()
     assert len(want) >= 5, f"the fleet should open several incidents, got {len(want)}"
+    yield total, want
+
+
+def with_store(run: Run, store: str) -> Run:
+    """The run's workers keep their tables in ``store`` (processor.state_store)."""
+    run.settings = run.settings.model_copy(update={
+        "processor": run.settings.processor.model_copy(update={"state_store": store})})
+    return run
+
+
+STORES = pytest.mark.parametrize("store", ["memory", "disk"])
+
+
+@STORES
+def test_sigkill_and_restart_gives_the_incidents_of_an_uninterrupted_run(
+    fleet: tuple[Path, Path, int], runs: Callable[[], Run], uninterrupted: tuple[int, dict[str, Incident]],
+    store: str,
+) -> None:
+    """With the disk store, the killed worker's tables are rebuilt from the changelog into a new
+    database, and the uninterrupted run it is compared with kept its tables in memory."""
+    events, inventory, _ = fleet
+    total, want = uninterrupted
+    crashed = with_store(runs(), store)
+    assert crashed.produce(events, inventory) == total
 
     first = crashed.start("processor", "run")
     # Its first commit (every 50 envelopes) shows the worker mid-stream: kill it there; a
@@ -168,17 +201,20 @@ def test_sigkill_and_restart_gives_the_incidents_of_an_uninterrupted_run(
     assert first.proc.returncode == -signal.SIGKILL and lag_at_kill > 0, "killed mid-stream"
     got = settle(crashed, [crashed.start("processor", "run")], timeout=300)
     assert_same(got, want)
+    on_disk = sorted(p.name for p in crashed.folder.glob("data-*/**/*.rocksdb"))
+    # one database per table for each of the two workers
+    assert on_disk == (sorted(["groups.rocksdb", "host-state.rocksdb"] * 2) if store == "disk" else []), on_disk
 
 
-def test_two_workers_give_the_incidents_of_one(fleet: tuple[Path, Path, int], runs: Callable[[], Run]) -> None:
+@STORES
+def test_two_workers_give_the_incidents_of_one(fleet: tuple[Path, Path, int], runs: Callable[[], Run],
+                                               uninterrupted: tuple[int, dict[str, Incident]], store: str) -> None:
+    """With the disk store, each worker drops the records of the partitions it no longer holds
+    once the rebalance's recovery is over (DiskStore.on_recovery_completed)."""
     events, inventory, _ = fleet
-    one, two = runs(), runs()
-    total = one.produce(events, inventory)
+    total, want = uninterrupted
+    two = with_store(runs(), store)
     assert two.produce(events, inventory) == total
-    alone = one.start("processor", "run")
-    want = settle(one, [alone])
-    # SIGTERM: faust stops, commits, and the worker leaves with 0 (run_worker ends with os._exit).
-    assert alone.stop(signal.SIGTERM, timeout=60) == 0, alone.tail()
     # The second worker joins while the first is mid-stream, so partitions move with records in
     # flight (two workers started together mostly left one of them nothing to do): the first is
     # stopped (SIGSTOP) after its first commit and continued once the second asked to join.
