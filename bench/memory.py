@@ -1,6 +1,6 @@
 """Memory: a real processor's RSS holding the state of a large simulated fleet.
 
-    .venv/bin/python -m bench.memory [--hosts 10000 100000] [--events 1000000]
+    .venv/bin/python -m bench.memory [--hosts 10000 100000] [--events 1000000] [--store memory disk]
 
 The state is built without the broker in the way: the pure stage-1 and stage-2 cores (the code
 the processor runs) process ``--events`` simulated events in this process (host envelopes: a
@@ -16,7 +16,9 @@ duplicate: no digest is written; without the state it would be), and each group'
 again, which a recovered group knows (a replay: no incident change is written). So every host's
 and group's state is read, as when the whole fleet sends again after a restart, and the
 decoded-state caches hold what they hold in service. Done once the inputs' offsets are
-committed; RSS is sampled from start to 3 s after. The figure is the peak.
+committed; RSS is sampled from start to 3 s after. The figure is the peak. ``--store`` runs each
+fleet size once per ``processor.state_store`` named (the tables' records in memory, or in RocksDB
+under the data dir: processors/disk_store.py), the same state each time.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class MemoryFigure:
 
     hosts: int
     events: int
+    store: str
     host_states: int
     group_states: int
     changelog_bytes: int
@@ -265,11 +268,12 @@ def publish_inventory(config: Path, assets: list[Asset], folder: Path) -> None:
         raise MemoryBenchError(f"inventory publish failed:\n{inventory.tail()}")
 
 
-def measure_one(base: Settings, hosts: int, events: int, folder: Path) -> MemoryFigure:
+def measure_one(base: Settings, hosts: int, events: int, folder: Path, store: str = "memory") -> MemoryFigure:
     """Build the state of one fleet, write it, and measure a processor recovering it."""
     tag = uuid.uuid4().hex[:8]
     s = base.separate(f"bench-mem-{tag}", folder)
-    s = s.model_copy(update={"processor": s.processor.model_copy(update={"tick_interval_s": 3600.0})})
+    s = s.model_copy(update={"processor": s.processor.model_copy(update={"tick_interval_s": 3600.0,
+                                                                         "state_store": store})})
     t0 = time.monotonic()
     sim = fleet(hosts, events)
     host_states, group_states, last_signals, seen = build_states(sim, events, s)
@@ -285,14 +289,14 @@ def measure_one(base: Settings, hosts: int, events: int, folder: Path) -> Memory
         recovered, after, peak = run_processor(s, folder, sentinels, replays)
     finally:
         delete_topics(s.kafka, s.kafka.topic_prefix, f"{s.processor.app_id}-")
-    return MemoryFigure(hosts, seen, counts[0], counts[1], size, built, recovered, after, peak)
+    return MemoryFigure(hosts, seen, store, counts[0], counts[1], size, built, recovered, after, peak)
 
 
-def measure_size(base: Settings, hosts: int, events: int) -> dict[str, Any]:
+def measure_size(base: Settings, hosts: int, events: int, store: str = "memory") -> dict[str, Any]:
     """One fleet size in a temporary folder; its figures as a JSON-ready dict (also printed)."""
     with tempfile.TemporaryDirectory(prefix="dw-mem-") as tmp:
-        figure = measure_one(base, hosts, events, Path(tmp))
-    print(f"  memory: {hosts} hosts, {figure.events} events -> {figure.host_states} host and "
+        figure = measure_one(base, hosts, events, Path(tmp), store)
+    print(f"  memory ({store} store): {hosts} hosts, {figure.events} events -> {figure.host_states} host and "
           f"{figure.group_states} group states, {figure.changelog_bytes / 2**20:.0f} MiB of changelog; "
           f"RSS {figure.rss_after_recovery_mib:.0f} MiB after recovery, every host's sentinel and every group's replay "
           f"({figure.recovery_s:.0f}s), "
@@ -300,18 +304,21 @@ def measure_size(base: Settings, hosts: int, events: int) -> dict[str, Any]:
     return asdict(figure)
 
 
-def measure(hosts: list[int], events: int) -> dict[str, Any]:
-    """Every fleet size in turn; the figures as a JSON-ready dict."""
+def measure(hosts: list[int], events: int, stores: tuple[str, ...] = ("memory",)) -> dict[str, Any]:
+    """Every fleet size in turn, once per store; the figures as a JSON-ready dict."""
     base = load_settings()
-    return {"target_mib": TARGET_MIB, "figures": [measure_size(base, n, events) for n in hosts], "method": __doc__}
+    return {"target_mib": TARGET_MIB, "method": __doc__,
+            "figures": [measure_size(base, n, events, store) for n in hosts for store in stores]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--store", nargs="+", choices=["memory", "disk"], default=["memory"],
+                        help="processor.state_store of each run (each fleet size once per store)")
     args = parser.parse_args()
-    measure(args.hosts, args.events)
+    measure(args.hosts, args.events, tuple(args.store))
 
 
 if __name__ == "__main__":

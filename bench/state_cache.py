@@ -1,6 +1,6 @@
 """The decoded host states a stage-1 worker keeps, for a fleet of hosts at their id cap.
 
-    .venv/bin/python -m bench.state_cache [--hosts 600] [--events-per-hour 400]
+    .venv/bin/python -m bench.state_cache [--hosts 600] [--events-per-hour 400] [--store memory disk]
 
 In process, no Kafka. One simulated host's day (bench/state_write.py's busiest host) goes
 through ``Stage1`` (to its id cap at 400 events an hour). Its state is written, as the
@@ -12,7 +12,10 @@ and prints that process's RSS, the cache's count and estimated bytes, and the RS
 per state kept:
   count bound   ``state_cache_max`` alone (10,000), as before 2026-12-04
   byte bound    with ``state_cache_max_mib`` (256 by default) as well
-and the decode a host costs once the cache has dropped it.
+and the decode a host costs once the cache has dropped it. ``--store`` names where the records are
+kept, each mode once per store: ``memory`` (a dict, as faust's memory store keeps them) and
+``disk`` (``processor.state_store: disk``, RocksDB in a temporary folder: processors/disk_store.py).
+The child streams the records into its store, so its RSS holds what the store keeps of them.
 """
 
 from __future__ import annotations
@@ -21,16 +24,18 @@ import argparse
 import hashlib
 import json
 import os
-import pickle  # noqa: S403 - the bench's own file, written by its parent process
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import psutil
 
 from bench.state_write import Store, one_host_day
+from deskwatch.processors.disk_store import DiskMapping
 from deskwatch.processors.host_table import HostStateTable, decoded_bytes, state_records
 from deskwatch.processors.rules import load_default_pack
 from deskwatch.processors.stage1 import HostState, IdBucket, Stage1, count_populations
@@ -69,10 +74,39 @@ def fleet_records(state: HostState, hosts: int) -> list[tuple[bytes, bytes]]:
     return records
 
 
-def child(records_file: Path, hosts: int, max_bytes: int | None) -> dict[str, float]:
+_LENGTHS = struct.Struct(">II")
+
+
+def write_records(path: Path, records: Iterable[tuple[bytes, bytes]]) -> None:
+    """Records as (key length, value length, key, value) frames: a child reads them one by one."""
+    with path.open("wb") as f:
+        for key, value in records:
+            f.write(_LENGTHS.pack(len(key), len(value)) + key + value)
+
+
+def read_records(path: Path) -> Iterator[tuple[bytes, bytes]]:
+    with path.open("rb") as f:
+        while head := f.read(_LENGTHS.size):
+            klen, vlen = _LENGTHS.unpack(head)
+            yield f.read(klen), f.read(vlen)
+
+
+def child(records_file: Path, hosts: int, max_bytes: int | None, kind: str = "memory") -> dict[str, float]:
     store = Store("host-state")
-    with records_file.open("rb") as f:
-        store.data.update(pickle.load(f))  # noqa: S301 - written by this bench's parent process
+    with tempfile.TemporaryDirectory(prefix="deskwatch-state-cache-") as folder:
+        disk = DiskMapping(Path(folder) / "host-state.rocksdb") if kind == "disk" else None
+        if disk is not None:
+            store.data = disk  # type: ignore[assignment]  # a mapping of bytes to bytes, as the dict
+        for key, value in read_records(records_file):
+            store.data[key] = value
+        try:
+            return _read_back(store, hosts, max_bytes)
+        finally:
+            if disk is not None:
+                disk.close()
+
+
+def _read_back(store: Store, hosts: int, max_bytes: int | None) -> dict[str, float]:
     table = HostStateTable(store, ProcessorSettings().state_cache_max, max_bytes)
     names = [f"PC-{n:06d}" for n in range(hosts)]
     before = _rss_mib()
@@ -97,14 +131,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hosts", type=int, default=600)
     parser.add_argument("--events-per-hour", type=float, default=400.0)
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--store", nargs="+", choices=["memory", "disk"], default=["memory"],
+                        help="where the child keeps the records (each mode once per store)")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        path, hosts, max_bytes = args.child
-        print(json.dumps(child(Path(path), int(hosts), int(max_bytes) or None)))
+        path, hosts, max_bytes, kind = args.child
+        print(json.dumps(child(Path(path), int(hosts), int(max_bytes) or None, kind)))
         return
     state = host_at_cap(args.events_per_hour)
-    handle, name = tempfile.mkstemp(prefix="deskwatch-state-cache-", suffix=".pickle")  # private (0600)
+    handle, name = tempfile.mkstemp(prefix="deskwatch-state-cache-", suffix=".records")  # private (0600)
     os.close(handle)
     path = Path(name)
     bound = ProcessorSettings().state_cache_max_mib << 20
@@ -113,15 +149,16 @@ def main() -> None:
           f"({sum(len(w.earlier) for w in state.content.values()):,} earlier windows in them), {len(state.hits)} hits, "
           f"estimated {decoded_bytes(state) / 2**20:.2f} MiB decoded")
     try:
-        with path.open("wb") as f:
-            pickle.dump(fleet_records(state, args.hosts), f)
-        for mode, max_bytes in (("count bound", 0), ("byte bound", bound)):
-            out = subprocess.run([sys.executable, "-m", "bench.state_cache", "--child", str(path), str(args.hosts), str(max_bytes)],
-                                 check=True, capture_output=True, text=True, cwd=Path(__file__).parent.parent).stdout
-            r = json.loads(out)
-            print(f"{mode:>12}: RSS {r['rss_mib']:,.0f} MiB, store {r['store_mib']:,.0f} MiB, "
-                  f"{r['cached']:,.0f} states cached (estimated {r['estimated_mib']:,.0f} MiB, "
-                  f"{r['per_state_mib']:.2f} MiB of RSS each), {r['decode_ms']:.1f} ms a host read")
+        write_records(path, fleet_records(state, args.hosts))
+        for kind in args.store:
+            for mode, max_bytes in (("count bound", 0), ("byte bound", bound)):
+                out = subprocess.run([sys.executable, "-m", "bench.state_cache", "--child", str(path), str(args.hosts),
+                                      str(max_bytes), kind],
+                                     check=True, capture_output=True, text=True, cwd=Path(__file__).parent.parent).stdout
+                r = json.loads(out)
+                print(f"{mode:>12}, {kind:>6} store: RSS {r['rss_mib']:,.0f} MiB, store {r['store_mib']:,.0f} MiB, "
+                      f"{r['cached']:,.0f} states cached (estimated {r['estimated_mib']:,.0f} MiB, "
+                      f"{r['per_state_mib']:.2f} MiB of RSS each), {r['decode_ms']:.1f} ms a host read")
     finally:
         path.unlink(missing_ok=True)
 

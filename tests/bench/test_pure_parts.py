@@ -116,22 +116,23 @@ def test_state_write_measures_both_ways_per_hour() -> None:
     assert last.split_bytes < last.whole_bytes, "after an hour, parts cost less than the whole state"
 
 
-def test_state_cache_bench_reads_every_host_back_and_the_byte_bound_keeps_fewer(tmp_path: Path) -> None:
-    import pickle
-
-    from bench.state_cache import child, fleet_records, host_at_cap
+@pytest.mark.parametrize("kind", ["memory", "disk"])
+def test_state_cache_bench_reads_every_host_back_and_the_byte_bound_keeps_fewer(tmp_path: Path, kind: str) -> None:
+    from bench.state_cache import child, fleet_records, host_at_cap, read_records, write_records
     from deskwatch.processors.host_table import decoded_bytes
 
     state = host_at_cap(20.0)
     records = fleet_records(state, 30)
     keys = {key for key, _ in records}
     assert len(keys) == len(records), "every copy's records under its own host's keys"
-    path = tmp_path / "records.pickle"
-    path.write_bytes(pickle.dumps(records))
-    unbounded = child(path, 30, None)
+    path = tmp_path / "records.bin"
+    write_records(path, records)
+    assert list(read_records(path)) == records
+    unbounded = child(path, 30, None, kind)
     assert unbounded["cached"] == 30 and unbounded["estimated_mib"] == 0
+    assert unbounded["store_mib"] * 2**20 == pytest.approx(sum(len(v) for _, v in records))
     bound = decoded_bytes(state) * 10  # room for ten hosts' states
-    bounded = child(path, 30, bound)
+    bounded = child(path, 30, bound, kind)
     assert bounded["cached"] == 10 and bounded["estimated_mib"] * 2**20 <= bound
 
 
