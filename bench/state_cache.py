@@ -133,6 +133,8 @@ def main() -> None:
     parser.add_argument("--events-per-hour", type=float, default=400.0)
     parser.add_argument("--store", nargs="+", choices=["memory", "disk"], default=["memory"],
                         help="where the child keeps the records (each mode once per store)")
+    parser.add_argument("--bounds", nargs="+", choices=["count", "byte"], default=["count", "byte"],
+                        help="the cache bounds to run (the count bound alone holds every host decoded)")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -152,6 +154,8 @@ def main() -> None:
         write_records(path, fleet_records(state, args.hosts))
         for kind in args.store:
             for mode, max_bytes in (("count bound", 0), ("byte bound", bound)):
+                if mode.split()[0] not in args.bounds:
+                    continue
                 out = subprocess.run([sys.executable, "-m", "bench.state_cache", "--child", str(path), str(args.hosts),
                                       str(max_bytes), kind],
                                      check=True, capture_output=True, text=True, cwd=Path(__file__).parent.parent).stdout

@@ -187,8 +187,9 @@ class DiskStore(memory.Store[bytes, bytes]):
     async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
         self.disk.drop_partitions_except({partition for _, partition in active_tps})
 
-    async def on_stop(self) -> None:
-        self.disk.close()
+    # No on_stop closing the database: faust stops the tables' stores before its consumer and
+    # agents (a worker's log shows that order), so a batch still being written would hit a closed
+    # database. It closes with the process; the next start empties it anyway.
 
 
 def register_disk_store() -> None:
