@@ -264,22 +264,27 @@ def main() -> None:
     parser.add_argument("--processor-reps", type=int, default=None, help="default: --reps")
     parser.add_argument("--workers", type=int, nargs="+", default=[1],
                         help="processor worker processes sharing the partitions; several counts: each is timed")
+    parser.add_argument("--store", nargs="+", choices=["memory", "disk"], default=None,
+                        help="processor.state_store of the timed workers; several: each is timed, alternately "
+                             "(default: the settings')")
     args = parser.parse_args()
-    r = measure(args.hosts, args.events, args.reps, args.processor_reps, args.workers)
+    r = measure(args.hosts, args.events, args.reps, args.processor_reps, args.workers, args.store)
     print_table(r["events"], r["processor_s"], r["bare_s"], r["quix_s"], r["rss_bytes"], args.hosts)
     print_steady(r)
     print_cpu(r)
     print_workers(r)
+    print_stores(r)
 
 
 def measure(hosts: int, events: int, reps: int, processor_reps: int | None = None,
-            workers: list[int] | None = None) -> dict[str, Any]:
+            workers: list[int] | None = None, stores: list[str] | None = None) -> dict[str, Any]:
     """Publish once, time the three systems; the medians (s), every run and the peak RSS (bytes).
     With several ``workers`` counts, the first is the one the table's processor figures are of and
-    ``by_workers`` holds each count's medians."""
+    ``by_workers`` holds each count's medians; so with several ``stores`` (``by_store``)."""
     settings = bench_settings(uuid.uuid4().hex[:8])
     try:
-        return _measure(settings, hosts, events, reps, processor_reps, workers or [1])
+        return _measure(settings, hosts, events, reps, processor_reps, workers or [1],
+                        stores or [settings.processor.state_store])
     finally:
         drop_run_topics(settings)
 
@@ -292,7 +297,7 @@ def drop_run_topics(settings: Settings) -> list[str]:
 
 
 def _measure(settings: Settings, hosts: int, events: int, reps: int, processor_reps: int | None,
-             workers: list[int]) -> dict[str, Any]:
+             workers: list[int], stores: list[str]) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="deskwatch-bench-"))
     t0 = time.monotonic()
     events, envelopes, per_event = prepare(settings, folder, hosts, events)
@@ -300,10 +305,19 @@ def _measure(settings: Settings, hosts: int, events: int, reps: int, processor_r
           f"and {events} per-event records in {time.monotonic() - t0:.0f}s; "
           f"topics prefixed {settings.kafka.topic_prefix}", flush=True)
     by_workers: dict[int, list[tuple[float, int, float, float]]] = {n: [] for n in workers}
-    for i in range(processor_reps or reps):  # the counts alternate, so the machine's drift hits each alike
+    by_store: dict[str, list[tuple[float, int, float, float]]] = {store: [] for store in stores}
+    rep = 0
+    for i in range(processor_reps or reps):  # counts and stores alternate: the machine's drift hits each alike
         for n in workers:
-            by_workers[n].append(time_processor(settings, folder, len(workers) * i + workers.index(n),
-                                                envelopes, events, n))
+            for store in stores if i % 2 == 0 else stores[::-1]:  # ABBA
+                stored = settings.model_copy(update={"processor": settings.processor.model_copy(
+                    update={"state_store": store})})
+                timed = time_processor(stored, folder, rep, envelopes, events, n)
+                rep += 1
+                if store == stores[0]:
+                    by_workers[n].append(timed)
+                if n == workers[0]:
+                    by_store[store].append(timed)
     runs = by_workers[workers[0]]
     processor = statistics.median(r[0] for r in runs)
     rss = max(r[1] for r in runs)
@@ -322,7 +336,12 @@ def _measure(settings: Settings, hosts: int, events: int, reps: int, processor_r
             "workers": workers[0],
             "by_workers": {n: {"steady": statistics.median(r[3] for r in rs), "cpu_s": statistics.median(r[2] for r in rs),
                                "wall_s": statistics.median(r[0] for r in rs), "rss_bytes": max(r[1] for r in rs)}
-                           for n, rs in by_workers.items()}}
+                           for n, rs in by_workers.items()},
+            "store": stores[0],
+            "by_store": {store: {"steady": statistics.median(r[3] for r in rs), "cpu_s": statistics.median(r[2] for r in rs),
+                                 "wall_s": statistics.median(r[0] for r in rs), "rss_bytes": max(r[1] for r in rs),
+                                 "runs_s": [r[0] for r in rs]}
+                         for store, rs in by_store.items()}}
 
 
 def print_table(events: int, processor: float, bare: float, quix: float, rss: int, hosts: int) -> None:
@@ -362,5 +381,19 @@ def print_workers(r: dict[str, Any]) -> None:
               f"ratio to Quix Streams (one process) {f['steady'] / quix if quix else 0:.2f}")
 
 
+def print_stores(r: dict[str, Any]) -> None:
+    """With several stores: each one's medians, and each against the first (same input, alternated runs)."""
+    stores = r.get("by_store", {})
+    if len(stores) < 2:
+        return
+    first, n = stores[r["store"]], r["events"]
+    for store, f in stores.items():
+        print(f"state_store {store:6}: {f['steady']:,.0f} events/s after warm-up, wall {f['wall_s']:.1f} s "
+              f"{[round(x, 1) for x in f['runs_s']]}, CPU {f['cpu_s'] * 1e6 / n:.1f} us/event, "
+              f"peak RSS {f['rss_bytes'] / 2**20:.0f} MiB; against {r['store']}: steady "
+              f"{f['steady'] / first['steady'] if first['steady'] else 0:.2f}, CPU {f['cpu_s'] / first['cpu_s']:.2f}")
+
+
 if __name__ == "__main__":
     main()
+
