@@ -24,6 +24,7 @@ from deskwatch.processors.collect import pace_collector
 from deskwatch.processors.host_table import HostStateTable
 from deskwatch.processors.heartbeat import Heartbeat, exit_now, kafka_offsets, read_pulse
 from deskwatch.processors.in_order import InOrderApp
+from deskwatch.processors.disk_store import stored_bytes
 from deskwatch.processors.group_member import group_instance_id, hold_datadir
 from deskwatch.processors.loop_watch import LoopWatch
 from deskwatch.processors.positions import seek_fresh_inputs_to_beginning
@@ -132,7 +133,7 @@ def run_worker(settings: Settings) -> None:
     loop = LoopWatch()
     Heartbeat(app, p.heartbeat_interval_s, p.heartbeat_stall_after_s,
               lambda a: read_pulse(a, inputs, offsets, loop.take, lambda: host_states.cached,
-                                   lambda: group_states.cached),
+                                   lambda: group_states.cached, lambda: stored_bytes(wiring.host_state, wiring.groups)),
               on_stall=lambda a, pulse: on_stall(a, inputs, pulse.waiting, p.heartbeat_resume_stalled),
               exit_after_s=p.heartbeat_exit_after_s).start()
     wiring.inventory.start()  # the inventory and silences are loaded before the first event

@@ -66,6 +66,7 @@ class Pulse:
     loop_delay_s: float = 0.0  # the event loop's longest delay since the previous pulse (loop_watch.py)
     hosts_cached: tuple[int, int] = (0, 0)  # decoded host states cached, and their estimated bytes
     groups_cached: tuple[int, int] = (0, 0)  # the same for group states (stage 2)
+    stored_bytes: int | None = None  # the tables' records on disk (processor.state_store: disk), else None
 
 
 Offsets = Callable[[list[tuple[str, int]]], tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]]
@@ -73,14 +74,16 @@ Offsets = Callable[[list[tuple[str, int]]], tuple[dict[tuple[str, int], int], di
 
 def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets, loop_delay: Callable[[], float] = lambda: 0.0,
                hosts_cached: Callable[[], tuple[int, int]] = lambda: (0, 0),
-               groups_cached: Callable[[], tuple[int, int]] = lambda: (0, 0)) -> Pulse:
+               groups_cached: Callable[[], tuple[int, int]] = lambda: (0, 0),
+               stored_bytes: Callable[[], int | None] = lambda: None) -> Pulse:
     """Read the faust app's state and its monitor's counters (plain attribute reads), and how far
     the ends of its assigned ``inputs`` partitions are past what it read (``offsets``: the first
     offset still needed, the log's start or the group's commit, and the end: ``kafka_offsets``).
     Changelog partitions are assigned too, but only read while recovering: not counted.
     ``loop_delay``: the event loop's longest delay since the last call (``LoopWatch.take``);
     ``hosts_cached``: the host states' cache, count and estimated bytes (``ModelTable.cached``);
-    ``groups_cached``: the group states' cache, the same way."""
+    ``groups_cached``: the group states' cache, the same way;
+    ``stored_bytes``: the tables' records on disk, ``None`` with the memory store (disk_store.py)."""
     monitor = app.monitor
     try:
         assigned = [(tp.topic, tp.partition) for tp in app.consumer.assignment() if tp.topic in inputs]
@@ -117,6 +120,7 @@ def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets, loop_delay: C
         loop_delay_s=loop_delay(),
         hosts_cached=hosts_cached(),
         groups_cached=groups_cached(),
+        stored_bytes=stored_bytes(),
     )
 
 
@@ -193,6 +197,8 @@ class Heartbeat:
                   "loop_delay_ms": round(now.loop_delay_s * 1000),
                   "hosts_cached": now.hosts_cached[0], "hosts_cached_mib": round(now.hosts_cached[1] / 2**20, 1),
                   "groups_cached": now.groups_cached[0], "groups_cached_mib": round(now.groups_cached[1] / 2**20, 1)}
+        if now.stored_bytes is not None:
+            fields["stored_on_disk_mib"] = round(now.stored_bytes / 2**20, 1)
         self._last = now
         if current != "stalled":
             self._stalled_since, self._stall_handled = None, False

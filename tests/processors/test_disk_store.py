@@ -14,7 +14,7 @@ from faust.types import TP
 from hypothesis import given, settings as hsettings
 from hypothesis import strategies as st
 
-from deskwatch.processors.disk_store import DISK_STORE_URL, DiskMapping, DiskStore
+from deskwatch.processors.disk_store import DISK_STORE_URL, DiskMapping, DiskStore, stored_bytes
 from deskwatch.processors.host_table import HostStateTable
 from deskwatch.processors.stage1 import HostState, IdBucket
 
@@ -127,5 +127,18 @@ def test_the_host_table_reads_back_what_it_wrote_through_the_disk_store(app: fau
         hosts.forget()
         again = hosts.get("PC-1")
         assert again is not None and again.model_dump() == state.model_dump()
+    finally:
+        disk.disk.close()
+
+
+def test_the_bytes_stored_on_disk_are_said_only_for_disk_stores(app: faust.App) -> None:
+    mem, disk = _stores(app)
+    try:
+        assert stored_bytes(SimpleNamespace(data=mem)) is None
+        empty = stored_bytes(SimpleNamespace(data=mem), SimpleNamespace(data=disk))
+        for n in range(1_000):
+            disk[b"h@PC-%d" % n] = bytes(1_000)
+        after = stored_bytes(SimpleNamespace(data=disk))
+        assert empty is not None and after is not None and after - empty >= 1_000_000
     finally:
         disk.disk.close()

@@ -85,7 +85,8 @@ def test_read_pulse_before_the_consumer_exists() -> None:
 def test_a_wait_past_the_limit_is_a_warning_and_work_clears_it() -> None:
     clock = [0.0]
     pulses = iter([pulse(behind=3), pulse(behind=3), pulse(behind=3, loop_delay_s=0.4), pulse(behind=3, received=12),
-                   pulse(received=12, hosts_cached=(302, 255 * 2**20 + 2**19), groups_cached=(41, 3 * 2**20))])
+                   pulse(received=12, hosts_cached=(302, 255 * 2**20 + 2**19), groups_cached=(41, 3 * 2**20),
+                         stored_bytes=1_100 * 2**20)])
     stalls: list[float] = []
     beat = Heartbeat(SimpleNamespace(monitor=None), 30.0, 60.0, lambda app: next(pulses), clock=lambda: clock[0],
                      on_stall=lambda app, pulse: stalls.append(clock[0]))
@@ -104,6 +105,8 @@ def test_a_wait_past_the_limit_is_a_warning_and_work_clears_it() -> None:
     assert [e["loop_delay_ms"] for e in logs] == [0, 0, 400, 0, 0], "the loop's longest delay, on every line"
     assert (logs[-1]["hosts_cached"], logs[-1]["hosts_cached_mib"]) == (302, 255.5), "the host states' cache"
     assert (logs[-1]["groups_cached"], logs[-1]["groups_cached_mib"]) == (41, 3.0), "the group states' cache"
+    assert logs[-1]["stored_on_disk_mib"] == 1_100.0, "the tables' records on disk"
+    assert "stored_on_disk_mib" not in logs[0], "said only with the disk store"
     assert stalls == [130.0], "the stacks are dumped once, at the warning"
 
 
