@@ -72,7 +72,9 @@ class DiskMapping(MutableMapping[bytes, bytes]):
         self.path = path
         if path.exists():
             shutil.rmtree(path)  # rebuilt from the changelog: what a previous worker left is stale
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # the records name hosts and their events' keys: readable by the worker's user only
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.chmod(0o700)
         options = _options()
         self._db = rocksdict.Rdict(str(path), options=options, column_families={_PARTITIONS: options})
         self._partitions_handle = self._db.get_column_family_handle(_PARTITIONS)

@@ -58,6 +58,14 @@ def test_the_mapping_reads_writes_and_deletes_bytes(tmp_path: Path) -> None:
     disk.close()
 
 
+def test_the_database_folder_is_the_workers_own(tmp_path: Path) -> None:
+    disk = DiskMapping(tmp_path / "tables" / "db")
+    try:
+        assert (tmp_path / "tables").stat().st_mode & 0o777 == 0o700
+    finally:
+        disk.close()
+
+
 def test_a_database_left_by_an_earlier_worker_is_emptied_when_opened(tmp_path: Path) -> None:
     """The changelog is read from its start at each start: a record left on disk is stale."""
     disk = DiskMapping(tmp_path / "db")
