@@ -206,14 +206,15 @@ def test_sigkill_and_restart_gives_the_incidents_of_an_uninterrupted_run(
     assert on_disk == (sorted(["groups.rocksdb", "host-state.rocksdb"] * 2) if store == "disk" else []), on_disk
 
 
-@STORES
 def test_two_workers_give_the_incidents_of_one(fleet: tuple[Path, Path, int], runs: Callable[[], Run],
-                                               uninterrupted: tuple[int, dict[str, Incident]], store: str) -> None:
-    """With the disk store, each worker drops the records of the partitions it no longer holds
-    once the rebalance's recovery is over (DiskStore.on_recovery_completed)."""
+                                               uninterrupted: tuple[int, dict[str, Incident]]) -> None:
+    """The default store only. With the disk store this test passed here, but the fault campaign's
+    "1 of 2 workers SIGKILLed for good" row stalled in the survivor's recovery in 2 runs of 4
+    (0 of 4 in memory; bench/RESULTS.md, 2026-12-06): several workers on the disk store are not
+    proven yet, and the README says so."""
     events, inventory, _ = fleet
     total, want = uninterrupted
-    two = with_store(runs(), store)
+    two = runs()
     assert two.produce(events, inventory) == total
     # The second worker joins while the first is mid-stream, so partitions move with records in
     # flight (two workers started together mostly left one of them nothing to do): the first is
