@@ -54,7 +54,7 @@ from deskwatch.producers.simulate import FleetSpec, Simulation, simulate_fleet, 
 from deskwatch.schemas.asset import Asset
 from deskwatch.schemas.envelope import EventBatch
 from deskwatch.schemas.signal import Signal
-from deskwatch.settings import Settings, load_settings
+from deskwatch.settings import STATE_STORES, Settings, load_settings
 from deskwatch.topics import consumer_lag, delete_topics, end_offsets, ensure_topics
 from deskwatch.topology import EVENT_DIGESTS, EVENTS, INCIDENT_CHANGES, SIGNALS
 
@@ -315,7 +315,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--store", nargs="+", choices=["memory", "disk"], default=["memory"],
+    parser.add_argument("--store", nargs="+", choices=STATE_STORES, default=["memory"],
                         help="processor.state_store of each run (each fleet size once per store)")
     args = parser.parse_args()
     measure(args.hosts, args.events, tuple(args.store))

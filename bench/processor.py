@@ -40,7 +40,7 @@ import psutil
 
 from deskwatch.components import Component, write_settings_file
 from deskwatch.producers.simulate import FleetSpec, simulate_fleet, write_inventory_csv
-from deskwatch.settings import Settings, load_settings
+from deskwatch.settings import STATE_STORES, Settings, load_settings
 from deskwatch.topics import consumer_lag, delete_topics, end_offsets, ensure_topics
 from deskwatch.topology import EVENT_DIGESTS, EVENTS
 
@@ -264,7 +264,7 @@ def main() -> None:
     parser.add_argument("--processor-reps", type=int, default=None, help="default: --reps")
     parser.add_argument("--workers", type=int, nargs="+", default=[1],
                         help="processor worker processes sharing the partitions; several counts: each is timed")
-    parser.add_argument("--store", nargs="+", choices=["memory", "disk"], default=None,
+    parser.add_argument("--store", nargs="+", choices=STATE_STORES, default=None,
                         help="processor.state_store of the timed workers; several: each is timed, alternately "
                              "(default: the settings')")
     args = parser.parse_args()
@@ -334,14 +334,15 @@ def _measure(settings: Settings, hosts: int, events: int, reps: int, processor_r
             "processor_steady": statistics.median(r[3] for r in runs),
             "bare_steady": statistics.median(r[2] for r in bare), "quix_steady": statistics.median(r[2] for r in quix),
             "workers": workers[0],
-            "by_workers": {n: {"steady": statistics.median(r[3] for r in rs), "cpu_s": statistics.median(r[2] for r in rs),
-                               "wall_s": statistics.median(r[0] for r in rs), "rss_bytes": max(r[1] for r in rs)}
-                           for n, rs in by_workers.items()},
-            "store": stores[0],
-            "by_store": {store: {"steady": statistics.median(r[3] for r in rs), "cpu_s": statistics.median(r[2] for r in rs),
-                                 "wall_s": statistics.median(r[0] for r in rs), "rss_bytes": max(r[1] for r in rs),
-                                 "runs_s": [r[0] for r in rs]}
-                         for store, rs in by_store.items()}}
+            "by_workers": {n: _summary(rs) for n, rs in by_workers.items()},
+            "store": stores[0], "by_store": {store: _summary(rs) for store, rs in by_store.items()}}
+
+
+def _summary(runs: list[tuple[float, int, float, float]]) -> dict[str, Any]:
+    """One setting's timed runs (wall s, peak RSS bytes, CPU s, steady events/s): medians, peak, walls."""
+    return {"steady": statistics.median(r[3] for r in runs), "cpu_s": statistics.median(r[2] for r in runs),
+            "wall_s": statistics.median(r[0] for r in runs), "rss_bytes": max(r[1] for r in runs),
+            "runs_s": [r[0] for r in runs]}
 
 
 def print_table(events: int, processor: float, bare: float, quix: float, rss: int, hosts: int) -> None:
@@ -396,4 +397,3 @@ def print_stores(r: dict[str, Any]) -> None:
 
 if __name__ == "__main__":
     main()
-

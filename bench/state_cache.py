@@ -40,7 +40,7 @@ from deskwatch.processors.host_table import HostStateTable, decoded_bytes, state
 from deskwatch.processors.rules import load_default_pack
 from deskwatch.processors.stage1 import HostState, IdBucket, Stage1, count_populations
 from deskwatch.schemas.envelope import EventBatch
-from deskwatch.settings import ProcessorSettings
+from deskwatch.settings import STATE_STORES, ProcessorSettings
 
 
 def host_at_cap(per_hour: float) -> HostState:
@@ -131,7 +131,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hosts", type=int, default=600)
     parser.add_argument("--events-per-hour", type=float, default=400.0)
-    parser.add_argument("--store", nargs="+", choices=["memory", "disk"], default=["memory"],
+    parser.add_argument("--store", nargs="+", choices=STATE_STORES, default=["memory"],
                         help="where the child keeps the records (each mode once per store)")
     parser.add_argument("--bounds", nargs="+", choices=["count", "byte"], default=["count", "byte"],
                         help="the cache bounds to run (the count bound alone holds every host decoded)")

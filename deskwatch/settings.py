@@ -7,7 +7,7 @@ variables ``DESKWATCH_<SECTION>__<FIELD>``. Each component receives only its own
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
@@ -114,6 +114,10 @@ class ProducerSettings(_Section):
     source: str = "stdin"
 
 
+StateStore = Literal["memory", "disk"]
+STATE_STORES: tuple[str, ...] = get_args(StateStore)  # what `processor.state_store` and the benches' --store take
+
+
 class ProcessorSettings(_Section):
     app_id: str = "deskwatch-processor"
     # Beside the stack's home, not in /tmp: a fixed name in a world-writable folder can be made
@@ -210,7 +214,7 @@ class ProcessorSettings(_Section):
     # buffers; a record costs ~4 us to write or read instead of a dict's ~0.5 (bench/memory.py and
     # bench/processor.py print both; bench/RESULTS.md, 2026-12-06). Either way the changelog is the
     # durable copy, read from its start when a worker starts.
-    state_store: Literal["memory", "disk"] = Field(
+    state_store: StateStore = Field(
         default="memory",
         description="where a worker keeps its tables' records: 'memory', or 'disk' (RocksDB in the data dir, "
                     "rebuilt from the changelog at each start) for a fleet whose state outgrows memory")
