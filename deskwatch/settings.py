@@ -170,7 +170,9 @@ class ProcessorSettings(_Section):
     heartbeat_stall_after_s: float = Field(default=60.0, gt=0,
                                            description="a waiting or stalled phase this long is logged as a warning")
     heartbeat_resume_stalled: bool = Field(
-        default=True, description="resume the input partitions of a worker stalled that long (see processors/stall.py)")
+        default=True, description="resume the input partitions of a worker stalled that long, and read again the "
+                                  "changelog partitions of a table recovery that read nothing that long "
+                                  "(see processors/stall.py)")
     heartbeat_exit_after_s: float = Field(
         default=300.0, gt=0,
         description="a worker waiting this long (starting, rebalancing, stalled; not when recovering its tables "

@@ -35,7 +35,7 @@ from deskwatch.processors.run_stage1 import attach_stage1
 from deskwatch.processors.run_stage2 import attach_stage2
 from deskwatch.processors.stage1 import Stage1, StateLimits, count_populations
 from deskwatch.processors.stage2 import GroupState, Stage2
-from deskwatch.processors.stall import on_stall
+from deskwatch.processors.stall import on_stall, reread_changelogs
 from deskwatch.processors.tick import attach_ticker
 from deskwatch.processors.views import DecodedMapping, DerivedMapping, ModelTable
 from deskwatch.processors.wiring import Wiring, declare
@@ -135,7 +135,9 @@ def run_worker(settings: Settings) -> None:
               lambda a: read_pulse(a, inputs, offsets, loop.take, lambda: host_states.cached,
                                    lambda: group_states.cached, lambda: stored_bytes(wiring.host_state, wiring.groups)),
               on_stall=lambda a, pulse: on_stall(a, inputs, pulse.waiting, p.heartbeat_resume_stalled),
-              exit_after_s=p.heartbeat_exit_after_s).start()
+              exit_after_s=p.heartbeat_exit_after_s,
+              on_recovery_stall=lambda a, pulse: reread_changelogs(a, pulse.recovering) if p.heartbeat_resume_stalled
+              else None).start()
     wiring.inventory.start()  # the inventory and silences are loaded before the first event
     wiring.silences.start()
     pace_collector()  # after the startup objects exist, so the freeze covers them

@@ -22,6 +22,10 @@ Nor is having no partition: a worker beyond the partition count stands by. A fau
 told to stop or crashed is "stopping", whatever else it reports: a CI run's worker had its start
 fail ("got Future attached to a different loop") while Kafka was away, began to stop, never
 finished, and, holding no partition, would otherwise have waited forever.
+
+A table recovery that reads nothing for ``stall_after_s`` (its offsets unchanged while a changelog
+partition is short of its end) has those partitions read again (``on_recovery_stall``, stall.py),
+at most once per ``stall_after_s``.
 """
 
 from __future__ import annotations
@@ -67,6 +71,8 @@ class Pulse:
     hosts_cached: tuple[int, int] = (0, 0)  # decoded host states cached, and their estimated bytes
     groups_cached: tuple[int, int] = (0, 0)  # the same for group states (stage 2)
     stored_bytes: int | None = None  # the tables' records on disk (processor.state_store: disk), else None
+    # (changelog topic, partition, last offset read, offset needed) of each partition a table recovery still reads
+    recovering: tuple[tuple[str, int, int, int], ...] = ()
 
 
 Offsets = Callable[[list[tuple[str, int]]], tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]]
@@ -121,7 +127,29 @@ def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets, loop_delay: C
         hosts_cached=hosts_cached(),
         groups_cached=groups_cached(),
         stored_bytes=stored_bytes(),
+        recovering=recovery_remaining(app),
     )
+
+
+def recovery_remaining(app: Any) -> tuple[tuple[str, int, int, int], ...]:
+    """The changelog partitions a table recovery under way has not read to their end: (topic,
+    partition, last offset read or -1, offset it needs), from faust's recovery service (internals,
+    read as they are)."""
+    if not getattr(app, "in_recovery", False):
+        return ()
+    try:
+        recovery = app.tables.recovery
+        offsets, highwaters = dict(recovery.active_offsets), dict(recovery.active_highwaters)
+        tps = set(recovery.active_tps)
+    except Exception:  # noqa: BLE001 - no tables, or faust's recovery not started yet
+        return ()
+    remaining = []
+    for tp in tps:
+        have, need = offsets.get(tp), highwaters.get(tp)
+        have = -1 if have is None else int(have)
+        if need is not None and have < int(need):
+            remaining.append((tp.topic, tp.partition, have, int(need)))
+    return tuple(sorted(remaining))
 
 
 def phase(before: Pulse, now: Pulse) -> str:
@@ -159,9 +187,12 @@ class Heartbeat:
 
     def __init__(self, app: Any, interval_s: float, stall_after_s: float, read: Callable[[Any], Pulse],
                  clock: Callable[[], float] = time.monotonic, on_stall: Callable[[Any, Pulse], None] = lambda app, pulse: None,
-                 exit_after_s: float | None = None, on_exit: Callable[[int], None] = exit_now) -> None:
+                 exit_after_s: float | None = None, on_exit: Callable[[int], None] = exit_now,
+                 on_recovery_stall: Callable[[Any, Pulse], None] = lambda app, pulse: None) -> None:
         self._app, self._interval, self._stall_after = app, interval_s, stall_after_s
         self._read, self._clock, self._on_stall = read, clock, on_stall
+        self._on_recovery_stall = on_recovery_stall
+        self._recovery_read_at: float | None = None  # when the recovery's offsets last moved
         self._exit_after, self._on_exit = exit_after_s, on_exit
         self._stop = threading.Event()
         self._last = Pulse(False, False, False, 0, 0, 0)
@@ -183,6 +214,21 @@ class Heartbeat:
         while not self._stop.wait(self._interval):
             self.beat()
 
+    def _recovery_still(self, current: str, now: Pulse) -> float | None:
+        """How long a table recovery under way has read nothing, once that reaches ``stall_after_s``;
+        the count then starts afresh, so its partitions are read again at most that often."""
+        if current != "recovering" or not now.recovering:
+            self._recovery_read_at = None
+            return None
+        if self._recovery_read_at is None or now.recovering != self._last.recovering:
+            self._recovery_read_at = self._clock()
+            return None
+        still = self._clock() - self._recovery_read_at
+        if still < self._stall_after:
+            return None
+        self._recovery_read_at = self._clock()
+        return still
+
     def beat(self) -> str:
         """Read the worker once, log the line, return the phase."""
         try:
@@ -199,7 +245,13 @@ class Heartbeat:
                   "groups_cached": now.groups_cached[0], "groups_cached_mib": round(now.groups_cached[1] / 2**20, 1)}
         if now.stored_bytes is not None:
             fields["stored_on_disk_mib"] = round(now.stored_bytes / 2**20, 1)
+        recovery_still = self._recovery_still(current, now)
         self._last = now
+        if recovery_still is not None:
+            log.warning("table recovery reads nothing: its changelog partitions are read again",
+                        still_s=round(recovery_still, 1),
+                        partitions=[f"{t}[{p}] at {have} of {need}" for t, p, have, need in now.recovering])
+            self._on_recovery_stall(self._app, now)
         if current != "stalled":
             self._stalled_since, self._stall_handled = None, False
         elif self._stalled_since is None:

@@ -218,3 +218,32 @@ def test_offsets_start_past_the_groups_commit_after_a_restart(settings: Any) -> 
     app = SimpleNamespace(monitor=SimpleNamespace(tp_read_offsets={}, tp_committed_offsets={}, messages_received_total=0),
                           consumer=SimpleNamespace(assignment=lambda: [TopicPartition(topic, 0)]))
     assert read_pulse(app, frozenset({topic}), kafka_offsets(s.kafka, group)).behind == 2
+
+
+def test_recovery_remaining_lists_the_changelog_partitions_not_read_to_their_end() -> None:
+    from deskwatch.processors.heartbeat import recovery_remaining
+    groups0, groups1, hosts0 = TP("app-groups-changelog", 0), TP("app-groups-changelog", 1), TP("app-hosts-changelog", 0)
+    recovery = SimpleNamespace(active_tps={groups0, groups1, hosts0},
+                               active_offsets={groups0: None, groups1: 26, hosts0: 586},
+                               active_highwaters={groups0: 17, groups1: 26, hosts0: 900})
+    app = SimpleNamespace(in_recovery=True, tables=SimpleNamespace(recovery=recovery))
+    assert recovery_remaining(app) == (("app-groups-changelog", 0, -1, 17), ("app-hosts-changelog", 0, 586, 900))
+    assert recovery_remaining(SimpleNamespace(in_recovery=False, tables=None)) == (), "read only while recovering"
+    assert recovery_remaining(SimpleNamespace(in_recovery=True)) == (), "no tables yet: nothing, no error"
+
+
+def test_a_recovery_that_reads_nothing_has_its_changelogs_read_again_at_most_once_per_stall_limit() -> None:
+    stuck, moved = (("app-groups-changelog", 0, -1, 17),), (("app-groups-changelog", 0, 5, 17),)
+    feed = iter([pulse(in_recovery=True, received=0, recovering=r)
+                 for r in (stuck, stuck, stuck, stuck, moved, moved, moved)] + [pulse(received=5)])
+    clock, rereads = [0.0], []
+    beat = Heartbeat(SimpleNamespace(monitor=None), 30.0, 60.0, lambda app: next(feed), clock=lambda: clock[0],
+                     on_recovery_stall=lambda app, p: rereads.append((clock[0], p.recovering)))
+    with capture_logs() as logs:
+        for t in (0.0, 30.0, 60.0, 90.0, 120.0, 150.0, 180.0, 190.0):
+            clock[0] = t
+            beat.beat()
+    assert rereads == [(60.0, stuck), (180.0, moved)], "60 s without a record read; progress restarts the count"
+    warned = [e for e in logs if e["event"].startswith("table recovery reads nothing")]
+    assert [(e["still_s"], e["partitions"]) for e in warned] == [
+        (60.0, ["app-groups-changelog[0] at -1 of 17"]), (60.0, ["app-groups-changelog[0] at 5 of 17"])]

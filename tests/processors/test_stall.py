@@ -10,7 +10,7 @@ from typing import Any
 from faust.types import TP
 from structlog.testing import capture_logs
 
-from deskwatch.processors.stall import await_chain, dump_stacks, on_stall
+from deskwatch.processors.stall import await_chain, dump_stacks, on_stall, reread_changelogs
 
 
 def test_dump_stacks_logs_threads_and_task_await_chains() -> None:
@@ -102,3 +102,42 @@ def test_on_stall_without_resume_only_reports() -> None:
 
     asyncio.run(main())
     assert consumer.paused == {TP("events", 0)} and not consumer.flow_active and not consumer.seeks
+
+
+class RecoveringConsumer(FakeConsumer):
+    """The consumer as a stalled table recovery leaves it: flowing, its changelogs assigned."""
+
+    def __init__(self, assigned: set[Any]) -> None:
+        super().__init__(assigned, set(assigned))
+        self.flow_active = True
+        self.sought: list[dict[Any, int]] = []
+
+    async def seek_wait(self, partitions: dict[Any, int]) -> None:
+        self.sought.append(dict(partitions))
+
+
+def test_reread_changelogs_seeks_each_waiting_partition_to_what_recovery_applied() -> None:
+    groups0, groups3 = TP("app-groups-changelog", 0), TP("app-groups-changelog", 3)
+    consumer = RecoveringConsumer({groups0, groups3, TP("events", 0)})
+    waiting = (("app-groups-changelog", 0, -1, 8), ("app-groups-changelog", 3, 12, 42), ("app-groups-changelog", 5, 0, 9))
+
+    async def main() -> None:
+        reread_changelogs(SimpleNamespace(loop=asyncio.get_running_loop(), consumer=consumer), waiting)
+        await asyncio.sleep(0.05)
+
+    asyncio.run(main())
+    assert consumer.sought == [{groups0: 0, groups3: 12}], "-1 read as 0; a partition no longer assigned left out"
+    assert consumer.paused == {TP("events", 0)}, "the re-read partitions resumed, the inputs left as they were"
+
+
+def test_reread_changelogs_leaves_a_rebalance_under_way_to_its_own_recovery() -> None:
+    consumer = RecoveringConsumer({TP("app-groups-changelog", 0)})
+    consumer.flow_active = False
+
+    async def main() -> None:
+        reread_changelogs(SimpleNamespace(loop=asyncio.get_running_loop(), consumer=consumer),
+                          (("app-groups-changelog", 0, -1, 8),))
+        await asyncio.sleep(0.05)
+
+    asyncio.run(main())
+    assert consumer.sought == []
