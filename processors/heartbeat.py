@@ -248,8 +248,7 @@ class Heartbeat:
         recovery_still = self._recovery_still(current, now)
         self._last = now
         if recovery_still is not None:
-            log.warning("table recovery reads nothing: its changelog partitions are read again",
-                        still_s=round(recovery_still, 1),
+            log.warning("table recovery reads nothing", still_s=round(recovery_still, 1),
                         partitions=[f"{t}[{p}] at {have} of {need}" for t, p, have, need in now.recovering])
             self._on_recovery_stall(self._app, now)
         if current != "stalled":

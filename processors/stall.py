@@ -106,6 +106,8 @@ def reread_changelogs(app: Any, recovering: tuple[tuple[str, int, int, int], ...
         if positions:
             await consumer.seek_wait(positions)
             consumer.resume_partitions(set(positions))
+            log.warning("changelog partitions read again from what the recovery applied",
+                        partitions=[f"{tp.topic}[{tp.partition}]@{offset}" for tp, offset in sorted(positions.items())])
 
     def done(future: Any) -> None:
         if not future.cancelled() and future.exception() is not None:

@@ -121,13 +121,16 @@ def test_reread_changelogs_seeks_each_waiting_partition_to_what_recovery_applied
     consumer = RecoveringConsumer({groups0, groups3, TP("events", 0)})
     waiting = (("app-groups-changelog", 0, -1, 8), ("app-groups-changelog", 3, 12, 42), ("app-groups-changelog", 5, 0, 9))
 
-    async def main() -> None:
-        reread_changelogs(SimpleNamespace(loop=asyncio.get_running_loop(), consumer=consumer), waiting)
-        await asyncio.sleep(0.05)
+    async def main() -> list[MutableMapping[str, Any]]:
+        with capture_logs() as logs:
+            reread_changelogs(SimpleNamespace(loop=asyncio.get_running_loop(), consumer=consumer), waiting)
+            await asyncio.sleep(0.05)
+        return logs
 
-    asyncio.run(main())
+    logs = asyncio.run(main())
     assert consumer.sought == [{groups0: 0, groups3: 12}], "-1 read as 0; a partition no longer assigned left out"
     assert consumer.paused == {TP("events", 0)}, "the re-read partitions resumed, the inputs left as they were"
+    assert [e["partitions"] for e in logs] == [["app-groups-changelog[0]@0", "app-groups-changelog[3]@12"]]
 
 
 def test_reread_changelogs_leaves_a_rebalance_under_way_to_its_own_recovery() -> None:
@@ -139,5 +142,6 @@ def test_reread_changelogs_leaves_a_rebalance_under_way_to_its_own_recovery() ->
                           (("app-groups-changelog", 0, -1, 8),))
         await asyncio.sleep(0.05)
 
-    asyncio.run(main())
-    assert consumer.sought == []
+    with capture_logs() as logs:
+        asyncio.run(main())
+    assert consumer.sought == [] and logs == []
