@@ -13,6 +13,7 @@ from deskwatch.settings import Settings
 from deskwatch.topics import ensure_topics
 from deskwatch.topology import EVENTS
 from tests.prefixed import prefixed
+from tests.records import _partitions
 
 # kafka-python's describe_groups answer for one member, as the local broker gave it (2026-12-04)
 _DESCRIBED = {
@@ -47,8 +48,14 @@ def test_parse_group_of_a_group_the_broker_does_not_know() -> None:
 
 
 def _joined(settings: Settings, instance_id: str) -> KafkaConsumer:
-    return KafkaConsumer(EVENTS.name(settings.kafka), group_id=settings.sink.group_id, group_instance_id=instance_id,
-                         enable_auto_commit=False, **kafka_python_options(settings.kafka))
+    """A static member of the sink's group, subscribed to the events topic once its metadata shows the
+    topic's partitions: a member that joined before it did (a topic created a moment earlier, CI of
+    2026-12-06) was assigned none ("No partition metadata") and had not rejoined 60 s later."""
+    topic = EVENTS.name(settings.kafka)
+    consumer = KafkaConsumer(topic, group_id=settings.sink.group_id, group_instance_id=instance_id,
+                             enable_auto_commit=False, **kafka_python_options(settings.kafka))
+    assert len(_partitions(consumer, topic, 30)) == settings.kafka.partitions, "the topic's partitions never showed"
+    return consumer
 
 
 def _poll_until(consumer: KafkaConsumer, want: int, timeout_s: float) -> float:
