@@ -44,6 +44,11 @@ from kafka import TopicPartition
 from deskwatch.topics import OffsetReader, unread_offsets
 from deskwatch.settings import KafkaSettings
 
+# (topic, partition, next offset it needs) of each input partition with records past it
+Waiting = tuple[tuple[str, int, int], ...]
+# (changelog topic, partition, last offset applied or -1, offset needed) of each partition a table recovery still reads
+Recovering = tuple[tuple[str, int, int, int], ...]
+
 log = structlog.get_logger(__name__)
 
 # How long one beat waits for the broker to tell its group's commits (a third of the default
@@ -65,14 +70,13 @@ class Pulse:
     flow_active: bool = True  # faust's consumer flow (stopped during a rebalance)
     paused: int = 0  # assigned input partitions faust holds paused
     fetching: int = -1  # assigned input partitions faust fetches from (-1: all assigned, not narrowed yet)
-    waiting: tuple[tuple[str, int, int], ...] = ()  # (topic, partition, next offset it needs) with records past it
+    waiting: Waiting = ()  # the input partitions with records past what it read
     stopping: bool = False  # faust's app was told to stop, or crashed
     loop_delay_s: float = 0.0  # the event loop's longest delay since the previous pulse (loop_watch.py)
     hosts_cached: tuple[int, int] = (0, 0)  # decoded host states cached, and their estimated bytes
     groups_cached: tuple[int, int] = (0, 0)  # the same for group states (stage 2)
     stored_bytes: int | None = None  # the tables' records on disk (processor.state_store: disk), else None
-    # (changelog topic, partition, last offset read, offset needed) of each partition a table recovery still reads
-    recovering: tuple[tuple[str, int, int, int], ...] = ()
+    recovering: Recovering = ()  # the changelog partitions a table recovery under way still reads
 
 
 Offsets = Callable[[list[tuple[str, int]]], tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]]
@@ -131,7 +135,7 @@ def read_pulse(app: Any, inputs: frozenset[str], offsets: Offsets, loop_delay: C
     )
 
 
-def recovery_remaining(app: Any) -> tuple[tuple[str, int, int, int], ...]:
+def recovery_remaining(app: Any) -> Recovering:
     """The changelog partitions a table recovery under way has not read to their end: (topic,
     partition, last offset read or -1, offset it needs), from faust's recovery service (internals,
     read as they are)."""

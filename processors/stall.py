@@ -21,19 +21,28 @@ cleared when the flow resumes, which this worker's log showed dropping a standby
 recovers is faust's own recovery step done again: seek each partition still waited on back to the
 last offset applied, and resume it (``reread_changelogs``). The recovery skips every record at or
 below what it applied, so reading them again changes nothing else.
+
+One path to such a loss was deskwatch's own, whether or not it was the one those rows took: the
+stall resume is decided in the heartbeat's thread and runs later on the loop, and resuming faust's
+flow control there empties every queue it manages, the recovery's changelog queue included. A
+rebalance begun in between now makes the resume do nothing (``_rebalancing``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import gc
 import sys
 import threading
 import traceback
+from collections.abc import Coroutine
 from typing import Any
 
 import structlog
 from faust.types import TP
+
+from deskwatch.processors.heartbeat import Recovering, Waiting
 
 log = structlog.get_logger(__name__)
 
@@ -72,12 +81,19 @@ def _generator_behind(awaitable: Any) -> Any:
     return next((r for r in gc.get_referents(awaitable) if hasattr(r, "ag_frame")), None)
 
 
-def resume_inputs(app: Any, inputs: frozenset[str], waiting: tuple[tuple[str, int, int], ...]) -> None:
+def resume_inputs(app: Any, inputs: frozenset[str], waiting: Waiting) -> None:
     """On the event loop: resume the assigned input partitions and the consumer's flow, and seek each
     partition with records waiting back to its committed offset (records a cancelled fetch had
-    taken off the client's buffer are read again; anything re-read is idempotent downstream)."""
+    taken off the client's buffer are read again; anything re-read is idempotent downstream).
+
+    The heartbeat decides in its own thread; by the time this runs, a rebalance may have begun.
+    Then nothing is done: that rebalance seeks the inputs itself, and resuming faust's flow control
+    during its table recovery would empty the changelog queue of records the recovery still needs."""
 
     async def resume() -> None:
+        if _rebalancing(app):
+            log.warning("stalled input partitions left to the rebalance under way")
+            return
         consumer = app.consumer
         tps = {tp for tp in consumer.assignment() if tp.topic in inputs}
         consumer.resume_partitions(tps)
@@ -89,10 +105,10 @@ def resume_inputs(app: Any, inputs: frozenset[str], waiting: tuple[tuple[str, in
         log.warning("processor resumed its stalled input partitions", partitions=len(tps),
                     seeks=[f"{t}[{p}]@{o}" for t, p, o in sought])
 
-    asyncio.run_coroutine_threadsafe(resume(), app.loop)
+    _on_loop(app, resume(), "stalled input partitions not resumed")
 
 
-def reread_changelogs(app: Any, recovering: tuple[tuple[str, int, int, int], ...]) -> None:
+def reread_changelogs(app: Any, recovering: Recovering) -> None:
     """On the event loop: seek each changelog partition a table recovery still waits on back to the
     last offset it applied (faust's own recovery seek: that offset, -1 read as 0) and resume it.
     faust's recovery skips records at or below what it applied, so reading them again is idempotent."""
@@ -109,14 +125,25 @@ def reread_changelogs(app: Any, recovering: tuple[tuple[str, int, int, int], ...
             log.warning("changelog partitions read again from what the recovery applied",
                         partitions=[f"{tp.topic}[{tp.partition}]@{offset}" for tp, offset in sorted(positions.items())])
 
-    def done(future: Any) -> None:
+    _on_loop(app, reread(), "changelog partitions not read again")
+
+
+def _rebalancing(app: Any) -> bool:
+    """faust is rebalancing or recovering tables (it sets both flags through a recovery)."""
+    return bool(getattr(app, "rebalancing", False) or getattr(app, "in_recovery", False))
+
+
+def _on_loop(app: Any, work: Coroutine[Any, Any, None], failed: str) -> None:
+    """Run ``work`` on the app's event loop from the heartbeat's thread; log ``failed`` if it raises."""
+
+    def done(future: concurrent.futures.Future[None]) -> None:
         if not future.cancelled() and future.exception() is not None:
-            log.warning("changelog partitions not read again", error=repr(future.exception()))
+            log.warning(failed, error=repr(future.exception()))
 
-    asyncio.run_coroutine_threadsafe(reread(), app.loop).add_done_callback(done)
+    asyncio.run_coroutine_threadsafe(work, app.loop).add_done_callback(done)
 
 
-def on_stall(app: Any, inputs: frozenset[str], waiting: tuple[tuple[str, int, int], ...], resume: bool) -> None:
+def on_stall(app: Any, inputs: frozenset[str], waiting: Waiting, resume: bool) -> None:
     """Where it waits, then (``resume``) the inputs resumed and re-sought."""
     dump_stacks(app)
     if resume:

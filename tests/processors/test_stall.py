@@ -104,6 +104,47 @@ def test_on_stall_without_resume_only_reports() -> None:
     assert consumer.paused == {TP("events", 0)} and not consumer.flow_active and not consumer.seeks
 
 
+def test_on_stall_leaves_a_rebalance_begun_since_to_it() -> None:
+    """The heartbeat saw a stall; by the time the resume runs on the loop a rebalance recovers
+    tables. Resuming faust's flow control then would empty the recovery's changelog queue."""
+    consumer = FakeConsumer({TP("events", 0)}, {TP("events", 0)})
+    flow = SimpleNamespace(resumed=False)
+
+    async def main(flags: dict[str, bool]) -> list[MutableMapping[str, Any]]:
+        app = SimpleNamespace(loop=asyncio.get_running_loop(), consumer=consumer, **flags,
+                              flow_control=SimpleNamespace(resume=lambda: setattr(flow, "resumed", True)))
+        with capture_logs() as logs:
+            on_stall(app, frozenset({"events"}), (("events", 0, 3),), resume=True)
+            await asyncio.sleep(0.05)
+        return logs
+
+    for flags in ({"in_recovery": True, "rebalancing": True}, {"in_recovery": False, "rebalancing": True}):
+        logs = asyncio.run(main(flags))
+        assert not flow.resumed and consumer.paused == {TP("events", 0)} and not consumer.seeks, flags
+        assert [e["event"] for e in logs if "stack" not in e["event"]] == [
+            "stalled input partitions left to the rebalance under way"], flags
+
+
+def test_a_resume_that_fails_on_the_loop_is_logged() -> None:
+    class Refusing(FakeConsumer):
+        async def seek(self, tp: Any, offset: int) -> None:
+            raise RuntimeError("consumer stopped")
+
+    consumer = Refusing({TP("events", 0)}, set())
+
+    async def main() -> list[MutableMapping[str, Any]]:
+        app = SimpleNamespace(loop=asyncio.get_running_loop(), consumer=consumer,
+                              flow_control=SimpleNamespace(resume=lambda: None))
+        with capture_logs() as logs:
+            on_stall(app, frozenset({"events"}), (("events", 0, 3),), resume=True)
+            await asyncio.sleep(0.05)
+        return logs
+
+    logs = asyncio.run(main())
+    assert [(e["event"], e.get("error")) for e in logs if "stack" not in e["event"]] == [
+        ("stalled input partitions not resumed", "RuntimeError('consumer stopped')")]
+
+
 class RecoveringConsumer(FakeConsumer):
     """The consumer as a stalled table recovery leaves it: flowing, its changelogs assigned."""
 
