@@ -35,7 +35,7 @@ from deskwatch.processors.run_stage1 import attach_stage1
 from deskwatch.processors.run_stage2 import attach_stage2
 from deskwatch.processors.stage1 import Stage1, StateLimits, count_populations
 from deskwatch.processors.stage2 import GroupState, Stage2
-from deskwatch.processors.stall import on_stall, reread_changelogs
+from deskwatch.processors.stall import on_recovery_stall, on_stall
 from deskwatch.processors.tick import attach_ticker
 from deskwatch.processors.views import DecodedMapping, DerivedMapping, ModelTable
 from deskwatch.processors.wiring import Wiring, declare
@@ -136,8 +136,7 @@ def run_worker(settings: Settings) -> None:
                                    lambda: group_states.cached, lambda: stored_bytes(wiring.host_state, wiring.groups)),
               on_stall=lambda a, pulse: on_stall(a, inputs, pulse.waiting, p.heartbeat_resume_stalled),
               exit_after_s=p.heartbeat_exit_after_s,
-              on_recovery_stall=lambda a, pulse: reread_changelogs(a, pulse.recovering) if p.heartbeat_resume_stalled
-              else None).start()
+              on_recovery_stall=lambda a, pulse: on_recovery_stall(a, pulse.recovering, p.heartbeat_resume_stalled)).start()
     wiring.inventory.start()  # the inventory and silences are loaded before the first event
     wiring.silences.start()
     pace_collector()  # after the startup objects exist, so the freeze covers them

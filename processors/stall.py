@@ -36,7 +36,7 @@ import gc
 import sys
 import threading
 import traceback
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -148,3 +148,49 @@ def on_stall(app: Any, inputs: frozenset[str], waiting: Waiting, resume: bool) -
     dump_stacks(app)
     if resume:
         resume_inputs(app, inputs, waiting)
+
+
+def on_recovery_stall(app: Any, recovering: Recovering, reread: bool) -> None:
+    """Where it waits (faust's recovery task among the stacks) and where each partition's records
+    stand, then (``reread``) the changelog partitions it waits on read again."""
+    log.warning("table recovery stall: where its records stand", partitions=recovery_whereabouts(app, recovering),
+                changelog_queue=_attempt(lambda: app.tables.changelog_queue.qsize()),
+                recovery_buffers=_attempt(lambda: {t.name: len(b) for t, b in app.tables.recovery.buffers.items()}))
+    dump_stacks(app)
+    if reread:
+        reread_changelogs(app, recovering)
+
+
+def recovery_whereabouts(app: Any, recovering: Recovering) -> list[dict[str, Any]]:
+    """For each changelog partition a stalled recovery waits on, where its records could be: the
+    client's position and buffer (aiokafka), faust's read offset and partition sets, and whether
+    faust's recovery counts it as active or standby. Internals of both, read as they are from the
+    heartbeat's thread: for diagnosis only (a value that cannot be read is ``None``)."""
+    client = _attempt(lambda: app.consumer._thread._ensure_consumer())
+    return [{"partition": f"{topic}[{partition}]", "applied": have, "needed": need,
+             **_whereabouts(app, client, TP(topic, partition))}
+            for topic, partition, have, need in recovering]
+
+
+def _whereabouts(app: Any, client: Any, tp: TP) -> dict[str, Any]:
+    consumer, recovery = app.consumer, _attempt(lambda: app.tables.recovery)
+    state = _attempt(lambda: client._subscription.subscription.assignment.state_value(tp))
+    active = _attempt(lambda: consumer._active_partitions)
+    return {
+        "client_position": _attempt(lambda: state._position),
+        "client_paused": _attempt(lambda: state.paused),
+        "client_buffered": _attempt(lambda: tp in client._fetcher._records),
+        "read_offset": _attempt(lambda: dict(consumer._read_offset).get(tp)),
+        "faust_fetching": None if active is None else tp in active,
+        "faust_paused": _attempt(lambda: tp in consumer._paused_partitions),
+        "recovery_active": _attempt(lambda: tp in recovery.active_tps),
+        "recovery_standby": _attempt(lambda: tp in recovery.standby_tps),
+    }
+
+
+def _attempt(read: Callable[[], Any]) -> Any:
+    """``read()``, or None when the internals it reads are not there (another version, not started)."""
+    try:
+        return read()
+    except Exception:  # noqa: BLE001 - a diagnosis never takes the heartbeat down
+        return None

@@ -10,7 +10,14 @@ from typing import Any
 from faust.types import TP
 from structlog.testing import capture_logs
 
-from deskwatch.processors.stall import await_chain, dump_stacks, on_stall, reread_changelogs
+from deskwatch.processors.stall import (
+    await_chain,
+    dump_stacks,
+    on_recovery_stall,
+    on_stall,
+    recovery_whereabouts,
+    reread_changelogs,
+)
 
 
 def test_dump_stacks_logs_threads_and_task_await_chains() -> None:
@@ -186,3 +193,42 @@ def test_reread_changelogs_leaves_a_rebalance_under_way_to_its_own_recovery() ->
     with capture_logs() as logs:
         asyncio.run(main())
     assert consumer.sought == [] and logs == []
+
+
+def test_on_recovery_stall_logs_where_it_waits_then_rereads_only_when_asked() -> None:
+    groups0 = TP("app-groups-changelog", 0)
+
+    async def main(reread: bool) -> tuple[RecoveringConsumer, list[MutableMapping[str, Any]]]:
+        consumer = RecoveringConsumer({groups0})
+        with capture_logs() as logs:
+            on_recovery_stall(SimpleNamespace(loop=asyncio.get_running_loop(), consumer=consumer),
+                              (("app-groups-changelog", 0, 4, 9),), reread=reread)
+            await asyncio.sleep(0.05)
+        return consumer, logs
+
+    for reread in (True, False):
+        consumer, logs = asyncio.run(main(reread))
+        assert any(e["event"] == "processor thread stack" for e in logs), reread
+        where = [e for e in logs if e["event"] == "table recovery stall: where its records stand"]
+        assert [p["partition"] for p in where[0]["partitions"]] == ["app-groups-changelog[0]"], reread
+        assert consumer.sought == ([{groups0: 4}] if reread else []), reread
+
+
+def test_recovery_whereabouts_reads_the_client_and_faust_and_survives_missing_internals() -> None:
+    groups0, groups1 = TP("app-groups-changelog", 0), TP("app-groups-changelog", 1)
+    state = SimpleNamespace(_position=62, paused=False)
+    client = SimpleNamespace(
+        _subscription=SimpleNamespace(subscription=SimpleNamespace(assignment=SimpleNamespace(
+            state_value=lambda tp: state if tp == groups0 else None))),
+        _fetcher=SimpleNamespace(_records={}))
+    consumer = SimpleNamespace(_thread=SimpleNamespace(_ensure_consumer=lambda: client),
+                               _read_offset={groups0: 61}, _active_partitions={groups0}, _paused_partitions=set())
+    app = SimpleNamespace(consumer=consumer, tables=SimpleNamespace(recovery=SimpleNamespace(
+        active_tps={groups0, groups1}, standby_tps=set())))
+    where = recovery_whereabouts(app, (("app-groups-changelog", 0, 0, 62), ("app-groups-changelog", 1, -1, 9)))
+    assert where[0] == {"partition": "app-groups-changelog[0]", "applied": 0, "needed": 62, "client_position": 62,
+                        "client_paused": False, "client_buffered": False, "read_offset": 61, "faust_fetching": True,
+                        "faust_paused": False, "recovery_active": True, "recovery_standby": False}
+    assert where[1]["client_position"] is None and where[1]["read_offset"] is None and where[1]["faust_fetching"] is False
+    bare = recovery_whereabouts(SimpleNamespace(consumer=SimpleNamespace()), (("app-groups-changelog", 0, 0, 62),))
+    assert set(bare[0].values()) == {"app-groups-changelog[0]", 0, 62, None}
