@@ -55,7 +55,7 @@ import asyncio
 import bisect
 import enum
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import faust
 import structlog
@@ -395,7 +395,8 @@ class InOrderConsumer(faust_aiokafka.Consumer):
 
 
 class _FetchWaitThread(faust_aiokafka.AIOKafkaConsumerThread):
-    """faust's consumer thread, its aiokafka consumer given the app's ``fetch_max_wait_ms``.
+    """faust's consumer thread, its aiokafka consumer given the app's ``fetch_max_wait_ms``, and
+    a fetch that outlives a rebalance giving its records back (``_fetch_records``).
 
     faust builds the worker's consumer with ``fetch_max_wait_ms=1500`` and no setting for it. A
     fetch in flight leaves out the partitions that still hold buffered records, and they wait until
@@ -413,6 +414,38 @@ class _FetchWaitThread(faust_aiokafka.AIOKafkaConsumerThread):
                                    "processor.fetch_max_wait_ms cannot be applied to this version")
             consumer._fetch_max_wait_ms = wait
         return consumer
+
+    async def _fetch_records(self, consumer: Any, active_partitions: Any, timeout: float | None = None,
+                             max_records: int | None = None) -> Any:
+        """faust's fetch, except that one which outlived a rebalance gives its records back.
+
+        faust's fetch loop asks this thread for records and waits for them up to a second. A
+        rebalance stops that loop (``_stop_fetcher``), which cancels the wait but not the fetch:
+        the fetch goes on here and takes whatever arrives, with nobody left to hand it over. A new
+        assignment's recovery starts at once (faust's recovery delay is 0), so the records it
+        sought its changelog partitions back to could be taken by the fetch of the generation
+        before: the client's position then sat at the partition's end, faust had handed over none
+        of its records, and the recovery waited for them for good. That was the disk store's
+        recovery stall on the fault rows "1 of 2 workers SIGKILLed for good" (each stalled
+        partition had been a standby there, fetched in the generation before). So a fetch that
+        returns after the group's generation changed, or after partitions were revoked, seeks each
+        still-assigned partition it took records from back to its first one and returns nothing:
+        a caller still waiting fetches them again, and the partitions are where a seek left them.
+        The thread's calls interleave only at awaits: no seek comes between the fetch's return and
+        these seeks."""
+        order = cast(InOrderConsumer, self.consumer).order
+        generation, revocations = self.app.consumer_generation_id, order.revocations
+        records = await super()._fetch_records(consumer, active_partitions, timeout=timeout, max_records=max_records)
+        if records and (self.app.consumer_generation_id != generation or order.revocations != revocations):
+            assigned = consumer.assignment()
+            back = {tp: batch[0].offset for tp, batch in records.items() if batch and tp in assigned}
+            for tp, offset in back.items():
+                consumer.seek(tp, offset)
+            log.warning("a fetch outlived a rebalance: its records given back",
+                        records=sum(len(batch) for batch in records.values()),
+                        partitions=[f"{tp.topic}[{tp.partition}]@{offset}" for tp, offset in sorted(back.items())])
+            return {}
+        return records
 
 
 def fetch_wait_of(consumer: Any) -> int:

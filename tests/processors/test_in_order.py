@@ -5,8 +5,10 @@ tests/integration/test_processor_recovery.py)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
 from deskwatch.processors.app import build_app
-from deskwatch.processors.in_order import InOrderConsumer, InputOrder, Step, output_failed
+from deskwatch.processors.in_order import InOrderConsumer, InputOrder, Step, _FetchWaitThread, output_failed
 from deskwatch.settings import Settings
 
 EVENTS = TP("events", 3)
@@ -276,3 +278,65 @@ def test_acknowledgements_that_arrive_while_a_partition_is_revoked_do_not_reach_
     assert c._new_offset(events) is None and seeks == [] and c.heals == 0
     again = _message(c, events, 8)
     assert c.ack(again) is False and c.unprocessed_acks == 1
+
+
+class _Fetcher:
+    """aiokafka's fetcher as faust's ``_fetch_records`` uses it; ``during`` runs while it waits."""
+
+    def __init__(self, records: dict[Any, list[Any]], during: Any) -> None:
+        self._closed, self.records, self.during = False, records, during
+        self._subscriptions = SimpleNamespace(fetch_context=contextlib.nullcontext)
+
+    async def fetched_records(self, partitions: Any, timeout: Any = None, max_records: Any = None) -> Any:
+        self.during()
+        return self.records
+
+
+class _Client:
+    """aiokafka's consumer: its assignment, and the seeks made on it."""
+
+    def __init__(self, fetcher: _Fetcher, assigned: set[Any]) -> None:
+        self._fetcher, self._closed, self.assigned = fetcher, False, assigned
+        self.seeks: list[tuple[Any, int]] = []
+
+    def assignment(self) -> set[Any]:
+        return self.assigned
+
+    def seek(self, tp: Any, offset: int) -> None:
+        self.seeks.append((tp, offset))
+
+
+def _fetch_across(rebalance: str) -> tuple[Any, _Client]:
+    """One fetch of two changelog partitions on the consumer thread, with ``rebalance`` happening while it waits."""
+    groups0, groups3, gone = TP("app-groups-changelog", 0), TP("app-groups-changelog", 3), TP("app-groups-changelog", 5)
+    app = SimpleNamespace(consumer_generation_id=4)
+    order = InputOrder({"events"})
+    thread = _FetchWaitThread.__new__(_FetchWaitThread)
+    thread.app, thread.consumer = app, SimpleNamespace(order=order, flow_active=True)  # type: ignore[assignment]
+
+    def during() -> None:
+        if rebalance == "generation":
+            app.consumer_generation_id = 5
+        elif rebalance == "revocation":
+            order.forget([gone])
+
+    records = {groups0: [SimpleNamespace(offset=o) for o in range(0, 30)],
+               groups3: [SimpleNamespace(offset=o) for o in range(7, 9)],
+               gone: [SimpleNamespace(offset=2)]}
+    client = _Client(_Fetcher(records, during), {groups0, groups3})
+    return asyncio.run(thread._fetch_records(client, set(records), timeout=1.0)), client
+
+
+def test_a_fetch_that_outlives_a_rebalance_gives_its_records_back() -> None:
+    """The disk store's recovery stall: a fetch of the generation before took the changelog
+    records the new recovery had sought back to, and nobody handed them over."""
+    for rebalance in ("generation", "revocation"):
+        records, client = _fetch_across(rebalance)
+        assert records == {}, rebalance
+        assert client.seeks == [(TP("app-groups-changelog", 0), 0), (TP("app-groups-changelog", 3), 7)], \
+            "each partition still assigned back to its first record taken"
+
+
+def test_a_fetch_within_one_generation_is_handed_over_untouched() -> None:
+    records, client = _fetch_across("none")
+    assert sum(len(batch) for batch in records.values()) == 33 and client.seeks == []
