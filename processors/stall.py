@@ -18,13 +18,12 @@ end; faust's recovery had applied none of their records (its offsets stayed at -
 them until the row's time ran out. The records were taken by a fetch of the generation before,
 which outlived its rebalance (in_order.py, ``_FetchWaitThread._fetch_records``, now gives them
 back: 0 stalls in 24 row runs since, 3 in 24 the same day before). In case another path drops
-them, the re-read stays: what
-recovers is faust's own recovery step done again: seek each partition still waited on back to the
-last offset applied, and resume it (``reread_changelogs``). The recovery skips every record at or
+them, the re-read stays. It is faust's own recovery step done again: seek each partition still
+waited on back to the last offset applied, and resume it (``reread_changelogs``). The recovery skips every record at or
 below what it applied, so reading them again changes nothing else.
 
-Another path to such a loss was deskwatch's own (not the one those rows took): the
-stall resume is decided in the heartbeat's thread and runs later on the loop, and resuming faust's
+Another path to such a loss was deskwatch's own (not the one those rows took): the stall resume
+is decided in the heartbeat's thread and runs later on the loop, and resuming faust's
 flow control there empties every queue it manages, the recovery's changelog queue included. A
 rebalance begun in between now makes the resume do nothing (``_rebalancing``).
 """
