@@ -58,14 +58,28 @@ def _joined(settings: Settings, instance_id: str) -> KafkaConsumer:
     return consumer
 
 
-def _poll_until(consumer: KafkaConsumer, want: int, timeout_s: float) -> float:
+def _poll_until(consumer: KafkaConsumer, want: int, timeout_s: float, what: str) -> float:
     """Seconds until ``consumer`` holds ``want`` partitions (polling, so it takes part in rebalances)."""
     began = time.monotonic()
     while len(consumer.assignment()) != want:
         if time.monotonic() - began > timeout_s:
-            raise AssertionError(f"{len(consumer.assignment())} partitions, not {want}, after {timeout_s:.0f} s")
+            raise AssertionError(f"{what}: {len(consumer.assignment())} partitions, not {want}, "
+                                 f"after {timeout_s:.0f} s")
         consumer.poll(timeout_ms=200)
     return time.monotonic() - began
+
+
+def _share(a: KafkaConsumer, b: KafkaConsumer, partitions: int, timeout_s: float) -> None:
+    """Poll both until each holds some of the ``partitions`` and together exactly them. A member's
+    assignment changes only when its own sync answer arrives: b can hold its new share while a still
+    shows all of its old one (4 + 2, CI of 2026-12-06), so "both hold some" alone is not the end."""
+    deadline = time.monotonic() + timeout_s
+    while not (a.assignment() and b.assignment() and len(a.assignment()) + len(b.assignment()) == partitions):
+        assert time.monotonic() < deadline, (f"the two members never shared the {partitions} partitions: "
+                                             f"{len(a.assignment())} + {len(b.assignment())} after {timeout_s:.0f} s")
+        a.poll(timeout_ms=100)
+        b.poll(timeout_ms=100)
+    assert not a.assignment() & b.assignment(), "a partition held by both members"
 
 
 @pytest.mark.integration
@@ -74,13 +88,8 @@ def test_a_removed_static_member_hands_its_partitions_to_the_member_left(setting
     ensure_topics(s.kafka)
     a, b = _joined(s, "sink@a#0"), _joined(s, "sink@b#0")
     try:
-        _poll_until(a, 4, 60)  # alone first: all four
-        deadline = time.monotonic() + 60  # then b joins and the two share them
-        while not (a.assignment() and b.assignment()):
-            assert time.monotonic() < deadline, "the two members never shared the partitions"
-            a.poll(timeout_ms=100)
-            b.poll(timeout_ms=100)
-        assert len(a.assignment()) + len(b.assignment()) == 4
+        _poll_until(a, 4, 60, "a alone")  # alone first: all four
+        _share(a, b, 4, 60)  # then b joins and the two share them
         a.close()  # a static member does not leave its group: its partitions stay its own
         group = next(g for g in describe(s) if g.role == "sink")
         assert {m.instance_id for m in group.members} == {"sink@a#0", "sink@b#0"}
@@ -89,7 +98,7 @@ def test_a_removed_static_member_hands_its_partitions_to_the_member_left(setting
         assert len(b.assignment()) < 4, "b took a's partitions before the removal"
 
         before = remove(s, "sink", "sink@a#0", "test: a stopped for good")
-        taken = _poll_until(b, 4, 20)  # the session (45 s) has not timed out: only the removal does it
+        taken = _poll_until(b, 4, 20, "b after the removal")  # the session (45 s) has not timed out: only the removal does it
 
         assert {m.instance_id for m in before.members} == {"sink@a#0", "sink@b#0"}
         assert [m.instance_id for m in next(g for g in describe(s) if g.role == "sink").members] == ["sink@b#0"]
