@@ -18,6 +18,7 @@ import argparse
 import json
 import signal
 import sys
+import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -187,11 +188,15 @@ def main(argv: list[str] | None = None) -> int:
                      hosts_per_site=(15, 25), noise_events_per_host_per_hour=4.0)
     faults = [f for f in FAULTS if a.only is None or any(o in f.name for o in a.only)]
     began = time.monotonic()
-    rows = campaign(spec, faults, Path(f"/tmp/deskwatch-faults/{int(time.time())}"),
-                    PrivateStack(private_stack_settings(a.home, a.port_base)), a.chunks,
+    # A folder of its own, not the second's: campaigns started together (one per private home)
+    # wrote their fleets and row logs into one folder, and one reference run read a mixed fleet.
+    logs = Path("/tmp/deskwatch-faults")
+    logs.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{int(time.time())}-", dir=logs))
+    rows = campaign(spec, faults, folder, PrivateStack(private_stack_settings(a.home, a.port_base)), a.chunks,
                     a.outage, a.keep)
     print(table(rows))
-    print(f"campaign took {time.monotonic() - began:.0f} s")
+    print(f"campaign took {time.monotonic() - began:.0f} s; its fleet and each row's logs are in {folder}")
     for t in rows:
         for note in t.notes:
             print(f"- {t.fault}: {note}")
