@@ -18,7 +18,7 @@ from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
 from deskwatch.processors.app import build_app
-from deskwatch.processors.in_order import InOrderConsumer, InputOrder, Step, _FetchWaitThread, output_failed
+from deskwatch.processors.in_order import FlowControl, InOrderConsumer, InputOrder, Step, _FetchWaitThread, output_failed
 from deskwatch.settings import Settings
 
 EVENTS = TP("events", 3)
@@ -340,3 +340,23 @@ def test_a_fetch_that_outlives_a_rebalance_gives_its_records_back() -> None:
 def test_a_fetch_within_one_generation_is_handed_over_untouched() -> None:
     records, client = _fetch_across("none")
     assert sum(len(batch) for batch in records.values()) == 33 and client.seeks == []
+
+
+def test_resuming_a_running_flow_keeps_what_the_streams_queues_hold() -> None:
+    """A recovery's end resumes the flow that its start already resumed, just after seeking the
+    inputs to their commits: the first record handed over in between was emptied from its queue
+    (fault campaign of 2026-12-06, "1 of 2 workers SIGKILLed for good")."""
+    app = build_app(Settings()).app
+    flow = app.flow_control
+    assert isinstance(flow, FlowControl)
+    queue = app.FlowControlQueue(maxsize=10, clear_on_resume=True)
+    flow.resume()
+    queue.put_nowait("the first record after the commit")
+    flow.resume()  # the recovery's end, the flow running
+    assert queue.qsize() == 1, "a resume of a running flow emptied a stream's queue"
+
+    flow.suspend()  # a rebalance: what is queued belongs to the generation before
+    queue.put_nowait("stale")
+    flow.resume()
+    assert queue.qsize() == 0, "a resume after a suspension must empty the queues, as faust's does"
+    assert flow.is_active()
