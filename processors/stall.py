@@ -87,8 +87,10 @@ def resume_inputs(app: Any, inputs: frozenset[str], waiting: Waiting) -> None:
     taken off the client's buffer are read again; anything re-read is idempotent downstream).
 
     The heartbeat decides in its own thread; by the time this runs, a rebalance may have begun.
-    Then nothing is done: that rebalance seeks the inputs itself, and resuming faust's flow control
-    during its table recovery would empty the changelog queue of records the recovery still needs."""
+    Then nothing is done: that rebalance seeks the inputs itself and resumes the flow when its
+    recovery ends. (Resuming faust's flow control during the recovery emptied the changelog queue of
+    records the recovery still needed; the app's ``FlowControl`` no longer empties a running flow's
+    queues, but a resume from here would still come before the rebalance's own seeks.)"""
 
     async def resume() -> None:
         if _rebalancing(app):
