@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 from collections import Counter
@@ -185,7 +186,11 @@ def test_group_state_bench_grows_each_case_as_it_says() -> None:
     assert len(pending.window) == 60 and pending.incident is None, "four hosts stay below both thresholds"
     opened = child("open", 30, 60, 5)
     assert opened["open"] and opened["hosts"] == 30 and opened["absorb_targets"] == 30
-    assert opened["estimate_kib"] > 0 and opened["rss_kib"] >= 0
+    assert opened["estimate_kib"] > 0
+    # The RSS change is read, but its sign is not the test's to assert: in the suite's own process,
+    # five small states beside whatever the collector frees meanwhile, it read -192 KiB in CI
+    # (2026-12-06). The bench reads it in a fresh child over 300 copies (main).
+    assert math.isfinite(opened["rss_kib"])
 
 
 def test_state_growth_bench_keeps_each_count_under_its_cap() -> None:
