@@ -23,9 +23,11 @@ waited on back to the last offset applied, and resume it (``reread_changelogs``)
 below what it applied, so reading them again changes nothing else.
 
 Another path to such a loss was deskwatch's own (not the one those rows took): the stall resume
-is decided in the heartbeat's thread and runs later on the loop, and resuming faust's
-flow control there empties every queue it manages, the recovery's changelog queue included. A
-rebalance begun in between now makes the resume do nothing (``_rebalancing``).
+is decided in the heartbeat's thread and runs later on the loop, and resuming mode's flow
+control there emptied every queue it manages, the recovery's changelog queue included, even when
+the flow already ran. A rebalance begun in between makes the resume do nothing
+(``_rebalancing``), and the app's flow control is now ``FlowControl`` (in_order.py), whose resume
+of a running flow empties nothing.
 """
 
 from __future__ import annotations
