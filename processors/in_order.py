@@ -377,12 +377,30 @@ class InOrderConsumer(faust_aiokafka.Consumer):
         return await self._hand_over_ordered(tp, message)
 
     async def _deliver(self, message: Any) -> bool:
-        """Hand one record to the agents' channels; False when the flow stopped first."""
+        """Hand one record to the agents' channels; False when the flow stopped first.
+
+        As faust's own loop, the hand-over races the flow's suspension (a full stream queue would
+        otherwise hold it through a rebalance), but only when it has to wait: the callback's
+        coroutine is first run in place, and most records (room in every queue) are handed over
+        in that one step. Only a callback that waits is finished in a task (``_finish``) raced
+        against the suspension, the worker's stop and its crash, as ``wait_first`` always did.
+
+        Decision, measured: ``wait_first`` makes four tasks per record and cancels three, 29-46 us
+        of CPU per record under uvloop against ~1 us for the step in place (a one-event envelope
+        costs the worker ~470 us at live rates, where every record is an envelope)."""
         if not self.flow_active:
             return False
-        handed = self.callback(message)
-        outcome = await self.wait_first(handed, self.suspend_flow.wait())
-        return handed in outcome.done
+        handed = self.callback(message)  # faust's on_message: a coroutine
+        if not asyncio.iscoroutine(handed):  # any other awaitable: raced whole, as faust does
+            outcome = await self.wait_first(handed, self.suspend_flow.wait())
+            return handed in outcome.done
+        try:
+            waits_on = handed.send(None)
+        except StopIteration:  # handed over without waiting
+            return not (self._stopped.is_set() or self._crashed.is_set())
+        finishing = _finish(handed, waits_on)
+        outcome = await self.wait_first(finishing, self.suspend_flow.wait())
+        return finishing in outcome.done
 
     async def _reseek(self, tp: TP, offset: int) -> bool:
         """Records before ``offset`` were not handed over: seek back to them and return True; or,
@@ -529,3 +547,30 @@ def mark_processed(app: Any, events: Iterable[Any]) -> None:
     consumer = app.consumer
     if isinstance(consumer, InOrderConsumer):
         consumer.processed(event.message for event in events)
+
+
+async def _finish(coro: Any, waits_on: Any) -> Any:
+    """Run a coroutine that was stepped once by hand (and is waiting on ``waits_on``) to its end,
+    as a task would have: wait for each future it yields (None: one turn of the loop), then step
+    it again, letting it read the future's outcome itself. A cancellation of this task cancels
+    that future and is thrown into the coroutine, so it cleans up (an ``asyncio.Queue.put``
+    withdraws its waiter) as it would in a task."""
+    while True:
+        try:
+            if waits_on is None:
+                await asyncio.sleep(0)
+            else:
+                waits_on._asyncio_future_blocking = False  # as a task resets it (it set it to yield)
+                await asyncio.wait((waits_on,))  # done either way: the coroutine reads its result
+        except BaseException as exc:  # noqa: BLE001 - thrown into the coroutine, which decides
+            if isinstance(exc, asyncio.CancelledError) and waits_on is not None:
+                waits_on.cancel()  # as a task's cancellation cancels the future it waits on
+            try:
+                waits_on = coro.throw(exc)
+            except StopIteration as done:
+                return done.value
+            continue
+        try:
+            waits_on = coro.send(None)
+        except StopIteration as done:
+            return done.value

@@ -360,3 +360,74 @@ def test_resuming_a_running_flow_keeps_what_the_streams_queues_hold() -> None:
     flow.resume()
     assert queue.qsize() == 0, "a resume after a suspension must empty the queues, as faust's does"
     assert flow.is_active()
+
+
+def test_a_hand_over_that_waits_for_room_finishes_in_order(consumer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most records are handed over in one step; one that meets a full stream queue is finished in a
+    task (raced against the flow's suspension) and still arrives in order."""
+    c, _, (events, _) = consumer
+    queue: asyncio.Queue[int] = asyncio.Queue(maxsize=2)
+    received: list[int] = []
+
+    async def deliver(message: Record) -> None:
+        await queue.put(message.offset)
+
+    async def stream() -> None:
+        while len(received) < 20:
+            received.append(await queue.get())
+            await asyncio.sleep(0.001)
+
+    monkeypatch.setattr(c, "callback", deliver)
+
+    async def both() -> None:
+        await asyncio.gather(c._hand_over(batch(*((events, offset) for offset in range(5, 25)))), stream())
+
+    c.loop.run_until_complete(both())
+    assert received == list(range(5, 25)) and c.order.next_offset(events) == 25
+
+
+def test_a_hand_over_waiting_when_the_flow_is_suspended_is_withdrawn(consumer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full queue that nobody drains (a rebalance has stopped the streams): the suspension ends the
+    wait, the record is not handed over, and the queue keeps no waiter of it."""
+    c, _, (events, _) = consumer
+    queue: asyncio.Queue[int] = asyncio.Queue(maxsize=1)
+    queue.put_nowait(-1)
+
+    async def deliver(message: Record) -> None:
+        await queue.put(message.offset)
+
+    monkeypatch.setattr(c, "callback", deliver)
+
+    async def suspend_later() -> None:
+        await asyncio.sleep(0.05)
+        c.suspend_flow.set()
+
+    async def both() -> Any:
+        delivered, _ = await asyncio.gather(c._deliver(Record(events.topic, 5)), suspend_later())
+        return delivered
+
+    delivered = c.loop.run_until_complete(both())
+    c.loop.run_until_complete(asyncio.sleep(0.01))  # the cancelled task's cleanup runs
+    assert delivered is False and list(queue._queue) == [-1]  # type: ignore[attr-defined]
+    assert not queue._putters  # type: ignore[attr-defined]
+
+
+def test_a_hand_over_whose_wait_fails_raises_its_error(consumer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    c, _, (events, _) = consumer
+
+    async def deliver(message: Record) -> None:
+        waiting: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_later(0.01, waiting.set_exception, RuntimeError("queue broken"))
+        await waiting
+
+    monkeypatch.setattr(c, "callback", deliver)
+    with pytest.raises(RuntimeError, match="queue broken"):
+        c.loop.run_until_complete(c._deliver(Record(events.topic, 5)))
+
+
+def test_a_stopped_consumer_hands_nothing_over_as_delivered(consumer: Any) -> None:
+    """As faust's race with the service's stop: a record handed over in one step after the stop
+    is not counted as delivered (it is read again from the commit)."""
+    c, handed, (events, _) = consumer
+    c._stopped.set()
+    assert c.loop.run_until_complete(c._deliver(Record(events.topic, 5))) is False
