@@ -6,6 +6,7 @@ load); a consumer group whose leader assigned in between got no partitions for i
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -213,6 +214,11 @@ def test_delete_topics_also_takes_the_names_that_hold_a_given_part(settings: Set
     admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
     try:
         admin.create_topics([NewTopic(of_mine, 1, 1), NewTopic(of_other, 1, 1)])
+        # a topic just created can be missing from the metadata for a moment (seen once in CI):
+        # the deletion lists what exists, so wait until both are listed
+        deadline = time.monotonic() + 15
+        while not {of_mine, of_other} <= set(admin.list_topics()) and time.monotonic() < deadline:
+            time.sleep(0.1)
         deleted = delete_topics(mine.kafka, containing=(f"--{mine.kafka.topic_prefix}",))
         left = set(admin.list_topics())
     finally:
