@@ -391,16 +391,15 @@ class InOrderConsumer(faust_aiokafka.Consumer):
         if not self.flow_active:
             return False
         handed = self.callback(message)  # faust's on_message: a coroutine
-        if not asyncio.iscoroutine(handed):  # any other awaitable: raced whole, as faust does
-            outcome = await self.wait_first(handed, self.suspend_flow.wait())
-            return handed in outcome.done
-        try:
-            waits_on = handed.send(None)
-        except StopIteration:  # handed over without waiting
-            return not (self._stopped.is_set() or self._crashed.is_set())
-        finishing = _finish(handed, waits_on)
-        outcome = await self.wait_first(finishing, self.suspend_flow.wait())
-        return finishing in outcome.done
+        if asyncio.iscoroutine(handed):
+            try:
+                waits_on = handed.send(None)
+            except StopIteration:  # handed over without waiting
+                return not (self._stopped.is_set() or self._crashed.is_set())
+            handed = _finish(handed, waits_on)
+        # a hand-over that waits (or any other awaitable, raced whole as faust does)
+        outcome = await self.wait_first(handed, self.suspend_flow.wait())
+        return handed in outcome.done
 
     async def _reseek(self, tp: TP, offset: int) -> bool:
         """Records before ``offset`` were not handed over: seek back to them and return True; or,
