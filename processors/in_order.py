@@ -149,6 +149,9 @@ class InOrderConsumer(faust_aiokafka.Consumer):
         self.order = InputOrder(getattr(self.app, "ordered_topics", ()))
         self._moving = asyncio.Lock()
         self._processed: set[tuple[TP, int]] = set()  # ordered records an agent has finished
+        # per ordered partition, the first record whose state an agent staged and has not yet
+        # written: no commit passes it (``hold``)
+        self._unwritten: dict[TP, int] = {}
         self.unprocessed_acks = 0
         self._healed: dict[TP, float] = {}
         self.heals = 0
@@ -174,6 +177,24 @@ class InOrderConsumer(faust_aiokafka.Consumer):
     def processed(self, messages: Iterable[Any]) -> None:
         """The agents' word that these records went through the core and their outputs were sent."""
         self._processed.update((m.tp, m.offset) for m in messages if m.topic in self.order.topics)
+
+    def hold(self, messages: Iterable[Any]) -> None:
+        """An agent processed these records and staged their state without writing it yet: no
+        commit of their partitions may pass the first of them until ``release``. A crash or a
+        rebalance before then reads them again from a commit below them, against the state last
+        written."""
+        unwritten = self._unwritten
+        for m in messages:
+            if m.topic in self.order.topics:
+                first = unwritten.get(m.tp)
+                if first is None or m.offset < first:
+                    unwritten[m.tp] = m.offset
+
+    def release(self, tps: Iterable[TP]) -> None:
+        """The state of every record held on ``tps`` is written (sent after its outputs): commits
+        may pass them."""
+        for tp in tps:
+            self._unwritten.pop(tp, None)
 
     def ack(self, message: Any) -> bool:
         """Acknowledge an ordered record only if an agent processed it.
@@ -236,6 +257,8 @@ class InOrderConsumer(faust_aiokafka.Consumer):
             self._acked.pop(tp, None)
             self._acked_index.pop(tp, None)
         self._processed = {key for key in self._processed if key[0] not in revoked}
+        for tp in revoked:  # their staged state is forgotten too (forget_on_rebalance): read again
+            self._unwritten.pop(tp, None)
 
     def _new_offset(self, tp: TP) -> int | None:
         """The offset to commit for ``tp``: one past the acknowledged run that starts exactly at the
@@ -267,6 +290,11 @@ class InOrderConsumer(faust_aiokafka.Consumer):
         end = start
         while end - start < len(acked) and acked[end - start] == end:
             end += 1
+        unwritten = self._unwritten.get(tp)
+        if unwritten is not None and unwritten < end:  # their state is not written yet (``hold``)
+            if unwritten <= start:
+                return None
+            end = unwritten
         index.difference_update(acked[: end - start])
         del acked[: end - start]
         return end
@@ -539,6 +567,21 @@ def stop_worker(app: Any, exc: BaseException, why: str) -> None:
         consumer.refuse_and_crash(exc, why)
     else:
         asyncio.ensure_future(app.crash(exc))
+
+
+def hold_unwritten(app: Any, events: Iterable[Any]) -> None:
+    """Tell an ``InOrderConsumer`` that an agent staged ``events``' state without writing it yet
+    (no-op for another consumer)."""
+    consumer = app.consumer
+    if isinstance(consumer, InOrderConsumer):
+        consumer.hold(event.message for event in events)
+
+
+def release_unwritten(app: Any, tps: Iterable[TP]) -> None:
+    """Tell an ``InOrderConsumer`` that the state held on ``tps`` is written (no-op for another consumer)."""
+    consumer = app.consumer
+    if isinstance(consumer, InOrderConsumer):
+        consumer.release(tps)
 
 
 def mark_processed(app: Any, events: Iterable[Any]) -> None:

@@ -19,6 +19,7 @@ outputs in the log. The cost is one acknowledgement's wait per batch that has st
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -74,9 +75,11 @@ class Outbox:
         log.error("processing failed", stage=self.stage, error=type(exc).__name__, exc_info=exc)
         self.letter(event, "processing_error", f"{type(exc).__name__}: {exc}"[:500])
 
-    async def send(self, producer: Any) -> None:
-        """Hand the outputs to the app's producer, wait until the broker has them all, then hand it
-        the state units; faust flushes the producer before it commits.
+    async def send(self, producer: Any, earlier: Sequence[asyncio.Future[Any]] = ()) -> list[asyncio.Future[Any]]:
+        """Hand the outputs to the app's producer, wait until the broker has them all (and the
+        ``earlier`` outputs, sent by batches whose state these units carry), then hand it the
+        state units; faust flushes the producer before it commits. Without state units nothing
+        is awaited: returns the outputs' deliveries, which a later ``send`` must be given.
 
         Appended straight into aiokafka's record batches (``produce``), in order per partition:
         the topic layer and the per-record ``send`` add futures, sensor calls and a pure-Python
@@ -95,15 +98,17 @@ class Outbox:
         for future in delivered:
             future.add_done_callback(partial(_check_delivery, producer.app))
         if not self.units:
-            return
-        if delivered:
-            await asyncio.wait(delivered)
-            if not all(f.done() and not f.cancelled() and f.exception() is None for f in delivered):
+            return delivered
+        pending = [*earlier, *delivered]
+        if pending:
+            await asyncio.wait(pending)
+            if not all(f.done() and not f.cancelled() and f.exception() is None for f in pending):
                 raise OutputsNotDelivered(f"{self.stage}: an output batch was not delivered; its state is not written")
         units: list[Unit] = [(name(t), route, unit) for t, route, unit in self.units]
         self.units.clear()
         for future in await batches.send_units(units):
             future.add_done_callback(partial(_check_delivery, producer.app))
+        return []
 
 
 class OutputsNotDelivered(Exception):

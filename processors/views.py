@@ -137,6 +137,11 @@ class ModelTable(Generic[M]):
                 self._cache_bytes -= weights.pop(key, 0)
 
     @property
+    def staged(self) -> int:
+        """How many keys are staged, not yet written."""
+        return len(self._staged)
+
+    @property
     def cached(self) -> tuple[int, int]:
         """How many decoded values the cache holds, and their estimated bytes (0 when unweighed)."""
         return len(self._cache), self._cache_bytes

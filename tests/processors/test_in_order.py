@@ -431,3 +431,24 @@ def test_a_stopped_consumer_hands_nothing_over_as_delivered(consumer: Any) -> No
     c, handed, (events, _) = consumer
     c._stopped.set()
     assert c.loop.run_until_complete(c._deliver(Record(events.topic, 5))) is False
+
+
+def test_no_commit_passes_a_record_whose_state_is_staged_but_not_written(consumer: Any) -> None:
+    """Stage 1 writes its host states per interval: until then, the commit stops below the first
+    record they came from, and a rebalance (whose seek reads them again) drops the hold."""
+    c, _, (events, _) = consumer
+    c._committed_offset[events] = 5
+    c.processed([])
+    c.hold([_message(c, events, 7), _message(c, events, 8)])
+    c.hold([_message(c, events, 9)])  # a later batch keeps the first held record
+    c._acked[events].extend([5, 6, 7, 8])
+    c._acked_index[events].update([5, 6, 7, 8])
+    assert c._new_offset(events) == 7
+    assert list(c._acked[events]) == [7, 8], "what is held stays acknowledged for the next commit"
+    c._committed_offset[events] = 7
+    assert c._new_offset(events) is None and c.heals == 0, "the held record is the commit itself"
+    c.release([events])
+    assert c._new_offset(events) == 9
+    c.hold([_message(c, events, 9)])
+    c.loop.run_until_complete(c.on_partitions_revoked({events}))
+    assert events not in c._unwritten

@@ -1,0 +1,124 @@
+"""Stage 1's agent: when its staged host states are written (``StateWrites``)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from aiokafka.errors import NotLeaderForPartitionError
+from faust.types import TP
+
+from deskwatch.processors.in_order import InOrderConsumer, InputOrder
+from deskwatch.processors.outbox import Outbox, OutputsNotDelivered
+from deskwatch.processors.run_stage1 import StateWrites
+from tests.processors.fake_producer import FakeAIOKafkaProducer, FakeFaustProducer
+from tests.processors.test_outbox import DLQ, SIGNALS, Topic
+
+CHANGELOG = Topic("app-host-state-changelog")
+EVENTS = TP("p.events", 0)
+
+
+@dataclass
+class States:
+    """A host table as StateWrites uses it: staged keys, flushed as one unit each."""
+
+    pending: list[str] = field(default_factory=list)
+
+    @property
+    def staged(self) -> int:
+        return len(self.pending)
+
+    def flush(self, write: Any) -> int:
+        staged, self.pending = self.pending, []
+        for host in staged:
+            write(CHANGELOG, host.encode(), [(f"h@{host}".encode(), b"state")])
+        return len(staged)
+
+
+class Consumer(InOrderConsumer):
+    """Only the hold bookkeeping of the processor's consumer (not started)."""
+
+    def __init__(self) -> None:
+        self._unwritten: dict[TP, int] = {}
+        self.order = InputOrder([EVENTS.topic])
+
+
+def _event(offset: int) -> Any:
+    return SimpleNamespace(message=SimpleNamespace(tp=EVENTS, topic=EVENTS.topic, offset=offset))
+
+
+def _setup(interval_s: float, max_hosts: int = 100) -> tuple[StateWrites, States, FakeAIOKafkaProducer, Consumer]:
+    producer = FakeAIOKafkaProducer({"p.signals": 1, "p.dead-letter": 1, CHANGELOG.name: 1})
+    consumer = Consumer()
+    app = SimpleNamespace(consumer=consumer, crashed=[])
+    app.producer = FakeFaustProducer(producer, app)
+    states = States()
+    return StateWrites(app, states, interval_s, max_hosts), states, producer, consumer  # type: ignore[arg-type]
+
+
+def _batch(states: States, host: str) -> Outbox:
+    out = Outbox(DLQ, "stage1")
+    out.add(SIGNALS, host.encode(), b"signal")
+    states.pending.append(host)
+    return out
+
+
+def _topics(producer: FakeAIOKafkaProducer) -> list[str]:
+    return [topic for topic, _, _ in producer.sent]
+
+
+def test_within_the_interval_outputs_go_out_and_the_state_waits_with_the_commit_held() -> None:
+    writes, states, producer, consumer = _setup(interval_s=60.0)
+
+    async def scenario() -> None:
+        await writes.after_batch(_batch(states, "PC-1"), [_event(3)])
+        await writes.after_batch(_batch(states, "PC-2"), [_event(4)])
+
+    asyncio.run(scenario())
+    assert _topics(producer) == ["p.signals", "p.signals"], "no state written yet"
+    assert consumer._unwritten == {EVENTS: 3} and writes.holding and states.staged == 2
+
+
+def test_a_due_write_waits_for_every_held_output_then_sends_the_state_and_releases_the_commit() -> None:
+    writes, states, producer, consumer = _setup(interval_s=60.0)
+
+    async def scenario() -> None:
+        producer.hold = True  # the first batch's output is not acknowledged yet
+        await writes.after_batch(_batch(states, "PC-1"), [_event(3)])
+        producer.hold = False
+        writing = asyncio.ensure_future(writes.write(Outbox(DLQ, "stage1")))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert _topics(producer) == ["p.signals"] and not writing.done(), "no state before its outputs are in"
+        for future in producer.pending:
+            future.set_result(None)
+        await writing
+
+    asyncio.run(scenario())
+    assert _topics(producer) == ["p.signals", CHANGELOG.name]
+    assert consumer._unwritten == {} and not writes.holding
+
+
+def test_a_batch_after_the_interval_or_with_enough_hosts_staged_writes_at_once() -> None:
+    for interval_s, max_hosts in ((0.0, 100), (60.0, 1)):
+        writes, states, producer, consumer = _setup(interval_s, max_hosts)
+        asyncio.run(writes.after_batch(_batch(states, "PC-1"), [_event(3)]))
+        assert _topics(producer) == ["p.signals", CHANGELOG.name], (interval_s, max_hosts)
+        assert consumer._unwritten == {} and not writes.holding
+
+
+def test_a_held_output_the_broker_refused_stops_the_write_and_keeps_the_commit_held() -> None:
+    writes, states, producer, consumer = _setup(interval_s=60.0)
+    producer.refuse = NotLeaderForPartitionError()
+
+    async def scenario() -> None:
+        await writes.after_batch(_batch(states, "PC-1"), [_event(3)])
+        producer.refuse = None
+        with pytest.raises(OutputsNotDelivered):
+            await writes.write(Outbox(DLQ, "stage1"))
+
+    asyncio.run(scenario())
+    assert _topics(producer) == ["p.signals"] and consumer._unwritten == {EVENTS: 3}
