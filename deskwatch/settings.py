@@ -265,16 +265,17 @@ class ProcessorSettings(_Section):
     # it is the direction, with the mechanism above, that decided. An idle pipeline waits at most
     # 50 ms more per stage.
     batch_within_s: float = Field(default=0.1, gt=0, description="longest wait to fill a batch")
-    # Decision: 0.5 s (processors/run_stage1.py says why states are written per interval; in process,
-    # 53 us of table work per live envelope at 0.5 s, 40 at 1 s, 79 per batch of 0.1 s). Not 1 s:
-    # the last records' commit, which a watcher of the lag waits for, comes up to an interval later.
+    # Decision: 0.5 s (processors/state_writes.py says why states are written per interval; in
+    # process, 53 us of stage 1's table work per live envelope at 0.5 s, 40 at 1 s, 79 per batch of
+    # 0.1 s). Not 1 s: the last records' commit, which a watcher of the lag waits for, comes up to an
+    # interval later.
     state_write_interval_s: float = Field(
-        default=0.5, gt=0, description="longest stage 1 keeps host states staged before writing them; commits wait "
-                                       "for the write")
-    # Decision: a bound on what is staged, so memory does not grow with a long interval; 2,048 hosts
+        default=0.5, gt=0, description="longest an agent keeps its host or group states staged before writing them; "
+                                       "commits wait for the write")
+    # Decision: a bound on what is staged, so memory does not grow with a long interval; 2,048 keys
     # is four times a live 0.5 s of the latency bench's 500 hosts.
-    state_write_max_hosts: int = Field(
-        default=2_048, ge=1, description="stage 1 writes its staged host states once this many are staged")
+    state_write_max_keys: int = Field(
+        default=2_048, ge=1, description="an agent writes its staged states once this many keys are staged")
     producer_linger_ms: int = Field(
         default=0, ge=0, description="output batching delay; 0 = adaptive: what comes during a request rides the next"
     )

@@ -1,24 +1,12 @@
 """Stage 1's agent: host envelopes in; signals, digests and dead letters out (thin over the core).
 
 Records are taken in batches: each envelope is processed in order and each host's state staged,
-then the batch's outputs are sent (see ``outbox``). The staged states are written once
-``processor.state_write_interval_s`` has passed since the last write (``StateWrites``), after
-every output they imply; until then the consumer commits nothing past the first record they hold.
-
-Decision: states are written per interval, not per batch. A live workstation sends one event per
-envelope, and a live batch (``batch_within_s``) holds a few hundred envelopes of as many hosts, so a
-per-batch write was a host's header, id bucket and content shard encoded, compressed and sent per
-event. In process (stage 1 and its table, 112,002 one-event envelopes of 500 hosts, median of 3,
-2026-12-07): the table's staging and writes cost 79.4 us per envelope written every 187
-envelopes (0.1 s at 1,875 events/s), 53.3 every 937 (0.5 s), 40.4 every 1,875 (1 s), against the
-core's 85-90. A backlog's batches each take longer than the interval, so its writes are as
-before. The cost: a crash or a rebalance reads up to an interval's more input again (absorbed by
-exact dedup, as every replay), and the last records' commit waits up to an interval longer.
+then the batch's outputs are sent (see ``outbox``); the staged states are written per interval,
+after every output they imply (``state_writes``).
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Final
 
 import faust
@@ -26,8 +14,9 @@ import structlog
 from pydantic import ValidationError
 
 from deskwatch.processors.encode import encoder
-from deskwatch.processors.in_order import hold_unwritten, mark_processed, release_unwritten
+from deskwatch.processors.in_order import mark_processed
 from deskwatch.processors.outbox import Outbox
+from deskwatch.processors.state_writes import StateWrites, write_when_idle
 from deskwatch.processors.stage1 import Stage1
 from deskwatch.processors.stage1.decision import DecisionKind, Stage1Result
 from deskwatch.processors.host_table import HostStateTable
@@ -48,7 +37,7 @@ def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSett
     """One agent, concurrency 1 (more could commit past an in-flight envelope); returns the host
     states' table view, whose cache the heartbeat reports."""
     states = HostStateTable(wiring.host_state, p.state_cache_max, p.state_cache_max_mib << 20)
-    writes = StateWrites(app, states, p.state_write_interval_s, p.state_write_max_hosts)
+    writes = StateWrites(app, states, p.state_write_interval_s, p.state_write_max_keys)
 
     @app.agent(wiring.events, concurrency=1, name="stage1")
     async def stage1(stream: Any) -> None:
@@ -64,56 +53,9 @@ def attach_stage1(app: faust.App, wiring: Wiring, core: Stage1, p: ProcessorSett
                 await writes.after_batch(out, events)
             mark_processed(app, events)  # only now may faust's ack let a commit pass them
 
-    # faust's App.timer is annotated to return a bare Callable, which mypy calls untyped
-    @app.timer(interval=p.state_write_interval_s, name="stage1-state-writes")  # type: ignore[untyped-decorator]
-    async def write_held_states() -> None:
-        """An idle input brings no batch: what the last ones staged is written all the same."""
-        async with writes.lock:
-            if writes.holding:
-                await writes.write(Outbox(wiring.dead_letters, "stage1"))
-
+    write_when_idle(app, writes, wiring.dead_letters, "stage1", p.state_write_interval_s)
     forget_on_rebalance(app, states)
     return states
-
-
-class StateWrites:
-    """When stage 1's staged host states are written: after a batch once ``interval_s`` has passed
-    since the last write or ``max_hosts`` hosts are staged, else by the timer; meanwhile the
-    consumer holds its commits below the first record they came from (``hold_unwritten``), and the
-    outputs of the batches held are awaited before their state is sent (``Outbox.send``)."""
-
-    def __init__(self, app: faust.App, states: HostStateTable, interval_s: float, max_hosts: int) -> None:
-        self.lock = asyncio.Lock()
-        self._app, self._states, self._interval_s, self._max_hosts = app, states, interval_s, max_hosts
-        self._held: set[Any] = set()  # the input partitions whose commits are held
-        self._outputs: list[asyncio.Future[Any]] = []  # the held batches' output deliveries
-        self._since: float | None = None  # loop time of the first batch held
-
-    @property
-    def holding(self) -> bool:
-        return self._since is not None
-
-    async def after_batch(self, out: Outbox, events: list[Any]) -> None:
-        """Send a processed batch's outputs; write the staged states too when they are due."""
-        now = asyncio.get_running_loop().time()
-        if self._since is None:
-            self._since = now
-        self._held.update(event.message.tp for event in events)
-        hold_unwritten(self._app, events)
-        if now - self._since >= self._interval_s or self._states.staged >= self._max_hosts:
-            await self.write(out)
-        else:
-            self._outputs.extend(await out.send(self._app.producer))
-            self._outputs = [f for f in self._outputs if not f.done() or f.cancelled() or f.exception() is not None]
-
-    async def write(self, out: Outbox) -> None:
-        """Write every staged state into ``out`` after its outputs and the held batches', then
-        let commits pass the records they came from."""
-        self._states.flush(out.write_state)
-        held, outputs = self._held, self._outputs
-        self._held, self._outputs, self._since = set(), [], None
-        await out.send(self._app.producer, outputs)
-        release_unwritten(self._app, held)
 
 
 def _envelope(wiring: Wiring, core: Stage1, states: HostStateTable, out: Outbox, event: Any) -> None:

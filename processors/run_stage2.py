@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from deskwatch.processors.encode import encode
 from deskwatch.processors.in_order import mark_processed
 from deskwatch.processors.outbox import Outbox
+from deskwatch.processors.state_writes import StateWrites, write_when_idle
 from deskwatch.processors.produce import key_hash
 from deskwatch.processors.stage2 import GroupState, Stage2, Stage2Result
 from deskwatch.processors.stage2.state import decoded_bytes
@@ -169,6 +170,7 @@ def attach_stage2(app: faust.App, wiring: Wiring, core: Stage2, commands_topic: 
     groups: ModelTable[GroupState] = ModelTable(wiring.groups, GroupState, p.state_cache_max,
                                                 p.group_cache_max_mib << 20, decoded_bytes)
     ticks = TickSchedule(core, wiring.partitions)
+    writes = StateWrites(app, groups, p.state_write_interval_s, p.state_write_max_keys)
 
     @app.agent(wiring.stage2_input, concurrency=1, name="stage2")
     async def stage2(stream: Any) -> None:
@@ -177,12 +179,13 @@ def attach_stage2(app: faust.App, wiring: Wiring, core: Stage2, commands_topic: 
             if first:  # as stage 1 logs its own: when this worker began to correlate
                 log.info("stage 2 first batch", records=len(events))
                 first = False
-            batch = _Stage2Batch(wiring, core, groups, commands_topic, ticks)
-            for event in events:
-                batch.record(event)
-            groups.flush(batch.out.write_state)
-            await batch.out.send(app.producer)
+            async with writes.lock:  # no write of the timer's comes between a record and its state
+                batch = _Stage2Batch(wiring, core, groups, commands_topic, ticks)
+                for event in events:
+                    batch.record(event)
+                await writes.after_batch(batch.out, events)
             mark_processed(app, events)  # only now may faust's ack let a commit pass them
 
+    write_when_idle(app, writes, wiring.dead_letters, "stage2", p.state_write_interval_s)
     forget_on_rebalance(app, groups, ticks)
     return groups

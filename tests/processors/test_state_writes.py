@@ -1,4 +1,4 @@
-"""Stage 1's agent: when its staged host states are written (``StateWrites``)."""
+"""When an agent's staged states are written (``StateWrites``), shown on a host table's."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from faust.types import TP
 
 from deskwatch.processors.in_order import InOrderConsumer, InputOrder
 from deskwatch.processors.outbox import Outbox, OutputsNotDelivered
-from deskwatch.processors.run_stage1 import StateWrites
+from deskwatch.processors.state_writes import StateWrites
 from tests.processors.fake_producer import FakeAIOKafkaProducer, FakeFaustProducer
 from tests.processors.test_outbox import DLQ, SIGNALS, Topic
 
