@@ -1,9 +1,11 @@
 """Outbox: the records one batch of input produces; its outputs first, then its state.
 
 An agent processes a whole batch without awaiting (so no rebalance can cut between a record and
-its state), stages each changed table key once, flushes the tables into the outbox, then sends
-it. Faust acknowledges the batch's input only after the agent body returns, and commits an offset
-only after the producer flushed: a crash anywhere replays the batch, which the idempotent cores
+its state), stages each changed table key once, then sends the batch's outputs; when its staged
+states are due (processors/state_writes.py, per interval), it flushes its table into an outbox,
+which sends them after every output they imply. Faust acknowledges the batch's input only after
+the agent body returns, and commits an offset only after the producer flushed (and, for input
+whose state is not written yet, not past it: ``InOrderConsumer.hold``): a crash anywhere replays the batch, which the idempotent cores
 absorb, as long as the state a crash leaves behind never claims more than the log holds.
 
 Decision: the state is sent only once the broker has every output, and each table key's records
@@ -13,7 +15,7 @@ applied): a state written before the outputs it implies would lose them if a cra
 and a host's parts written without its header made a replay count content repeats twice (seen in
 CI). So a crash leaves, for each key, either the state before the batch (the batch is replayed in
 full and its outputs sent again: downstream absorbs them) or the state after it, whole, with its
-outputs in the log. The cost is one acknowledgement's wait per batch that has state to write.
+outputs in the log. The cost is one acknowledgement's wait per state write.
 """
 
 from __future__ import annotations

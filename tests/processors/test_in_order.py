@@ -434,7 +434,7 @@ def test_a_stopped_consumer_hands_nothing_over_as_delivered(consumer: Any) -> No
 
 
 def test_no_commit_passes_a_record_whose_state_is_staged_but_not_written(consumer: Any) -> None:
-    """Stage 1 writes its host states per interval: until then, the commit stops below the first
+    """The agents write their states per interval: until then, the commit stops below the first
     record they came from, and a rebalance (whose seek reads them again) drops the hold."""
     c, _, (events, _) = consumer
     c._committed_offset[events] = 5

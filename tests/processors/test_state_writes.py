@@ -50,13 +50,13 @@ def _event(offset: int) -> Any:
     return SimpleNamespace(message=SimpleNamespace(tp=EVENTS, topic=EVENTS.topic, offset=offset))
 
 
-def _setup(interval_s: float, max_hosts: int = 100) -> tuple[StateWrites, States, FakeAIOKafkaProducer, Consumer]:
+def _setup(interval_s: float, max_keys: int = 100) -> tuple[StateWrites, States, FakeAIOKafkaProducer, Consumer]:
     producer = FakeAIOKafkaProducer({"p.signals": 1, "p.dead-letter": 1, CHANGELOG.name: 1})
     consumer = Consumer()
     app = SimpleNamespace(consumer=consumer, crashed=[])
     app.producer = FakeFaustProducer(producer, app)
     states = States()
-    return StateWrites(app, states, interval_s, max_hosts), states, producer, consumer  # type: ignore[arg-type]
+    return StateWrites(app, states, interval_s, max_keys), states, producer, consumer  # type: ignore[arg-type]
 
 
 def _batch(states: States, host: str) -> Outbox:
@@ -102,11 +102,11 @@ def test_a_due_write_waits_for_every_held_output_then_sends_the_state_and_releas
     assert consumer._unwritten == {} and not writes.holding
 
 
-def test_a_batch_after_the_interval_or_with_enough_hosts_staged_writes_at_once() -> None:
-    for interval_s, max_hosts in ((0.0, 100), (60.0, 1)):
-        writes, states, producer, consumer = _setup(interval_s, max_hosts)
+def test_a_batch_after_the_interval_or_with_enough_keys_staged_writes_at_once() -> None:
+    for interval_s, max_keys in ((0.0, 100), (60.0, 1)):
+        writes, states, producer, consumer = _setup(interval_s, max_keys)
         asyncio.run(writes.after_batch(_batch(states, "PC-1"), [_event(3)]))
-        assert _topics(producer) == ["p.signals", CHANGELOG.name], (interval_s, max_hosts)
+        assert _topics(producer) == ["p.signals", CHANGELOG.name], (interval_s, max_keys)
         assert consumer._unwritten == {} and not writes.holding
 
 
