@@ -77,6 +77,21 @@ def ensure_named_topics(kafka: KafkaSettings, topics: dict[str, dict[str, str]],
         admin.close()
 
 
+def topic_ids(kafka: KafkaSettings, names: Iterable[str]) -> dict[str, str]:
+    """Each existing topic's Kafka topic id (KIP-516), by name: what tells a topic from one deleted
+    and created again under the same name."""
+    admin = KafkaAdminClient(client_id="deskwatch-admin", **kafka_python_options(kafka))
+    try:
+        described = admin.describe_topics(list(names))
+    finally:
+        admin.close()
+    return {t["name"]: str(t["topic_id"]) for t in described
+            if t.get("error_code") == 0 and t.get("topic_id") not in (None, _NO_TOPIC_ID)}
+
+
+_NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000"
+
+
 def _ensure_one(admin: KafkaAdminClient, kafka: KafkaSettings, name: str, config: dict[str, str],
                 existing: set[str]) -> TopicOutcome:
     if name in existing:

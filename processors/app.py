@@ -18,13 +18,13 @@ import structlog
 from deskwatch.connect import faust_broker_options
 from deskwatch.logs import collapse_repeats
 from deskwatch.members import leave
-from deskwatch.processors.changelogs import changelog_topics, prepare
+from deskwatch.processors.changelogs import changelog_ids, changelog_topics, prepare
 from deskwatch.processors.changelogs import check as check_changelogs
 from deskwatch.processors.collect import pace_collector
 from deskwatch.processors.host_table import HostStateTable
 from deskwatch.processors.heartbeat import Heartbeat, exit_now, kafka_offsets, read_pulse
 from deskwatch.processors.in_order import InOrderApp
-from deskwatch.processors.disk_store import stored_bytes
+from deskwatch.processors.disk_store import remember_changelog_ids, stored_bytes
 from deskwatch.processors.group_member import group_instance_id, hold_datadir
 from deskwatch.processors.loop_watch import LoopWatch
 from deskwatch.processors.positions import seek_fresh_inputs_to_beginning
@@ -130,6 +130,8 @@ def run_worker(settings: Settings) -> None:
              state_store=p.state_store)
     inputs = input_topics(settings)
     prepare(settings, member, inputs)  # its changelogs exist before its group first assigns them
+    if p.state_store == "disk":  # what tells a database on disk whether its changelog is still the one
+        remember_changelog_ids(changelog_ids(settings))
     loop = LoopWatch()
     Heartbeat(app, p.heartbeat_interval_s, p.heartbeat_stall_after_s,
               lambda a: read_pulse(a, inputs, offsets, loop.take, lambda: host_states.cached,

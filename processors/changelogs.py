@@ -33,7 +33,7 @@ from deskwatch.members import Group, MemberRemovalError, describe, remove
 from deskwatch.processors.host_table import HOST_STATE_TABLE
 from deskwatch.processors.in_order import stop_worker
 from deskwatch.settings import Settings
-from deskwatch.topics import declared_topics, ensure_named_topics
+from deskwatch.topics import declared_topics, ensure_named_topics, topic_ids
 
 log = structlog.get_logger(__name__)
 
@@ -95,6 +95,17 @@ def prepare(settings: Settings, instance_id: str | None, inputs: Iterable[str]) 
         except MemberRemovalError as exc:  # gone meanwhile (its session timed out): the join assigns afresh
             log.info("stale member already gone", detail=str(exc)[:300])
     return lacking
+
+
+def changelog_ids(settings: Settings) -> dict[str, str]:
+    """Each changelog's Kafka topic id, by name (empty when the broker could not say: a state
+    database left by an earlier worker is then not trusted, processors/disk_store.py)."""
+    try:
+        return topic_ids(settings.kafka, changelog_topics(settings))
+    except KafkaError as exc:
+        log.warning("changelog topic ids not read: state on disk is read again from the changelogs",
+                    error=type(exc).__name__, detail=str(exc)[:300])
+        return {}
 
 
 def member_lacks(group: Group, instance_id: str, inputs: Iterable[str],

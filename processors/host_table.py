@@ -162,7 +162,7 @@ def state_records(host: str, state: HostState) -> list[tuple[bytes, bytes]]:
     ``HostStateTable.flush`` writes them; all go to the partition of the host's key."""
     records: list[tuple[bytes, bytes]] = []
 
-    def write(changelog: Any, route: bytes, unit: list[tuple[bytes, bytes | None]]) -> None:
+    def write(table: Any, route: bytes, unit: list[tuple[bytes, bytes | None]]) -> None:
         for key, value in unit:
             assert value is not None  # a first write deletes nothing
             records.append((key, value))
@@ -193,14 +193,14 @@ class HostStateTable(ModelTable[HostState]):
         """Write each staged host's changed parts, then its header, in staging order: into the
         store, and as one unit of records handed to ``write``. Returns the hosts written."""
         staged, self._staged = self._staged, {}
-        changelog = self._table.changelog_topic
+        table = self._table
         for host, state in staged.items():
             before = self._cache.get(host)
             unit: list[tuple[bytes, bytes | None]] = []
             self._write_buckets(host, before.id_buckets if before else {}, state.id_buckets, unit)
             self._write_content(host, before.content if before else {}, state.content, unit)
             self._write(header_key(host), encode_header(state), unit)
-            write(changelog, host.encode(), unit)
+            write(table, host.encode(), unit)
             self._remember(host, state)
         self._evict()
         return len(staged)

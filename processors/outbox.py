@@ -5,8 +5,9 @@ its state), stages each changed table key once, then sends the batch's outputs; 
 states are due (processors/state_writes.py, per interval), it flushes its table into an outbox,
 which sends them after every output they imply. Faust acknowledges the batch's input only after
 the agent body returns, and commits an offset only after the producer flushed (and, for input
-whose state is not written yet, not past it: ``InOrderConsumer.hold``): a crash anywhere replays the batch, which the idempotent cores
-absorb, as long as the state a crash leaves behind never claims more than the log holds.
+whose state is not written yet, not past it: ``InOrderConsumer.hold``): a crash anywhere replays
+the batch, which the idempotent cores absorb, as long as the state a crash leaves behind never
+claims more than the log holds.
 
 Decision: the state is sent only once the broker has every output, and each table key's records
 (a host's header and parts) travel in one record batch, which Kafka appends whole or not at all.
@@ -16,6 +17,9 @@ and a host's parts written without its header made a replay count content repeat
 CI). So a crash leaves, for each key, either the state before the batch (the batch is replayed in
 full and its outputs sent again: downstream absorbs them) or the state after it, whole, with its
 outputs in the log. The cost is one acknowledgement's wait per state write.
+
+A table whose store keeps its records across restarts (processors/disk_store.py) is told each
+state record batch as it is handed over, and writes it there once the broker acknowledged it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 
 import structlog
 
+from deskwatch.processors.disk_store import tracker
 from deskwatch.processors.encode import encode
 from deskwatch.processors.in_order import output_failed
 from deskwatch.processors.produce import PartitionedBatches, Unit
@@ -45,7 +50,7 @@ class Outbox:
     dead_letters: Any  # the dead-letter topic
     stage: str
     records: list[tuple[Any, bytes, bytes | None, Headers, bytes | None]] = field(default_factory=list)
-    units: list[tuple[Any, bytes, list[tuple[bytes, bytes | None]]]] = field(default_factory=list)
+    units: list[tuple[Any, bytes, list[tuple[bytes, bytes | None]]]] = field(default_factory=list)  # (table, route, records)
     letters: int = 0
 
     def add(self, topic: Any, key: bytes, value: bytes | None, headers: Headers = None,
@@ -54,10 +59,10 @@ class Outbox:
         (default: its own key's)."""
         self.records.append((topic, key, value, headers, route))
 
-    def write_state(self, changelog: Any, route: bytes, records: list[tuple[bytes, bytes | None]]) -> None:
-        """One table key's state records, (key, value or None for a tombstone), for ``changelog``'s
-        partition of ``route``: sent after every output, all in one record batch."""
-        self.units.append((changelog, route, records))
+    def write_state(self, table: Any, route: bytes, records: list[tuple[bytes, bytes | None]]) -> None:
+        """One table key's state records, (key, value or None for a tombstone), for the partition
+        of ``route`` of ``table``'s changelog: sent after every output, all in one record batch."""
+        self.units.append((table, route, records))
 
     def letter(self, event: Any, reason: str, detail: str, original: bytes | None = None, say: bool = True) -> None:
         """The record's original bytes (or ``original``, the part of it rejected) to the
@@ -106,10 +111,16 @@ class Outbox:
             await asyncio.wait(pending)
             if not all(f.done() and not f.cancelled() and f.exception() is None for f in pending):
                 raise OutputsNotDelivered(f"{self.stage}: an output batch was not delivered; its state is not written")
-        units: list[Unit] = [(name(t), route, unit) for t, route, unit in self.units]
+        units: list[Unit] = [(name(t.changelog_topic), route, unit) for t, route, unit in self.units]
+        trackers = {name(t.changelog_topic): tracker(t) for t, _, _ in self.units}
         self.units.clear()
-        for future in await batches.send_units(units):
-            future.add_done_callback(partial(_check_delivery, producer.app))
+
+        def sent(topic: str, partition: int, records: list[tuple[bytes, bytes | None]], delivery: Any) -> None:
+            delivery.add_done_callback(partial(_check_delivery, producer.app))
+            if (track := trackers.get(topic)) is not None:
+                track(partition, delivery, records)
+
+        await batches.send_units(units, sent)
         return []
 
 

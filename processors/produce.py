@@ -25,7 +25,7 @@ first write to its new changelog narrowed the set while stage 1's batches waited
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -39,6 +39,9 @@ Record = tuple[str, bytes | None, bytes | None, "list[tuple[str, bytes]] | None"
 # (topic, the key whose partition they go to, [(key, value or None), ...]): records that must land
 # in the log together (one table key's state records)
 Unit = tuple[str, bytes, "list[tuple[bytes, bytes | None]]"]
+
+# sent(topic, partition, the records of one record batch of state units, its delivery)
+SentBatch = Callable[[str, int, "list[tuple[bytes, bytes | None]]", "asyncio.Future[Any]"], None]
 
 # The most a v2 record adds to its key and value: length, attributes, timestamp and offset deltas,
 # key and value lengths (varints, at their widest) and the header count.
@@ -82,9 +85,10 @@ class PartitionedBatches:
                 delivered.append(await self._producer.send_batch(full, topic, partition=partition))
         return delivered + await self._submit_open()
 
-    async def send_units(self, units: Sequence[Unit]) -> list[asyncio.Future[Any]]:
+    async def send_units(self, units: Sequence[Unit], sent: SentBatch | None = None) -> list[asyncio.Future[Any]]:
         """Append each unit's records to one record batch of its partition, in order; submit each
-        batch a unit would overflow, and each last one. Returns each batch's delivery future.
+        batch a unit would overflow, and each last one. Returns each batch's delivery future, and
+        tells ``sent`` each batch's records with it, in the order submitted.
 
         Kafka appends a record batch to the log whole or not at all, so a crash of this process
         never leaves a unit half written. A unit larger than a whole batch (the producer's
@@ -92,6 +96,14 @@ class PartitionedBatches:
         split across batches, and said so in the log.
         """
         delivered: list[asyncio.Future[Any]] = []
+        appended: dict[tuple[str, int], list[tuple[bytes, bytes | None]]] = {}  # each open batch's records
+
+        async def submit(builder: Any, topic: str, partition: int) -> None:
+            delivery = await self._producer.send_batch(builder, topic, partition=partition)
+            delivered.append(delivery)
+            if sent is not None:
+                sent(topic, partition, appended.pop((topic, partition), []), delivery)
+
         await self._prepare(u[0] for u in units)
         batch_size = self._producer._message_accumulator._batch_size
         for topic, route, records in units:
@@ -100,16 +112,20 @@ class PartitionedBatches:
             builder = self._open.get((topic, partition))
             if builder is not None and builder.size() + size > batch_size:
                 del self._open[(topic, partition)]  # the unit starts a batch of its own
-                delivered.append(await self._producer.send_batch(builder, topic, partition=partition))
+                await submit(builder, topic, partition)
             split = False
             for key, value in records:
                 if (full := self._append(topic, partition, key, value, [])) is not None:
                     split = True
-                    delivered.append(await self._producer.send_batch(full, topic, partition=partition))
+                    await submit(full, topic, partition)
+                appended.setdefault((topic, partition), []).append((key, value))
             if split:
                 log.warning("a state write larger than a record batch was split: not atomic", topic=topic,
                             partition=partition, records=len(records), bytes=size, batch_bytes=batch_size)
-        return delivered + await self._submit_open()
+        open_batches, self._open = self._open, {}
+        for (topic, partition), builder in open_batches.items():
+            await submit(builder, topic, partition)
+        return delivered
 
     def _append(self, topic: str, partition: int, key: bytes | None, value: bytes | None,
                 headers: list[tuple[str, bytes]]) -> Any | None:

@@ -18,8 +18,8 @@ from deskwatch.processors.state_codec import pack, unpack
 from deskwatch.settings import ProcessorSettings
 
 M = TypeVar("M", bound=BaseModel)
-# write(changelog topic, the key whose partition it goes to, [(key, value or None), ...]): one
-# table key's records, which must land together (``Outbox.write_state``)
+# write(table, the key whose partition it goes to, [(key, value or None), ...]): one table key's
+# records for the table's changelog, which must land together (``Outbox.write_state``)
 WriteState = Callable[[Any, bytes, list[tuple[bytes, bytes | None]]], None]
 
 # Decoded values a table keeps by default: the setting's default (deskwatch/settings.py says why).
@@ -92,19 +92,19 @@ class ModelTable(Generic[M]):
 
     def flush(self, write: WriteState) -> int:
         """Write every staged value once, in staging order: into the table's store, and as a
-        changelog record handed to ``write(changelog_topic, key, [(key, value)])``. Returns the
-        keys written.
+        changelog record handed to ``write(table, key, [(key, value)])``. Returns the keys written.
 
         The changelog record goes out with the batch's other outputs (one producer, flushed
         before the commit; see processors/outbox.py) rather than through faust's per-write
         buffer, which sends one record per task step and made commits take seconds under load.
         """
         staged, self._staged = self._staged, {}
-        store, changelog = self._table.data, self._table.changelog_topic
+        table = self._table
+        store = table.data
         for key, value in staged.items():
             k, raw = key.encode(), pack(encode(value))
             store[k] = raw
-            write(changelog, k, [(k, raw)])
+            write(table, k, [(k, raw)])
             self._remember(key, value)
         self._evict()
         return len(staged)

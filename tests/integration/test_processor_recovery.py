@@ -11,6 +11,7 @@ differ between runs by design (a replayed signal is skipped by its source id, no
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
 import uuid
@@ -65,15 +66,19 @@ class Run:
         })
         self._started = started
         self._workers = 0
+        self._datadirs: dict[int, Path] = {}  # id(component) -> its data dir
 
-    def start(self, *args: str) -> Component:
-        """``deskwatch <args>`` with this run's settings; a worker gets its own data dir."""
+    def start(self, *args: str, datadir_of: Component | None = None) -> Component:
+        """``deskwatch <args>`` with this run's settings; a worker gets its own data dir, or the one
+        ``datadir_of`` had (a restart on the same machine)."""
         self._workers += 1
+        datadir = self.folder / f"data-{self._workers}" if datadir_of is None else self._datadirs[id(datadir_of)]
         settings = self.settings.model_copy(update={"processor": self.settings.processor.model_copy(
-            update={"datadir": self.folder / f"data-{self._workers}"})})
+            update={"datadir": datadir})})
         config = write_settings_file(settings, self.folder / f"settings-{self._workers}.yaml")
         component = Component(list(args), config, self.folder / f"{args[0]}-{self._workers}.log")
         self._started.append(component)
+        self._datadirs[id(component)] = datadir
         return component
 
     def produce(self, events: Path, inventory: Path) -> int:
@@ -204,6 +209,50 @@ def test_sigkill_and_restart_gives_the_incidents_of_an_uninterrupted_run(
     on_disk = sorted(p.name for p in crashed.folder.glob("data-*/**/*.rocksdb"))
     # one database per table for each of the two workers
     assert on_disk == (sorted(["groups.rocksdb", "host-state.rocksdb"] * 2) if store == "disk" else []), on_disk
+
+
+def _recovered(log: str) -> dict[str, int]:
+    """Each disk-store table's changelog records read by the worker's last recovery, from its log."""
+    read = {}
+    for line in log.splitlines():
+        table, count = re.search(r"table=(\S+)", line), re.search(r"records_read=(\d+)", line)
+        if "state recovered" in line and table and count:
+            read[table.group(1)] = int(count.group(1))
+    return read
+
+
+def test_a_worker_restarted_on_its_disk_store_reads_only_the_changelogs_tail(
+    fleet: tuple[Path, Path, int], runs: Callable[[], Run], uninterrupted: tuple[int, dict[str, Incident]],
+) -> None:
+    """The disk store keeps what the broker acknowledged, with its changelog offsets: a worker
+    SIGKILLed mid-stream and restarted on its data dir reads each changelog partition on from the
+    offset on disk and ends with the incidents of an uninterrupted run; stopped with SIGTERM and
+    started again, it reads none of the changelog's records (one worker wrote them all). A new
+    data dir, for comparison, reads every record again."""
+    events, inventory, _ = fleet
+    total, want = uninterrupted
+    run = with_store(runs(), "disk")
+    assert run.produce(events, inventory) == total
+    first = run.start("processor", "run")
+    assert first_progress(run, total, first) > 0, "killed mid-stream"
+    first.stop(signal.SIGKILL)
+    again = run.start("processor", "run", datadir_of=first)
+    got = settle(run, [again], timeout=300)
+    assert_same(got, want)
+    said = again.log.read_text(errors="replace")
+    assert "state database opened" in said and "state database emptied" not in said, again.tail(60)
+    assert again.stop(signal.SIGTERM, timeout=60) == 0, again.tail()
+    third = run.start("processor", "run", datadir_of=first)
+    wait_for(lambda: len(_recovered(third.log.read_text(errors="replace"))) == 2, 120,
+             "the restarted worker to recover both tables", third.tail)
+    assert _recovered(third.log.read_text(errors="replace")) == {"host-state": 0, "groups": 0}, third.tail(60)
+    assert third.stop(signal.SIGTERM, timeout=60) == 0, third.tail()
+    fresh = run.start("processor", "run")
+    wait_for(lambda: len(_recovered(fresh.log.read_text(errors="replace"))) == 2, 120,
+             "a worker on a new data dir to recover both tables", fresh.tail)
+    read = _recovered(fresh.log.read_text(errors="replace"))
+    assert read["host-state"] > 0 and read["groups"] > 0, fresh.tail(60)
+    assert_same(settle(run, [fresh]), want)
 
 
 def test_two_workers_give_the_incidents_of_one(fleet: tuple[Path, Path, int], runs: Callable[[], Run],

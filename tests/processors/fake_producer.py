@@ -54,22 +54,25 @@ class FakeAIOKafkaProducer:
         self.refuse: BaseException | None = None  # every batch fails with it, when set
         self.hold = False  # when set, batches stay undelivered (in ``pending``) until resolved
         self.pending: list[asyncio.Future[None]] = []
+        self.ends: dict[tuple[str, int], int] = {}  # each partition's next offset
 
     def create_batch(self) -> BatchBuilder:
         return BatchBuilder(self.batch_size, 0)  # 0: no compression
 
-    async def send_batch(self, batch: BatchBuilder, topic: str, *, partition: int) -> asyncio.Future[None]:
-        """The batch's delivery future: done at once (failed with ``refuse`` when it is set), or
-        pending when ``hold`` is set."""
-        records = DefaultRecordBatch(bytes(batch._build()))
-        self.sent.append((topic, partition, [(r.key, r.value, list(r.headers)) for r in records]))
-        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def send_batch(self, batch: BatchBuilder, topic: str, *, partition: int) -> asyncio.Future[Any]:
+        """The batch's delivery future: done at once with its metadata (its first record's offset;
+        failed with ``refuse`` when it is set), or pending when ``hold`` is set."""
+        records = [(r.key, r.value, list(r.headers)) for r in DefaultRecordBatch(bytes(batch._build()))]
+        self.sent.append((topic, partition, records))
+        delivered: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if self.hold:
             self.pending.append(delivered)
         elif self.refuse is not None:
             delivered.set_exception(self.refuse)
         else:
-            delivered.set_result(None)
+            base = self.ends.get((topic, partition), 0)
+            self.ends[(topic, partition)] = base + len(records)
+            delivered.set_result(SimpleNamespace(topic=topic, partition=partition, offset=base))
         return delivered
 
     def _serialize(self, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> tuple[Any, Any]:

@@ -46,8 +46,8 @@ class Tables:
     def sent(self) -> list[tuple[bytes, bytes | None]]:
         return [record for unit in self.units for record in unit]
 
-    def write(self, topic: str, route: bytes, unit: list[tuple[bytes, bytes | None]]) -> None:
-        assert topic == "host-state-changelog"
+    def write(self, table: Table, route: bytes, unit: list[tuple[bytes, bytes | None]]) -> None:
+        assert table is self.table
         for key, value in unit:
             assert self.table.data.get(key) == value  # the store holds the value before its record leaves
             assert key.endswith(b"@" + route), "every record of the unit is the route's host's"

@@ -6,11 +6,15 @@ import asyncio
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+import faust
 import orjson
 import pytest
 from aiokafka.errors import NotLeaderForPartitionError
 
+from deskwatch.processors.disk_store import DISK_STORE_URL, DiskMapping, DiskStore, register_disk_store
 from deskwatch.processors.outbox import Outbox, OutputsNotDelivered
 from tests.processors.fake_producer import FakeAIOKafkaProducer, FakeFaustProducer
 
@@ -115,10 +119,21 @@ def test_delivered_batches_crash_nothing() -> None:
 CHANGELOG = Topic("app-host-state-changelog")
 
 
+@dataclass
+class Table:
+    """A table whose store keeps nothing across restarts (the memory store's place)."""
+
+    changelog_topic: Topic
+    data: Any = field(default_factory=dict)
+
+
+TABLE = Table(CHANGELOG)
+
+
 def _with_state() -> Outbox:
     out = Outbox(DLQ, "stage1")
     out.add(SIGNALS, b"g1", b"signal")
-    out.write_state(CHANGELOG, b"PC-1", [(b"i0@PC-1", b"ids"), (b"h@PC-1", b"header")])
+    out.write_state(TABLE, b"PC-1", [(b"i0@PC-1", b"ids"), (b"h@PC-1", b"header")])
     out.add(SIGNALS, b"g2", b"signal 2")  # an output added after the state: still sent before it
     return out
 
@@ -164,6 +179,38 @@ def test_no_state_is_sent_when_an_output_was_not_delivered() -> None:
 def test_a_batch_with_state_and_no_output_sends_the_state_at_once() -> None:
     producer = FakeAIOKafkaProducer({"p.signals": 1, "p.dead-letter": 1, CHANGELOG.name: 1})
     out = Outbox(DLQ, "stage2")
-    out.write_state(CHANGELOG, b"g", [(b"g", b"group")])
+    out.write_state(TABLE, b"g", [(b"g", b"group")])
     asyncio.run(out.send(FakeFaustProducer(producer)))
     assert producer.sent == [(CHANGELOG.name, 0, [(b"g", b"group", [])])]
+
+
+def test_a_disk_store_gets_each_state_batch_once_the_broker_acknowledged_it(tmp_path: Path) -> None:
+    """The state's records reach the disk store's database with the changelog offset they end at:
+    what a restarted worker reads the changelog on from."""
+    register_disk_store()
+    app = faust.App("outbox-test", datadir=str(tmp_path / "data"))
+    store = DiskStore(DISK_STORE_URL, app, None, table_name="host-state")
+    store.disk.resume("topic-1")
+    store.disk.hold({0}, {})
+    table = Table(CHANGELOG, store)
+    producer = FakeAIOKafkaProducer({"p.signals": 1, "p.dead-letter": 1, CHANGELOG.name: 1})
+    producer.ends[(CHANGELOG.name, 0)] = 40  # the changelog holds 40 records already
+    for host in (b"PC-1", b"PC-2"):
+        out = Outbox(DLQ, "stage1")
+        out.add(SIGNALS, host, b"signal")
+        unit: list[tuple[bytes, bytes | None]] = [(b"i0@" + host, b"ids"), (b"h@" + host, b"header")]
+        for key, value in unit:
+            store[key] = value
+        out.write_state(table, host, unit)
+
+        async def send(out: Outbox = out) -> None:
+            await out.send(FakeFaustProducer(producer))
+            await asyncio.sleep(0)  # the deliveries' callbacks
+
+        asyncio.run(send())
+    assert store.disk.persisted_offset(0) == 43  # 40-41 PC-1's records, 42-43 PC-2's
+    store.disk.close()
+    again = DiskMapping(store.disk.path)
+    assert again.resume("topic-1") is None
+    assert sorted(again) == [b"h@PC-1", b"h@PC-2", b"i0@PC-1", b"i0@PC-2"]
+    again.close()

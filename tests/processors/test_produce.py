@@ -182,9 +182,13 @@ unit_records = st.lists(st.tuples(st.binary(min_size=1, max_size=12), st.one_of(
 def test_a_units_records_land_together_in_one_batch_in_order(
     units: list[tuple[bytes, list[tuple[bytes, bytes | None]]]], batch_size: int
 ) -> None:
-    """Every unit fits a batch here (at most 5 x (12 + 60 + overhead) bytes): none is ever split."""
+    """Every unit fits a batch here (at most 5 x (12 + 60 + overhead) bytes): none is ever split.
+    Each batch's records are told with its delivery, as submitted (what a disk store writes)."""
     producer = FakeAIOKafkaProducer({"p.state": 4}, batch_size)
-    asyncio.run(PartitionedBatches(producer).send_units([("p.state", route, records) for route, records in units]))
+    told: list[tuple[str, int, list[tuple[bytes, bytes | None]]]] = []
+    asyncio.run(PartitionedBatches(producer).send_units([("p.state", route, records) for route, records in units],
+                                                        lambda t, p, records, _delivery: told.append((t, p, records))))
+    assert told == [(t, p, [(k, v) for k, v, _ in sent]) for t, p, sent in producer.sent]
     where: dict[int, list[tuple[bytes | None, bytes]]] = {}  # (route, the unit's records) -> the batch index they were found in
     got: dict[int, list[tuple[bytes | None, bytes]]] = {}
     for index, (_, partition, sent) in enumerate(producer.sent):
@@ -215,8 +219,11 @@ def test_a_unit_that_would_overflow_the_open_batch_starts_the_next() -> None:
 def test_a_unit_larger_than_a_batch_is_split_and_said_so() -> None:
     producer = FakeAIOKafkaProducer({"p.state": 1}, batch_size=200)
     unit: list[tuple[bytes, bytes | None]] = [(f"k{n}".encode(), b"v" * 90) for n in range(4)]
+    told: list[list[tuple[bytes, bytes | None]]] = []
     with structlog.testing.capture_logs() as logs:
-        asyncio.run(PartitionedBatches(producer).send_units([("p.state", b"PC-1", unit)]))
+        asyncio.run(PartitionedBatches(producer).send_units([("p.state", b"PC-1", unit)],
+                                                            lambda _t, _p, records, _d: told.append(records)))
     assert [(k, v) for _, _, records in producer.sent for k, v, _ in records] == unit
+    assert told == [[(k, v) for k, v, _ in records] for _, _, records in producer.sent]
     assert len(producer.sent) > 1
     assert [entry["event"] for entry in logs] == ["a state write larger than a record batch was split: not atomic"]

@@ -15,9 +15,7 @@ from deskwatch.processors.in_order import InOrderConsumer, InputOrder
 from deskwatch.processors.outbox import Outbox, OutputsNotDelivered
 from deskwatch.processors.state_writes import StateWrites
 from tests.processors.fake_producer import FakeAIOKafkaProducer, FakeFaustProducer
-from tests.processors.test_outbox import DLQ, SIGNALS, Topic
-
-CHANGELOG = Topic("app-host-state-changelog")
+from tests.processors.test_outbox import CHANGELOG, DLQ, SIGNALS, TABLE
 EVENTS = TP("p.events", 0)
 
 
@@ -34,7 +32,7 @@ class States:
     def flush(self, write: Any) -> int:
         staged, self.pending = self.pending, []
         for host in staged:
-            write(CHANGELOG, host.encode(), [(f"h@{host}".encode(), b"state")])
+            write(TABLE, host.encode(), [(f"h@{host}".encode(), b"state")])
         return len(staged)
 
 

@@ -30,8 +30,8 @@ class RecordingTable(dict[bytes, bytes]):
     def data(self) -> RecordingTable:
         return self
 
-    def send(self, topic: object, route: bytes, unit: list[tuple[bytes, bytes | None]]) -> None:
-        assert topic is CHANGELOG
+    def send(self, table: object, route: bytes, unit: list[tuple[bytes, bytes | None]]) -> None:
+        assert table is self
         [(key, value)] = unit  # one record per key, on the key's own partition
         assert route == key
         assert self[key] == value  # the store holds the value before its changelog record leaves
