@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import faust
 import structlog
@@ -77,7 +77,17 @@ def build_app(settings: Settings) -> Built:
     attach_ticker(app, wiring, settings.processor.tick_interval_s, progress)
     seek_fresh_inputs_to_beginning(app, input_topics(settings))
     check_changelogs(app, input_topics(settings), changelog_topics(settings))
+    say_recovered(app)
     return Built(app, wiring, host_states, group_states)
+
+
+def say_recovered(app: faust.App) -> None:
+    """Log the end of each table recovery, with either store: from then the worker processes."""
+
+    # mode calls a receiver as receiver(sender, *args, signal=..., **kwargs)
+    @app.on_rebalance_complete.connect
+    async def _recovered(sender: Any, /, *args: Any, **kwargs: Any) -> None:
+        log.info("tables recovered", rebalance=app.rebalancing_count)
 
 
 def input_topics(settings: Settings) -> frozenset[str]:
