@@ -195,7 +195,7 @@ class DiskMapping(MutableMapping[bytes, bytes]):
         elif changelog_id is None:
             reason = "the changelog's topic id is unknown"
         elif meta.get(b"changelog") != changelog_id.encode():
-            reason = "the changelog was created again"
+            reason = "written for another changelog (or one deleted and created again)"
         elif now - float(meta.get(b"written_at", b"0")) > TRUSTED_FOR_S:
             reason = f"written more than {TRUSTED_FOR_S / 3600:g} h ago"
         if reason is not None or not held:
@@ -393,7 +393,7 @@ class DiskStore(memory.Store[bytes, bytes]):
         self._read += len(records)
 
     async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
-        kept = {partition for topic, partition in active_tps if topic == self._changelog()}
+        kept = {partition for _, partition in active_tps}  # faust gives this table's changelog partitions
         dropped = self.disk.drop_partitions_except(kept)
         log.info("state recovered", table=self.table_name, records_read=self._read, partitions=sorted(kept),
                  keys_dropped=dropped)

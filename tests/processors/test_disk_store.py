@@ -139,7 +139,7 @@ def _left_behind(path: Path, changelog_id: str) -> None:
 
 @pytest.mark.parametrize(("changelog_id", "later_s", "why"), [
     ("topic-1", 60.0, None),
-    ("topic-2", 60.0, "the changelog was created again"),
+    ("topic-2", 60.0, "written for another changelog (or one deleted and created again)"),
     (None, 60.0, "the changelog's topic id is unknown"),
     ("topic-1", 13 * 3600.0, "written more than 12 h ago"),
 ])
