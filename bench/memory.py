@@ -268,8 +268,10 @@ def publish_inventory(config: Path, assets: list[Asset], folder: Path) -> None:
         raise MemoryBenchError(f"inventory publish failed:\n{inventory.tail()}")
 
 
-def measure_one(base: Settings, hosts: int, events: int, folder: Path, store: str = "memory") -> MemoryFigure:
-    """Build the state of one fleet, write it, and measure a processor recovering it."""
+def measure_one(base: Settings, hosts: int, events: int, folder: Path, store: str | None = None) -> MemoryFigure:
+    """Build the state of one fleet, write it, and measure a processor recovering it (in ``store``;
+    None: the settings' ``processor.state_store``)."""
+    store = store or base.processor.state_store
     tag = uuid.uuid4().hex[:8]
     s = base.separate(f"bench-mem-{tag}", folder)
     s = s.model_copy(update={"processor": s.processor.model_copy(update={"tick_interval_s": 3600.0,
@@ -292,11 +294,11 @@ def measure_one(base: Settings, hosts: int, events: int, folder: Path, store: st
     return MemoryFigure(hosts, seen, store, counts[0], counts[1], size, built, recovered, after, peak)
 
 
-def measure_size(base: Settings, hosts: int, events: int, store: str = "memory") -> dict[str, Any]:
+def measure_size(base: Settings, hosts: int, events: int, store: str | None = None) -> dict[str, Any]:
     """One fleet size in a temporary folder; its figures as a JSON-ready dict (also printed)."""
     with tempfile.TemporaryDirectory(prefix="dw-mem-") as tmp:
         figure = measure_one(base, hosts, events, Path(tmp), store)
-    print(f"  memory ({store} store): {hosts} hosts, {figure.events} events -> {figure.host_states} host and "
+    print(f"  memory ({figure.store} store): {hosts} hosts, {figure.events} events -> {figure.host_states} host and "
           f"{figure.group_states} group states, {figure.changelog_bytes / 2**20:.0f} MiB of changelog; "
           f"RSS {figure.rss_after_recovery_mib:.0f} MiB after recovery, every host's sentinel and every group's replay "
           f"({figure.recovery_s:.0f}s), "
@@ -304,21 +306,23 @@ def measure_size(base: Settings, hosts: int, events: int, store: str = "memory")
     return asdict(figure)
 
 
-def measure(hosts: list[int], events: int, stores: tuple[str, ...] = ("memory",)) -> dict[str, Any]:
-    """Every fleet size in turn, once per store; the figures as a JSON-ready dict."""
+def measure(hosts: list[int], events: int, stores: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Every fleet size in turn, once per store (None: the settings'); the figures as a JSON-ready dict."""
     base = load_settings()
     return {"target_mib": TARGET_MIB, "method": __doc__,
-            "figures": [measure_size(base, n, events, store) for n in hosts for store in stores]}
+            "figures": [measure_size(base, n, events, store)
+                        for n in hosts for store in stores or (base.processor.state_store,)]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--store", nargs="+", choices=STATE_STORES, default=["memory"],
-                        help="processor.state_store of each run (each fleet size once per store)")
+    parser.add_argument("--store", nargs="+", choices=STATE_STORES, default=None,
+                        help="processor.state_store of each run (each fleet size once per store; default: the "
+                             "settings')")
     args = parser.parse_args()
-    measure(args.hosts, args.events, tuple(args.store))
+    measure(args.hosts, args.events, tuple(args.store) if args.store else None)
 
 
 if __name__ == "__main__":

@@ -209,17 +209,21 @@ class ProcessorSettings(_Section):
         default=160, ge=1,
         description="estimated MiB of decoded group states kept in memory (the most recently used); "
                     "with state_cache_max, whichever bound is reached first")
-    # Decision: in memory by default, on disk when a fleet's stored state outgrows the worker's
-    # memory. In memory, every record of both tables stays in the worker: ~140 KiB per host at the
-    # id cap, so ~7,500 such hosts fill 1 GiB (README, Reliability). On disk (RocksDB under the data
-    # dir, processors/disk_store.py), the worker holds its decoded-state caches and RocksDB's
-    # buffers; a record costs ~4 us to write or read instead of a dict's ~0.5 (bench/memory.py and
-    # bench/processor.py print both; bench/RESULTS.md, 2026-12-06). Either way the changelog is the
-    # durable copy, read from its start when a worker starts.
+    # Decision: on disk by default, as Kafka Streams keeps its state stores. A restarted worker on
+    # its data dir reads only the changelog's tail (the database keeps what the broker acknowledged
+    # with its offsets, processors/disk_store.py): bench/restart.py's 20k hosts, 3.1 s against
+    # 41.9 s in memory, which reads every record at each start (290-384 s at 100k hosts); the
+    # worker holds its decoded-state caches and RocksDB's buffers, not every record (465 against
+    # 773 MiB of RSS at 100k hosts and 1M events). A record costs ~4-6 us to write instead of a
+    # dict's ~0.5, and a host read past the caches 12.7 against 7.2 ms; the processor bench's rate
+    # did not tell them apart (bench/RESULTS.md, 2026-12-06 and 12-07). 'memory' keeps every record
+    # in the worker, for a worker without a lasting disk. Either way the changelog is the durable
+    # copy.
     state_store: StateStore = Field(
-        default="memory",
-        description="where a worker keeps its tables' records: 'memory', or 'disk' (RocksDB in the data dir, "
-                    "rebuilt from the changelog at each start) for a fleet whose state outgrows memory")
+        default="disk",
+        description="where a worker keeps its tables' records: 'disk' (RocksDB in the data dir, kept across "
+                    "restarts so a restarted worker reads only the changelog's tail) or 'memory' (every record "
+                    "in the worker, read again from the changelog at each start)")
     state_max_record_bytes: int = Field(default=4_194_304, ge=1_048_576,
                                         description="largest state record a changelog accepts")
     rule_files: list[Path] = Field(default_factory=list, description="rule YAML files; empty = the default pack")
