@@ -116,8 +116,12 @@ def run_all(names: list[str], v: Volumes) -> Results:
         start = time.monotonic()
         try:
             runners[name](v, results)
+        except ModuleNotFoundError as exc:  # a baseline's client (Quix Streams, confluent-kafka) is not installed
+            results.errors[name] = (f"{type(exc).__name__}: {exc}: the bench extra is not installed in this "
+                                    "environment (`make bench` installs it, then runs every scenario)")
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - the scripts exit on failure; report, go on
             results.errors[name] = f"{type(exc).__name__}: {str(exc)[-1500:]}"
+        if name in results.errors:
             console.print(f"[red]{name} failed[/red]: {results.errors[name]}")
         results.seconds[name] = time.monotonic() - start
     return results

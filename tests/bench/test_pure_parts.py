@@ -12,7 +12,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from bench.__main__ import ORDER, TINY, Volumes, parse, selected, volumes
+import bench.__main__ as bench_command
+from bench.__main__ import ORDER, TINY, Volumes, parse, run_all, selected, volumes
 from bench.latency import percentile, refresh_seconds, stamp
 from bench.memory import LINGER, changelog, envelopes, fleet
 
@@ -63,6 +64,17 @@ def test_scenarios_run_in_the_fixed_order_and_unknown_ones_are_refused() -> None
     assert selected(",".join(ORDER)) == list(ORDER)
     with pytest.raises(SystemExit, match="unknown scenario"):
         selected("e2e,throughput")
+
+
+def test_a_scenario_whose_baseline_client_is_missing_says_to_install_the_bench_extra(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(v: Volumes, results: object) -> None:
+        raise ModuleNotFoundError("No module named 'confluent_kafka'", name="confluent_kafka")
+
+    monkeypatch.setattr(bench_command, "run_processor", missing)
+    results = run_all(["processor"], TINY)
+    assert "confluent_kafka" in results.errors["processor"]
+    assert "`make bench` installs it" in results.errors["processor"]
 
 
 def test_changelog_topic_names_follow_faust() -> None:
