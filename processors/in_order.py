@@ -59,7 +59,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, cast
 
 import faust
@@ -531,6 +531,13 @@ class FlowControl(FlowControlEvent):
         super().resume()
 
 
+# Decision: a bound on the write at stop, well inside a supervisor's stop grace (systemd's 90 s,
+# Kubernetes' 30 s). It waits for the outputs of the batches it covers, then for the state records
+# and the commit: well under a second against a live broker. Past it (a broker gone), the stop goes
+# on and the next start reads those records again, as without the write.
+WRITE_ON_STOP_TIMEOUT_S = 15.0
+
+
 class InOrderApp(faust.App):
     """A faust App whose consumer hands ``ordered_topics`` over in offset order, and whose flow
     control does not drop what is queued when told to resume a flow that runs (``FlowControl``)."""
@@ -539,7 +546,33 @@ class InOrderApp(faust.App):
                  **kwargs: Any) -> None:
         self.ordered_topics = frozenset(ordered_topics)
         self.fetch_max_wait_ms = fetch_max_wait_ms  # None: faust's own 1,500 ms
+        # what the agents staged and have not written yet, written by each when the worker stops
+        self.writes_on_stop: list[Callable[[], Awaitable[None]]] = []
         super().__init__(*args, **kwargs)
+
+    async def _consumer_wait_empty(self, consumer: Any, logger: Any) -> None:
+        """faust's wait for the streams (every record taken acknowledged, then a commit); when the
+        worker stops cleanly, then each agent's staged states are written and committed past.
+
+        Its fetcher and flow are stopped by then, so no record comes after the write. Not at a
+        rebalance (the same wait; the revoked partitions' staged states are forgotten and read
+        again by their next owner) nor in a crash: a worker whose output was lost must not write
+        the state that says it was sent, and one crashed for another reason stops as before.
+        """
+        await super()._consumer_wait_empty(consumer, logger)
+        clean = self._stopped.is_set() and not self._crashed.is_set()
+        if not (clean and self.writes_on_stop) or getattr(consumer, "output_failure", None) is not None:
+            return
+        try:
+            await asyncio.wait_for(self._write_staged(consumer), WRITE_ON_STOP_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - the stop goes on; the next start reads those records again
+            log.warning("staged states not written at stop; their records are read again at the next start",
+                        error=type(exc).__name__, detail=str(exc)[:300])
+
+    async def _write_staged(self, consumer: Any) -> None:
+        for write in self.writes_on_stop:
+            await write()
+        await consumer.commit_and_end_transactions()
 
     def _new_transport(self) -> Any:
         return InOrderTransport(self.conf.broker_consumer, self)

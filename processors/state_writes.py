@@ -17,7 +17,8 @@ table's staging and writes cost 79.4 us per envelope written every 187 envelopes
 events/s), 53.3 every 937 (0.5 s), 40.4 every 1,875 (1 s), against the core's 85-90. A backlog's
 batches each take about as long as the interval, so its writes are much as before. The cost: a
 crash or a rebalance reads up to an interval's more input again (absorbed as every replay is),
-and the last records' commit comes up to an interval later.
+and the last records' commit comes up to an interval later. A worker stopped cleanly writes what
+it staged before its last commit (``write_when_idle``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any, Protocol
 
 import faust
 
-from deskwatch.processors.in_order import hold_unwritten, release_unwritten
+from deskwatch.processors.in_order import InOrderApp, hold_unwritten, release_unwritten
 from deskwatch.processors.outbox import Outbox
 from deskwatch.processors.views import WriteState
 
@@ -79,7 +80,9 @@ class StateWrites:
 
 
 def write_when_idle(app: faust.App, writes: StateWrites, dead_letters: Any, stage: str, interval_s: float) -> None:
-    """The agent's timer: what its last batches staged is written even when no batch follows."""
+    """The agent's timer: what its last batches staged is written even when no batch follows; and
+    once more when the worker stops cleanly, after its streams are empty and before its last
+    commit (``InOrderApp.writes_on_stop``), so a restart does not read those records again."""
 
     async def write_held_states() -> None:
         async with writes.lock:
@@ -87,3 +90,5 @@ def write_when_idle(app: faust.App, writes: StateWrites, dead_letters: Any, stag
                 await writes.write(Outbox(dead_letters, stage))
 
     app.timer(interval=interval_s, name=f"{stage}-state-writes")(write_held_states)
+    if isinstance(app, InOrderApp):
+        app.writes_on_stop.append(write_held_states)

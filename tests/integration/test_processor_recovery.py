@@ -29,7 +29,7 @@ from deskwatch.producers.simulate import simulate_fleet, write_inventory_csv, wr
 from deskwatch.schemas.incident import Incident
 from deskwatch.settings import Settings
 from deskwatch.topics import committed_offsets, consumer_lag, end_offsets
-from deskwatch.topology import COMMANDS, EVENTS, INCIDENTS, SIGNALS
+from deskwatch.topology import COMMANDS, EVENT_DIGESTS, EVENTS, INCIDENTS, SIGNALS
 
 from tests.fleets import RECOVERY_FLEET
 
@@ -158,8 +158,8 @@ def assert_same(got: dict[str, Incident], want: dict[str, Incident]) -> None:
 @pytest.fixture(scope="module")
 def uninterrupted(settings: Settings, fleet: tuple[Path, Path, int],
                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, dict[str, Incident]]]:
-    """One worker, with the default store, through the whole fleet: its envelope count and the
-    incidents every crashed, shared or disk-backed run below must end with."""
+    """One worker, with the default store (disk), through the whole fleet: its envelope count and
+    the incidents every crashed, shared or restarted run below must end with."""
     events, inventory, _ = fleet
     started: list[Component] = []
     run = Run(settings, tmp_path_factory.mktemp("uninterrupted"), started)
@@ -191,8 +191,9 @@ def test_sigkill_and_restart_gives_the_incidents_of_an_uninterrupted_run(
     fleet: tuple[Path, Path, int], runs: Callable[[], Run], uninterrupted: tuple[int, dict[str, Incident]],
     store: str,
 ) -> None:
-    """With the disk store, the killed worker's tables are rebuilt from the changelog into a new
-    database, and the uninterrupted run it is compared with kept its tables in memory."""
+    """The restarted worker has a new data dir: with the disk store its tables are rebuilt from the
+    changelog into a new database, with memory into memory; the uninterrupted run it is compared
+    with kept its tables on disk (the default)."""
     events, inventory, _ = fleet
     total, want = uninterrupted
     crashed = with_store(runs(), store)
@@ -255,13 +256,58 @@ def test_a_worker_restarted_on_its_disk_store_reads_only_the_changelogs_tail(
     assert_same(settle(run, [fresh]), want)
 
 
+def _quiet(run: Run, worker: Component, still_s: float = 5.0, timeout: float = 180) -> None:
+    """Wait until the worker's outputs (digests, signals, incidents) stop growing after some."""
+    k = run.settings.kafka
+    outputs = (EVENT_DIGESTS, SIGNALS, INCIDENTS)
+
+    def ends() -> int:
+        return sum(sum(end_offsets(k, topic.name(k)).values()) for topic in outputs)
+
+    seen = {"ends": -1, "since": time.monotonic()}
+
+    def still() -> bool:
+        assert worker.running(), worker.tail()
+        now = ends()
+        if now != seen["ends"]:
+            seen.update(ends=now, since=time.monotonic())
+        return now > 0 and time.monotonic() - seen["since"] >= still_s
+
+    wait_for(still, timeout, "the worker's outputs to stop growing", worker.tail)
+
+
+def test_a_worker_stopped_cleanly_writes_its_staged_states_and_commits_every_record(
+    fleet: tuple[Path, Path, int], runs: Callable[[], Run], uninterrupted: tuple[int, dict[str, Incident]],
+) -> None:
+    """States are written per interval (processors/state_writes.py), and no commit passes a record
+    whose state is staged, not written. With an interval longer than the test, nothing is written
+    while the worker runs; stopped with SIGTERM, it writes what it staged before its last commit:
+    every input is committed to its end, and a worker restarted on its data dir has nothing to
+    read again and ends with the incidents of an uninterrupted run."""
+    events, inventory, _ = fleet
+    total, want = uninterrupted
+    run = runs()
+    assert run.produce(events, inventory) == total
+    staging = run.settings.processor
+    run.settings = run.settings.model_copy(update={"processor": staging.model_copy(update={
+        "state_write_interval_s": 3600.0, "state_write_max_keys": 1_000_000})})
+    first = run.start("processor", "run")
+    _quiet(run, first)
+    assert not run.drained(), "the staged states should hold every commit back while the worker runs"
+    assert first.stop(signal.SIGTERM, timeout=60) == 0, first.tail()
+    assert run.lagging() == [], first.tail(40)
+    run.settings = run.settings.model_copy(update={"processor": staging})
+    again = run.start("processor", "run", datadir_of=first)
+    assert_same(settle(run, [again]), want)
+    assert again.stop(signal.SIGTERM, timeout=60) == 0, again.tail()
+
+
 def test_two_workers_give_the_incidents_of_one(fleet: tuple[Path, Path, int], runs: Callable[[], Run],
                                                uninterrupted: tuple[int, dict[str, Incident]]) -> None:
-    """The default store only. With the disk store this test passed here, but the fault campaign's
-    "1 of 2 workers SIGKILLed for good" rows stalled in the survivor's recovery in 3 row runs of 25
-    (0 of 4 in memory; bench/RESULTS.md, 2026-12-06). The heartbeat's re-read of such a recovery
-    (processors/stall.py) is shown only on that state injected: several workers on the disk store
-    are proven less far than memory, and the README says so."""
+    """The default store (disk since 2026-12-07). The fault campaign's "1 of 2 workers SIGKILLed
+    for good" rows stalled in the survivor's recovery on the disk store in 3 row runs of 25 until
+    69213bb (bench/RESULTS.md, 2026-12-06), none since; the heartbeat's re-read of such a recovery
+    (processors/stall.py) is shown only on that state injected."""
     events, inventory, _ = fleet
     total, want = uninterrupted
     two = runs()

@@ -11,7 +11,7 @@ import pytest
 from aiokafka.errors import NotLeaderForPartitionError
 from faust.types import TP
 
-from deskwatch.processors.in_order import InOrderConsumer, InputOrder
+from deskwatch.processors.in_order import InOrderApp, InOrderConsumer, InputOrder
 from deskwatch.processors.outbox import Outbox, OutputsNotDelivered
 from deskwatch.processors.state_writes import StateWrites
 from tests.processors.fake_producer import FakeAIOKafkaProducer, FakeFaustProducer
@@ -120,3 +120,63 @@ def test_a_held_output_the_broker_refused_stops_the_write_and_keeps_the_commit_h
 
     asyncio.run(scenario())
     assert _topics(producer) == ["p.signals"] and consumer._unwritten == {EVENTS: 3}
+
+
+class StoppingConsumer:
+    """What ``InOrderApp``'s wait for the streams calls on its consumer, counted."""
+
+    def __init__(self, output_failure: BaseException | None = None) -> None:
+        self.output_failure = output_failure
+        self.calls: list[str] = []
+
+    async def wait_empty(self) -> None:
+        self.calls.append("wait_empty")
+
+    async def commit_and_end_transactions(self) -> None:
+        self.calls.append("commit")
+
+
+@pytest.mark.parametrize(("how", "written"), [
+    ("stopped", True), ("rebalance", False), ("crashed", False), ("output lost", False)])
+def test_staged_states_are_written_and_committed_past_only_when_the_worker_stops_cleanly(
+        how: str, written: bool) -> None:
+    app = InOrderApp(f"stop-{how.replace(' ', '-')}")
+    consumer = StoppingConsumer(RuntimeError("batch expired") if how == "output lost" else None)
+
+    async def write() -> None:
+        consumer.calls.append("write")
+
+    app.writes_on_stop.append(write)
+    if how != "rebalance":
+        app._stopped.set()
+    if how == "crashed":
+        app._crashed.set()
+    asyncio.run(app._consumer_wait_empty(consumer, app.log))
+    assert consumer.calls == (["wait_empty", "write", "commit"] if written else ["wait_empty"])
+
+
+def test_a_write_at_stop_that_fails_leaves_the_stop_to_go_on() -> None:
+    app = InOrderApp("stop-failed-write")
+    consumer = StoppingConsumer()
+
+    async def write() -> None:
+        raise OutputsNotDelivered("stage1: an output batch was not delivered")
+
+    app.writes_on_stop.append(write)
+    app._stopped.set()
+    asyncio.run(app._consumer_wait_empty(consumer, app.log))
+    assert consumer.calls == ["wait_empty"]
+
+
+def test_a_write_at_stop_that_does_not_end_is_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("deskwatch.processors.in_order.WRITE_ON_STOP_TIMEOUT_S", 0.05)
+    app = InOrderApp("stop-stuck-write")
+    consumer = StoppingConsumer()
+
+    async def write() -> None:
+        await asyncio.sleep(3600)  # the outputs' deliveries never resolve: a broker gone
+
+    app.writes_on_stop.append(write)
+    app._stopped.set()
+    asyncio.run(app._consumer_wait_empty(consumer, app.log))
+    assert consumer.calls == ["wait_empty"]
