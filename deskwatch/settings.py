@@ -297,6 +297,14 @@ class SinkSettings(_Section):
                                    "group, as processor.leave_group_on_stop")
     bulk_max_docs: int = Field(default=2000, ge=1)
     bulk_max_bytes: int = Field(default=5_000_000, ge=1024)
+    # Decision: two bulk requests in flight. One alone left Elasticsearch idle while the sink polled
+    # and encoded the next batch (and one write thread of the node busy): catching up 50,000
+    # records (bench/sink.py's documents, four rotations, 2026-12-07) took 3.06 s one batch after the
+    # other, 2.71 with one request in flight beside the polling, 2.29 with two, 2.21 with three.
+    bulk_in_flight: int = Field(
+        default=2, ge=1, le=8,
+        description="bulk requests running while the next batch is polled; each batch is committed once it and "
+                    "every batch before it settled")
     flush_interval_s: float = Field(
         default=0.5, gt=0, description="ceiling on a record's wait while records keep arriving; drained = write at once"
     )

@@ -5,6 +5,16 @@ One consumer group reads ``incidents``, ``incident-changes``, ``event-digests`` 
 committed only after the bulk request settled every item (indexed, already applied, or
 dead-lettered with the dead letter acknowledged by Kafka), so a crash or an Elasticsearch outage
 replays records rather than losing them, and the external versions make the replay harmless.
+
+Decision: bulk requests run on writer threads (``sink.bulk_in_flight``, 2 by default) while the
+loop's thread polls and encodes the next batch (the Elasticsearch client is thread-safe; the Kafka
+consumer stays on the loop's thread). Batches are settled in the order they were polled: a batch's
+outcome is counted, its refused items dead-lettered, then its own offsets committed (never the
+consumer's position, which is past the batches polled since), so a commit never passes a batch
+not yet settled. Two requests in flight may write the same document; its external version keeps
+the newer (the older is answered 409, already applied), as a replay would. Done one after the
+other, Elasticsearch waited while the sink polled and encoded and the sink waited while
+Elasticsearch indexed: the figures are at ``SinkSettings.bulk_in_flight``.
 """
 
 from __future__ import annotations
@@ -12,7 +22,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,6 +33,7 @@ from elastic_transport import TransportError
 from elasticsearch import ApiError
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import ValidationError
 
 from deskwatch.connect import elasticsearch_client, kafka_python_consumer_options, kafka_python_options
@@ -65,6 +78,37 @@ class SinkCounts:
     batches: int = 0
 
 
+@dataclass
+class Written:
+    """What one batch's bulk writes did, as the writer thread reports it."""
+
+    indexed: int = 0
+    already_applied: int = 0
+    superseded: int = 0
+    rejected: list[tuple[BulkItem, str]] = field(default_factory=list)  # refused for good, with the reason
+
+
+@dataclass
+class InFlight:
+    """A batch encoded and handed to a writer; committed once its write and every earlier one settled."""
+
+    consumer: Any  # the consumer that polled it: its offsets go through that one only
+    offsets: dict[TopicPartition, OffsetAndMetadata]  # the next offset of each partition it read
+    records: int
+    write: Future[Written] | None  # None: nothing to write (each record was dead-lettered)
+
+
+def next_offsets(records: list[Any]) -> dict[TopicPartition, OffsetAndMetadata]:
+    """The offset after the last record of each partition: what a commit of ``records`` says."""
+    last: dict[TopicPartition, Any] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        if tp not in last or record.offset > last[tp].offset:
+            last[tp] = record
+    return {tp: OffsetAndMetadata(r.offset + 1, "", r.leader_epoch if r.leader_epoch is not None else -1)
+            for tp, r in last.items()}
+
+
 class Sink:
     """Moves incidents, their transitions and event digests into their indices."""
 
@@ -82,6 +126,8 @@ class Sink:
         self._producer: Any = None
         self._member = Member(None)
         self._pending_letters: list[Any] = []
+        self._writer = ThreadPoolExecutor(max_workers=settings.sink.bulk_in_flight, thread_name_prefix="sink-bulk")
+        self._in_flight: deque[InFlight] = deque()  # oldest first
         es = settings.elasticsearch
         self._incident_indices = (incidents_alias(es), history_alias(es))
         self._pacer = RefreshPacer(settings.sink.incident_refresh_min_interval_s, settings.sink.incident_refresh)
@@ -120,37 +166,86 @@ class Sink:
         )
 
     def step(self) -> int:
-        """Fill one batch (until drained, full or at the linger ceiling), write it, commit; return records handled.
-        Then check the consumer's membership (``keep_in_group``), so that a caller looping on ``step``
-        alone also gets a join kafka-python left unfinished mended at once."""
-        handled = self._handle(self._fill())
-        self.keep_in_group()
-        return handled
-
-    def _handle(self, batch: Batch) -> int:
-        if not batch.records:
-            return 0
+        """Fill one batch (until drained, full or at the linger ceiling) and encode it while earlier
+        batches' bulk requests run; settle the oldest ones until there is room for another request
+        (all of them after an idle poll), then hand this batch to a writer; return the records
+        polled. Then check the consumer's membership (``keep_in_group``), so that a caller looping
+        on ``step`` alone also gets a join kafka-python left unfinished mended at once. A batch is
+        counted once it is committed: a caller waiting on the counts steps until then."""
+        batch = self._fill()
         items = [item for item in map(self._encode, batch.records) if item is not None]
-        if items:
-            self._write(items)
+        room = self._settings.sink.bulk_in_flight - 1 if batch.records else 0
+        while len(self._in_flight) > room:
+            self._settle_oldest()
+        if batch.records:
+            write = self._writer.submit(self._write, items) if items else None
+            self._in_flight.append(InFlight(self._consumer, next_offsets(batch.records), len(batch.records), write))
+        self.keep_in_group()
+        return len(batch.records)
+
+    def settle(self) -> None:
+        """Settle every batch in flight, oldest first (``_settle_oldest``)."""
+        while self._in_flight:
+            self._settle_oldest()
+
+    def _settle_oldest(self) -> None:
+        """Wait for the oldest batch in flight: count its outcome, dead-letter what Elasticsearch
+        refused for good, wait for Kafka to acknowledge its dead letters, commit its offsets.
+        Raises what its write raised (``SinkStoppedError`` when stopped during an outage): then it
+        and every batch after it stay uncommitted, for a replay."""
+        done = self._in_flight.popleft()
+        if done.write is not None:
+            try:
+                written = done.write.result()
+            except BaseException:
+                self._in_flight.clear()  # no commit may pass a batch left unwritten: those after it are replayed with it
+                raise
+            self._count(written)
         self._settle_dead_letters()
+        self._commit(done)
+        self.counts.consumed += done.records
+        self.counts.batches += 1
+
+    def _count(self, written: Written) -> None:
+        self.counts.indexed += written.indexed
+        self.counts.already_applied += written.already_applied
+        self.counts.superseded += written.superseded
+        for item, reason in written.rejected:
+            if item.origin.startswith(self._dlq_prefix):
+                # Never a dead letter of a dead letter: each would be refused again, and the loop
+                # would grow a letter a time. It stays on its topic, whole; only its search copy is short.
+                self.counts.not_indexed_letters += 1
+                log.error("dead letter not indexed", origin=item.origin, detail=reason[:300])
+                continue
+            self._dead_letter("rejected_by_elasticsearch", reason, item.origin, item.original)
+
+    def _commit(self, done: InFlight) -> None:
+        if done.consumer is not self._consumer:
+            # Replaced (membership.py) while the batch was written: the old consumer is closed, and
+            # the partitions' next owner reads the batch again, which the external versions absorb.
+            log.warning("batch written under a replaced consumer, not committed: it will be replayed",
+                        records=done.records)
+            return
+        owned = self._consumer.assignment()
+        offsets = {tp: offset for tp, offset in done.offsets.items() if tp in owned}
+        if not offsets:
+            return  # every partition of the batch was revoked meanwhile: its new owner replays them
         try:
-            self._consumer.commit()
+            self._consumer.commit(offsets)
         except KafkaError as err:
             # Evicted meanwhile, or the broker is away (restart, patch night): the records are
             # replayed by whoever owns the partitions next, and versioned writes make that harmless.
             # Exiting here would need a service manager to bring the sink back.
             log.warning("offsets not committed, records will be replayed", error=type(err).__name__)
-        self.counts.consumed += len(batch.records)
-        self.counts.batches += 1
-        return len(batch.records)
 
     def run(self) -> None:
-        """Loop until the stop event is set; a batch caught mid-backoff stays uncommitted."""
+        """Loop until the stop event is set, then settle the last batch; one caught mid-backoff
+        stays uncommitted."""
         try:
             while not self._stop.is_set():
                 self.step()
                 self.prune_if_due()
+            self.settle()
         except SinkStoppedError:
             log.info("stopped during an Elasticsearch outage; the open batch will be replayed")
 
@@ -176,7 +271,13 @@ class Sink:
     def close(self, leave_group: bool = False) -> None:
         """Close the clients (the producer first flushes what it holds); with ``leave_group``, then
         remove this static member from its group (``leave_group_on_stop``), before its slot is free
-        for another sink to join under its id."""
+        for another sink to join under its id. Batches still in flight (``settle`` not called after
+        the last ``step``) are waited for and left uncommitted: they will be replayed."""
+        self._writer.shutdown(wait=True)
+        if self._in_flight:
+            log.info("batches not settled at close: they will be replayed",
+                     records=sum(done.records for done in self._in_flight))
+            self._in_flight.clear()
         for closeable in (self.refresher, self._consumer, self._producer, self._es):
             if closeable is not None:
                 closeable.close()
@@ -210,30 +311,28 @@ class Sink:
             self._dead_letter(f"unencodable_{role.replace('-', '_')}", str(exc)[:1500], origin, value)
             return None
 
-    def _write(self, items: list[BulkItem]) -> None:
-        """Write the newest version of each document (coalesce.py); a refused one's next newest after it."""
+    def _write(self, items: list[BulkItem]) -> Written:
+        """On a writer thread: write the newest version of each document (coalesce.py), a refused
+        one's next newest after it; what was refused for good is reported, for the loop's thread to
+        dead-letter."""
         batch = Coalesced(items)
+        written = Written()
         pending = batch.heads
         while pending:
             report = write_items(self._es, pending, self._settings.sink.retry_max_backoff_s,
                                  sleep=self._sleep, outage=self.outage)
-            self.counts.indexed += report.counts[Outcome.INDEXED]
-            self.counts.already_applied += report.counts[Outcome.ALREADY_APPLIED]
+            written.indexed += report.counts[Outcome.INDEXED]
+            written.already_applied += report.counts[Outcome.ALREADY_APPLIED]
             pending = []
             for item, reason in report.rejected:
                 older = batch.instead_of(item)
                 if older is not None:
                     pending.append(older)
-                if item.origin.startswith(self._dlq_prefix):
-                    # Never a dead letter of a dead letter: each would be refused again, and the loop
-                    # would grow a letter a time. It stays on its topic, whole; only its search copy is short.
-                    self.counts.not_indexed_letters += 1
-                    log.error("dead letter not indexed", origin=item.origin, detail=reason[:300])
-                    continue
-                self._dead_letter("rejected_by_elasticsearch", reason, item.origin, item.original)
+                written.rejected.append((item, reason))
+        written.superseded = batch.held
         if self.refresher is not None and any(item.index in self._incident_indices for item in batch.heads):
             self.refresher.wrote()
-        self.counts.superseded += batch.held
+        return written
 
     def _sleep(self, delay: float) -> None:
         if self._stop.wait(delay):

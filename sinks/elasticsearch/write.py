@@ -15,6 +15,7 @@ supervisor without back-off. Past the bound the error is raised, and the command
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,26 +61,32 @@ class BulkReport:
 
 @dataclass
 class Outage:
-    """Whether Elasticsearch is currently failing us, so it is logged once per outage."""
+    """Whether Elasticsearch is currently failing us, so it is logged once per outage (the sink's
+    writer threads share one)."""
 
     since: float | None = None
     retries: int = 0
     outages: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def failed(self, why: str) -> None:
         """A retryable failure: log only the first of an outage."""
-        self.retries += 1
-        if self.since is None:
+        with self._lock:
+            self.retries += 1
+            if self.since is not None:
+                return
             self.since = time.monotonic()
             self.outages += 1
-            log.warning("elasticsearch unavailable, backing off until it answers", error=why)
+        log.warning("elasticsearch unavailable, backing off until it answers", error=why)
 
     def answered(self) -> None:
         """A bulk call got an answer: an ongoing outage is over."""
-        if self.since is not None:
-            log.warning("elasticsearch answers again", outage_s=round(time.monotonic() - self.since, 1),
-                        retries=self.retries)
+        with self._lock:
+            if self.since is None:
+                return
+            outage_s, retries = time.monotonic() - self.since, self.retries
             self.since, self.retries = None, 0
+        log.warning("elasticsearch answers again", outage_s=round(outage_s, 1), retries=retries)
 
 
 def write_items(
