@@ -44,7 +44,7 @@ class Volumes:
     # batches) weighed in it: the same shape read 0.74 / 0.82 at 20k and 0.48 / 0.57 at 100k.
     producer_events: int = 100_000
     producer_hosts: int = 5_000
-    sink_docs: int = 10_000
+    sink_docs: int = 50_000
     # Two fleet shapes for the processor. ~100 events per host: host envelopes of ~100 events, the
     # shape of issue 5's reference figures (300k events, 100-event envelopes). 3 events per host:
     # envelopes of ~3 events, where faust's per-record cost dominates. Volumes large enough that
