@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+import msgspec
 import orjson
 
 from deskwatch.processors.encode import plain
@@ -25,6 +26,7 @@ from deskwatch.schemas import DeadLetter
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.digest import EventDigest
 from deskwatch.schemas.incident import Incident
+from deskwatch.schemas.struct_mirror import SchemaMirrorError, StructMirror, derive_struct
 from deskwatch.settings import ElasticsearchSettings
 from deskwatch.sinks.elasticsearch.mappings import Kind
 from deskwatch.sinks.elasticsearch.templates import daily_index, events_index, history_alias, incidents_alias
@@ -83,6 +85,36 @@ def digest_body(digest: EventDigest) -> bytes:
     return orjson.dumps({**fields, "host": {"name": fields["host"]}}, option=orjson.OPT_UTC_Z)
 
 
+def _digest_mirror() -> StructMirror | None:
+    try:
+        return derive_struct(EventDigest.__pydantic_core_schema__) if _PLAIN_DIGEST else None
+    except SchemaMirrorError:
+        return None  # every digest takes pydantic's path: slower, never different
+
+
+# Decision: a digest record (most of the sink's input) is read first by a msgspec mirror of
+# EventDigest's own core schema (schemas/struct_mirror.py, as the producer reads JSON lines and
+# stage 1 envelopes), which takes only what it reads exactly as pydantic does; anything else
+# (a missing field with a default, a time in another form, an invalid record) goes through
+# ``model_validate_json``, so verdicts, errors and documents stay pydantic's.
+_DIGEST_MIRROR: Final = _digest_mirror()
+
+
+def fast_digest_item(payload: bytes, es: ElasticsearchSettings, origin: str) -> BulkItem | None:
+    """``digest_item`` of the payload read by the mirror; None when the mirror does not take it."""
+    if _DIGEST_MIRROR is None:
+        return None
+    try:
+        digest = _DIGEST_MIRROR.decode(payload)
+        _DIGEST_MIRROR.finish(digest)
+        fields = msgspec.structs.asdict(digest)
+        body = orjson.dumps({**fields, "host": {"name": fields["host"]}}, option=orjson.OPT_UTC_Z)
+    except (msgspec.DecodeError, ValueError, TypeError):
+        return None
+    return BulkItem(index=events_index(es, fields["window_start"]), doc_id=fields["digest_id"],
+                    version=fields["repeat_count"], body=body, origin=origin, original=payload)
+
+
 def digest_document(digest: EventDigest) -> dict[str, Any]:
     """The digest as stored: its own JSON with ``host`` as ECS ``host.name``."""
     doc: dict[str, Any] = digest.model_dump(mode="json")
@@ -122,7 +154,8 @@ def encode_record(role: str, payload: bytes, es: ElasticsearchSettings, origin: 
     if role == INCIDENT_CHANGES.role:
         return change_item(IncidentChange.model_validate_json(payload), history_alias(es), origin, payload)
     if role == EVENT_DIGESTS.role:
-        return digest_item(EventDigest.model_validate_json(payload), es, origin, payload)
+        return (fast_digest_item(payload, es, origin)
+                or digest_item(EventDigest.model_validate_json(payload), es, origin, payload))
     if role == DEAD_LETTER.role:
         return dead_letter_item(DeadLetter.model_validate_json(payload), es, origin, payload)
     raise ValueError(f"no encoder for topic role {role!r}")

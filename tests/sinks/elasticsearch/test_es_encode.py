@@ -20,8 +20,11 @@ from deskwatch.sinks.elasticsearch.encode import (
     digest_body,
     digest_document,
     digest_from_source,
+    digest_item,
     encode_record,
+    fast_digest_item,
 )
+from deskwatch.processors.encode import encoder
 
 ES = ElasticsearchSettings(index_prefix="dw")
 T0 = datetime(2026, 11, 29, 23, 59, 30, tzinfo=timezone.utc)
@@ -85,6 +88,51 @@ _TIMES = st.one_of(
 def test_digest_body_is_the_documents_json(digest: EventDigest) -> None:
     """The orjson path writes the bytes pydantic's dump of the document would."""
     assert digest_body(digest) == orjson.dumps(digest_document(digest))
+
+
+_DIGESTS = st.builds(EventDigest, digest_id=_TEXT, fingerprint=_TEXT, window_start=_TIMES,
+                     repeat_count=st.integers(1, 2**63 - 1), first_seen=_TIMES, last_seen=_TIMES, host=_TEXT,
+                     provider=_TEXT, event_code=_TEXT, template=_TEXT, sample_message=_TEXT,
+                     sample_event_id=st.none() | _TEXT, site=st.none() | _TEXT, os_build=st.none() | _TEXT,
+                     rule_ids=st.lists(_TEXT, max_size=3), group_keys=st.lists(_TEXT, max_size=3))
+_JSON_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False), _TEXT,
+                         st.lists(_TEXT, max_size=2), st.just("2026-11-29T23:59:30Z"), st.just("2026-11-29T23:59:30"),
+                         st.just("2026-11-29 23:59:30+01:00"), st.just(" PC-1 "))
+
+
+def _pydantic_item(payload: bytes) -> object:
+    """What the sink made of a digest record before the mirror: the item, or the error's type."""
+    try:
+        return digest_item(EventDigest.model_validate_json(payload), ES, "t:0:1", payload)
+    except (ValidationError, TypeError) as exc:
+        return type(exc)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_DIGESTS, st.sampled_from(["pydantic", "processor"]))
+def test_the_mirror_takes_every_digest_the_processor_writes_as_pydantic_reads_it(digest: EventDigest, by: str) -> None:
+    payload = digest.model_dump_json().encode() if by == "pydantic" else encoder(EventDigest)(digest)
+    item = fast_digest_item(payload, ES, "t:0:1")
+    assert item is not None, "the mirror refused a digest as written"
+    assert item == _pydantic_item(payload)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_DIGESTS, st.data())
+def test_a_record_the_mirror_takes_gives_pydantics_item(digest: EventDigest, data: st.DataObject) -> None:
+    """Whatever the record (a field missing, unknown, of another type or form), the mirror either
+    leaves it to pydantic or makes pydantic's very item."""
+    doc = orjson.loads(digest.model_dump_json())
+    for _ in range(data.draw(st.integers(1, 3))):
+        key = data.draw(st.sampled_from([*doc, "unknown"]))
+        if data.draw(st.booleans()) and key in doc:
+            del doc[key]
+        else:
+            doc[key] = data.draw(_JSON_VALUES)
+    payload = orjson.dumps(doc)
+    item = fast_digest_item(payload, ES, "t:0:1")
+    if item is not None:
+        assert item == _pydantic_item(payload) == encode_record("event-digests", payload, ES, "t:0:1")
 
 
 def test_a_digest_no_json_can_carry_raises_a_type_error() -> None:
