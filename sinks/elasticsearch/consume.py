@@ -273,6 +273,7 @@ class Sink:
         remove this static member from its group (``leave_group_on_stop``), before its slot is free
         for another sink to join under its id. Batches still in flight (``settle`` not called after
         the last ``step``) are waited for and left uncommitted: they will be replayed."""
+        self._stop.set()  # a writer backing off from an outage gives up at once (its batch is replayed)
         self._writer.shutdown(wait=True)
         if self._in_flight:
             log.info("batches not settled at close: they will be replayed",

@@ -9,11 +9,13 @@ and tests/integration/test_sink_*.py)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from typing import Any
 
 import orjson
 import pytest
+from elastic_transport import ConnectionError as TransportConnectionError
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
@@ -180,3 +182,34 @@ def test_partitions_revoked_meanwhile_and_a_replaced_consumer_commit_nothing(set
         assert sink.counts.consumed == 6  # written, counted, left for the partitions' next owner to replay
     finally:
         sink.close()
+
+
+class AbsentServer:
+    """Every bulk call fails as an unreachable server does."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def bulk(self, operations: bytes, refresh: bool = False, filter_path: str | None = None) -> dict[str, Any]:
+        self.calls += 1
+        raise TransportConnectionError("connection refused")
+
+    def close(self) -> None:
+        pass
+
+
+def test_close_during_an_outage_ends_the_writers_backoff_and_commits_nothing(settings: Settings) -> None:
+    tp = TopicPartition(INCIDENTS.name(settings.kafka), 0)
+    consumer, server = ScriptedConsumer(batches(settings, [2]), {tp}), AbsentServer()
+    sink = sink_over(settings, consumer, server, in_flight=2)  # type: ignore[arg-type]
+    sink.step()
+    deadline = time.monotonic() + WAIT_S
+    while server.calls < 2 and time.monotonic() < deadline:  # backing off between its tries
+        time.sleep(0.05)
+    closing = threading.Thread(target=sink.close, daemon=True)
+    closing.start()
+    closing.join(5.0)
+    stuck = closing.is_alive()
+    sink._stop.set()  # noqa: SLF001 - lets a stuck close end after the verdict
+    assert not stuck, "close waited for the outage to end"
+    assert consumer.commits == [] and sink.counts.consumed == 0
