@@ -15,11 +15,13 @@ from typing import Any
 
 import orjson
 import pytest
+import structlog
 from elastic_transport import ConnectionError as TransportConnectionError
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from deskwatch.settings import Settings
+from deskwatch.sinks.elasticsearch import write
 from deskwatch.sinks.elasticsearch.consume import Sink, SinkStoppedError, next_offsets
 from deskwatch.topology import INCIDENTS
 from tests.sinks.elasticsearch.sink_feed import incident
@@ -198,7 +200,11 @@ class AbsentServer:
         pass
 
 
-def test_close_during_an_outage_ends_the_writers_backoff_and_commits_nothing(settings: Settings) -> None:
+def test_close_during_an_outage_ends_the_writers_backoff_and_commits_nothing(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The outage is logged from write.py's module logger, which structlog caches at its first use
+    # (deskwatch/logs.py): a logger of this test's own keeps that first use for test_write.py.
+    monkeypatch.setattr(write, "log", structlog.get_logger("test-outage"))
     tp = TopicPartition(INCIDENTS.name(settings.kafka), 0)
     consumer, server = ScriptedConsumer(batches(settings, [2]), {tp}), AbsentServer()
     sink = sink_over(settings, consumer, server, in_flight=2)  # type: ignore[arg-type]
