@@ -81,7 +81,11 @@ def digest_body(digest: EventDigest) -> bytes:
     """``digest_document``'s JSON."""
     if not _PLAIN_DIGEST:
         return orjson.dumps(digest_document(digest))
-    fields = digest.__dict__
+    return _plain_digest_json(digest.__dict__)
+
+
+def _plain_digest_json(fields: dict[str, Any]) -> bytes:
+    """A digest's document from its fields, in order, when ``_PLAIN_DIGEST``."""
     return orjson.dumps({**fields, "host": {"name": fields["host"]}}, option=orjson.OPT_UTC_Z)
 
 
@@ -108,7 +112,7 @@ def fast_digest_item(payload: bytes, es: ElasticsearchSettings, origin: str) -> 
         digest = _DIGEST_MIRROR.decode(payload)
         _DIGEST_MIRROR.finish(digest)
         fields = msgspec.structs.asdict(digest)
-        body = orjson.dumps({**fields, "host": {"name": fields["host"]}}, option=orjson.OPT_UTC_Z)
+        body = _plain_digest_json(fields)
     except (msgspec.DecodeError, ValueError, TypeError):
         return None
     return BulkItem(index=events_index(es, fields["window_start"]), doc_id=fields["digest_id"],
