@@ -348,7 +348,7 @@ class TailSettings(_Section):
     chunk_bytes: int = Field(default=1_048_576, ge=4096)
     max_line_bytes: int = Field(default=262_144, ge=1024)
     max_in_flight: int = Field(default=2000, ge=2, description="envelopes unacknowledged before send blocks")
-    max_open_events: int = Field(default=100_000, ge=1, description="events in open envelopes before all are sent")
+    max_open_events: int = Field(default=100_000, ge=1, description="events in open envelopes before the oldest are sent (a tenth of this at a time)")
     drain_when_caught_up: bool = Field(
         default=True, description="a read that finds nothing new sends every open envelope; off: they wait for the linger")
     parse_process: bool = Field(

@@ -47,7 +47,7 @@ def ingest_records(
 
     ``max_open_events`` None: envelopes also close on their linger (a live stream). Set (a file
     read as fast as it goes, like the tail behind its writer): they close by count and bytes, and
-    all at once past that many open events, so 1000 interleaved hosts do not make 4-event envelopes.
+    the oldest past that many open events, so 1000 interleaved hosts do not make 4-event envelopes.
     """
     counts = IngestCounts(source=source)
     for position, raw, result in parsed:
@@ -77,7 +77,7 @@ def _send_due(enveloper: WireEnveloper, publisher: Publisher, now: float, max_op
     if max_open_events is None:
         due = enveloper.due(now)
     else:
-        due = enveloper.drain() if enveloper.pending_events >= max_open_events else ()
+        due = enveloper.past_bound(max_open_events)
     for batch in due:
         publisher.send_batch(batch)
 

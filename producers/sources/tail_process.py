@@ -192,7 +192,7 @@ def _send(conn: Connection, chunk: Chunk, ring: EnvelopeRing, alive: Callable[[]
     """Send a chunk in messages of about ``_MESSAGE_BYTES`` of envelopes, in order, counts last;
     the envelopes' bytes through the ring (the rare one too large for it, through the pipe).
 
-    A drain (end of file, ``max_open_events``) closes every open envelope in one step: sent as one
+    A drain (end of file, a stop) closes every open envelope in one step: sent as one
     message, the parent would wait for all of it to be copied before sending the first.
     """
     ops, start, size = chunk.ops, 0, 0

@@ -143,7 +143,7 @@ class TailReader:
     def _send_due(self, now: float, drained: bool, chunk: Chunk) -> None:
         # Adaptive: caught up with the writer (a read found nothing new), no open envelope can
         # grow before the next poll, so all are sent now instead of after a linger. Reading a
-        # backlog, envelopes close by count and bytes, or all at once past max_open_events
+        # backlog, envelopes close by count and bytes, or the oldest past max_open_events
         # (bounded memory): a linger there would send one-event envelopes when many hosts
         # interleave. In between (new lines, not a full chunk), the linger bounds a host's wait.
         enveloper = self._enveloper
@@ -151,10 +151,8 @@ class TailReader:
             batches = enveloper.drain()
         elif not self._follower.behind:
             batches = enveloper.due(now)
-        elif enveloper.pending_events >= self._settings.max_open_events:
-            batches = enveloper.drain()
         else:
-            return
+            batches = enveloper.past_bound(self._settings.max_open_events)
         for batch in batches:
             self._sent(batch, chunk.ops)
 

@@ -132,3 +132,40 @@ def test_due_sends_exactly_the_stale_envelopes_whatever_the_clock_does(
             assert counts[host] == 3
             del opened[host], counts[host]
     assert sorted((b.host, len(b.events)) for b in env.drain()) == sorted(counts.items())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["PC-1", "PC-2", "PC-3", "PC-4", "PC-5"]), st.booleans()), max_size=80),
+       st.integers(1, 12))
+def test_past_the_bound_the_oldest_envelopes_go_until_a_tenth_is_free(
+        steps: list[tuple[str, bool]], bound: int) -> None:
+    """``past_bound`` against a model: below the bound nothing; at it or past it, the envelopes in
+    opening order (a host whose envelope was sent reopens last) until at most 9/10 of it stay
+    open; the others stay open, every event in one envelope only, in its order."""
+    env, keep = WireEnveloper(EnvelopeLimits(4, 10**9, linger_s=60.0), "src"), bound * 9 // 10
+    opened: dict[str, list[str]] = {}  # the model: host -> its open event ids, in opening order
+    sent: list[str] = []
+    for n, (host, ask) in enumerate(steps):
+        if ask:
+            out = env.past_bound(bound)
+            expected: list[str] = []
+            left = sum(map(len, opened.values()))
+            if left >= bound:
+                for h, ids in opened.items():
+                    if left <= keep:
+                        break
+                    expected.append(h)
+                    left -= len(ids)
+            assert [b.host for b in out] == expected
+            for b in out:
+                ids = opened.pop(b.host)
+                assert [e.event.id for e in EventBatch.model_validate_json(b.value).events] == ids
+                sent += ids
+            assert env.pending_events == sum(map(len, opened.values()))
+        opened.setdefault(host, []).append(f"{host}-{n}")
+        full = env.add(_ev(host, n), 1, 0.0)
+        if full is not None:  # full by count: sent, closed
+            assert len(opened[host]) == 4
+            sent += opened.pop(host)
+    rest = [str(e.event.id) for b in env.drain() for e in EventBatch.model_validate_json(b.value).events]
+    assert sorted(sent + rest) == sorted(f"{h}-{n}" for n, (h, _) in enumerate(steps))

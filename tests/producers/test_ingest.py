@@ -49,7 +49,9 @@ def _records(n: int, hosts: int, bad_every: int) -> list[tuple[int, bytes, Parse
     (None, 10**6, 12),  # live stream: the 1 s linger (1 ms clock per event) closes all 4 hosts' at 4096 and 8192
     (100_000, 10**6, 4),  # a file: nothing closes before its end -> one envelope per host
     (100_000, 300, 28),  # ... unless the count limit closes it: 2000 events per host = 6 x 300 + 200
-    (4096, 10**6, 8),  # bounded: 3277 open at line 4096, 6554 at 8192 (>= 4096) -> all 4 sent, then the last 4 at the end
+    # bounded: 3277 open at line 4096, 6554 at 8192 (>= 4096) -> the oldest sent until <= 3686 stay open (PC-1
+    # and PC-2, 1639 each: 3276 left), then the last 4 at the end
+    (4096, 10**6, 6),
 ], ids=["linger", "file-whole", "file-by-count", "file-bounded"])
 def test_read_is_published_plus_rejected(max_open: int | None, max_events: int, envelopes: int) -> None:
     records, publisher = _records(10_000, 4, bad_every=5), _Recorder()

@@ -13,6 +13,7 @@ from deskwatch.producers.envelope import EnvelopeLimits, WireBatch
 from deskwatch.producers.parse.contract import SourceContext
 from deskwatch.producers.sources.checkpoint import CheckpointStore
 from deskwatch.producers.sources.tail import FileTail, TailOptions
+from deskwatch.producers.sources.tail_read import OPEN, SEND, TailReader
 from deskwatch.schemas import DeadLetter
 
 from deskwatch.settings import TailSettings
@@ -80,3 +81,35 @@ def test_both_readers_publish_the_same(tmp_path: Path, lines: int, chunk: int) -
     assert in_process[0] and in_process[1]  # envelopes and dead letters were published
     assert child == in_process
     assert in_process[3] == path.stat().st_size  # at the end, past the unterminated line too
+
+
+def test_a_backlog_past_its_bound_sends_the_oldest_envelopes_as_it_is_read(tmp_path: Path) -> None:
+    """Envelopes that close by neither count nor bytes (13 interleaved hosts, limits out of reach):
+    each read that leaves 200 events open or more sends the oldest envelopes until 180 or fewer
+    stay open, the others still open; the end of the file sends the rest. Hosts leave in the order
+    they opened."""
+    path = tmp_path / "app.jsonl"
+    path.write_bytes(_content(3000))
+    settings = TailSettings(state_dir=tmp_path / "state", chunk_bytes=4096, max_open_events=200)
+    ctx = SourceContext(source=str(path), reference_time=datetime(2026, 11, 29, tzinfo=UTC))
+    reader = TailReader(TailOptions(path, "jsonl", ctx, EnvelopeLimits(10**6, 10**9, 60.0), until_eof=True),
+                        settings)
+    reader.start(None, 0.0)
+    opened: list[str] = []
+    accepted = sent = sends_before_the_end = 0
+    while True:
+        chunk = reader.step(0.0)
+        for op in chunk.ops:
+            if op[0] == OPEN:
+                opened.append(op[1])
+            elif op[0] == SEND:
+                assert op[1].host == opened.pop(0)  # the oldest open envelope
+                sent += op[1].count
+        accepted += chunk.accepted
+        if chunk.finished:
+            break
+        if any(op[0] == SEND for op in chunk.ops):
+            sends_before_the_end += 1
+            assert 0 < accepted - sent <= 180 and opened  # not every envelope: the newest stay open
+        assert accepted - sent < 200
+    assert sends_before_the_end > 5 and not opened and sent == accepted > 2_500
