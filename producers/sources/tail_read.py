@@ -145,12 +145,13 @@ class TailReader:
         # grow before the next poll, so all are sent now instead of after a linger. Reading a
         # backlog, envelopes close by count and bytes, or the oldest past max_open_events
         # (bounded memory): a linger there would send one-event envelopes when many hosts
-        # interleave. In between (new lines, not a full chunk), the linger bounds a host's wait.
+        # interleave. In between (new lines, not a full chunk), the linger bounds a host's wait,
+        # and max_open_events still bounds them all (a long linger, a writer never paused).
         enveloper = self._enveloper
         if drained and self._settings.drain_when_caught_up:
             batches = enveloper.drain()
         elif not self._follower.behind:
-            batches = enveloper.due(now)
+            batches = enveloper.due(now) + enveloper.past_bound(self._settings.max_open_events)
         else:
             batches = enveloper.past_bound(self._settings.max_open_events)
         for batch in batches:

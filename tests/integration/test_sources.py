@@ -73,6 +73,13 @@ def _expected_ids(path: Path) -> tuple[set[str], set[str]]:
     return good, bad
 
 
+@pytest.mark.parametrize("pipeline_settings", [
+    {},
+    # envelopes closed only by the bound on open events, the oldest first, while the tailer reads
+    # 4 KB at a time behind its writer: the kill lands between partial sends
+    {"linger_ms": 60_000, "batch_max_events": 10_000,
+     "tail": {"chunk_bytes": 4096, "max_open_events": 300, "drain_when_caught_up": False}},
+], indirect=True, ids=["defaults", "oldest-past-the-bound"])
 def test_tail_killed_mid_file_loses_nothing(pipeline_settings: Settings, launch: Callable[..., Component], tmp_path: Path) -> None:
     s = pipeline_settings
     path = tmp_path / "growing.jsonl"

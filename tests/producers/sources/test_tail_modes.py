@@ -113,3 +113,25 @@ def test_a_backlog_past_its_bound_sends_the_oldest_envelopes_as_it_is_read(tmp_p
             assert 0 < accepted - sent <= 180 and opened  # not every envelope: the newest stay open
         assert accepted - sent < 200
     assert sends_before_the_end > 5 and not opened and sent == accepted > 2_500
+
+
+def test_a_tail_that_keeps_up_with_its_writer_still_bounds_its_open_events(tmp_path: Path) -> None:
+    """Reads that find new lines but never a full chunk (a writer never paused, never ahead): with
+    a linger of a minute and no drain when caught up, only ``max_open_events`` closes envelopes."""
+    path = tmp_path / "app.jsonl"
+    path.write_bytes(b"")
+    settings = TailSettings(state_dir=tmp_path / "state", max_open_events=200, drain_when_caught_up=False)
+    ctx = SourceContext(source=str(path), reference_time=datetime(2026, 11, 29, tzinfo=UTC))
+    reader = TailReader(TailOptions(path, "jsonl", ctx, EnvelopeLimits(10**6, 10**9, 60.0)), settings)
+    reader.start(None, 0.0)
+    lines = _content(3000).split(b"\n")[:-1]  # whole lines only
+    accepted = sent = 0
+    with path.open("ab") as out:
+        for start in range(0, len(lines), 60):
+            out.write(b"\n".join(lines[start:start + 60]) + b"\n")
+            out.flush()
+            chunk = reader.step(1.0)  # one second in: no envelope reaches its linger
+            accepted += chunk.accepted
+            sent += sum(op[1].count for op in chunk.ops if op[0] == SEND)
+            assert accepted - sent < 200
+    assert sent > 2_000
