@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final, TypeVar, cast
 
 from deskwatch.producers.parse.cbs import parse_cbs
 from deskwatch.producers.parse.contract import (
@@ -27,6 +27,8 @@ from deskwatch.producers.parse.frame import frame_records
 from deskwatch.producers.parse.jsonl import parse_jsonl
 from deskwatch.producers.parse.nxlog_json import parse_nxlog_json
 from deskwatch.producers.parse.syslog import parse_syslog
+
+R = TypeVar("R")  # what a line reader gives per record: a parse result, or an encoded event
 
 PARSERS: Final[dict[str, LineParser]] = {
     "jsonl": parse_jsonl,
@@ -116,8 +118,17 @@ def parse_file(path: Path, context: SourceContext, fmt: str = "auto") -> Iterato
     archive's files are parsed in turn, each as its own source (``archive.zip!member``), as
     ``deskwatch produce`` reads them (the OTRF captures come zipped; an evtx member is copied to a
     temporary file first, ``read_evtx_stream``)."""
+    return read_file(path, context, fmt, parse_lines)
+
+
+def read_file(path: Path, context: SourceContext, fmt: str,
+              read_lines: Callable[[Iterable[tuple[int, bytes]], str, SourceContext], Iterator[tuple[int, bytes, R]]],
+              ) -> Iterator[tuple[int | str, bytes, R | ParseResult]]:
+    """``parse_file`` with the lines of line formats read by ``read_lines`` (``parse_lines``, or
+    ``parse.encode.encode_lines`` for a publishing source: each event's host and JSON bytes); an
+    evtx file's records are parsed as ``parse_file`` parses them."""
     if path.suffix.lower() == ".zip":
-        yield from _parse_zip(path, context, fmt)
+        yield from _read_zip(path, context, fmt, read_lines)
         return
     if fmt == "auto":
         with path.open("rb") as head:
@@ -126,7 +137,7 @@ def parse_file(path: Path, context: SourceContext, fmt: str = "auto") -> Iterato
         yield from read_evtx(path, context)
         return
     with path.open("rb") as stream:
-        yield from parse_lines(enumerate(stream, start=1), fmt, context)
+        yield from read_lines(enumerate(stream, start=1), fmt, context)
 
 
 def parse_lines(
@@ -151,7 +162,9 @@ def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> io.Buffered
     return io.BufferedReader(cast(zipfile.ZipExtFile, archive.open(info)))
 
 
-def _parse_zip(path: Path, context: SourceContext, fmt: str) -> Iterator[tuple[int | str, bytes, ParseResult]]:
+def _read_zip(path: Path, context: SourceContext, fmt: str,
+              read_lines: Callable[[Iterable[tuple[int, bytes]], str, SourceContext], Iterator[tuple[int, bytes, R]]],
+              ) -> Iterator[tuple[int | str, bytes, R | ParseResult]]:
     with zipfile.ZipFile(path) as archive:
         for source, opener, _ in zip_members(path, archive):
             member = replace(context, source=source)
@@ -160,7 +173,7 @@ def _parse_zip(path: Path, context: SourceContext, fmt: str) -> Iterator[tuple[i
                 if chosen == "evtx":
                     yield from read_evtx_stream(stream, member)
                 else:
-                    yield from parse_lines(enumerate(stream, start=1), chosen, member)
+                    yield from read_lines(enumerate(stream, start=1), chosen, member)
 
 
 def _first_lines(first_bytes: bytes) -> list[bytes]:

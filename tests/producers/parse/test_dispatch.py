@@ -174,3 +174,28 @@ def test_parse_lines_frames_then_parses() -> None:
     first = results[0][2]
     assert isinstance(first, WorkstationEvent) and isinstance(results[1][2], WorkstationEvent)
     assert first.message == "a\n  continued"
+
+
+def test_read_file_with_encoded_lines_gives_what_parse_file_gives_encoded(shared_data: Path, tmp_path: Path) -> None:
+    """A publishing source (the drop folder) reads a file's lines straight to (host, JSON bytes):
+    record for record the same positions, originals, rejections and bytes as ``parse_file``'s
+    models through their serializer; an archive's evtx member still comes as models."""
+    from deskwatch.producers.parse.dispatch import read_file
+    from deskwatch.producers.parse.encode import encode_event, encode_lines
+
+    archive = tmp_path / "capture.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("a/events.json", OWN + b"not json\n" + OWN.replace(b'"pc"', b'"pc2"'))
+        z.writestr("b/auth.log", b"Jun 14 15:16:01 combo sshd[1]: x\nJun 14 15:16:02 combo sshd[1]: y\n")
+        z.writestr("c/app.log", NXLOG + ECS)
+        z.write(shared_data / "evtx" / "Application_no_crc32.evtx", "d/app.evtx")
+    ctx = make_ctx(str(archive), year=2024)
+    parsed = list(parse_file(archive, ctx))
+    encoded = list(read_file(archive, ctx, "auto", encode_lines))
+    assert len(encoded) == len(parsed) > 20
+    for (pos, raw, want), (pos2, raw2, got) in zip(parsed, encoded, strict=True):
+        assert (pos2, raw2) == (pos, raw)
+        if isinstance(want, WorkstationEvent) and not isinstance(got, WorkstationEvent):
+            assert got == encode_event(want)
+        else:  # a rejection, or an evtx record (models either way)
+            assert got == want

@@ -8,6 +8,7 @@ from typing import cast
 
 import orjson
 import pytest
+from deskwatch.producers.envelope import EnvelopeLimits
 from deskwatch.producers.publish import Publisher
 from deskwatch.producers.sources.drop_folder import DropFolder
 from deskwatch.schemas import EventBatch, decode_events_record
@@ -75,3 +76,25 @@ def test_file_still_changing_is_left_alone(publisher: Publisher, tmp_path: Path)
     assert drop.scan() == []  # unchanged for 4 s < 5 s
     now[0] = 109.5
     assert [(o.name, o.status) for o in drop.scan()] == [("a.jsonl", "ingested")]
+
+
+def test_a_dropped_file_is_a_backlog_one_envelope_per_host(
+        broker_settings: Settings, publisher: Publisher, tmp_path: Path) -> None:
+    """10,000 lines of 10 interleaved hosts, limits of count and bytes out of reach, a linger of 0:
+    a dropped file is read as a backlog (envelopes close by count, bytes, ``max_open_events`` or
+    its end), so one envelope per host, each with its host's lines in order. (Closed on their
+    linger, as before, they went every 4,096 lines: 30 envelopes.)"""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "big.jsonl").write_bytes(b"\n".join(
+        orjson.dumps({"@timestamp": "2026-11-29T08:00:00Z", "event": {"code": "7", "provider": "disk"},
+                      "host": {"name": f"PC-{i % 10}"}, "message": f"m{i}"}) for i in range(10_000)) + b"\n")
+    settings = TailSettings(state_dir=tmp_path / "state", drop_settle_s=0.0)
+    drop = DropFolder(folder, settings, publisher, EnvelopeLimits(10**6, 10**9, 0.0), clock=lambda: 100.0)
+    [outcome] = drop.scan()
+    assert outcome.counts is not None and outcome.counts.accepted == 10_000
+    batches = [cast(EventBatch, decode_events_record(r.value))
+               for r in read_topic(broker_settings, EVENTS.name(broker_settings.kafka))]
+    assert sorted(b.host for b in batches) == [f"PC-{h}" for h in range(10)]
+    for b in batches:
+        assert [e.message for e in b.events] == [f"m{i}" for i in range(int(b.host[3:]), 10_000, 10)]
