@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, TypeAlias, TypeVar, cast
 
 from deskwatch.producers.parse.cbs import parse_cbs
 from deskwatch.producers.parse.contract import (
@@ -29,6 +29,8 @@ from deskwatch.producers.parse.nxlog_json import parse_nxlog_json
 from deskwatch.producers.parse.syslog import parse_syslog
 
 R = TypeVar("R")  # what a line reader gives per record: a parse result, or an encoded event
+# parse_lines, or parse.encode.encode_lines: numbered lines, a format, a context -> (position, record, R)
+LineReader: TypeAlias = Callable[[Iterable[tuple[int, bytes]], str, SourceContext], Iterator[tuple[int, bytes, R]]]
 
 PARSERS: Final[dict[str, LineParser]] = {
     "jsonl": parse_jsonl,
@@ -122,8 +124,7 @@ def parse_file(path: Path, context: SourceContext, fmt: str = "auto") -> Iterato
 
 
 def read_file(path: Path, context: SourceContext, fmt: str,
-              read_lines: Callable[[Iterable[tuple[int, bytes]], str, SourceContext], Iterator[tuple[int, bytes, R]]],
-              ) -> Iterator[tuple[int | str, bytes, R | ParseResult]]:
+              read_lines: LineReader[R]) -> Iterator[tuple[int | str, bytes, R | ParseResult]]:
     """``parse_file`` with the lines of line formats read by ``read_lines`` (``parse_lines``, or
     ``parse.encode.encode_lines`` for a publishing source: each event's host and JSON bytes); an
     evtx file's records are parsed as ``parse_file`` parses them."""
@@ -163,8 +164,7 @@ def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> io.Buffered
 
 
 def _read_zip(path: Path, context: SourceContext, fmt: str,
-              read_lines: Callable[[Iterable[tuple[int, bytes]], str, SourceContext], Iterator[tuple[int, bytes, R]]],
-              ) -> Iterator[tuple[int | str, bytes, R | ParseResult]]:
+              read_lines: LineReader[R]) -> Iterator[tuple[int | str, bytes, R | ParseResult]]:
     with zipfile.ZipFile(path) as archive:
         for source, opener, _ in zip_members(path, archive):
             member = replace(context, source=source)

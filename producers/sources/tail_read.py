@@ -150,10 +150,9 @@ class TailReader:
         enveloper = self._enveloper
         if drained and self._settings.drain_when_caught_up:
             batches = enveloper.drain()
-        elif not self._follower.behind:
-            batches = enveloper.due(now) + enveloper.past_bound(self._settings.max_open_events)
         else:
-            batches = enveloper.past_bound(self._settings.max_open_events)
+            batches = [] if self._follower.behind else enveloper.due(now)
+            batches += enveloper.past_bound(self._settings.max_open_events)
         for batch in batches:
             self._sent(batch, chunk.ops)
 
