@@ -36,11 +36,13 @@ class Channel:
 
 @dataclass
 class Outcome:
-    """The final incidents (latest revision per id) and what travelled on ``commands``."""
+    """The final incidents (the last revision sent per id, as the compacted ``incidents`` topic
+    keeps it) and what travelled on ``commands``."""
 
     incidents: dict[str, Incident]
     commands: Counter[str]
     revisions: int
+    links: set[tuple[str, str]]  # (parent, child) of every link_child sent
 
 
 def stage1_partition(host: str, partitions: int) -> int:
@@ -58,6 +60,10 @@ class Interleaver:
         self.incidents: dict[str, Incident] = {}
         self.commands: Counter[str] = Counter()
         self.revisions = 0
+        self.links: set[tuple[str, str]] = set()
+        # per group: each state it held (None: none yet) and how many items each of its input
+        # channels had delivered then, oldest first
+        self.snapshots: dict[str, list[tuple[GroupState | None, dict[ChannelKey, int]]]] = {}
         for signal, now in signals:
             sender = f"s1:{stage1_partition(signal.host, partitions)}"
             self._channel((sender, signal.group_key)).pending.append((signal, now))
@@ -71,6 +77,8 @@ class Interleaver:
 
     def step(self, key: ChannelKey) -> None:
         """Deliver the next item of one channel to its group."""
+        if key[1] not in self.snapshots:
+            self._snapshot(key[1])  # before it delivers anything
         channel = self.channels[key]
         item = channel.pending.popleft()
         channel.delivered.append(item)
@@ -84,28 +92,57 @@ class Interleaver:
             channel.pending.extendleft(reversed(channel.delivered[-back:]))
             del channel.delivered[-back:]
 
+    def crash(self, group_key: str, rng: Random, back: int = 20) -> None:
+        """Roll ``group_key``'s state back to one of its last ``back`` states and rewind each of
+        its channels to what it had delivered then (or up to 2 items before: a commit behind the
+        state write), so the group reads it all again, channels re-interleaved."""
+        kept = self.snapshots.get(group_key)
+        if not kept:
+            return
+        index = rng.randrange(max(0, len(kept) - back), len(kept))
+        state, delivered = kept[index]
+        del kept[index + 1 :]
+        if state is None:
+            self.groups.pop(group_key, None)
+        else:
+            self.groups[group_key] = state
+        for key, channel in self.channels.items():
+            if key[1] == group_key:
+                since = len(channel.delivered) - delivered.get(key, 0)
+                self.rewind(key, since + rng.randint(0, 2))
+
+    def _snapshot(self, group_key: str) -> None:
+        counts = {key: len(c.delivered) for key, c in self.channels.items() if key[1] == group_key}
+        self.snapshots.setdefault(group_key, []).append((self.groups.get(group_key), counts))
+
     def _apply(self, group_key: str, item: Item) -> None:
         payload, now = item
+        if group_key not in self.snapshots:
+            self._snapshot(group_key)
         state = self.groups.get(group_key)
         if isinstance(payload, Signal):
             result = self._core.on_signal(state, payload, now)
         else:
             result = self._core.on_command(state, payload, now)
         self._keep(group_key, result, now)
+        self._snapshot(group_key)
 
     def _keep(self, group_key: str, result: Stage2Result, now: datetime) -> None:
         self.groups[group_key] = result.state
         self.revisions += len(result.incidents)
         for incident in result.incidents:
-            old = self.incidents.get(incident.id)
-            if old is None or incident.revision > old.revision:
-                self.incidents[incident.id] = incident
+            # The last one sent, not the highest revision: after a crash a group sends its
+            # incidents again from an older state, and a replay in another order can end one at
+            # the revision (or below) it had reached with other fields.
+            self.incidents[incident.id] = incident
         for command in result.commands:
             self.commands[command.action.value] += 1
+            if command.child_id is not None and command.action.value == "link_child":
+                self.links.add((command.incident_id or "", command.child_id))
             self._channel((group_key, command.group_key)).pending.append((command, now))
 
     def outcome(self) -> Outcome:
-        return Outcome(dict(self.incidents), self.commands, self.revisions)
+        return Outcome(dict(self.incidents), self.commands, self.revisions, set(self.links))
 
 
 def run_in_order(core: Stage2, signals: Sequence[tuple[Signal, datetime]]) -> Outcome:
@@ -135,6 +172,22 @@ def run_shuffled(
         bus.step(rng.choice(live))
         if rewinds and rng.random() < rewinds:
             bus.rewind(rng.choice(sorted(bus.channels)), rng.randint(1, 5))
+    return bus.outcome()
+
+
+def run_crashing(
+    core: Stage2,
+    signals: Sequence[tuple[Signal, datetime]],
+    rng: Random,
+    crashes: float,
+    partitions: int = 4,
+) -> Outcome:
+    """``run_shuffled`` where, after a delivery, a random group sometimes crashes (``crash``)."""
+    bus = Interleaver(core, signals, partitions)
+    while live := bus.live():
+        bus.step(rng.choice(live))
+        if rng.random() < crashes:
+            bus.crash(rng.choice(sorted(bus.snapshots)), rng)
     return bus.outcome()
 
 

@@ -232,3 +232,27 @@ def _parent_open_in(stage: Stage2) -> tuple[GroupState, list[Command]]:
     first = stage.on_signal(None, signal(0, "pc-1", rule="fleet-disk", group=FLEET), at(0))
     second = stage.on_signal(first.state, signal(1, "pc-2", rule="fleet-disk", group=FLEET), at(1))
     return second.state, second.commands
+
+
+def test_a_claim_read_again_is_answered_with_the_links_held() -> None:
+    """A parent whose state rolled back by a crash reads its children's links again, maybe before
+    the opening they answer, and drops them (the incident is unknown to it); its replayed opening
+    sends the same claim again. The child answers it with its link again, whose copy the parent's
+    set absorbs; it used to ignore the claim, and the link was lost (CI, 2026-12-07)."""
+    state, commands = _parent_open()
+    child = STAGE.on_command(_child_open(), commands[0], at(2))
+    (link,) = child.commands
+    assert link.action is A.LINK_CHILD
+    # The rolled-back parent: no incident yet, so the link names an unknown one.
+    dropped = STAGE.on_command(None, link, at(3))
+    assert [d.outcome for d in dropped.decisions] == [Outcome.IGNORED_UNKNOWN_INCIDENT]
+    again = STAGE.on_command(child.state, commands[0], at(4))
+    assert [d.outcome for d in again.decisions] == [Outcome.IGNORED_ALREADY_ABSORBED]
+    assert [(c.action, c.child_id, c.incident_id) for c in again.commands] == [
+        (A.LINK_CHILD, link.child_id, state.incident.id if state.incident else None)
+    ]
+    linked = STAGE.on_command(state, again.commands[0], at(5))
+    assert linked.incidents[0].absorbed_count == 1 and linked.incidents[0].children == [link.child_id]
+    # ... and a copy once linked changes nothing.
+    copy = STAGE.on_command(linked.state, again.commands[0], at(6))
+    assert [d.outcome for d in copy.decisions] == [Outcome.IGNORED_ALREADY_LINKED] and copy.incidents == []

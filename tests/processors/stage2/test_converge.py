@@ -29,7 +29,7 @@ from deskwatch.schemas.signal import Signal
 from tests.fleets import RECOVERY_FLEET
 
 from .build import Policy, at, signal
-from .interleave import comparable, run_backlog, run_in_order, run_shuffled
+from .interleave import comparable, run_backlog, run_crashing, run_in_order, run_shuffled
 
 PARENT = Policy(
     id="fleet-disk", min_hosts=2, absorbs=("disk-full",), window=timedelta(minutes=10),
@@ -92,6 +92,21 @@ def test_hosts_reaching_the_site_group_in_any_order_give_the_same_incidents(
     stage, signals = _stage(child_min_events), _signals(events, parent_recovers=False)
     want = run_in_order(stage, signals)
     got = run_shuffled(stage, signals, rng, rewinds, partitions=64)
+    assert comparable(got.incidents) == comparable(want.incidents)
+
+
+@settings(max_examples=150, deadline=None)
+@given(fleets(recoveries=True), st.integers(1, 2), st.integers(0, 2**32), st.sampled_from([1, 64]))
+def test_groups_crashing_between_state_writes_give_the_same_incidents(
+    events: list[Event], child_min_events: int, seed: int, partitions: int
+) -> None:
+    # A group's state rolls back to one it held earlier and its channels deliver again what they
+    # delivered since, in a new interleaving, while what it sent meanwhile stays sent. As the two
+    # tests above: one stage-1 partition with the parent's recoveries, or one per host without.
+    stage, signals = _stage(child_min_events), _signals(events, parent_recovers=partitions == 1)
+    want = run_in_order(stage, signals)
+    # The order's own seed, not hypothesis's random: a draw per delivery made its input too large.
+    got = run_crashing(stage, signals, Random(seed), crashes=0.05, partitions=partitions)
     assert comparable(got.incidents) == comparable(want.incidents)
 
 
@@ -382,6 +397,22 @@ def test_a_days_backlog_resolves_a_site_wide_incident_once_in_any_order() -> Non
     _assert_backlog_orders_agree(stage, signals, reference, orders=3, partitions=8)
 
 
+def test_the_recovery_tests_fleet_gives_the_same_incidents_through_crashes(
+    fleet_signals: tuple[Stage2, list[tuple[Signal, datetime]]]
+) -> None:
+    # The SIGKILL test on the real broker once ended with a site-wide parent absorbing 16
+    # children, not 17 (CI, 2026-12-07): the parent's state rolled back to before its opening,
+    # a child's link was read again before the opening signal and dropped (unknown incident), and
+    # the child ignored the claim the replayed opening sent again. 20 orders here, a crash after
+    # 5 % of the deliveries: on ff223c0, 22 of 100 such orders lost a link (0.05), 29 of 100 at 0.1.
+    stage, signals = fleet_signals
+    want = comparable(run_in_order(stage, signals).incidents)
+    for seed in range(20):
+        got = comparable(run_crashing(stage, signals, Random(seed), crashes=0.05, partitions=8).incidents)
+        differ = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
+        assert not differ, f"order {seed}: {[(want.get(k) or got[k])['rule_id'] for k in differ]}"
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2], ids=lambda s: f"order-{s}")
 def test_simulated_fleet_links_each_child_once_in_any_order(
     fleet_signals: tuple[Stage2, list[tuple[Signal, datetime]]], seed: int
@@ -394,5 +425,7 @@ def test_simulated_fleet_links_each_child_once_in_any_order(
     assert comparable(got.incidents) == comparable(want.incidents)
     parents = [i for i in got.incidents.values() if i.absorbed_count]
     assert parents, "the fleet's site-wide waves should absorb per-host incidents"
-    assert got.commands["link_child"] == sum(p.absorbed_count for p in parents)
+    # Each child linked to one parent, never unlinked; a claim read again (the rewinds) is
+    # answered with the same link again (absorb._answer_again), which the parent's set absorbs.
+    assert len(got.links) == sum(p.absorbed_count for p in parents)
     assert got.commands["unlink_child"] == 0
