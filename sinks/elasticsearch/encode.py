@@ -2,8 +2,8 @@
 
 | kind | index | ``_id`` | external version |
 |---|---|---|---|
-| incident | ``<prefix>-incidents`` | incident id | revision |
-| change | ``<prefix>-incident-history`` | ``<incident id>:<revision>`` (stage 2 makes one change per revision) | revision |
+| incident | ``<prefix>-incidents`` | incident id | its record's offset + 1 |
+| change | ``<prefix>-incident-history`` | ``<incident id>:<revision>`` (stage 2 makes one change per revision) | its record's offset + 1 |
 | digest | ``<prefix>-events-<day of window start>`` | digest id (fingerprint + window start) | repeat count |
 | dead letter | ``<prefix>-dead-letters-<day of rejected_at>`` | ``DeadLetter.letter_id`` | its record's offset |
 
@@ -11,6 +11,22 @@ So a replay writes the same ids, and an older or equal version is refused by Ela
 A dead letter's id hashes what was refused and how, so the same input refused again (a file
 re-read, an envelope replayed) is one document that day, not one per refusal; its record's offset
 is its version, so a replay of the topic is a 409 and a later refusal the newer document.
+
+Decision: an incident and a change are versioned by their record's place in its partition, not by
+their revision, so Elasticsearch holds what the compacted topic holds: the last record of the key
+(both topics are keyed by incident id, so one incident's records share a partition, in the order
+stage 2 sent them). After a crash, stage 2 sends an incident again from the state it last wrote, and
+its inputs, read again in another order (the commands topic against the signals topic), can bring
+the incident to the revision it had reached before the crash, or below, with other fields (a child's
+``parent_id``): a revision version kept the document written before the crash, for good once the
+incident resolved. The crash model of tests/processors/stage2/interleave.py over 3,000 small random
+fleets: the revision rule left 27 of them with a document that was not the uninterrupted run's,
+``external_gte`` on the revision 2, the last record 0. A sink reading its topics again still writes
+nothing (the same offsets, 409), and an identical record sent again by stage 2 is written again, to
+the same content. Plus one: a revision's record is at least the revision-th of its partition, so
+documents written under the revision rule are never newer than the record that replaces them. The
+cost: adding partitions to either topic moves keys, and an incident's next records could then be
+refused; deskwatch never adds partitions to an existing topic (topics.ensure_topics).
 """
 
 from __future__ import annotations
@@ -50,15 +66,21 @@ class BulkItem:
         return len(self.body) + len(self.index) + len(self.doc_id) + 80
 
 
-def incident_item(incident: Incident, alias: str, origin: str, original: bytes) -> BulkItem:
-    """An incident: ``_id`` = incident id, version = revision."""
-    return BulkItem(index=alias, doc_id=incident.id, version=incident.revision,
+def record_offset(origin: str) -> int:
+    """The offset in ``origin`` (``topic:partition:offset``)."""
+    return int(origin.rsplit(":", 1)[1])
+
+
+def incident_item(incident: Incident, alias: str, origin: str, original: bytes, version: int | None = None) -> BulkItem:
+    """An incident: ``_id`` = incident id, version = ``version`` (from a record: its offset + 1),
+    else its revision (a what-if shadow's, written once from a replay, never from a topic)."""
+    return BulkItem(index=alias, doc_id=incident.id, version=incident.revision if version is None else version,
                     body=incident.model_dump_json().encode(), origin=origin, original=original)
 
 
-def change_item(change: IncidentChange, alias: str, origin: str, original: bytes) -> BulkItem:
-    """A transition: ``_id`` = incident id + revision, version = revision."""
-    return BulkItem(index=alias, doc_id=change.change_id, version=change.revision,
+def change_item(change: IncidentChange, alias: str, origin: str, original: bytes, version: int | None = None) -> BulkItem:
+    """A transition: ``_id`` = incident id + revision, version as ``incident_item``'s."""
+    return BulkItem(index=alias, doc_id=change.change_id, version=change.revision if version is None else version,
                     body=change.model_dump_json().encode(), origin=origin, original=original)
 
 
@@ -145,7 +167,7 @@ def dead_letter_item(letter: DeadLetter, es: ElasticsearchSettings, origin: str,
     doc = {**letter.model_dump(mode="json"), "original": raw[:ORIGINAL_TEXT_MAX * 4].decode("utf-8", "replace")
            [:ORIGINAL_TEXT_MAX], "original_bytes": len(raw)}
     return BulkItem(index=daily_index(es, Kind.DEAD_LETTERS, letter.rejected_at), doc_id=letter.letter_id,
-                    version=int(origin.rsplit(":", 1)[1]), body=orjson.dumps(doc), origin=origin, original=original)
+                    version=record_offset(origin), body=orjson.dumps(doc), origin=origin, original=original)
 
 
 def encode_record(role: str, payload: bytes, es: ElasticsearchSettings, origin: str) -> BulkItem:
@@ -154,9 +176,11 @@ def encode_record(role: str, payload: bytes, es: ElasticsearchSettings, origin: 
     Raises pydantic's ``ValidationError`` when the payload is not one (the caller dead-letters it).
     """
     if role == INCIDENTS.role:
-        return incident_item(Incident.model_validate_json(payload), incidents_alias(es), origin, payload)
+        return incident_item(Incident.model_validate_json(payload), incidents_alias(es), origin, payload,
+                             record_offset(origin) + 1)
     if role == INCIDENT_CHANGES.role:
-        return change_item(IncidentChange.model_validate_json(payload), history_alias(es), origin, payload)
+        return change_item(IncidentChange.model_validate_json(payload), history_alias(es), origin, payload,
+                           record_offset(origin) + 1)
     if role == EVENT_DIGESTS.role:
         return (fast_digest_item(payload, es, origin)
                 or digest_item(EventDigest.model_validate_json(payload), es, origin, payload))

@@ -22,7 +22,7 @@ from deskwatch.sinks.elasticsearch.templates import Kind
 from deskwatch.topics import ensure_topics
 
 from .conftest import wait_for
-from .test_sink_replay import sink_lag, drop_indices, incident_stream, produce, snapshot
+from .test_sink_replay import drop_indices, held, incident_stream, last_records, produce, sink_lag, snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -88,7 +88,7 @@ def test_sink_started_before_elasticsearch_waits_for_it_then_indexes_everything(
 ) -> None:
     s, port = late
     stream = incident_stream(10)
-    produce(s, stream.records)
+    offsets = produce(s, stream.records)
     sink = Component(["sink", "run"], write_settings_file(s, tmp_path / "settings.yaml"), tmp_path / "sink.log")
     relay = None
     try:
@@ -108,8 +108,9 @@ def test_sink_started_before_elasticsearch_waits_for_it_then_indexes_everything(
     assert log.count("elasticsearch not answering yet") == 1 and log.count("elasticsearch answers, starting") == 1, \
         log[-3000:]
     snap = snapshot(pipeline_settings)  # read straight from the real server
-    assert {i: d["_version"] for i, d in snap[Kind.INCIDENTS].items()} == \
-        {i: inc.revision for i, inc in stream.incidents.items()}
+    assert held(snap, Kind.INCIDENTS) == last_records(stream.records, offsets)[Kind.INCIDENTS]
+    assert {i: d["_source"] for i, d in snap[Kind.INCIDENTS].items()} == \
+        {i: inc.model_dump(mode="json") for i, inc in stream.incidents.items()}
     assert set(snap[Kind.HISTORY]) == set(stream.changes)
     assert {i: d["_version"] for i, d in snap[Kind.EVENTS].items()} == \
         {i: dg.repeat_count for i, dg in stream.digests.items()}

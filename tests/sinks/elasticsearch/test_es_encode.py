@@ -42,12 +42,13 @@ DIGEST = EventDigest(digest_id=digest_id("fp1", T0), fingerprint="fp1", window_s
 @pytest.mark.parametrize(
     ("role", "payload", "index", "doc_id", "version"),
     [
-        ("incidents", INCIDENT, "dw-incidents", "inc-1", 7),
+        # offset 2 + 1, whatever the revision (7 and 3): the last record of a key is the newest
+        ("incidents", INCIDENT, "dw-incidents", "inc-1", 3),
         ("incident-changes", CHANGE, "dw-incident-history", "inc-1:3", 3),
         # window start decides the day, not last_seen (which crosses midnight here)
         ("event-digests", DIGEST, "dw-events-2026.11.29", f"fp1-{int(T0.timestamp() * 1000)}", 5),
     ],
-    ids=["incident-id-revision", "change-id-revision", "digest-id-repeat-count"],
+    ids=["incident-id-offset", "change-id-offset", "digest-id-repeat-count"],
 )
 def test_ids_and_versions(role: str, payload: Incident | IncidentChange | EventDigest, index: str,
                           doc_id: str, version: int) -> None:
