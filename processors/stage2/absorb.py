@@ -199,10 +199,7 @@ def _answer_again(draft: Draft, link: ParentLink) -> None:
     for incident_id in draft.state.linked:
         incident = draft.find(incident_id)
         at = incident.last_seen if incident is not None else link.claimed_at or draft.now
-        draft.commands.append(
-            _command(CommandAction.LINK_CHILD, link.parent_group_key, at, incident_id=link.parent_id,
-                     child_id=incident_id)
-        )
+        _tell_parent(draft, link, CommandAction.LINK_CHILD, incident_id, at)
 
 
 def on_release(draft: Draft, command: Command) -> None:
@@ -248,14 +245,13 @@ def _announce(draft: Draft, link: ParentLink, incident: Incident) -> None:
     else:
         linked.remove(incident.id)
     action = CommandAction.LINK_CHILD if wanted else CommandAction.UNLINK_CHILD
+    _tell_parent(draft, link, action, incident.id, incident.last_seen)
+
+
+def _tell_parent(draft: Draft, link: ParentLink, action: CommandAction, child_id: str, at: datetime) -> None:
+    """Send ``link_child`` / ``unlink_child`` of ``child_id`` to the claiming parent."""
     draft.commands.append(
-        _command(
-            action,
-            link.parent_group_key,
-            incident.last_seen,
-            incident_id=link.parent_id,
-            child_id=incident.id,
-        )
+        _command(action, link.parent_group_key, at, incident_id=link.parent_id, child_id=child_id)
     )
 
 

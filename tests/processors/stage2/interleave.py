@@ -120,8 +120,6 @@ class Interleaver:
 
     def _apply(self, group_key: str, item: Item) -> None:
         payload, now = item
-        if self._crashes and group_key not in self.snapshots:
-            self._snapshot(group_key)
         state = self.groups.get(group_key)
         if isinstance(payload, Signal):
             result = self._core.on_signal(state, payload, now)

@@ -42,9 +42,9 @@ DIGEST = EventDigest(digest_id=digest_id("fp1", T0), fingerprint="fp1", window_s
 @pytest.mark.parametrize(
     ("role", "payload", "index", "doc_id", "version"),
     [
-        # offset 2 + 1, whatever the revision (7 and 3): the last record of a key is the newest
-        ("incidents", INCIDENT, "dw-incidents", "inc-1", 3),
-        ("incident-changes", CHANGE, "dw-incident-history", "inc-1:3", 3),
+        # offset 41 + 1, whatever the revision (7 and 3): the last record of a key is the newest
+        ("incidents", INCIDENT, "dw-incidents", "inc-1", 42),
+        ("incident-changes", CHANGE, "dw-incident-history", "inc-1:3", 42),
         # window start decides the day, not last_seen (which crosses midnight here)
         ("event-digests", DIGEST, "dw-events-2026.11.29", f"fp1-{int(T0.timestamp() * 1000)}", 5),
     ],
@@ -53,9 +53,9 @@ DIGEST = EventDigest(digest_id=digest_id("fp1", T0), fingerprint="fp1", window_s
 def test_ids_and_versions(role: str, payload: Incident | IncidentChange | EventDigest, index: str,
                           doc_id: str, version: int) -> None:
     raw = payload.model_dump_json().encode()
-    item = encode_record(role, raw, ES, "t:1:2")
+    item = encode_record(role, raw, ES, "t:1:41")
     assert (item.index, item.doc_id, item.version) == (index, doc_id, version)
-    assert item.original == raw and item.origin == "t:1:2"
+    assert item.original == raw and item.origin == "t:1:41"
 
 
 def test_same_record_twice_gives_the_same_item() -> None:
