@@ -159,8 +159,10 @@ def searchable_events(settings: Settings) -> int:
         return 0
 
 
-def run(base: Settings, rate: float, seconds: float, hosts: int, folder: Path) -> dict[str, Any]:
-    """One paced run on fresh topics and indices; the latencies and what they were measured on."""
+def run(base: Settings, rate: float, seconds: float, hosts: int, folder: Path,
+        processor_workers: int = 1) -> dict[str, Any]:
+    """One paced run on fresh topics and indices; the latencies and what they were measured on.
+    ``processor_workers`` processes of one app share the partitions, each with its own data dir."""
     tag = uuid.uuid4().hex[:8]
     s = base.separate(f"bench-lat-{tag}", folder)
     lines, assets = fleet_lines(hosts, int(rate * seconds))
@@ -169,8 +171,10 @@ def run(base: Settings, rate: float, seconds: float, hosts: int, folder: Path) -
     publish_inventory(config, assets, folder)
     log = folder / "fleet.log"
     log.touch()
-    workers = [Component(a, config, folder / f"{a[0]}.log") for a in
-               (["processor", "run"], ["sink", "run"], ["ingest", "tail", "--format", "jsonl", str(log)])]
+    workers = [Component(["processor", "run"], _worker_settings(s, folder, n), folder / f"processor-{n}.log")
+               for n in range(processor_workers)]
+    workers += [Component(a, config, folder / f"{a[0]}.log") for a in
+                (["sink", "run"], ["ingest", "tail", "--format", "jsonl", str(log)])]
     poller, watcher = Poller(s), IndexWatcher(s)
     try:
         poller.start()
@@ -191,6 +195,12 @@ def run(base: Settings, rate: float, seconds: float, hosts: int, folder: Path) -
     matched = sum(1 for at in opened.values() if int(round(at * 1_000_000)) in sent_us)
     return summarise(latencies, s, figures | {"incidents_opened": len(opened), "at_matches_a_send": matched,
                                               "polls": poller.polls, "hosts": hosts, "hops": hop_figures(hops)})
+
+
+def _worker_settings(s: Settings, folder: Path, n: int) -> Path:
+    """Worker ``n``'s settings file: the run's, with a data dir of its own (its member id follows)."""
+    own = s.model_copy(update={"processor": s.processor.model_copy(update={"datadir": folder / f"processor-{n}"})})
+    return write_settings_file(own, folder / f"processor-{n}.yaml")
 
 
 def hop_figures(hops: dict[str, list[float]]) -> dict[str, dict[str, float | int | None]]:
@@ -250,10 +260,10 @@ def cleanup(s: Settings) -> None:
     delete_topics(s.kafka, s.kafka.topic_prefix, f"{s.processor.app_id}-")
 
 
-def measure(rate: float, seconds: float, hosts: int) -> dict[str, Any]:
+def measure(rate: float, seconds: float, hosts: int, processor_workers: int = 1) -> dict[str, Any]:
     """One latency run with the default settings tree's refresh interval."""
     with tempfile.TemporaryDirectory(prefix="dw-lat-") as tmp:
-        result = run(load_settings(), rate, seconds, hosts, Path(tmp))
+        result = run(load_settings(), rate, seconds, hosts, Path(tmp), processor_workers)
     p50, p99 = result["p50_ms"], result["p99_ms"]
     print(f"  latency at {result['rate_achieved']:.0f} events/s: {result['incidents_measured']} incidents, "
           f"p50 {p50 and round(p50)} ms, p99 {p99 and round(p99)} ms "
@@ -270,8 +280,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="events/s (the bench uses 50%% of the e2e rate)")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--hosts", type=int, default=500)
+    parser.add_argument("--processor-workers", type=int, default=1,
+                        help="processor worker processes sharing the partitions (the table runs one)")
     args = parser.parse_args()
-    measure(args.rate, args.seconds, args.hosts)
+    measure(args.rate, args.seconds, args.hosts, args.processor_workers)
 
 
 if __name__ == "__main__":
