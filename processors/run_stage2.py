@@ -158,8 +158,8 @@ class _Stage2Batch:
         for incident in result.incidents:
             out.add(w.incidents, incident.id.encode(), encode(incident))
         for change in result.changes:
-            out.add(w.changes, change.incident_id.encode(), encode(change),
-                    ce_headers(change, w.changes.app.conf.id))
+            body = encode(change)
+            out.add(w.changes, change.incident_id.encode(), body, ce_headers(change, w.changes.app.conf.id, body))
         for command in result.commands:
             out.add(w.commands, command.group_key.encode(), encode(command))
 

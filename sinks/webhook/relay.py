@@ -2,7 +2,7 @@
 
 Offsets are committed only after every record of a poll was delivered to every URL or
 dead-lettered (reason, URL, last status, original bytes), so a crash re-sends rather than loses;
-receivers deduplicate on ``Idempotency-Key`` = ``<incident id>:<revision>``.
+receivers deduplicate on ``Idempotency-Key``, the record's ``ce_id`` (``cloudevents.ce_id``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def child_rules(settings: Settings) -> frozenset[str]:
 def request_headers(change: IncidentChange, body: bytes, secret: bytes, ce: dict[str, str]) -> dict[str, str]:
     """Content type, signature, idempotency key, and the CloudEvents attributes as ``ce-*`` headers."""
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(secret, body),
-               IDEMPOTENCY_HEADER: ce_id(change), "User-Agent": "deskwatch-webhook"}
+               IDEMPOTENCY_HEADER: ce.get("ce_id") or ce_id(change, body), "User-Agent": "deskwatch-webhook"}
     headers.update({f"ce-{k[3:]}": v for k, v in ce.items() if k.startswith("ce_")})
     return headers
 

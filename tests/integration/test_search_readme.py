@@ -136,9 +136,11 @@ def test_readme_consumer_example(pipeline_settings: Settings, capsys: pytest.Cap
     opened = IncidentChange(revision=1, from_status=None, to_status="open", reason="opened", **common)  # type: ignore[arg-type]
     closed = IncidentChange(revision=2, from_status="open", to_status="resolved", reason="quiet_timeout", **common)  # type: ignore[arg-type]
     producer = KafkaProducer(acks="all", **kafka_python_options(s.kafka))
-    for change, headers in ((opened, ce_headers(opened, "app")), (opened, ce_headers(opened, "app")),
-                            (closed, ce_headers(closed, "app")), (closed, [])):
-        producer.send(topic, key=b"inc-42", value=change.model_dump_json().encode(), headers=headers)
+    def headers(change: IncidentChange) -> list[tuple[str, bytes]]:
+        return ce_headers(change, "app", change.model_dump_json().encode())
+
+    for change, sent in ((opened, headers(opened)), (opened, headers(opened)), (closed, headers(closed)), (closed, [])):
+        producer.send(topic, key=b"inc-42", value=change.model_dump_json().encode(), headers=sent)
     producer.flush()
     producer.close()
     code = code.replace('group_id="ticketing"', f'group_id="ticketing-{s.kafka.topic_prefix}"')

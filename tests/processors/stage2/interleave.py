@@ -18,6 +18,7 @@ from datetime import datetime
 from random import Random
 
 from deskwatch.processors.stage2 import GroupState, Stage2, Stage2Result
+from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.command import Command
 from deskwatch.schemas.incident import Incident
 from deskwatch.schemas.signal import Signal
@@ -43,6 +44,7 @@ class Outcome:
     commands: Counter[str]
     revisions: int
     links: set[tuple[str, str]]  # (parent, child) of every link_child sent
+    changes: list[IncidentChange]  # every change sent, in the order sent (incident-changes)
 
 
 def stage1_partition(host: str, partitions: int) -> int:
@@ -64,6 +66,7 @@ class Interleaver:
         self.commands: Counter[str] = Counter()
         self.revisions = 0
         self.links: set[tuple[str, str]] = set()
+        self.changes: list[IncidentChange] = []
         # per group: each state it held (None: none yet) and how many items each of its input
         # channels had delivered then, oldest first
         self.snapshots: dict[str, list[tuple[GroupState | None, dict[ChannelKey, int]]]] = {}
@@ -132,6 +135,7 @@ class Interleaver:
     def _keep(self, group_key: str, result: Stage2Result, now: datetime) -> None:
         self.groups[group_key] = result.state
         self.revisions += len(result.incidents)
+        self.changes.extend(result.changes)
         for incident in result.incidents:
             # The last one sent, not the highest revision: after a crash a group sends its
             # incidents again from an older state, and a replay in another order can end one at
@@ -144,7 +148,7 @@ class Interleaver:
             self._channel((group_key, command.group_key)).pending.append((command, now))
 
     def outcome(self) -> Outcome:
-        return Outcome(dict(self.incidents), self.commands, self.revisions, set(self.links))
+        return Outcome(dict(self.incidents), self.commands, self.revisions, set(self.links), list(self.changes))
 
 
 def run_in_order(core: Stage2, signals: Sequence[tuple[Signal, datetime]]) -> Outcome:

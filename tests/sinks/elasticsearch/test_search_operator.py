@@ -244,12 +244,13 @@ def test_tail_changes_prints_cloudevents_headers(cli: Any, world: Settings) -> N
     topic = INCIDENT_CHANGES.name(world.kafka)
 
     def send(change: IncidentChange) -> None:
-        producer.send(topic, key=change.incident_id.encode(), value=change.model_dump_json().encode(),
-                      headers=ce_headers(change, "dw-test")).get(timeout=30)
+        body = change.model_dump_json().encode()
+        producer.send(topic, key=change.incident_id.encode(), value=body,
+                      headers=ce_headers(change, "dw-test", body)).get(timeout=30)
 
     send(CHANGES[1])
     old = cli("tail", "changes", "--from-beginning", "--max", "1", "--headers").output
-    assert "ce_id=inc-disk:1" in old and "ce_type=org.deskwatch.incident.opened" in old and "ce_specversion=1.0" in old
+    assert "ce_id=inc-disk:1:" in old and "ce_type=org.deskwatch.incident.opened" in old and "ce_specversion=1.0" in old
     assert "ce_source=deskwatch/dw-test" in old and "content-type=application/json" in old
     assert json.loads(old.split("\t", 1)[1])["revision"] == 1
 

@@ -3,6 +3,7 @@ CloudEvents headers → ``deskwatch webhook run`` → a real HTTP receiver on 12
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,11 +75,12 @@ def test_changes_carry_cloudevents_headers_and_reach_the_webhook(
     for record in records:
         change = json.loads(record.value)
         ce = {k: v.decode() for k, v in record.headers}
-        assert ce["ce_id"] == f"{change['incident_id']}:{change['revision']}"
+        digest = hashlib.blake2b(record.value, digest_size=8).hexdigest()
+        assert ce["ce_id"] == f"{change['incident_id']}:{change['revision']}:{digest}"
         assert ce["ce_type"] == f"org.deskwatch.incident.{change['reason']}"
         assert ce["ce_source"] == f"deskwatch/{s.processor.app_id}" and ce["ce_specversion"] == "1.0"
         assert ce["content-type"] == "application/json" and ce["ce_time"].startswith("2026-11-29T")
-    notified = {f"{c['incident_id']}:{c['revision']}" for c in (json.loads(r.value) for r in records) if c["notify"]}
+    notified = {dict(r.headers)["ce_id"].decode() for r in records if json.loads(r.value)["notify"]}
     wait_for(lambda: {r.headers["Idempotency-Key"] for r in receiver.requests} >= notified, 30, "every change POSTed")
     posted = {r.headers["Idempotency-Key"]: r for r in receiver.requests}
     for key, request in posted.items():

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from deskwatch.schemas.change import IncidentChange
 from deskwatch.schemas.incident import ChangeReason, IncidentStatus, Severity
-from deskwatch.sinks.webhook.cloudevents import ce_headers
+from deskwatch.sinks.webhook.cloudevents import ce_headers, ce_id
 from deskwatch.sinks.webhook.relay import WebhookConfigError, WebhookRelay
 from deskwatch.sinks.webhook.sign import verify
 from kafka import KafkaProducer
@@ -73,11 +73,28 @@ def _dead_letters(s: Settings) -> list[dict[str, Any]]:
     return [json.loads(r.value) for r in read_topic(s, DEAD_LETTER.name(s.kafka), timeout_s=3)]
 
 
+def _revision(request: Any) -> str:
+    """``<incident id>:<revision>`` of a request's Idempotency-Key (``cloudevents.ce_id``)."""
+    return str(request.headers["Idempotency-Key"]).rsplit(":", 1)[0]
+
+
+def test_a_change_without_cloudevents_headers_gets_the_same_key(settings: Settings, receiver: Receiver) -> None:
+    """A record written before the headers (or by another producer) is keyed as stage 2 keys it."""
+    s = _settings(settings, [receiver.on("/ok")])
+    change = _change("inc5", 2)
+    body = change.model_dump_json().encode()
+    _send(s, [(b"inc5", body, [])])
+    _drain(s, 1)
+    [request] = receiver.requests
+    assert request.headers["Idempotency-Key"] == ce_id(change, body)
+
+
 def test_changes_are_signed_retried_and_committed(settings: Settings, receiver: Receiver) -> None:
     s = _settings(settings, [receiver.on("/ok"), receiver.on("/flaky", 500, 500)])
     good, quiet = _change("inc1", 3), _change("inc2", 1, notify=False)
-    _send(s, [(b"inc1", good.model_dump_json().encode(), ce_headers(good, "dw-test")),
-              (b"inc2", quiet.model_dump_json().encode(), ce_headers(quiet, "dw-test")),
+    good_body, quiet_body = good.model_dump_json().encode(), quiet.model_dump_json().encode()
+    _send(s, [(b"inc1", good_body, ce_headers(good, "dw-test", good_body)),
+              (b"inc2", quiet_body, ce_headers(quiet, "dw-test", quiet_body)),
               (b"bad", b"not a change", [])])
     topic = INCIDENT_CHANGES.name(s.kafka)
     assert consumer_lag(s.kafka, s.webhook.group_id, topic) == 3, "nothing committed before the relay ran"
@@ -88,8 +105,8 @@ def test_changes_are_signed_retried_and_committed(settings: Settings, receiver: 
     for r in by_path["/ok"] + by_path["/flaky"]:
         assert r.body == good.model_dump_json().encode()
         assert verify(SECRET.encode(), r.body, r.headers["X-Deskwatch-Signature"])
-        assert r.headers["Idempotency-Key"] == "inc1:3"
-        assert r.headers["ce-type"] == "org.deskwatch.incident.opened" and r.headers["ce-id"] == "inc1:3"
+        assert r.headers["Idempotency-Key"] == ce_id(good, good_body) and ce_id(good, good_body).startswith("inc1:3:")
+        assert r.headers["ce-type"] == "org.deskwatch.incident.opened" and r.headers["ce-id"] == ce_id(good, good_body)
     assert relay.counts["skipped_quiet"] == 1 and relay.counts["delivered"] == 2
     letters = _dead_letters(s)
     assert [(d["reason"], base64.b64decode(d["original_b64"])) for d in letters] == [("invalid_change", b"not a change")]
@@ -102,7 +119,7 @@ def test_dead_letter_after_the_bound_with_last_status_and_original_bytes(
     s = _settings(settings, [receiver.on("/down", *[500] * 10)], attempts=2)
     change = _change("inc9", 7)
     body = change.model_dump_json().encode()
-    _send(s, [(b"inc9", body, ce_headers(change, "dw-test"))])
+    _send(s, [(b"inc9", body, ce_headers(change, "dw-test", body))])
     relay = _drain(s, 1)
     assert len(receiver.requests) == 2 and relay.counts["exhausted"] == 1
     [letter] = _dead_letters(s)
@@ -122,7 +139,8 @@ def test_a_child_incident_absorbed_while_held_is_never_posted(settings: Settings
                _change("dns1", 2, rule_id="dns-timeouts", reason=ChangeReason.RECOVERY_EVENT),
                _change("dns2", 2, notify=False, rule_id="dns-timeouts", reason=ChangeReason.ABSORBED)]
     # one key: one partition, so the commit held at dns1 also holds back what came after it
-    _send(s, [(b"k", c.model_dump_json().encode(), ce_headers(c, "dw-test")) for c in changes])
+    bodies = [c.model_dump_json().encode() for c in changes]
+    _send(s, [(b"k", body, ce_headers(c, "dw-test", body)) for c, body in zip(changes, bodies, strict=True)])
     topic = INCIDENT_CHANGES.name(s.kafka)
     relay = WebhookRelay(s)
     relay.start()
@@ -130,14 +148,14 @@ def test_a_child_incident_absorbed_while_held_is_never_posted(settings: Settings
         deadline = time.monotonic() + 60
         while relay.counts["consumed"] < len(changes) and time.monotonic() < deadline:
             relay.step()
-        assert [r.headers["Idempotency-Key"] for r in receiver.requests] == ["disk:1"], "only disk-errors at once"
+        assert [_revision(r) for r in receiver.requests] == ["disk:1"], "only disk-errors at once"
         assert relay.counts["held"] == 2 and relay.counts["absorbed_while_held"] == 2, relay.counts
         assert consumer_lag(s.kafka, s.webhook.group_id, topic) == len(changes), "nothing committed past dns1"
         while relay.counts["held"] and time.monotonic() < deadline:
             relay.step(timeout_s=0.2)
     finally:
         relay.close()
-    assert [r.headers["Idempotency-Key"] for r in receiver.requests] == ["disk:1", "dns1:1", "dns1:2"]
+    assert [_revision(r) for r in receiver.requests] == ["disk:1", "dns1:1", "dns1:2"]
     assert consumer_lag(s.kafka, s.webhook.group_id, topic) == 0, "committed once nothing is held"
 
 
