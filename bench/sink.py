@@ -68,14 +68,15 @@ def records(n: int) -> list[Record]:
     return out
 
 
-def produce(s: Settings, recs: list[Record]) -> None:
-    """Send every record to its topic and wait for the acks (not timed)."""
+def produce(s: Settings, recs: list[Record]) -> list[str]:
+    """Send every record to its topic and wait for the acks (not timed); each record's origin
+    (``topic:partition:offset``), which an incident's and a change's version is read from."""
     producer = KafkaProducer(acks="all", linger_ms=20, batch_size=262_144, **kafka_python_options(s.kafka))
     names = {spec.role: spec.name(s.kafka) for spec in (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS)}
-    for role, key, value in recs:
-        producer.send(names[role], key=key, value=value)
+    sent = [producer.send(names[role], key=key, value=value) for role, key, value in recs]
     producer.flush()
     producer.close()
+    return [f"{m.topic}:{m.partition}:{m.offset}" for m in (f.get(timeout=60) for f in sent)]
 
 
 def with_prefix(base: Settings, run: str) -> Settings:
@@ -115,11 +116,13 @@ def time_sink(s: Settings, n: int) -> float:
     return elapsed
 
 
-def time_helpers_bulk(s: Settings, recs: list[Record]) -> float:
-    """Seconds ``helpers.bulk`` takes for the same documents, held in memory as dicts."""
+def time_helpers_bulk(s: Settings, recs: list[Record], origins: list[str]) -> float:
+    """Seconds ``helpers.bulk`` takes for the same documents, held in memory as dicts (each
+    encoded from its record's origin, as the sink encodes it: the same versions)."""
     client = elasticsearch_client(s.elasticsearch)
     ensure_indices(client, s.elasticsearch)
-    items = [encode_record(role, value, s.elasticsearch, "bench") for role, _, value in recs]
+    items = [encode_record(role, value, s.elasticsearch, origin)
+             for (role, _, value), origin in zip(recs, origins, strict=True)]
     actions = [_action(item) for item in items]
     start = time.perf_counter()
     ok, errors = helpers.bulk(client, actions, chunk_size=s.sink.bulk_max_docs,
@@ -187,13 +190,13 @@ def measure(docs: int, runs: int) -> dict[str, Any]:
     base = base.separate(f"bench-{tag}")
     recs = records(docs)
     ensure_topics(base.kafka)
-    produce(base, recs)
+    origins = produce(base, recs)
     rows, run_names = [], []
     try:
         for r in range(runs):
             s_sink, s_bulk = with_prefix(base, f"s{r}"), with_prefix(base, f"b{r}")
             run_names += [f"s{r}", f"b{r}"]
-            sink_s, bulk_s = time_sink(s_sink, len(recs)), time_helpers_bulk(s_bulk, recs)
+            sink_s, bulk_s = time_sink(s_sink, len(recs)), time_helpers_bulk(s_bulk, recs, origins)
             assert count_docs(s_sink) == count_docs(s_bulk) == len(recs)
             rows.append((str(r + 1), sink_s, bulk_s))
             print(f"run {r + 1}: sink {sink_s:.2f}s, helpers.bulk {bulk_s:.2f}s", flush=True)
