@@ -29,8 +29,8 @@ def ce_id(change: IncidentChange, body: bytes) -> str:
     73 of 3,000 runs sent a revision twice with another transition or status; a receiver skipping
     seen ``<id>:<revision>`` ended 17 of them with an incident in another status than the
     ``incidents`` topic's, one skipping seen digests 9, one applying every change in order 0
-    (README, Downstream, says which to do). A sink reading its topic again sends the same bytes,
-    so the same id."""
+    (README, Downstream, says which to do). A record read again (the relay restarting from its
+    commit, a subscriber's replay) has the same bytes, so the same id."""
     return f"{change.incident_id}:{change.revision}:{hashlib.blake2b(body, digest_size=8).hexdigest()}"
 
 
