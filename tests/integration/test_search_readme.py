@@ -116,7 +116,8 @@ CONSUMER = re.compile(r"## Downstream.*?```python\n(.*?)```", re.DOTALL)
 
 def test_readme_consumer_example(pipeline_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     """The Downstream section's kafka-python consumer, on a test topic: it opens and closes one ticket,
-    and skips the duplicate and the header-less record."""
+    skips the duplicate and the header-less record, and reopens the ticket when a crash replay sends
+    the closing revision again as another change (another ce_id)."""
 
     from deskwatch.schemas.change import IncidentChange
     from deskwatch.sinks.webhook.cloudevents import ce_headers
@@ -135,11 +136,15 @@ def test_readme_consumer_example(pipeline_settings: Settings, capsys: pytest.Cap
                               "at": datetime(2026, 11, 29, 8, tzinfo=UTC)}
     opened = IncidentChange(revision=1, from_status=None, to_status="open", reason="opened", **common)  # type: ignore[arg-type]
     closed = IncidentChange(revision=2, from_status="open", to_status="resolved", reason="quiet_timeout", **common)  # type: ignore[arg-type]
+    # after a processor crash, a replay in another order sent revision 2 as an escalation: the
+    # incident is open again (its last change), so the ticket reopens
+    replayed = IncidentChange(revision=2, from_status="open", to_status="open", reason="escalated", **common)  # type: ignore[arg-type]
     producer = KafkaProducer(acks="all", **kafka_python_options(s.kafka))
     def headers(change: IncidentChange) -> list[tuple[str, bytes]]:
         return ce_headers(change, "app", change.model_dump_json().encode())
 
-    for change, sent in ((opened, headers(opened)), (opened, headers(opened)), (closed, headers(closed)), (closed, [])):
+    for change, sent in ((opened, headers(opened)), (opened, headers(opened)), (closed, headers(closed)), (closed, []),
+                         (replayed, headers(replayed))):
         producer.send(topic, key=b"inc-42", value=change.model_dump_json().encode(), headers=sent)
     producer.flush()
     producer.close()
@@ -147,4 +152,5 @@ def test_readme_consumer_example(pipeline_settings: Settings, capsys: pytest.Cap
     capsys.readouterr()  # only what the example prints counts
     exec(compile(code, "README.md", "exec"), {"__name__": "readme_consumer"})  # noqa: S102
     assert capsys.readouterr().out.splitlines() == ["open ticket inc-42 high disk-errors",
-                                                    "close ticket inc-42 because quiet_timeout"]
+                                                    "close ticket inc-42 because quiet_timeout",
+                                                    "open ticket inc-42 high disk-errors"]
