@@ -54,6 +54,12 @@ def _send(s: Settings, records: list[tuple[bytes, bytes, list[tuple[str, bytes]]
     producer.close()
 
 
+def _record(key: bytes, change: IncidentChange) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    """A change as stage 2 writes it: its JSON, and the CloudEvents headers of that value."""
+    body = change.model_dump_json().encode()
+    return key, body, ce_headers(change, "dw-test", body)
+
+
 def _drain(s: Settings, expected: int, timeout_s: float = 60) -> WebhookRelay:
     relay = WebhookRelay(s)
     relay.start()
@@ -92,10 +98,8 @@ def test_a_change_without_cloudevents_headers_gets_the_same_key(settings: Settin
 def test_changes_are_signed_retried_and_committed(settings: Settings, receiver: Receiver) -> None:
     s = _settings(settings, [receiver.on("/ok"), receiver.on("/flaky", 500, 500)])
     good, quiet = _change("inc1", 3), _change("inc2", 1, notify=False)
-    good_body, quiet_body = good.model_dump_json().encode(), quiet.model_dump_json().encode()
-    _send(s, [(b"inc1", good_body, ce_headers(good, "dw-test", good_body)),
-              (b"inc2", quiet_body, ce_headers(quiet, "dw-test", quiet_body)),
-              (b"bad", b"not a change", [])])
+    _send(s, [_record(b"inc1", good), _record(b"inc2", quiet), (b"bad", b"not a change", [])])
+    key = ce_id(good, good.model_dump_json().encode())
     topic = INCIDENT_CHANGES.name(s.kafka)
     assert consumer_lag(s.kafka, s.webhook.group_id, topic) == 3, "nothing committed before the relay ran"
     relay = _drain(s, 3)
@@ -105,8 +109,8 @@ def test_changes_are_signed_retried_and_committed(settings: Settings, receiver: 
     for r in by_path["/ok"] + by_path["/flaky"]:
         assert r.body == good.model_dump_json().encode()
         assert verify(SECRET.encode(), r.body, r.headers["X-Deskwatch-Signature"])
-        assert r.headers["Idempotency-Key"] == ce_id(good, good_body) and ce_id(good, good_body).startswith("inc1:3:")
-        assert r.headers["ce-type"] == "org.deskwatch.incident.opened" and r.headers["ce-id"] == ce_id(good, good_body)
+        assert r.headers["Idempotency-Key"] == key and key.startswith("inc1:3:")
+        assert r.headers["ce-type"] == "org.deskwatch.incident.opened" and r.headers["ce-id"] == key
     assert relay.counts["skipped_quiet"] == 1 and relay.counts["delivered"] == 2
     letters = _dead_letters(s)
     assert [(d["reason"], base64.b64decode(d["original_b64"])) for d in letters] == [("invalid_change", b"not a change")]
@@ -117,9 +121,8 @@ def test_dead_letter_after_the_bound_with_last_status_and_original_bytes(
     settings: Settings, receiver: Receiver
 ) -> None:
     s = _settings(settings, [receiver.on("/down", *[500] * 10)], attempts=2)
-    change = _change("inc9", 7)
-    body = change.model_dump_json().encode()
-    _send(s, [(b"inc9", body, ce_headers(change, "dw-test", body))])
+    key, body, headers = _record(b"inc9", _change("inc9", 7))
+    _send(s, [(key, body, headers)])
     relay = _drain(s, 1)
     assert len(receiver.requests) == 2 and relay.counts["exhausted"] == 1
     [letter] = _dead_letters(s)
@@ -139,8 +142,7 @@ def test_a_child_incident_absorbed_while_held_is_never_posted(settings: Settings
                _change("dns1", 2, rule_id="dns-timeouts", reason=ChangeReason.RECOVERY_EVENT),
                _change("dns2", 2, notify=False, rule_id="dns-timeouts", reason=ChangeReason.ABSORBED)]
     # one key: one partition, so the commit held at dns1 also holds back what came after it
-    bodies = [c.model_dump_json().encode() for c in changes]
-    _send(s, [(b"k", body, ce_headers(c, "dw-test", body)) for c, body in zip(changes, bodies, strict=True)])
+    _send(s, [_record(b"k", c) for c in changes])
     topic = INCIDENT_CHANGES.name(s.kafka)
     relay = WebhookRelay(s)
     relay.start()
