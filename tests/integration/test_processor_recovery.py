@@ -15,6 +15,7 @@ import re
 import signal
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from deskwatch.producers.simulate import simulate_fleet, write_inventory_csv, wr
 from deskwatch.schemas.incident import Incident
 from deskwatch.settings import Settings
 from deskwatch.topics import committed_offsets, consumer_lag, end_offsets
-from deskwatch.topology import COMMANDS, EVENT_DIGESTS, EVENTS, INCIDENTS, SIGNALS
+from deskwatch.topology import COMMANDS, EVENT_DIGESTS, EVENTS, INCIDENT_CHANGES, INCIDENTS, SIGNALS
 
 from tests.fleets import RECOVERY_FLEET
 
@@ -115,6 +116,17 @@ class Run:
             if incident.id not in latest or incident.revision > latest[incident.id].revision:
                 latest[incident.id] = incident
         return latest
+
+    def revisions_sent(self) -> dict[tuple[str, str, int], list[Any]]:
+        """Every record per (topic, incident id, revision), in log order, of ``incidents`` and
+        ``incident-changes``."""
+        sent: dict[tuple[str, str, int], list[Any]] = {}
+        for topic in (INCIDENTS, INCIDENT_CHANGES):
+            name = topic.name(self.settings.kafka)
+            for record in read_topic(self.settings, name, timeout_s=3.0):
+                value = json.loads(record.value)
+                sent.setdefault((name, value.get("id") or value["incident_id"], value["revision"]), []).append(record)
+        return sent
 
 
 @pytest.fixture
@@ -210,6 +222,71 @@ def test_sigkill_and_restart_gives_the_incidents_of_an_uninterrupted_run(
     on_disk = sorted(p.name for p in crashed.folder.glob("data-*/**/*.rocksdb"))
     # one database per table for each of the two workers
     assert on_disk == (sorted(["groups.rocksdb", "host-state.rocksdb"] * 2) if store == "disk" else []), on_disk
+
+
+def test_a_worker_killed_after_sending_incidents_it_had_not_written_sends_them_again(
+    fleet: tuple[Path, Path, int], runs: Callable[[], Run], uninterrupted: tuple[int, dict[str, Incident]],
+) -> None:
+    """The first worker keeps its states staged for a minute (``state_write_interval_s``), so when
+    it is killed every incident it sent is one its changelog does not know: the restarted worker
+    reads every record again and sends those revisions again. A group reads two logs, its
+    ``signals`` and its ``commands`` partition, which the consumer interleaves as its fetches
+    return, so a revision can come back with other content (README, Downstream). What must hold:
+    the incidents end as in an uninterrupted run; a change's ``ce_id`` is the same for the same
+    bytes and another for other bytes; and the last change of each incident on ``incident-changes``
+    has the status its last record on ``incidents`` has (a subscriber applying every change in
+    order ends right)."""
+    events, inventory, _ = fleet
+    total, want = uninterrupted
+    crashed = runs()
+    assert crashed.produce(events, inventory) == total
+    held = crashed.settings
+    crashed.settings = held.model_copy(update={"processor": held.processor.model_copy(
+        update={"state_write_interval_s": 60.0, "state_write_max_keys": 1_000_000})})
+    first = crashed.start("processor", "run")
+    crashed.settings = held  # the restarted worker writes as usual
+    wait_for(lambda: sum(end_offsets(held.kafka, INCIDENTS.name(held.kafka)).values()) >= 20, 120,
+             "the first worker to send 20 incident revisions", first.tail)
+    first.stop(signal.SIGKILL)
+    assert not run_committed(crashed), "nothing was committed: every record is read again"
+    got = settle(crashed, [crashed.start("processor", "run", datadir_of=first)], timeout=300)
+    assert_same(got, want)
+
+    sent = crashed.revisions_sent()
+    changes_topic = INCIDENT_CHANGES.name(held.kafka)
+    again = {key: records for key, records in sent.items() if len(records) > 1}
+    other = {key: records for key, records in again.items() if len({r.value for r in records}) > 1}
+    assert len(again) >= 20, f"only {len(again)} revisions were sent again"
+    last_change: dict[str, str] = {}
+    for (topic, incident_id, revision), records in sorted(sent.items()):
+        if topic != changes_topic:
+            continue
+        ids = {r.value: {v for k, v in r.headers if k == "ce_id"} for r in records}
+        assert all(len(i) == 1 for i in ids.values()), f"{incident_id}:{revision} has a record without one ce_id"
+        assert len({next(iter(i)) for i in ids.values()}) == len(ids), f"{incident_id}:{revision}: one ce_id, other bytes"
+        last_change[incident_id] = json.loads(records[-1].value)["to_status"]  # revisions in order
+    final = crashed.incidents()
+    assert last_change == {i.id: i.status.value for i in final.values() if i.id in last_change}
+    fields = Counter(name for records in other.values() for name in _differing(records))
+    print(f"{len(again)} revisions sent again after the kill, {len(other)} of them with other content "
+          f"({sum(1 for t, _, _ in other if t == changes_topic)} changes); fields that differ: {dict(fields)}")
+
+
+def _differing(records: list[Any]) -> set[str]:
+    """The fields in which a revision's records differ."""
+    values = [json.loads(r.value) for r in records]
+    return {name for name in values[0] if any(v.get(name) != values[0][name] for v in values[1:])}
+
+
+def run_committed(run: Run) -> bool:
+    """Whether the run's group committed any offset of its input topics."""
+    admin = KafkaAdminClient(**kafka_python_options(run.settings.kafka))
+    try:
+        offsets = committed_offsets(admin, run.settings.processor.app_id)
+    finally:
+        admin.close()
+    inputs = {topic.name(run.settings.kafka) for topic in (EVENTS, SIGNALS, COMMANDS)}
+    return any(tp.topic in inputs and o.offset > 0 for tp, o in offsets.items())
 
 
 def _recovered(log: str) -> dict[str, int]:
