@@ -105,7 +105,7 @@ def _wait_drained(settings: Settings, workers: list[Component], report: ElapsedR
     restarts = idle = 0
     while time.monotonic() < deadline:
         restarts = restart_exited(workers, restarts, report)
-        # stage 2's signals and commands too: a parent's claim reaches its children after stage 1
+        # stage 2's signals and commands too: a parent's claim (on signals) reaches its children after stage 1
         # is done (a demo stopped at the events' end once left a child unabsorbed); and every
         # topic the sink indexes: `incident changes` reads the events index
         lag = pipeline_lag_known(settings)

@@ -58,13 +58,15 @@ EVENT_DIGESTS = TopicSpec(
     "event-digests", key="host.name", value="EventDigest", compacted=False,
     writers=(Stage.STAGE1,), readers=(Stage.SINK,),
 )
+# A group's one log: stage 1's signals, the ticks, and the commands other groups and operators
+# send it (schemas/command.py says why one log).
 SIGNALS = TopicSpec(
-    "signals", key="group key (rule id + group_by values)", value="Signal | Tick", compacted=False,
-    writers=(Stage.STAGE1, Stage.TICKER), readers=(Stage.STAGE2,),
+    "signals", key="group key (rule id + group_by values)", value="Signal | Tick | Command", compacted=False,
+    writers=(Stage.STAGE1, Stage.TICKER, Stage.STAGE2), readers=(Stage.STAGE2,),
 )
 COMMANDS = TopicSpec(
-    "commands", key="group key of the owning group", value="Command", compacted=False,
-    writers=(Stage.OPERATOR, Stage.STAGE2), readers=(Stage.STAGE2,),
+    "commands", key="group key of the owning group", value="Command (operators'; stage 2 forwards it to signals)",
+    compacted=False, writers=(Stage.OPERATOR,), readers=(Stage.STAGE2,),
 )
 SILENCES = TopicSpec(
     "silences", key="silence id", value="Silence", compacted=True,
@@ -88,10 +90,12 @@ TOPICS: tuple[TopicSpec, ...] = (
     EVENTS, INVENTORY, EVENT_DIGESTS, SIGNALS, COMMANDS, SILENCES, INCIDENTS, INCIDENT_CHANGES, DEAD_LETTER,
 )
 # What each consumer group commits, so "drained" means the same everywhere (the demo, the bench,
-# the fault runs): the processor's streams (stage 2's signals and commands too: a claim between
-# two groups travels on commands after stage 1 is done), and every topic the sink indexes.
+# the fault runs): the processor's streams (stage 2's signals too: a claim between two groups
+# travels on signals after stage 1 is done; and the operators' commands it forwards), and every
+# topic the sink indexes.
 # Inventory and silences are tables the processor follows from their start, never committed.
 PROCESSOR_INPUTS: tuple[TopicSpec, ...] = (EVENTS, SIGNALS, COMMANDS)
 SINK_INPUTS: tuple[TopicSpec, ...] = (INCIDENTS, INCIDENT_CHANGES, EVENT_DIGESTS, DEAD_LETTER)
-# Stage 2 reads signals and commands with one key, so one partition owns a group and its incidents.
+# Stage 2's agent reads signals and commands, both keyed by group: one partition number owns a group,
+# its incidents and the operators' commands to it (it forwards them into signals, its one log).
 CO_PARTITIONED: tuple[tuple[TopicSpec, ...], ...] = ((SIGNALS, COMMANDS),)

@@ -1,7 +1,11 @@
 """Stage 2's agent: signals, ticks and commands in (one key: the group); incidents, changes and
 commands out. Thin over the core: decode, call, stage the group's state, and per batch write each
 changed group once and send the outputs (see ``outbox``). A tick visits only the groups it can
-change (``TickSchedule``)."""
+change (``TickSchedule``).
+
+A group reads one log, its partition of ``signals`` (schemas/command.py says why): the commands
+stage 2 sends other groups go there, and an operator's command read from ``commands`` is
+forwarded there, unchanged but for its ``kind``, and applied when it comes back."""
 
 from __future__ import annotations
 
@@ -131,17 +135,20 @@ class _Stage2Batch:
             self.out.failed(event, exc)
 
     def _command(self, event: Any) -> None:
+        """An operator's command: validated, then into its group's log (``signals``)."""
         command = Command.model_validate_json(event.value)
-        self._emit(command.group_key, self.core.on_command(self.groups.get(command.group_key), command,
-                                                           record_time(event)))
+        self.out.add(self.wiring.signals, command.group_key.encode(), encode(command))
 
     def _signal_or_tick(self, event: Any) -> None:
         record = decode_signals_record(event.value)
         if isinstance(record, Tick):
             self._tick(record, event.message.partition)
-            return
-        self._emit(record.group_key, self.core.on_signal(self.groups.get(record.group_key), record,
-                                                         record_time(event)))
+        elif isinstance(record, Command):
+            self._emit(record.group_key, self.core.on_command(self.groups.get(record.group_key), record,
+                                                              record_time(event)))
+        else:
+            self._emit(record.group_key, self.core.on_signal(self.groups.get(record.group_key), record,
+                                                             record_time(event)))
 
     def _tick(self, tick: Tick, partition: int) -> None:
         """Advance the groups of this partition a tick can change to the tick's time (only its own
@@ -161,7 +168,7 @@ class _Stage2Batch:
             body = encode(change)
             out.add(w.changes, change.incident_id.encode(), body, ce_headers(change, w.changes.app.conf.id, body))
         for command in result.commands:
-            out.add(w.commands, command.group_key.encode(), encode(command))
+            out.add(w.signals, command.group_key.encode(), encode(command))
 
 
 def attach_stage2(app: faust.App, wiring: Wiring, core: Stage2, commands_topic: str,

@@ -46,9 +46,8 @@ class Wiring:
     """Every faust topic and table the agents use."""
 
     events: Any
-    signals: Any
-    commands: Any
-    stage2_input: Any  # signals + commands: one agent, one owner per group key
+    signals: Any  # stage 1's output, and each group's one log (schemas/command.py)
+    stage2_input: Any  # signals + operators' commands: one agent, one owner per group key
     digests: Any
     incidents: Any
     changes: Any
@@ -81,7 +80,7 @@ def declare(app: faust.App, settings: Settings, on_inventory_change: Any = None)
                                 "store": DISK_STORE_URL if disk else None}
     big = {"max.message.bytes": str(settings.processor.state_max_record_bytes)}
     return Wiring(
-        events=topic(EVENTS), signals=topic(SIGNALS), commands=topic(COMMANDS),
+        events=topic(EVENTS), signals=topic(SIGNALS),
         stage2_input=topic(SIGNALS, COMMANDS), digests=topic(EVENT_DIGESTS), incidents=topic(INCIDENTS),
         changes=topic(INCIDENT_CHANGES), dead_letters=topic(DEAD_LETTER),
         host_state=app.Table(HOST_STATE_TABLE, partitions=k.partitions, extra_topic_configs=big, **table_types),

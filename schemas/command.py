@@ -1,9 +1,17 @@
 """Command and Silence: what operators (and stage 2 itself) tell the lifecycle.
 
-Commands travel on ``commands`` keyed by the owning group key, so the partition that owns a group
-receives them; stage 2 also writes commands there to reach groups on other partitions (absorb,
-release, and the child's link back to its parent). Silences live on a compacted topic read by
-every partition as a global table.
+A command is keyed by the owning group key and reaches that group through its partition of
+``signals``, the one log a group reads: stage 2 writes there the commands that reach groups on
+other partitions (absorb, release, and the child's link back to its parent), and forwards there
+each operator's command from ``commands``, the topic operators write. Silences live on a
+compacted topic read by every partition as a global table.
+
+Decision: one log per group, not ``signals`` and ``commands`` both read by the group (as until
+2026-12-07). A worker's consumer interleaves two partitions as its fetches return, so after a
+crash the records read again came in another order than the first time, and stage 2 sent a
+revision it had sent with other content (tests/integration/test_processor_recovery.py: 4 to 29
+of 56 to 96 revisions sent again). Read from one log, the records come back in the order they
+were processed, and so do the revisions.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ class Command(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    kind: Literal["command"] = Field(default="command", description="tells it from a signal or a tick on `signals`")
     schema_version: int = SCHEMA_VERSION
     command_id: str = Field(min_length=1, max_length=128)
     action: CommandAction

@@ -17,7 +17,9 @@ from deskwatch.schemas.identity import parts_digest
 
 # 2 (2026-12-01): ChangeReason gained "ack_expired" (a rule's ack_timeout lapsed an acknowledgement).
 # Payloads of version 1 read unchanged.
-SCHEMA_VERSION = 2
+# 3 (2026-12-07): Command gained "kind" ("command", its default), as it travels on signals beside
+# Signal and Tick (schemas/command.py). Payloads of versions 1 and 2 read unchanged.
+SCHEMA_VERSION = 3
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 LogLevel = Literal["trace", "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]

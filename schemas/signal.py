@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
+from deskwatch.schemas.command import Command
 from deskwatch.schemas.envelope import Tick
 from deskwatch.schemas.event import SCHEMA_VERSION
 
@@ -42,10 +43,11 @@ class Signal(BaseModel):
     source_id: str = Field(description="id of this signal: hash of its event ids; lets stage 2 skip replays")
 
 
-SignalsRecord = Annotated[Signal | Tick, Field(discriminator="kind")]
-_SIGNALS_RECORD: TypeAdapter[Signal | Tick] = TypeAdapter(SignalsRecord)
+SignalsRecord = Annotated[Signal | Tick | Command, Field(discriminator="kind")]
+_SIGNALS_RECORD: TypeAdapter[Signal | Tick | Command] = TypeAdapter(SignalsRecord)
 
 
-def decode_signals_record(raw: bytes) -> Signal | Tick:
-    """Validate one record of the ``signals`` topic; raises pydantic.ValidationError."""
+def decode_signals_record(raw: bytes) -> Signal | Tick | Command:
+    """Validate one record of the ``signals`` topic (a group's one log, schemas/command.py);
+    raises pydantic.ValidationError."""
     return _SIGNALS_RECORD.validate_json(raw)

@@ -16,7 +16,8 @@ Decision: an incident and a change are versioned by their record's place in its 
 their revision, so Elasticsearch holds what the compacted topic holds: the last record of the key
 (both topics are keyed by incident id, so one incident's records share a partition, in the order
 stage 2 sent them). After a crash, stage 2 sends an incident again from the state it last wrote, and
-its inputs, read again in another order (the commands topic against the signals topic), can bring
+its inputs, read again in another order (the commands topic against the signals topic, while a
+group read both: until 2026-12-07; now one log, schemas/command.py), could bring
 the incident to the revision it had reached before the crash, or below, with other fields (a child's
 ``parent_id``): a revision version kept the document written before the crash, for good once the
 incident resolved. The crash model of tests/processors/stage2/interleave.py over 3,000 small random

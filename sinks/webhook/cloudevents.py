@@ -21,16 +21,15 @@ def ce_id(change: IncidentChange, body: bytes) -> str:
     read again, another for a change with other content at that revision.
 
     Decision: the value's digest, not ``<incident id>:<revision>`` alone. After a processor crash,
-    stage 2 sends its incidents again from the state it last wrote, and a replay in another order
-    can send a revision it had sent with another transition (a resolution where an escalation was);
-    under the revision alone a subscriber skipping seen ids dropped it, and an HTTP receiver
-    following the Idempotency-Key draft answers 422 to a key reused with another body. The crash
-    model of the stage-2 tests (3,000 small random fleets, 5 % crashes per delivery, 2026-12-07):
-    73 of 3,000 runs sent a revision twice with another transition or status; a receiver skipping
-    seen ``<id>:<revision>`` ended 17 of them with an incident in another status than the
-    ``incidents`` topic's, one skipping seen digests 9, one applying every change in order 0
-    (README, Downstream, says which to do). A record read again (the relay restarting from its
-    commit, a subscriber's replay) has the same bytes, so the same id."""
+    stage 2 sends its incidents again from the state it last wrote. Reading each group's one log
+    again in its order, it sends each revision with the bytes it had (schemas/command.py); but
+    what can still differ between the two reads (a silence added or expired) could send a
+    revision with other content, and while groups read two logs (until 2026-12-07) a replay did
+    (another transition: a resolution where an escalation was). Under the revision alone a
+    subscriber skipping seen ids drops it, and an HTTP receiver following the Idempotency-Key
+    draft answers 422 to a key reused with another body. A record read again (the relay
+    restarting from its commit, a subscriber's replay, stage 2's replay) has the same bytes, so
+    the same id."""
     return f"{change.incident_id}:{change.revision}:{hashlib.blake2b(body, digest_size=8).hexdigest()}"
 
 

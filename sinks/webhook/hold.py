@@ -2,7 +2,7 @@
 
 A per-host incident that a parent rule absorbs (a site's DNS timeouts, a fleet's stale
 definitions, a blue screen's shutdown) opens on its own partition of stage 2, and the parent's
-claim reaches it a moment later through ``commands``: its ``opened`` change is sent with
+claim reaches it a moment later through its log (``signals``): its ``opened`` change is sent with
 ``notify`` true, and its ``absorbed`` change (``notify`` false) follows. Relayed as they come,
 the demo's nine problems sent 111 such openings to every receiver, each then swallowed by its
 parent: the flood deskwatch exists to prevent.

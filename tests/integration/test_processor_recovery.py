@@ -224,18 +224,17 @@ def test_sigkill_and_restart_gives_the_incidents_of_an_uninterrupted_run(
     assert on_disk == (sorted(["groups.rocksdb", "host-state.rocksdb"] * 2) if store == "disk" else []), on_disk
 
 
-def test_a_worker_killed_after_sending_incidents_it_had_not_written_sends_them_again(
+def test_a_worker_killed_after_sending_incidents_it_had_not_written_sends_them_again_unchanged(
     fleet: tuple[Path, Path, int], runs: Callable[[], Run], uninterrupted: tuple[int, dict[str, Incident]],
 ) -> None:
     """The first worker keeps its states staged for a minute (``state_write_interval_s``), so when
     it is killed every incident it sent is one its changelog does not know: the restarted worker
-    reads every record again and sends those revisions again. A group reads two logs, its
-    ``signals`` and its ``commands`` partition, which the consumer interleaves as its fetches
-    return, so a revision can come back with other content (README, Downstream). What must hold:
-    the incidents end as in an uninterrupted run; a change's ``ce_id`` is the same for the same
-    bytes and another for other bytes; and the last change of each incident on ``incident-changes``
-    has the status its last record on ``incidents`` has (a subscriber applying every change in
-    order ends right)."""
+    reads every record again and sends those revisions again. Each group reads one log (its
+    partition of ``signals``, schemas/command.py), so each revision comes back with the bytes it
+    had: the same ``ce_id``, one version of each change for every subscriber. Until 2026-12-07 a
+    group also read ``commands``, and three runs of this test sent 4 to 29 of 56 to 96 revisions
+    again with other content (a claim read before a signal it had followed). The incidents end as
+    in an uninterrupted run."""
     events, inventory, _ = fleet
     total, want = uninterrupted
     crashed = runs()
@@ -253,23 +252,16 @@ def test_a_worker_killed_after_sending_incidents_it_had_not_written_sends_them_a
     assert_same(got, want)
 
     sent = crashed.revisions_sent()
-    changes_topic = INCIDENT_CHANGES.name(held.kafka)
     again = {key: records for key, records in sent.items() if len(records) > 1}
     other = {key: records for key, records in again.items() if len({r.value for r in records}) > 1}
-    assert len(again) >= 20, f"only {len(again)} revisions were sent again"
-    last_change: dict[str, str] = {}
-    for (topic, incident_id, revision), records in sorted(sent.items()):
-        if topic != changes_topic:
-            continue
-        ids = {r.value: {v for k, v in r.headers if k == "ce_id"} for r in records}
-        assert all(len(i) == 1 for i in ids.values()), f"{incident_id}:{revision} has a record without one ce_id"
-        assert len({next(iter(i)) for i in ids.values()}) == len(ids), f"{incident_id}:{revision}: one ce_id, other bytes"
-        last_change[incident_id] = json.loads(records[-1].value)["to_status"]  # revisions in order
-    final = crashed.incidents()
-    assert last_change == {i.id: i.status.value for i in final.values() if i.id in last_change}
     fields = Counter(name for records in other.values() for name in _differing(records))
-    print(f"{len(again)} revisions sent again after the kill, {len(other)} of them with other content "
-          f"({sum(1 for t, _, _ in other if t == changes_topic)} changes); fields that differ: {dict(fields)}")
+    assert len(again) >= 20, f"only {len(again)} revisions were sent again"
+    assert not other, f"{len(other)} of {len(again)} revisions sent again with other content: {dict(fields)}"
+    changes_topic = INCIDENT_CHANGES.name(held.kafka)
+    for (topic, incident_id, revision), records in sent.items():
+        if topic == changes_topic:
+            assert len({v for r in records for k, v in r.headers if k == "ce_id"}) == 1, f"{incident_id}:{revision}"
+    print(f"{len(again)} incident revisions sent again after the kill, each with the bytes it had")
 
 
 def _differing(records: list[Any]) -> set[str]:

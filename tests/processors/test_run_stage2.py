@@ -37,7 +37,7 @@ def test_partition_of_is_the_producers_partition(key: str, partitions: int) -> N
 # --- a tick visits only the groups it can change -------------------------------------------------
 
 PACK = load_default_pack()
-TOPICS = ("incidents", "changes", "commands", "dead_letters")
+TOPICS = ("incidents", "changes", "signals", "dead_letters")
 
 
 class FakeTable(dict[bytes, bytes]):
@@ -53,7 +53,7 @@ class FakeTable(dict[bytes, bytes]):
 def _wiring(partitions: int) -> Wiring:
     topic = {name: SimpleNamespace(name=name) for name in TOPICS}
     topic["changes"].app = SimpleNamespace(conf=SimpleNamespace(id="test"))
-    return Wiring(events=None, signals=None, commands=topic["commands"], stage2_input=None, digests=None,
+    return Wiring(events=None, signals=topic["signals"], stage2_input=None, digests=None,
                   incidents=topic["incidents"], changes=topic["changes"], dead_letters=topic["dead_letters"],
                   host_state=None, groups=None, inventory=None, silences=None,  # type: ignore[arg-type]
                   partitions=partitions)
@@ -100,7 +100,7 @@ class _Worker:
         self.groups.flush(batch.out.write_state)
         for topic, key, value, _, _ in batch.out.records:
             self.sent.append((topic.name, key, value))
-            if topic.name == "commands" and value is not None:
+            if topic.name == "signals" and value is not None:  # a command to another group
                 self.commands.append(Command.model_validate_json(value))
 
     def rebalance(self) -> None:
@@ -203,3 +203,35 @@ def test_after_a_rebalance_a_tick_walks_the_table_again() -> None:
                         and partition_of(k, 3) == partition}
     assert recovered & set().union(*due.values())
     assert worker.groups._cache == {}  # the walk peeked: it evicted nothing, cached nothing
+
+
+# --- a group reads one log: an operator's command is forwarded into signals, applied from there -----
+
+def _record(topic: str, value: bytes, at: datetime) -> Any:
+    """A faust event as the batch reads one: its value and its record's topic, partition and time."""
+    return SimpleNamespace(value=value, message=SimpleNamespace(topic=topic, partition=0, timestamp=at.timestamp()))
+
+
+def test_an_operators_command_is_forwarded_into_the_groups_log_and_applied_from_there() -> None:
+    worker = _Worker(_Stage2Batch, 1)
+    worker.run(fleet_signals(3)[:400], [])
+    held = {k.decode(): worker.groups.peek(k.decode()) for k in worker.table}
+    key, state = next((k, s) for k, s in sorted(held.items()) if s is not None and s.incident is not None)
+    assert state is not None and state.incident is not None
+    ack = Command(command_id="op-1", action=CommandAction.ACK, group_key=key, incident_id=state.incident.id,
+                  actor="alice", at=LATER)
+    operators = ack.model_dump_json(exclude={"kind"}).encode()  # as a client that knows no kind sends it
+    assert b'"kind"' not in operators
+
+    batch = _Stage2Batch(worker.wiring, worker.core, worker.groups, "commands", worker.ticks)
+    batch.record(_record("commands", operators, LATER))
+    assert [(t.name, k, v) for t, k, v, _, _ in batch.out.records] == [("signals", key.encode(), ack.model_dump_json().encode())]
+    assert worker.groups.get(key) == state  # not applied on the way in
+
+    forwarded = batch.out.records[0][2]
+    assert forwarded is not None and json.loads(forwarded)["kind"] == "command"
+    again = _Stage2Batch(worker.wiring, worker.core, worker.groups, "commands", worker.ticks)
+    again.record(_record("signals", forwarded, LATER))
+    acked = worker.groups.get(key)
+    assert acked is not None and acked.incident is not None and acked.incident.acknowledged_by == "alice"
+    assert [t.name for t, *_ in again.out.records] == ["incidents", "changes"]

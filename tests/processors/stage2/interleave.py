@@ -45,6 +45,7 @@ class Outcome:
     revisions: int
     links: set[tuple[str, str]]  # (parent, child) of every link_child sent
     changes: list[IncidentChange]  # every change sent, in the order sent (incident-changes)
+    versions: dict[tuple[str, int], set[str]]  # every JSON sent per (incident id, revision)
 
 
 def stage1_partition(host: str, partitions: int) -> int:
@@ -67,9 +68,14 @@ class Interleaver:
         self.revisions = 0
         self.links: set[tuple[str, str]] = set()
         self.changes: list[IncidentChange] = []
-        # per group: each state it held (None: none yet) and how many items each of its input
-        # channels had delivered then, oldest first
-        self.snapshots: dict[str, list[tuple[GroupState | None, dict[ChannelKey, int]]]] = {}
+        self.versions: dict[tuple[str, int], set[str]] = {}
+        # per group: its log (every item delivered to it, in delivery order: its partition of
+        # signals) and how far it has read it
+        self.logs: dict[str, list[Item]] = {}
+        self.read: dict[str, int] = {}
+        # per group: each state it held (None: none yet), how many items each of its input
+        # channels had delivered then and how far it had read its log, oldest first
+        self.snapshots: dict[str, list[tuple[GroupState | None, dict[ChannelKey, int], int]]] = {}
         for signal, now in signals:
             sender = f"s1:{stage1_partition(signal.host, partitions)}"
             self._channel((sender, signal.group_key)).pending.append((signal, now))
@@ -88,7 +94,8 @@ class Interleaver:
         channel = self.channels[key]
         item = channel.pending.popleft()
         channel.delivered.append(item)
-        self._apply(key[1], item)
+        self.logs.setdefault(key[1], []).append(item)
+        self._read(key[1])
 
     def rewind(self, key: ChannelKey, back: int) -> None:
         """Put the channel's last ``back`` delivered items in front of it again."""
@@ -102,24 +109,53 @@ class Interleaver:
         """Roll ``group_key``'s state back to one of its last ``back`` states and rewind each of
         its channels to what it had delivered then (or up to 2 items before: a commit behind the
         state write), so the group reads it all again, channels re-interleaved."""
+        restored = self._restore(group_key, rng, back)
+        if restored is None:
+            return
+        delivered, _ = restored
+        for key, channel in self.channels.items():
+            if key[1] == group_key:
+                since = len(channel.delivered) - delivered.get(key, 0)
+                self.rewind(key, since + rng.randint(0, 2))
+        del self.logs[group_key][self.read[group_key]:]  # rewound: delivered again, in a new order
+
+    def crash_in_log_order(self, group_key: str, rng: Random, back: int = 20) -> None:
+        """Roll ``group_key``'s state back as ``crash`` does, and read its log again from where that
+        state had read it, or from before (a commit behind the state write, up to the log's start):
+        a worker restarted on one log (its partition of signals) reads it in the order it holds."""
+        restored = self._restore(group_key, rng, back)
+        if restored is None:
+            return
+        _, position = restored
+        self.read[group_key] = max(0, position - rng.choice([0, 1, 2, rng.randint(0, position)]))
+        while self.read[group_key] < len(self.logs[group_key]):
+            self._read(group_key)
+
+    def _restore(self, group_key: str, rng: Random, back: int) -> tuple[dict[ChannelKey, int], int] | None:
+        """Put back one of the group's last ``back`` states; what its channels and log stood at then."""
         kept = self.snapshots.get(group_key)
         if not kept:
-            return
+            return None
         index = rng.randrange(max(0, len(kept) - back), len(kept))
-        state, delivered = kept[index]
+        state, delivered, position = kept[index]
         del kept[index + 1 :]
         if state is None:
             self.groups.pop(group_key, None)
         else:
             self.groups[group_key] = state
-        for key, channel in self.channels.items():
-            if key[1] == group_key:
-                since = len(channel.delivered) - delivered.get(key, 0)
-                self.rewind(key, since + rng.randint(0, 2))
+        self.read[group_key] = position
+        return delivered, position
+
+    def _read(self, group_key: str) -> None:
+        """Apply the next item of the group's log."""
+        position = self.read.get(group_key, 0)
+        self.read[group_key] = position + 1
+        self._apply(group_key, self.logs[group_key][position])
 
     def _snapshot(self, group_key: str) -> None:
         counts = {key: len(c.delivered) for key, c in self.channels.items() if key[1] == group_key}
-        self.snapshots.setdefault(group_key, []).append((self.groups.get(group_key), counts))
+        self.snapshots.setdefault(group_key, []).append(
+            (self.groups.get(group_key), counts, self.read.get(group_key, 0)))
 
     def _apply(self, group_key: str, item: Item) -> None:
         payload, now = item
@@ -141,6 +177,7 @@ class Interleaver:
             # incidents again from an older state, and a replay in another order can end one at
             # the revision (or below) it had reached with other fields.
             self.incidents[incident.id] = incident
+            self.versions.setdefault((incident.id, incident.revision), set()).add(incident.model_dump_json())
         for command in result.commands:
             self.commands[command.action.value] += 1
             if command.child_id is not None and command.action.value == "link_child":
@@ -148,7 +185,8 @@ class Interleaver:
             self._channel((group_key, command.group_key)).pending.append((command, now))
 
     def outcome(self) -> Outcome:
-        return Outcome(dict(self.incidents), self.commands, self.revisions, set(self.links), list(self.changes))
+        return Outcome(dict(self.incidents), self.commands, self.revisions, set(self.links), list(self.changes),
+                       {k: set(v) for k, v in self.versions.items()})
 
 
 def run_in_order(core: Stage2, signals: Sequence[tuple[Signal, datetime]]) -> Outcome:
@@ -194,6 +232,23 @@ def run_crashing(
         bus.step(rng.choice(live))
         if rng.random() < crashes:
             bus.crash(rng.choice(sorted(bus.snapshots)), rng)
+    return bus.outcome()
+
+
+def run_crashing_in_log_order(
+    core: Stage2,
+    signals: Sequence[tuple[Signal, datetime]],
+    rng: Random,
+    crashes: float,
+    partitions: int = 4,
+) -> Outcome:
+    """``run_shuffled`` where, after a delivery, a random group sometimes crashes and reads its log
+    again in its order (``crash_in_log_order``), as a worker does since each group reads one log."""
+    bus = Interleaver(core, signals, partitions, crashes=True)
+    while live := bus.live():
+        bus.step(rng.choice(live))
+        if rng.random() < crashes:
+            bus.crash_in_log_order(rng.choice(sorted(bus.snapshots)), rng)
     return bus.outcome()
 
 

@@ -29,7 +29,7 @@ from deskwatch.schemas.signal import Signal
 from tests.fleets import RECOVERY_FLEET
 
 from .build import Policy, at, signal
-from .interleave import comparable, run_backlog, run_crashing, run_in_order, run_shuffled
+from .interleave import Outcome, comparable, run_backlog, run_crashing, run_crashing_in_log_order, run_in_order, run_shuffled
 
 PARENT = Policy(
     id="fleet-disk", min_hosts=2, absorbs=("disk-full",), window=timedelta(minutes=10),
@@ -115,14 +115,53 @@ def test_groups_crashing_between_state_writes_give_the_same_incidents(
 def test_every_change_applied_in_order_ends_at_each_incidents_last_status(
     events: list[Event], child_min_events: int, seed: int, partitions: int
 ) -> None:
-    # What README's Downstream section tells a subscriber: after a crash, a replay in another
-    # order can send a revision again with another transition, so the status to keep is the last
-    # change's of the incident, every change applied in order (skipping only an id read before,
-    # sinks/webhook/cloudevents.ce_id, can end elsewhere: 9 of 3,000 such runs, 2026-12-07).
+    # What README's Downstream section tells a subscriber: the status to keep is the incident's
+    # last change's, every change applied in order, even when a replay in another order (two
+    # logs read again, as until 2026-12-07) sends a revision again with another transition
+    # (skipping an id read before, sinks/webhook/cloudevents.ce_id, can end elsewhere: 9 of
+    # 3,000 such runs, 2026-12-07).
     stage, signals = _stage(child_min_events), _signals(events, parent_recovers=partitions == 1)
     got = run_crashing(stage, signals, Random(seed), crashes=0.05, partitions=partitions)
     status = {change.incident_id: change.to_status for change in got.changes}
     assert status == {incident.id: incident.status for incident in got.incidents.values()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(fleets(recoveries=True), st.integers(1, 2), st.integers(0, 2**32), st.sampled_from([1, 64]))
+def test_a_group_reading_its_log_again_after_a_crash_sends_each_revision_as_before(
+    events: list[Event], child_min_events: int, seed: int, partitions: int
+) -> None:
+    # A group reads one log (its partition of signals: stage 1's signals, other groups' commands,
+    # operators' commands forwarded); a crash reads it again from the state's position or before,
+    # in its order. Every revision it sends again is the one it sent, and the incidents end as in
+    # stage 1's order.
+    stage, signals = _stage(child_min_events), _signals(events, parent_recovers=partitions == 1)
+    got = run_crashing_in_log_order(stage, signals, Random(seed), crashes=0.05, partitions=partitions)
+    assert _other_content(got) == []
+    assert comparable(got.incidents) == comparable(run_in_order(stage, signals).incidents)
+
+
+def _other_content(outcome: Outcome) -> list[tuple[str, int]]:
+    """The (incident id, revision) pairs sent with more than one content."""
+    return sorted(key for key, sent in outcome.versions.items() if len(sent) > 1)
+
+
+def test_reading_two_logs_again_in_another_order_sends_revisions_with_other_content() -> None:
+    """What one log prevents: the same fleets, crashes read again across the group's channels in a
+    new interleaving (a worker's consumer over signals and commands, two partitions, until
+    2026-12-07) send some revision with other content (135 of the 300 fleets); read in log order,
+    none, with 1,003 revisions sent again (2026-12-07)."""
+    rng = Random(7)
+    fleet_events = [sorted((float(rng.randint(0, 120)) + HOSTS.index(h) / 10, h, rng.random() < 0.25)
+                           for h in HOSTS for _ in range(4)) for _ in range(300)]
+    other = again = 0
+    for n, events in enumerate(fleet_events):
+        stage, signals = _stage(1 + n % 2), _signals(events, parent_recovers=False)
+        other += bool(_other_content(run_crashing(stage, signals, Random(n), crashes=0.05, partitions=64)))
+        in_log = run_crashing_in_log_order(stage, signals, Random(n), crashes=0.05, partitions=64)
+        assert _other_content(in_log) == [], n
+        again += in_log.revisions - len(in_log.versions)
+    assert other > 0 and again > 300, (other, again)
 
 
 # Found by a random run: b's two recoveries held before a's crossing hit; the second, redundant one put the
