@@ -225,30 +225,17 @@ def run_crashing(
     rng: Random,
     crashes: float,
     partitions: int = 4,
+    in_log_order: bool = False,
 ) -> Outcome:
-    """``run_shuffled`` where, after a delivery, a random group sometimes crashes (``crash``)."""
+    """``run_shuffled`` where, after a delivery, a random group sometimes crashes: its channels
+    re-interleaved (``crash``), or with ``in_log_order`` its log read again in its order
+    (``crash_in_log_order``), as a worker does since each group reads one log."""
     bus = Interleaver(core, signals, partitions, crashes=True)
+    crash = bus.crash_in_log_order if in_log_order else bus.crash
     while live := bus.live():
         bus.step(rng.choice(live))
         if rng.random() < crashes:
-            bus.crash(rng.choice(sorted(bus.snapshots)), rng)
-    return bus.outcome()
-
-
-def run_crashing_in_log_order(
-    core: Stage2,
-    signals: Sequence[tuple[Signal, datetime]],
-    rng: Random,
-    crashes: float,
-    partitions: int = 4,
-) -> Outcome:
-    """``run_shuffled`` where, after a delivery, a random group sometimes crashes and reads its log
-    again in its order (``crash_in_log_order``), as a worker does since each group reads one log."""
-    bus = Interleaver(core, signals, partitions, crashes=True)
-    while live := bus.live():
-        bus.step(rng.choice(live))
-        if rng.random() < crashes:
-            bus.crash_in_log_order(rng.choice(sorted(bus.snapshots)), rng)
+            crash(rng.choice(sorted(bus.snapshots)), rng)
     return bus.outcome()
 
 

@@ -29,7 +29,7 @@ from deskwatch.schemas.signal import Signal
 from tests.fleets import RECOVERY_FLEET
 
 from .build import Policy, at, signal
-from .interleave import Outcome, comparable, run_backlog, run_crashing, run_crashing_in_log_order, run_in_order, run_shuffled
+from .interleave import Outcome, comparable, run_backlog, run_crashing, run_in_order, run_shuffled
 
 PARENT = Policy(
     id="fleet-disk", min_hosts=2, absorbs=("disk-full",), window=timedelta(minutes=10),
@@ -136,7 +136,7 @@ def test_a_group_reading_its_log_again_after_a_crash_sends_each_revision_as_befo
     # in its order. Every revision it sends again is the one it sent, and the incidents end as in
     # stage 1's order.
     stage, signals = _stage(child_min_events), _signals(events, parent_recovers=partitions == 1)
-    got = run_crashing_in_log_order(stage, signals, Random(seed), crashes=0.05, partitions=partitions)
+    got = run_crashing(stage, signals, Random(seed), crashes=0.05, partitions=partitions, in_log_order=True)
     assert _other_content(got) == []
     assert comparable(got.incidents) == comparable(run_in_order(stage, signals).incidents)
 
@@ -158,7 +158,7 @@ def test_reading_two_logs_again_in_another_order_sends_revisions_with_other_cont
     for n, events in enumerate(fleet_events):
         stage, signals = _stage(1 + n % 2), _signals(events, parent_recovers=False)
         other += bool(_other_content(run_crashing(stage, signals, Random(n), crashes=0.05, partitions=64)))
-        in_log = run_crashing_in_log_order(stage, signals, Random(n), crashes=0.05, partitions=64)
+        in_log = run_crashing(stage, signals, Random(n), crashes=0.05, partitions=64, in_log_order=True)
         assert _other_content(in_log) == [], n
         again += in_log.revisions - len(in_log.versions)
     assert other > 0 and again > 300, (other, again)
