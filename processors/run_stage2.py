@@ -126,20 +126,21 @@ class _Stage2Batch:
     def record(self, event: Any) -> None:
         try:
             if event.message.topic == self.commands_topic:
-                self._command(event)
+                self._forward(event)
             else:
-                self._signal_or_tick(event)
+                self._from_log(event)
         except ValidationError as exc:
             self.out.letter(event, "invalid_record", summarise(exc))
         except Exception as exc:  # noqa: BLE001 - dead-lettered with its reason, not acknowledged silently
             self.out.failed(event, exc)
 
-    def _command(self, event: Any) -> None:
+    def _forward(self, event: Any) -> None:
         """An operator's command: validated, then into its group's log (``signals``)."""
         command = Command.model_validate_json(event.value)
         self.out.add(self.wiring.signals, command.group_key.encode(), encode(command))
 
-    def _signal_or_tick(self, event: Any) -> None:
+    def _from_log(self, event: Any) -> None:
+        """A record of the group's log (``signals``): a signal, a tick or a command, applied."""
         record = decode_signals_record(event.value)
         if isinstance(record, Tick):
             self._tick(record, event.message.partition)

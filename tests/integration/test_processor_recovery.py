@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kafka import TopicPartition
 from kafka.admin import KafkaAdminClient
 
 from deskwatch.components import Component, write_settings_file
@@ -93,14 +94,18 @@ class Run:
         k = self.settings.kafka
         return consumer_lag(k, self.settings.processor.app_id, topic.name(k))
 
+    def committed(self) -> dict[TopicPartition, Any]:
+        """The group's committed offsets, by topic partition."""
+        admin = KafkaAdminClient(**kafka_python_options(self.settings.kafka))
+        try:
+            return committed_offsets(admin, self.settings.processor.app_id)
+        finally:
+            admin.close()
+
     def lagging(self) -> list[str]:
         """Each input partition not committed to its end: where it stands."""
         k = self.settings.kafka
-        admin = KafkaAdminClient(**kafka_python_options(k))
-        try:
-            committed = committed_offsets(admin, self.settings.processor.app_id)
-        finally:
-            admin.close()
+        committed = self.committed()
         return [f"{tp.topic}[{tp.partition}] committed {committed[tp].offset if tp in committed else None} of {end}"
                 for topic in (EVENTS, SIGNALS, COMMANDS) for tp, end in sorted(end_offsets(k, topic.name(k)).items())
                 if end != (committed[tp].offset if tp in committed else 0)]
@@ -247,7 +252,9 @@ def test_a_worker_killed_after_sending_incidents_it_had_not_written_sends_them_a
     wait_for(lambda: sum(end_offsets(held.kafka, INCIDENTS.name(held.kafka)).values()) >= 20, 120,
              "the first worker to send 20 incident revisions", first.tail)
     first.stop(signal.SIGKILL)
-    assert not run_committed(crashed), "nothing was committed: every record is read again"
+    inputs = {topic.name(held.kafka) for topic in (EVENTS, SIGNALS, COMMANDS)}
+    committed = {tp: o.offset for tp, o in crashed.committed().items() if tp.topic in inputs and o.offset > 0}
+    assert not committed, f"nothing was committed, so every record is read again: {committed}"
     got = settle(crashed, [crashed.start("processor", "run", datadir_of=first)], timeout=300)
     assert_same(got, want)
 
@@ -268,17 +275,6 @@ def _differing(records: list[Any]) -> set[str]:
     """The fields in which a revision's records differ."""
     values = [json.loads(r.value) for r in records]
     return {name for name in values[0] if any(v.get(name) != values[0][name] for v in values[1:])}
-
-
-def run_committed(run: Run) -> bool:
-    """Whether the run's group committed any offset of its input topics."""
-    admin = KafkaAdminClient(**kafka_python_options(run.settings.kafka))
-    try:
-        offsets = committed_offsets(admin, run.settings.processor.app_id)
-    finally:
-        admin.close()
-    inputs = {topic.name(run.settings.kafka) for topic in (EVENTS, SIGNALS, COMMANDS)}
-    return any(tp.topic in inputs and o.offset > 0 for tp, o in offsets.items())
 
 
 def _recovered(log: str) -> dict[str, int]:
